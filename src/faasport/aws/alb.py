@@ -1,0 +1,158 @@
+"""Application Load Balancer events, in single-value and multi-value header mode.
+
+ALB passes the path and query string as the client sent them (percent-encoded). In
+multi-value mode the response must use ``multiValueHeaders``; in single-value mode repeated
+``Set-Cookie`` headers are sent under differently-cased names (``Set-Cookie``,
+``set-Cookie``...), which ALB forwards as separate headers, so no cookie is lost.
+"""
+
+from __future__ import annotations
+
+from faasport.aws.codec import (
+    body_from_result,
+    decode_body,
+    decoded,
+    encode_body,
+    event_body,
+    grouped_headers,
+    header_pairs,
+    request_raw_path,
+    server_and_scheme,
+    split_root,
+    status_line,
+)
+from faasport.core.http import HttpRequest, HttpResponse
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from faasport.aws.codec import Event
+    from faasport.core.options import AppOptions
+
+
+_SET_COOKIE = "set-cookie"
+_LETTERS = [i for i, ch in enumerate(_SET_COOKIE) if ch.isalpha()]
+
+
+def _set_cookie_spelling(n: int) -> str:
+    """The n-th distinct upper/lower-case spelling of ``set-cookie`` (0 is ``set-cookie``)."""
+    if n >= 2 ** len(_LETTERS):
+        raise ValueError("too many Set-Cookie headers for ALB single-value mode")
+    chars = list(_SET_COOKIE)
+    for bit, index in enumerate(_LETTERS):
+        if n >> bit & 1:
+            chars[index] = chars[index].upper()
+    return "".join(chars)
+
+
+class Alb:
+    name = "alb"
+
+    def infer(self, event: Event) -> bool:
+        ctx = event.get("requestContext")
+        return isinstance(ctx, dict) and "elb" in ctx
+
+    def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
+        multi = event.get("multiValueHeaders")
+        headers = header_pairs(event.get("headers"), multi)
+        server, scheme = server_and_scheme(headers)
+        raw_path = event.get("path") or "/"
+        root, path = split_root(decoded(raw_path), None, options)
+        if multi is not None or "multiValueQueryStringParameters" in event:
+            params = event.get("multiValueQueryStringParameters") or {}
+            pairs = [(k, v) for k, values in params.items() for v in values]
+        else:
+            pairs = list((event.get("queryStringParameters") or {}).items())
+        # Keys and values are still percent-encoded as sent: join them, do not re-encode.
+        query = "&".join(f"{k}={v}" for k, v in pairs)
+        client = None
+        for name, value in headers:
+            if name == b"x-forwarded-for":
+                # The right-most address is the one that connected to the load balancer.
+                client = (value.decode("latin-1").rsplit(",", 1)[-1].strip(), 0)
+        return HttpRequest(
+            method=event.get("httpMethod") or "GET",
+            path=path,
+            query_string=query.encode("utf-8"),
+            headers=headers,
+            body=decode_body(event),
+            scheme=scheme,
+            server=server,
+            client=client,
+            root_path=root,
+            raw_path=request_raw_path(root, path, raw_path),
+            extras={"aws.event": event, "aws.context": context},
+        )
+
+    def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:
+        body, is_base64 = encode_body(response, options)
+        grouped = grouped_headers(response.headers)
+        result: dict[str, Any] = {
+            "statusCode": response.status,
+            "statusDescription": status_line(response.status),
+            "isBase64Encoded": is_base64,
+            "body": body,
+        }
+        if "multiValueHeaders" in event:
+            result["multiValueHeaders"] = grouped
+            return result
+        headers: dict[str, str] = {}
+        for name, values in grouped.items():
+            if name == "set-cookie":
+                for n, value in enumerate(values):
+                    headers[_set_cookie_spelling(n)] = value
+            else:
+                headers[name] = ", ".join(values)
+        result["headers"] = headers
+        return result
+
+    def build_event(self, request: HttpRequest, stage: str = "multi") -> dict[str, Any]:
+        """An ALB event; ``stage="multi"`` turns on multi-value headers (the target group
+        attribute ``lambda.multi_value_headers.enabled``), anything else leaves it off."""
+        from urllib.parse import quote
+
+        path = (request.raw_path or quote(request.path).encode()).decode("utf-8")
+        query: list[tuple[str, str]] = []
+        for part in request.query_string.decode("latin-1").split("&"):
+            if part:
+                qkey, _, qvalue = part.partition("=")
+                query.append((qkey, qvalue))
+        body, is_base64 = event_body(request.body, base64_always=False)
+        event: dict[str, Any] = {
+            "requestContext": {
+                "elb": {
+                    "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+                    "targetgroup/local/0123456789abcdef"
+                }
+            },
+            "httpMethod": request.method,
+            "path": path,
+            "body": body or "",
+            "isBase64Encoded": is_base64,
+        }
+        if stage == "multi":
+            headers: dict[str, list[str]] = {}
+            for name, value in request.headers:
+                headers.setdefault(name.decode("latin-1"), []).append(value.decode("utf-8"))
+            params: dict[str, list[str]] = {}
+            for qkey, qvalue in query:
+                params.setdefault(qkey, []).append(qvalue)
+            event["multiValueHeaders"] = headers
+            event["multiValueQueryStringParameters"] = params
+        else:
+            event["headers"] = {n.decode("latin-1"): v.decode("utf-8") for n, v in request.headers}
+            event["queryStringParameters"] = dict(query)
+        return event
+
+    def parse_result(self, result: Any) -> HttpResponse:
+        if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+            raise ValueError("an ALB result must be an object with an integer statusCode")
+        headers: list[tuple[bytes, bytes]] = []
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            for value in values:
+                headers.append((name.lower().encode("latin-1"), str(value).encode("latin-1")))
+        if "multiValueHeaders" not in result:
+            for name, value in (result.get("headers") or {}).items():
+                headers.append((name.lower().encode("latin-1"), str(value).encode("latin-1")))
+        return HttpResponse(result["statusCode"], headers, body_from_result(result))

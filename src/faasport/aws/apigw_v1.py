@@ -1,0 +1,168 @@
+"""API Gateway REST API events (payload format 1.0), also sent by HTTP APIs set to 1.0.
+
+REST APIs deliver ``path`` still percent-encoded; HTTP APIs deliver it decoded (their 1.0
+events carry ``"version": "1.0"``). Query values arrive decoded and are re-encoded here.
+"""
+
+from __future__ import annotations
+
+from faasport.aws.codec import (
+    body_from_result,
+    decode_body,
+    decoded,
+    encode_body,
+    event_body,
+    grouped_headers,
+    header_pairs,
+    request_raw_path,
+    route_path,
+    server_and_scheme,
+    split_root,
+)
+from faasport.core.http import HttpRequest, HttpResponse
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from faasport.aws.codec import Event
+    from faasport.core.options import AppOptions
+
+
+class ApiGatewayV1:
+    name = "apigw-v1"
+
+    def infer(self, event: Event) -> bool:
+        return (
+            "httpMethod" in event
+            and "requestContext" in event
+            and "elb" not in (event.get("requestContext") or {})
+        )
+
+    def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
+        ctx = event.get("requestContext") or {}
+        headers = header_pairs(event.get("headers"), event.get("multiValueHeaders"))
+        server, scheme = server_and_scheme(headers)
+        rest = event.get("version") != "1.0"
+        event_path = event.get("path") or "/"
+        full = decoded(event_path) if rest else event_path
+        params = event.get("pathParameters")
+        if rest:
+            params = {k: decoded(str(v)) for k, v in (params or {}).items()}
+        root, path = split_root(full, route_path(event.get("resource") or "", params), options)
+        raw: str | None = event_path if rest else None
+        if not root and not options.base_path:
+            # On the execute-api domain ``path`` lacks the stage; requestContext.path has it.
+            ctx_path = decoded(ctx.get("path") or "")
+            if len(ctx_path) > len(full) and ctx_path.endswith(full):
+                prefix = ctx_path[: -len(full)]
+                if prefix.startswith("/") and not prefix.endswith("/"):
+                    root = prefix
+                    raw = ctx.get("path") if rest else None
+        query = event.get("multiValueQueryStringParameters") or event.get("queryStringParameters")
+        query_string = b""
+        if query:
+            from urllib.parse import urlencode
+
+            query_string = urlencode(query, doseq=True).encode("ascii")
+        source_ip = (ctx.get("identity") or {}).get("sourceIp")
+        return HttpRequest(
+            method=event["httpMethod"],
+            path=path,
+            query_string=query_string,
+            headers=headers,
+            body=decode_body(event),
+            scheme=scheme,
+            server=server,
+            client=(source_ip, 0) if source_ip else None,
+            root_path=root,
+            raw_path=request_raw_path(root, path, raw),
+            extras={"aws.event": event, "aws.context": context},
+        )
+
+    def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:
+        body, is_base64 = encode_body(response, options)
+        single: dict[str, str] = {}
+        multi: dict[str, list[str]] = {}
+        for name, values in grouped_headers(response.headers).items():
+            if len(values) == 1:
+                single[name] = values[0]
+            else:
+                multi[name] = values
+        result: dict[str, Any] = {
+            "statusCode": response.status,
+            "headers": single,
+            "body": body,
+            "isBase64Encoded": is_base64,
+        }
+        if multi:
+            result["multiValueHeaders"] = multi
+        return result
+
+    def build_event(self, request: HttpRequest, stage: str = "prod") -> dict[str, Any]:
+        import time
+        import uuid
+        from urllib.parse import parse_qsl, quote
+
+        headers: dict[str, str] = {}
+        multi_headers: dict[str, list[str]] = {}
+        for name, value in request.headers:
+            key = name.decode("latin-1")
+            headers[key] = value.decode("utf-8")
+            multi_headers.setdefault(key, []).append(value.decode("utf-8"))
+        query: dict[str, str] = {}
+        multi_query: dict[str, list[str]] = {}
+        qs = request.query_string.decode("latin-1")
+        for qkey, qvalue in parse_qsl(qs, keep_blank_values=True):
+            query[qkey] = qvalue
+            multi_query.setdefault(qkey, []).append(qvalue)
+        path = (request.raw_path or quote(request.path).encode()).decode("utf-8")
+        body, is_base64 = event_body(request.body, base64_always=False)
+        now = time.time()
+        proxy = path.lstrip("/")
+        return {
+            "resource": "/{proxy+}",
+            "path": path,
+            "httpMethod": request.method,
+            "headers": headers or None,
+            "multiValueHeaders": multi_headers or None,
+            "queryStringParameters": query or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": {"proxy": decoded(proxy)} if proxy else None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourceId": "abc123",
+                "resourcePath": "/{proxy+}",
+                "httpMethod": request.method,
+                "extendedRequestId": uuid.uuid4().hex[:16] + "=",
+                "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "path": f"/{stage}{path}",
+                "accountId": "123456789012",
+                "protocol": "HTTP/" + request.http_version,
+                "stage": stage,
+                "domainPrefix": "local",
+                "requestTimeEpoch": int(now * 1000),
+                "requestId": str(uuid.uuid4()),
+                "identity": {
+                    "sourceIp": request.client[0] if request.client else "127.0.0.1",
+                    "userAgent": headers.get("user-agent"),
+                },
+                "domainName": headers.get("host", "localhost"),
+                "apiId": "local",
+            },
+            "body": body,
+            "isBase64Encoded": is_base64,
+        }
+
+    def parse_result(self, result: Any) -> HttpResponse:
+        if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+            raise ValueError("a REST API proxy result must be an object with an integer statusCode")
+        headers: list[tuple[bytes, bytes]] = []
+        multi = result.get("multiValueHeaders") or {}
+        for name, value in (result.get("headers") or {}).items():
+            if name not in multi:
+                headers.append((name.lower().encode("latin-1"), str(value).encode("latin-1")))
+        for name, values in multi.items():
+            for value in values:
+                headers.append((name.lower().encode("latin-1"), str(value).encode("latin-1")))
+        return HttpResponse(result["statusCode"], headers, body_from_result(result))

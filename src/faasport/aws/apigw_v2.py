@@ -1,0 +1,172 @@
+"""API Gateway HTTP API events (payload format 2.0).
+
+HTTP APIs deliver ``rawPath`` already percent-decoded, with the stage in front of it when
+the stage is not ``$default``; cookies arrive in their own array; the response carries
+``Set-Cookie`` values in ``cookies`` and joins other repeated headers with commas.
+"""
+
+from __future__ import annotations
+
+from faasport.aws.codec import (
+    body_from_result,
+    decode_body,
+    encode_body,
+    event_body,
+    grouped_headers,
+    header_pairs,
+    is_text,
+    request_raw_path,
+    route_path,
+    server_and_scheme,
+    split_root,
+)
+from faasport.core.http import HttpRequest, HttpResponse
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from faasport.aws.codec import Event
+    from faasport.core.options import AppOptions
+
+
+class ApiGatewayV2:
+    name = "apigw-v2"
+    #: HTTP APIs decode the path before the function sees it; Function URLs do not.
+    path_is_encoded = False
+
+    def infer(self, event: Event) -> bool:
+        ctx = event.get("requestContext")
+        return (
+            event.get("version") == "2.0"
+            and isinstance(ctx, dict)
+            and "http" in ctx
+            and ".lambda-url." not in str(ctx.get("domainName", ""))
+        )
+
+    def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
+        ctx = event.get("requestContext") or {}
+        http = ctx.get("http") or {}
+        headers = header_pairs(event.get("headers"), None)
+        cookies = event.get("cookies")
+        if cookies:
+            headers.append((b"cookie", "; ".join(cookies).encode("utf-8")))
+        server, scheme = server_and_scheme(headers)
+        raw_path = event.get("rawPath") or http.get("path") or "/"
+        full = self._decode_path(raw_path)
+        route_key = str(event.get("routeKey") or "")
+        _, _, template = route_key.partition(" ")
+        route = route_path(template, event.get("pathParameters"))
+        root, path = split_root(full, route, options)
+        stage = ctx.get("stage")
+        if not root and not options.base_path and stage and stage != "$default":
+            prefix = "/" + stage
+            if full.startswith(prefix + "/") or full == prefix:
+                root, path = prefix, full[len(prefix) :] or "/"
+        source_ip = http.get("sourceIp")
+        return HttpRequest(
+            method=http.get("method") or "GET",
+            path=path,
+            query_string=(event.get("rawQueryString") or "").encode("utf-8"),
+            headers=headers,
+            body=decode_body(event),
+            scheme=scheme,
+            server=server,
+            client=(source_ip, 0) if source_ip else None,
+            root_path=root,
+            raw_path=request_raw_path(root, path, raw_path if self.path_is_encoded else None),
+            extras={"aws.event": event, "aws.context": context},
+        )
+
+    def _decode_path(self, raw_path: str) -> str:
+        return raw_path
+
+    def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:
+        body, is_base64 = encode_body(response, options)
+        headers: dict[str, str] = {}
+        cookies: list[str] = []
+        for name, values in grouped_headers(response.headers).items():
+            if name == "set-cookie":
+                cookies = values
+            else:
+                headers[name] = ", ".join(values)
+        result: dict[str, Any] = {
+            "statusCode": response.status,
+            "headers": headers,
+            "body": body,
+            "isBase64Encoded": is_base64,
+        }
+        if cookies:
+            result["cookies"] = cookies
+        return result
+
+    def build_event(self, request: HttpRequest, stage: str = "$default") -> dict[str, Any]:
+        import time
+        import uuid
+        from urllib.parse import quote
+
+        headers: dict[str, str] = {}
+        cookies: list[str] = []
+        for name, value in request.headers:
+            key = name.decode("latin-1")
+            text = value.decode("utf-8")
+            if key == "cookie":
+                cookies.extend(c.strip() for c in text.split(";") if c.strip())
+            elif key in headers:
+                headers[key] += "," + text
+            else:
+                headers[key] = text
+        encoded_path = (request.raw_path or quote(request.path).encode()).decode("utf-8")
+        prefix = "" if stage == "$default" else "/" + stage
+        raw_path = prefix + (encoded_path if self.path_is_encoded else request.path)
+        content_type = headers.get("content-type", "")
+        body, is_base64 = event_body(request.body, base64_always=not is_text(content_type))
+        now = time.time()
+        source_ip = request.client[0] if request.client else "127.0.0.1"
+        event: dict[str, Any] = {
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": raw_path,
+            "rawQueryString": request.query_string.decode("latin-1"),
+            "headers": headers,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "local",
+                "domainName": headers.get("host", "localhost"),
+                "domainPrefix": "local",
+                "http": {
+                    "method": request.method,
+                    "path": raw_path,
+                    "protocol": "HTTP/" + request.http_version,
+                    "sourceIp": source_ip,
+                    "userAgent": headers.get("user-agent", ""),
+                },
+                "requestId": str(uuid.uuid4()),
+                "routeKey": "$default",
+                "stage": stage,
+                "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "timeEpoch": int(now * 1000),
+            },
+            "isBase64Encoded": is_base64,
+        }
+        if cookies:
+            event["cookies"] = cookies
+        if body is not None:
+            event["body"] = body
+        return event
+
+    def parse_result(self, result: Any) -> HttpResponse:
+        if not isinstance(result, dict) or "statusCode" not in result:
+            # HTTP APIs treat any other return value as a JSON body with status 200.
+            import json
+
+            body = result if isinstance(result, str) else json.dumps(result)
+            return HttpResponse(200, [(b"content-type", b"application/json")], body.encode())
+        if not isinstance(result["statusCode"], int):
+            raise ValueError("statusCode must be an integer")
+        headers = [
+            (name.lower().encode("latin-1"), str(value).encode("latin-1"))
+            for name, value in (result.get("headers") or {}).items()
+        ]
+        headers.extend((b"set-cookie", c.encode("latin-1")) for c in result.get("cookies") or ())
+        return HttpResponse(result["statusCode"], headers, body_from_result(result))

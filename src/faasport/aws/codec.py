@@ -1,0 +1,229 @@
+"""The shape every AWS HTTP event codec has, and the pieces they share.
+
+A codec converts one provider event format to the canonical request and the canonical
+response back (``decode``/``encode``, used inside the function), and the reverse pair
+(``build_event``/``parse_result``, used by ``faasport.testing`` and the local gateway).
+"""
+
+from __future__ import annotations
+
+from binascii import Error as Base64Error
+from binascii import a2b_base64, b2a_base64
+
+from faasport.core.errors import UnsupportedEventError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any, Protocol
+
+    from faasport.core.http import Headers, HttpRequest, HttpResponse
+    from faasport.core.options import AppOptions
+
+    Event = Mapping[str, Any]
+
+    class Codec(Protocol):
+        name: str
+
+        def infer(self, event: Event) -> bool:
+            """True when ``event`` is in this codec's format."""
+
+        def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
+            """The canonical request carried by ``event``."""
+
+        def encode(
+            self, response: HttpResponse, event: Event, options: AppOptions
+        ) -> dict[str, Any]:
+            """The Lambda result that answers ``event`` with ``response``."""
+
+        def build_event(self, request: HttpRequest, stage: str = ...) -> dict[str, Any]:
+            """The event this source would send for ``request`` (tests, local gateway)."""
+
+        def parse_result(self, result: Any) -> HttpResponse:
+            """The HTTP response this source makes of a Lambda result (local gateway)."""
+
+
+# -- request side --------------------------------------------------------------------------
+
+
+def decode_body(event: Event) -> bytes:
+    body = event.get("body")
+    if not body:
+        return b""
+    if event.get("isBase64Encoded"):
+        try:
+            return a2b_base64(body, strict_mode=True)
+        except (Base64Error, ValueError):
+            raise UnsupportedEventError(
+                "event says isBase64Encoded but its body is not valid base64"
+            ) from None
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    raise UnsupportedEventError(f"event body must be a string, not {type(body).__name__}")
+
+
+def header_pairs(single: Any, multi: Any) -> Headers:
+    """Lower-cased header pairs from an event's ``multiValueHeaders`` or ``headers``."""
+    pairs: Headers = []
+    if isinstance(multi, dict) and multi:
+        for name, values in multi.items():
+            key = name.lower().encode("latin-1")
+            for value in values or ():
+                pairs.append((key, str(value).encode("utf-8")))
+    elif isinstance(single, dict):
+        for name, value in single.items():
+            if value is not None:
+                pairs.append((name.lower().encode("latin-1"), str(value).encode("utf-8")))
+    return pairs
+
+
+def server_and_scheme(headers: Headers) -> tuple[tuple[str, int | None], str]:
+    host = port = proto = None
+    for name, value in headers:
+        if name == b"host":
+            host = value.decode("latin-1")
+        elif name == b"x-forwarded-port":
+            port = value.decode("latin-1")
+        elif name == b"x-forwarded-proto":
+            proto = value.decode("latin-1")
+    scheme = proto or "https"
+    host = host or "localhost"
+    bare, sep, host_port = host.rpartition(":")
+    if sep and host_port.isdigit() and "]" not in host_port:
+        host, port = bare, port or host_port
+    number = int(port) if port and port.isdigit() else (443 if scheme == "https" else 80)
+    return (host, number), scheme
+
+
+def route_path(template: str, params: Mapping[str, Any] | None) -> str | None:
+    """``/items/{id}`` with ``{"id": "7"}`` -> ``/items/7``; None when it cannot be filled."""
+    if not template.startswith("/"):
+        return None
+    out = template
+    for name, value in (params or {}).items():
+        out = out.replace("{" + name + "+}", str(value)).replace("{" + name + "}", str(value))
+    return None if "{" in out else out
+
+
+def split_root(path: str, route: str | None, options: AppOptions) -> tuple[str, str]:
+    """Split a decoded request path into ``(root_path, path)``.
+
+    The configured ``base_path`` wins. Otherwise, when the event names the matched route
+    (``resource`` / ``routeKey`` plus path parameters), whatever stands before it in the
+    path is a stage or custom-domain prefix the app is mounted below.
+    """
+    base = options.base_path
+    if base:
+        if path == base or path.startswith(base + "/"):
+            return base, path[len(base) :] or "/"
+        return "", path
+    if route and route != "/" and path != route and path.endswith(route):
+        prefix = path[: -len(route)]
+        if prefix.startswith("/") and not prefix.endswith("/"):
+            return prefix, route
+    return "", path
+
+
+def request_raw_path(root: str, path: str, encoded: str | None) -> bytes:
+    """``raw_path`` for ASGI: the client's encoded path when the event carries it."""
+    if encoded is not None:
+        return encoded.encode("utf-8")
+    from urllib.parse import quote
+
+    return quote(root + path, safe="/:@!$&'()*+,;=~").encode("ascii")
+
+
+def decoded(path: str) -> str:
+    if "%" not in path:
+        return path
+    from urllib.parse import unquote
+
+    return unquote(path)
+
+
+# -- response side -------------------------------------------------------------------------
+
+_TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/javascript",
+    "application/xml",
+    "application/x-www-form-urlencoded",
+    "application/graphql",
+    "image/svg+xml",
+)
+_TEXT_SUFFIXES = ("+json", "+xml")
+
+
+def is_text(content_type: str, extra: Iterable[str] = ()) -> bool:
+    mime, _, params = content_type.partition(";")
+    mime = mime.strip().lower()
+    charset = ""
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    if charset and charset not in ("utf-8", "utf8", "us-ascii", "ascii"):
+        return False  # the gateway would re-encode it as UTF-8 and change its bytes
+    return (
+        mime.startswith(_TEXT_TYPES)
+        or mime.endswith(_TEXT_SUFFIXES)
+        or any(mime.startswith(t) for t in extra)
+    )
+
+
+def encode_body(response: HttpResponse, options: AppOptions) -> tuple[str, bool]:
+    """The response body as a JSON string and whether it is base64 (binary)."""
+    body = response.body
+    if not body:
+        return "", False
+    encoding = response.header(b"content-encoding")
+    content_type = response.header(b"content-type")
+    if (encoding is None or encoding.strip().lower() == b"identity") and (
+        content_type is not None
+        and is_text(content_type.decode("latin-1"), options.text_mime_types)
+    ):
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return b2a_base64(body, newline=False).decode("ascii"), True
+
+
+def grouped_headers(headers: Headers) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for name, value in headers:
+        grouped.setdefault(name.decode("latin-1"), []).append(value.decode("latin-1"))
+    return grouped
+
+
+def status_line(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
+def body_from_result(result: Mapping[str, Any]) -> bytes:
+    body = result.get("body")
+    if body is None:
+        return b""
+    if not isinstance(body, str):
+        raise ValueError("body must be a string")
+    if result.get("isBase64Encoded"):
+        return a2b_base64(body)
+    return body.encode("utf-8")
+
+
+def event_body(body: bytes, base64_always: bool) -> tuple[str | None, bool]:
+    """A request body as an event carries it: text when it can be, else base64."""
+    if not body:
+        return None, False
+    if not base64_always:
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return b2a_base64(body, newline=False).decode("ascii"), True
