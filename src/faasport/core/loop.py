@@ -26,8 +26,15 @@ class EnvironmentLoop:
         self.loop = asyncio.new_event_loop()
         ready = getattr(self.loop, "_ready", None)
         self._ready: deque[asyncio.Handle] | None = ready if isinstance(ready, deque) else None
+        # Threaded servers (functions-framework) may call in from several threads; the loop
+        # and whatever the app bound to it at startup serve them one at a time.
+        self._lock = threading.Lock()
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        with self._lock:
+            return self._run(coro)
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         loop = self.loop
         ready = self._ready
         if ready is None or events._get_running_loop() is not None:
@@ -72,3 +79,13 @@ class EnvironmentLoop:
                 raise errors[0]
             return result[0]
         return self.loop.run_until_complete(coro)
+
+
+_shared: list[EnvironmentLoop] = []
+
+
+def environment_loop() -> EnvironmentLoop:
+    """The loop of this execution environment (one per process, created on first use)."""
+    if not _shared:
+        _shared.append(EnvironmentLoop())
+    return _shared[0]

@@ -68,9 +68,9 @@ class AppRunner:
                 kind = detect_kind(self._app)
                 if kind == "asgi":
                     from faasport.core.lifespan import Lifespan
-                    from faasport.core.loop import EnvironmentLoop
+                    from faasport.core.loop import environment_loop
 
-                    self._loop = EnvironmentLoop()
+                    self._loop = environment_loop()
                     self._lifespan = Lifespan(self._app, self.options.lifespan, self._loop)
                 self._kind = kind
                 if coldstart.record.app_init_seconds is None:

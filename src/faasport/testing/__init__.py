@@ -1,0 +1,112 @@
+"""Helpers for testing functions with real events: ``faasport.testing``.
+
+    from faasport import aws
+    from faasport.testing import LambdaClient
+
+    client = LambdaClient(aws.handler(app), source="apigw-v2")
+    response = client.get("/items", query={"page": "2"})
+    assert response.status == 200 and response.json() == [...]
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from faasport.testing.events import SOURCES, codec_for, event, http_request
+
+__all__ = ["SOURCES", "HttpResult", "LambdaClient", "LambdaContext", "event", "http_request"]
+
+
+class LambdaContext:
+    """The context object the Lambda Python runtime passes to handlers."""
+
+    def __init__(
+        self,
+        function_name: str = "test-function",
+        memory_limit_in_mb: int = 512,
+        timeout_seconds: float = 30.0,
+        aws_request_id: str | None = None,
+    ) -> None:
+        import time
+
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = memory_limit_in_mb
+        self.aws_request_id = aws_request_id or str(uuid.uuid4())
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        )
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "2026/01/01/[$LATEST]" + uuid.uuid4().hex
+        self.identity = None
+        self.client_context = None
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        import time
+
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class HttpResult:
+    """What the client receives once the source has turned the Lambda result into HTTP."""
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes, raw: Any):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        #: The handler's return value, as the source received it.
+        self.raw = raw
+
+    def header(self, name: str) -> str | None:
+        values = self.header_list(name)
+        return values[0] if values else None
+
+    def header_list(self, name: str) -> list[str]:
+        name = name.lower()
+        return [v for k, v in self.headers if k == name]
+
+    @property
+    def cookies(self) -> list[str]:
+        """Every ``Set-Cookie`` value, in order."""
+        return self.header_list("set-cookie")
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def __repr__(self) -> str:
+        return f"<HttpResult {self.status} {len(self.body)} bytes>"
+
+
+class LambdaClient:
+    """Sends HTTP requests to a Lambda handler as ``source`` would, and reads its answer back
+    the way that source does (case-insensitive ``Set-Cookie`` spellings, base64 bodies...)."""
+
+    def __init__(self, handler: Callable[[Any, Any], Any], source: str = "apigw-v2") -> None:
+        self.handler = handler
+        self.source = source
+        self.codec, self.stage = codec_for(source)
+
+    def request(self, method: str, path: str = "/", **kwargs: Any) -> HttpResult:
+        stage = kwargs.pop("stage", self.stage)
+        payload = self.codec.build_event(http_request(method, path, **kwargs), stage)
+        raw = self.handler(payload, LambdaContext())
+        response = self.codec.parse_result(raw)
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers]
+        return HttpResult(response.status, headers, response.body, raw)
+
+    def get(self, path: str = "/", **kwargs: Any) -> HttpResult:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str = "/", **kwargs: Any) -> HttpResult:
+        return self.request("POST", path, **kwargs)
+
+    def head(self, path: str = "/", **kwargs: Any) -> HttpResult:
+        return self.request("HEAD", path, **kwargs)

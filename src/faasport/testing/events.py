@@ -1,0 +1,94 @@
+"""Realistic HTTP events for every AWS source, built through the same codecs that read them."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+from faasport.aws.alb import Alb
+from faasport.aws.apigw_v1 import ApiGatewayV1
+from faasport.aws.apigw_v2 import ApiGatewayV2
+from faasport.aws.function_url import FunctionUrl
+from faasport.core.http import HttpRequest
+
+if TYPE_CHECKING:
+    from faasport.aws.codec import Codec
+
+#: source name -> (codec, its ``stage`` argument)
+SOURCES: dict[str, tuple[Codec, str]] = {
+    "apigw-v1": (ApiGatewayV1(), "prod"),
+    "apigw-v2": (ApiGatewayV2(), "$default"),
+    "alb": (Alb(), "multi"),
+    "alb-single": (Alb(), "single"),
+    "function-url": (FunctionUrl(), "$default"),
+}
+
+Query = str | dict[str, str | list[str]] | list[tuple[str, str]] | None
+HeaderInput = dict[str, str] | list[tuple[str, str]] | None
+
+
+def _query_string(query: Query) -> bytes:
+    if query is None:
+        return b""
+    if isinstance(query, str):
+        return query.encode("utf-8")
+    return urlencode(query, doseq=True, quote_via=quote).encode("ascii")
+
+
+def http_request(
+    method: str = "GET",
+    path: str = "/",
+    *,
+    query: Query = None,
+    headers: HeaderInput = None,
+    cookies: dict[str, str] | None = None,
+    body: bytes | str | None = None,
+    json_body: Any = None,
+    host: str = "example.com",
+    source_ip: str = "203.0.113.7",
+) -> HttpRequest:
+    """A canonical request as a client would send it. ``path`` may hold any characters:
+    it is percent-encoded for the wire."""
+    pairs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
+    if json_body is not None:
+        body = json.dumps(json_body)
+        pairs.append(("content-type", "application/json"))
+    raw = body.encode("utf-8") if isinstance(body, str) else (body or b"")
+    names = {name.lower() for name, _ in pairs}
+    if "host" not in names:
+        pairs.insert(0, ("host", host))
+    if cookies:
+        pairs.append(("cookie", "; ".join(f"{k}={v}" for k, v in cookies.items())))
+    if raw and "content-length" not in names:
+        pairs.append(("content-length", str(len(raw))))
+    return HttpRequest(
+        method=method.upper(),
+        path=path,
+        query_string=_query_string(query),
+        headers=[(k.lower().encode("latin-1"), v.encode("utf-8")) for k, v in pairs],
+        body=raw,
+        client=(source_ip, 0),
+        raw_path=quote(path, safe="/:@!$&'()*+,;=~").encode("ascii"),
+    )
+
+
+def event(source: str, method: str = "GET", path: str = "/", **request: Any) -> dict[str, Any]:
+    """The event ``source`` sends for this request, e.g. ``event("apigw-v2", "GET", "/items")``.
+
+    ``source`` is one of ``apigw-v1`` (REST API, stage ``prod``), ``apigw-v2`` (HTTP API),
+    ``alb`` (multi-value headers on), ``alb-single`` or ``function-url``. Keyword arguments
+    are those of :func:`http_request` plus ``stage``.
+    """
+    codec, stage = codec_for(source)
+    stage = request.pop("stage", stage)
+    return codec.build_event(http_request(method, path, **request), stage)
+
+
+def codec_for(source: str) -> tuple[Codec, str]:
+    try:
+        return SOURCES[source]
+    except KeyError:
+        raise ValueError(
+            f"unknown event source {source!r}; choose one of {', '.join(SOURCES)}"
+        ) from None

@@ -1,0 +1,189 @@
+"""Small real apps the tests run: the same endpoints in Starlette, FastAPI and Flask."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from typing import Any
+
+# FastAPI resolves endpoint annotations from module globals.
+from fastapi import Request, Response
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + bytes(range(256))
+GZIP_JSON = gzip.compress(json.dumps({"compressed": True}).encode(), mtime=0)
+
+
+def starlette_app() -> Any:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    async def echo(request: Request) -> Response:
+        body = await request.body()
+        scope = request.scope
+        return JSONResponse(
+            {
+                "method": request.method,
+                "path": scope["path"],
+                "root_path": scope["root_path"],
+                "route_path": scope["path"][len(scope["root_path"]) :],
+                "raw_path": scope["raw_path"].decode("latin-1"),
+                "query": request.query_params.multi_items(),
+                "cookies": request.cookies,
+                "headers": [[k.decode(), v.decode()] for k, v in scope["headers"]],
+                "body": body.hex(),
+                "client": list(scope["client"]) if scope["client"] else None,
+                "scheme": scope["scheme"],
+                "server": list(scope["server"]) if scope["server"] else None,
+            }
+        )
+
+    async def cookies(request: Request) -> Response:
+        response = Response("cookies", media_type="text/plain")
+        for name in ("a", "b", "c"):
+            response.set_cookie(name, name * 3)
+        return response
+
+    async def png(request: Request) -> Response:
+        return Response(PNG, media_type="image/png")
+
+    async def gzipped(request: Request) -> Response:
+        return Response(
+            GZIP_JSON, media_type="application/json", headers={"content-encoding": "gzip"}
+        )
+
+    async def empty(request: Request) -> Response:
+        return Response(status_code=204)
+
+    async def boom(request: Request) -> Response:
+        raise RuntimeError("secret detail")
+
+    return Starlette(
+        routes=[
+            Route("/cookies", cookies),
+            Route("/png", png),
+            Route("/gzip", gzipped),
+            Route("/empty", empty, methods=["GET", "DELETE"]),
+            Route("/boom", boom),
+            Route("/echo/{rest:path}", echo, methods=["GET", "HEAD", "POST", "PUT", "DELETE"]),
+        ]
+    )
+
+
+def fastapi_app() -> Any:
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse, PlainTextResponse
+
+    app = FastAPI()
+
+    @app.api_route("/echo/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "DELETE"])
+    async def echo(rest: str, request: Request) -> Response:
+        body = await request.body()
+        scope = request.scope
+        return JSONResponse(
+            {
+                "method": request.method,
+                "path": scope["path"],
+                "root_path": scope["root_path"],
+                "route_path": scope["path"][len(scope["root_path"]) :],
+                "raw_path": scope["raw_path"].decode("latin-1"),
+                "query": request.query_params.multi_items(),
+                "cookies": request.cookies,
+                "headers": [[k.decode(), v.decode()] for k, v in scope["headers"]],
+                "body": body.hex(),
+                "client": list(scope["client"]) if scope["client"] else None,
+                "scheme": scope["scheme"],
+                "server": list(scope["server"]) if scope["server"] else None,
+            }
+        )
+
+    @app.get("/cookies")
+    def cookies() -> Response:  # a sync endpoint: runs in anyio's thread pool
+        response = PlainTextResponse("cookies")
+        for name in ("a", "b", "c"):
+            response.set_cookie(name, name * 3)
+        return response
+
+    @app.get("/png")
+    async def png() -> Response:
+        return Response(PNG, media_type="image/png")
+
+    @app.get("/gzip")
+    async def gzipped() -> Response:
+        return Response(
+            GZIP_JSON, media_type="application/json", headers={"content-encoding": "gzip"}
+        )
+
+    @app.api_route("/empty", methods=["GET", "DELETE"], response_class=Response)
+    async def empty() -> Response:
+        return Response(status_code=204)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret detail")
+
+    return app
+
+
+def flask_app() -> Any:
+    from flask import Flask, Response, request
+
+    app = Flask(__name__)
+
+    @app.route("/echo/<path:rest>", methods=["GET", "HEAD", "POST", "PUT", "DELETE"])
+    def echo(rest: str) -> Response:
+        environ = request.environ
+        headers = [
+            [k[5:].lower().replace("_", "-"), v] for k, v in environ.items() if k.startswith("HTTP_")
+        ]
+        for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if environ.get(key):
+                headers.append([key.lower().replace("_", "-"), environ[key]])
+        path = request.path
+        root = request.script_root
+        return Response(
+            json.dumps(
+                {
+                    "method": request.method,
+                    "path": root + path,
+                    "root_path": root,
+                    "route_path": path,
+                    "query": list(request.args.items(multi=True)),
+                    "cookies": dict(request.cookies),
+                    "headers": headers,
+                    "body": request.get_data().hex(),
+                    "client": [request.remote_addr, 0] if request.remote_addr else None,
+                    "scheme": request.scheme,
+                }
+            ),
+            mimetype="application/json",
+        )
+
+    @app.route("/cookies")
+    def cookies() -> Response:
+        response = Response("cookies", mimetype="text/plain")
+        for name in ("a", "b", "c"):
+            response.set_cookie(name, name * 3)
+        return response
+
+    @app.route("/png")
+    def png() -> Response:
+        return Response(PNG, mimetype="image/png")
+
+    @app.route("/gzip")
+    def gzipped() -> Response:
+        return Response(GZIP_JSON, mimetype="application/json", headers={"content-encoding": "gzip"})
+
+    @app.route("/empty", methods=["GET", "DELETE"])
+    def empty() -> Response:
+        return Response(status=204)
+
+    @app.route("/boom")
+    def boom() -> Response:
+        raise RuntimeError("secret detail")
+
+    return app
+
+
+APPS = {"starlette": starlette_app, "fastapi": fastapi_app, "flask": flask_app}
