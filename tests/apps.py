@@ -15,7 +15,6 @@ GZIP_JSON = gzip.compress(json.dumps({"compressed": True}).encode(), mtime=0)
 
 def starlette_app() -> Any:
     from starlette.applications import Starlette
-    from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
@@ -135,7 +134,9 @@ def flask_app() -> Any:
     def echo(rest: str) -> Response:
         environ = request.environ
         headers = [
-            [k[5:].lower().replace("_", "-"), v] for k, v in environ.items() if k.startswith("HTTP_")
+            [k[5:].lower().replace("_", "-"), v]
+            for k, v in environ.items()
+            if k.startswith("HTTP_")
         ]
         for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             if environ.get(key):
@@ -173,7 +174,9 @@ def flask_app() -> Any:
 
     @app.route("/gzip")
     def gzipped() -> Response:
-        return Response(GZIP_JSON, mimetype="application/json", headers={"content-encoding": "gzip"})
+        return Response(
+            GZIP_JSON, mimetype="application/json", headers={"content-encoding": "gzip"}
+        )
 
     @app.route("/empty", methods=["GET", "DELETE"])
     def empty() -> Response:

@@ -10,8 +10,8 @@ import functools
 from typing import Any
 
 import pytest
-from apps import APPS, GZIP_JSON, PNG
 
+from apps import APPS, GZIP_JSON, PNG
 from faasport import aws
 from faasport.testing import SOURCES, LambdaClient
 
@@ -140,8 +140,11 @@ def test_client_scheme_and_server(app_name: str, source: str) -> None:
     got = seen(
         client(app_name, source).get(
             "/echo/who",
-            headers={"x-forwarded-proto": "https", "x-forwarded-port": "443",
-                     "x-forwarded-for": "198.51.100.1, 203.0.113.7"},
+            headers={
+                "x-forwarded-proto": "https",
+                "x-forwarded-port": "443",
+                "x-forwarded-for": "198.51.100.1, 203.0.113.7",
+            },
         )
     )
     assert got["client"][0] == "203.0.113.7"

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from apps import APPS
+from faasport import aws
+from faasport.core.errors import AppError, ConfigError, UnsupportedEventError
+from faasport.testing import LambdaClient, LambdaContext, event
+
+
+@pytest.mark.parametrize("app_name", list(APPS))
+@pytest.mark.parametrize("source", ["apigw-v1", "apigw-v2", "alb", "function-url"])
+def test_unhandled_exception_is_500_with_request_id_and_no_detail(
+    app_name: str, source: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handler = aws.handler(APPS[app_name]())
+    context = LambdaContext(aws_request_id="req-123")
+    client = LambdaClient(handler, source)
+    result = client.codec.parse_result(handler(event(source, "GET", "/boom"), context))
+    assert result.status == 500
+    assert b"secret detail" not in result.body
+    if app_name == "flask":
+        # Flask catches the exception and answers with its own 500 page: the app's answer
+        # stands, faasport never sees an exception to report.
+        return
+    body = json.loads(result.body)
+    assert body == {"message": "Internal Server Error", "requestId": "req-123"}
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    errors = [entry for entry in logged if entry["level"] == "ERROR"]
+    assert errors and errors[-1]["request_id"] == "req-123"
+    assert "secret detail" in errors[-1]["exception"]
+    assert "Traceback" in errors[-1]["exception"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"Records": [{"eventSource": "aws:sqs", "body": "hi"}]},
+        {"detail-type": "Scheduled Event", "source": "aws.events"},
+        {},
+        "just a string",
+        None,
+    ],
+)
+def test_unrecognised_event_raises_a_clear_error(payload: Any) -> None:
+    handler = aws.handler(APPS["starlette"]())
+    with pytest.raises(UnsupportedEventError) as info:
+        handler(payload, LambdaContext())
+    message = str(info.value)
+    assert "not an HTTP event" in message
+    if isinstance(payload, dict) and payload:
+        assert sorted(payload)[0] in message
+
+
+def test_plain_handler_receives_any_event() -> None:
+    seen: list[Any] = []
+
+    def handle(event: Any, context: Any) -> dict[str, str]:
+        seen.append(event)
+        return {"ok": "yes"}
+
+    handler = aws.handler(handle)
+    sqs = {"Records": [{"eventSource": "aws:sqs", "body": "hi"}]}
+    assert handler(sqs, LambdaContext()) == {"ok": "yes"}
+    http = event("apigw-v2", "GET", "/x")
+    assert handler(http, LambdaContext()) == {"ok": "yes"}
+    assert seen == [sqs, http]
+
+
+@pytest.mark.parametrize("source", ["apigw-v1", "apigw-v2", "alb", "function-url"])
+def test_invalid_base64_body_is_400(source: str) -> None:
+    payload = event(source, "POST", "/echo/x", body=b"\xff\x00binary")
+    payload["isBase64Encoded"] = True
+    payload["body"] = "not base64!!"
+    handler = aws.handler(APPS["starlette"]())
+    client = LambdaClient(handler, source)
+    result = client.codec.parse_result(handler(payload, LambdaContext()))
+    assert result.status == 400
+    assert b"base64" in result.body
+
+
+def test_app_import_errors_are_500_and_name_the_problem(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    client = LambdaClient(aws.handler("no_such_module_here:app"))
+    assert client.get("/").status == 500
+    assert "could not import module 'no_such_module_here'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"lifespan": "sometimes"}, "lifespan must be"),
+        ({"health_path": "health"}, "health_path must start with '/'"),
+        ({"base_path": "/api/"}, "base_path must start with '/' and not end with '/'"),
+    ],
+)
+def test_bad_options_are_config_errors(kwargs: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment):
+        aws.handler(APPS["starlette"](), **kwargs)
+
+
+def test_app_string_must_name_an_attribute() -> None:
+    from faasport.core.loader import import_from_string
+
+    with pytest.raises(AppError, match="module:attribute"):
+        import_from_string("justamodule")
+    with pytest.raises(AppError, match="has no attribute 'nope'"):
+        import_from_string("json:nope")
+
+
+def test_app_that_sends_no_response_is_500() -> None:
+    async def silent(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            raise RuntimeError("no lifespan")
+
+    assert LambdaClient(aws.handler(silent)).get("/").status == 500

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from faasport import aws
+from faasport.testing import LambdaClient, LambdaContext, event
+
+
+def test_environ_follows_pep_3333() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(dict(environ, body=environ["wsgi.input"].read()))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    payload = event(
+        "apigw-v1",
+        "PUT",
+        "/café",
+        query="a=1&a=2",
+        body="data",
+        headers={"Content-Type": "text/plain", "X-Thing": "1"},
+        cookies={"a": "1", "b": "2"},
+    )
+    context = LambdaContext()
+    assert aws.handler(app)(payload, context)["body"] == "ok"
+    environ = seen[0]
+    assert environ["REQUEST_METHOD"] == "PUT"
+    assert environ["SCRIPT_NAME"] == "/prod"
+    assert environ["PATH_INFO"] == "/café".encode().decode("latin-1")
+    assert environ["QUERY_STRING"] == "a=1&a=2"
+    assert environ["CONTENT_TYPE"] == "text/plain"
+    assert environ["CONTENT_LENGTH"] == "4"
+    assert environ["HTTP_X_THING"] == "1"
+    assert environ["HTTP_COOKIE"] == "a=1; b=2"
+    assert environ["SERVER_NAME"] == "example.com"
+    assert environ["SERVER_PORT"] == "443"
+    assert environ["SERVER_PROTOCOL"] == "HTTP/1.1"
+    assert environ["REMOTE_ADDR"] == "203.0.113.7"
+    assert environ["wsgi.version"] == (1, 0)
+    assert environ["wsgi.url_scheme"] == "https"
+    assert environ["wsgi.errors"] is sys.stderr
+    assert environ["wsgi.multithread"] is False
+    assert environ["body"] == b"data"
+    assert environ["faasport.event"] is payload
+    assert environ["faasport.context"] is context
+
+
+def test_write_callable_exc_info_and_close() -> None:
+    closed: list[bool] = []
+
+    class Body:
+        def __iter__(self) -> Any:
+            yield b"b"
+            yield b""
+            yield b"c"
+
+        def close(self) -> None:
+            closed.append(True)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        try:
+            raise ValueError("first attempt")
+        except ValueError:
+            start_response("500 Oops", [("X-First", "1")])
+            start_response("201 Created", [("X-Second", "2")], sys.exc_info())
+        write = start_response.__self__ if hasattr(start_response, "__self__") else None
+        assert write is None
+        return Body()
+
+    result = LambdaClient(aws.handler(app)).get("/")
+    assert result.status == 201
+    assert result.header("x-second") == "2"
+    assert result.header("x-first") is None
+    assert result.body == b"bc"
+    assert closed == [True]
+
+
+def test_wsgi_write_callable() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        write = start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        write(b"\x00\x01")
+        return [b"\x02"]
+
+    result = LambdaClient(aws.handler(app)).get("/")
+    assert result.body == b"\x00\x01\x02"
+    assert result.raw["isBase64Encoded"] is True
