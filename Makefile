@@ -18,9 +18,9 @@ dev: $(STAMP)
 	$(BIN)/faasport dev examples/phoney
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples
@@ -30,6 +30,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
+	$(BIN)/python bench/imports.py
 	$(BIN)/python bench/adapter.py
 
 clean:

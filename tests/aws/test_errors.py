@@ -118,3 +118,18 @@ def test_app_that_sends_no_response_is_500() -> None:
             raise RuntimeError("no lifespan")
 
     assert LambdaClient(aws.handler(silent)).get("/").status == 500
+
+
+def test_plain_handler_by_import_string_gets_http_events(tmp_path: Any) -> None:
+    import sys
+
+    (tmp_path / "plainfn.py").write_text(
+        "def handle(event, context):\n    return {'statusCode': 201, 'body': event['rawPath']}\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        handler = aws.handler("plainfn:handle")
+        assert handler(event("apigw-v2", "GET", "/x"), LambdaContext())["statusCode"] == 201
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("plainfn", None)

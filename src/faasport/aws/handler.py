@@ -9,6 +9,7 @@ from faasport.aws.apigw_v2 import ApiGatewayV2
 from faasport.aws.function_url import FunctionUrl
 from faasport.core import coldstart, logs
 from faasport.core.errors import UnsupportedEventError
+from faasport.core.health import is_health_check
 from faasport.core.options import AppOptions
 from faasport.core.runner import AppRunner, error_response
 
@@ -63,9 +64,17 @@ class LambdaHandler:
         except UnsupportedEventError as exc:
             logs.logger().warning("malformed %s event: %s", codec.name, exc)
             return codec.encode(error_response(400, str(exc), request_id), event, self.options)
-        if self.runner.loaded and self.runner.load()[1] == "handler":
-            return self.runner.call_handler(event, context)
-        response = self.runner.handle(request, request_id)
+        runner = self.runner
+        if runner.kind is None and not is_health_check(request, self.options.health_path):
+            # contextlib would cost milliseconds of import time; handle() answers a failed
+            # import with a 500.
+            try:  # noqa: SIM105
+                runner.load()
+            except Exception:
+                pass
+        if runner.kind == "handler":
+            return runner.call_handler(event, context)
+        response = runner.handle(request, request_id)
         return codec.encode(response, event, self.options)
 
     def _not_http(self, event: Any, context: Any) -> Any:

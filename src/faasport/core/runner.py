@@ -50,8 +50,9 @@ class AppRunner:
     # -- loading -------------------------------------------------------------------------
 
     @property
-    def loaded(self) -> bool:
-        return self._kind is not None
+    def kind(self) -> AppKind | None:
+        """The app's kind once it is loaded, else None."""
+        return self._kind
 
     def load(self) -> tuple[Any, AppKind]:
         """Import the app (once) and return it with its kind."""
