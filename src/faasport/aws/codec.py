@@ -124,13 +124,22 @@ def split_root(path: str, route: str | None, options: AppOptions) -> tuple[str, 
     return "", path
 
 
+_PATH_SAFE = "/:@!$&'()*+,;=~-._"
+_PATH_SAFE_CHARS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" + _PATH_SAFE
+)
+
+
 def request_raw_path(root: str, path: str, encoded: str | None) -> bytes:
     """``raw_path`` for ASGI: the client's encoded path when the event carries it."""
     if encoded is not None:
         return encoded.encode("utf-8")
+    full = root + path
+    if _PATH_SAFE_CHARS.issuperset(full):
+        return full.encode("ascii")
     from urllib.parse import quote
 
-    return quote(root + path, safe="/:@!$&'()*+,;=~").encode("ascii")
+    return quote(full, safe=_PATH_SAFE).encode("ascii")
 
 
 def decoded(path: str) -> str:
@@ -153,6 +162,19 @@ _TEXT_TYPES = (
     "image/svg+xml",
 )
 _TEXT_SUFFIXES = ("+json", "+xml")
+
+
+_text_cache: dict[tuple[bytes, tuple[str, ...]], bool] = {}
+
+
+def is_text_cached(content_type: bytes, extra: tuple[str, ...]) -> bool:
+    key = (content_type, extra)
+    known = _text_cache.get(key)
+    if known is None:
+        if len(_text_cache) > 256:
+            _text_cache.clear()
+        known = _text_cache[key] = is_text(content_type.decode("latin-1"), extra)
+    return known
 
 
 def is_text(content_type: str, extra: Iterable[str] = ()) -> bool:
@@ -180,8 +202,7 @@ def encode_body(response: HttpResponse, options: AppOptions) -> tuple[str, bool]
     encoding = response.header(b"content-encoding")
     content_type = response.header(b"content-type")
     if (encoding is None or encoding.strip().lower() == b"identity") and (
-        content_type is not None
-        and is_text(content_type.decode("latin-1"), options.text_mime_types)
+        content_type is not None and is_text_cached(content_type, options.text_mime_types)
     ):
         try:
             return body.decode("utf-8"), False

@@ -1,0 +1,378 @@
+"""One execution environment: a child process running a Lambda runtime client against its
+own Runtime API endpoint, served here on a loopback port.
+
+Everything runs on the local runtime's event loop. An invocation is handed to the waiting
+``/next`` long-poll through a queue (no polling), and its outcome comes back through a
+future resolved by ``/response``, ``/error`` or the process's exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from faasport.local.http11 import BadRequest, Request, read_request, response
+from faasport.local.outcome import Status, error_payload
+from faasport.local.spec import FunctionSpec
+
+PREFIX = "/2018-06-01/runtime"
+MAX_PAYLOAD = 6 * 1024 * 1024
+#: Bodies past this are refused unread and the connection is closed.
+MAX_READ = 64 * 1024 * 1024
+MEMORY_CHECK_SECONDS = 0.02
+
+Log = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class Invocation:
+    payload: bytes
+    deadline_ms: int
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    client_context: str | None = None
+    trace_id: str = field(
+        default_factory=lambda: f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0"
+    )
+    result: asyncio.Future[tuple[Status, bytes]] | None = None
+
+
+def _json_error(status: int, message: str, error_type: str) -> bytes:
+    body = json.dumps({"errorMessage": message, "errorType": error_type}).encode()
+    return response(status, [("content-type", "application/json")], body)
+
+
+def _accepted() -> bytes:
+    return response(202, [("content-type", "application/json")], b'{"status":"OK"}')
+
+
+def memory_mb(pid: int, field_name: str) -> int:
+    """VmRSS or VmHWM of a process in MB (0 when unknown, e.g. not on Linux)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(field_name.encode()):
+                    return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    os.setsid()
+    if sys.platform == "linux":
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: no orphans if we are killed
+
+
+class Environment:
+    def __init__(
+        self, spec: FunctionSpec, generation: int, log: Log, provisioned: bool = False
+    ) -> None:
+        self.spec = spec
+        #: Started ahead of demand (``warm``): Lambda's provisioned concurrency.
+        self.provisioned = provisioned
+        self.generation = generation
+        self.log = log
+        self.process: asyncio.subprocess.Process | None = None
+        self.server: asyncio.Server | None = None
+        #: None is the sentinel close() sends to end a /next long-poll.
+        self.inbox: asyncio.Queue[Invocation | None] = asyncio.Queue()
+        self.current: Invocation | None = None
+        self.ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.exited: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.init_ms: float | None = None
+        self.invocations = 0
+        self.last_used = time.monotonic()
+        self._init_error: bytes | None = None
+        self._killed = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and not self._killed and not self.exited.done()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid if self.process else 0
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Spawn the runtime and wait for its first ``/next`` (the end of init).
+
+        Raises :class:`InitFailed` with Lambda's error payload when init fails.
+        """
+        started = time.perf_counter()
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        self.process = await asyncio.create_subprocess_exec(
+            *self._command(),
+            env=self._environ(f"127.0.0.1:{port}"),
+            cwd=str(self.spec.task_root),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+        self._spawn(self._watch_exit())
+        self._spawn(self._forward_output())
+        await asyncio.wait([self.ready, self.exited], return_when=asyncio.FIRST_COMPLETED)
+        if not self.ready.done():
+            detail = self._init_error or error_payload(
+                f"Runtime exited with error: {self._exit_text()}", "Runtime.ExitError"
+            )
+            raise InitFailed(detail)
+        self.init_ms = (time.perf_counter() - started) * 1000
+
+    def kill(self) -> None:
+        self._killed = True
+        if self.process is not None and self.process.returncode is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.process.kill()
+
+    async def close(self) -> None:
+        self.inbox.put_nowait(None)
+        self.kill()
+        if self.process is not None:
+            await self.exited
+        if self.server is not None:
+            self.server.close()
+        for task in list(self._tasks):
+            task.cancel()
+
+    def _command(self) -> list[str]:
+        if self.spec.runtime_client == "awslambdaric":
+            return [sys.executable, "-m", "awslambdaric", self.spec.handler]
+        return [sys.executable, "-m", "faasport.aws.runtime_client"]
+
+    def _environ(self, api: str) -> dict[str, str]:
+        spec = self.spec
+        path = [str(spec.task_root), *(str(p) for p in spec.extra_path)]
+        inherited = {
+            k: v
+            for k, v in os.environ.items()
+            if k in ("PATH", "HOME", "LANG", "SYSTEMROOT", "VIRTUAL_ENV", "PYTHONHOME")
+            or k.startswith(("AWS_ACCESS_KEY", "AWS_SECRET", "AWS_SESSION", "AWS_PROFILE"))
+        }
+        stream = time.strftime("%Y/%m/%d") + "/[$LATEST]" + uuid.uuid4().hex
+        environ = {
+            **inherited,
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+            "AWS_LAMBDA_RUNTIME_API": api,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": (
+                "provisioned-concurrency" if self.provisioned else "on-demand"
+            ),
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info[0]}.{sys.version_info[1]}",
+            "AWS_REGION": spec.region,
+            "AWS_DEFAULT_REGION": spec.region,
+            "LAMBDA_TASK_ROOT": str(spec.task_root),
+            "LAMBDA_RUNTIME_DIR": str(Path(sys.executable).parent),
+            "_HANDLER": spec.handler,
+            "TZ": ":UTC",
+            "PYTHONPATH": os.pathsep.join(path),
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        environ.update(spec.environment)
+        return environ
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _watch_exit(self) -> None:
+        assert self.process is not None
+        code = await self.process.wait()
+        self.exited.set_result(code)
+        current = self.current
+        if current is not None and current.result is not None and not current.result.done():
+            current.result.set_result(
+                (
+                    Status.CRASH,
+                    error_payload(
+                        f"RequestId: {current.request_id} Error: Runtime exited with error: "
+                        f"{self._exit_text()}",
+                        "Runtime.ExitError",
+                    ),
+                )
+            )
+        if self.server is not None:
+            self.server.close()
+
+    def _exit_text(self) -> str:
+        code = self.process.returncode if self.process else None
+        if code is None:
+            return "unknown"
+        if code < 0:
+            return f"signal: {signal.Signals(-code).name.lower().removeprefix('sig')}"
+        return f"exit status {code}"
+
+    async def _forward_output(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        stdout = self.process.stdout
+        while line := await stdout.readline():
+            self.log(line.decode("utf-8", "replace").rstrip("\n"))
+
+    # -- invocations --------------------------------------------------------------------
+
+    async def invoke(self, invocation: Invocation) -> tuple[Status, bytes, float]:
+        """Run one invocation; returns its status, payload and duration in ms."""
+        loop = asyncio.get_running_loop()
+        invocation.result = loop.create_future()
+        self.invocations += 1
+        started = time.perf_counter()
+        self.inbox.put_nowait(invocation)
+        guard = self._spawn_memory_guard(invocation)
+        try:
+            status, payload = await asyncio.wait_for(
+                asyncio.shield(invocation.result), self.spec.timeout
+            )
+        except TimeoutError:
+            self.kill()
+            status = Status.TIMEOUT
+            payload = error_payload(
+                f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} "
+                f"{invocation.request_id} Task timed out after {self.spec.timeout:.2f} seconds",
+                "Sandbox.Timedout",
+            )
+        finally:
+            guard.cancel()
+            self.current = None
+            self.last_used = time.monotonic()
+        return status, payload, (time.perf_counter() - started) * 1000
+
+    def _spawn_memory_guard(self, invocation: Invocation) -> asyncio.Task[None]:
+        async def guard() -> None:
+            limit = self.spec.memory
+            while True:
+                await asyncio.sleep(MEMORY_CHECK_SECONDS)
+                if memory_mb(self.pid, "VmRSS") > limit:
+                    result = invocation.result
+                    if result is not None and not result.done():
+                        result.set_result(
+                            (
+                                Status.CRASH,
+                                error_payload(
+                                    f"RequestId: {invocation.request_id} Error: Runtime exited "
+                                    f"with error: signal: killed (memory limit of {limit} MB "
+                                    "exceeded)",
+                                    "Runtime.OutOfMemory",
+                                ),
+                            )
+                        )
+                    self.kill()
+                    return
+
+        return asyncio.ensure_future(guard())
+
+    # -- the Runtime API ------------------------------------------------------------------
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                try:
+                    request = await read_request(reader, MAX_READ)
+                except BadRequest as exc:
+                    writer.write(_json_error(exc.status, str(exc), "InvalidRequest"))
+                    break
+                if request is None:
+                    break
+                writer.write(await self._route(request))
+                if not request.keep_alive:
+                    break
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def _route(self, request: Request) -> bytes:
+        path = request.path
+        if not path.startswith(PREFIX):
+            return _json_error(404, "not found", "NotFound")
+        path = path[len(PREFIX) :]
+        if path == "/invocation/next" and request.method == "GET":
+            return await self._next()
+        if path == "/init/error" and request.method == "POST":
+            self._init_error = request.body or error_payload("init failed", "Runtime.Unknown")
+            return _accepted()
+        parts = path.split("/")
+        if len(parts) == 4 and parts[1] == "invocation" and request.method == "POST":
+            return self._finish(parts[2], parts[3], request)
+        return _json_error(404, f"no such Runtime API route: {request.method} {path}", "NotFound")
+
+    async def _next(self) -> bytes:
+        if not self.ready.done():
+            self.ready.set_result(None)
+        invocation = await self.inbox.get()
+        if invocation is None:
+            raise ConnectionAbortedError("environment closed")
+        self.current = invocation
+        headers = [
+            ("content-type", "application/json"),
+            ("lambda-runtime-aws-request-id", invocation.request_id),
+            ("lambda-runtime-deadline-ms", str(invocation.deadline_ms)),
+            ("lambda-runtime-invoked-function-arn", self.spec.arn),
+            ("lambda-runtime-trace-id", invocation.trace_id),
+        ]
+        if invocation.client_context:
+            headers.append(("lambda-runtime-client-context", invocation.client_context))
+        return response(200, headers, invocation.payload)
+
+    def _finish(self, request_id: str, kind: str, request: Request) -> bytes:
+        current = self.current
+        if kind not in ("response", "error"):
+            return _json_error(404, f"no such Runtime API route: {kind}", "NotFound")
+        if current is None or current.result is None or current.result.done():
+            return _json_error(
+                403, "no invocation is in progress in this environment", "InvalidStateTransition"
+            )
+        if request_id != current.request_id:
+            return _json_error(
+                400, f"request id {request_id} is not the current invocation", "InvalidRequestID"
+            )
+        if kind == "error":
+            current.result.set_result((Status.FUNCTION_ERROR, request.body))
+            return _accepted()
+        if len(request.body) > MAX_PAYLOAD:
+            current.result.set_result(
+                (
+                    Status.TOO_LARGE,
+                    error_payload(
+                        f"Response payload size ({len(request.body)} bytes) exceeded maximum "
+                        f"allowed payload size ({MAX_PAYLOAD} bytes).",
+                        "Function.ResponseSizeTooLarge",
+                    ),
+                )
+            )
+            return _json_error(
+                413,
+                f"Exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes).",
+                "RequestEntityTooLarge",
+            )
+        current.result.set_result((Status.OK, request.body))
+        return _accepted()
+
+
+class InitFailed(Exception):
+    def __init__(self, payload: bytes) -> None:
+        super().__init__(payload.decode("utf-8", "replace"))
+        self.payload = payload

@@ -1,0 +1,123 @@
+"""A small HTTP/1.1 reader and writer over asyncio streams, for the local servers.
+
+Enough of RFC 9112 for keep-alive clients: request line, headers, Content-Length and
+chunked bodies, ``Connection: close``. Bodies over ``max_body`` are refused unread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+MAX_HEAD = 64 * 1024
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(slots=True)
+class Request:
+    method: str
+    target: str
+    version: str
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+    @property
+    def keep_alive(self) -> bool:
+        connection = (self.header("connection") or "").lower()
+        if self.version == "HTTP/1.0":
+            return connection == "keep-alive"
+        return connection != "close"
+
+    @property
+    def path(self) -> str:
+        return self.target.partition("?")[0]
+
+    @property
+    def query(self) -> str:
+        return self.target.partition("?")[2]
+
+
+async def read_request(reader: asyncio.StreamReader, max_body: int) -> Request | None:
+    """The next request on the connection, or None when the client has closed it."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as exc:
+        if exc.partial.strip():
+            raise BadRequest(400, "incomplete request head") from None
+        return None
+    except asyncio.LimitOverrunError:
+        raise BadRequest(431, "request head too large") from None
+    lines = head.decode("latin-1").split("\r\n")
+    try:
+        method, target, version = lines[0].split(" ", 2)
+    except ValueError:
+        raise BadRequest(400, "malformed request line") from None
+    headers: list[tuple[str, str]] = []
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name or name != name.strip():
+            raise BadRequest(400, "malformed header line")
+        headers.append((name.lower(), value.strip()))
+    request = Request(method.upper(), target, version, headers)
+    length = request.header("content-length")
+    if (request.header("transfer-encoding") or "").lower() == "chunked":
+        request.body = await _read_chunked(reader, max_body)
+    elif length is not None:
+        if not length.isdigit():
+            raise BadRequest(400, "invalid Content-Length")
+        size = int(length)
+        if size > max_body:
+            raise BadRequest(413, f"body of {size} bytes exceeds the limit of {max_body}")
+        request.body = await reader.readexactly(size) if size else b""
+    return request
+
+
+async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
+    parts: list[bytes] = []
+    total = 0
+    while True:
+        size_line = await reader.readuntil(b"\r\n")
+        try:
+            size = int(size_line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            raise BadRequest(400, "malformed chunk size") from None
+        if size == 0:
+            while (await reader.readuntil(b"\r\n")) != b"\r\n":
+                pass  # trailers
+            return b"".join(parts)
+        total += size
+        if total > max_body:
+            raise BadRequest(413, f"body exceeds the limit of {max_body} bytes")
+        parts.append(await reader.readexactly(size))
+        await reader.readexactly(2)
+
+
+def response_head(status: int, headers: list[tuple[str, str]], length: int | None) -> bytes:
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Unknown"
+    lines = [f"HTTP/1.1 {status} {reason}"]
+    lines.extend(f"{k}: {v}" for k, v in headers)
+    if length is not None:
+        lines.append(f"content-length: {length}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def response(status: int, headers: list[tuple[str, str]], body: bytes = b"") -> bytes:
+    return response_head(status, headers, len(body)) + body

@@ -1,0 +1,57 @@
+"""The result of one invocation in the local runtime, with what REPORT lines print."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Status(Enum):
+    OK = "ok"
+    #: The handler raised: Lambda's ``X-Amz-Function-Error: Unhandled``.
+    FUNCTION_ERROR = "function_error"
+    #: The environment was killed at the function's timeout.
+    TIMEOUT = "timeout"
+    #: The runtime process died (crash, out of memory) or its init failed.
+    CRASH = "crash"
+    #: Every environment is busy and the concurrency limit is reached.
+    THROTTLED = "throttled"
+    #: The response exceeded Lambda's 6 MB payload limit.
+    TOO_LARGE = "too_large"
+
+
+@dataclass(slots=True)
+class Outcome:
+    request_id: str
+    status: Status
+    payload: bytes
+    duration_ms: float = 0.0
+    init_ms: float | None = None
+    max_memory_mb: int = 0
+    memory_mb: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+    @property
+    def billed_ms(self) -> int:
+        return max(1, math.ceil(self.duration_ms))
+
+    def report(self) -> str:
+        line = (
+            f"REPORT RequestId: {self.request_id}\tDuration: {self.duration_ms:.2f} ms\t"
+            f"Billed Duration: {self.billed_ms} ms\tMemory Size: {self.memory_mb} MB\t"
+            f"Max Memory Used: {self.max_memory_mb} MB"
+        )
+        if self.init_ms is not None:
+            line += f"\tInit Duration: {self.init_ms:.2f} ms"
+        if self.status is Status.TIMEOUT:
+            line += "\tStatus: timeout"
+        return line
+
+
+def error_payload(message: str, error_type: str) -> bytes:
+    return json.dumps({"errorMessage": message, "errorType": error_type}).encode()

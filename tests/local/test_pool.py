@@ -1,0 +1,297 @@
+"""The local runtime reproduces Lambda's execution environments: child processes speaking
+the Runtime API, reused warm, started cold, capped, timed out, memory-limited, replaced."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from faasport.local.outcome import Outcome, Status
+from faasport.local.runtime import LocalRuntime
+from faasport.local.spec import FunctionSpec
+
+FUNCTION = textwrap.dedent(
+    """
+    import os, time
+    INIT_PID = os.getpid()
+    INITS = 0
+    INITS += 1
+    CALLS = 0
+
+    def handle(event, context):
+        global CALLS
+        CALLS += 1
+        action = event.get("action")
+        if action == "sleep":
+            time.sleep(event["seconds"])
+        elif action == "exit":
+            os._exit(3)
+        elif action == "allocate":
+            blob = bytearray(event["mb"] * 1024 * 1024)
+            for i in range(0, len(blob), 4096):
+                blob[i] = 1
+            time.sleep(1)
+        elif action == "raise":
+            raise ValueError("bad input: " + event.get("detail", ""))
+        elif action == "big":
+            return "x" * (7 * 1024 * 1024)
+        return {
+            "pid": os.getpid(),
+            "inits": INITS,
+            "calls": CALLS,
+            "remaining": context.get_remaining_time_in_millis(),
+            "request_id": context.aws_request_id,
+            "function": os.environ["AWS_LAMBDA_FUNCTION_NAME"],
+            "memory": os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"],
+            "tz": os.environ["TZ"],
+            "api": os.environ["AWS_LAMBDA_RUNTIME_API"],
+        }
+    """
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "fn.py").write_text(FUNCTION)
+    return tmp_path
+
+
+@pytest.fixture
+def make_runtime(project: Path) -> Iterator[Callable[..., LocalRuntime]]:
+    runtimes: list[LocalRuntime] = []
+    lines: list[str] = []
+
+    def make(**options: Any) -> LocalRuntime:
+        spec = FunctionSpec(
+            name=options.pop("name", "fn"),
+            handler=options.pop("handler", "fn.handle"),
+            task_root=project,
+            **options,
+        )
+        runtime = LocalRuntime([spec], log=lines.append)
+        runtime.lines = lines  # type: ignore[attr-defined]
+        runtime.start()
+        runtimes.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in runtimes:
+        runtime.stop()
+
+
+def call(runtime: LocalRuntime, **event: Any) -> Outcome:
+    return runtime.invoke("fn", json.dumps(event).encode())
+
+
+def body(outcome: Outcome) -> Any:
+    assert outcome.status is Status.OK, outcome.payload
+    return json.loads(outcome.payload)
+
+
+def pids(runtime: LocalRuntime) -> set[int]:
+    return {env.pid for env in runtime.pools["fn"].environments}
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.01)
+
+
+def test_warm_reuse_runs_init_once(make_runtime: Callable[..., LocalRuntime]) -> None:
+    runtime = make_runtime()
+    first = call(runtime)
+    assert first.init_ms is not None and first.init_ms > 0
+    results = [body(call(runtime)) for _ in range(50)]
+    assert {r["pid"] for r in results} == {body(first)["pid"]}
+    assert {r["inits"] for r in results} == {1}
+    assert results[-1]["calls"] == 51
+    info = results[0]
+    assert info["function"] == "fn" and info["memory"] == "512" and info["tz"] == ":UTC"
+    assert 29_000 < info["remaining"] <= 30_000
+
+
+def test_report_lines(make_runtime: Callable[..., LocalRuntime]) -> None:
+    runtime = make_runtime(memory=256)
+    outcome = call(runtime)
+    lines: list[str] = runtime.lines  # type: ignore[attr-defined]
+    rid = outcome.request_id
+    assert f"[fn] START RequestId: {rid} Version: $LATEST" in lines
+    assert f"[fn] END RequestId: {rid}" in lines
+    report = next(line for line in lines if line.startswith(f"REPORT RequestId: {rid}"))
+    assert "\tBilled Duration: " in report and "\tMemory Size: 256 MB" in report
+    assert "\tInit Duration: " in report
+    assert 5 < outcome.max_memory_mb < 256
+    warm = call(runtime)
+    assert "Init Duration" not in warm.report()
+
+
+def test_cold_start_when_every_environment_is_busy(
+    make_runtime: Callable[..., LocalRuntime],
+) -> None:
+    runtime = make_runtime(concurrency=3)
+    body(call(runtime))
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        slow = pool.submit(call, runtime, action="sleep", seconds=0.5)
+        wait_until(lambda: not runtime.pools["fn"].idle)
+        fast = call(runtime)
+        assert fast.init_ms is not None  # a second environment had to start
+        assert slow.result().status is Status.OK
+    assert len(pids(runtime)) == 2
+
+
+def test_concurrency_cap_under_20_parallel_requests(
+    make_runtime: Callable[..., LocalRuntime],
+) -> None:
+    runtime = make_runtime(concurrency=3)
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        outcomes = list(pool.map(lambda _: call(runtime, action="sleep", seconds=0.3), range(20)))
+    statuses = [o.status for o in outcomes]
+    assert statuses.count(Status.OK) >= 3
+    assert statuses.count(Status.OK) + statuses.count(Status.THROTTLED) == 20
+    assert Status.THROTTLED in statuses
+    assert len(pids(runtime)) <= 3
+    throttled = next(o for o in outcomes if o.status is Status.THROTTLED)
+    assert json.loads(throttled.payload)["errorType"] == "TooManyRequestsException"
+
+
+def test_async_invocations_wait_for_a_free_environment(
+    make_runtime: Callable[..., LocalRuntime],
+) -> None:
+    runtime = make_runtime(concurrency=1)
+    for _ in range(5):
+        runtime.invoke_later("fn", json.dumps({"action": "sleep", "seconds": 0.05}).encode())
+    lines: list[str] = runtime.lines  # type: ignore[attr-defined]
+    wait_until(lambda: sum(line.startswith("REPORT") for line in lines) == 5)
+    assert len(pids(runtime)) == 1
+
+
+def test_warm_environments_are_started_ahead_and_kept(
+    make_runtime: Callable[..., LocalRuntime],
+) -> None:
+    runtime = make_runtime(warm=2, idle_timeout=0.2)
+    pool = runtime.pools["fn"]
+    assert len(pool.idle) == 2 and all(env.alive for env in pool.idle)
+    before = pids(runtime)
+    first = call(runtime)
+    assert first.init_ms is None  # served by a warm environment: no cold start
+    time.sleep(0.4)  # past the idle timeout: warm environments must stay
+    assert pids(runtime) == before
+
+
+def test_idle_environments_scale_to_zero(make_runtime: Callable[..., LocalRuntime]) -> None:
+    runtime = make_runtime(idle_timeout=0.2)
+    pid = body(call(runtime))["pid"]
+    wait_until(lambda: not runtime.pools["fn"].environments)
+    wait_until(lambda: not Path(f"/proc/{pid}").exists())
+    assert call(runtime).init_ms is not None
+
+
+def test_timeout_kills_and_replaces_the_environment(
+    make_runtime: Callable[..., LocalRuntime],
+) -> None:
+    runtime = make_runtime(timeout=0.5)
+    old = body(call(runtime))["pid"]
+    outcome = call(runtime, action="sleep", seconds=5)
+    assert outcome.status is Status.TIMEOUT
+    assert "Task timed out after 0.50 seconds" in json.loads(outcome.payload)["errorMessage"]
+    fresh = body(call(runtime))
+    assert fresh["pid"] != old
+
+
+def test_memory_limit_kills_the_environment(make_runtime: Callable[..., LocalRuntime]) -> None:
+    runtime = make_runtime(memory=128)
+    outcome = call(runtime, action="allocate", mb=400)
+    assert outcome.status is Status.CRASH
+    error = json.loads(outcome.payload)
+    assert error["errorType"] == "Runtime.OutOfMemory"
+    assert "memory limit of 128 MB" in error["errorMessage"]
+    assert body(call(runtime))["calls"] == 1  # a fresh environment
+
+
+def test_crash_is_reported_and_the_next_request_succeeds(
+    make_runtime: Callable[..., LocalRuntime],
+) -> None:
+    runtime = make_runtime()
+    outcome = call(runtime, action="exit")
+    assert outcome.status is Status.CRASH
+    assert "Runtime exited with error: exit status 3" in json.loads(outcome.payload)["errorMessage"]
+    assert body(call(runtime))["inits"] == 1
+
+
+def test_handler_exception_is_a_function_error(make_runtime: Callable[..., LocalRuntime]) -> None:
+    runtime = make_runtime()
+    outcome = call(runtime, action="raise", detail="xyz")
+    assert outcome.status is Status.FUNCTION_ERROR
+    error = json.loads(outcome.payload)
+    assert error["errorType"] == "ValueError"
+    assert error["errorMessage"] == "bad input: xyz"
+    assert isinstance(error["stackTrace"], list)
+    assert body(call(runtime))["calls"] == 2  # same environment, still healthy
+
+
+def test_response_over_6_mb_is_an_error(make_runtime: Callable[..., LocalRuntime]) -> None:
+    runtime = make_runtime()
+    outcome = call(runtime, action="big")
+    assert outcome.status is Status.TOO_LARGE
+    assert json.loads(outcome.payload)["errorType"] == "Function.ResponseSizeTooLarge"
+
+
+def test_init_error_is_reported(make_runtime: Callable[..., LocalRuntime], project: Path) -> None:
+    (project / "broken.py").write_text("raise ImportError('missing dependency')\n")
+    runtime = make_runtime(handler="broken.handle")
+    outcome = call(runtime)
+    assert outcome.status is Status.CRASH
+    assert "missing dependency" in json.loads(outcome.payload)["errorMessage"]
+
+
+def test_reload_moves_new_invocations_to_fresh_environments(
+    make_runtime: Callable[..., LocalRuntime],
+) -> None:
+    runtime = make_runtime()
+    old = body(call(runtime))["pid"]
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        in_flight = pool.submit(call, runtime, action="sleep", seconds=0.3)
+        wait_until(lambda: not runtime.pools["fn"].idle)
+        runtime.reload()
+        assert in_flight.result().status is Status.OK  # finished on the old environment
+    assert body(call(runtime))["pid"] != old
+
+
+def test_stop_leaves_no_child_processes(make_runtime: Callable[..., LocalRuntime]) -> None:
+    runtime = make_runtime(warm=3)
+    children = pids(runtime)
+    assert len(children) == 3
+    runtime.stop()
+    for pid in children:
+        wait_until(lambda pid=pid: not _running(pid))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def test_awslambdaric_runs_a_function(make_runtime: Callable[..., LocalRuntime]) -> None:
+    pytest.importorskip("awslambdaric")
+    runtime = make_runtime(runtime_client="awslambdaric")
+    result = body(call(runtime))
+    assert result["inits"] == 1
+    error = call(runtime, action="raise", detail="ric")
+    assert error.status is Status.FUNCTION_ERROR
+    assert json.loads(error.payload)["errorMessage"] == "bad input: ric"
+    assert body(call(runtime))["calls"] == 3
