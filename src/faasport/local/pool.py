@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Coroutine
+from typing import Any
 
 from faasport.local.environment import Environment, InitFailed, Invocation, Log, memory_mb
 from faasport.local.outcome import Outcome, Status, error_payload
@@ -31,6 +33,7 @@ class FunctionPool:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._reapers: dict[Environment, asyncio.TimerHandle] = {}
         self._closed = False
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def size(self) -> int:
@@ -141,10 +144,14 @@ class FunctionPool:
         self.environments.discard(env)
         if env in self.idle:
             self.idle.remove(env)
-        task = asyncio.ensure_future(env.close())
-        task.add_done_callback(lambda _: None)
+        self._background(env.close())
         if not self._closed:
-            asyncio.ensure_future(self._keep_warm())
+            self._background(self._keep_warm())
+
+    def _background(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _keep_warm(self) -> None:
         missing = self.spec.warm - self.size
