@@ -1,0 +1,108 @@
+"""boto3's real ``lambda`` client against the local Invoke API."""
+
+from __future__ import annotations
+
+import base64
+import json
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from faasport.local.invoke_api import InvokeApi, function_name
+from faasport.local.runtime import LocalRuntime
+from faasport.local.spec import FunctionSpec
+
+
+@pytest.fixture(scope="module")
+def lines() -> list[str]:
+    return []
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> Iterator[Any]:
+    root = tmp_path_factory.mktemp("project")
+    (root / "fn.py").write_text(
+        textwrap.dedent(
+            """
+            def handle(event, context):
+                if event.get("fail"):
+                    raise RuntimeError("asked to fail")
+                custom = context.client_context and context.client_context.get("custom")
+                return {"echo": event, "custom": custom}
+            """
+        )
+    )
+    runtime = LocalRuntime([FunctionSpec("echo", "fn.handle", Path(root))], log=lines.append)
+    runtime.start()
+    api = InvokeApi(runtime)
+    port = runtime.call(api.start("127.0.0.1", 0))
+    yield boto3.client(
+        "lambda",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}),
+    )
+    runtime.call(api.close())
+    runtime.stop()
+
+
+def test_request_response(client: Any) -> None:
+    context = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
+    result = client.invoke(FunctionName="echo", Payload=b'{"a": 1}', ClientContext=context)
+    assert result["StatusCode"] == 200
+    assert result["ExecutedVersion"] == "$LATEST"
+    assert "FunctionError" not in result
+    assert json.loads(result["Payload"].read()) == {"echo": {"a": 1}, "custom": {"k": "v"}}
+
+
+def test_function_error(client: Any) -> None:
+    result = client.invoke(FunctionName="echo", Payload=b'{"fail": true}')
+    assert result["StatusCode"] == 200
+    assert result["FunctionError"] == "Unhandled"
+    error = json.loads(result["Payload"].read())
+    assert error["errorType"] == "RuntimeError"
+    assert error["errorMessage"] == "asked to fail"
+
+
+def test_event_invocation_runs_later(client: Any, lines: list[str]) -> None:
+    before = sum(line.startswith("REPORT") for line in lines)
+    result = client.invoke(FunctionName="echo", InvocationType="Event", Payload=b'{"b": 2}')
+    assert result["StatusCode"] == 202
+    deadline = time.monotonic() + 10
+    while sum(line.startswith("REPORT") for line in lines) == before:
+        assert time.monotonic() < deadline, "the queued invocation never ran"
+        time.sleep(0.01)
+
+
+def test_dry_run(client: Any) -> None:
+    assert client.invoke(FunctionName="echo", InvocationType="DryRun")["StatusCode"] == 204
+
+
+def test_unknown_function(client: Any) -> None:
+    with pytest.raises(client.exceptions.ResourceNotFoundException, match="Function not found"):
+        client.invoke(FunctionName="nope", Payload=b"{}")
+
+
+def test_invalid_json_payload(client: Any) -> None:
+    with pytest.raises(client.exceptions.InvalidRequestContentException, match="json"):
+        client.invoke(FunctionName="echo", Payload=b"{not json")
+
+
+def test_payload_over_6_mb(client: Any) -> None:
+    with pytest.raises(client.exceptions.RequestTooLargeException):
+        client.invoke(FunctionName="echo", Payload=b'"' + b"x" * (6 * 1024 * 1024) + b'"')
+
+
+def test_function_names_in_paths() -> None:
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:echo:prod"
+    assert function_name(f"/2015-03-31/functions/{arn}/invocations") == "echo"
+    assert function_name("/2015-03-31/functions/echo%3A1/invocations") == "echo"
+    assert function_name("/2015-03-31/functions/echo/other") is None
