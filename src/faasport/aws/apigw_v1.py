@@ -11,6 +11,7 @@ from faasport.aws.codec import (
     decode_body,
     decoded,
     encode_body,
+    encode_query,
     event_body,
     grouped_headers,
     header_pairs,
@@ -60,11 +61,7 @@ class ApiGatewayV1:
                     root = prefix
                     raw = ctx.get("path") if rest else None
         query = event.get("multiValueQueryStringParameters") or event.get("queryStringParameters")
-        query_string = b""
-        if query:
-            from urllib.parse import urlencode
-
-            query_string = urlencode(query, doseq=True).encode("ascii")
+        query_string = encode_query(query) if query else b""
         source_ip = (ctx.get("identity") or {}).get("sourceIp")
         return HttpRequest(
             method=event["httpMethod"],

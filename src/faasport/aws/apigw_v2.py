@@ -12,12 +12,11 @@ from faasport.aws.codec import (
     decode_body,
     encode_body,
     event_body,
-    grouped_headers,
-    header_pairs,
     is_text,
+    joined_headers,
     request_raw_path,
     route_path,
-    server_and_scheme,
+    server_from,
     split_root,
 )
 from faasport.core.http import HttpRequest, HttpResponse
@@ -47,16 +46,21 @@ class ApiGatewayV2:
     def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
         ctx = event.get("requestContext") or {}
         http = ctx.get("http") or {}
-        headers = header_pairs(event.get("headers"), None)
+        given = event.get("headers") or {}
+        # HTTP APIs send header names in lower case.
+        headers = [(k.encode("latin-1"), v.encode("utf-8")) for k, v in given.items()]
         cookies = event.get("cookies")
         if cookies:
             headers.append((b"cookie", "; ".join(cookies).encode("utf-8")))
-        server, scheme = server_and_scheme(headers)
+        server, scheme = server_from(
+            given.get("host"), given.get("x-forwarded-port"), given.get("x-forwarded-proto")
+        )
         raw_path = event.get("rawPath") or http.get("path") or "/"
         full = self._decode_path(raw_path)
-        route_key = str(event.get("routeKey") or "")
-        _, _, template = route_key.partition(" ")
-        route = route_path(template, event.get("pathParameters"))
+        route_key = event.get("routeKey") or ""
+        route = None
+        if " " in route_key:
+            route = route_path(route_key.partition(" ")[2], event.get("pathParameters"))
         root, path = split_root(full, route, options)
         stage = ctx.get("stage")
         if not root and not options.base_path and stage and stage != "$default":
@@ -65,17 +69,18 @@ class ApiGatewayV2:
                 root, path = prefix, full[len(prefix) :] or "/"
         source_ip = http.get("sourceIp")
         return HttpRequest(
-            method=http.get("method") or "GET",
-            path=path,
-            query_string=(event.get("rawQueryString") or "").encode("utf-8"),
-            headers=headers,
-            body=decode_body(event),
-            scheme=scheme,
-            server=server,
-            client=(source_ip, 0) if source_ip else None,
-            root_path=root,
-            raw_path=request_raw_path(root, path, raw_path if self.path_is_encoded else None),
-            extras={"aws.event": event, "aws.context": context},
+            http.get("method") or "GET",
+            path,
+            (event.get("rawQueryString") or "").encode("utf-8"),
+            headers,
+            decode_body(event),
+            scheme,
+            server,
+            (source_ip, 0) if source_ip else None,
+            root,
+            request_raw_path(root, path, raw_path if self.path_is_encoded else None),
+            "1.1",
+            {"aws.event": event, "aws.context": context},
         )
 
     def _decode_path(self, raw_path: str) -> str:
@@ -83,13 +88,7 @@ class ApiGatewayV2:
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:
         body, is_base64 = encode_body(response, options)
-        headers: dict[str, str] = {}
-        cookies: list[str] = []
-        for name, values in grouped_headers(response.headers).items():
-            if name == "set-cookie":
-                cookies = values
-            else:
-                headers[name] = ", ".join(values)
+        headers, cookies = joined_headers(response.headers)
         result: dict[str, Any] = {
             "statusCode": response.status,
             "headers": headers,

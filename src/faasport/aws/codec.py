@@ -86,13 +86,45 @@ def server_and_scheme(headers: Headers) -> tuple[tuple[str, int | None], str]:
             port = value.decode("latin-1")
         elif name == b"x-forwarded-proto":
             proto = value.decode("latin-1")
+    return server_from(host, port, proto)
+
+
+def server_from(
+    host: str | None, port: str | None, proto: str | None
+) -> tuple[tuple[str, int | None], str]:
+    """ASGI ``server`` and ``scheme`` from the Host and X-Forwarded-Port/-Proto values."""
     scheme = proto or "https"
     host = host or "localhost"
-    bare, sep, host_port = host.rpartition(":")
-    if sep and host_port.isdigit() and "]" not in host_port:
-        host, port = bare, port or host_port
-    number = int(port) if port and port.isdigit() else (443 if scheme == "https" else 80)
-    return (host, number), scheme
+    if ":" in host:
+        bare, _, host_port = host.rpartition(":")
+        if host_port.isdigit() and "]" not in host_port:
+            host, port = bare, port or host_port
+    if port and port.isdigit():
+        return (host, int(port)), scheme
+    return (host, 443 if scheme == "https" else 80), scheme
+
+
+_QUERY_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+def _quote_plus(text: str) -> str:
+    if _QUERY_SAFE.issuperset(text):
+        return text
+    from urllib.parse import quote_plus
+
+    return quote_plus(text)
+
+
+def encode_query(params: Mapping[str, Any]) -> bytes:
+    """``a=1&a=2`` from ``{"a": ["1", "2"]}`` or ``{"a": "1"}`` (decoded values)."""
+    parts: list[str] = []
+    for key, values in params.items():
+        name = _quote_plus(str(key))
+        if isinstance(values, list):
+            parts.extend(f"{name}={_quote_plus(str(v))}" for v in values)
+        else:
+            parts.append(f"{name}={_quote_plus(str(values))}")
+    return "&".join(parts).encode("ascii")
 
 
 def route_path(template: str, params: Mapping[str, Any] | None) -> str | None:
@@ -199,8 +231,12 @@ def encode_body(response: HttpResponse, options: AppOptions) -> tuple[str, bool]
     body = response.body
     if not body:
         return "", False
-    encoding = response.header(b"content-encoding")
-    content_type = response.header(b"content-type")
+    encoding = content_type = None
+    for name, value in response.headers:
+        if name == b"content-type":
+            content_type = value
+        elif name == b"content-encoding":
+            encoding = value
     if (encoding is None or encoding.strip().lower() == b"identity") and (
         content_type is not None and is_text_cached(content_type, options.text_mime_types)
     ):
@@ -209,6 +245,23 @@ def encode_body(response: HttpResponse, options: AppOptions) -> tuple[str, bool]
         except UnicodeDecodeError:
             pass
     return b2a_base64(body, newline=False).decode("ascii"), True
+
+
+def joined_headers(headers: Headers) -> tuple[dict[str, str], list[str]]:
+    """Response headers as one comma-joined value per name, and the Set-Cookie values."""
+    joined: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        if name == b"set-cookie":
+            cookies.append(value.decode("latin-1"))
+            continue
+        key = name.decode("latin-1")
+        text = value.decode("latin-1")
+        if key in joined:
+            joined[key] += ", " + text
+        else:
+            joined[key] = text
+    return joined, cookies
 
 
 def grouped_headers(headers: Headers) -> dict[str, list[str]]:

@@ -52,7 +52,9 @@ class LambdaHandler:
 
     def __call__(self, event: Any, context: Any) -> Any:
         request_id = getattr(context, "aws_request_id", None)
-        logs.set_invocation(request_id, coldstart.record.take())
+        current = logs.current
+        current["request_id"] = request_id
+        current["cold_start"] = coldstart.record.pending and coldstart.record.take()
         codec = self._last
         if not (isinstance(event, dict) and codec.infer(event)):
             found = infer_codec(event, self.codecs)
@@ -61,9 +63,15 @@ class LambdaHandler:
             codec = self._last = found
         try:
             request = codec.decode(event, context, self.options)
-        except UnsupportedEventError as exc:
-            logs.logger().warning("malformed %s event: %s", codec.name, exc)
-            return codec.encode(error_response(400, str(exc), request_id), event, self.options)
+        except (UnsupportedEventError, AttributeError, TypeError, ValueError, KeyError) as exc:
+            # A field of the wrong type or shape: the event did not come from the source.
+            message = (
+                str(exc)
+                if isinstance(exc, UnsupportedEventError)
+                else f"malformed {codec.name} event: {type(exc).__name__}: {exc}"
+            )
+            logs.logger().warning("malformed %s event: %s", codec.name, message)
+            return codec.encode(error_response(400, message, request_id), event, self.options)
         runner = self.runner
         if runner.kind is None and not is_health_check(request, self.options.health_path):
             # contextlib would cost milliseconds of import time; handle() answers a failed

@@ -7,10 +7,13 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from faasport.core.http import HttpResponse
+from faasport.core.lifespan import ASGI_VERSION, Lifespan
+from faasport.core.loop import environment_loop
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from faasport.core.http import Headers, HttpRequest
+    from faasport.core.http import HttpRequest
+    from faasport.core.options import LifespanMode
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -18,13 +21,25 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-#: ASGI 2.4: servers report disconnects by raising OSError from send, so frameworks do not
-#: need to poll receive() concurrently for ``http.disconnect`` while they stream.
-ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
-
 
 class AppReturnedWithoutResponse(RuntimeError):
     pass
+
+
+class AsgiBridge:
+    """Serves canonical requests with one ASGI app, on this environment's event loop."""
+
+    def __init__(self, app: ASGIApp, lifespan: LifespanMode) -> None:
+        self.app = app
+        self.loop = environment_loop()
+        self.lifespan = Lifespan(app, lifespan, self.loop)
+
+    def serve(self, request: HttpRequest) -> HttpResponse:
+        lifespan = self.lifespan
+        scope = build_scope(request, lifespan.state if lifespan.supported else None)
+        exchange = _Exchange(request.body)
+        self.loop.run(self.app(scope, exchange.receive, exchange.send))
+        return exchange.finish()
 
 
 def build_scope(request: HttpRequest, state: dict[str, Any] | None) -> Scope:
@@ -57,13 +72,12 @@ def build_scope(request: HttpRequest, state: dict[str, Any] | None) -> Scope:
 class _Exchange:
     """The receive/send pair of one request; collects the response in memory."""
 
-    __slots__ = ("body", "done", "headers", "request_body", "status", "waiter")
+    __slots__ = ("chunks", "done", "request_body", "response", "waiter")
 
     def __init__(self, body: bytes) -> None:
         self.request_body: bytes | None = body
-        self.status = 0
-        self.headers: Headers = []
-        self.body: list[bytes] = []
+        self.response = HttpResponse(0)
+        self.chunks: list[bytes] | None = None
         self.done = False
         self.waiter: asyncio.Future[None] | None = None
 
@@ -81,34 +95,47 @@ class _Exchange:
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
+        response = self.response
         if kind == "http.response.body":
-            if not self.status:
+            if not response.status:
                 raise RuntimeError("ASGI app sent a body before 'http.response.start'")
             if self.done:
                 raise RuntimeError("ASGI app sent a body after the response was complete")
             chunk = message.get("body", b"")
-            if chunk:
-                self.body.append(bytes(chunk))
-            if not message.get("more_body", False):
-                self.done = True
-                waiter = self.waiter
-                if waiter is not None and not waiter.done():
-                    waiter.set_result(None)
+            if message.get("more_body", False):
+                if chunk:
+                    if self.chunks is None:
+                        self.chunks = [response.body] if response.body else []
+                    self.chunks.append(bytes(chunk))
+                return
+            self.done = True
+            if self.chunks is not None:
+                self.chunks.append(bytes(chunk))
+                response.body = b"".join(self.chunks)
+            else:
+                response.body = bytes(chunk) if type(chunk) is not bytes else chunk
+            waiter = self.waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
         elif kind == "http.response.start":
-            if self.status:
+            if response.status:
                 raise RuntimeError("ASGI app sent 'http.response.start' twice")
-            self.status = int(message["status"])
-            self.headers = [(bytes(k).lower(), bytes(v)) for k, v in message.get("headers", ())]
+            response.status = int(message["status"])
+            headers = message.get("headers")
+            if headers:
+                # ASGI asks apps for lower-case names; frameworks comply, but cheaply check.
+                response.headers = [
+                    (name if name.islower() else bytes(name).lower(), value)
+                    for name, value in headers
+                ]
         # Other messages (trailers, extensions) are ignored: no provider carries them.
 
-
-async def call_asgi(app: ASGIApp, scope: Scope, body: bytes) -> HttpResponse:
-    exchange = _Exchange(body)
-    await app(scope, exchange.receive, exchange.send)
-    if not exchange.done:
-        raise AppReturnedWithoutResponse(
-            "ASGI app returned without completing its response"
-            if exchange.status
-            else "ASGI app returned without sending a response"
-        )
-    return HttpResponse(exchange.status, exchange.headers, b"".join(exchange.body))
+    def finish(self) -> HttpResponse:
+        """The response, once the app has returned."""
+        if not self.done:
+            raise AppReturnedWithoutResponse(
+                "ASGI app returned without completing its response"
+                if self.response.status
+                else "ASGI app returned without sending a response"
+            )
+        return self.response

@@ -9,14 +9,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from faasport.core.asgi import ASGI_VERSION, ASGIApp, Message
 from faasport.core.errors import LifespanError
 from faasport.core.logs import logger
-from faasport.core.loop import EnvironmentLoop
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from faasport.core.asgi import ASGIApp, Message
+    from faasport.core.loop import EnvironmentLoop
     from faasport.core.options import LifespanMode
+
+#: ASGI 2.4: servers report disconnects by raising OSError from send, so frameworks do not
+#: need to poll receive() concurrently for ``http.disconnect`` while they stream.
+ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 
 
 class Lifespan:
@@ -34,9 +38,10 @@ class Lifespan:
         self._shutdown: asyncio.Future[None] | None = None
 
     def startup(self) -> None:
-        if self.started or self.mode == "off":
+        if self.started:
             return
-        self.loop.run(self._run_startup())
+        if self.mode != "off":
+            self.loop.run(self._run_startup())
         self.started = True
 
     def shutdown(self, timeout: float = 5.0) -> None:

@@ -17,12 +17,12 @@ from faasport.core.logs import logger
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import FrameType
     from typing import Any
 
     from faasport.core.lifespan import Lifespan
     from faasport.core.loader import AppKind
-    from faasport.core.loop import EnvironmentLoop
     from faasport.core.options import AppOptions
 
 
@@ -43,7 +43,8 @@ class AppRunner:
         self._target = app
         self._app: Any = None if isinstance(app, str) else app
         self._kind: AppKind | None = None
-        self._loop: EnvironmentLoop | None = None
+        self._serve: Callable[[HttpRequest], HttpResponse] | None = None
+        self._ready: Callable[[HttpRequest], HttpResponse] | None = None
         self._lifespan: Lifespan | None = None
         self._lock = allocate_lock()
 
@@ -68,11 +69,15 @@ class AppRunner:
                     self._app = import_from_string(self._target)
                 kind = detect_kind(self._app)
                 if kind == "asgi":
-                    from faasport.core.lifespan import Lifespan
-                    from faasport.core.loop import environment_loop
+                    from faasport.core.asgi import AsgiBridge
 
-                    self._loop = environment_loop()
-                    self._lifespan = Lifespan(self._app, self.options.lifespan, self._loop)
+                    bridge = AsgiBridge(self._app, self.options.lifespan)
+                    self._lifespan = bridge.lifespan
+                    self._serve = bridge.serve
+                elif kind == "wsgi":
+                    from faasport.core.wsgi import WsgiBridge
+
+                    self._serve = WsgiBridge(self._app).serve
                 self._kind = kind
                 if coldstart.record.app_init_seconds is None:
                     coldstart.record.app_init_seconds = time.perf_counter() - started
@@ -83,10 +88,13 @@ class AppRunner:
 
     def handle(self, request: HttpRequest, request_id: str | None = None) -> HttpResponse:
         """Answer one request; never raises for a failure of the app."""
-        if is_health_check(request, self.options.health_path):
+        health = self.options.health_path
+        if health is not None and is_health_check(request, health):
             return health_response(request)
         try:
-            response = self._dispatch(request)
+            # Once the app is loaded and started, the bridge is called directly.
+            serve = self._ready or self._prepare()
+            response = serve(request)
         except Exception:
             logger().exception("unhandled exception in app for %s %s", request.method, request.path)
             return error_response(500, "Internal Server Error", request_id)
@@ -94,23 +102,19 @@ class AppRunner:
             response.body = b""
         return response
 
-    def _dispatch(self, request: HttpRequest) -> HttpResponse:
-        app, kind = self.load()
-        if kind == "asgi":
-            from faasport.core.asgi import build_scope, call_asgi
-
-            lifespan = self._lifespan
-            assert lifespan is not None and self._loop is not None
-            if not lifespan.started:
-                lifespan.startup()
-                _shutdown_on_sigterm(self)
-            state = lifespan.state if lifespan.supported else None
-            return self._loop.run(call_asgi(app, build_scope(request, state), request.body))
-        if kind == "wsgi":
-            from faasport.core.wsgi import build_environ, call_wsgi
-
-            return call_wsgi(app, build_environ(request))
-        raise TypeError("a plain handler cannot answer a canonical HTTP request")
+    def _prepare(self) -> Callable[[HttpRequest], HttpResponse]:
+        """Load the app and run lifespan startup; the bridge's serve once both are done."""
+        if self._kind is None:
+            self.load()
+        serve = self._serve
+        if serve is None:
+            raise TypeError("a plain handler cannot answer a canonical HTTP request")
+        lifespan = self._lifespan
+        if lifespan is not None:
+            lifespan.startup()
+            _shutdown_on_sigterm(self)
+        self._ready = serve
+        return serve
 
     def call_handler(self, event: Any, context: Any) -> Any:
         app, kind = self.load()
@@ -124,27 +128,28 @@ class AppRunner:
             self._lifespan.shutdown()
 
 
-_runners: list[AppRunner] = []
-
-
 def _shutdown_on_sigterm(runner: AppRunner) -> None:
-    """Run lifespan shutdown when the environment is stopped (SIGTERM), then exit as before."""
+    """Run lifespan shutdown when the environment ends: SIGTERM, or interpreter exit."""
+    from faasport.core.loop import environment_loop
+
+    loop = environment_loop()
+    loop.before_close(runner.shutdown)
+    if _sigterm_installed:
+        return
     import os
     import signal
     import threading
 
-    _runners.append(runner)
-    if len(_runners) > 1:
-        return
-    import atexit
-
-    atexit.register(_shutdown_all)
     if threading.current_thread() is not threading.main_thread():
         return
+    _sigterm_installed.append(True)
     previous = signal.getsignal(signal.SIGTERM)
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        _shutdown_all()
+        try:
+            loop.close()
+        except Exception:
+            logger().exception("lifespan shutdown failed")
         if callable(previous):
             previous(signum, frame)
         elif previous != signal.SIG_IGN:
@@ -154,9 +159,4 @@ def _shutdown_on_sigterm(runner: AppRunner) -> None:
     signal.signal(signal.SIGTERM, on_sigterm)
 
 
-def _shutdown_all() -> None:
-    for runner in _runners:
-        try:
-            runner.shutdown()
-        except Exception:
-            logger().exception("lifespan shutdown failed")
+_sigterm_installed: list[bool] = []

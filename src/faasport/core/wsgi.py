@@ -2,86 +2,113 @@
 
 from __future__ import annotations
 
-import io
 import sys
-from collections.abc import Callable, Iterable
-from types import TracebackType
-from typing import Any
+from io import BytesIO
 
-from faasport.core.http import HttpRequest, HttpResponse
+from faasport.core.http import HttpResponse
 
-ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
-StartResponse = Callable[..., Callable[[bytes], object]]
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from types import TracebackType
+    from typing import Any
 
-_SPECIAL = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
-_WSGI_ERRORS: Any = sys.stderr
+    from faasport.core.http import HttpRequest
+
+    ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
+    StartResponse = Callable[..., Callable[[bytes], object]]
+    WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+_SPECIAL = {b"content-type": "CONTENT_TYPE", b"content-length": "CONTENT_LENGTH"}
+#: header name -> environ key, filled as names are seen.
+_KEYS: dict[bytes, str] = {}
 
 
-def _environ_key(name: str) -> str:
-    special = _SPECIAL.get(name)
-    return special or "HTTP_" + name.upper().replace("-", "_")
+def _environ_key(name: bytes) -> str:
+    key = _KEYS.get(name)
+    if key is None:
+        key = _SPECIAL.get(name) or "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
+        if len(_KEYS) < 1024:
+            _KEYS[name] = key
+    return key
 
 
-def build_environ(request: HttpRequest) -> dict[str, Any]:
-    server_name, server_port = request.server or ("localhost", None)
-    if server_port is None:
-        server_port = 443 if request.scheme == "https" else 80
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": request.method,
-        # PEP 3333 "native strings": the path's UTF-8 bytes seen as latin-1 characters.
-        "SCRIPT_NAME": request.root_path.encode("utf-8").decode("latin-1"),
-        "PATH_INFO": request.path.encode("utf-8").decode("latin-1"),
-        "QUERY_STRING": request.query_string.decode("latin-1"),
-        "SERVER_NAME": server_name,
-        "SERVER_PORT": str(server_port),
-        "SERVER_PROTOCOL": "HTTP/" + request.http_version,
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": request.scheme,
-        "wsgi.input": io.BytesIO(request.body),
-        "wsgi.errors": _WSGI_ERRORS,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    if request.client is not None:
-        environ["REMOTE_ADDR"] = request.client[0]
-        environ["REMOTE_PORT"] = str(request.client[1])
-    for raw_name, raw_value in request.headers:
-        name = raw_name.decode("latin-1")
-        key = _environ_key(name)
-        value = raw_value.decode("latin-1")
-        if key in environ:
-            # RFC 9110 field combination; cookies are joined the way browsers send them.
-            environ[key] += ("; " if name == "cookie" else ",") + value
+class WsgiBridge:
+    """Serves canonical requests with one WSGI app."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+        self._template: dict[str, Any] = {
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.version": (1, 0),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+
+    def serve(self, request: HttpRequest) -> HttpResponse:
+        return call_wsgi(self.app, self.environ(request))
+
+    def environ(self, request: HttpRequest) -> dict[str, Any]:
+        environ = self._template.copy()
+        server = request.server
+        scheme = request.scheme
+        if server is None:
+            server_name, server_port = "localhost", None
         else:
-            environ[key] = value
-    if request.body and "CONTENT_LENGTH" not in environ:
-        environ["CONTENT_LENGTH"] = str(len(request.body))
-    for key, value in request.extras.items():
-        # "aws.event" -> "faasport.event"; a provider's "request" object is its event.
-        suffix = key.partition(".")[2]
-        environ["faasport." + ("event" if suffix == "request" else suffix)] = value
-    return environ
+            server_name, server_port = server
+        environ["REQUEST_METHOD"] = request.method
+        root = request.root_path
+        # PEP 3333 "native strings": the path's UTF-8 bytes seen as latin-1 characters.
+        environ["SCRIPT_NAME"] = root.encode("utf-8").decode("latin-1") if root else ""
+        path = request.path
+        environ["PATH_INFO"] = path if path.isascii() else path.encode().decode("latin-1")
+        environ["QUERY_STRING"] = request.query_string.decode("latin-1")
+        environ["SERVER_NAME"] = server_name
+        environ["SERVER_PORT"] = str(
+            server_port if server_port is not None else (443 if scheme == "https" else 80)
+        )
+        environ["wsgi.url_scheme"] = scheme
+        environ["wsgi.input"] = BytesIO(request.body)
+        if request.http_version != "1.1":
+            environ["SERVER_PROTOCOL"] = "HTTP/" + request.http_version
+        client = request.client
+        if client is not None:
+            environ["REMOTE_ADDR"] = client[0]
+            environ["REMOTE_PORT"] = str(client[1])
+        for raw_name, raw_value in request.headers:
+            key = _KEYS.get(raw_name) or _environ_key(raw_name)
+            value = raw_value.decode("latin-1")
+            if key in environ:
+                # RFC 9110 field combination; cookies are joined the way browsers send them.
+                environ[key] += ("; " if raw_name == b"cookie" else ",") + value
+            else:
+                environ[key] = value
+        if request.body and "CONTENT_LENGTH" not in environ:
+            environ["CONTENT_LENGTH"] = str(len(request.body))
+        for key, value in request.extras.items():
+            # "aws.event" -> "faasport.event"; a provider's "request" object is its event.
+            suffix = key.partition(".")[2]
+            environ["faasport." + ("event" if suffix == "request" else suffix)] = value
+        return environ
 
 
 def call_wsgi(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
-    status_line: list[str] = []
-    headers: list[tuple[bytes, bytes]] = []
+    response = HttpResponse(0)
     written: list[bytes] = []
 
     def start_response(
-        status: str, response_headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
+        status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
     ) -> Callable[[bytes], object]:
         if exc_info is not None:
-            if status_line and written:
+            if response.status and written:
                 raise exc_info[1].with_traceback(exc_info[2])
-        elif status_line:
+        elif response.status:
             raise RuntimeError("WSGI app called start_response twice without exc_info")
-        status_line[:] = [status]
-        headers[:] = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in response_headers
+        response.status = int(status[:3])
+        response.headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers
         ]
         return written.append
 
@@ -94,6 +121,7 @@ def call_wsgi(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
         close = getattr(result, "close", None)
         if close is not None:
             close()
-    if not status_line:
+    if not response.status:
         raise RuntimeError("WSGI app returned without calling start_response")
-    return HttpResponse(int(status_line[0][:3]), headers, b"".join(written))
+    response.body = b"".join(written)
+    return response
