@@ -1,41 +1,44 @@
-"""Per-invocation cost of faasport's AWS adapter against calling the app directly and against
+"""Per-invocation cost of faasport's AWS adapter, against calling the app directly and against
 Mangum (ASGI) and apig-wsgi (WSGI).
 
-Run it with ``make bench`` (or ``.venv/bin/python bench/adapter.py``); ``--quick`` is a smoke
-run that finishes in a few seconds. It prints the machine, then one markdown table with the
-median time per call of every case, its overhead over calling the app directly, and
-faasport's overhead as a fraction of each peer's, then the targets with PASS/FAIL:
+Run it with ``make bench`` (or ``.venv/bin/python bench/adapter.py``, about a minute);
+``--quick`` is a smoke run of a few seconds; ``--profile`` also prints where faasport's own
+time goes (cProfile, restricted to functions in ``faasport``).
 
-* ASGI: faasport's overhead <= 1/3 of Mangum's (judged against ``lifespan="off"``, Mangum's
-  cheapest mode; with its default ``lifespan="auto"`` Mangum runs lifespan startup and
-  shutdown on every invocation, faasport once per execution environment).
+It prints the machine, then one markdown table: the median time per call of every case, its
+overhead over calling the app directly, and faasport's overhead divided by each peer's; then
+the targets with PASS/FAIL:
+
+* ASGI: faasport's overhead <= 1/3 of Mangum's, judged against Mangum ``lifespan="off"``,
+  its cheapest mode. (With its default ``lifespan="auto"`` Mangum runs lifespan startup and
+  shutdown on every invocation; faasport runs startup once per execution environment.)
 * WSGI: faasport's overhead <= apig-wsgi's.
 
-Every case answers the same request: ``GET /hello?a=1`` as an API Gateway HTTP API (payload
-2.0) event built by ``faasport.testing.event``, and for WSGI also as a REST API (v1) event.
-The apps are a Starlette app with one async route returning a small ``JSONResponse`` and a
-Flask app with one route returning a small JSON.
+Every case answers the same request, ``GET /hello?a=1``, as one API Gateway HTTP API
+(payload 2.0) event built by ``faasport.testing.event``; the WSGI cases also get a REST API
+(v1) event. The apps are a Starlette app with one async route returning a small
+``JSONResponse``, and a Flask app with one route returning a small JSON.
 
 The "direct" baselines are the cheapest honest way to call each app in-process, with the same
-request and a fresh scope/environ per call:
+request and a fresh scope or environ per call:
 
 * ASGI: the scope is built once and copied per call (Starlette writes into it); ``receive``
   returns the request body once, ``send`` collects the messages. The app's coroutine is
   driven with ``coro.send(None)``: this app completes without ever suspending, so no event
-  loop is involved at all. This is a lower bound: a real server (and faasport) runs the app
-  as an ``asyncio.Task`` on a running loop so ``get_running_loop()``, ``current_task()`` and
-  anyio work. The same call through ``loop.run_until_complete`` on one persistent loop is
-  shown as a reference row. If the app ever suspended, the baseline would fall back to that.
+  loop is involved. That is a lower bound: faasport (like any server) runs the app as an
+  ``asyncio.Task`` on a running loop, so ``get_running_loop()``, ``current_task()`` and anyio
+  work. The same call through ``loop.run_until_complete`` on one persistent loop is shown as
+  a reference row; it becomes the baseline if the app ever suspends.
 * WSGI: the environ is built once and copied per call with a fresh ``wsgi.input``;
   ``start_response`` records the status; the body iterable is joined and closed.
 
-Method: one Lambda context object and one event dict are reused by every case (the script
-checks that no handler mutates the event). Each case first gets a warm-up, then is calibrated
-so that one batch of N calls takes about ``--batch-ms``. A repeat times one batch of every case
-in turn (round-robin, starting at a different case each repeat) with
-``time.perf_counter_ns``, so machine noise spreads over all cases alike; the figure reported
-is the median over repeats of (batch time / N). The garbage collector stays enabled, as in a
-real function.
+Method: one Lambda context and one event dict per source are shared by every case (the
+script checks that no handler mutates them). Each case is checked once (status 200, same
+JSON body), warmed up, and calibrated so that one batch of N calls takes about
+``--batch-ms``. Each repeat times one batch of every case, round-robin, starting from a
+different case each time, with ``time.perf_counter_ns``, so machine noise spreads over all
+cases alike. Reported: the median over repeats of batch time / N, with its interquartile
+range. The garbage collector stays on, as in a real function.
 """
 
 from __future__ import annotations
@@ -55,7 +58,13 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
 
-Call = Callable[[], Any]
+Result = tuple[int, bytes]  # status, body
+Handler = Callable[[Any, Any], Any]
+
+PATH = "/hello"
+QUERY = {"a": "1"}
+HEADERS = {"accept": "application/json", "user-agent": "faasport-bench"}
+EXPECTED = {"hello": "world", "a": "1"}
 
 
 # -- apps ----------------------------------------------------------------------------------
@@ -70,7 +79,7 @@ def make_starlette_app() -> Any:
     async def hello(request: Request) -> JSONResponse:
         return JSONResponse({"hello": "world", "a": request.query_params.get("a")})
 
-    return Starlette(routes=[Route("/hello", hello)])
+    return Starlette(routes=[Route(PATH, hello)])
 
 
 def make_flask_app() -> Any:
@@ -78,18 +87,14 @@ def make_flask_app() -> Any:
 
     app = Flask("bench")
 
-    @app.get("/hello")
+    @app.get(PATH)
     def hello() -> dict[str, Any]:
         return {"hello": "world", "a": request.args.get("a")}
 
     return app
 
 
-# -- the request, as an event and as a direct scope/environ ----------------------------------
-
-PATH = "/hello"
-QUERY = {"a": "1"}
-HEADERS = {"accept": "application/json", "user-agent": "faasport-bench"}
+# -- the request as events, and as a direct scope / environ --------------------------------
 
 
 def make_events() -> dict[str, dict[str, Any]]:
@@ -102,9 +107,8 @@ def make_events() -> dict[str, dict[str, Any]]:
 
 
 def base_scope() -> dict[str, Any]:
-    headers = [(b"host", b"example.com")] + [
-        (k.encode("latin-1"), v.encode("latin-1")) for k, v in HEADERS.items()
-    ]
+    headers = [(b"host", b"example.com")]
+    headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in HEADERS.items()]
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.4"},
@@ -144,39 +148,35 @@ def base_environ() -> dict[str, Any]:
     return environ
 
 
-# -- direct callers: each returns (status, body) -------------------------------------------
-
-Result = tuple[int, bytes]
+# -- direct callers ------------------------------------------------------------------------
 
 
-def asgi_direct_send(app: Any, scope: dict[str, Any]) -> Callable[[], Result | None]:
-    """Drive the app's coroutine by hand; None when it suspended (it needs a real loop)."""
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    def call() -> Result | None:
-        messages: list[dict[str, Any]] = []
-
-        async def send(message: dict[str, Any]) -> None:
-            messages.append(message)
-
-        coro = app(dict(scope), receive, send)
-        try:
-            coro.send(None)
-        except StopIteration:
-            return messages[0]["status"], b"".join(m.get("body", b"") for m in messages[1:])
-        coro.close()
-        return None
-
-    return call
+async def _receive() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
-def asgi_direct_loop(
-    app: Any, scope: dict[str, Any], loop: asyncio.AbstractEventLoop
-) -> Callable[[], Result]:
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+def _asgi_result(messages: list[dict[str, Any]]) -> Result:
+    return messages[0]["status"], b"".join(m.get("body", b"") for m in messages[1:])
+
+
+def asgi_suspends(app: Any, scope: dict[str, Any]) -> bool:
+    """True when the app's coroutine suspends (so it cannot be driven without a loop)."""
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    coro = app(dict(scope), _receive, send)
+    try:
+        coro.send(None)
+    except StopIteration:
+        return False
+    coro.close()
+    return True
+
+
+def asgi_direct_send(app: Any, scope: dict[str, Any]) -> Callable[[], Result]:
+    """Drive the app's coroutine by hand, with no event loop: valid only if it never
+    suspends (see :func:`asgi_suspends`)."""
 
     def call() -> Result:
         messages: list[dict[str, Any]] = []
@@ -184,8 +184,28 @@ def asgi_direct_loop(
         async def send(message: dict[str, Any]) -> None:
             messages.append(message)
 
-        loop.run_until_complete(app(dict(scope), receive, send))
-        return messages[0]["status"], b"".join(m.get("body", b"") for m in messages[1:])
+        coro = app(dict(scope), _receive, send)
+        try:
+            coro.send(None)
+        except StopIteration:
+            return _asgi_result(messages)
+        coro.close()
+        raise RuntimeError("the ASGI app suspended; it needs an event loop")
+
+    return call
+
+
+def asgi_direct_loop(
+    app: Any, scope: dict[str, Any], loop: asyncio.AbstractEventLoop
+) -> Callable[[], Result]:
+    def call() -> Result:
+        messages: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            messages.append(message)
+
+        loop.run_until_complete(app(dict(scope), _receive, send))
+        return _asgi_result(messages)
 
     return call
 
@@ -214,13 +234,10 @@ def wsgi_direct(app: Any, environ: dict[str, Any]) -> Callable[[], Result]:
     return call
 
 
-def lambda_call(handler: Callable[[Any, Any], Any], event: Any, context: Any) -> Call:
-    return lambda: handler(event, context)
-
-
 def lambda_result(result: Any) -> Result:
-    assert isinstance(result, dict), result
-    body = result.get("body", "")
+    if not isinstance(result, dict):
+        raise SystemExit(f"handler returned {result!r}")
+    body = result.get("body") or ""
     if result.get("isBase64Encoded"):
         import base64
 
@@ -235,95 +252,83 @@ def lambda_result(result: Any) -> Result:
 class Case:
     group: str  # "ASGI" or "WSGI"
     name: str
-    call: Call
+    call: Callable[[], object]
     check: Callable[[], Result]
-    baseline: str | None = None  # the case this one's overhead is measured against
-    peer_of: str | None = None  # a peer row: faasport's overhead is compared to this one's
-    samples: list[float] = field(default_factory=list)
+    baseline: str | None = None  # the case of the same group this one's overhead is over
+    peer_of: str | None = None  # a peer row: faasport's overhead is divided by this one's
     n: int = 1
+    samples: list[float] = field(default_factory=list)  # µs per call, one per repeat
 
     @property
     def median(self) -> float:
         return statistics.median(self.samples)
 
 
-def build_cases() -> tuple[list[Case], dict[str, Any]]:
+def build_cases(events: dict[str, dict[str, Any]], context: Any) -> tuple[list[Case], str]:
+    """The cases, and the name of the ASGI baseline."""
     from apig_wsgi import make_lambda_handler
     from mangum import Mangum
 
     from faasport import aws
-    from faasport.testing import LambdaContext
 
-    events = make_events()
     v2, v1 = events["apigw-v2"], events["apigw-v1"]
-    context = LambdaContext()
     starlette_app = make_starlette_app()
     flask_app = make_flask_app()
 
-    send_direct = asgi_direct_send(starlette_app, base_scope())
-    loop = asyncio.new_event_loop()
-    loop_direct = asgi_direct_loop(starlette_app, base_scope(), loop)
-    suspends = send_direct() is None
-    asgi_base = "ASGI direct, run_until_complete" if suspends else "ASGI direct, coro.send(None)"
+    def lambda_case(group: str, name: str, handler: Handler, event: Any, **kw: Any) -> Case:
+        def call() -> object:
+            return handler(event, context)
 
-    faas_asgi = aws.handler(starlette_app)
-    mangum_off = Mangum(starlette_app, lifespan="off")
-    mangum_auto = Mangum(starlette_app, lifespan="auto")
-    faas_wsgi = aws.handler(flask_app)
-    apig = make_lambda_handler(flask_app)
-    flask_direct = wsgi_direct(flask_app, base_environ())
+        return Case(group, name, call, lambda: lambda_result(call()), **kw)
 
-    def via(handler: Callable[[Any, Any], Any], event: Any) -> tuple[Call, Callable[[], Result]]:
-        call = lambda_call(handler, event, context)
-        return call, lambda: lambda_result(call())
-
+    send_name, loop_name = "direct, coro.send(None)", "direct, loop.run_until_complete"
+    suspends = asgi_suspends(starlette_app, base_scope())
+    asgi_base = loop_name if suspends else send_name
+    loop_direct = asgi_direct_loop(starlette_app, base_scope(), asyncio.new_event_loop())
+    faas = "faasport aws.handler"
     cases: list[Case] = []
     if not suspends:
-        cases.append(Case("ASGI", "ASGI direct, coro.send(None)", send_direct, send_direct))  # type: ignore[arg-type]
-    cases.append(
+        send_direct = asgi_direct_send(starlette_app, base_scope())
+        cases.append(Case("ASGI", send_name, send_direct, send_direct))
+    cases += [
         Case(
             "ASGI",
-            "ASGI direct, run_until_complete",
+            loop_name,
             loop_direct,
             loop_direct,
             baseline=None if suspends else asgi_base,
-        )
-    )
-    cases.append(Case("ASGI", "faasport aws.handler (v2)", *via(faas_asgi, v2), baseline=asgi_base))
-    cases.append(
-        Case(
+        ),
+        lambda_case("ASGI", f"{faas} (v2)", aws.handler(starlette_app), v2, baseline=asgi_base),
+        lambda_case(
             "ASGI",
             'Mangum lifespan="off" (v2)',
-            *via(mangum_off, v2),
+            Mangum(starlette_app, lifespan="off"),
+            v2,
             baseline=asgi_base,
-            peer_of="faasport aws.handler (v2)",
-        )
-    )
-    cases.append(
-        Case(
+            peer_of=f"{faas} (v2)",
+        ),
+        lambda_case(
             "ASGI",
             'Mangum lifespan="auto" (v2)',
-            *via(mangum_auto, v2),
+            Mangum(starlette_app, lifespan="auto"),
+            v2,
             baseline=asgi_base,
-            peer_of="faasport aws.handler (v2)",
-        )
-    )
-    wsgi_base = "WSGI direct"
-    cases.append(Case("WSGI", wsgi_base, flask_direct, flask_direct))
-    for label, ev in (("v2", v2), ("v1", v1)):
-        faas_name = f"faasport aws.handler ({label})"
-        cases.append(Case("WSGI", faas_name, *via(faas_wsgi, ev), baseline=wsgi_base))
+            peer_of=f"{faas} (v2)",
+        ),
+    ]
+    flask_direct = wsgi_direct(flask_app, base_environ())
+    cases.append(Case("WSGI", "direct", flask_direct, flask_direct))
+    faas_wsgi = aws.handler(flask_app)
+    apig = make_lambda_handler(flask_app)
+    for label, event in (("v2", v2), ("v1", v1)):
+        ours = f"{faas} ({label})"
+        cases.append(lambda_case("WSGI", ours, faas_wsgi, event, baseline="direct"))
         cases.append(
-            Case(
-                "WSGI",
-                f"apig-wsgi ({label})",
-                *via(apig, ev),
-                baseline=wsgi_base,
-                peer_of=faas_name,
+            lambda_case(
+                "WSGI", f"apig-wsgi ({label})", apig, event, baseline="direct", peer_of=ours
             )
         )
-    meta = {"asgi_base": asgi_base, "suspends": suspends, "events": events}
-    return cases, meta
+    return cases, asgi_base
 
 
 # -- checking and timing -------------------------------------------------------------------
@@ -331,52 +336,43 @@ def build_cases() -> tuple[list[Case], dict[str, Any]]:
 
 def check(cases: list[Case], events: dict[str, dict[str, Any]]) -> None:
     before = copy.deepcopy(events)
-    bodies: dict[str, bytes] = {}
     for case in cases:
-        status, body = case.check()
-        if status != 200:
-            raise SystemExit(f"{case.name}: status {status}, body {body!r}")
-        expected = bodies.setdefault(case.group, body)
-        if json.loads(body) != json.loads(expected):
-            raise SystemExit(f"{case.name}: body {body!r} differs from {expected!r}")
-        if json.loads(body) != {"hello": "world", "a": "1"}:
-            raise SystemExit(f"{case.name}: unexpected body {body!r}")
-        # a second call: the steady state is what gets timed (lifespan started, app loaded)
-        if case.check() != (status, body):
-            raise SystemExit(f"{case.name}: second call answered differently")
+        for attempt in ("first", "second"):  # the second call is the warm path timed below
+            status, body = case.check()
+            if status != 200 or json.loads(body) != EXPECTED:
+                raise SystemExit(
+                    f"{case.group} {case.name}: {attempt} call answered {status} {body!r}"
+                )
     if events != before:
         raise SystemExit("a handler mutated the event; the cases cannot share one event dict")
 
 
-def time_batch(call: Call, n: int) -> float:
-    """Nanoseconds per call over one batch of ``n`` calls."""
+def time_batch(call: Callable[[], object], n: int) -> float:
+    """Microseconds per call over one batch of ``n`` calls."""
     clock = time.perf_counter_ns
     start = clock()
     for _ in range(n):
         call()
-    return (clock() - start) / n
+    return (clock() - start) / n / 1000
 
 
-def calibrate(case: Case, batch_ns: float) -> None:
+def calibrate(case: Case, batch_ms: float) -> None:
     n = 1
-    while True:
-        per_call = time_batch(case.call, n)
-        if per_call * n >= batch_ns / 10 or n >= 1 << 20:
-            break
-        n *= 2
-    case.n = max(1, round(batch_ns / per_call))
+    while (per_call := time_batch(case.call, n)) * n < batch_ms * 100 and n < 1 << 20:
+        n *= 2  # until one trial batch takes a tenth of the target
+    case.n = max(1, round(batch_ms * 1000 / per_call))
 
 
 def measure(cases: list[Case], repeats: int, batch_ms: float, warmup: int) -> None:
     for case in cases:
         for _ in range(warmup):
             case.call()
-        calibrate(case, batch_ms * 1e6)
+        calibrate(case, batch_ms)
     gc.collect()
     for r in range(repeats):
         k = r % len(cases)
         for case in cases[k:] + cases[:k]:
-            case.samples.append(time_batch(case.call, case.n) / 1000)
+            case.samples.append(time_batch(case.call, case.n))
 
 
 # -- report --------------------------------------------------------------------------------
@@ -384,17 +380,19 @@ def measure(cases: list[Case], repeats: int, batch_ms: float, warmup: int) -> No
 
 def machine() -> str:
     cpus = os.cpu_count()
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = cpus
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
     return (
-        f"- machine: {platform.platform()} ({platform.machine()}), "
-        f"{platform.processor() or 'unknown cpu'}\n"
+        f"- machine: {platform.platform()}, {platform.machine()}\n"
         f"- python: {platform.python_implementation()} {platform.python_version()} "
         f"({sys.executable})\n"
         f"- cpus: {cpus} ({usable} usable by this process)"
     )
+
+
+def load_average() -> str:
+    if not hasattr(os, "getloadavg"):
+        return "n/a"
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def versions() -> str:
@@ -404,16 +402,17 @@ def versions() -> str:
     return "- versions: " + ", ".join(f"{n} {version(n)}" for n in names)
 
 
-def report(cases: list[Case], meta: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
-    by_name = {c.name: c for c in cases}
+def table(cases: list[Case]) -> tuple[list[str], dict[str, float]]:
+    """The markdown table, and faasport's overhead ÷ each peer's, by peer name."""
+    by_name = {(c.group, c.name): c for c in cases}
 
     def overhead(case: Case) -> float | None:
         if case.baseline is None:
             return None
-        return case.median - by_name[case.baseline].median
+        return case.median - by_name[case.group, case.baseline].median
 
     lines = [
-        "| case | µs/call | overhead over direct (µs) | faasport overhead ÷ this overhead |",
+        "| case | µs/call (IQR) | overhead over direct (µs) | faasport overhead ÷ this one's |",
         "|---|---:|---:|---:|",
     ]
     ratios: dict[str, float] = {}
@@ -421,61 +420,87 @@ def report(cases: list[Case], meta: dict[str, Any]) -> tuple[dict[str, float], l
         over = overhead(case)
         ratio = ""
         if case.peer_of is not None and over is not None:
-            ours = overhead(by_name[case.peer_of])
+            ours = overhead(by_name[case.group, case.peer_of])
             assert ours is not None
             ratios[case.name] = ours / over if over > 0 else float("inf")
             ratio = f"{ratios[case.name]:.2f}"
-        spread = statistics.quantiles(case.samples, n=4) if len(case.samples) > 1 else [0, 0, 0]
-        timing = f"{case.median:.1f} (IQR {spread[0]:.1f}–{spread[2]:.1f})"
+        q1, _, q3 = statistics.quantiles(case.samples, n=4)
         lines.append(
-            f"| {case.group}: {case.name} | {timing} | "
+            f"| {case.group} {case.name} | {case.median:.1f} ({q1:.1f}..{q3:.1f}) | "
             f"{'baseline' if over is None else f'{over:+.1f}'} | {ratio} |"
         )
-    return ratios, lines
+    return lines, ratios
+
+
+def targets(ratios: dict[str, float]) -> list[str]:
+    verdict = {True: "PASS", False: "FAIL"}
+    off, auto = ratios['Mangum lifespan="off" (v2)'], ratios['Mangum lifespan="auto" (v2)']
+    v2, v1 = ratios["apig-wsgi (v2)"], ratios["apig-wsgi (v1)"]
+    return [
+        f"- ASGI, faasport overhead <= 1/3 of Mangum's: {off:.2f} of Mangum "
+        f'lifespan="off" -> {verdict[off <= 1 / 3]} '
+        f'(for reference: {auto:.2f} of lifespan="auto", {verdict[auto <= 1 / 3]})',
+        f"- WSGI, faasport overhead <= apig-wsgi's: {v2:.2f} with HTTP API v2 events -> "
+        f"{verdict[v2 <= 1]}; {v1:.2f} with REST API v1 events -> {verdict[v1 <= 1]}",
+    ]
+
+
+def profile(cases: list[Case], seconds: float) -> None:
+    """cProfile the faasport cases; print the costliest functions inside faasport.
+    (cProfile inflates small functions: read it for ranking, not for absolute cost.)"""
+    import cProfile
+    import pstats
+
+    for case in cases:
+        if not case.name.startswith("faasport") or case.name.endswith("(v1)"):
+            continue
+        n = max(1, round(seconds * 1e6 / case.median))
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(n):
+            case.call()
+        profiler.disable()
+        print(f"\n### cProfile: {case.group} {case.name}, {n} calls, functions in faasport\n")
+        stats = pstats.Stats(profiler, stream=sys.stdout)
+        stats.sort_stats("tottime").print_stats(r"faasport[/\\](aws|core)[/\\]", 15)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run, a few seconds")
-    parser.add_argument("--repeats", type=int, help="timed repeats per case")
-    parser.add_argument("--batch-ms", type=float, help="target duration of one batch")
+    parser.add_argument("--repeats", type=int, help="timed repeats of every case")
+    parser.add_argument("--batch-ms", type=float, help="duration of one timed batch")
+    parser.add_argument("--profile", action="store_true", help="also cProfile faasport")
     args = parser.parse_args()
     repeats = args.repeats or (7 if args.quick else 41)
     batch_ms = args.batch_ms or (10.0 if args.quick else 120.0)
     warmup = 20 if args.quick else 300
 
     started = time.perf_counter()
+    from faasport.testing import LambdaContext
+
+    events = make_events()
+    cases, asgi_base = build_cases(events, LambdaContext())
+    check(cases, events)
+
     print("# faasport adapter overhead per invocation\n")
     print(machine())
     print(versions())
-    cases, meta = build_cases()
-    check(cases, meta["events"])
+    print(f"- load average before: {load_average()}")
+    measure(cases, repeats, batch_ms, warmup)
+    print(f"- load average after: {load_average()}")
     print(
         f"- method: {repeats} repeats, round-robin over {len(cases)} cases, batches of "
-        f"~{batch_ms:g} ms (N = {', '.join(str(c.n) for c in cases) if False else 'calibrated'})"
-        f", median µs/call; ASGI baseline: {meta['asgi_base']}\n"
+        f"~{batch_ms:g} ms; median µs/call; ASGI baseline: {asgi_base}\n"
     )
-    measure(cases, repeats, batch_ms, warmup)
-    ratios, lines = report(cases, meta)
+    lines, ratios = table(cases)
     print("\n".join(lines))
-    print(f"\nN per batch: {', '.join(f'{c.name}={c.n}' for c in cases)}")
-
-    off = ratios['Mangum lifespan="off" (v2)']
-    auto = ratios['Mangum lifespan="auto" (v2)']
-    wsgi_v2 = ratios["apig-wsgi (v2)"]
-    wsgi_v1 = ratios["apig-wsgi (v1)"]
-    verdict = {True: "PASS", False: "FAIL"}
+    print(f"\nN per batch: {', '.join(f'{c.group} {c.name}: {c.n}' for c in cases)}")
     print("\n## targets\n")
-    print(
-        f"- ASGI: faasport overhead <= 1/3 of Mangum's: {off:.2f} of Mangum lifespan=\"off\" "
-        f"({auto:.2f} of lifespan=\"auto\") -> {verdict[off <= 1 / 3]}"
-    )
-    print(
-        f"- WSGI: faasport overhead <= apig-wsgi's: {wsgi_v2:.2f} with HTTP API v2 events "
-        f"-> {verdict[wsgi_v2 <= 1]}; {wsgi_v1:.2f} with REST v1 events "
-        f"-> {verdict[wsgi_v1 <= 1]}"
-    )
-    print(f"\n(total {time.perf_counter() - started:.1f} s)")
+    print("\n".join(targets(ratios)))
+    if args.profile:
+        profile(cases, 0.5 if args.quick else 3.0)
+    print(f"\n(took {time.perf_counter() - started:.1f} s)")
 
 
 if __name__ == "__main__":
