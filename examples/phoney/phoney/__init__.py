@@ -1,0 +1,1 @@
+"""phoney: the example app of faasport."""

@@ -1,0 +1,1 @@
+"""The ``faasport`` command line (a development tool: never shipped inside a function)."""

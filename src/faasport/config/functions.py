@@ -1,0 +1,253 @@
+"""``[functions.NAME]`` tables: what runs, its limits, its HTTP routes and its events."""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from faasport.config.fields import Table, describe, join
+from faasport.config.model import (
+    BucketEvent,
+    EventSource,
+    Function,
+    JwtAuth,
+    Queue,
+    QueueEvent,
+    ScheduleEvent,
+    Throttle,
+    TopicEvent,
+)
+from faasport.config.routes import Route, parse_route
+
+DEFAULT_HTTP_ROUTES = ("ANY /{proxy+}",)
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TARGET = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_TOPIC = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
+_CRON = re.compile(r"cron\(([^()]*)\)")
+_CRON_FIELD = re.compile(r"[0-9A-Za-z*?,/#-]+")
+_SCHEDULE = '"rate(N unit)" or "cron(m h dom mon dow year)", like "rate(5 minutes)"'
+_EVENT_KINDS = ("queue", "schedule", "bucket", "topic")
+
+
+def parse_function(
+    name: str, table: Table, *, queues: Mapping[str, Queue], auth: Mapping[str, JwtAuth]
+) -> Function:
+    if not _IDENTIFIER.fullmatch(name) or keyword.iskeyword(name) or len(name) > 64:
+        table.source.fail(
+            table.path,
+            "function names must be Python identifiers of at most 64 characters "
+            "(letters, digits, '_'), as they name attributes of faasport_handler",
+        )
+    expected = 'a "module:attribute" import string, like "myapp.main:app"'
+    app = table.string("app", None, pattern=_TARGET, expected=expected)
+    handler = table.string("handler", None, pattern=_TARGET, expected=expected)
+    if (app is None) == (handler is None):
+        what = "both" if app else "neither"
+        table.source.fail(
+            table.path,
+            f"set exactly one of app (an ASGI/WSGI app) or handler (a plain "
+            f"handler(event, context)), got {what}",
+        )
+    memory = table.integer("memory", 512, 128, 10240)
+    timeout = table.integer("timeout", 30, 1, 900)
+    concurrency = table.integer("concurrency", 10, 1)
+    warm = table.integer("warm", 0, 0)
+    if warm > concurrency:
+        table.fail("warm", f"must be at most concurrency ({concurrency}), got {warm}")
+    health = table.string(
+        "health", None, pattern=re.compile(r"/\S*"), expected="a path starting with '/'"
+    )
+    auth_name = table.string("auth", "none", expected='the name of an [auth.*] table or "none"')
+    if auth_name != "none" and auth_name not in auth:
+        defined = ", ".join(auth) or "none"
+        table.fail(
+            "auth",
+            f'no [auth.{auth_name}] table is defined (defined: {defined}); add one or use "none"',
+        )
+    function = Function(
+        name=name,
+        app=app,
+        handler=handler,
+        memory=memory,
+        timeout=timeout,
+        concurrency=concurrency,
+        warm=warm,
+        health=health,
+        routes=_routes(table, default=DEFAULT_HTTP_ROUTES if app else ()),
+        auth=auth_name,
+        throttle=_throttle(table),
+        environment=_environment(table),
+        secrets=table.strings("secrets", "secret names") or (),
+        events=_events(table, queues, timeout),
+    )
+    table.finish()
+    return function
+
+
+def _routes(table: Table, default: tuple[str, ...]) -> tuple[Route, ...]:
+    def one(value: Any, key: str) -> Route:
+        if not isinstance(value, str):
+            table.source.fail(
+                key, f'must be a string like "GET /items/{{id}}", got {describe(value)}'
+            )
+        try:
+            return parse_route(value)
+        except ValueError as exc:
+            table.source.fail(key, f"bad route {describe(value)}: {exc}")
+
+    routes = table.array("routes", one, 'route strings like "GET /items/{id}"')
+    if routes is None:
+        return tuple(parse_route(text) for text in default)
+    return tuple(routes)
+
+
+def _throttle(table: Table) -> Throttle | None:
+    sub = table.table("throttle")
+    if sub is None:
+        return None
+    throttle = Throttle(rate=sub.number("rate", 10000.0), burst=sub.integer("burst", 5000, 0))
+    sub.finish()
+    return throttle
+
+
+def _environment(table: Table) -> Mapping[str, str]:
+    sub = table.table("environment")
+    if sub is None:
+        return MappingProxyType({})
+    env: dict[str, str] = {}
+    for key, value in sub.data.items():
+        sub.has(key)
+        if not _ENV_NAME.fullmatch(key):
+            sub.fail(key, "variable names are letters, digits and '_', not starting with a digit")
+        if not isinstance(value, str):
+            hint = f' (quote it: "{value}")' if isinstance(value, int | float) else ""
+            sub.fail(key, f"must be a string, got {describe(value)}{hint}")
+        env[key] = value
+    return MappingProxyType(env)
+
+
+def _events(table: Table, queues: Mapping[str, Queue], timeout: int) -> tuple[EventSource, ...]:
+    def one(value: Any, key: str) -> EventSource:
+        if not isinstance(value, dict):
+            table.source.fail(
+                key, f'must be a table like {{ queue = "jobs" }}, got {describe(value)}'
+            )
+        sub = Table(table.source, key, value)
+        kinds = [kind for kind in _EVENT_KINDS if kind in value]
+        if len(kinds) != 1:
+            got = " and ".join(kinds) if kinds else "none"
+            sub.source.fail(key, f"must have exactly one of {', '.join(_EVENT_KINDS)}, got {got}")
+        event = _EVENT_PARSERS[kinds[0]](sub, queues, timeout)
+        sub.finish()
+        return event
+
+    return tuple(table.array("events", one, "event tables") or ())
+
+
+def _queue_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> EventSource:
+    name = sub.string("queue", "", expected="a queue name")
+    queue = queues.get(name)
+    if queue is None:
+        defined = ", ".join(queues) or "none"
+        sub.fail(
+            "queue",
+            f'queue "{name}" is not defined; add a [queues.{name}] table (defined: {defined})',
+        )
+    if queue.visibility_timeout < timeout:
+        sub.fail(
+            "queue",
+            f'queue "{name}" has visibility_timeout {queue.visibility_timeout}, less than this '
+            f"function's timeout {timeout}; raise queues.{name}.visibility_timeout",
+        )
+    return QueueEvent(queue=name, batch=sub.integer("batch", 10, 1, 10000))
+
+
+def _schedule_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> EventSource:
+    text = sub.string("schedule", "", expected=_SCHEDULE)
+    problem = schedule_problem(text)
+    if problem:
+        sub.fail("schedule", f"{problem}, got {describe(text)}")
+    return ScheduleEvent(schedule=text)
+
+
+def _bucket_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> EventSource:
+    bucket = sub.string(
+        "bucket", "", pattern=_BUCKET, expected="an S3 bucket name (3-63 of a-z 0-9 . -)"
+    )
+    on = sub.string(
+        "on", "created", pattern=re.compile("created|removed"), expected='"created" or "removed"'
+    )
+    return BucketEvent(
+        bucket=bucket,
+        on="created" if on == "created" else "removed",
+        prefix=sub.string("prefix", ""),
+        suffix=sub.string("suffix", ""),
+    )
+
+
+def _topic_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> EventSource:
+    topic = sub.string(
+        "topic", "", pattern=_TOPIC, expected="a topic name (letters, digits, '-', '_')"
+    )
+    return TopicEvent(topic=topic)
+
+
+_EVENT_PARSERS = {
+    "queue": _queue_event,
+    "schedule": _schedule_event,
+    "bucket": _bucket_event,
+    "topic": _topic_event,
+}
+
+
+def schedule_problem(text: str) -> str | None:
+    """What is wrong with an EventBridge schedule expression, or None."""
+    rate = _RATE.fullmatch(text)
+    if rate:
+        value, unit = int(rate.group(1)), rate.group(2)
+        if value < 1:
+            return "a rate must be at least 1"
+        if (value == 1) != (not unit.endswith("s")):
+            return f"rate({value} ...) takes a {'singular' if value == 1 else 'plural'} unit"
+        return None
+    cron = _CRON.fullmatch(text)
+    if cron:
+        fields = cron.group(1).split()
+        if len(fields) != 6:
+            return (
+                "cron() takes 6 fields (minutes hours day-of-month month day-of-week year), "
+                f"not {len(fields)}"
+            )
+        if not all(_CRON_FIELD.fullmatch(field) for field in fields):
+            return "a cron() field has characters other than 0-9 A-Z * ? , / - # L W"
+        if "?" not in (fields[2], fields[4]):
+            return "cron() needs '?' in day-of-month or day-of-week"
+        return None
+    return "must be " + _SCHEDULE
+
+
+def check_routes(top: Table, functions: Mapping[str, Function]) -> None:
+    """Each method + path shape belongs to one function: fail on the first clash."""
+    owners: dict[tuple[str, str], tuple[str, Route]] = {}
+    for name, function in functions.items():
+        for index, route in enumerate(function.routes):
+            slot = (route.method, route.shape)
+            if slot in owners:
+                other, first = owners[slot]
+                if other == name:
+                    problem = f'route "{route.key}" is listed twice in function "{name}"'
+                else:
+                    problem = (
+                        f'route "{route.key}" of function "{name}" clashes with route '
+                        f'"{first.key}" of function "{other}"'
+                    )
+                key = join(join(join(join(top.path, "functions"), name), "routes"), index)
+                top.source.fail(key, f"{problem}: both answer the same requests")
+            owners[slot] = (name, route)

@@ -1,0 +1,174 @@
+"""Find and parse a project's configuration.
+
+Lookup order: ``faasport.toml`` in the project root, then the ``[tool.faasport]`` table of
+``pyproject.toml``. Both hold the same keys. The result is a frozen :class:`Project`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from faasport.config.fields import Source, Table, describe
+from faasport.config.functions import check_routes, parse_function
+from faasport.config.model import DEFAULT_STATE_URL, JwtAuth, Project, Queue, State
+from faasport.core.errors import ConfigError
+
+CONFIG_FILE = "faasport.toml"
+PYPROJECT = "pyproject.toml"
+
+_PROJECT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
+_PYTHON = re.compile(r"3\.(1[1-9]|[2-9][0-9])")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_AUTH_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_URL = re.compile(r"https?://\S+")
+_STATE_URL = re.compile(r"(sqlite|redis|rediss|postgresql|dynamodb)://\S*")
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{display_path(path)}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{display_path(path)}: cannot read: {exc.strerror}") from None
+
+
+def load_project(path: str | os.PathLike[str] = ".") -> Project:
+    """The configuration of the project at ``path`` (a directory, or a config file)."""
+    given = Path(path)
+    if given.is_file():
+        root, candidates = given.parent, [given]
+    else:
+        root, candidates = given, [given / CONFIG_FILE, given / PYPROJECT]
+    root = root.resolve()
+    for candidate in candidates:
+        if not candidate.is_file():
+            continue
+        data = _read_toml(candidate)
+        if candidate.name != PYPROJECT:
+            return parse_project(data, root=root, source=candidate.resolve())
+        tool = data.get("tool")
+        section = tool.get("faasport") if isinstance(tool, dict) else None
+        if isinstance(section, dict):
+            return parse_project(
+                section, root=root, source=candidate.resolve(), prefix="tool.faasport"
+            )
+        if section is not None:
+            where = display_path(candidate)
+            raise ConfigError(f"{where}: tool.faasport: must be a table, got {describe(section)}")
+    if not given.is_dir() and not given.is_file():
+        raise ConfigError(f"{display_path(given)}: no such project directory")
+    raise ConfigError(
+        f"{display_path(given)}: no configuration found: looked for {CONFIG_FILE} and a "
+        f"[tool.faasport] table in {PYPROJECT}; create {CONFIG_FILE} there"
+    )
+
+
+def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str = "") -> Project:
+    """Build the project from an already-read TOML table (``prefix`` is its key path)."""
+    top = Table(Source(display_path(source)), prefix, data)
+    default_name = re.sub(r"[^A-Za-z0-9-]+", "-", root.name).strip("-") or "app"
+    if not default_name[0].isalpha():
+        default_name = "app-" + default_name
+    name = top.string(
+        "name",
+        default_name[:64],
+        pattern=_PROJECT_NAME,
+        expected="a name of letters, digits and '-' starting with a letter (at most 64)",
+    )
+    python = top.string(
+        "python", "3.12", pattern=_PYTHON, expected='a Python version from 3.11, like "3.12"'
+    )
+    region = top.string(
+        "region", "us-east-1", pattern=_REGION, expected='a region like "us-east-1"'
+    )
+    queues = _queues(top)
+    auth = _auth(top)
+    state = _state(top)
+    functions = {
+        fn_name: parse_function(fn_name, table, queues=queues, auth=auth)
+        for fn_name, table in top.tables("functions")
+    }
+    check_routes(top, functions)
+    top.finish()
+    return Project(
+        root=root,
+        source=source,
+        name=name,
+        python=python,
+        region=region,
+        functions=MappingProxyType(functions),
+        queues=MappingProxyType(queues),
+        auth=MappingProxyType(auth),
+        state=state,
+    )
+
+
+def _queues(top: Table) -> dict[str, Queue]:
+    queues: dict[str, Queue] = {}
+    for name, table in top.tables("queues"):
+        if not _QUEUE_NAME.fullmatch(name):
+            top.source.fail(table.path, "queue names are 1 to 80 letters, digits, '-' or '_'")
+        dlq = table.string(
+            "dlq", None, pattern=_QUEUE_NAME, expected="a queue name (letters, digits, '-', '_')"
+        )
+        queues[name] = Queue(
+            name=name,
+            visibility_timeout=table.integer("visibility_timeout", 30, 0, 43200),
+            max_receive=table.integer("max_receive", 3, 1, 1000),
+            dlq=dlq,
+        )
+        table.finish()
+    return queues
+
+
+def _auth(top: Table) -> dict[str, JwtAuth]:
+    entries: dict[str, JwtAuth] = {}
+    for name, table in top.tables("auth"):
+        if not _AUTH_NAME.fullmatch(name) or name == "none":
+            top.source.fail(table.path, "auth names are letters, digits, '-' or '_', not 'none'")
+        table.string("type", "jwt", pattern=re.compile("jwt"), expected='"jwt"')
+        issuer = table.string("issuer", None, pattern=_URL, expected="an http(s) URL")
+        if issuer is None:
+            table.fail("issuer", "is required: the token issuer URL (the JWT 'iss' claim)")
+        audience_value = table.raw("audience")
+        if isinstance(audience_value, str):
+            audience: tuple[str, ...] | None = (audience_value,)
+        else:
+            audience = table.strings("audience")
+        jwks = table.string("jwks", None, expected="a file path or an https URL")
+        if jwks == "":
+            table.fail("jwks", "must be a file path or an https URL, got an empty string")
+        entries[name] = JwtAuth(name=name, issuer=issuer, audience=audience or (), jwks=jwks)
+        table.finish()
+    return entries
+
+
+def _state(top: Table) -> State:
+    table = top.table("state")
+    if table is None:
+        return State()
+    url = table.string(
+        "url",
+        DEFAULT_STATE_URL,
+        pattern=_STATE_URL,
+        expected="a URL starting sqlite://, redis://, rediss://, postgresql:// or dynamodb://",
+    )
+    table.finish()
+    return State(url=url)

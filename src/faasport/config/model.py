@@ -1,0 +1,120 @@
+"""The parsed configuration: frozen, typed objects that ``dev``, ``package`` and ``deploy``
+all read. :mod:`faasport.config.load` builds them from ``faasport.toml``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
+
+from faasport.config.routes import Route
+
+DEFAULT_STATE_URL = "sqlite:///.faasport/state.db"
+
+
+def _empty() -> Mapping[str, str]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Steady requests per second and bucket size (API Gateway route throttling)."""
+
+    rate: float = 10000.0
+    burst: int = 5000
+
+
+@dataclass(frozen=True)
+class QueueEvent:
+    queue: str
+    batch: int = 10
+
+
+@dataclass(frozen=True)
+class ScheduleEvent:
+    schedule: str  # "rate(5 minutes)" or "cron(0 12 * * ? *)"
+
+
+@dataclass(frozen=True)
+class BucketEvent:
+    bucket: str
+    on: Literal["created", "removed"] = "created"
+    prefix: str = ""
+    suffix: str = ""
+
+
+@dataclass(frozen=True)
+class TopicEvent:
+    topic: str
+
+
+EventSource = QueueEvent | ScheduleEvent | BucketEvent | TopicEvent
+
+
+@dataclass(frozen=True)
+class Function:
+    """One deployable function: an HTTP app (``app``) or a plain handler (``handler``)."""
+
+    name: str
+    app: str | None = None
+    handler: str | None = None
+    memory: int = 512
+    timeout: int = 30
+    concurrency: int = 10
+    warm: int = 0
+    health: str | None = None
+    routes: tuple[Route, ...] = ()
+    auth: str = "none"
+    throttle: Throttle | None = None
+    environment: Mapping[str, str] = field(default_factory=_empty)
+    secrets: tuple[str, ...] = ()
+    events: tuple[EventSource, ...] = ()
+
+    @property
+    def target(self) -> str:
+        """The ``"module:attr"`` string that ``aws.handler`` loads."""
+        target = self.app or self.handler
+        assert target is not None
+        return target
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    visibility_timeout: int = 30
+    max_receive: int = 3
+    dlq: str | None = None
+
+
+@dataclass(frozen=True)
+class JwtAuth:
+    name: str
+    issuer: str
+    audience: tuple[str, ...] = ()
+    #: A path relative to the project root or an https URL; None: discovered from issuer.
+    jwks: str | None = None
+    type: Literal["jwt"] = "jwt"
+
+
+Auth = JwtAuth
+
+
+@dataclass(frozen=True)
+class State:
+    url: str = DEFAULT_STATE_URL
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    #: The file the configuration came from (faasport.toml or pyproject.toml).
+    source: Path
+    name: str
+    python: str = "3.12"
+    region: str = "us-east-1"
+    functions: Mapping[str, Function] = field(default_factory=lambda: MappingProxyType({}))
+    queues: Mapping[str, Queue] = field(default_factory=lambda: MappingProxyType({}))
+    auth: Mapping[str, Auth] = field(default_factory=lambda: MappingProxyType({}))
+    state: State = field(default_factory=State)

@@ -1,0 +1,1 @@
+"""The local serverless runtime: gateway, invokers, execution environments."""
