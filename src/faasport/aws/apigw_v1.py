@@ -44,37 +44,47 @@ class ApiGatewayV1:
         ctx = event.get("requestContext") or {}
         headers = header_pairs(event.get("headers"), event.get("multiValueHeaders"))
         server, scheme = server_and_scheme(headers)
-        rest = event.get("version") != "1.0"
         event_path = event.get("path") or "/"
-        full = decoded(event_path) if rest else event_path
-        params = event.get("pathParameters")
+        rest = event.get("version") != "1.0"
         if rest:
-            params = {k: decoded(str(v)) for k, v in (params or {}).items()}
-        root, path = split_root(full, route_path(event.get("resource") or "", params), options)
-        raw: str | None = event_path if rest else None
+            full = decoded(event_path)
+            raw: str | None = event_path
+        else:
+            full, raw = event_path, None
+        resource = event.get("resource")
+        route = None
+        if resource and resource != "/":
+            params = event.get("pathParameters")
+            if rest and params:
+                params = {k: decoded(v) for k, v in params.items()}
+            route = route_path(resource, params)
+        root, path = split_root(full, route, options)
         if not root and not options.base_path:
             # On the execute-api domain ``path`` lacks the stage; requestContext.path has it.
-            ctx_path = decoded(ctx.get("path") or "")
-            if len(ctx_path) > len(full) and ctx_path.endswith(full):
-                prefix = ctx_path[: -len(full)]
-                if prefix.startswith("/") and not prefix.endswith("/"):
-                    root = prefix
-                    raw = ctx.get("path") if rest else None
+            ctx_path = ctx.get("path")
+            if ctx_path and len(ctx_path) > len(event_path):
+                ctx_full = decoded(ctx_path)
+                if ctx_full.endswith(full):
+                    prefix = ctx_full[: -len(full)]
+                    if prefix[:1] == "/" and prefix[-1:] != "/":
+                        root = prefix
+                        raw = ctx_path if rest else None
         query = event.get("multiValueQueryStringParameters") or event.get("queryStringParameters")
-        query_string = encode_query(query) if query else b""
-        source_ip = (ctx.get("identity") or {}).get("sourceIp")
+        identity = ctx.get("identity")
+        source_ip = identity.get("sourceIp") if identity else None
         return HttpRequest(
-            method=event["httpMethod"],
-            path=path,
-            query_string=query_string,
-            headers=headers,
-            body=decode_body(event),
-            scheme=scheme,
-            server=server,
-            client=(source_ip, 0) if source_ip else None,
-            root_path=root,
-            raw_path=request_raw_path(root, path, raw),
-            extras={"aws.event": event, "aws.context": context},
+            event["httpMethod"],
+            path,
+            encode_query(query) if query else b"",
+            headers,
+            decode_body(event),
+            scheme,
+            server,
+            (source_ip, 0) if source_ip else None,
+            root,
+            request_raw_path(root, path, raw),
+            "1.1",
+            {"aws.event": event, "aws.context": context},
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:

@@ -62,19 +62,35 @@ def decode_body(event: Event) -> bytes:
     raise UnsupportedEventError(f"event body must be a string, not {type(body).__name__}")
 
 
+_NAMES: dict[str, bytes] = {}
+
+
+def _name(name: str) -> bytes:
+    """A header name as a lower-case byte string (cached: the same few names recur)."""
+    key = _NAMES.get(name)
+    if key is None:
+        key = name.lower().encode("latin-1")
+        if len(_NAMES) < 2048:
+            _NAMES[name] = key
+    return key
+
+
 def header_pairs(single: Any, multi: Any) -> Headers:
     """Lower-cased header pairs from an event's ``multiValueHeaders`` or ``headers``."""
-    pairs: Headers = []
+    names = _NAMES
     if isinstance(multi, dict) and multi:
-        for name, values in multi.items():
-            key = name.lower().encode("latin-1")
-            for value in values or ():
-                pairs.append((key, str(value).encode("utf-8")))
-    elif isinstance(single, dict):
-        for name, value in single.items():
-            if value is not None:
-                pairs.append((name.lower().encode("latin-1"), str(value).encode("utf-8")))
-    return pairs
+        return [
+            (names.get(name) or _name(name), value.encode("utf-8"))
+            for name, values in multi.items()
+            for value in values or ()
+        ]
+    if isinstance(single, dict):
+        return [
+            (names.get(name) or _name(name), value.encode("utf-8"))
+            for name, value in single.items()
+            if value is not None
+        ]
+    return []
 
 
 def server_and_scheme(headers: Headers) -> tuple[tuple[str, int | None], str]:

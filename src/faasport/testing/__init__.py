@@ -1,11 +1,11 @@
 """Helpers for testing functions with real events: ``faasport.testing``.
 
-    from faasport import aws
-    from faasport.testing import LambdaClient
+from faasport import aws
+from faasport.testing import LambdaClient
 
-    client = LambdaClient(aws.handler(app), source="apigw-v2")
-    response = client.get("/items", query={"page": "2"})
-    assert response.status == 200 and response.json() == [...]
+client = LambdaClient(aws.handler(app), source="apigw-v2")
+response = client.get("/items", query={"page": "2"})
+assert response.status == 200 and response.json() == [...]
 """
 
 from __future__ import annotations
