@@ -126,8 +126,8 @@ def test_report_lines(make_runtime: Callable[..., LocalRuntime]) -> None:
     outcome = call(runtime)
     lines: list[str] = runtime.lines  # type: ignore[attr-defined]
     rid = outcome.request_id
-    assert f"[fn] START RequestId: {rid} Version: $LATEST" in lines
-    assert f"[fn] END RequestId: {rid}" in lines
+    assert f"START RequestId: {rid} Version: $LATEST" in lines
+    assert f"END RequestId: {rid}" in lines
     report = next(line for line in lines if line.startswith(f"REPORT RequestId: {rid}"))
     assert "\tBilled Duration: " in report and "\tMemory Size: 256 MB" in report
     assert "\tInit Duration: " in report

@@ -48,7 +48,7 @@ def describe(project: Project, url: str) -> list[str]:
             sources = ", ".join(_event_name(e) for e in function.events) or "none"
             lines.append(
                 f"  {function.name} ({function.target}): no HTTP routes; events: {sources} "
-                "(event sources are not emulated yet; use faasport invoke)"
+                "(event sources are not emulated yet; use faasport invoke or the Invoke API)"
             )
     lines.append(f"Listening on {url} (Ctrl-C to stop)")
     return lines
@@ -57,26 +57,66 @@ def describe(project: Project, url: str) -> list[str]:
 @click.command()
 @click.argument("directory", default=".", type=click.Path(path_type=Path))
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--lambda-port",
+    default=3001,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port of the Lambda Invoke API (boto3 endpoint_url).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-def dev(directory: Path, port: int, host: str) -> None:
-    """Serve the project in DIRECTORY (default: .) on a local HTTP gateway.
+@click.option("--reload/--no-reload", default=True, show_default=True, help="Restart on changes.")
+@click.option(
+    "--runtime-client",
+    type=click.Choice(["faasport", "awslambdaric"]),
+    default="faasport",
+    show_default=True,
+    help="The Lambda runtime client inside each execution environment.",
+)
+def dev(
+    directory: Path, port: int, lambda_port: int, host: str, reload: bool, runtime_client: str
+) -> None:
+    """Serve the project in DIRECTORY (default: .) as Lambda would, on this machine.
 
-    Requests are routed as API Gateway HTTP APIs route them and answered by the functions
-    in this process, with START/END/REPORT lines on stderr.
+    Each function runs in execution environments (child processes speaking the Lambda
+    Runtime API) with its memory, timeout, concurrency and warm settings. HTTP requests go
+    through a gateway that routes as API Gateway HTTP APIs do; boto3 can invoke functions
+    on --lambda-port. START/END/REPORT lines go to stderr.
     """
     from faasport.config import load_project
     from faasport.core.errors import FaasportError
     from faasport.local.gateway import Gateway
+    from faasport.local.invoke_api import InvokeApi
+    from faasport.local.invoker import RuntimeInvoker
+    from faasport.local.reload import Reloader
+    from faasport.local.spec import RuntimeClientKind
 
     project = load_project(directory)
+    client: RuntimeClientKind = "awslambdaric" if runtime_client == "awslambdaric" else "faasport"
+    invoker = RuntimeInvoker(project, runtime_client=client)
+    invoke_api = InvokeApi(invoker.runtime)
     try:
-        gateway = Gateway(project, host=host, port=port)
+        gateway = Gateway(project, host=host, port=port, invoker=invoker)
+        bound = invoker.runtime.call(invoke_api.start(host, lambda_port))
     except OSError as exc:
+        invoker.close()
         raise FaasportError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port"
+            f"cannot listen on {host}: {exc.strerror or exc}; choose another --port or "
+            "--lambda-port"
         ) from None
     for line in describe(project, gateway.url):
         click.echo(line, err=True)
+    click.echo(f"Lambda Invoke API on http://{host}:{bound}", err=True)
+    reloader = None
+    if reload:
+
+        def on_change(changed: list[str]) -> None:
+            names = ", ".join(Path(p).name for p in changed[:3])
+            click.echo(f"faasport dev: {names} changed; new environments from now on", err=True)
+            invoker.reload()
+
+        reloader = Reloader(project.root, on_change)
+        reloader.start()
     previous = signal.getsignal(signal.SIGTERM)
     try:
         signal.signal(signal.SIGTERM, _on_sigterm)
@@ -88,6 +128,9 @@ def dev(directory: Path, port: int, host: str) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
+            if reloader is not None:
+                reloader.stop()
+            invoker.runtime.call(invoke_api.close())
             gateway.close()
         finally:
             signal.signal(signal.SIGTERM, previous)

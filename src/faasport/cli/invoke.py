@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from pathlib import Path
@@ -54,20 +53,23 @@ def invoke(function: str, event_path: str | None, project_dir: Path) -> None:
     only the result. Sample HTTP events: faasport events generate.
     """
     from faasport.config import load_project
-    from faasport.local.invoker import InProcessInvoker, InvocationError
+    from faasport.local.invoker import InvocationError, RuntimeInvoker
 
     project = load_project(project_dir)
     event = read_event(event_path)
-    invoker = InProcessInvoker(project)
-    invoker.function(function)  # unknown names fail before anything runs
+    if function not in project.functions:  # unknown names fail before anything runs
+        known = ", ".join(project.functions) or "none"
+        raise FaasportError(
+            f'unknown function "{function}"; the functions in {project.source.name} are: {known}'
+        )
+    invoker = RuntimeInvoker(project)
     error: InvocationError | None = None
-    with contextlib.redirect_stdout(sys.stderr):
-        try:
-            result = invoker.invoke(function, event)
-        except InvocationError as exc:
-            result, error = exc.payload, exc
-        finally:
-            invoker.close()
+    try:
+        result = invoker.invoke(function, event)
+    except InvocationError as exc:
+        result, error = exc.payload, exc
+    finally:
+        invoker.close()
     click.echo(json.dumps(result, ensure_ascii=False))
     if error is not None:
         raise error

@@ -170,10 +170,10 @@ class Environment:
         stream = time.strftime("%Y/%m/%d") + "/[$LATEST]" + uuid.uuid4().hex
         environ = {
             **inherited,
-            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.function_name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
             "AWS_LAMBDA_RUNTIME_API": api,
             "AWS_LAMBDA_INITIALIZATION_TYPE": (

@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from faasport.aws.apigw_v2 import ApiGatewayV2
 from faasport.core.http import HttpRequest, HttpResponse
-from faasport.local.invoker import InProcessInvoker, InvocationError, Invoker, Log, stderr_line
+from faasport.local.invoker import InvocationError, Invoker, Log, RuntimeInvoker, stderr_line
 from faasport.local.routes import Router
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class Gateway:
         self.project = project
         self.router = Router.for_functions(project.functions)
         self.log = log
-        self.invoker: Invoker = invoker if invoker is not None else InProcessInvoker(project, log)
+        self.invoker: Invoker = invoker if invoker is not None else RuntimeInvoker(project, log)
         self.server = _Server((host, port), self)
         self._thread: threading.Thread | None = None
 

@@ -92,6 +92,7 @@ class InvokeApi:
         name = function_name(request.path)
         if name is None or request.method != "POST":
             return _error(404, "UnknownOperationException", f"unknown operation {request.path}")
+        name = self.runtime.aliases.get(name, name)
         spec = self.runtime.specs.get(name)
         if spec is None:
             return _error(

@@ -59,13 +59,13 @@ class FunctionPool:
                 error_payload("Rate Exceeded.", "TooManyRequestsException"),
             )
         except InitFailed as failed:
-            self.log(f"START RequestId: {invocation.request_id} Version: $LATEST")
+            self.report(f"START RequestId: {invocation.request_id} Version: $LATEST")
             outcome = self._outcome(invocation, Status.CRASH, failed.payload)
             self._log_end(outcome)
             return outcome
         # Environments started ahead (warm) did their init before anyone waited for it.
         cold = env.invocations == 0 and not env.provisioned
-        self.log(f"START RequestId: {invocation.request_id} Version: $LATEST")
+        self.report(f"START RequestId: {invocation.request_id} Version: $LATEST")
         status, result, duration = await env.invoke(invocation)
         outcome = self._outcome(invocation, status, result)
         outcome.duration_ms = duration
@@ -81,7 +81,7 @@ class FunctionPool:
         return Outcome(invocation.request_id, status, payload, memory_mb=self.spec.memory)
 
     def _log_end(self, outcome: Outcome) -> None:
-        self.log(f"END RequestId: {outcome.request_id}")
+        self.report(f"END RequestId: {outcome.request_id}")
         self.report(outcome.report())
 
     # -- environments -------------------------------------------------------------------

@@ -25,8 +25,8 @@ def _stderr(line: str) -> None:
     sys.stderr.flush()
 
 
-class UnknownFunction(FaasportError, LookupError):
-    pass
+class UnknownFunctionError(FaasportError, LookupError):
+    """The name is not one of the project's functions."""
 
 
 class LocalRuntime:
@@ -36,6 +36,8 @@ class LocalRuntime:
         log: Callable[[str], None] = _stderr,
     ) -> None:
         self.specs = {spec.name: spec for spec in specs}
+        #: Lambda's names for the functions (``phoney-api``) -> our names (``api``).
+        self.aliases = {spec.function_name: spec.name for spec in self.specs.values()}
         self.log = log
         self.loop = asyncio.new_event_loop()
         self.pools: dict[str, FunctionPool] = {}
@@ -66,9 +68,12 @@ class LocalRuntime:
 
     def pool(self, name: str) -> FunctionPool:
         try:
-            return self.pools[name]
+            return self.pools[self.aliases.get(name, name)]
         except KeyError:
-            raise UnknownFunction(f"no function named {name!r}") from None
+            known = ", ".join(self.pools) or "none"
+            raise UnknownFunctionError(
+                f'unknown function "{name}"; the functions are: {known}'
+            ) from None
 
     async def invoke_async(
         self, name: str, payload: bytes, *, client_context: str | None = None

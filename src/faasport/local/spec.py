@@ -26,7 +26,13 @@ class FunctionSpec:
     extra_path: tuple[Path, ...] = ()
     #: Seconds an environment may stay idle before it is stopped (scale to zero).
     idle_timeout: float = 300.0
+    #: The name Lambda knows it by (``phoney-api``); defaults to ``name``.
+    lambda_name: str = ""
+
+    @property
+    def function_name(self) -> str:
+        return self.lambda_name or self.name
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:123456789012:function:{self.name}"
+        return f"arn:aws:lambda:{self.region}:123456789012:function:{self.function_name}"
