@@ -139,10 +139,10 @@ def test_timeout_is_504_and_crash_is_502_then_service_resumes(dev: Dev) -> None:
         timed_out = client.get("/sleep")
         assert timed_out.status_code == 504
         assert timed_out.json() == {"message": "Endpoint request timed out"}
-        assert any("Task timed out after 1.00 seconds" in line for line in dev.lines)
+        poll(lambda: any("Task timed out after 1.00 seconds" in line for line in dev.lines))
         crashed = client.get("/crash")
         assert crashed.status_code == 502
-        assert any("Runtime exited with error: exit status 7" in line for line in dev.lines)
+        poll(lambda: any("exited with error: exit status 7" in line for line in dev.lines))
         again = client.get("/hello").json()
         assert again["pid"] != first["pid"]
 

@@ -257,7 +257,7 @@ def test_body_over_10_mb_is_413_and_the_connection_survives(client: httpx.Client
 
 
 def test_oversized_content_length_is_refused_before_the_body(gateway: Gateway) -> None:
-    host, port = gateway.server.server_address[:2]
+    host, port = gateway.server_address
     with socket.create_connection((str(host), port), timeout=10) as sock:
         sock.sendall(
             b"POST /items HTTP/1.1\r\nhost: local\r\nexpect: 100-continue\r\n"
@@ -274,7 +274,7 @@ def test_oversized_content_length_is_refused_before_the_body(gateway: Gateway) -
 
 
 def test_connections_are_kept_alive(gateway: Gateway) -> None:
-    host, port = gateway.server.server_address[:2]
+    host, port = gateway.server_address
     connection = http.client.HTTPConnection(str(host), port, timeout=10)
     try:
         connection.request("GET", "/items/1")

@@ -8,10 +8,10 @@ Python does — in ``faasport dev`` and as a custom runtime's bootstrap on Lambd
 
 from __future__ import annotations
 
-import http.client
 import importlib
 import json
 import os
+import socket
 import sys
 import traceback
 
@@ -52,49 +52,97 @@ def error_body(exc: BaseException) -> bytes:
 
 
 class RuntimeClient:
+    """HTTP/1.1 over one kept-alive socket: the Runtime API's few requests need no more, and
+    ``http.client``'s header parsing (the email package) would dominate a warm invocation."""
+
     def __init__(self, address: str) -> None:
         host, _, port = address.rpartition(":")
-        self.conn = http.client.HTTPConnection(host, int(port))
+        self.address = (host, int(port))
+        self.sock: socket.socket | None = None
+        self.buffer = b""
 
-    def _post(self, path: str, body: bytes, headers: dict[str, str] | None = None) -> int:
-        all_headers = {"Content-Type": "application/json"}
-        all_headers.update(headers or {})
-        self.conn.request("POST", PREFIX + path, body=body, headers=all_headers)
-        response = self.conn.getresponse()
-        response.read()
-        return response.status
+    def _connect(self) -> socket.socket:
+        sock = socket.create_connection(self.address)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock, self.buffer = sock, b""
+        return sock
 
-    def next(self) -> tuple[bytes, http.client.HTTPMessage]:
-        self.conn.request("GET", PREFIX + "/invocation/next")
-        response = self.conn.getresponse()
-        return response.read(), response.headers
+    def _request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        head = f"{method} {PREFIX}{path} HTTP/1.1\r\nHost: runtime\r\n"
+        if method == "POST":
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        for name, value in (headers or {}).items():
+            head += f"{name}: {value}\r\n"
+        data = (head + "\r\n").encode("latin-1") + body
+        for attempt in (0, 1):
+            sock = self.sock or self._connect()
+            try:
+                sock.sendall(data)
+                return self._response(sock)
+            except (ConnectionError, OSError):
+                self.sock = None
+                sock.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _response(self, sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+        buffer = self.buffer
+        while b"\r\n\r\n" not in buffer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionResetError("Runtime API closed the connection")
+            buffer += chunk
+        head, _, buffer = buffer.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(buffer) < length:
+            chunk = sock.recv(max(65536, length - len(buffer)))
+            if not chunk:
+                raise ConnectionResetError("Runtime API closed the connection")
+            buffer += chunk
+        self.buffer = buffer[length:]
+        return status, headers, buffer[:length]
+
+    def next(self) -> tuple[bytes, dict[str, str]]:
+        _, headers, body = self._request("GET", "/invocation/next")
+        return body, headers
 
     def respond(self, request_id: str, body: bytes) -> int:
-        return self._post(f"/invocation/{request_id}/response", body)
+        return self._request("POST", f"/invocation/{request_id}/response", body)[0]
 
     def fail(self, request_id: str, exc: BaseException) -> int:
-        return self._post(
+        return self._request(
+            "POST",
             f"/invocation/{request_id}/error",
             error_body(exc),
             {"Lambda-Runtime-Function-Error-Type": "Unhandled"},
-        )
+        )[0]
 
     def init_error(self, exc: BaseException) -> int:
-        return self._post(
+        return self._request(
+            "POST",
             "/init/error",
             error_body(exc),
             {"Lambda-Runtime-Function-Error-Type": "Runtime.ImportModuleError"},
-        )
+        )[0]
 
 
-def _context(headers: http.client.HTTPMessage) -> LambdaContext:
+def _context(headers: dict[str, str]) -> LambdaContext:
     env = os.environ
-    client_context = headers.get("Lambda-Runtime-Client-Context")
-    identity = headers.get("Lambda-Runtime-Cognito-Identity")
+    client_context = headers.get("lambda-runtime-client-context")
+    identity = headers.get("lambda-runtime-cognito-identity")
     return LambdaContext(
-        aws_request_id=headers.get("Lambda-Runtime-Aws-Request-Id", ""),
-        deadline_ms=int(headers.get("Lambda-Runtime-Deadline-Ms", "0")),
-        invoked_function_arn=headers.get("Lambda-Runtime-Invoked-Function-Arn", ""),
+        aws_request_id=headers.get("lambda-runtime-aws-request-id", ""),
+        deadline_ms=int(headers.get("lambda-runtime-deadline-ms", "0")),
+        invoked_function_arn=headers.get("lambda-runtime-invoked-function-arn", ""),
         function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", ""),
         function_version=env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
         memory_limit_in_mb=int(env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")),
@@ -118,7 +166,7 @@ def run(address: str, handler_spec: str) -> None:
         sys.exit(1)
     while True:
         body, headers = client.next()
-        request_id = headers.get("Lambda-Runtime-Aws-Request-Id", "")
+        request_id = headers.get("lambda-runtime-aws-request-id", "")
         try:
             result = handler(json.loads(body), _context(headers))
             payload = json.dumps(result).encode()

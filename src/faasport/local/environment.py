@@ -28,6 +28,7 @@ PREFIX = "/2018-06-01/runtime"
 MAX_PAYLOAD = 6 * 1024 * 1024
 #: Bodies past this are refused unread and the connection is closed.
 MAX_READ = 64 * 1024 * 1024
+#: How often busy environments' resident memory is compared with their limit.
 MEMORY_CHECK_SECONDS = 0.02
 
 Log = Callable[[str], None]
@@ -236,52 +237,55 @@ class Environment:
     async def invoke(self, invocation: Invocation) -> tuple[Status, bytes, float]:
         """Run one invocation; returns its status, payload and duration in ms."""
         loop = asyncio.get_running_loop()
-        invocation.result = loop.create_future()
+        result = invocation.result = loop.create_future()
         self.invocations += 1
         started = time.perf_counter()
+        timer = loop.call_later(self.spec.timeout, self._time_out, invocation)
         self.inbox.put_nowait(invocation)
-        guard = self._spawn_memory_guard(invocation)
         try:
-            status, payload = await asyncio.wait_for(
-                asyncio.shield(invocation.result), self.spec.timeout
-            )
-        except TimeoutError:
-            self.kill()
-            status = Status.TIMEOUT
-            payload = error_payload(
-                f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} "
-                f"{invocation.request_id} Task timed out after {self.spec.timeout:.2f} seconds",
-                "Sandbox.Timedout",
-            )
+            status, payload = await result
         finally:
-            guard.cancel()
+            timer.cancel()
             self.current = None
             self.last_used = time.monotonic()
         return status, payload, (time.perf_counter() - started) * 1000
 
-    def _spawn_memory_guard(self, invocation: Invocation) -> asyncio.Task[None]:
-        async def guard() -> None:
-            limit = self.spec.memory
-            while True:
-                await asyncio.sleep(MEMORY_CHECK_SECONDS)
-                if memory_mb(self.pid, "VmRSS") > limit:
-                    result = invocation.result
-                    if result is not None and not result.done():
-                        result.set_result(
-                            (
-                                Status.CRASH,
-                                error_payload(
-                                    f"RequestId: {invocation.request_id} Error: Runtime exited "
-                                    f"with error: signal: killed (memory limit of {limit} MB "
-                                    "exceeded)",
-                                    "Runtime.OutOfMemory",
-                                ),
-                            )
-                        )
-                    self.kill()
-                    return
+    def _time_out(self, invocation: Invocation) -> None:
+        result = invocation.result
+        if result is None or result.done():
+            return
+        result.set_result(
+            (
+                Status.TIMEOUT,
+                error_payload(
+                    f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} "
+                    f"{invocation.request_id} Task timed out after {self.spec.timeout:.2f} "
+                    "seconds",
+                    "Sandbox.Timedout",
+                ),
+            )
+        )
+        self.kill()
 
-        return asyncio.ensure_future(guard())
+    def check_memory(self) -> None:
+        """Kill the environment if its resident memory is over the function's limit."""
+        invocation = self.current
+        limit = self.spec.memory
+        if invocation is None or memory_mb(self.pid, "VmRSS") <= limit:
+            return
+        result = invocation.result
+        if result is not None and not result.done():
+            result.set_result(
+                (
+                    Status.CRASH,
+                    error_payload(
+                        f"RequestId: {invocation.request_id} Error: Runtime exited with error: "
+                        f"signal: killed (memory limit of {limit} MB exceeded)",
+                        "Runtime.OutOfMemory",
+                    ),
+                )
+            )
+        self.kill()
 
     # -- the Runtime API ------------------------------------------------------------------
 

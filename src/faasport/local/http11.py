@@ -14,9 +14,11 @@ MAX_HEAD = 64 * 1024
 
 
 class BadRequest(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, drained: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        #: The offending body was read and dropped: the connection can carry on.
+        self.drained = drained
 
 
 @dataclass(slots=True)
@@ -50,8 +52,17 @@ class Request:
         return self.target.partition("?")[2]
 
 
-async def read_request(reader: asyncio.StreamReader, max_body: int) -> Request | None:
-    """The next request on the connection, or None when the client has closed it."""
+async def read_request(
+    reader: asyncio.StreamReader,
+    max_body: int,
+    writer: asyncio.StreamWriter | None = None,
+    drain_limit: int = 0,
+) -> Request | None:
+    """The next request on the connection, or None when the client has closed it.
+
+    With ``writer``, ``Expect: 100-continue`` is answered; a body over ``max_body`` but
+    under ``drain_limit`` is read and dropped so the client can read the 413.
+    """
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
@@ -75,14 +86,29 @@ async def read_request(reader: asyncio.StreamReader, max_body: int) -> Request |
         headers.append((name.lower(), value.strip()))
     request = Request(method.upper(), target, version, headers)
     length = request.header("content-length")
-    if (request.header("transfer-encoding") or "").lower() == "chunked":
+    encoding = request.header("transfer-encoding")
+    expect = (request.header("expect") or "").lower() == "100-continue"
+    if encoding is not None:
+        if encoding.lower() != "chunked":
+            raise BadRequest(400, f"unsupported Transfer-Encoding {encoding!r}")
+        if expect and writer is not None:
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         request.body = await _read_chunked(reader, max_body)
     elif length is not None:
         if not length.isdigit():
             raise BadRequest(400, "invalid Content-Length")
         size = int(length)
         if size > max_body:
-            raise BadRequest(413, f"body of {size} bytes exceeds the limit of {max_body}")
+            drained = False
+            if not expect and size <= drain_limit:
+                while size > 0:
+                    size -= len(await reader.readexactly(min(size, 1 << 16)))
+                drained = True
+            raise BadRequest(
+                413, f"body of {length} bytes exceeds the limit of {max_body}", drained=drained
+            )
+        if expect and writer is not None and size:
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         request.body = await reader.readexactly(size) if size else b""
     return request
 

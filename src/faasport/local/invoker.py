@@ -1,9 +1,9 @@
 """Running one invocation of a configured function.
 
-:class:`Invoker` is what the gateway and ``faasport invoke`` depend on.
-:class:`RuntimeInvoker` runs each function in child-process execution environments
-(:mod:`faasport.local.runtime`) that import the generated ``faasport_handler`` module, so
-local runs have Lambda's init, reuse, limits and environment variables.
+:class:`RuntimeInvoker`, what the gateway and ``faasport invoke`` use, runs each function
+in child-process execution environments (:mod:`faasport.local.runtime`) that import the
+generated ``faasport_handler`` module, so local runs have Lambda's init, reuse, limits
+and environment variables.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from faasport.core.errors import FaasportError
 from faasport.local.entry import MODULE, write_entry
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 Log = Callable[[str], None]
 
-__all__ = ["InvocationError", "Invoker", "RuntimeInvoker", "UnknownFunctionError"]
+__all__ = ["InvocationError", "RuntimeInvoker", "UnknownFunctionError"]
 
 #: What API Gateway answers when the invocation itself failed.
 GATEWAY_STATUS = {Status.TIMEOUT: 504, Status.THROTTLED: 429}
@@ -49,14 +49,6 @@ class InvocationError(FaasportError):
         self.function = function
         self.payload = payload
         self.status = status
-
-
-class Invoker(Protocol):
-    def invoke(self, function: str, event: Any) -> Any:
-        """The function's JSON-compatible result; raises :class:`InvocationError`."""
-
-    def close(self) -> None:
-        """Stop every environment."""
 
 
 def function_spec(
@@ -104,8 +96,13 @@ class RuntimeInvoker:
         return function
 
     def invoke(self, function: str, event: Any) -> Any:
+        """The function's JSON result; raises :class:`InvocationError` (any thread)."""
+        return self.runtime.call(self.invoke_async(function, event))
+
+    async def invoke_async(self, function: str, event: Any) -> Any:
+        """:meth:`invoke`, for coroutines running on the runtime's loop."""
         self.function(function)
-        outcome = self.runtime.invoke(function, json.dumps(event).encode())
+        outcome = await self.runtime.invoke_async(function, json.dumps(event).encode())
         try:
             payload = json.loads(outcome.payload) if outcome.payload else None
         except ValueError:

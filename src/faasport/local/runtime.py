@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
 from faasport.core.errors import FaasportError
+from faasport.local.environment import MEMORY_CHECK_SECONDS
 from faasport.local.outcome import Outcome
 from faasport.local.pool import FunctionPool
 from faasport.local.spec import FunctionSpec
@@ -43,6 +44,7 @@ class LocalRuntime:
         self.pools: dict[str, FunctionPool] = {}
         self._thread = threading.Thread(target=self._run, name="faasport-runtime", daemon=True)
         self._background: set[asyncio.Task[Any]] = set()
+        self._memory_timer: asyncio.TimerHandle | None = None
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
@@ -61,6 +63,14 @@ class LocalRuntime:
         for name, spec in self.specs.items():
             self.pools[name] = FunctionPool(spec, self._prefixed(name), self.log)
         await asyncio.gather(*(pool.start() for pool in self.pools.values()))
+        self._watch_memory()
+
+    def _watch_memory(self) -> None:
+        """One timer for every environment, rather than one per invocation."""
+        for pool in self.pools.values():
+            for env in list(pool.environments):
+                env.check_memory()
+        self._memory_timer = self.loop.call_later(MEMORY_CHECK_SECONDS, self._watch_memory)
 
     def _prefixed(self, name: str) -> Callable[[str], None]:
         log = self.log
@@ -113,6 +123,8 @@ class LocalRuntime:
         self.loop.close()
 
     async def _close(self) -> None:
+        if self._memory_timer is not None:
+            self._memory_timer.cancel()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*(pool.close() for pool in self.pools.values()))
