@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 #: HTTP API's payload limit.
 MAX_BODY = 10 * 1024 * 1024
+#: Seconds API Gateway waits for an integration before answering 504.
+INTEGRATION_TIMEOUT = 30.0
 #: A too-large body up to this size is read and dropped so the connection survives the 413;
 #: past it the connection is closed instead.
 _DRAIN_LIMIT = 64 * 1024 * 1024
@@ -142,7 +144,15 @@ class Gateway:
             event["pathParameters"] = dict(match.params)
         where = f"{request.method} {request.path}"
         try:
-            result = await self.invoker.invoke_async(match.function, event)
+            # API Gateway stops waiting after its integration timeout, whatever the
+            # function's own timeout; the invocation itself runs on, as on AWS.
+            result = await asyncio.wait_for(
+                asyncio.shield(self.invoker.invoke_async(match.function, event)),
+                INTEGRATION_TIMEOUT,
+            )
+        except TimeoutError:
+            self.log(f"[gateway] {where}: 504: no answer within {INTEGRATION_TIMEOUT:g} s")
+            return gateway_response(504)
         except InvocationError as exc:
             self.log(f"[gateway] {where}: {exc.status}: {exc}")
             return gateway_response(exc.status)
