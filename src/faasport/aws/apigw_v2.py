@@ -10,6 +10,7 @@ from __future__ import annotations
 from faasport.aws.codec import (
     body_from_result,
     decode_body,
+    decoded,
     encode_body,
     event_body,
     is_text,
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
 
 class ApiGatewayV2:
     name = "apigw-v2"
-    #: HTTP APIs decode the path before the function sees it; Function URLs do not.
-    path_is_encoded = False
+    #: Function URLs send the same format from a ``*.lambda-url.*`` domain, and leave the
+    #: path percent-encoded where HTTP APIs decode it.
+    function_url = False
 
     def infer(self, event: Event) -> bool:
         ctx = event.get("requestContext")
@@ -40,7 +42,7 @@ class ApiGatewayV2:
             event.get("version") == "2.0"
             and isinstance(ctx, dict)
             and "http" in ctx
-            and ".lambda-url." not in str(ctx.get("domainName", ""))
+            and (".lambda-url." in str(ctx.get("domainName", ""))) is self.function_url
         )
 
     def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
@@ -56,7 +58,7 @@ class ApiGatewayV2:
             given.get("host"), given.get("x-forwarded-port"), given.get("x-forwarded-proto")
         )
         raw_path = event.get("rawPath") or http.get("path") or "/"
-        full = self._decode_path(raw_path)
+        full = decoded(raw_path) if self.function_url else raw_path
         route_key = event.get("routeKey") or ""
         route = None
         if " " in route_key:
@@ -78,13 +80,10 @@ class ApiGatewayV2:
             server,
             (source_ip, 0) if source_ip else None,
             root,
-            request_raw_path(root, path, raw_path if self.path_is_encoded else None),
+            request_raw_path(root, path, raw_path if self.function_url else None),
             "1.1",
             {"aws.event": event, "aws.context": context},
         )
-
-    def _decode_path(self, raw_path: str) -> str:
-        return raw_path
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:
         body, is_base64 = encode_body(response, options)
@@ -117,7 +116,7 @@ class ApiGatewayV2:
                 headers[key] = text
         encoded_path = (request.raw_path or quote(request.path).encode()).decode("utf-8")
         prefix = "" if stage == "$default" else "/" + stage
-        raw_path = prefix + (encoded_path if self.path_is_encoded else request.path)
+        raw_path = prefix + (encoded_path if self.function_url else request.path)
         content_type = headers.get("content-type", "")
         body, is_base64 = event_body(request.body, base64_always=not is_text(content_type))
         now = time.time()
