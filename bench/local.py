@@ -78,6 +78,24 @@ LATENCY_TARGET_MS = 2.0
 THROUGHPUT_TARGET = 0.60
 START_TIMEOUT = 60.0
 
+#: ``uvicorn --workers N`` binds its socket with ``proto`` 0, so asyncio leaves Nagle on for
+#: accepted connections (Kludex/uvicorn#3149) and every keep-alive response whose head and body
+#: are written apart waits ~40 ms for the client's delayed ACK. This runs uvicorn's CLI with the
+#: socket re-made from its descriptor (``proto`` 6): asyncio then sets TCP_NODELAY, as it does
+#: with one worker.
+UVICORN_NODELAY = """
+import socket, sys
+import uvicorn.config, uvicorn.main
+bind = uvicorn.config.Config.bind_socket
+def bind_socket(self):
+    sock = socket.socket(fileno=bind(self).detach())
+    sock.set_inheritable(True)
+    return sock
+uvicorn.config.Config.bind_socket = bind_socket
+sys.argv[0] = "uvicorn"
+uvicorn.main.main()
+"""
+
 _LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
 _LISTENING = re.compile(r"Listening on (http://\S+)")
 _DURATION = re.compile(r"\tDuration: ([\d.]+) ms")
@@ -247,9 +265,10 @@ class Servers:
         self.running.append(server)
         return server
 
-    def uvicorn(self, workers: int, name: str = "uvicorn") -> Server:
+    def uvicorn(self, workers: int, name: str = "uvicorn", *, nodelay: bool = False) -> Server:
         port = free_port()
-        argv = [sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", str(port)]
+        argv = [sys.executable, *(["-c", UVICORN_NODELAY] if nodelay else ["-m", "uvicorn"])]
+        argv += [APP, "--host", "127.0.0.1", "--port", str(port)]
         argv += ["--workers", str(workers), "--no-access-log", "--log-level", "info"]
         server = Server(name, argv, PHONEY, self.logdir)
         server.address = ("127.0.0.1", port)

@@ -41,11 +41,11 @@ class Reloader(threading.Thread):
         self.root = root
         self.on_change = on_change
         self.interval = interval
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._files = snapshot(root)
 
     def run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._halt.wait(self.interval):
             files = snapshot(self.root)
             if files != self._files:
                 changed = sorted(
@@ -57,4 +57,4 @@ class Reloader(threading.Thread):
                 self.on_change(changed)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
