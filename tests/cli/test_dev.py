@@ -189,6 +189,8 @@ def test_sigterm_stops_every_child_process(dev: Dev) -> None:
     assert children, "the function should run in a child process"
     dev.process.send_signal(signal.SIGTERM)
     assert dev.process.wait(timeout=15) == 0
+    dev.close()
+    assert not [line for line in dev.lines if "Traceback" in line or "Exception ignored" in line]
     for pid in children:
         poll(lambda pid=pid: not Path(f"/proc/{pid}").exists() or _zombie(pid))
 
