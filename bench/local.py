@@ -34,12 +34,25 @@ only as quiet as the machine was) and one markdown table:
    loop ``GET /items/1`` for ``--seconds`` (default 5) after a short warm-up, counting
    responses by status. The same load generator drives ``uvicorn phoney.main:app --workers
    N`` (``--workers``, default 2) and ``faasport dev`` on a copy of the project whose
-   function ``api`` has ``concurrency = max(N, K)`` and as many ``warm`` environments (so
-   no request is throttled and no cold start falls in the window). A synchronous invocation
-   over the concurrency limit is throttled (429), as on Lambda; a second ``faasport dev``
-   with ``concurrency = N`` shows that, its 429s counted apart. Servers and clients share
-   the machine's cores. Reported: the median over ``--rounds`` rounds (round-robin) of the
-   rate of 200 responses. Target: ``faasport dev`` >= 60% of uvicorn.
+   function ``api`` has ``concurrency = max(N, K)``, so no request is throttled. Each server
+   is first loaded untimed until every execution environment it will use has started and
+   imported the app (counted by the REPORT lines with Init Duration), so no cold start falls
+   in a timed window. A synchronous invocation over the concurrency limit is throttled
+   (429), as on Lambda; a second ``faasport dev`` with ``concurrency = N`` shows that, its
+   429s counted apart.
+
+   Stock ``uvicorn --workers N`` (N > 1) binds its listening socket with ``proto`` 0, so
+   asyncio does not set TCP_NODELAY on its connections (Kludex/uvicorn#3149): each
+   keep-alive response, written as head then body, waits ~40 ms for the client's delayed
+   ACK, and the stock rate is ~25 responses/s per connection. The target is judged against
+   the same uvicorn CLI with the socket re-made from its descriptor (``proto`` 6, so
+   TCP_NODELAY is on as with one worker; see ``UVICORN_NODELAY``); the stock rate is shown
+   too. Servers and clients share the machine's cores; the CPU time per 200 response of the
+   server's main process (faasport's gateway, uvicorn's supervisor), of the processes it
+   started (execution environments, uvicorn's workers) and of the load generator shows
+   where the cores went. Reported: the median over ``--rounds`` rounds (round-robin, all
+   servers up at once) of the rate of 200 responses. Target: ``faasport dev`` >= 60% of
+   uvicorn.
 
 Every server runs in its own process group and is stopped (SIGTERM, then SIGKILL, also for
 any process it started) when the script ends, normally or not.
@@ -50,6 +63,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import itertools
 import json
 import multiprocessing
 import os
@@ -305,7 +319,7 @@ class Servers:
 
 
 def project_copy(into: Path, concurrency: int) -> Path:
-    """examples/phoney with ``concurrency`` (and as many warm environments) for ``api``."""
+    """examples/phoney with ``concurrency`` for its function ``api``."""
     target = into / f"phoney-c{concurrency}"
     shutil.copytree(
         PHONEY, target, ignore=shutil.ignore_patterns(".faasport", "__pycache__", "*.pyc")
@@ -316,9 +330,8 @@ def project_copy(into: Path, concurrency: int) -> Path:
     if not sep:
         raise RuntimeError(f"no [functions.api] table in {PHONEY / 'faasport.toml'}")
     section, nxt, tail = rest.partition("\n[")
-    section = re.sub(r"(?m)^(concurrency|warm)\s*=.*\n?", "", section)
-    settings = f"concurrency = {concurrency}\nwarm = {concurrency}\n"
-    config.write_text(head + sep + settings + section + nxt + tail)
+    section = re.sub(r"(?m)^concurrency\s*=.*\n?", "", section)
+    config.write_text(f"{head}{sep}concurrency = {concurrency}\n{section}{nxt}{tail}")
     return target
 
 
@@ -486,7 +499,10 @@ def load_client(
     begin = time.monotonic() + warmup
     end = begin + seconds
     now = time.monotonic()
+    cpu = 0.0
     while now < end:
+        if not cpu and now >= begin:
+            cpu = time.process_time()
         try:
             status, _ = client.get()
         except OSError:
@@ -499,25 +515,51 @@ def load_client(
         if begin <= now < end:
             counts[status] = counts.get(status, 0) + 1
     client.close()
-    results.put((counts, errors))
+    results.put((counts, errors, time.process_time() - cpu))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 @dataclass
 class Load:
     ok_rps: list[float] = field(default_factory=list)
+    ok: int = 0
     other: dict[int, int] = field(default_factory=dict)
     errors: int = 0
+    #: CPU seconds in the measured windows: the server's main process, the processes it
+    #: started (execution environments, uvicorn's workers), the load generator.
+    cpu_main: float = 0.0
+    cpu_children: float = 0.0
+    cpu_clients: float = 0.0
+
+    def cpu_ms(self, seconds: float) -> str:
+        return f"{seconds * 1000 / self.ok:.3f}" if self.ok else "n/a"
 
 
 def run_load(
-    address: tuple[str, int], clients: int, warmup: float, seconds: float, load: Load
-) -> None:
+    server: Server, clients: int, warmup: float, seconds: float, load: Load | None = None
+) -> Load:
+    """K client processes against ``server`` for warmup + seconds; adds to ``load``."""
+    load = load if load is not None else Load()
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(clients + 1)
     results = context.Queue()
     processes = [
         context.Process(
-            target=load_client, args=(address, warmup, seconds, barrier, results), daemon=True
+            target=load_client,
+            args=(server.address, warmup, seconds, barrier, results),
+            daemon=True,
         )
         for _ in range(clients)
     ]
@@ -525,44 +567,81 @@ def run_load(
         for process in processes:
             process.start()
         barrier.wait(timeout=60)
+        time.sleep(warmup)
+        pids = [server.process.pid, *descendants(server.process.pid)]
+        before = {pid: cpu_seconds(pid) for pid in pids}
+        time.sleep(seconds)
+        after = {pid: cpu_seconds(pid) for pid in [server.process.pid, *pids[1:]]}
         ok = 0
         for _ in processes:
-            counts, errors = results.get(timeout=warmup + seconds + 60)
+            counts, errors, cpu = results.get(timeout=warmup + seconds + 60)
             ok += counts.pop(200, 0)
             load.errors += errors
+            load.cpu_clients += cpu
             for status, n in counts.items():
                 load.other[status] = load.other.get(status, 0) + n
+        load.ok += ok
         load.ok_rps.append(ok / seconds)
+        main_pid = server.process.pid
+        load.cpu_main += after[main_pid] - before[main_pid]
+        load.cpu_children += sum(after[p] - before[p] for p in pids[1:])
     finally:
         for process in processes:
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()
                 process.join()
+    return load
+
+
+def prime(server: Server, clients: int, seconds: float, environments: int) -> None:
+    """Load ``server`` untimed until it has ``environments`` warm processes that have each
+    answered requests (faasport imports the app in an environment's first invocation)."""
+    for _ in range(4):
+        run_load(server, clients, 0.0, seconds)
+        if not server.name.startswith("faasport"):
+            return
+        cold = sum(init is not None for _, init in report_values(server.output()))
+        if cold >= environments:
+            return
+    raise RuntimeError(f"{server.name}: only {cold} of {environments} environments started")
 
 
 def measure_throughput(
-    servers: Servers, tmp: Path, workers: int, clients: int, seconds: float, rounds: int
+    servers: Servers,
+    tmp: Path,
+    workers: int,
+    clients: int,
+    seconds: float,
+    rounds: int,
+    priming: float,
 ) -> dict[str, Load]:
-    warmup = min(1.0, seconds / 4)
     enough = max(workers, clients)
     started: dict[str, Server] = {}
+    environments: dict[str, int] = {}
     try:
         if HAVE_UVICORN:
-            started["uvicorn"] = servers.uvicorn(workers, f"uvicorn --workers {workers}")
+            started["uvicorn"] = servers.uvicorn(workers, "uvicorn", nodelay=True)
+            started["uvicorn stock"] = servers.uvicorn(workers, "uvicorn stock")
         started["faasport"] = servers.faasport(project_copy(tmp, enough), "faasport dev enough")
+        environments["faasport"] = clients
         if enough != workers:
             started["throttled"] = servers.faasport(
                 project_copy(tmp, workers), "faasport dev workers"
             )
+            environments["throttled"] = workers
         for server in started.values():
             servers.ready(server)
+        for name, server in started.items():
+            if name in environments:  # uvicorn's workers imported the app at startup
+                prime(server, clients, priming, environments[name])
         loads = {name: Load() for name in started}
         names = list(started)
+        warmup = min(0.5, seconds / 4)
         for r in range(rounds):
             k = r % len(names)
             for name in names[k:] + names[:k]:
-                run_load(started[name].address, clients, warmup, seconds, loads[name])
+                run_load(started[name], clients, warmup, seconds, loads[name])
         return loads
     finally:
         for server in started.values():
@@ -579,8 +658,30 @@ def loadavg() -> str:
         return "n/a"
 
 
+def revision() -> str:
+    """The checkout's commit, and whether it has local changes."""
+    try:
+        git = ["git", "-C", str(ROOT)]
+        commit = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return f"commit {commit}{' with local changes' if dirty else ''}"
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
+
+
+def verdict_row(ratio: float) -> str:
+    return f">= {THROUGHPUT_TARGET:.0%}: {verdict(ratio >= THROUGHPUT_TARGET)}"
 
 
 def fmt_other(load: Load) -> str:
@@ -619,9 +720,10 @@ def main() -> None:
     parser.add_argument("--starts", type=int, help="fresh faasport dev starts (cold start)")
     args = parser.parse_args()
     quick = args.quick
-    seconds = args.seconds or (1.5 if quick else 5.0)
+    seconds = args.seconds or (1.0 if quick else 5.0)
+    priming = 1.0 if quick else 2.0
     rounds = args.rounds or (1 if quick else 3)
-    requests = args.requests or (600 if quick else 5000)
+    requests = args.requests or (400 if quick else 5000)
     starts = args.starts or (2 if quick else 5)
     import_runs = 4 if quick else 10
     warmup = 100 if quick else 300
@@ -631,6 +733,7 @@ def main() -> None:
     print("# faasport dev against the app served directly\n")
     print(f"- machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} cpus")
     print(f"- python: {platform.python_implementation()} {platform.python_version()}")
+    print(f"- faasport: {revision()}")
     print(f"- load average (1/5/15 min) at start: {load_start}")
     if HAVE_UVICORN:
         import uvicorn
@@ -650,11 +753,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="faasport-bench-") as tmp, stopped_on_signals():
         servers = Servers(Path(tmp))
         try:
+            phases = [time.monotonic()]
             latency = measure_latency(servers, warmup, requests, rounds=5 if quick else 20)
+            phases.append(time.monotonic())
             cold = measure_cold_start(servers, starts, import_runs)
+            phases.append(time.monotonic())
             loads = measure_throughput(
-                servers, Path(tmp), args.workers, args.clients, seconds, rounds
+                servers, Path(tmp), args.workers, args.clients, seconds, rounds, priming
             )
+            phases.append(time.monotonic())
         finally:
             servers.stop_all()
 
@@ -737,48 +844,70 @@ def main() -> None:
     )
     fa = loads["faasport"]
     enough = max(args.workers, args.clients)
-    setting = f"concurrency = warm = {enough}"
+    window = f"{args.clients} clients, median of {rounds} x {seconds:g} s"
+    rows.append(
+        (
+            f"throughput (200/s), {window}",
+            f"{median(fa.ok_rps):.0f} (`concurrency = {enough}`)",
+            f"uvicorn --workers {args.workers}: {median(loads['uvicorn'].ok_rps):.0f}"
+            if "uvicorn" in loads
+            else "uvicorn not installed",
+            "",
+            "",
+        )
+    )
     if "uvicorn" in loads:
-        uv_load = loads["uvicorn"]
+        uv_load, stock = loads["uvicorn"], loads["uvicorn stock"]
         ratio = median(fa.ok_rps) / median(uv_load.ok_rps)
+        rows[-1] = (*rows[-1][:3], f"{ratio:.0%}", verdict_row(ratio))
         rows.append(
             (
-                f"throughput (200/s), {args.clients} clients, median of {rounds} x {seconds:g} s",
-                f"{median(fa.ok_rps):.0f} ({setting})",
-                f"uvicorn --workers {args.workers}: {median(uv_load.ok_rps):.0f}",
-                f"{ratio:.0%}",
-                f">= {THROUGHPUT_TARGET:.0%}: {verdict(ratio >= THROUGHPUT_TARGET)}",
-            )
-        )
-        rows.append(
-            (
-                "throughput: non-200 responses, connection errors",
-                f"{fmt_other(fa)}",
-                f"uvicorn: {fmt_other(uv_load)}",
-                "",
-                "",
-            )
-        )
-    else:
-        rows.append(
-            (
-                f"throughput (200/s), {args.clients} clients",
-                f"{median(fa.ok_rps):.0f} ({setting}); non-200: {fmt_other(fa)}",
-                "uvicorn not installed",
-                "",
-                "",
+                f"throughput (200/s), stock `uvicorn --workers {args.workers}`: Nagle on, "
+                "uvicorn#3149",
+                f"{median(fa.ok_rps):.0f}",
+                f"{median(stock.ok_rps):.0f}",
+                f"{median(fa.ok_rps) / median(stock.ok_rps):.0%}",
+                "(not the target: ~40 ms per keep-alive response)",
             )
         )
     if "throttled" in loads:
         th = loads["throttled"]
-        base = f" ({median(th.ok_rps) / median(loads['uvicorn'].ok_rps):.0%} of uvicorn)"
+        share = ""
+        if "uvicorn" in loads:
+            share = f"{median(th.ok_rps) / median(loads['uvicorn'].ok_rps):.0%}"
         rows.append(
             (
-                f"throughput (200/s) with concurrency = warm = {args.workers} < "
-                f"{args.clients} clients",
-                f"{median(th.ok_rps):.0f}{base if 'uvicorn' in loads else ''}",
+                f"throughput (200/s), `concurrency = {args.workers}` < {args.clients} clients",
+                f"{median(th.ok_rps):.0f}",
                 "",
+                share,
                 f"throttled as on Lambda: {fmt_other(th)}",
+            )
+        )
+    rows.append(
+        (
+            "throughput: non-200 responses, connection errors",
+            fmt_other(fa),
+            ", ".join(f"{name}: {fmt_other(loads[name])}" for name in loads if "uvicorn" in name),
+            "",
+            "",
+        )
+    )
+    for name, parts in (("faasport", ("gateway", "environments")), ("uvicorn", ("", "workers"))):
+        if name not in loads:
+            continue
+        load = loads[name]
+        main_part = f"{parts[0] or 'supervisor'} {load.cpu_ms(load.cpu_main)}"
+        rows.append(
+            (
+                f"CPU ms per 200 response, {name}",
+                f"{main_part}, {parts[1]} {load.cpu_ms(load.cpu_children)}"
+                if name == "faasport"
+                else "",
+                f"{main_part}, {parts[1]} {load.cpu_ms(load.cpu_children)}"
+                if name != "faasport"
+                else "",
+                f"load generator {load.cpu_ms(load.cpu_clients)}",
                 "",
             )
         )
@@ -790,7 +919,11 @@ def main() -> None:
         print("| " + " | ".join(row) + " |")
     print()
     print(f"- load average (1/5/15 min) at end: {loadavg()}")
-    print(f"- wall time: {time.monotonic() - began:.1f} s")
+    spent = [f"{b - a:.1f} s" for a, b in itertools.pairwise(phases)]
+    print(
+        f"- wall time: {time.monotonic() - began:.1f} s (latency {spent[0]}, cold start "
+        f"{spent[1]}, throughput {spent[2]})"
+    )
 
 
 if __name__ == "__main__":

@@ -15,13 +15,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from faasport.aws import context as aws_context
 from faasport.testing.events import SOURCES, codec_for, event, http_request
 
 __all__ = ["SOURCES", "HttpResult", "LambdaClient", "LambdaContext", "event", "http_request"]
 
 
-class LambdaContext:
-    """The context object the Lambda Python runtime passes to handlers."""
+class LambdaContext(aws_context.LambdaContext):
+    """The Lambda context, with test-friendly defaults and a fresh request id each time."""
 
     def __init__(
         self,
@@ -32,23 +33,17 @@ class LambdaContext:
     ) -> None:
         import time
 
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = memory_limit_in_mb
-        self.aws_request_id = aws_request_id or str(uuid.uuid4())
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        super().__init__(
+            aws_request_id=aws_request_id or str(uuid.uuid4()),
+            deadline_ms=int((time.time() + timeout_seconds) * 1000),
+            invoked_function_arn=(
+                f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+            ),
+            function_name=function_name,
+            memory_limit_in_mb=memory_limit_in_mb,
+            log_group_name=f"/aws/lambda/{function_name}",
+            log_stream_name=time.strftime("%Y/%m/%d") + "/[$LATEST]" + uuid.uuid4().hex,
         )
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "2026/01/01/[$LATEST]" + uuid.uuid4().hex
-        self.identity = None
-        self.client_context = None
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        import time
-
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 class HttpResult:
