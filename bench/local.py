@@ -721,11 +721,11 @@ def main() -> None:
     args = parser.parse_args()
     quick = args.quick
     seconds = args.seconds or (1.0 if quick else 5.0)
-    priming = 1.0 if quick else 2.0
+    priming = 0.6 if quick else 2.0
     rounds = args.rounds or (1 if quick else 3)
     requests = args.requests or (400 if quick else 5000)
     starts = args.starts or (2 if quick else 5)
-    import_runs = 4 if quick else 10
+    import_runs = 3 if quick else 10
     warmup = 100 if quick else 300
     load_start = loadavg()
     began = time.monotonic()
