@@ -3,6 +3,8 @@ handler) behind API Gateway REST and HTTP APIs, ALB and Function URLs."""
 
 from __future__ import annotations
 
+import os
+
 from faasport.aws.alb import Alb
 from faasport.aws.apigw_v1 import ApiGatewayV1
 from faasport.aws.apigw_v2 import ApiGatewayV2
@@ -49,6 +51,10 @@ class LambdaHandler:
         self.runner = AppRunner(app, options)
         self.codecs: tuple[Codec, ...] = (*codecs, *CODECS)
         self._last: Codec = self.codecs[0]
+        if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency":
+            # Provisioned environments initialise before any request waits on them: import
+            # the app and start it now, so their first request is as fast as any other.
+            self.runner.prepare()
 
     def __call__(self, event: Any, context: Any) -> Any:
         request_id = getattr(context, "aws_request_id", None)

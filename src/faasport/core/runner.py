@@ -102,6 +102,12 @@ class AppRunner:
             response.body = b""
         return response
 
+    def prepare(self) -> None:
+        """Load the app and run lifespan startup now rather than on the first request."""
+        _, kind = self.load()
+        if kind != "handler" and self._ready is None:
+            self._prepare()
+
     def _prepare(self) -> Callable[[HttpRequest], HttpResponse]:
         """Load the app and run lifespan startup; the bridge's serve once both are done."""
         if self._kind is None:

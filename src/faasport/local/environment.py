@@ -41,7 +41,7 @@ class Invocation:
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     client_context: str | None = None
     trace_id: str = field(
-        default_factory=lambda: f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0"
+        default_factory=lambda: f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Sampled=0"
     )
     result: asyncio.Future[tuple[Status, bytes]] | None = None
 
@@ -55,16 +55,31 @@ def _accepted() -> bytes:
     return response(202, [("content-type", "application/json")], b'{"status":"OK"}')
 
 
-def memory_mb(pid: int, field_name: str) -> int:
-    """VmRSS or VmHWM of a process in MB (0 when unknown, e.g. not on Linux)."""
-    try:
-        with open(f"/proc/{pid}/status", "rb") as status:
-            for line in status:
-                if line.startswith(field_name.encode()):
-                    return int(line.split()[1]) // 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
+class ProcessMemory:
+    """Resident memory of a process from ``/proc/<pid>/status``, kept open: re-reading an
+    open proc file from offset 0 gives fresh numbers without an open() per look."""
+
+    def __init__(self, pid: int) -> None:
+        try:
+            self._fd: int | None = os.open(f"/proc/{pid}/status", os.O_RDONLY)
+        except OSError:  # not Linux, or already gone
+            self._fd = None
+
+    def read(self, field_name: bytes) -> int:
+        """``b"VmRSS"`` or ``b"VmHWM"`` in MB; 0 when unknown."""
+        if self._fd is None:
+            return 0
+        try:
+            status = os.pread(self._fd, 8192, 0)
+            start = status.index(field_name + b":") + len(field_name) + 1
+            return int(status[start : status.index(b"kB", start)]) // 1024
+        except (OSError, ValueError):
+            return 0
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
@@ -96,6 +111,7 @@ class Environment:
         self.invocations = 0
         self.last_used = time.monotonic()
         self._init_error: bytes | None = None
+        self.memory = ProcessMemory(-1)
         self._killed = False
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -126,6 +142,7 @@ class Environment:
             stderr=asyncio.subprocess.STDOUT,
             preexec_fn=_die_with_parent,
         )
+        self.memory = ProcessMemory(self.process.pid)
         self._spawn(self._watch_exit())
         self._spawn(self._forward_output())
         await asyncio.wait([self.ready, self.exited], return_when=asyncio.FIRST_COMPLETED)
@@ -165,7 +182,7 @@ class Environment:
         inherited = {
             k: v
             for k, v in os.environ.items()
-            if k in ("PATH", "HOME", "LANG", "SYSTEMROOT", "VIRTUAL_ENV", "PYTHONHOME")
+            if k in ("PATH", "HOME", "LANG", "VIRTUAL_ENV", "PYTHONHOME", "PYTHONDONTWRITEBYTECODE")
             or k.startswith(("AWS_ACCESS_KEY", "AWS_SECRET", "AWS_SESSION", "AWS_PROFILE"))
         }
         stream = time.strftime("%Y/%m/%d") + "/[$LATEST]" + uuid.uuid4().hex
@@ -189,7 +206,6 @@ class Environment:
             "TZ": ":UTC",
             "PYTHONPATH": os.pathsep.join(path),
             "PYTHONUNBUFFERED": "1",
-            "PYTHONDONTWRITEBYTECODE": "1",
         }
         environ.update(spec.environment)
         return environ
@@ -203,6 +219,7 @@ class Environment:
         assert self.process is not None
         code = await self.process.wait()
         self.exited.set_result(code)
+        self.memory.close()
         current = self.current
         if current is not None and current.result is not None and not current.result.done():
             current.result.set_result(
@@ -271,7 +288,7 @@ class Environment:
         """Kill the environment if its resident memory is over the function's limit."""
         invocation = self.current
         limit = self.spec.memory
-        if invocation is None or memory_mb(self.pid, "VmRSS") <= limit:
+        if invocation is None or self.memory.read(b"VmRSS") <= limit:
             return
         result = invocation.result
         if result is not None and not result.done():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 import traceback
 import uuid
 from email.utils import formatdate
@@ -144,12 +145,13 @@ class Gateway:
             event["pathParameters"] = dict(match.params)
         where = f"{request.method} {request.path}"
         try:
-            # API Gateway stops waiting after its integration timeout, whatever the
-            # function's own timeout; the invocation itself runs on, as on AWS.
-            result = await asyncio.wait_for(
-                asyncio.shield(self.invoker.invoke_async(match.function, event)),
-                INTEGRATION_TIMEOUT,
-            )
+            invocation = self.invoker.invoke_async(match.function, event)
+            if self.runtime.specs[match.function].timeout <= INTEGRATION_TIMEOUT:
+                result = await invocation  # the function's own timeout comes first
+            else:
+                # API Gateway stops waiting after its integration timeout, whatever the
+                # function's own timeout; the invocation itself runs on, as on AWS.
+                result = await asyncio.wait_for(asyncio.shield(invocation), INTEGRATION_TIMEOUT)
         except TimeoutError:
             self.log(f"[gateway] {where}: 504: no answer within {INTEGRATION_TIMEOUT:g} s")
             return gateway_response(504)
@@ -243,6 +245,19 @@ class Gateway:
         )
 
 
+_date_cache: list[tuple[int, bytes]] = [(0, b"")]
+
+
+def _http_date() -> bytes:
+    """The Date header value, formatted once a second."""
+    now = int(time.time())
+    second, value = _date_cache[0]
+    if second != now:
+        value = formatdate(now, usegmt=True).encode("latin-1")
+        _date_cache[0] = (now, value)
+    return value
+
+
 def _encode(response: HttpResponse, method: str, *, close: bool = False) -> bytes:
     status = response.status
     try:
@@ -261,7 +276,7 @@ def _encode(response: HttpResponse, method: str, *, close: bool = False) -> byte
             request_id = value
         elif name not in _HOP_BY_HOP:
             lines.append(name + b": " + value)
-    lines.append(b"date: " + formatdate(usegmt=True).encode("latin-1"))
+    lines.append(b"date: " + _http_date())
     lines.append(b"apigw-requestid: " + (request_id or str(uuid.uuid4()).encode()))
     if not bodyless:
         if method != "HEAD" or length is None:

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Coroutine
 from typing import Any
 
-from faasport.local.environment import Environment, InitFailed, Invocation, Log, memory_mb
+from faasport.local.environment import Environment, InitFailed, Invocation, Log
 from faasport.local.outcome import Outcome, Status, error_payload
 from faasport.local.spec import FunctionSpec
 
@@ -70,7 +70,7 @@ class FunctionPool:
         outcome = self._outcome(invocation, status, result)
         outcome.duration_ms = duration
         outcome.init_ms = env.init_ms if cold else None
-        outcome.max_memory_mb = memory_mb(env.pid, "VmHWM") if env.alive else self.spec.memory
+        outcome.max_memory_mb = env.memory.read(b"VmHWM") if env.alive else self.spec.memory
         if status is Status.TIMEOUT:
             self.log(json_line(result))
         self._log_end(outcome)
