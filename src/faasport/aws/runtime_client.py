@@ -67,15 +67,21 @@ class RuntimeClient:
         self.sock, self.buffer = sock, b""
         return sock
 
-    def _request(
-        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
-    ) -> tuple[int, dict[str, str], bytes]:
+    @staticmethod
+    def _encode(
+        method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> bytes:
         head = f"{method} {PREFIX}{path} HTTP/1.1\r\nHost: runtime\r\n"
         if method == "POST":
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         for name, value in (headers or {}).items():
             head += f"{name}: {value}\r\n"
-        data = (head + "\r\n").encode("latin-1") + body
+        return (head + "\r\n").encode("latin-1") + body
+
+    def _request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        data = self._encode(method, path, body, headers)
         for attempt in (0, 1):
             sock = self.sock or self._connect()
             try:
@@ -87,6 +93,18 @@ class RuntimeClient:
                 if attempt:
                     raise
         raise AssertionError("unreachable")
+
+    def respond_and_next(self, request_id: str, body: bytes) -> tuple[bytes, dict[str, str]]:
+        """Post a response and ask for the next invocation in one write (HTTP pipelining):
+        one system call and one wake-up fewer per invocation on each side."""
+        sock = self.sock or self._connect()
+        sock.sendall(
+            self._encode("POST", f"/invocation/{request_id}/response", body)
+            + self._encode("GET", "/invocation/next")
+        )
+        self._response(sock)
+        _, headers, event = self._response(sock)
+        return event, headers
 
     def _response(self, sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
         buffer = self.buffer
@@ -164,8 +182,8 @@ def run(address: str, handler_spec: str) -> None:
         traceback.print_exc()
         client.init_error(exc)
         sys.exit(1)
+    body, headers = client.next()
     while True:
-        body, headers = client.next()
         request_id = headers.get("lambda-runtime-aws-request-id", "")
         try:
             result = handler(json.loads(body), _context(headers))
@@ -173,8 +191,9 @@ def run(address: str, handler_spec: str) -> None:
         except Exception as exc:
             traceback.print_exc()
             client.fail(request_id, exc)
+            body, headers = client.next()
             continue
-        client.respond(request_id, payload)
+        body, headers = client.respond_and_next(request_id, payload)
 
 
 def main() -> None:
