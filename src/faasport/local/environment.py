@@ -307,22 +307,37 @@ class Environment:
     # -- the Runtime API ------------------------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # A runtime client that pipelines (posts its response and asks for the next
+        # invocation in one write) gets the 202 together with the next invocation: one send
+        # instead of two. Answers wait only while the next request is already buffered, so
+        # clients that wait for each answer are never kept waiting.
+        pending = b""
         try:
             while True:
+                if pending and not _buffered(reader):
+                    writer.write(pending)
+                    pending = b""
                 try:
                     request = await read_request(reader, MAX_READ)
                 except BadRequest as exc:
-                    writer.write(_json_error(exc.status, str(exc), "InvalidRequest"))
+                    writer.write(pending + _json_error(exc.status, str(exc), "InvalidRequest"))
                     break
                 if request is None:
                     break
-                writer.write(await self._route(request))
+                answer = pending + await self._route(request)
+                if request.keep_alive and _buffered(reader):
+                    pending = answer
+                    continue
+                pending = b""
+                writer.write(answer)
                 if not request.keep_alive:
                     break
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
+            if pending and not writer.is_closing():
+                writer.write(pending)
             writer.close()
 
     async def _route(self, request: Request) -> bytes:
@@ -391,6 +406,12 @@ class Environment:
             )
         current.result.set_result((Status.OK, request.body))
         return _accepted()
+
+
+def _buffered(reader: asyncio.StreamReader) -> bool:
+    """Whether the client has already sent more than the request just read."""
+    buffer = getattr(reader, "_buffer", None)
+    return bool(buffer)
 
 
 class InitFailed(Exception):
