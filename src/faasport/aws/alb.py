@@ -14,6 +14,7 @@ from faasport.aws.codec import (
     decoded,
     encode_body,
     event_body,
+    first_values,
     grouped_headers,
     header_pairs,
     request_raw_path,
@@ -86,8 +87,8 @@ class Alb:
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:
-        body, is_base64 = encode_body(response, options)
         grouped = grouped_headers(response.headers)
+        body, is_base64 = encode_body(response.body, *first_values(grouped), options)
         result: dict[str, Any] = {
             "statusCode": response.status,
             "statusDescription": status_line(response.status),

@@ -13,6 +13,7 @@ from faasport.aws.codec import (
     encode_body,
     encode_query,
     event_body,
+    first_values,
     grouped_headers,
     header_pairs,
     request_raw_path,
@@ -88,10 +89,11 @@ class ApiGatewayV1:
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:
-        body, is_base64 = encode_body(response, options)
+        grouped = grouped_headers(response.headers)
+        body, is_base64 = encode_body(response.body, *first_values(grouped), options)
         single: dict[str, str] = {}
         multi: dict[str, list[str]] = {}
-        for name, values in grouped_headers(response.headers).items():
+        for name, values in grouped.items():
             if len(values) == 1:
                 single[name] = values[0]
             else:

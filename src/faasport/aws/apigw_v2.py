@@ -17,7 +17,7 @@ from faasport.aws.codec import (
     joined_headers,
     request_raw_path,
     route_path,
-    server_from,
+    server_cached,
     split_root,
 )
 from faasport.core.http import HttpRequest, HttpResponse
@@ -54,16 +54,17 @@ class ApiGatewayV2:
         cookies = event.get("cookies")
         if cookies:
             headers.append((b"cookie", "; ".join(cookies).encode("utf-8")))
-        server, scheme = server_from(
+        server, scheme = server_cached(
             given.get("host"), given.get("x-forwarded-port"), given.get("x-forwarded-proto")
         )
         raw_path = event.get("rawPath") or http.get("path") or "/"
         full = decoded(raw_path) if self.function_url else raw_path
         route_key = event.get("routeKey") or ""
-        route = None
-        if " " in route_key:
+        if " " in route_key or options.base_path:
             route = route_path(route_key.partition(" ")[2], event.get("pathParameters"))
-        root, path = split_root(full, route, options)
+            root, path = split_root(full, route, options)
+        else:
+            root, path = "", full
         stage = ctx.get("stage")
         if not root and not options.base_path and stage and stage != "$default":
             prefix = "/" + stage
@@ -75,7 +76,7 @@ class ApiGatewayV2:
             path,
             (event.get("rawQueryString") or "").encode("utf-8"),
             headers,
-            decode_body(event),
+            decode_body(event) if event.get("body") else b"",
             scheme,
             server,
             (source_ip, 0) if source_ip else None,
@@ -86,8 +87,10 @@ class ApiGatewayV2:
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:
-        body, is_base64 = encode_body(response, options)
         headers, cookies = joined_headers(response.headers)
+        body, is_base64 = encode_body(
+            response.body, headers.get("content-type"), headers.get("content-encoding"), options
+        )
         result: dict[str, Any] = {
             "statusCode": response.status,
             "headers": headers,

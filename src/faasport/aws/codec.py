@@ -105,6 +105,22 @@ def server_and_scheme(headers: Headers) -> tuple[tuple[str, int | None], str]:
     return server_from(host, port, proto)
 
 
+_servers: dict[tuple[str | None, str | None, str | None], tuple[tuple[str, int | None], str]] = {}
+
+
+def server_cached(
+    host: str | None, port: str | None, proto: str | None
+) -> tuple[tuple[str, int | None], str]:
+    """:func:`server_from`, remembered: a function sees the same few hosts over and over."""
+    key = (host, port, proto)
+    found = _servers.get(key)
+    if found is None:
+        found = server_from(host, port, proto)
+        if len(_servers) < 256:
+            _servers[key] = found
+    return found
+
+
 def server_from(
     host: str | None, port: str | None, proto: str | None
 ) -> tuple[tuple[str, int | None], str]:
@@ -212,16 +228,16 @@ _TEXT_TYPES = (
 _TEXT_SUFFIXES = ("+json", "+xml")
 
 
-_text_cache: dict[tuple[bytes, tuple[str, ...]], bool] = {}
+_text_cache: dict[tuple[str, tuple[str, ...]], bool] = {}
 
 
-def is_text_cached(content_type: bytes, extra: tuple[str, ...]) -> bool:
+def is_text_cached(content_type: str, extra: tuple[str, ...]) -> bool:
     key = (content_type, extra)
     known = _text_cache.get(key)
     if known is None:
         if len(_text_cache) > 256:
             _text_cache.clear()
-        known = _text_cache[key] = is_text(content_type.decode("latin-1"), extra)
+        known = _text_cache[key] = is_text(content_type, extra)
     return known
 
 
@@ -242,19 +258,17 @@ def is_text(content_type: str, extra: Iterable[str] = ()) -> bool:
     )
 
 
-def encode_body(response: HttpResponse, options: AppOptions) -> tuple[str, bool]:
-    """The response body as a JSON string and whether it is base64 (binary)."""
-    body = response.body
+def encode_body(
+    body: bytes, content_type: str | None, encoding: str | None, options: AppOptions
+) -> tuple[str, bool]:
+    """The response body as a JSON string, and whether that string is base64 (binary):
+    text only when the content type is textual, the charset UTF-8, and nothing encodes it."""
     if not body:
         return "", False
-    encoding = content_type = None
-    for name, value in response.headers:
-        if name == b"content-type":
-            content_type = value
-        elif name == b"content-encoding":
-            encoding = value
-    if (encoding is None or encoding.strip().lower() == b"identity") and (
-        content_type is not None and is_text_cached(content_type, options.text_mime_types)
+    if (
+        content_type is not None
+        and (encoding is None or encoding.strip().lower() == "identity")
+        and is_text_cached(content_type, options.text_mime_types)
     ):
         try:
             return body.decode("utf-8"), False
@@ -285,6 +299,16 @@ def grouped_headers(headers: Headers) -> dict[str, list[str]]:
     for name, value in headers:
         grouped.setdefault(name.decode("latin-1"), []).append(value.decode("latin-1"))
     return grouped
+
+
+def first_values(grouped: dict[str, list[str]]) -> tuple[str | None, str | None]:
+    """Content-Type and Content-Encoding from grouped response headers."""
+    content_type = grouped.get("content-type")
+    encoding = grouped.get("content-encoding")
+    return (
+        content_type[0] if content_type else None,
+        encoding[0] if encoding else None,
+    )
 
 
 def status_line(status: int) -> str:
