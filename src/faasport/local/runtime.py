@@ -26,6 +26,15 @@ def _stderr(line: str) -> None:
     sys.stderr.flush()
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop when it is installed (it moves socket I/O into C), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 class UnknownFunctionError(FaasportError, LookupError):
     """The name is not one of the project's functions."""
 
@@ -40,7 +49,7 @@ class LocalRuntime:
         #: Lambda's names for the functions (``phoney-api``) -> our names (``api``).
         self.aliases = {spec.function_name: spec.name for spec in self.specs.values()}
         self.log = log
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()
         self.pools: dict[str, FunctionPool] = {}
         self._thread = threading.Thread(target=self._run, name="faasport-runtime", daemon=True)
         self._background: set[asyncio.Task[Any]] = set()
