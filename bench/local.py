@@ -862,12 +862,11 @@ def main() -> None:
         rows[-1] = (*rows[-1][:3], f"{ratio:.0%}", verdict_row(ratio))
         rows.append(
             (
-                f"throughput (200/s), stock `uvicorn --workers {args.workers}`: Nagle on, "
-                "uvicorn#3149",
+                f"throughput (200/s), stock `uvicorn --workers {args.workers}`",
                 f"{median(fa.ok_rps):.0f}",
                 f"{median(stock.ok_rps):.0f}",
                 f"{median(fa.ok_rps) / median(stock.ok_rps):.0%}",
-                "(not the target: ~40 ms per keep-alive response)",
+                "(not the target; on asyncio's loop stock uvicorn leaves Nagle on, uvicorn#3149)",
             )
         )
     if "throttled" in loads:
