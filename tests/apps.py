@@ -13,30 +13,32 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + bytes(range(256))
 GZIP_JSON = gzip.compress(json.dumps({"compressed": True}).encode(), mtime=0)
 
 
+def seen_by_asgi(request: Any, body: bytes) -> dict[str, Any]:
+    """What a Starlette or FastAPI endpoint sees of its request, as JSON."""
+    scope = request.scope
+    return {
+        "method": request.method,
+        "path": scope["path"],
+        "root_path": scope["root_path"],
+        "route_path": scope["path"][len(scope["root_path"]) :],
+        "raw_path": scope["raw_path"].decode("latin-1"),
+        "query": request.query_params.multi_items(),
+        "cookies": request.cookies,
+        "headers": [[k.decode(), v.decode()] for k, v in scope["headers"]],
+        "body": body.hex(),
+        "client": list(scope["client"]) if scope["client"] else None,
+        "scheme": scope["scheme"],
+        "server": list(scope["server"]) if scope["server"] else None,
+    }
+
+
 def starlette_app() -> Any:
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
     async def echo(request: Request) -> Response:
-        body = await request.body()
-        scope = request.scope
-        return JSONResponse(
-            {
-                "method": request.method,
-                "path": scope["path"],
-                "root_path": scope["root_path"],
-                "route_path": scope["path"][len(scope["root_path"]) :],
-                "raw_path": scope["raw_path"].decode("latin-1"),
-                "query": request.query_params.multi_items(),
-                "cookies": request.cookies,
-                "headers": [[k.decode(), v.decode()] for k, v in scope["headers"]],
-                "body": body.hex(),
-                "client": list(scope["client"]) if scope["client"] else None,
-                "scheme": scope["scheme"],
-                "server": list(scope["server"]) if scope["server"] else None,
-            }
-        )
+        return JSONResponse(seen_by_asgi(request, await request.body()))
 
     async def cookies(request: Request) -> Response:
         response = Response("cookies", media_type="text/plain")
@@ -78,24 +80,7 @@ def fastapi_app() -> Any:
 
     @app.api_route("/echo/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "DELETE"])
     async def echo(rest: str, request: Request) -> Response:
-        body = await request.body()
-        scope = request.scope
-        return JSONResponse(
-            {
-                "method": request.method,
-                "path": scope["path"],
-                "root_path": scope["root_path"],
-                "route_path": scope["path"][len(scope["root_path"]) :],
-                "raw_path": scope["raw_path"].decode("latin-1"),
-                "query": request.query_params.multi_items(),
-                "cookies": request.cookies,
-                "headers": [[k.decode(), v.decode()] for k, v in scope["headers"]],
-                "body": body.hex(),
-                "client": list(scope["client"]) if scope["client"] else None,
-                "scheme": scope["scheme"],
-                "server": list(scope["server"]) if scope["server"] else None,
-            }
-        )
+        return JSONResponse(seen_by_asgi(request, await request.body()))
 
     @app.get("/cookies")
     def cookies() -> Response:  # a sync endpoint: runs in anyio's thread pool
