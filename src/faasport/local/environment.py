@@ -109,7 +109,6 @@ class Environment:
         self.exited: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.init_ms: float | None = None
         self.invocations = 0
-        self.last_used = time.monotonic()
         self._init_error: bytes | None = None
         self.memory = ProcessMemory(-1)
         self._killed = False
@@ -264,7 +263,6 @@ class Environment:
         finally:
             timer.cancel()
             self.current = None
-            self.last_used = time.monotonic()
         return status, payload, (time.perf_counter() - started) * 1000
 
     def _time_out(self, invocation: Invocation) -> None:
