@@ -102,7 +102,7 @@ def server_and_scheme(headers: Headers) -> tuple[tuple[str, int | None], str]:
             port = value.decode("latin-1")
         elif name == b"x-forwarded-proto":
             proto = value.decode("latin-1")
-    return server_from(host, port, proto)
+    return server_cached(host, port, proto)
 
 
 _servers: dict[tuple[str | None, str | None, str | None], tuple[tuple[str, int | None], str]] = {}
@@ -161,6 +161,9 @@ def encode_query(params: Mapping[str, Any]) -> bytes:
 
 def route_path(template: str, params: Mapping[str, Any] | None) -> str | None:
     """``/items/{id}`` with ``{"id": "7"}`` -> ``/items/7``; None when it cannot be filled."""
+    if template == "/{proxy+}" and params:  # the usual catch-all route
+        proxy = params.get("proxy")
+        return "/" + proxy if isinstance(proxy, str) else None
     if not template.startswith("/"):
         return None
     out = template
