@@ -133,9 +133,6 @@ class RuntimeClient:
         _, headers, body = self._request("GET", "/invocation/next")
         return body, headers
 
-    def respond(self, request_id: str, body: bytes) -> int:
-        return self._request("POST", f"/invocation/{request_id}/response", body)[0]
-
     def fail(self, request_id: str, exc: BaseException) -> int:
         return self._request(
             "POST",

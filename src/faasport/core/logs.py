@@ -11,14 +11,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
 
-#: The current invocation, set by the provider entry point (one invocation at a time).
+#: The current invocation: provider entry points write ``request_id`` and ``cold_start``
+#: here (one invocation at a time per environment).
 current: dict[str, object] = {"request_id": None, "cold_start": False}
 _logger: list[logging.Logger] = []
-
-
-def set_invocation(request_id: str | None, cold_start: bool) -> None:
-    current["request_id"] = request_id
-    current["cold_start"] = cold_start
 
 
 def logger() -> logging.Logger:

@@ -9,7 +9,6 @@ future resolved by ``/response``, ``/error`` or the process's exit.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import sys
@@ -47,8 +46,9 @@ class Invocation:
 
 
 def _json_error(status: int, message: str, error_type: str) -> bytes:
-    body = json.dumps({"errorMessage": message, "errorType": error_type}).encode()
-    return response(status, [("content-type", "application/json")], body)
+    return response(
+        status, [("content-type", "application/json")], error_payload(message, error_type)
+    )
 
 
 def _accepted() -> bytes:
