@@ -28,6 +28,7 @@ region = "eu-west-1"
 [functions.api]
 app = "phoney.main:app"
 memory = 1024
+architecture = "arm64"
 timeout = 20
 concurrency = 5
 warm = 1
@@ -109,6 +110,8 @@ def test_full_config_round_trip(tmp_path: Path) -> None:
     api = project.functions["api"]
     assert (api.app, api.handler, api.target) == ("phoney.main:app", None, "phoney.main:app")
     assert (api.memory, api.timeout, api.concurrency, api.warm) == (1024, 20, 5, 1)
+    assert api.architecture == "arm64"
+    assert project.functions["worker"].architecture == "x86_64"
     assert api.health == "/health"
     assert [route.key for route in api.routes] == ["ANY /{proxy+}", "GET /items/{id}"]
     assert api.auth == "jwt"
@@ -270,6 +273,7 @@ def test_wrong_type(tmp_path: Path, text: str, key: str, expected: str) -> None:
         ("timeout = 0", "timeout", "must be an integer from 1 to 900, got 0"),
         ("concurrency = 0", "concurrency", "must be an integer of at least 1, got 0"),
         ("warm = -1", "warm", "must be an integer of at least 0, got -1"),
+        ('architecture = "arm"', "architecture", 'must be "x86_64" or "arm64", got "arm"'),
     ],
 )
 def test_value_out_of_range(tmp_path: Path, line: str, key: str, expected: str) -> None:

@@ -57,6 +57,9 @@ def parse_function(
         )
     memory = table.integer("memory", 512, 128, 10240)
     timeout = table.integer("timeout", 30, 1, 900)
+    architecture = table.string(
+        "architecture", "x86_64", pattern=re.compile("x86_64|arm64"), expected='"x86_64" or "arm64"'
+    )
     concurrency = table.integer("concurrency", 10, 1)
     warm = table.integer("warm", 0, 0)
     if warm > concurrency:
@@ -77,6 +80,7 @@ def parse_function(
         handler=handler,
         memory=memory,
         timeout=timeout,
+        architecture="arm64" if architecture == "arm64" else "x86_64",
         concurrency=concurrency,
         warm=warm,
         health=health,

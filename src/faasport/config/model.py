@@ -62,6 +62,7 @@ class Function:
     handler: str | None = None
     memory: int = 512
     timeout: int = 30
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
     concurrency: int = 10
     warm: int = 0
     health: str | None = None
