@@ -1,0 +1,1 @@
+"""From the parsed configuration to deployable artifacts and infrastructure as code."""

@@ -1,0 +1,24 @@
+"""What ``faasport deploy PROVIDER`` writes and runs, as one value per provider.
+
+Each provider module (:mod:`faasport.deploy.aws`, :mod:`faasport.deploy.gcp`,
+:mod:`faasport.deploy.azure`) exposes ``plan(project, options) -> Plan``; the command writes
+``plan.files`` into ``deploy/<provider>/`` and then, unless ``--dry-run``, runs
+``plan.commands`` there with the provider's own CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Plan:
+    provider: str
+    #: Path relative to ``deploy/<provider>/`` -> file text. Generation is deterministic:
+    #: the same project gives the same bytes.
+    files: Mapping[str, str]
+    #: Each an argv run in ``deploy/<provider>/``; ``commands[i][0]`` is the CLI it needs.
+    commands: tuple[tuple[str, ...], ...]
+    #: One line telling how to install the CLI the commands need, for when it is missing.
+    install_hint: str

@@ -1,0 +1,1 @@
+"""Secrets at runtime: ``faasport.secrets.get(name)``."""
