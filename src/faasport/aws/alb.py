@@ -18,10 +18,10 @@ from faasport.aws.codec import (
     grouped_headers,
     header_pairs,
     request_raw_path,
-    server_and_scheme,
     split_root,
     status_line,
 )
+from faasport.core.forwarded import server_and_scheme
 from faasport.core.http import HttpRequest, HttpResponse
 
 TYPE_CHECKING = False

@@ -18,9 +18,9 @@ from faasport.aws.codec import (
     header_pairs,
     request_raw_path,
     route_path,
-    server_and_scheme,
     split_root,
 )
+from faasport.core.forwarded import server_and_scheme
 from faasport.core.http import HttpRequest, HttpResponse
 
 TYPE_CHECKING = False

@@ -17,9 +17,9 @@ from faasport.aws.codec import (
     joined_headers,
     request_raw_path,
     route_path,
-    server_cached,
     split_root,
 )
+from faasport.core.forwarded import server_cached
 from faasport.core.http import HttpRequest, HttpResponse
 
 TYPE_CHECKING = False

@@ -93,49 +93,6 @@ def header_pairs(single: Any, multi: Any) -> Headers:
     return []
 
 
-def server_and_scheme(headers: Headers) -> tuple[tuple[str, int | None], str]:
-    host = port = proto = None
-    for name, value in headers:
-        if name == b"host":
-            host = value.decode("latin-1")
-        elif name == b"x-forwarded-port":
-            port = value.decode("latin-1")
-        elif name == b"x-forwarded-proto":
-            proto = value.decode("latin-1")
-    return server_cached(host, port, proto)
-
-
-_servers: dict[tuple[str | None, str | None, str | None], tuple[tuple[str, int | None], str]] = {}
-
-
-def server_cached(
-    host: str | None, port: str | None, proto: str | None
-) -> tuple[tuple[str, int | None], str]:
-    """:func:`server_from`, remembered: a function sees the same few hosts over and over."""
-    key = (host, port, proto)
-    found = _servers.get(key)
-    if found is None:
-        found = server_from(host, port, proto)
-        if len(_servers) < 256:
-            _servers[key] = found
-    return found
-
-
-def server_from(
-    host: str | None, port: str | None, proto: str | None
-) -> tuple[tuple[str, int | None], str]:
-    """ASGI ``server`` and ``scheme`` from the Host and X-Forwarded-Port/-Proto values."""
-    scheme = proto or "https"
-    host = host or "localhost"
-    if ":" in host:
-        bare, _, host_port = host.rpartition(":")
-        if host_port.isdigit() and "]" not in host_port:
-            host, port = bare, port or host_port
-    if port and port.isdigit():
-        return (host, int(port)), scheme
-    return (host, 443 if scheme == "https" else 80), scheme
-
-
 _QUERY_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
 
 

@@ -1,0 +1,196 @@
+"""``azure.function_app(app)`` and the trigger helpers that add functions to it.
+
+Each helper registers a plain function on the ``func.FunctionApp`` with the same decorators
+a hand-written ``function_app.py`` would use, so the Functions host indexes it as usual.
+HTTP functions serve an ASGI or WSGI app through the canonical request; queue, timer and
+blob functions hand faasport's typed records to a plain ``handler(records, context)``.
+"""
+
+from __future__ import annotations
+
+from faasport.core import coldstart, logs
+from faasport.core.options import AppOptions
+from faasport.core.runner import AppRunner, error_response
+from faasport.events.records import Message, ObjectChange, Tick
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
+    from faasport.core.options import LifespanMode
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+#: The app setting naming the storage account connection of queue and blob triggers.
+STORAGE_CONNECTION = "AzureWebJobsStorage"
+
+
+def function_app(
+    app: Any,
+    *,
+    name: str = "http",
+    route: str = "{*route}",
+    route_prefix: str = "/api",
+    auth_level: str = "anonymous",
+    health_path: str | None = None,
+    lifespan: LifespanMode = "auto",
+    base_path: str = "",
+    text_mime_types: Iterable[str] = (),
+) -> Any:
+    """A ``func.FunctionApp`` with one HTTP function, ``name``, serving ``app`` (an ASGI or
+    WSGI app or a ``"module:attr"`` string imported on first use) on every method of
+    ``route``. ``route_prefix`` is host.json's ``extensions.http.routePrefix`` (with a
+    leading ``/``; ``""`` when it is empty): the app sees it as ``root_path``."""
+    import azure.functions as func
+
+    function_app = func.FunctionApp(http_auth_level=func.AuthLevel(auth_level.lower()))
+    http_trigger(
+        function_app,
+        app,
+        name=name,
+        route=route,
+        route_prefix=base_path or route_prefix,
+        health_path=health_path,
+        lifespan=lifespan,
+        text_mime_types=text_mime_types,
+    )
+    return function_app
+
+
+def http_trigger(
+    function_app: Any,
+    app: Any,
+    *,
+    name: str,
+    route: str = "{*route}",
+    route_prefix: str = "/api",
+    health_path: str | None = None,
+    lifespan: LifespanMode = "auto",
+    text_mime_types: Iterable[str] = (),
+) -> Any:
+    """Add an HTTP function ``name`` serving ``app`` on ``route`` to ``function_app``."""
+    import azure.functions as func
+
+    options = AppOptions(
+        health_path=health_path, lifespan=lifespan, text_mime_types=tuple(text_mime_types)
+    )
+    runner = AppRunner(app, options)
+    from faasport.azure import codec
+
+    def serve(req: Any, context: Any) -> Any:
+        request_id = getattr(context, "invocation_id", None)
+        current = logs.current
+        current["request_id"] = request_id
+        current["cold_start"] = coldstart.record.pending and coldstart.record.take()
+        try:
+            request = codec.decode(req, context, route_prefix)
+        except (UnicodeError, ValueError) as exc:
+            message = f"malformed request: {type(exc).__name__}: {exc}"
+            return codec.encode(error_response(400, message, request_id))
+        return codec.encode(runner.handle(request, request_id))
+
+    serve.__annotations__ = {
+        "req": func.HttpRequest,
+        "context": func.Context,
+        "return": func.HttpResponse,
+    }
+    _register(serve, name, function_app.route(route=route, methods=list(METHODS)), function_app)
+    return serve
+
+
+def queue_trigger(
+    function_app: Any,
+    handler: Any,
+    *,
+    name: str,
+    queue: str,
+    connection: str = STORAGE_CONNECTION,
+) -> Any:
+    """Add a Storage queue function ``name``: each message becomes a
+    :class:`~faasport.events.Message` handed to ``handler([message], context)``."""
+    import azure.functions as func
+
+    runner = _handler_runner(handler)
+
+    def consume(msg: Any, context: Any) -> None:
+        inserted = msg.insertion_time
+        record = Message(
+            msg.id,
+            msg.get_body(),
+            source="azure.queue",
+            channel=queue,
+            deliveries=msg.dequeue_count or 1,
+            time=inserted.isoformat() if inserted else "",
+            raw=msg,
+        )
+        _call(runner, [record], context)
+
+    consume.__annotations__ = {"msg": func.QueueMessage, "context": func.Context, "return": None}
+    decorator = function_app.queue_trigger(arg_name="msg", queue_name=queue, connection=connection)
+    return _register(consume, name, decorator, function_app)
+
+
+def timer_trigger(function_app: Any, handler: Any, *, name: str, schedule: str) -> Any:
+    """Add a timer function ``name`` on an NCRONTAB ``schedule`` (six fields, seconds
+    first): each firing is a :class:`~faasport.events.Tick` handed to ``handler``."""
+    import azure.functions as func
+
+    runner = _handler_runner(handler)
+
+    def tick(timer: Any, context: Any) -> None:
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        record = Tick(now, source="azure.timer", name=name, late=bool(timer.past_due), raw=timer)
+        _call(runner, [record], context)
+
+    tick.__annotations__ = {"timer": func.TimerRequest, "context": func.Context, "return": None}
+    decorator = function_app.timer_trigger(arg_name="timer", schedule=schedule)
+    return _register(tick, name, decorator, function_app)
+
+
+def blob_trigger(
+    function_app: Any,
+    handler: Any,
+    *,
+    name: str,
+    path: str,
+    connection: str = STORAGE_CONNECTION,
+) -> Any:
+    """Add a blob function ``name`` on ``path`` (``"container/prefix{name}"``): each new or
+    updated blob becomes an :class:`~faasport.events.ObjectChange`. Azure's blob trigger
+    does not report deletions."""
+    import azure.functions as func
+
+    runner = _handler_runner(handler)
+
+    def changed(blob: Any, context: Any) -> None:
+        container, _, key = (blob.name or "").partition("/")
+        record = ObjectChange(
+            container, key, "created", source="azure.blob", size=blob.length, raw=blob
+        )
+        _call(runner, [record], context)
+
+    changed.__annotations__ = {"blob": func.InputStream, "context": func.Context, "return": None}
+    decorator = function_app.blob_trigger(arg_name="blob", path=path, connection=connection)
+    return _register(changed, name, decorator, function_app)
+
+
+def _handler_runner(handler: Any) -> AppRunner:
+    return AppRunner(handler, AppOptions(lifespan="off"))
+
+
+def _call(runner: AppRunner, records: list[Any], context: Any) -> None:
+    current = logs.current
+    current["request_id"] = getattr(context, "invocation_id", None)
+    current["cold_start"] = coldstart.record.pending and coldstart.record.take()
+    # An exception propagates: the host retries the message and, after maxDequeueCount
+    # attempts, moves it to the "<queue>-poison" queue. Nothing is dropped.
+    runner.call_handler(records, context)
+
+
+def _register(
+    function: Callable[..., Any], name: str, trigger: Callable[..., Any], function_app: Any
+) -> Any:
+    function.__name__ = function.__qualname__ = name
+    return function_app.function_name(name=name)(trigger(function))

@@ -1,0 +1,82 @@
+"""``azure.functions.HttpRequest`` to the canonical request, and the canonical response to
+an ``azure.functions.HttpResponse``.
+
+The request's URL gives the path as the client sent it and the query string untouched
+(``params`` would lose repeated keys); the route prefix (``/api`` unless host.json says
+otherwise) becomes ``root_path``. The response keeps every Set-Cookie (the Functions host
+sends each as its own header) and joins other repeated headers with commas, since the host
+carries one value per header name.
+"""
+
+from __future__ import annotations
+
+from faasport.core.forwarded import client_from, server_cached
+from faasport.core.http import HttpRequest
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from faasport.core.http import Headers, HttpResponse
+
+
+def _decoded(path: str) -> str:
+    if "%" not in path:
+        return path
+    from urllib.parse import unquote
+
+    return unquote(path, errors="surrogateescape")
+
+
+def decode(request: Any, context: Any, route_prefix: str) -> HttpRequest:
+    from urllib.parse import urlsplit
+
+    url = urlsplit(request.url)
+    given = request.headers
+    headers: Headers = [
+        (name.lower().encode("latin-1"), str(value).encode("utf-8"))
+        for name, value in given.items()
+    ]
+    server, scheme = server_cached(
+        given.get("host") or url.netloc or None,
+        given.get("x-forwarded-port"),
+        given.get("x-forwarded-proto") or url.scheme or None,
+    )
+    raw = url.path or "/"
+    full = _decoded(raw)
+    root, path = "", full
+    if route_prefix and (full == route_prefix or full.startswith(route_prefix + "/")):
+        root, path = route_prefix, full[len(route_prefix) :] or "/"
+    body = request.get_body()
+    return HttpRequest(
+        request.method.upper(),
+        path,
+        url.query.encode("utf-8"),
+        headers,
+        body if type(body) is bytes else bytes(body or b""),
+        scheme,
+        server,
+        client_from(given.get("x-forwarded-for"), None),
+        root,
+        raw.encode("utf-8"),
+        extras={"azure.request": request, "azure.context": context},
+    )
+
+
+def encode(response: HttpResponse) -> Any:
+    from azure.functions import HttpResponse as AzureResponse
+
+    out = AzureResponse(response.body, status_code=response.status)
+    headers = out.headers
+    seen: dict[str, int] = {}
+    for name_bytes, value_bytes in response.headers:
+        name = name_bytes.decode("latin-1")
+        value = value_bytes.decode("latin-1")
+        if name == "set-cookie":
+            headers.add("Set-Cookie", value)
+        elif name in seen:
+            headers[name] = headers[name] + ", " + value
+        else:
+            seen[name] = 1
+            headers[name] = value
+    return out

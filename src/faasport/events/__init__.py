@@ -1,0 +1,20 @@
+"""Non-HTTP events as typed records, the same on every cloud.
+
+A queue message, a topic notification, an object stored or removed in a bucket and a
+scheduled tick each become one record class, whichever provider delivered them::
+
+    from faasport import events
+
+    def handle(event, context):
+        for record in events.records(event):
+            if isinstance(record, events.Message):
+                process(record.json())
+
+``records`` accepts an AWS Lambda event (SQS, SNS, S3, EventBridge schedule) and the record
+lists that :mod:`faasport.gcp` and :mod:`faasport.azure` hand to event handlers, so one
+handler serves all three clouds.
+"""
+
+from faasport.events.records import Message, ObjectChange, Record, Tick, records
+
+__all__ = ["Message", "ObjectChange", "Record", "Tick", "records"]

@@ -1,0 +1,104 @@
+"""functions-framework's ``flask.Request`` to the canonical request, and the canonical
+response to a ``flask.Response``.
+
+The request is read from its WSGI environ: the path as the client sent it (``RAW_URI``),
+the query string untouched, every header; the scheme, host and client address come from
+the X-Forwarded-* headers Google's front end sets. The response keeps every header,
+repeated ones included (each Set-Cookie), and its body bytes as they are.
+"""
+
+from __future__ import annotations
+
+from faasport.core.forwarded import client_from, server_cached
+from faasport.core.http import HttpRequest
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from faasport.core.http import Headers, HttpResponse
+    from faasport.core.options import AppOptions
+
+_NAMES: dict[str, bytes] = {
+    "CONTENT_TYPE": b"content-type",
+    "CONTENT_LENGTH": b"content-length",
+}
+
+
+def _name(key: str) -> bytes | None:
+    """``HTTP_X_REQUEST_ID`` -> ``b"x-request-id"``; None for environ keys that are not
+    headers. Cached: the same few keys recur."""
+    name = _NAMES.get(key)
+    if name is None and key.startswith("HTTP_"):
+        name = key[5:].replace("_", "-").lower().encode("latin-1")
+        if len(_NAMES) < 2048:
+            _NAMES[key] = name
+    return name
+
+
+def _wsgi_text(value: str) -> str:
+    """A PEP 3333 "bytes as latin-1" string, decoded as the UTF-8 the client sent."""
+    if value.isascii():
+        return value
+    return value.encode("latin-1").decode("utf-8", "surrogateescape")
+
+
+def decode(request: Any, options: AppOptions) -> HttpRequest:
+    environ: dict[str, Any] = request.environ
+    headers: Headers = []
+    host = proto = port = forwarded_for = None
+    for key, value in environ.items():
+        name = _name(key)
+        if name is None:
+            continue
+        if name == b"host":
+            host = value
+        elif name == b"x-forwarded-proto":
+            proto = value
+        elif name == b"x-forwarded-port":
+            port = value
+        elif name == b"x-forwarded-for":
+            forwarded_for = value
+        headers.append((name, value.encode("latin-1")))
+    server, scheme = server_cached(host, port, proto or environ.get("wsgi.url_scheme"))
+    root = _wsgi_text(environ.get("SCRIPT_NAME", ""))
+    path = _wsgi_text(environ.get("PATH_INFO", "")) or "/"
+    raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    raw_path = raw_uri.partition("?")[0].encode("latin-1") if raw_uri else None
+    base = options.base_path
+    if base and not root and (path == base or path.startswith(base + "/")):
+        root, path = base, path[len(base) :] or "/"
+    return HttpRequest(
+        environ["REQUEST_METHOD"],
+        path,
+        environ.get("QUERY_STRING", "").encode("latin-1"),
+        headers,
+        request.get_data(cache=False),
+        scheme,
+        server,
+        client_from(forwarded_for, environ.get("REMOTE_ADDR")),
+        root,
+        raw_path,
+        environ.get("SERVER_PROTOCOL", "HTTP/1.1").partition("/")[2] or "1.1",
+        {"gcp.request": request},
+    )
+
+
+_response_class: Any = None
+
+
+def encode(response: HttpResponse) -> Any:
+    """A ``flask.Response`` with every header of ``response`` in order."""
+    global _response_class
+    cls = _response_class
+    if cls is None:
+        from flask import Response
+
+        class Passthrough(Response):
+            # Headers and body go out exactly as the app set them.
+            automatically_set_content_length = False
+            default_mimetype = None
+
+        cls = _response_class = Passthrough
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers]
+    return cls(response.body, response.status, headers)
