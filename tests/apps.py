@@ -7,10 +7,33 @@ import json
 from typing import Any
 
 # FastAPI resolves endpoint annotations from module globals.
-from fastapi import Request, Response
+from fastapi import Form, Request, Response, UploadFile
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + bytes(range(256))
 GZIP_JSON = gzip.compress(json.dumps({"compressed": True}).encode(), mtime=0)
+
+
+#: A streamed response body, in the chunks the app sends.
+CHUNKS = [b"chunk-%d;" % i for i in range(5)]
+#: A response header sent twice (a list-valued header, so it may be joined with ", ").
+TAGS = [("x-tag", "one"), ("x-tag", "two")]
+
+
+def with_tags(response: Any) -> Any:
+    """A Starlette response with the TAGS headers appended (a mapping cannot repeat them)."""
+    for name, value in TAGS:
+        response.headers.append(name, value)
+    return response
+
+
+async def chunks() -> Any:
+    for chunk in CHUNKS:
+        yield chunk
+
+
+def uploaded(filename: str | None, content: bytes, note: str | None) -> dict[str, Any]:
+    """What the upload endpoints answer: the form's file and field."""
+    return {"filename": filename, "size": len(content), "sha": content.hex()[:16], "note": note}
 
 
 def seen_by_asgi(request: Any, body: bytes) -> dict[str, Any]:
@@ -34,7 +57,7 @@ def seen_by_asgi(request: Any, body: bytes) -> dict[str, Any]:
 
 def starlette_app() -> Any:
     from starlette.applications import Starlette
-    from starlette.responses import JSONResponse, Response
+    from starlette.responses import JSONResponse, Response, StreamingResponse
     from starlette.routing import Route
 
     async def echo(request: Request) -> Response:
@@ -60,8 +83,24 @@ def starlette_app() -> Any:
     async def boom(request: Request) -> Response:
         raise RuntimeError("secret detail")
 
+    async def stream(request: Request) -> Response:
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    async def tags(request: Request) -> Response:
+        return with_tags(Response("tags", media_type="text/plain"))
+
+    async def upload(request: Request) -> Response:
+        async with request.form() as form:
+            file = form["file"]
+            assert not isinstance(file, str)
+            note = form.get("note")
+            return JSONResponse(uploaded(file.filename, await file.read(), str(note)))
+
     return Starlette(
         routes=[
+            Route("/stream", stream),
+            Route("/tags", tags),
+            Route("/upload", upload, methods=["POST"]),
             Route("/cookies", cookies),
             Route("/png", png),
             Route("/gzip", gzipped),
@@ -74,7 +113,7 @@ def starlette_app() -> Any:
 
 def fastapi_app() -> Any:
     from fastapi import FastAPI
-    from fastapi.responses import JSONResponse, PlainTextResponse
+    from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
     app = FastAPI()
 
@@ -106,6 +145,18 @@ def fastapi_app() -> Any:
     @app.get("/boom")
     async def boom() -> None:
         raise RuntimeError("secret detail")
+
+    @app.get("/stream")
+    async def stream() -> Response:
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    @app.get("/tags")
+    async def tags() -> Response:
+        return with_tags(PlainTextResponse("tags"))
+
+    @app.post("/upload")
+    async def upload(file: UploadFile, note: str | None = Form(None)) -> Any:
+        return uploaded(file.filename, await file.read(), note)
 
     return app
 
@@ -170,6 +221,19 @@ def flask_app() -> Any:
     @app.route("/boom")
     def boom() -> Response:
         raise RuntimeError("secret detail")
+
+    @app.route("/stream")
+    def stream() -> Response:
+        return Response((c.decode() for c in CHUNKS), mimetype="text/plain")
+
+    @app.route("/tags")
+    def tags() -> Response:
+        return Response("tags", mimetype="text/plain", headers=TAGS)
+
+    @app.route("/upload", methods=["POST"])
+    def upload() -> Any:
+        file = request.files["file"]
+        return uploaded(file.filename, file.read(), request.form.get("note"))
 
     return app
 

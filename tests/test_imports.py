@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-RUNTIME = ["faasport.aws", "faasport.core"]
+RUNTIME = ["faasport.aws", "faasport.core", "faasport.gcp", "faasport.azure", "faasport.events"]
 
 PROBE = """
 import json, sys

@@ -21,7 +21,7 @@ from faasport.aws.codec import (
     split_root,
     status_line,
 )
-from faasport.core.forwarded import server_and_scheme
+from faasport.core.forwarded import client_from, server_and_scheme
 from faasport.core.http import HttpRequest, HttpResponse
 
 TYPE_CHECKING = False
@@ -67,11 +67,10 @@ class Alb:
             pairs = list((event.get("queryStringParameters") or {}).items())
         # Keys and values are still percent-encoded as sent: join them, do not re-encode.
         query = "&".join(f"{k}={v}" for k, v in pairs)
-        client = None
+        forwarded_for = None
         for name, value in headers:
             if name == b"x-forwarded-for":
-                # The right-most address is the one that connected to the load balancer.
-                client = (value.decode("latin-1").rsplit(",", 1)[-1].strip(), 0)
+                forwarded_for = value.decode("latin-1")
         return HttpRequest(
             method=event.get("httpMethod") or "GET",
             path=path,
@@ -80,7 +79,7 @@ class Alb:
             body=decode_body(event),
             scheme=scheme,
             server=server,
-            client=client,
+            client=client_from(forwarded_for, None),
             root_path=root,
             raw_path=request_raw_path(root, path, raw_path),
             extras={"aws.event": event, "aws.context": context},
@@ -157,3 +156,4 @@ class Alb:
             for name, value in (result.get("headers") or {}).items():
                 headers.append((name.lower().encode("latin-1"), str(value).encode("latin-1")))
         return HttpResponse(result["statusCode"], headers, body_from_result(result))
+

@@ -40,7 +40,8 @@ def function_app(
     """A ``func.FunctionApp`` with one HTTP function, ``name``, serving ``app`` (an ASGI or
     WSGI app or a ``"module:attr"`` string imported on first use) on every method of
     ``route``. ``route_prefix`` is host.json's ``extensions.http.routePrefix`` (with a
-    leading ``/``; ``""`` when it is empty): the app sees it as ``root_path``."""
+    leading ``/``; ``""`` when it is empty): the app sees it, followed by ``base_path``,
+    as ``root_path``."""
     import azure.functions as func
 
     function_app = func.FunctionApp(http_auth_level=func.AuthLevel(auth_level.lower()))
@@ -49,7 +50,7 @@ def function_app(
         app,
         name=name,
         route=route,
-        route_prefix=base_path or route_prefix,
+        route_prefix=route_prefix + base_path,
         health_path=health_path,
         lifespan=lifespan,
         text_mime_types=text_mime_types,

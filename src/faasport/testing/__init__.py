@@ -10,15 +10,26 @@ assert response.status == 200 and response.json() == [...]
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from faasport.aws import context as aws_context
+from faasport.testing.azure import AzureClient
 from faasport.testing.events import SOURCES, codec_for, event, http_request
+from faasport.testing.gcp import GcpClient
+from faasport.testing.result import HttpResult
 
-__all__ = ["SOURCES", "HttpResult", "LambdaClient", "LambdaContext", "event", "http_request"]
+__all__ = [
+    "SOURCES",
+    "AzureClient",
+    "GcpClient",
+    "HttpResult",
+    "LambdaClient",
+    "LambdaContext",
+    "event",
+    "http_request",
+]
 
 
 class LambdaContext(aws_context.LambdaContext):
@@ -44,40 +55,6 @@ class LambdaContext(aws_context.LambdaContext):
             log_group_name=f"/aws/lambda/{function_name}",
             log_stream_name=time.strftime("%Y/%m/%d") + "/[$LATEST]" + uuid.uuid4().hex,
         )
-
-
-class HttpResult:
-    """What the client receives once the source has turned the Lambda result into HTTP."""
-
-    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes, raw: Any):
-        self.status = status
-        self.headers = headers
-        self.body = body
-        #: The handler's return value, as the source received it.
-        self.raw = raw
-
-    def header(self, name: str) -> str | None:
-        values = self.header_list(name)
-        return values[0] if values else None
-
-    def header_list(self, name: str) -> list[str]:
-        name = name.lower()
-        return [v for k, v in self.headers if k == name]
-
-    @property
-    def cookies(self) -> list[str]:
-        """Every ``Set-Cookie`` value, in order."""
-        return self.header_list("set-cookie")
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8")
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def __repr__(self) -> str:
-        return f"<HttpResult {self.status} {len(self.body)} bytes>"
 
 
 class LambdaClient:
