@@ -178,7 +178,7 @@ def blob_trigger(
 
 
 def _handler_runner(handler: Any) -> AppRunner:
-    return AppRunner(handler, AppOptions(lifespan="off"))
+    return AppRunner(handler, AppOptions(lifespan="off"), kind="handler")
 
 
 def _call(runner: AppRunner, records: list[Any], context: Any) -> None:

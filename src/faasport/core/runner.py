@@ -38,8 +38,11 @@ def error_response(status: int, message: str, request_id: str | None) -> HttpRes
 
 
 class AppRunner:
-    def __init__(self, app: Any, options: AppOptions) -> None:
+    def __init__(self, app: Any, options: AppOptions, kind: AppKind | None = None) -> None:
+        """``kind`` is the app's kind when the caller knows it (event entry points serve
+        only plain handlers, which may be callable objects); else it is detected."""
         self.options = options
+        self._given_kind = kind
         self._target = app
         self._app: Any = None if isinstance(app, str) else app
         self._kind: AppKind | None = None
@@ -67,7 +70,7 @@ class AppRunner:
                 started = time.perf_counter()
                 if self._app is None:
                     self._app = import_from_string(self._target)
-                kind = detect_kind(self._app)
+                kind = self._given_kind or detect_kind(self._app)
                 if kind == "asgi":
                     from faasport.core.asgi import AsgiBridge
 

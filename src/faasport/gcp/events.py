@@ -140,7 +140,7 @@ def _storage(action: str, attributes: dict[str, Any], data: Any) -> ObjectChange
 
 class EventHandler:
     def __init__(self, handler: Any) -> None:
-        self.runner = AppRunner(handler, AppOptions(lifespan="off"))
+        self.runner = AppRunner(handler, AppOptions(lifespan="off"), kind="handler")
 
     def __call__(self, event: Any) -> Any:
         http = hasattr(event, "environ")

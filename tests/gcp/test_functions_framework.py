@@ -1,0 +1,106 @@
+"""``gcp.handler`` behind the real functions-framework server, driven over HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from apps import CHUNKS, GZIP_JSON, PNG
+
+SERVERS = ["fastapi_server", "flask_server"]
+
+
+@pytest.fixture(params=SERVERS)
+def url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(request.param).url)
+
+
+def test_json_round_trip(url: str) -> None:
+    response = httpx.post(url + "/echo/items", json={"name": "ü", "n": 1})
+    assert response.status_code == 200
+    seen = response.json()
+    assert seen["method"] == "POST"
+    assert json.loads(bytes.fromhex(seen["body"])) == {"name": "ü", "n": 1}
+    assert ["content-type", "application/json"] in seen["headers"]
+
+
+def test_query_string_and_path_as_sent(url: str) -> None:
+    response = httpx.get(url + "/echo/caf%C3%A9/a%20b?a=1&a=2&b=x%20y&empty=")
+    seen = response.json()
+    assert seen["route_path"] == "/echo/café/a b"
+    assert seen["query"] == [["a", "1"], ["a", "2"], ["b", "x y"], ["empty", ""]]
+
+
+def test_binary_request_and_response_bodies(url: str) -> None:
+    payload = bytes(range(256)) * 64
+    response = httpx.post(
+        url + "/echo/bin", content=payload, headers={"content-type": "application/octet-stream"}
+    )
+    assert bytes.fromhex(response.json()["body"]) == payload
+    png = httpx.get(url + "/png")
+    assert png.content == PNG
+    assert png.headers["content-type"] == "image/png"
+
+
+def test_gzip_body_passes_untouched(url: str) -> None:
+    with httpx.stream("GET", url + "/gzip") as response:
+        raw = b"".join(response.iter_raw())
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["content-type"] == "application/json"
+    assert raw == GZIP_JSON
+
+
+def test_streaming_response(url: str) -> None:
+    with httpx.stream("GET", url + "/stream") as response:
+        body = b"".join(response.iter_bytes())
+    assert response.status_code == 200
+    assert body == b"".join(CHUNKS)
+
+
+def test_every_set_cookie_header(url: str) -> None:
+    response = httpx.get(url + "/cookies")
+    cookies = response.headers.get_list("set-cookie")
+    assert sorted(c.split(";")[0] for c in cookies) == ["a=aaa", "b=bbb", "c=ccc"]
+    assert response.text == "cookies"
+
+
+def test_repeated_response_headers_stay_separate(url: str) -> None:
+    assert httpx.get(url + "/tags").headers.get_list("x-tag") == ["one", "two"]
+
+
+def test_multipart_upload(url: str) -> None:
+    content = bytes(range(256)) * 8
+    response = httpx.post(
+        url + "/upload", files={"file": ("photo.bin", content)}, data={"note": "hello é"}
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "filename": "photo.bin",
+        "size": len(content),
+        "sha": content.hex()[:16],
+        "note": "hello é",
+    }
+
+
+def test_client_and_scheme_from_the_front_end(url: str) -> None:
+    seen = httpx.get(
+        url + "/echo/who",
+        headers={"x-forwarded-for": "198.51.100.1, 203.0.113.7", "x-forwarded-proto": "https"},
+    ).json()
+    assert seen["client"][0] == "203.0.113.7"
+    assert seen["scheme"] == "https"
+
+
+def test_app_error_is_a_500_without_details(url: str) -> None:
+    response = httpx.get(url + "/boom")
+    assert response.status_code == 500
+    assert "secret detail" not in response.text
+
+
+def test_head_has_no_body(url: str) -> None:
+    response = httpx.head(url + "/echo/h")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["content-type"] == "application/json"
