@@ -19,10 +19,10 @@ class AzureClient:
     """Calls the HTTP function ``name`` of ``function_app`` the way the worker does."""
 
     def __init__(self, function_app: Any, name: str | None = None) -> None:
-        functions = [f for f in function_app.get_functions() if f.is_http_function()]
-        chosen = [f for f in functions if name is None or f.get_function_name() == name]
+        http = [f for f in functions(function_app) if f.is_http_function()]
+        chosen = [f for f in http if name is None or f.get_function_name() == name]
         if not chosen:
-            names = ", ".join(f.get_function_name() for f in functions) or "none"
+            names = ", ".join(f.get_function_name() for f in http) or "none"
             raise ValueError(f"no HTTP function {name!r} in this function app (has: {names})")
         self.function = chosen[0]
         self.user_function = self.function.get_user_function()
@@ -62,7 +62,7 @@ class AzureClient:
             },
         )
         request = HttpRequestConverter.decode(datum, trigger_metadata=None)
-        response = self.user_function(req=request, context=TestContext(self.function))
+        response = self.user_function(req=request, context=FunctionContext(self.function))
         out = HttpResponseConverter.encode(response, expected_type=None).value
         pairs = [(k.lower(), v.value) for k, v in out["headers"].items()]
         for cookie in out["cookies"] or ():
@@ -80,7 +80,14 @@ class AzureClient:
         return self.request("HEAD", path, **kwargs)
 
 
-class TestContext:
+def functions(function_app: Any) -> list[Any]:
+    """The app's functions as the worker indexes them (``get_functions()``), any number of
+    times: the library refuses a second indexing of the same names."""
+    function_app.functions_bindings = None
+    return list(function_app.get_functions())
+
+
+class FunctionContext:
     """The ``func.Context`` the worker passes: invocation id, function name, directory."""
 
     def __init__(self, function: Any) -> None:

@@ -1,0 +1,217 @@
+"""``azure.function_app`` and the trigger helpers, driven the way the Python worker drives a
+v2-model app: indexed through ``get_functions()``, called with real ``azure.functions``
+objects decoded by the library's own converters."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+import azure.functions as func
+import pytest
+from azure.functions.blob import InputStream
+from azure.functions.queue import QueueMessage
+from azure.functions.timer import TimerRequest
+
+from apps import fastapi_app, starlette_app
+from faasport import azure, events
+from faasport.testing import AzureClient
+from faasport.testing.azure import FunctionContext, functions
+
+
+def lifespan_app() -> Any:
+    """A Starlette app whose lifespan puts a counter in state."""
+    from contextlib import asynccontextmanager
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    started: list[int] = []
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> Any:
+        started.append(1)
+        yield {"startups": len(started)}
+
+    async def state(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "startups": request.state.startups,
+                "invocation": request.scope["azure.context"].invocation_id,
+            }
+        )
+
+    return Starlette(routes=[Route("/state", state)], lifespan=lifespan)
+
+
+def by_name(app: Any) -> dict[str, Any]:
+    return {f.get_function_name(): f for f in functions(app)}
+
+
+def test_function_metadata() -> None:
+    app = azure.function_app("apps:flask_app", name="api")
+    azure.queue_trigger(app, "json:loads", name="worker", queue="jobs")
+    azure.timer_trigger(app, "json:loads", name="nightly", schedule="0 0 3 * * *")
+    azure.blob_trigger(app, "json:loads", name="ingest", path="uploads/in/{name}")
+    azure.http_trigger(app, "apps:flask_app", name="admin", route="admin/{*route}")
+    metadata = {name: json.loads(f.get_function_json()) for name, f in by_name(app).items()}
+    assert set(metadata) == {"api", "worker", "nightly", "ingest", "admin"}
+    [trigger, output] = metadata["api"]["bindings"]
+    assert trigger == {
+        "direction": "IN",
+        "type": "httpTrigger",
+        "name": "req",
+        "methods": ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+        "authLevel": "ANONYMOUS",
+        "route": "{*route}",
+    }
+    assert output == {"direction": "OUT", "type": "http", "name": "$return"}
+    assert metadata["worker"]["bindings"] == [
+        {
+            "direction": "IN",
+            "type": "queueTrigger",
+            "name": "msg",
+            "queueName": "jobs",
+            "connection": "AzureWebJobsStorage",
+        }
+    ]
+    assert metadata["nightly"]["bindings"][0]["schedule"] == "0 0 3 * * *"
+    assert metadata["ingest"]["bindings"][0]["path"] == "uploads/in/{name}"
+    assert metadata["admin"]["bindings"][0]["route"] == "admin/{*route}"
+    assert all(m["scriptFile"] == "function_app.py" for m in metadata.values())
+
+
+def test_the_app_is_imported_on_the_first_request_not_at_indexing() -> None:
+    import sys
+
+    sys.modules.pop("apps_lazy_probe", None)
+    app = azure.function_app("apps_lazy_probe:app", health_path="/health")
+    client = AzureClient(app)
+    # The health check is answered without importing the (missing) module.
+    assert client.get("/health").status == 200
+    assert "apps_lazy_probe" not in sys.modules
+    assert client.get("/other").status == 500
+
+
+def test_lifespan_runs_once_per_worker_with_state() -> None:
+    client = AzureClient(azure.function_app(lifespan_app()))
+    answers = [client.get("/state").json() for _ in range(5)]
+    assert {a["startups"] for a in answers} == {1}
+    assert len({a["invocation"] for a in answers}) == 5
+
+
+def test_set_cookie_and_charset_reach_the_host_intact() -> None:
+    from azure.functions.http import HttpResponseConverter
+
+    app = azure.function_app(starlette_app())
+    http = by_name(app)["http"]
+    request = func.HttpRequest("GET", "https://fa.example.net/api/gzip", headers={}, body=b"")
+    response = http.get_user_function()(req=request, context=FunctionContext(http))
+    sent = HttpResponseConverter.encode(response, expected_type=None).value
+    # The content type is the app's own: Content-Encoding is not mistaken for a charset.
+    assert sent["headers"]["content-type"].value == "application/json"
+    assert sent["headers"]["content-encoding"].value == "gzip"
+
+    cookies = AzureClient(app).get("/cookies").cookies
+    assert sorted(c.split(";")[0] for c in cookies) == ["a=aaa", "b=bbb", "c=ccc"]
+
+
+def test_client_from_x_forwarded_for_without_the_port() -> None:
+    client = AzureClient(azure.function_app(fastapi_app()))
+    seen = client.get("/echo/who", headers={"x-forwarded-for": "198.51.100.1"}).json()
+    assert seen["client"] == ["203.0.113.7", 0]
+
+
+def test_azure_objects_reach_the_app() -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def who(request: Request) -> JSONResponse:
+        req = request.scope["azure.request"]
+        ctx = request.scope["azure.context"]
+        return JSONResponse({"url": req.url, "function": ctx.function_name})
+
+    app = azure.function_app(Starlette(routes=[Route("/who", who)]), name="site")
+    got = AzureClient(app).get("/who").json()
+    assert got == {"url": "https://example.com/api/who", "function": "site"}
+
+
+def test_unknown_http_function_name() -> None:
+    with pytest.raises(ValueError, match="no HTTP function 'nope'"):
+        AzureClient(azure.function_app("apps:flask_app"), name="nope")
+
+
+# -- queue, timer and blob triggers ----------------------------------------------------------
+
+
+class Recorder:
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.calls: list[tuple[list[events.Record], Any]] = []
+
+    def __call__(self, event: Any, context: Any) -> None:
+        self.calls.append((events.records(event), context))
+        if self.fail:
+            raise RuntimeError("handler failed")
+
+
+def call(app: Any, name: str, argument: str, value: Any) -> None:
+    function = by_name(app)[name]
+    function.get_user_function()(**{argument: value, "context": FunctionContext(function)})
+
+
+def test_queue_message_becomes_a_message_record() -> None:
+    recorder = Recorder()
+    app = azure.function_app("apps:flask_app")
+    azure.queue_trigger(app, recorder, name="worker", queue="jobs")
+    inserted = datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.UTC)
+    message = QueueMessage(id="q-1", body=b'{"job": 7}', dequeue_count=2, insertion_time=inserted)
+    call(app, "worker", "msg", message)
+    [(records, context)] = recorder.calls
+    assert records == [
+        events.Message(
+            "q-1",
+            b'{"job": 7}',
+            source="azure.queue",
+            channel="jobs",
+            deliveries=2,
+            time="2026-11-22T10:00:00+00:00",
+        )
+    ]
+    assert context.function_name == "worker"
+
+
+def test_a_failing_queue_handler_raises_so_the_host_retries() -> None:
+    app = azure.function_app("apps:flask_app")
+    azure.queue_trigger(app, Recorder(fail=True), name="worker", queue="jobs")
+    with pytest.raises(RuntimeError, match="handler failed"):
+        call(app, "worker", "msg", QueueMessage(id="q-2", body=b"x"))
+
+
+def test_timer_fires_a_tick() -> None:
+    recorder = Recorder()
+    app = azure.function_app("apps:flask_app")
+    azure.timer_trigger(app, recorder, name="nightly", schedule="0 0 3 * * *")
+    call(app, "nightly", "timer", TimerRequest(past_due=True))
+    [(records, _)] = recorder.calls
+    [tick] = records
+    assert isinstance(tick, events.Tick)
+    assert (tick.source, tick.name, tick.late) == ("azure.timer", "nightly", True)
+    assert tick.time.endswith("Z")
+
+
+def test_blob_becomes_an_object_change() -> None:
+    recorder = Recorder()
+    app = azure.function_app("apps:flask_app")
+    azure.blob_trigger(app, recorder, name="ingest", path="uploads/in/{name}")
+    blob = InputStream(data=b"12345", name="uploads/in/a b.txt", length=5)
+    call(app, "ingest", "blob", blob)
+    [(records, _)] = recorder.calls
+    assert records == [
+        events.ObjectChange("uploads", "in/a b.txt", "created", source="azure.blob", size=5)
+    ]

@@ -1,0 +1,149 @@
+"""``faasport.events.records`` on the events AWS sends (shapes as documented for SQS, SNS,
+S3 notifications and EventBridge schedules)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from faasport import events
+from faasport.core.errors import UnsupportedEventError
+
+SQS: dict[str, Any] = {
+    "Records": [
+        {
+            "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
+            "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a...",
+            "body": '{"job": 1}',
+            "attributes": {
+                "ApproximateReceiveCount": "3",
+                "SentTimestamp": "1545082649183",
+                "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                "ApproximateFirstReceiveTimestamp": "1545082649185",
+            },
+            "messageAttributes": {
+                "kind": {"stringValue": "report", "dataType": "String"},
+            },
+            "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:phoney-jobs",
+            "awsRegion": "us-east-1",
+        }
+    ]
+}
+
+SNS: dict[str, Any] = {
+    "Records": [
+        {
+            "EventSource": "aws:sns",
+            "EventVersion": "1.0",
+            "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:alerts:2bcfbf39",
+            "Sns": {
+                "Type": "Notification",
+                "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+                "TopicArn": "arn:aws:sns:us-east-1:123456789012:alerts",
+                "Subject": "example subject",
+                "Message": "disk full",
+                "Timestamp": "1970-01-01T00:00:00.000Z",
+                "MessageAttributes": {"level": {"Type": "String", "Value": "high"}},
+            },
+        }
+    ]
+}
+
+S3: dict[str, Any] = {
+    "Records": [
+        {
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": "us-east-1",
+            "eventTime": "2026-11-22T10:00:00.000Z",
+            "eventName": "ObjectCreated:Put",
+            "s3": {
+                "bucket": {"name": "uploads", "arn": "arn:aws:s3:::uploads"},
+                "object": {"key": "in/my+file%21.txt", "size": 1024, "eTag": "d41d8cd9"},
+            },
+        },
+        {
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "eventTime": "2026-11-22T10:01:00.000Z",
+            "eventName": "ObjectRemoved:Delete",
+            "s3": {"bucket": {"name": "uploads"}, "object": {"key": "old.txt"}},
+        },
+    ]
+}
+
+SCHEDULE: dict[str, Any] = {
+    "version": "0",
+    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "123456789012",
+    "time": "2026-11-22T03:00:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:events:us-east-1:123456789012:rule/phoney-nightly"],
+    "detail": {},
+}
+
+
+def test_sqs_message() -> None:
+    [message] = events.records(SQS)
+    assert message == events.Message(
+        "059f36b4-87a3-44ab-83d2-661975830a7d",
+        b'{"job": 1}',
+        source="aws.sqs",
+        channel="phoney-jobs",
+        attributes={"kind": "report"},
+        deliveries=3,
+        time="2018-12-17T21:37:29.183Z",
+    )
+    assert message.json() == {"job": 1}
+    assert message.raw is SQS["Records"][0]
+
+
+def test_sns_notification() -> None:
+    [message] = events.records(SNS)
+    assert isinstance(message, events.Message)
+    assert (message.source, message.channel, message.text) == ("aws.sns", "alerts", "disk full")
+    assert message.attributes == {"level": "high"}
+
+
+def test_s3_created_and_removed_with_decoded_keys() -> None:
+    created, removed = events.records(S3)
+    assert created == events.ObjectChange(
+        "uploads",
+        "in/my file!.txt",
+        "created",
+        source="aws.s3",
+        size=1024,
+        etag="d41d8cd9",
+        time="2026-11-22T10:00:00.000Z",
+    )
+    assert (removed.change, removed.key, removed.size) == ("removed", "old.txt", None)
+
+
+def test_scheduled_event_is_a_tick() -> None:
+    [tick] = events.records(SCHEDULE)
+    assert tick == events.Tick("2026-11-22T03:00:00Z", source="aws.events", name="phoney-nightly")
+
+
+def test_record_lists_from_other_clouds_pass_through() -> None:
+    given = [events.Tick("t", source="azure.timer")]
+    assert events.records(given) is given
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"Records": [{"eventSource": "aws:kinesis"}]}, "cannot read a record from 'aws:kinesis'"),
+        ({"Records": [{"eventSource": "aws:sqs"}]}, "malformed aws:sqs record: KeyError"),
+        ({"httpMethod": "GET"}, "received ['httpMethod'], which is not an SQS"),
+        ("text", "received str"),
+    ],
+)
+def test_unreadable_events_name_what_they_saw(event: Any, message: str) -> None:
+    with pytest.raises(UnsupportedEventError) as info:
+        events.records(event)
+    assert message in str(info.value)
