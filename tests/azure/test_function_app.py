@@ -17,7 +17,7 @@ from azure.functions.timer import TimerRequest
 from apps import fastapi_app, starlette_app
 from faasport import azure, events
 from faasport.testing import AzureClient
-from faasport.testing.azure import FunctionContext, functions
+from faasport.testing.azure import functions, invoke
 
 
 def lifespan_app() -> Any:
@@ -109,7 +109,7 @@ def test_set_cookie_and_charset_reach_the_host_intact() -> None:
     app = azure.function_app(starlette_app())
     http = by_name(app)["http"]
     request = func.HttpRequest("GET", "https://fa.example.net/api/gzip", headers={}, body=b"")
-    response = http.get_user_function()(req=request, context=FunctionContext(http))
+    response = invoke(http, req=request)
     sent = HttpResponseConverter.encode(response, expected_type=None).value
     # The content type is the app's own: Content-Encoding is not mistaken for a charset.
     assert sent["headers"]["content-type"].value == "application/json"
@@ -161,8 +161,7 @@ class Recorder:
 
 
 def call(app: Any, name: str, argument: str, value: Any) -> None:
-    function = by_name(app)[name]
-    function.get_user_function()(**{argument: value, "context": FunctionContext(function)})
+    invoke(by_name(app)[name], **{argument: value})
 
 
 def test_queue_message_becomes_a_message_record() -> None:
@@ -215,3 +214,38 @@ def test_blob_becomes_an_object_change() -> None:
     assert records == [
         events.ObjectChange("uploads", "in/a b.txt", "created", source="azure.blob", size=5)
     ]
+
+
+def test_asgi_requests_share_the_worker_loop_concurrently() -> None:
+    import asyncio
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from faasport.testing.azure import FunctionContext
+
+    gate = asyncio.Event()
+
+    async def wait(request: Request) -> PlainTextResponse:
+        await asyncio.wait_for(gate.wait(), 5)  # served one at a time, this would time out
+        return PlainTextResponse("waited")
+
+    async def open_gate(request: Request) -> PlainTextResponse:
+        gate.set()
+        return PlainTextResponse("opened")
+
+    app = azure.function_app(Starlette(routes=[Route("/wait", wait), Route("/open", open_gate)]))
+    http = by_name(app)["http"]
+    user = http.get_user_function()
+
+    def request(path: str) -> Any:
+        req = func.HttpRequest("GET", f"https://fa.example.net/api{path}", headers={}, body=b"")
+        return user(req=req, context=FunctionContext(http))
+
+    async def both() -> list[Any]:
+        return list(await asyncio.gather(request("/wait"), request("/open")))
+
+    waited, opened = asyncio.run(both())
+    assert (waited.get_body(), opened.get_body()) == (b"waited", b"opened")

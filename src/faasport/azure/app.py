@@ -69,7 +69,11 @@ def http_trigger(
     lifespan: LifespanMode = "auto",
     text_mime_types: Iterable[str] = (),
 ) -> Any:
-    """Add an HTTP function ``name`` serving ``app`` on ``route`` to ``function_app``."""
+    """Add an HTTP function ``name`` serving ``app`` on ``route`` to ``function_app``.
+
+    The function is a coroutine: the worker awaits it on its event loop, where an ASGI app
+    runs (many requests at once, lifespan startup once per worker, its state in every
+    request); a WSGI app runs in the loop's thread pool."""
     import azure.functions as func
 
     options = AppOptions(
@@ -78,7 +82,7 @@ def http_trigger(
     runner = AppRunner(app, options)
     from faasport.azure import codec
 
-    def serve(req: Any, context: Any) -> Any:
+    async def serve(req: Any, context: Any) -> Any:
         request_id = getattr(context, "invocation_id", None)
         current = logs.current
         current["request_id"] = request_id
@@ -88,7 +92,7 @@ def http_trigger(
         except (UnicodeError, ValueError) as exc:
             message = f"malformed request: {type(exc).__name__}: {exc}"
             return codec.encode(error_response(400, message, request_id))
-        return codec.encode(runner.handle(request, request_id))
+        return codec.encode(await runner.handle_async(request, request_id))
 
     serve.__annotations__ = {
         "req": func.HttpRequest,

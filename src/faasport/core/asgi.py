@@ -41,6 +41,14 @@ class AsgiBridge:
         self.loop.run(self.app(scope, exchange.receive, exchange.send))
         return exchange.finish()
 
+    async def serve_async(self, request: HttpRequest) -> HttpResponse:
+        """Serve on the running loop: for hosts that await their functions (Azure)."""
+        lifespan = self.lifespan
+        scope = build_scope(request, lifespan.state if lifespan.supported else None)
+        exchange = _Exchange(request.body)
+        await self.app(scope, exchange.receive, exchange.send)
+        return exchange.finish()
+
 
 def build_scope(request: HttpRequest, state: dict[str, Any] | None) -> Scope:
     root = request.root_path

@@ -36,12 +36,29 @@ class Lifespan:
         self._inbox: asyncio.Queue[Message] | None = None
         self._startup: asyncio.Future[None] | None = None
         self._shutdown: asyncio.Future[None] | None = None
+        self._starting: asyncio.Future[None] | None = None
+        self.stopping = False
 
     def startup(self) -> None:
         if self.started:
             return
         if self.mode != "off":
             self.loop.run(self._run_startup())
+        self.started = True
+
+    async def startup_async(self) -> None:
+        """Startup on the running loop, which then serves the requests (Azure). Concurrent
+        first requests wait for the one startup."""
+        if self.started:
+            return
+        pending = self._starting
+        if pending is None:
+            pending = self._starting = asyncio.ensure_future(self._startup_once())
+        await asyncio.shield(pending)
+
+    async def _startup_once(self) -> None:
+        if self.mode != "off":
+            await self._run_startup()
         self.started = True
 
     def shutdown(self, timeout: float = 5.0) -> None:
@@ -71,6 +88,7 @@ class Lifespan:
 
     async def _run_shutdown(self, timeout: float) -> None:
         assert self._inbox is not None and self._shutdown is not None and self._task is not None
+        self.stopping = True
         self._inbox.put_nowait({"type": "lifespan.shutdown"})
         done, _ = await asyncio.wait([self._shutdown, self._task], timeout=timeout)
         if not done:
@@ -104,6 +122,13 @@ class Lifespan:
         elif kind == "lifespan.shutdown.complete":
             self._shutdown.set_result(None)
         elif kind == "lifespan.shutdown.failed":
+            if self._shutdown.done():
+                return
+            if not self.stopping:
+                # Not asked to shut down: the loop itself is ending (a host that owns the
+                # loop closed it) and cancelled the lifespan task. Nothing waits for this.
+                self._shutdown.set_result(None)
+                return
             self._shutdown.set_exception(
                 LifespanError(f"lifespan shutdown failed: {message.get('message', '')}")
             )

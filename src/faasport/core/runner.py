@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from types import FrameType
     from typing import Any
 
+    from faasport.core.asgi import AsgiBridge
     from faasport.core.lifespan import Lifespan
     from faasport.core.loader import AppKind
     from faasport.core.options import AppOptions
@@ -49,6 +50,7 @@ class AppRunner:
         self._serve: Callable[[HttpRequest], HttpResponse] | None = None
         self._ready: Callable[[HttpRequest], HttpResponse] | None = None
         self._lifespan: Lifespan | None = None
+        self._bridge: AsgiBridge | None = None
         self._lock = allocate_lock()
 
     # -- loading -------------------------------------------------------------------------
@@ -74,7 +76,7 @@ class AppRunner:
                 if kind == "asgi":
                     from faasport.core.asgi import AsgiBridge
 
-                    bridge = AsgiBridge(self._app, self.options.lifespan)
+                    bridge = self._bridge = AsgiBridge(self._app, self.options.lifespan)
                     self._lifespan = bridge.lifespan
                     self._serve = bridge.serve
                 elif kind == "wsgi":
@@ -98,6 +100,37 @@ class AppRunner:
             # Once the app is loaded and started, the bridge is called directly.
             serve = self._ready or self._prepare()
             response = serve(request)
+        except Exception:
+            logger().exception("unhandled exception in app for %s %s", request.method, request.path)
+            return error_response(500, "Internal Server Error", request_id)
+        if request.method == "HEAD" and response.body:
+            response.body = b""
+        return response
+
+    async def handle_async(
+        self, request: HttpRequest, request_id: str | None = None
+    ) -> HttpResponse:
+        """:meth:`handle` for hosts that await their functions on their own loop (Azure):
+        an ASGI app runs on that loop, lifespan included; a WSGI app in the loop's
+        default executor."""
+        health = self.options.health_path
+        if health is not None and is_health_check(request, health):
+            return health_response(request)
+        try:
+            _, kind = self.load()
+            if kind == "asgi":
+                bridge = self._bridge
+                assert bridge is not None
+                if not bridge.lifespan.started:
+                    await bridge.lifespan.startup_async()
+                response = await bridge.serve_async(request)
+            else:
+                import asyncio
+
+                serve = self._serve
+                if serve is None:
+                    raise TypeError("a plain handler cannot answer a canonical HTTP request")
+                response = await asyncio.get_running_loop().run_in_executor(None, serve, request)
         except Exception:
             logger().exception("unhandled exception in app for %s %s", request.method, request.path)
             return error_response(500, "Internal Server Error", request_id)

@@ -25,7 +25,6 @@ class AzureClient:
             names = ", ".join(f.get_function_name() for f in http) or "none"
             raise ValueError(f"no HTTP function {name!r} in this function app (has: {names})")
         self.function = chosen[0]
-        self.user_function = self.function.get_user_function()
         #: host.json's default route prefix, in front of every function route.
         self.prefix = "/api"
 
@@ -62,7 +61,7 @@ class AzureClient:
             },
         )
         request = HttpRequestConverter.decode(datum, trigger_metadata=None)
-        response = self.user_function(req=request, context=FunctionContext(self.function))
+        response = invoke(self.function, req=request)
         out = HttpResponseConverter.encode(response, expected_type=None).value
         pairs = [(k.lower(), v.value) for k, v in out["headers"].items()]
         for cookie in out["cookies"] or ():
@@ -78,6 +77,25 @@ class AzureClient:
 
     def head(self, path: str = "/", **kwargs: Any) -> HttpResult:
         return self.request("HEAD", path, **kwargs)
+
+
+_loop: Any = None
+
+
+def invoke(function: Any, **bindings: Any) -> Any:
+    """Call an indexed function (from :func:`functions`) as the worker does: its bindings
+    as keyword arguments plus ``context``; a coroutine function is awaited on one loop
+    kept for the process, like the worker's own."""
+    import asyncio
+    import inspect
+
+    global _loop
+    result = function.get_user_function()(**bindings, context=FunctionContext(function))
+    if not inspect.isawaitable(result):
+        return result
+    if _loop is None:
+        _loop = asyncio.new_event_loop()
+    return _loop.run_until_complete(result)
 
 
 def functions(function_app: Any) -> list[Any]:
