@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 TOOLS  := .venv-tools
 CHECKOV_STAMP := $(TOOLS)/.installed
 
-.PHONY: install dev test lint typecheck bench check clean
+.PHONY: install postgres dev test lint typecheck bench check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,22 @@ $(CHECKOV_STAMP): Makefile
 	$(TOOLS)/bin/python -m pip install --quiet 'checkov>=3.2,<4'
 	touch $(CHECKOV_STAMP)
 
-install: $(STAMP) $(CHECKOV_STAMP)
+# PostgreSQL's server binaries for the database tests, which start a throwaway server on
+# loopback (tests/postgres.py). Nothing to do when a server is already installed.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    postgresql; \
+	fi
+
+install: postgres $(STAMP) $(CHECKOV_STAMP)
 
 dev: $(STAMP)
 	$(BIN)/faasport dev examples/phoney
 
-test: $(STAMP) $(CHECKOV_STAMP)
+test: postgres $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
 	FAASPORT_CHECKOV=$(TOOLS)/bin/checkov $(BIN)/python -m pytest -q

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from faasport.core.errors import FaasportError
 from faasport.local.http11 import BadRequest, Request, read_request, response
 from faasport.local.outcome import Status, error_payload
 from faasport.local.spec import FunctionSpec
+from faasport.secrets.local import local_environment
 
 PREFIX = "/2018-06-01/runtime"
 MAX_PAYLOAD = 6 * 1024 * 1024
@@ -130,11 +132,15 @@ class Environment:
         Raises :class:`InitFailed` with Lambda's error payload when init fails.
         """
         started = time.perf_counter()
+        try:  # read at every start, so edits reach the next new environment
+            secrets = local_environment(self.spec.task_root, os.environ)
+        except FaasportError as exc:
+            raise InitFailed(error_payload(str(exc), type(exc).__name__)) from None
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         port = self.server.sockets[0].getsockname()[1]
         self.process = await asyncio.create_subprocess_exec(
             *self._command(),
-            env=self._environ(f"127.0.0.1:{port}"),
+            env={**self._environ(f"127.0.0.1:{port}"), **secrets},
             cwd=str(self.spec.task_root),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
