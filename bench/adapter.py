@@ -234,6 +234,59 @@ def wsgi_direct(app: Any, environ: dict[str, Any]) -> Callable[[], Result]:
     return call
 
 
+def flask_result(response: Any) -> Result:
+    return response.status_code, response.get_data()
+
+
+def azure_result(response: Any) -> Result:
+    return response.status_code, response.get_body()
+
+
+def gcp_request(environ: dict[str, Any]) -> Callable[[], Any]:
+    """A fresh ``flask.Request`` per call, as functions-framework makes one per request."""
+    from flask import Request
+
+    def make() -> Any:
+        env = dict(environ)
+        env["wsgi.input"] = BytesIO(b"")
+        return Request(env)
+
+    return make
+
+
+def azure_request() -> Any:
+    """The request as the worker builds it; one object serves every call (read-only)."""
+    import azure.functions as func
+
+    headers = {"host": "example.com", **HEADERS}
+    # routePrefix "" in host.json: AsgiMiddleware does not strip a prefix.
+    return func.HttpRequest("GET", f"https://example.com{PATH}?a=1", headers=headers, body=b"")
+
+
+#: The Azure worker's loop: it lives as long as the worker, so it outlives every call.
+WORKER_LOOP = asyncio.new_event_loop()
+
+
+def close_worker_loop() -> None:
+    """End the worker: what still runs on its loop (ASGI lifespan) is cancelled."""
+    loop = WORKER_LOOP
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+
+
+def worker_call(function: Any, loop: asyncio.AbstractEventLoop) -> Callable[[Any, Any], Any]:
+    """Call ``function(req, context)`` the way the Azure Functions Python worker does: a
+    coroutine function is awaited on the worker's loop, a plain one runs in its thread pool."""
+    import inspect
+
+    if inspect.iscoroutinefunction(function):
+        return lambda req, ctx: loop.run_until_complete(function(req, ctx))
+    return lambda req, ctx: loop.run_until_complete(loop.run_in_executor(None, function, req, ctx))
+
+
 def lambda_result(result: Any) -> Result:
     if not isinstance(result, dict):
         raise SystemExit(f"handler returned {result!r}")
@@ -266,10 +319,14 @@ class Case:
 
 def build_cases(events: dict[str, dict[str, Any]], context: Any) -> tuple[list[Case], str]:
     """The cases, and the name of the ASGI baseline."""
+    import azure.functions as func
     from apig_wsgi import make_lambda_handler
     from mangum import Mangum
+    from werkzeug.wrappers import Response
 
-    from faasport import aws
+    from faasport import aws, gcp
+    from faasport import azure as faasport_azure
+    from faasport.testing.azure import FunctionContext, functions
 
     v2, v1 = events["apigw-v2"], events["apigw-v1"]
     starlette_app = make_starlette_app()
@@ -316,6 +373,50 @@ def build_cases(events: dict[str, dict[str, Any]], context: Any) -> tuple[list[C
             peer_of=f"{faas} (v2)",
         ),
     ]
+    # Google Cloud: functions-framework hands each request to the function as a new
+    # flask.Request. Azure: the worker awaits coroutine functions on its loop and runs
+    # plain ones in its thread pool (see worker_call); both sides get the same request.
+    loop = WORKER_LOOP
+    new_flask_request = gcp_request(base_environ())
+    req = azure_request()
+
+    def gcp_case(group: str, name: str, function: Callable[[Any], Any], **kw: Any) -> Case:
+        def call() -> object:
+            return function(new_flask_request())
+
+        return Case(group, name, call, lambda: flask_result(call()), **kw)
+
+    def azure_case(group: str, name: str, function: Any, **kw: Any) -> Case:
+        invoke = worker_call(function, loop)
+        context = FunctionContext(indexed)
+
+        def call() -> object:
+            return invoke(req, context)
+
+        return Case(group, name, call, lambda: azure_result(call()), **kw)
+
+    def azure_function(app: Any) -> Any:
+        [found] = functions(faasport_azure.function_app(app, route_prefix=""))
+        return found.get_user_function()
+
+    [indexed] = functions(faasport_azure.function_app(starlette_app, route_prefix=""))
+    middleware = func.AsgiMiddleware(starlette_app)
+
+    async def asgi_middleware(req: Any, context: Any) -> Any:
+        return await middleware.handle_async(req, context)
+
+    faas_gcp, faas_azure = "faasport gcp.handler", "faasport azure.function_app"
+    cases += [
+        gcp_case("ASGI", faas_gcp, gcp.handler(starlette_app), baseline=asgi_base),
+        azure_case("ASGI", faas_azure, indexed.get_user_function(), baseline=loop_name),
+        azure_case(
+            "ASGI",
+            "azure-functions AsgiMiddleware.handle_async",
+            asgi_middleware,
+            baseline=loop_name,
+            peer_of=faas_azure,
+        ),
+    ]
     flask_direct = wsgi_direct(flask_app, base_environ())
     cases.append(Case("WSGI", "direct", flask_direct, flask_direct))
     faas_wsgi = aws.handler(flask_app)
@@ -328,6 +429,25 @@ def build_cases(events: dict[str, dict[str, Any]], context: Any) -> tuple[list[C
                 "WSGI", f"apig-wsgi ({label})", apig, event, baseline="direct", peer_of=ours
             )
         )
+    wsgi_middleware = func.WsgiMiddleware(flask_app.wsgi_app)
+    cases += [
+        gcp_case("WSGI", faas_gcp, gcp.handler(flask_app), baseline="direct"),
+        gcp_case(
+            "WSGI",
+            "werkzeug Response.from_app (GCP)",
+            lambda request: Response.from_app(flask_app, request.environ),
+            baseline="direct",
+            peer_of=faas_gcp,
+        ),
+        azure_case("WSGI", faas_azure, azure_function(flask_app), baseline="direct"),
+        azure_case(
+            "WSGI",
+            "azure-functions WsgiMiddleware.handle",
+            wsgi_middleware.handle,
+            baseline="direct",
+            peer_of=faas_azure,
+        ),
+    ]
     return cases, asgi_base
 
 
@@ -398,7 +518,16 @@ def load_average() -> str:
 def versions() -> str:
     from importlib.metadata import version
 
-    names = ("faasport", "starlette", "flask", "werkzeug", "mangum", "apig-wsgi")
+    names = (
+        "faasport",
+        "starlette",
+        "flask",
+        "werkzeug",
+        "mangum",
+        "apig-wsgi",
+        "functions-framework",
+        "azure-functions",
+    )
     return "- versions: " + ", ".join(f"{n} {version(n)}" for n in names)
 
 
@@ -436,7 +565,15 @@ def targets(ratios: dict[str, float]) -> list[str]:
     verdict = {True: "PASS", False: "FAIL"}
     off, auto = ratios['Mangum lifespan="off" (v2)'], ratios['Mangum lifespan="auto" (v2)']
     v2, v1 = ratios["apig-wsgi (v2)"], ratios["apig-wsgi (v1)"]
+    asgi_az = ratios["azure-functions AsgiMiddleware.handle_async"]
+    wsgi_az = ratios["azure-functions WsgiMiddleware.handle"]
+    gcp_wsgi = ratios["werkzeug Response.from_app (GCP)"]
     return [
+        f"- Azure, faasport overhead ÷ the azure-functions middleware's: ASGI {asgi_az:.2f} "
+        f"(AsgiMiddleware.handle_async), WSGI {wsgi_az:.2f} (WsgiMiddleware) -> "
+        f"{verdict[asgi_az <= 1 and wsgi_az <= 1]}",
+        f"- GCP WSGI, faasport overhead ÷ werkzeug Response.from_app's: {gcp_wsgi:.2f} "
+        f"(no ASGI peer exists for functions-framework; its ASGI row is against direct)",
         f"- ASGI, faasport overhead <= 1/3 of Mangum's: {off:.2f} of Mangum "
         f'lifespan="off" -> {verdict[off <= 1 / 3]} '
         f'(for reference: {auto:.2f} of lifespan="auto", {verdict[auto <= 1 / 3]})',
@@ -462,7 +599,7 @@ def profile(cases: list[Case], seconds: float) -> None:
         profiler.disable()
         print(f"\n### cProfile: {case.group} {case.name}, {n} calls, functions in faasport\n")
         stats = pstats.Stats(profiler, stream=sys.stdout)
-        stats.sort_stats("tottime").print_stats(r"faasport[/\\](aws|core)[/\\]", 15)
+        stats.sort_stats("tottime").print_stats(r"faasport[/\\](aws|gcp|azure|core)[/\\]", 15)
 
 
 def main() -> None:
@@ -500,6 +637,7 @@ def main() -> None:
     print("\n".join(targets(ratios)))
     if args.profile:
         profile(cases, 0.5 if args.quick else 3.0)
+    close_worker_loop()
     print(f"\n(took {time.perf_counter() - started:.1f} s)")
 
 

@@ -33,14 +33,19 @@ def decode(request: Any, context: Any, route_prefix: str) -> HttpRequest:
 
     url = urlsplit(request.url)
     given = request.headers
+    # The library keeps the headers in a plain dict with lower-case names; read it directly
+    # when it is there (Mapping.items() would look every name up again).
+    plain: dict[str, str] = getattr(given, "__http_headers__", None) or {
+        name.lower(): value for name, value in given.items()
+    }
     headers: Headers = [
-        (name.lower().encode("latin-1"), str(value).encode("utf-8"))
-        for name, value in given.items()
+        (name.encode("latin-1"), str(value).encode("utf-8")) for name, value in plain.items()
     ]
+    get = plain.get
     server, scheme = server_cached(
-        given.get("host") or url.netloc or None,
-        given.get("x-forwarded-port"),
-        given.get("x-forwarded-proto") or url.scheme or None,
+        get("host") or url.netloc or None,
+        get("x-forwarded-port"),
+        get("x-forwarded-proto") or url.scheme or None,
     )
     raw = url.path or "/"
     full = _decoded(raw)
@@ -56,7 +61,7 @@ def decode(request: Any, context: Any, route_prefix: str) -> HttpRequest:
         body if type(body) is bytes else bytes(body or b""),
         scheme,
         server,
-        client_from(given.get("x-forwarded-for"), None),
+        client_from(get("x-forwarded-for"), None),
         root,
         raw.encode("utf-8"),
         extras={"azure.request": request, "azure.context": context},
@@ -67,16 +72,17 @@ def encode(response: HttpResponse) -> Any:
     from azure.functions import HttpResponse as AzureResponse
 
     out = AzureResponse(response.body, status_code=response.status)
-    headers = out.headers
-    seen: dict[str, int] = {}
+    add = out.headers.add
+    joined: dict[str, str] = {}
     for name_bytes, value_bytes in response.headers:
         name = name_bytes.decode("latin-1")
         value = value_bytes.decode("latin-1")
         if name == "set-cookie":
-            headers.add("Set-Cookie", value)
-        elif name in seen:
-            headers[name] = headers[name] + ", " + value
+            add("Set-Cookie", value)
+        elif name in joined:
+            joined[name] += ", " + value
         else:
-            seen[name] = 1
-            headers[name] = value
+            joined[name] = value
+    for name, value in joined.items():
+        add(name, value)
     return out

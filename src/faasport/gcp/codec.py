@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from faasport.core.http import Headers, HttpResponse
     from faasport.core.options import AppOptions
 
-_NAMES: dict[str, bytes] = {
+_NAMES: dict[str, bytes | None] = {
     "CONTENT_TYPE": b"content-type",
     "CONTENT_LENGTH": b"content-length",
 }
@@ -27,12 +27,10 @@ _NAMES: dict[str, bytes] = {
 
 def _name(key: str) -> bytes | None:
     """``HTTP_X_REQUEST_ID`` -> ``b"x-request-id"``; None for environ keys that are not
-    headers. Cached: the same few keys recur."""
-    name = _NAMES.get(key)
-    if name is None and key.startswith("HTTP_"):
-        name = key[5:].replace("_", "-").lower().encode("latin-1")
-        if len(_NAMES) < 2048:
-            _NAMES[key] = name
+    headers. Remembered: the same few keys recur."""
+    name = key[5:].replace("_", "-").lower().encode("latin-1") if key[:5] == "HTTP_" else None
+    if len(_NAMES) < 2048:
+        _NAMES[key] = name
     return name
 
 
@@ -45,22 +43,18 @@ def _wsgi_text(value: str) -> str:
 
 def decode(request: Any, options: AppOptions) -> HttpRequest:
     environ: dict[str, Any] = request.environ
+    names = _NAMES
     headers: Headers = []
-    host = proto = port = forwarded_for = None
     for key, value in environ.items():
-        name = _name(key)
-        if name is None:
-            continue
-        if name == b"host":
-            host = value
-        elif name == b"x-forwarded-proto":
-            proto = value
-        elif name == b"x-forwarded-port":
-            port = value
-        elif name == b"x-forwarded-for":
-            forwarded_for = value
-        headers.append((name, value.encode("latin-1")))
-    server, scheme = server_cached(host, port, proto or environ.get("wsgi.url_scheme"))
+        name = names[key] if key in names else _name(key)
+        if name is not None:
+            headers.append((name, value.encode("latin-1")))
+    get = environ.get
+    server, scheme = server_cached(
+        get("HTTP_HOST"),
+        get("HTTP_X_FORWARDED_PORT"),
+        get("HTTP_X_FORWARDED_PROTO") or get("wsgi.url_scheme"),
+    )
     root = _wsgi_text(environ.get("SCRIPT_NAME", ""))
     path = _wsgi_text(environ.get("PATH_INFO", "")) or "/"
     raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
@@ -76,7 +70,7 @@ def decode(request: Any, options: AppOptions) -> HttpRequest:
         request.get_data(cache=False),
         scheme,
         server,
-        client_from(forwarded_for, environ.get("REMOTE_ADDR")),
+        client_from(get("HTTP_X_FORWARDED_FOR"), get("REMOTE_ADDR")),
         root,
         raw_path,
         environ.get("SERVER_PROTOCOL", "HTTP/1.1").partition("/")[2] or "1.1",
