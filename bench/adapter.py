@@ -267,16 +267,6 @@ def azure_request() -> Any:
 WORKER_LOOP = asyncio.new_event_loop()
 
 
-def close_worker_loop() -> None:
-    """End the worker: what still runs on its loop (ASGI lifespan) is cancelled."""
-    loop = WORKER_LOOP
-    pending = asyncio.all_tasks(loop)
-    for task in pending:
-        task.cancel()
-    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    loop.close()
-
-
 def worker_call(function: Any, loop: asyncio.AbstractEventLoop) -> Callable[[Any, Any], Any]:
     """Call ``function(req, context)`` the way the Azure Functions Python worker does: a
     coroutine function is awaited on the worker's loop, a plain one runs in its thread pool."""
@@ -615,6 +605,7 @@ def main() -> None:
 
     started = time.perf_counter()
     from faasport.testing import LambdaContext
+    from faasport.testing.azure import close_loop
 
     events = make_events()
     cases, asgi_base = build_cases(events, LambdaContext())
@@ -637,7 +628,7 @@ def main() -> None:
     print("\n".join(targets(ratios)))
     if args.profile:
         profile(cases, 0.5 if args.quick else 3.0)
-    close_worker_loop()
+    close_loop(WORKER_LOOP)
     print(f"\n(took {time.perf_counter() - started:.1f} s)")
 
 

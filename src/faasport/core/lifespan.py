@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 
 
+_RUNNING: set[asyncio.Task[None]] = set()
+
+
 class Lifespan:
     def __init__(self, app: ASGIApp, mode: LifespanMode, loop: EnvironmentLoop) -> None:
         self.app = app
@@ -73,6 +76,11 @@ class Lifespan:
         self._shutdown = loop.create_future()
         self._inbox.put_nowait({"type": "lifespan.startup"})
         self._task = loop.create_task(self._main())
+        # The loop keeps only a weak reference to tasks: hold this one until it ends, so it
+        # is never garbage-collected while pending (its close would run app code at an
+        # arbitrary point of some other computation).
+        _RUNNING.add(self._task)
+        self._task.add_done_callback(_RUNNING.discard)
         await asyncio.wait([self._startup, self._task], return_when=asyncio.FIRST_COMPLETED)
         if self._startup.done():
             self._startup.result()  # raises LifespanError on startup.failed

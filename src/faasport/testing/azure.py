@@ -94,8 +94,22 @@ def invoke(function: Any, **bindings: Any) -> Any:
     if not inspect.isawaitable(result):
         return result
     if _loop is None:
+        import atexit
+
         _loop = asyncio.new_event_loop()
+        atexit.register(close_loop, _loop)
     return _loop.run_until_complete(result)
+
+
+def close_loop(loop: Any) -> None:
+    """End the worker: cancel what still runs on its loop (ASGI lifespan), then close it."""
+    import asyncio
+
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
 
 
 def functions(function_app: Any) -> list[Any]:
