@@ -67,7 +67,7 @@ def decode(request: Any, options: AppOptions) -> HttpRequest:
         path,
         environ.get("QUERY_STRING", "").encode("latin-1"),
         headers,
-        request.get_data(cache=False),
+        _body(request, environ),
         scheme,
         server,
         client_from(get("HTTP_X_FORWARDED_FOR"), get("REMOTE_ADDR")),
@@ -76,6 +76,14 @@ def decode(request: Any, options: AppOptions) -> HttpRequest:
         environ.get("SERVER_PROTOCOL", "HTTP/1.1").partition("/")[2] or "1.1",
         {"gcp.request": request},
     )
+
+
+def _body(request: Any, environ: dict[str, Any]) -> bytes:
+    """The request body; no stream is set up for the many requests that have none."""
+    if environ.get("CONTENT_LENGTH", "0") in ("0", "") and "HTTP_TRANSFER_ENCODING" not in environ:
+        return b""
+    data: bytes = request.get_data(cache=False)
+    return data
 
 
 _response_class: Any = None
