@@ -9,6 +9,7 @@ blob functions hand faasport's typed records to a plain ``handler(records, conte
 from __future__ import annotations
 
 from faasport.core import coldstart, logs
+from faasport.core.http import HttpRequest, HttpResponse
 from faasport.core.options import AppOptions
 from faasport.core.runner import AppRunner, error_response
 from faasport.events.records import Message, ObjectChange, Tick
@@ -71,9 +72,11 @@ def http_trigger(
 ) -> Any:
     """Add an HTTP function ``name`` serving ``app`` on ``route`` to ``function_app``.
 
-    The function is a coroutine: the worker awaits it on its event loop, where an ASGI app
-    runs (many requests at once, lifespan startup once per worker, its state in every
-    request); a WSGI app runs in the loop's thread pool."""
+    For an ASGI app, or an app given as an import string, the function is a coroutine: the
+    worker awaits it on its event loop, where an ASGI app runs (many requests at once,
+    lifespan startup once per worker, its state in every request) and a WSGI app in the
+    loop's thread pool. For a WSGI app object it is a plain function, which the worker
+    runs in its thread pool directly."""
     import azure.functions as func
 
     options = AppOptions(
@@ -82,18 +85,36 @@ def http_trigger(
     runner = AppRunner(app, options)
     from faasport.azure import codec
 
-    async def serve(req: Any, context: Any) -> Any:
+    def decode(req: Any, context: Any) -> tuple[HttpRequest | HttpResponse, str | None]:
+        """The canonical request, or the 400 that answers a malformed one."""
         request_id = getattr(context, "invocation_id", None)
         current = logs.current
         current["request_id"] = request_id
         current["cold_start"] = coldstart.record.pending and coldstart.record.take()
         try:
-            request = codec.decode(req, context, route_prefix)
+            return codec.decode(req, context, route_prefix), request_id
         except (UnicodeError, ValueError) as exc:
             message = f"malformed request: {type(exc).__name__}: {exc}"
-            return codec.encode(error_response(400, message, request_id))
+            return error_response(400, message, request_id), request_id
+
+    async def serve_async(req: Any, context: Any) -> Any:
+        request, request_id = decode(req, context)
+        if isinstance(request, HttpResponse):
+            return codec.encode(request)
         return codec.encode(await runner.handle_async(request, request_id))
 
+    def serve_sync(req: Any, context: Any) -> Any:
+        request, request_id = decode(req, context)
+        if isinstance(request, HttpResponse):
+            return codec.encode(request)
+        return codec.encode(runner.handle(request, request_id))
+
+    serve = serve_async
+    if not isinstance(app, str):
+        from faasport.core.loader import detect_kind
+
+        if detect_kind(app) == "wsgi":
+            serve = serve_sync
     serve.__annotations__ = {
         "req": func.HttpRequest,
         "context": func.Context,
