@@ -249,3 +249,18 @@ def test_asgi_requests_share_the_worker_loop_concurrently() -> None:
 
     waited, opened = asyncio.run(both())
     assert (waited.get_body(), opened.get_body()) == (b"waited", b"opened")
+
+
+@pytest.mark.parametrize("factory", ["flask_app", "fastapi_app"])
+def test_apps_given_as_import_strings(
+    factory: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Imported on the first request: the function is a coroutine whatever the app's kind,
+    # and a WSGI app then runs in the worker loop's thread pool.
+    module = f"azure_lazy_{factory}"
+    (tmp_path / f"{module}.py").write_text(f"from apps import {factory}\napp = {factory}()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    client = AzureClient(azure.function_app(f"{module}:app"))
+    result = client.get("/cookies")
+    assert sorted(c.split(";")[0] for c in result.cookies) == ["a=aaa", "b=bbb", "c=ccc"]
+    assert client.post("/echo/x", body=b"\x00\xff").json()["body"] == "00ff"
