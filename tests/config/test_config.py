@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from faasport.config import (
+    Api,
     BucketEvent,
+    Cors,
     Project,
     QueueEvent,
     ScheduleEvent,
@@ -414,3 +416,49 @@ def test_exactly_one_of_app_and_handler(tmp_path: Path, body: str, got: str) -> 
 )
 def test_other_bad_values_name_their_key(tmp_path: Path, text: str, key: str) -> None:
     assert error(tmp_path, text).startswith(f"faasport.toml: {key}: ")
+
+
+# -- [api] -------------------------------------------------------------------------------------
+
+
+def test_api_defaults_to_an_http_api_without_cors(tmp_path: Path) -> None:
+    assert load(tmp_path, MINIMAL_API).api == Api(type="http", cors=None)
+
+
+def test_api_type_and_cors(tmp_path: Path) -> None:
+    text = """
+    [api]
+    type = "rest"
+    cors = { origins = ["https://app.example.com", "*"], methods = ["GET"], max_age = 600 }
+    """
+    assert load(tmp_path, text).api == Api(
+        type="rest",
+        cors=Cors(
+            origins=("https://app.example.com", "*"),
+            methods=("GET",),
+            headers=("*",),
+            max_age=600,
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("cors", "key", "expected"),
+    [
+        ("{}", "api.cors.origins", "must list the allowed origins"),
+        ('{ origins = ["https://a.example.com/app"] }', "api.cors.origins[0]", "without a path"),
+        ('{ origins = ["*"], methods = ["ANY"] }', "api.cors.methods[0]", "GET, POST"),
+        ('{ origins = ["*"], headers = ["a b"] }', "api.cors.headers[0]", "a header name"),
+        ('{ origins = ["*"], max_age = -1 }', "api.cors.max_age", "from 0 to 86400"),
+        ('{ origins = ["*"], credentials = true }', "api.cors.credentials", "unknown key"),
+    ],
+)
+def test_bad_cors_names_its_key(tmp_path: Path, cors: str, key: str, expected: str) -> None:
+    message = error(tmp_path, f"[api]\ncors = {cors}\n")
+    assert message.startswith(f"faasport.toml: {key}: ")
+    assert expected in message
+
+
+def test_bad_api_type(tmp_path: Path) -> None:
+    message = error(tmp_path, '[api]\ntype = "websocket"\n')
+    assert message == 'faasport.toml: api.type: must be "http" or "rest", got "websocket"'

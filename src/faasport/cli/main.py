@@ -7,9 +7,11 @@ from typing import Any
 import click
 
 from faasport import __version__
+from faasport.cli.deploy import deploy
 from faasport.cli.dev import dev
 from faasport.cli.events import events
 from faasport.cli.invoke import invoke
+from faasport.cli.package import build, package
 from faasport.core.errors import FaasportError
 
 
@@ -42,6 +44,9 @@ def main() -> None:
 main.add_command(dev)
 main.add_command(invoke)
 main.add_command(events)
+main.add_command(package)
+main.add_command(build)
+main.add_command(deploy)
 
 
 if __name__ == "__main__":

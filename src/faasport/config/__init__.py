@@ -3,8 +3,10 @@ parsed once into frozen dataclasses. ``load_project(".")`` is the entry point.""
 
 from faasport.config.load import CONFIG_FILE, load_project, parse_project
 from faasport.config.model import (
+    Api,
     Auth,
     BucketEvent,
+    Cors,
     EventSource,
     Function,
     JwtAuth,
@@ -21,8 +23,10 @@ from faasport.config.routes import METHODS, Route, parse_route
 __all__ = [
     "CONFIG_FILE",
     "METHODS",
+    "Api",
     "Auth",
     "BucketEvent",
+    "Cors",
     "EventSource",
     "Function",
     "JwtAuth",

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from faasport.config.api import parse_api
 from faasport.config.fields import Source, Table, describe
 from faasport.config.functions import check_routes, parse_function
 from faasport.config.model import DEFAULT_STATE_URL, JwtAuth, Project, Queue, State
@@ -101,11 +102,13 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
     queues = _queues(top)
     auth = _auth(top)
     state = _state(top)
+    api = parse_api(top)
     functions = {
         fn_name: parse_function(fn_name, table, queues=queues, auth=auth)
         for fn_name, table in top.tables("functions")
     }
     check_routes(top, functions)
+    exclude = top.strings("exclude", 'glob patterns like "docs/*" or "*.md"') or ()
     top.finish()
     return Project(
         root=root,
@@ -117,6 +120,8 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
         queues=MappingProxyType(queues),
         auth=MappingProxyType(auth),
         state=state,
+        api=api,
+        exclude=exclude,
     )
 
 

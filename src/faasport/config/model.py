@@ -103,6 +103,25 @@ Auth = JwtAuth
 
 
 @dataclass(frozen=True)
+class Cors:
+    """Cross-origin requests the deployed API answers (preflight and response headers)."""
+
+    origins: tuple[str, ...]
+    methods: tuple[str, ...] = ("*",)
+    headers: tuple[str, ...] = ("*",)
+    #: Seconds a browser may cache a preflight answer.
+    max_age: int = 0
+
+
+@dataclass(frozen=True)
+class Api:
+    """The deployed HTTP front door: an API Gateway HTTP API (default) or REST API."""
+
+    type: Literal["http", "rest"] = "http"
+    cors: Cors | None = None
+
+
+@dataclass(frozen=True)
 class State:
     url: str = DEFAULT_STATE_URL
 
@@ -119,3 +138,6 @@ class Project:
     queues: Mapping[str, Queue] = field(default_factory=lambda: MappingProxyType({}))
     auth: Mapping[str, Auth] = field(default_factory=lambda: MappingProxyType({}))
     state: State = field(default_factory=State)
+    api: Api = field(default_factory=Api)
+    #: Glob patterns of project files left out of deployment artifacts (``exclude``).
+    exclude: tuple[str, ...] = ()

@@ -2,7 +2,8 @@
 
 Attributes are written in the order given; strings are quoted and escaped, except
 :class:`Ref` values, which are written as they are (``aws_sqs_queue.jobs.arn``,
-``var.region``). Nested blocks are :class:`Block` values in a block's body.
+``var.region``), and :class:`Call` values (``jsonencode({...})``). :func:`template` builds
+an interpolated string. Nested blocks are :class:`Block` values in a block's body.
 """
 
 from __future__ import annotations
@@ -19,7 +20,24 @@ class Ref:
     expression: str
 
 
-Value = str | int | float | bool | None | Ref | Sequence["Value"] | Mapping[str, "Value"]
+@dataclass(frozen=True)
+class Call:
+    """A function call with value arguments: ``Call("jsonencode", ({"a": Ref("var.b")},))``."""
+
+    function: str
+    args: tuple[Value, ...]
+
+
+Value = str | int | float | bool | None | Ref | Call | Sequence["Value"] | Mapping[str, "Value"]
+
+
+def template(*parts: str | Ref) -> Ref:
+    """A string template: literal parts escaped, Ref parts interpolated as ``${...}``."""
+    text = "".join(
+        f"${{{part.expression}}}" if isinstance(part, Ref) else _string(part)[1:-1]
+        for part in parts
+    )
+    return Ref(f'"{text}"')
 
 
 @dataclass(frozen=True)
@@ -42,6 +60,8 @@ def _string(text: str) -> str:
 def _value(value: Value, indent: str) -> str:
     if isinstance(value, Ref):
         return value.expression
+    if isinstance(value, Call):
+        return f"{value.function}({', '.join(_value(arg, indent) for arg in value.args)})"
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:

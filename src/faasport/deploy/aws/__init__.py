@@ -1,0 +1,73 @@
+"""``faasport deploy aws``: the project as a SAM template (default) or as Terraform modules.
+
+Both describe the same infrastructure, decided in :mod:`.model` and :mod:`.policy`: the
+functions with their limits, roles, log groups and alarms; an HTTP or REST API; queues with
+dead-letter queues; topics, buckets, schedules; the DynamoDB state table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from faasport.config.model import Project
+from faasport.core.errors import ConfigError
+from faasport.deploy.aws import model
+from faasport.deploy.plan import Plan
+
+IAC = ("sam", "terraform")
+PACKAGE = ("faasport", "package", "--target", "aws", "--project", "../..")
+
+
+def plan(project: Project, options: Mapping[str, str]) -> Plan:
+    """The files and commands that deploy ``project``. ``options["iac"]`` picks ``"sam"``
+    (default) or ``"terraform"``."""
+    unknown = sorted(set(options) - {"iac"})
+    if unknown:
+        raise ConfigError(f"deploy aws has no option {unknown[0]!r}; it takes --iac")
+    iac = options.get("iac", "sam")
+    if iac not in IAC:
+        raise ConfigError(f"deploy aws: --iac must be sam or terraform, got {iac!r}")
+    model.check(project)
+    if iac == "terraform":
+        return _terraform(project)
+    return _sam(project)
+
+
+def _sam(project: Project) -> Plan:
+    from faasport.deploy.aws.sam import template
+
+    deploy = (
+        "sam",
+        "deploy",
+        "--template-file",
+        "template.yaml",
+        "--stack-name",
+        project.name,
+        "--region",
+        project.region,
+        "--resolve-s3",
+        "--capabilities",
+        "CAPABILITY_IAM",
+        "--no-fail-on-empty-changeset",
+    )
+    return Plan(
+        provider="aws",
+        files={"template.yaml": template(project)},
+        commands=(PACKAGE, deploy),
+        install_hint="install the AWS SAM CLI: pip install aws-sam-cli",
+    )
+
+
+def _terraform(project: Project) -> Plan:
+    from faasport.deploy.aws.terraform import files
+
+    return Plan(
+        provider="aws",
+        files=files(project),
+        commands=(
+            PACKAGE,
+            ("terraform", "init", "-input=false"),
+            ("terraform", "apply", "-input=false"),
+        ),
+        install_hint="install Terraform: https://developer.hashicorp.com/terraform/install",
+    )

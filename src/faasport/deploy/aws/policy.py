@@ -1,0 +1,106 @@
+"""Each function's IAM permissions, least privilege: exactly the log group, queues, secrets,
+parameters, objects and table it uses. Resources are named abstractly (:class:`Output` of a
+generated resource, :class:`Pattern` of an ARN) and spelled by the SAM or Terraform writer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from faasport.config.model import BucketEvent, Function, Project
+from faasport.deploy.aws import model, naming
+from faasport.secrets.names import aws_name, is_ssm
+
+STATE_ACTIONS = (
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+)
+QUEUE_ACTIONS = (
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ReceiveMessage",
+)
+
+
+@dataclass(frozen=True)
+class Output:
+    """The ARN of a resource this deployment creates: a queue or the state table."""
+
+    kind: Literal["queue", "table"]
+    key: str
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """``arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE``; S3 ARNs have no region or account."""
+
+    service: str
+    resource: str
+
+    @property
+    def regional(self) -> bool:
+        return self.service != "s3"
+
+
+Resource = Output | Pattern
+
+
+@dataclass(frozen=True)
+class Statement:
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[Resource, ...]
+
+
+def statements(project: Project, function: Function) -> tuple[Statement, ...]:
+    name = naming.function_name(project, function)
+    found = [
+        Statement(
+            "WriteLogs",
+            ("logs:CreateLogStream", "logs:PutLogEvents"),
+            (Pattern("logs", f"log-group:{naming.log_group(name)}:*"),),
+        )
+    ]
+    queues = _unique(Output("queue", event.queue) for event in model.queue_events(function))
+    if queues:
+        found.append(Statement("ConsumeQueues", QUEUE_ACTIONS, queues))
+    failures = model.failure_queue(function)
+    if failures:
+        found.append(
+            Statement("KeepFailedEvents", ("sqs:SendMessage",), (Output("queue", failures),))
+        )
+    secrets = _unique(
+        Pattern("secretsmanager", f"secret:{secret}-??????")
+        for secret in function.secrets
+        if not is_ssm(secret)
+    )
+    if secrets:
+        found.append(Statement("ReadSecrets", ("secretsmanager:GetSecretValue",), secrets))
+    parameters = _unique(
+        Pattern("ssm", f"parameter/{aws_name(secret).lstrip('/')}")
+        for secret in function.secrets
+        if is_ssm(secret)
+    )
+    if parameters:
+        found.append(Statement("ReadParameters", ("ssm:GetParameter",), parameters))
+    objects = _unique(
+        Pattern("s3", f"{event.bucket}/{event.prefix}*")
+        for event in function.events
+        if isinstance(event, BucketEvent) and event.on == "created"
+    )
+    if objects:
+        found.append(Statement("ReadNewObjects", ("s3:GetObject",), objects))
+    table = model.state_table(project)
+    if table:
+        found.append(Statement("UseStateTable", STATE_ACTIONS, (Output("table", table),)))
+    return tuple(found)
+
+
+def _unique(resources: Iterable[Resource]) -> tuple[Resource, ...]:
+    """Each resource once, in first-seen order."""
+    return tuple(dict.fromkeys(resources))

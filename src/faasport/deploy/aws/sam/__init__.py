@@ -1,0 +1,22 @@
+"""The SAM template (``template.yaml``) of a project."""
+
+from __future__ import annotations
+
+from faasport.config.model import Project
+from faasport.deploy.aws import naming
+from faasport.deploy.aws.sam import api, cfn, functions, resources
+from faasport.deploy.aws.yaml_text import Data, dump
+
+
+def template(project: Project) -> str:
+    all_resources: cfn.Resources = {}
+    for part in (functions.resources, api.resources, resources.resources):
+        cfn.add(all_resources, part(project))
+    document: dict[str, Data] = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Description": naming.header(project),
+        "Resources": all_resources,
+        "Outputs": {**api.outputs(project), **resources.outputs(project)},
+    }
+    return dump(document)

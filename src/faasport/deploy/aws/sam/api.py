@@ -1,0 +1,98 @@
+"""The API in SAM: an HTTP API (JWT authorizers, CORS, access logs) or a REST API with a stage.
+The routes themselves are events of the functions (:mod:`.functions`)."""
+
+from __future__ import annotations
+
+from faasport.config.model import Cors, Project
+from faasport.deploy.aws import model, naming
+from faasport.deploy.aws.sam import cfn
+from faasport.deploy.aws.yaml_text import Data
+
+REST_SKIPS = ("CKV_AWS_120", "CKV_AWS_76")
+
+
+def resources(project: Project) -> cfn.Resources:
+    if not model.http_routes(project):
+        return {}
+    if project.api.type == "rest":
+        return {cfn.REST_API: _rest_api(project)}
+    return {cfn.HTTP_API: _http_api(project), cfn.API_LOGS: _access_logs(project)}
+
+
+def outputs(project: Project) -> dict[str, Data]:
+    if not model.http_routes(project):
+        return {}
+    if project.api.type == "rest":
+        url = f"https://${{{cfn.REST_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{model.REST_STAGE}/"
+    else:
+        url = f"https://${{{cfn.HTTP_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/"
+    return {"ApiUrl": {"Description": "The API's base URL", "Value": cfn.sub(url)}}
+
+
+def _http_api(project: Project) -> dict[str, Data]:
+    properties: dict[str, Data] = {
+        "Name": project.name,
+        "AccessLogSettings": {
+            "DestinationArn": cfn.arn(cfn.API_LOGS),
+            "Format": model.ACCESS_LOG_FORMAT,
+        },
+    }
+    authorizers = model.authorizers(project)
+    if authorizers:
+        properties["Auth"] = {
+            "Authorizers": {
+                cfn.authorizer_id(auth.name): {
+                    "IdentitySource": "$request.header.Authorization",
+                    "JwtConfiguration": {"issuer": auth.issuer, "audience": list(auth.audience)},
+                }
+                for auth in authorizers
+            }
+        }
+    if project.api.cors:
+        properties["CorsConfiguration"] = _cors(project.api.cors)
+    return cfn.resource("AWS::Serverless::HttpApi", properties)
+
+
+def _cors(cors: Cors) -> Data:
+    config: dict[str, Data] = {
+        "AllowOrigins": list(cors.origins),
+        "AllowMethods": list(cors.methods),
+        "AllowHeaders": list(cors.headers),
+    }
+    if cors.max_age:
+        config["MaxAge"] = cors.max_age
+    return config
+
+
+def _access_logs(project: Project) -> dict[str, Data]:
+    return cfn.resource(
+        "AWS::Logs::LogGroup",
+        {
+            "LogGroupName": naming.api_log_group(project),
+            "RetentionInDays": model.LOG_RETENTION_DAYS,
+        },
+        skip=("CKV_AWS_158", "CKV_AWS_338"),
+        on_delete="Delete",
+    )
+
+
+def _rest_api(project: Project) -> dict[str, Data]:
+    properties: dict[str, Data] = {
+        "Name": project.name,
+        "StageName": model.REST_STAGE,
+        "EndpointConfiguration": {"Type": "REGIONAL"},
+        "TracingEnabled": True,
+    }
+    settings: list[Data] = [
+        {
+            "ResourcePath": model.rest_resource_path(route.path),
+            "HttpMethod": model.rest_method(route.method),
+            "ThrottlingRateLimit": route.throttle.rate,
+            "ThrottlingBurstLimit": route.throttle.burst,
+        }
+        for route in model.http_routes(project)
+        if route.throttle
+    ]
+    if settings:
+        properties["MethodSettings"] = settings
+    return cfn.resource("AWS::Serverless::Api", properties, skip=REST_SKIPS)

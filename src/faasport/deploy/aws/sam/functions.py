@@ -1,0 +1,214 @@
+"""Each function in SAM: the function with its event sources, its role, log group and alarms."""
+
+from __future__ import annotations
+
+from faasport.config.model import BucketEvent, Function, Project, QueueEvent, ScheduleEvent
+from faasport.deploy.aws import model, naming, policy
+from faasport.deploy.aws.sam import cfn
+from faasport.deploy.aws.yaml_text import Data
+
+ALIAS = "live"
+FUNCTION_SKIPS = ("CKV_AWS_117", "CKV_AWS_173", "CKV_AWS_272")
+LOG_SKIPS = ("CKV_AWS_158", "CKV_AWS_338")
+
+
+def resources(project: Project) -> cfn.Resources:
+    out: cfn.Resources = {}
+    for function in project.functions.values():
+        cfn.add(out, _function(project, function))
+    return out
+
+
+def _function(project: Project, function: Function) -> cfn.Resources:
+    name = naming.function_name(project, function)
+    function_id = cfn.function_id(function.name)
+    role_id = naming.logical_id(function.name, "Role")
+    properties: dict[str, Data] = {
+        "FunctionName": name,
+        "CodeUri": naming.package_path(project),
+        "Handler": f"faasport_handler.{function.name}",
+        "Runtime": model.runtime(project),
+        "Architectures": [function.architecture],
+        "MemorySize": function.memory,
+        "Timeout": function.timeout,
+        "ReservedConcurrentExecutions": function.concurrency,
+        "Role": cfn.arn(role_id),
+        "Tracing": "Active",
+    }
+    if function.environment:
+        properties["Environment"] = {"Variables": dict(sorted(function.environment.items()))}
+    if function.warm:
+        properties["AutoPublishAlias"] = ALIAS
+        properties["ProvisionedConcurrencyConfig"] = {
+            "ProvisionedConcurrentExecutions": function.warm
+        }
+    failures = model.failure_queue(function)
+    skips: tuple[str, ...] = FUNCTION_SKIPS
+    if failures:
+        properties["DeadLetterQueue"] = {
+            "Type": "SQS",
+            "TargetArn": cfn.arn(cfn.queue_id(failures)),
+        }
+    else:
+        skips = (*skips, "CKV_AWS_116")
+    events = _events(project, function)
+    if events:
+        properties["Events"] = events
+    out: cfn.Resources = {
+        function_id: cfn.resource("AWS::Serverless::Function", properties, skip=skips),
+        role_id: _role(project, function),
+        naming.logical_id(function.name, "LogGroup"): cfn.resource(
+            "AWS::Logs::LogGroup",
+            {"LogGroupName": naming.log_group(name), "RetentionInDays": model.LOG_RETENTION_DAYS},
+            skip=LOG_SKIPS,
+            on_delete="Delete",
+        ),
+    }
+    for alarm in model.alarms(function):
+        out[naming.logical_id(f"{function.name}-{alarm.suffix}", "Alarm")] = _alarm(name, alarm)
+    return out
+
+
+def _role(project: Project, function: Function) -> dict[str, Data]:
+    statements: list[Data] = [
+        {
+            "Sid": statement.sid,
+            "Effect": "Allow",
+            "Action": list(statement.actions),
+            "Resource": [_resource(resource) for resource in statement.resources],
+        }
+        for statement in policy.statements(project, function)
+    ]
+    return cfn.resource(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            },
+            "ManagedPolicyArns": [
+                cfn.sub("arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess")
+            ],
+            "Policies": [
+                {
+                    "PolicyName": "function",
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+                }
+            ],
+        },
+    )
+
+
+def _resource(resource: policy.Resource) -> Data:
+    if isinstance(resource, policy.Output):
+        if resource.kind == "queue":
+            return cfn.arn(cfn.queue_id(resource.key))
+        return cfn.arn(cfn.STATE_TABLE)
+    where = ":${AWS::Region}:${AWS::AccountId}:" if resource.regional else ":::"
+    return cfn.sub(
+        f"arn:${{AWS::Partition}}:{resource.service}{where}{cfn.literal(resource.resource)}"
+    )
+
+
+def _alarm(function_name: str, alarm: model.Alarm) -> dict[str, Data]:
+    return cfn.resource(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": f"{function_name}-{alarm.suffix}",
+            "Namespace": "AWS/Lambda",
+            "MetricName": alarm.metric,
+            "Dimensions": [{"Name": "FunctionName", "Value": function_name}],
+            "Statistic": alarm.statistic,
+            "Period": model.ALARM_PERIOD,
+            "EvaluationPeriods": 1,
+            "Threshold": alarm.threshold,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [cfn.ref(cfn.ALARM_TOPIC)],
+        },
+    )
+
+
+# -- event sources ---------------------------------------------------------------------------
+
+
+def _events(project: Project, function: Function) -> dict[str, Data]:
+    events: dict[str, Data] = {}
+    routes = [route for route in model.http_routes(project) if route.function is function]
+    for index, route in enumerate(routes):
+        events[f"Route{index}"] = _route(project, route)
+    schedules = iter(model.schedules(project, function))
+    for index, event in enumerate(function.events):
+        key = f"{type(event).__name__.removesuffix('Event')}{index}"
+        if isinstance(event, QueueEvent):
+            events[key] = _queue(event)
+        elif isinstance(event, ScheduleEvent):
+            rule, expression = next(schedules)
+            events[key] = {"Type": "Schedule", "Properties": {"Name": rule, "Schedule": expression}}
+        elif isinstance(event, BucketEvent):
+            events[key] = _bucket(event)
+        else:
+            events[key] = {
+                "Type": "SNS",
+                "Properties": {"Topic": cfn.ref(cfn.topic_id(event.topic))},
+            }
+    return events
+
+
+def _route(project: Project, route: model.HttpRoute) -> Data:
+    if project.api.type == "rest":
+        return {
+            "Type": "Api",
+            "Properties": {
+                "RestApiId": cfn.ref(cfn.REST_API),
+                "Path": route.path,
+                "Method": route.method.lower(),
+            },
+        }
+    properties: dict[str, Data] = {
+        "ApiId": cfn.ref(cfn.HTTP_API),
+        "Method": route.method,
+        "Path": route.path,
+        "PayloadFormatVersion": "2.0",
+    }
+    if route.auth:
+        properties["Auth"] = {"Authorizer": cfn.authorizer_id(route.auth.name)}
+    if route.throttle:
+        properties["RouteSettings"] = {
+            "ThrottlingRateLimit": route.throttle.rate,
+            "ThrottlingBurstLimit": route.throttle.burst,
+        }
+    return {"Type": "HttpApi", "Properties": properties}
+
+
+def _queue(event: QueueEvent) -> Data:
+    properties: dict[str, Data] = {
+        "Queue": cfn.arn(cfn.queue_id(event.queue)),
+        "BatchSize": event.batch,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+    }
+    window = model.batching_window(event.batch)
+    if window:
+        properties["MaximumBatchingWindowInSeconds"] = window
+    return {"Type": "SQS", "Properties": properties}
+
+
+def _bucket(event: BucketEvent) -> Data:
+    properties: dict[str, Data] = {
+        "Bucket": cfn.ref(cfn.bucket_id(event.bucket)),
+        "Events": model.S3_EVENTS[event.on],
+    }
+    rules: list[Data] = [
+        {"Name": name, "Value": value}
+        for name, value in (("prefix", event.prefix), ("suffix", event.suffix))
+        if value
+    ]
+    if rules:
+        properties["Filter"] = {"S3Key": {"Rules": rules}}
+    return {"Type": "S3", "Properties": properties}

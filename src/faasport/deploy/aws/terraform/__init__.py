@@ -1,0 +1,23 @@
+"""The project as Terraform: a root module (``versions.tf``, ``main.tf``, ``outputs.tf``) that
+calls local modules under ``modules/`` (function, queue, topic, bucket, table, http_api or
+rest_api), only those the project uses."""
+
+from __future__ import annotations
+
+from faasport.config.model import Project
+from faasport.deploy.aws import naming
+from faasport.deploy.aws.terraform import root
+from faasport.deploy.hcl import render
+
+
+def files(project: Project) -> dict[str, str]:
+    blocks, modules = root.main(project)
+    header = naming.header(project)
+    out = {
+        "versions.tf": render(root.terraform_block(project), header),
+        "main.tf": render(blocks, header),
+        "outputs.tf": render(root.outputs(project), header),
+    }
+    for module in sorted(modules, key=lambda module: module.name):
+        out.update(module.files(header))
+    return out

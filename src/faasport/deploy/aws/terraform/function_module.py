@@ -1,0 +1,265 @@
+"""``modules/function``: one Lambda function with its role, log group, alarms, alias for
+provisioned concurrency, and its queue, schedule and topic triggers."""
+
+from __future__ import annotations
+
+from faasport.deploy.aws import model
+from faasport.deploy.aws.terraform.tf import Module, jsonencode, output, resource, variable
+from faasport.deploy.hcl import Block, Ref, template
+
+ALIAS = "live"
+FUNCTION_SKIPS = ("CKV_AWS_117", "CKV_AWS_173", "CKV_AWS_272", "CKV_AWS_116")
+LOG_SKIPS = ("CKV_AWS_158", "CKV_AWS_338")
+
+# The alias when the function keeps provisioned environments, else the function itself.
+_TARGET_ARN = Ref("try(aws_lambda_alias.live[0].arn, aws_lambda_function.this.arn)")
+_INVOKE_ARN = Ref("try(aws_lambda_alias.live[0].invoke_arn, aws_lambda_function.this.invoke_arn)")
+_QUALIFIER = Ref("one(aws_lambda_alias.live[*].name)")
+_FUNCTION_NAME = Ref("aws_lambda_function.this.function_name")
+_PROVISIONED = "var.provisioned_concurrency > 0"
+
+VARIABLES = (
+    variable("name", "string", "The function name"),
+    variable("handler", "string", "faasport_handler.FUNCTION"),
+    variable("runtime", "string", "python3.X"),
+    variable("memory_size", "number", "MB"),
+    variable("timeout", "number", "Seconds"),
+    variable("architecture", "string", "x86_64 or arm64"),
+    variable("reserved_concurrency", "number", "Concurrent executions at most"),
+    variable("provisioned_concurrency", "number", "Environments kept initialized (0: none)"),
+    variable("environment", "map(string)", "Environment variables"),
+    variable("filename", "string", "The zip built by faasport package --target aws"),
+    variable("source_code_hash", "string", "filebase64sha256 of the zip"),
+    variable("policy", "string", "The role's permissions, a JSON policy document"),
+    variable("log_retention_days", "number", "Days the function's logs are kept"),
+    variable("dead_letter_arn", "string", "Queue for failed asynchronous invocations, or null"),
+    variable("alarm_topic_arn", "string", "Topic the alarms notify"),
+    variable(
+        "alarms",
+        "map(object({ metric = string, statistic = string, threshold = number }))",
+        "Alarms on AWS/Lambda metrics, by name suffix",
+    ),
+    variable(
+        "queue_sources",
+        "map(object({ arn = string, batch_size = number, batching_window = number }))",
+        "SQS queues that trigger the function",
+    ),
+    variable("schedules", "map(string)", "EventBridge rule name -> schedule expression"),
+    variable("topic_sources", "map(string)", "SNS topic name -> ARN; the function subscribes"),
+)
+
+
+def _role() -> tuple[Block, ...]:
+    assume = jsonencode(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    return (
+        Block("data", ("aws_partition", "current")),
+        resource("aws_iam_role", "this", {"name": Ref("var.name"), "assume_role_policy": assume}),
+        resource(
+            "aws_iam_role_policy",
+            "this",
+            {"name": "function", "role": Ref("aws_iam_role.this.id"), "policy": Ref("var.policy")},
+        ),
+        resource(
+            "aws_iam_role_policy_attachment",
+            "xray",
+            {
+                "role": Ref("aws_iam_role.this.name"),
+                "policy_arn": template(
+                    "arn:",
+                    Ref("data.aws_partition.current.partition"),
+                    ":iam::aws:policy/AWSXRayDaemonWriteAccess",
+                ),
+            },
+        ),
+    )
+
+
+def _function() -> tuple[Block, ...]:
+    environment = Block(
+        "dynamic",
+        ("environment",),
+        {
+            "for_each": Ref("length(var.environment) > 0 ? [var.environment] : []"),
+            "content": Block("content", (), {"variables": Ref("environment.value")}),
+        },
+    )
+    dead_letter = Block(
+        "dynamic",
+        ("dead_letter_config",),
+        {
+            "for_each": Ref("var.dead_letter_arn == null ? [] : [var.dead_letter_arn]"),
+            "content": Block("content", (), {"target_arn": Ref("dead_letter_config.value")}),
+        },
+    )
+    function = resource(
+        "aws_lambda_function",
+        "this",
+        {
+            "function_name": Ref("var.name"),
+            "role": Ref("aws_iam_role.this.arn"),
+            "handler": Ref("var.handler"),
+            "runtime": Ref("var.runtime"),
+            "architectures": [Ref("var.architecture")],
+            "memory_size": Ref("var.memory_size"),
+            "timeout": Ref("var.timeout"),
+            "reserved_concurrent_executions": Ref("var.reserved_concurrency"),
+            "filename": Ref("var.filename"),
+            "source_code_hash": Ref("var.source_code_hash"),
+            "publish": Ref(_PROVISIONED),
+            "depends_on": [
+                Ref("aws_cloudwatch_log_group.this"),
+                Ref("aws_iam_role_policy.this"),
+            ],
+            "tracing_config": Block("tracing_config", (), {"mode": "Active"}),
+            "environment": environment,
+            "dead_letter_config": dead_letter,
+        },
+        skip=FUNCTION_SKIPS,
+    )
+    logs = resource(
+        "aws_cloudwatch_log_group",
+        "this",
+        {
+            "name": template("/aws/lambda/", Ref("var.name")),
+            "retention_in_days": Ref("var.log_retention_days"),
+        },
+        skip=LOG_SKIPS,
+    )
+    alias = resource(
+        "aws_lambda_alias",
+        ALIAS,
+        {
+            "count": Ref(f"{_PROVISIONED} ? 1 : 0"),
+            "name": ALIAS,
+            "function_name": _FUNCTION_NAME,
+            "function_version": Ref("aws_lambda_function.this.version"),
+        },
+    )
+    provisioned = resource(
+        "aws_lambda_provisioned_concurrency_config",
+        ALIAS,
+        {
+            "count": Ref(f"{_PROVISIONED} ? 1 : 0"),
+            "function_name": _FUNCTION_NAME,
+            "qualifier": Ref("aws_lambda_alias.live[0].name"),
+            "provisioned_concurrent_executions": Ref("var.provisioned_concurrency"),
+        },
+    )
+    return (logs, function, alias, provisioned)
+
+
+def _alarms() -> Block:
+    return resource(
+        "aws_cloudwatch_metric_alarm",
+        "this",
+        {
+            "for_each": Ref("var.alarms"),
+            "alarm_name": template(Ref("var.name"), "-", Ref("each.key")),
+            "namespace": "AWS/Lambda",
+            "metric_name": Ref("each.value.metric"),
+            "dimensions": {"FunctionName": _FUNCTION_NAME},
+            "statistic": Ref("each.value.statistic"),
+            "period": model.ALARM_PERIOD,
+            "evaluation_periods": 1,
+            "threshold": Ref("each.value.threshold"),
+            "comparison_operator": "GreaterThanOrEqualToThreshold",
+            "treat_missing_data": "notBreaching",
+            "alarm_actions": [Ref("var.alarm_topic_arn")],
+        },
+    )
+
+
+def _permission(name: str, principal: str, source_arn: Ref, for_each: str) -> Block:
+    return resource(
+        "aws_lambda_permission",
+        name,
+        {
+            "for_each": Ref(for_each),
+            "statement_id": template(name, "-", Ref("each.key")),
+            "action": "lambda:InvokeFunction",
+            "function_name": _FUNCTION_NAME,
+            "qualifier": _QUALIFIER,
+            "principal": principal,
+            "source_arn": source_arn,
+        },
+    )
+
+
+def _triggers() -> tuple[Block, ...]:
+    queues = resource(
+        "aws_lambda_event_source_mapping",
+        "queue",
+        {
+            "for_each": Ref("var.queue_sources"),
+            "event_source_arn": Ref("each.value.arn"),
+            "function_name": _TARGET_ARN,
+            "batch_size": Ref("each.value.batch_size"),
+            "maximum_batching_window_in_seconds": Ref("each.value.batching_window"),
+            "function_response_types": ["ReportBatchItemFailures"],
+        },
+    )
+    rules = resource(
+        "aws_cloudwatch_event_rule",
+        "schedule",
+        {
+            "for_each": Ref("var.schedules"),
+            "name": Ref("each.key"),
+            "schedule_expression": Ref("each.value"),
+        },
+    )
+    targets = resource(
+        "aws_cloudwatch_event_target",
+        "schedule",
+        {
+            "for_each": Ref("var.schedules"),
+            "rule": Ref("aws_cloudwatch_event_rule.schedule[each.key].name"),
+            "arn": _TARGET_ARN,
+        },
+    )
+    subscriptions = resource(
+        "aws_sns_topic_subscription",
+        "topic",
+        {
+            "for_each": Ref("var.topic_sources"),
+            "topic_arn": Ref("each.value"),
+            "protocol": "lambda",
+            "endpoint": _TARGET_ARN,
+        },
+    )
+    return (
+        queues,
+        rules,
+        targets,
+        _permission(
+            "schedule",
+            "events.amazonaws.com",
+            Ref("aws_cloudwatch_event_rule.schedule[each.key].arn"),
+            "var.schedules",
+        ),
+        subscriptions,
+        _permission("topic", "sns.amazonaws.com", Ref("each.value"), "var.topic_sources"),
+    )
+
+
+MODULE = Module(
+    name="function",
+    variables=VARIABLES,
+    main=(*_role(), *_function(), _alarms(), *_triggers()),
+    outputs=(
+        output("function_name", _FUNCTION_NAME, "The function's name"),
+        output("qualifier", _QUALIFIER, "The alias event sources invoke, or null"),
+        output("target_arn", _TARGET_ARN, "What event sources invoke: the alias or function"),
+        output("invoke_arn", _INVOKE_ARN, "API Gateway integration URI of the target"),
+    ),
+)

@@ -1,0 +1,323 @@
+"""The root module: the provider, one module call per function, queue, topic and bucket, the
+API, the state table and the alarm topic, wired together by their outputs."""
+
+from __future__ import annotations
+
+from faasport.config.model import Function, Project
+from faasport.core.errors import FaasportError
+from faasport.deploy.aws import model, naming, policy
+from faasport.deploy.aws.terraform import api_modules, function_module, storage_modules
+from faasport.deploy.aws.terraform.tf import Module, jsonencode, output, resource
+from faasport.deploy.hcl import Block, Ref, Value, template
+
+ALARM_TOPIC = "aws_sns_topic.alarms"
+
+
+def terraform_block(project: Project) -> tuple[Block, ...]:
+    return (
+        Block(
+            "terraform",
+            (),
+            {
+                "required_version": ">= 1.5",
+                "required_providers": Block(
+                    "required_providers",
+                    (),
+                    {"aws": {"source": "hashicorp/aws", "version": ">= 5.40, < 7.0"}},
+                ),
+            },
+        ),
+        Block(
+            "provider",
+            ("aws",),
+            {
+                "region": project.region,
+                "default_tags": Block(
+                    "default_tags", (), {"tags": {"faasport-project": project.name}}
+                ),
+            },
+        ),
+    )
+
+
+class Root:
+    """Collects the module calls; every module identifier is checked to be unique."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.used: dict[str, Module] = {}
+
+    def module(self, name: str, module: Module, inputs: dict[str, Value]) -> None:
+        if any(block.labels == (name,) for block in self.blocks if block.type == "module"):
+            raise FaasportError(
+                f"two resources would both be named module.{name} in the Terraform "
+                "configuration; rename one of the functions, queues, topics or buckets"
+            )
+        self.used[module.name] = module
+        self.blocks.append(Block("module", (name,), {"source": module.source, **inputs}))
+
+
+def function_ref(function: Function) -> str:
+    return f"module.{naming.tf_id('function', function.name)}"
+
+
+def queue_ref(key: str) -> str:
+    return f"module.{naming.tf_id('queue', key)}"
+
+
+def main(project: Project) -> tuple[list[Block], list[Module]]:
+    root = Root()
+    root.blocks.extend(_locals(project))
+    for queue in model.queues(project):
+        root.module(naming.tf_id("queue", queue.key), storage_modules.QUEUE, _queue(queue))
+    for topic in model.topics(project):
+        root.module(
+            naming.tf_id("topic", topic),
+            storage_modules.TOPIC,
+            {"name": naming.topic_name(project, topic)},
+        )
+    table = model.state_table(project)
+    if table:
+        root.module(
+            "state_table",
+            storage_modules.TABLE,
+            {"name": table, "hash_key": model.STATE_KEY, "ttl_attribute": model.STATE_TTL},
+        )
+    root.blocks.append(
+        resource(
+            "aws_sns_topic", "alarms", {"name": naming.alarm_topic(project)}, skip=("CKV_AWS_26",)
+        )
+    )
+    for function in project.functions.values():
+        root.module(
+            naming.tf_id("function", function.name),
+            function_module.MODULE,
+            _function(project, function),
+        )
+    for bucket, notifications in model.bucket_notifications(project).items():
+        root.module(
+            naming.tf_id("bucket", bucket), storage_modules.BUCKET, _bucket(bucket, notifications)
+        )
+    _api(project, root)
+    return root.blocks, list(root.used.values())
+
+
+def outputs(project: Project) -> list[Block]:
+    found = [
+        output(
+            "alarm_topic_arn",
+            Ref(f"{ALARM_TOPIC}.arn"),
+            "Subscribe to this topic to receive the functions' alarms",
+        )
+    ]
+    if model.http_routes(project):
+        found.insert(0, output("api_url", Ref(f"module.{_api_id(project)}.url"), "The API's URL"))
+    return found
+
+
+def _locals(project: Project) -> list[Block]:
+    package = template(Ref("path.root"), "/", naming.package_path(project))
+    return [
+        Block("data", ("aws_partition", "current")),
+        Block("data", ("aws_caller_identity", "current")),
+        Block(
+            "locals",
+            (),
+            {
+                "package": package,
+                "package_hash": Ref("filebase64sha256(local.package)"),
+                "partition": Ref("data.aws_partition.current.partition"),
+                "account_id": Ref("data.aws_caller_identity.current.account_id"),
+            },
+        ),
+    ]
+
+
+def _queue(queue: model.QueueSpec) -> dict[str, Value]:
+    return {
+        "name": queue.name,
+        "visibility_timeout": queue.visibility_timeout,
+        "retention_seconds": queue.retention,
+        "dead_letter_arn": Ref(f"{queue_ref(queue.dead_letter)}.arn")
+        if queue.dead_letter
+        else None,
+        "max_receive_count": queue.max_receive,
+    }
+
+
+def _function(project: Project, function: Function) -> dict[str, Value]:
+    failures = model.failure_queue(function)
+    return {
+        "name": naming.function_name(project, function),
+        "handler": f"faasport_handler.{function.name}",
+        "runtime": model.runtime(project),
+        "memory_size": function.memory,
+        "timeout": function.timeout,
+        "architecture": function.architecture,
+        "reserved_concurrency": function.concurrency,
+        "provisioned_concurrency": function.warm,
+        "environment": dict(sorted(function.environment.items())),
+        "filename": Ref("local.package"),
+        "source_code_hash": Ref("local.package_hash"),
+        "policy": jsonencode(
+            {"Version": "2012-10-17", "Statement": _statements(project, function)}
+        ),
+        "log_retention_days": model.LOG_RETENTION_DAYS,
+        "dead_letter_arn": Ref(f"{queue_ref(failures)}.arn") if failures else None,
+        "alarm_topic_arn": Ref(f"{ALARM_TOPIC}.arn"),
+        "alarms": {
+            alarm.suffix: {
+                "metric": alarm.metric,
+                "statistic": alarm.statistic,
+                "threshold": alarm.threshold,
+            }
+            for alarm in model.alarms(function)
+        },
+        "queue_sources": {
+            event.queue: {
+                "arn": Ref(f"{queue_ref(event.queue)}.arn"),
+                "batch_size": event.batch,
+                "batching_window": model.batching_window(event.batch),
+            }
+            for event in model.queue_events(function)
+        },
+        "schedules": dict(model.schedules(project, function)),
+        "topic_sources": {
+            topic: Ref(f"module.{naming.tf_id('topic', topic)}.arn")
+            for topic in model.function_topics(function)
+        },
+    }
+
+
+def _statements(project: Project, function: Function) -> list[Value]:
+    return [
+        {
+            "Sid": statement.sid,
+            "Effect": "Allow",
+            "Action": list(statement.actions),
+            "Resource": [_resource(project, resource) for resource in statement.resources],
+        }
+        for statement in policy.statements(project, function)
+    ]
+
+
+def _resource(project: Project, resource: policy.Resource) -> Value:
+    if isinstance(resource, policy.Output):
+        if resource.kind == "queue":
+            return Ref(f"{queue_ref(resource.key)}.arn")
+        return Ref("module.state_table.arn")
+    if resource.regional:
+        where: tuple[str | Ref, ...] = (f":{project.region}:", Ref("local.account_id"), ":")
+    else:
+        where = (":::",)
+    return template(
+        "arn:", Ref("local.partition"), f":{resource.service}", *where, resource.resource
+    )
+
+
+def _bucket(bucket: str, notifications: tuple[model.Notification, ...]) -> dict[str, Value]:
+    items: list[Value] = []
+    for index, notification in enumerate(notifications):
+        target = function_ref(notification.function)
+        items.append(
+            {
+                "id": f"{notification.function.name}-{index}",
+                "function_name": Ref(f"{target}.function_name"),
+                "qualifier": Ref(f"{target}.qualifier"),
+                "target_arn": Ref(f"{target}.target_arn"),
+                "events": [model.S3_EVENTS[notification.event.on]],
+                "prefix": notification.event.prefix,
+                "suffix": notification.event.suffix,
+            }
+        )
+    return {"name": bucket, "notifications": items}
+
+
+def _api_id(project: Project) -> str:
+    return "rest_api" if project.api.type == "rest" else "http_api"
+
+
+def _api(project: Project, root: Root) -> None:
+    routes = model.http_routes(project)
+    if not routes:
+        return
+    functions: dict[str, Value] = {}
+    for route in routes:
+        target = function_ref(route.function)
+        functions[route.function.name] = {
+            "function_name": Ref(f"{target}.function_name"),
+            "qualifier": Ref(f"{target}.qualifier"),
+            "invoke_arn": Ref(f"{target}.invoke_arn"),
+        }
+    if project.api.type == "rest":
+        root.module(
+            "rest_api",
+            api_modules.REST_API,
+            {
+                "name": project.name,
+                "stage": model.REST_STAGE,
+                "body": jsonencode(_openapi(project, routes)),
+                "functions": functions,
+                "throttles": {
+                    model.rest_method_path(r.path, r.method): {
+                        "rate": r.throttle.rate,
+                        "burst": r.throttle.burst,
+                    }
+                    for r in routes
+                    if r.throttle
+                },
+            },
+        )
+        return
+    cors = project.api.cors
+    root.module(
+        "http_api",
+        api_modules.HTTP_API,
+        {
+            "name": project.name,
+            "log_retention_days": model.LOG_RETENTION_DAYS,
+            "cors": None
+            if cors is None
+            else {
+                "origins": list(cors.origins),
+                "methods": list(cors.methods),
+                "headers": list(cors.headers),
+                "max_age": cors.max_age,
+            },
+            "authorizers": {
+                auth.name: {"issuer": auth.issuer, "audience": list(auth.audience)}
+                for auth in model.authorizers(project)
+            },
+            "functions": functions,
+            "routes": {
+                route.key: {
+                    "function": route.function.name,
+                    "authorizer": route.auth.name if route.auth else None,
+                    "throttle_rate": route.throttle.rate if route.throttle else None,
+                    "throttle_burst": route.throttle.burst if route.throttle else None,
+                }
+                for route in routes
+            },
+        },
+    )
+
+
+def _openapi(project: Project, routes: tuple[model.HttpRoute, ...]) -> Value:
+    paths: dict[str, dict[str, Value]] = {}
+    for route in routes:
+        method = "x-amazon-apigateway-any-method" if route.method == "ANY" else route.method.lower()
+        operation: dict[str, Value] = {
+            "x-amazon-apigateway-integration": {
+                "type": "aws_proxy",
+                "httpMethod": "POST",
+                "uri": Ref(f"{function_ref(route.function)}.invoke_arn"),
+            }
+        }
+        parameters = model.path_parameters(route.path)
+        if parameters:
+            operation["parameters"] = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in parameters
+            ]
+        paths.setdefault(route.path, {})[method] = operation
+    return {"openapi": "3.0.1", "info": {"title": project.name, "version": "1"}, "paths": paths}

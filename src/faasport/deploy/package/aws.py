@@ -1,0 +1,46 @@
+"""AWS Lambda: one zip for every function, ``faasport_handler.py`` at its root, the
+dependencies installed by pip for Lambda's platform next to it."""
+
+from __future__ import annotations
+
+from faasport.config.model import Project
+from faasport.deploy.package.archive import Content
+from faasport.deploy.package.bundle import Bundle
+from faasport.deploy.package.dependencies import (
+    Log,
+    install,
+    installed_files,
+    platform_tag,
+    read_requirements,
+)
+from faasport.deploy.package.sources import code_files
+from faasport.local.entry import MODULE, entry_source
+
+MB = 1024 * 1024
+#: Lambda's limits on a .zip deployment package.
+ZIPPED_LIMIT = 50 * MB
+UNZIPPED_LIMIT = 250 * MB
+
+
+def bundle(project: Project, log: Log) -> Bundle:
+    platform_tag(project)  # every function must agree, with or without dependencies
+    site = install(project, read_requirements(project), log)
+    files: dict[str, Content] = dict(installed_files(site)) if site else {}
+    files.update(code_files(project))
+    return Bundle(files, {f"{MODULE}.py": entry_source(project).encode()})
+
+
+def limit_warning(zipped: int, unzipped: int) -> str | None:
+    """One line when the zip is over what Lambda accepts, None when it is within."""
+    problems = []
+    if zipped > ZIPPED_LIMIT:
+        problems.append(
+            f"{zipped / MB:.1f} MB zipped is over Lambda's 50 MB for a direct upload "
+            "(upload it to S3 first)"
+        )
+    if unzipped > UNZIPPED_LIMIT:
+        problems.append(
+            f"{unzipped / MB:.1f} MB unzipped is over Lambda's 250 MB limit "
+            "(use --target container, or fewer dependencies)"
+        )
+    return "; ".join(problems) or None

@@ -1,0 +1,200 @@
+"""Azure Functions (Python v2 model): a zip with ``function_app.py``, ``host.json`` and
+``requirements.txt``, from which the platform installs the dependencies.
+
+The first HTTP function is the app's own (``azure.function_app``), further routes and HTTP
+functions are added with ``azure.http_trigger``, and each event of a plain handler becomes a
+queue, timer or blob trigger. Routes carry no route prefix (host.json sets ``routePrefix``
+to ``""``), so paths are the same as on the other clouds.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from faasport.config.model import (
+    BucketEvent,
+    Function,
+    Project,
+    QueueEvent,
+    ScheduleEvent,
+    TopicEvent,
+)
+from faasport.config.routes import GREEDY, PARAM, Route
+from faasport.deploy.package.bundle import Bundle
+from faasport.deploy.package.config_errors import config_error, config_key
+from faasport.deploy.package.dependencies import Log, read_requirements, runtime_extra
+from faasport.deploy.package.ncrontab import ncrontab
+from faasport.deploy.package.sources import code_files
+
+FUNCTION_APP = "function_app.py"
+HOST_JSON = "host.json"
+REQUIREMENTS = "requirements.txt"
+EXTENSION_BUNDLE = {"id": "Microsoft.Azure.Functions.ExtensionBundle", "version": "[4.*, 5.0.0)"}
+#: ``azure.function_app``'s default route: every path.
+CATCH_ALL = "{*route}"
+
+
+def azure_route(route: Route) -> str:
+    """The Azure route template of an API Gateway route path (``{proxy+}`` -> ``{*proxy}``)."""
+    parts = []
+    for kind, text in route.segments:
+        parts.append(f"{{*{text}}}" if kind == GREEDY else f"{{{text}}}" if kind == PARAM else text)
+    if len(parts) == 1 and route.greedy:
+        return CATCH_ALL
+    return "/".join(parts)
+
+
+class _Writer:
+    """Collects the lines of function_app.py, giving each Azure function a unique name."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.lines: list[str] = []
+        self.names: set[str] = set()
+        self.routes: dict[str, tuple[str, str]] = {}  # template -> (function, route key)
+        self.app_line: str | None = None
+        self.left_out: list[str] = []
+
+    def name(self, base: str) -> str:
+        name, number = base, 1
+        while name in self.names or (name != base and name in self.project.functions):
+            number += 1
+            name = f"{base}_{number}"
+        self.names.add(name)
+        return name
+
+    def call(self, helper: str, target: str, **options: Any) -> None:
+        args = ", ".join(["app", repr(target), *(f"{k}={v!r}" for k, v in options.items())])
+        self.lines.append(f"azure.{helper}({args})")
+
+    def http(self, function: Function) -> None:
+        assert function.app is not None
+        for index, route in enumerate(function.routes):
+            key = config_key(self.project, "functions", function.name, "routes", index)
+            if not route.segments:
+                problem = 'Azure Functions cannot route the bare path /; use "ANY /{proxy+}"'
+                raise config_error(self.project, key, problem)
+            template = azure_route(route)
+            owner = self.routes.get(template)
+            if owner and owner[0] == function.name:
+                continue  # another method of a path already routed to this function
+            if owner:
+                problem = (
+                    f"Azure routes by path, not method, and {route.key!r} has the same path "
+                    f"as {owner[1]!r} of function {owner[0]!r}"
+                )
+                raise config_error(self.project, key, problem)
+            self.routes[template] = (function.name, route.key)
+            options: dict[str, Any] = {"name": self.name(function.name)}
+            if template != CATCH_ALL:
+                options["route"] = template
+            options["route_prefix"] = ""
+            if function.health:
+                options["health_path"] = function.health
+            if self.app_line is None:
+                args = ", ".join([repr(function.app), *(f"{k}={v!r}" for k, v in options.items())])
+                self.app_line = f"app = azure.function_app({args})"
+            else:
+                self.call("http_trigger", function.app, **options)
+
+    def events(self, function: Function) -> None:
+        target = function.target
+        if not function.events:
+            self.left_out.append(function.name)
+        for index, event in enumerate(function.events):
+            key = config_key(self.project, "functions", function.name, "events", index)
+            if isinstance(event, QueueEvent):
+                self.call("queue_trigger", target, name=self.name(function.name), queue=event.queue)
+            elif isinstance(event, ScheduleEvent):
+                try:
+                    schedule = ncrontab(event.schedule)
+                except ValueError as exc:
+                    raise config_error(
+                        self.project, f"{key}.schedule", f"cannot run on Azure: {exc}"
+                    ) from None
+                self.call("timer_trigger", target, name=self.name(function.name), schedule=schedule)
+            elif isinstance(event, BucketEvent):
+                if event.on != "created":
+                    problem = 'Azure blob triggers fire on created and updated blobs, not "removed"'
+                    raise config_error(self.project, f"{key}.on", problem)
+                path = f"{event.bucket}/{event.prefix}{{name}}{event.suffix}"
+                self.call("blob_trigger", target, name=self.name(function.name), path=path)
+            elif isinstance(event, TopicEvent):
+                problem = "topics have no Azure Functions trigger in faasport; use a queue"
+                raise config_error(self.project, f"{key}.topic", problem)
+
+
+def function_app_source(project: Project) -> tuple[str, list[str]]:
+    """The text of function_app.py, and the functions left out of it (no trigger)."""
+    writer = _Writer(project)
+    for function in project.functions.values():
+        if function.app is not None:
+            writer.http(function)
+    for function in project.functions.values():
+        if function.app is None:
+            writer.events(function)
+    lines = [f'"""Generated by faasport from {project.source.name}; do not edit."""', ""]
+    if writer.app_line is None:  # no HTTP function: a bare app for the triggers
+        lines += ["import azure.functions as func", "", "from faasport import azure", ""]
+        lines.append("app = func.FunctionApp()")
+    else:
+        lines += ["from faasport import azure", "", writer.app_line]
+    return "\n".join([*lines, *writer.lines]) + "\n", writer.left_out
+
+
+def _max_dequeue_count(project: Project) -> int | None:
+    """host.json has one maxDequeueCount for every queue: their max_receive must agree."""
+    used = [
+        event.queue
+        for function in project.functions.values()
+        if function.app is None
+        for event in function.events
+        if isinstance(event, QueueEvent)
+    ]
+    if not used:
+        return None
+    first = project.queues[used[0]]
+    for name in used[1:]:
+        queue = project.queues[name]
+        if queue.max_receive != first.max_receive:
+            raise config_error(
+                project,
+                config_key(project, "queues", name, "max_receive"),
+                f"is {queue.max_receive} but queues.{first.name}.max_receive is "
+                f"{first.max_receive}: Azure applies one maxDequeueCount to every queue",
+            )
+    return first.max_receive
+
+
+def host_json(project: Project) -> str:
+    seconds = max((f.timeout for f in project.functions.values()), default=30)
+    extensions: dict[str, Any] = {}
+    if any(f.app is not None for f in project.functions.values()):
+        extensions["http"] = {"routePrefix": ""}
+    dequeue = _max_dequeue_count(project)
+    if dequeue is not None:
+        extensions["queues"] = {"maxDequeueCount": dequeue}
+    host: dict[str, Any] = {
+        "version": "2.0",
+        "extensionBundle": EXTENSION_BUNDLE,
+        "functionTimeout": f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}",
+        "extensions": extensions,
+        "logging": {"logLevel": {"default": "Information"}},
+    }
+    return json.dumps(host, indent=2) + "\n"
+
+
+def bundle(project: Project, log: Log) -> Bundle:
+    source, left_out = function_app_source(project)
+    generated = {
+        FUNCTION_APP: source.encode(),
+        HOST_JSON: host_json(project).encode(),
+        REQUIREMENTS: read_requirements(project).text(*runtime_extra("azure")),
+    }
+    warnings = [
+        f"function {name} has no events, and Azure Functions runs only triggered "
+        f"functions: it is left out of {FUNCTION_APP}"
+        for name in left_out
+    ]
+    return Bundle(dict(code_files(project)), generated, warnings)

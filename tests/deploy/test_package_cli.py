@@ -1,0 +1,105 @@
+"""``faasport package`` and ``faasport build`` on the command line."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from faasport.cli.main import main
+from faasport.cli.package import TARGET_NAMES
+from faasport.deploy.package import TARGETS
+
+PROJECT = Path(__file__).parent / "test_package_project"
+SIZE_LINE = re.compile(
+    r".*/dist/aws/shop\.zip: \d+\.\d (KB|MB) zipped, \d+\.\d (KB|MB) unzipped, \d+ files, "
+    r"built in \d+\.\d s"
+)
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The test project without requirements, so no pip runs here."""
+    root = Path(shutil.copytree(PROJECT, tmp_path / "shop"))
+    (root / "requirements.txt").unlink()
+    return root
+
+
+def one_error_line(result: Result) -> str:
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_package_prints_the_artifact_and_its_size_on_one_line(project: Path) -> None:
+    result = run("package", "--target", "aws", "--project", str(project))
+    assert result.exit_code == 0, result.output
+    assert SIZE_LINE.fullmatch(result.stdout.strip())
+    assert (project / "dist" / "aws" / "shop.zip").is_file()
+
+
+def test_build_is_package_for_aws(project: Path) -> None:
+    assert run("package", "--target", "aws", "--project", str(project)).exit_code == 0
+    first = (project / "dist" / "aws" / "shop.zip").read_bytes()
+    result = run("build", "--project", str(project))
+    assert result.exit_code == 0, result.output
+    assert SIZE_LINE.fullmatch(result.stdout.strip())
+    assert (project / "dist" / "aws" / "shop.zip").read_bytes() == first
+
+
+@pytest.mark.parametrize(
+    ("target", "artifact"),
+    [
+        ("gcp", "dist/gcp/shop.zip"),
+        ("azure", "dist/azure/shop.zip"),
+        ("container", "dist/container"),
+    ],
+)
+def test_every_target_on_the_command_line(project: Path, target: str, artifact: str) -> None:
+    result = run("package", "--target", target, "--project", str(project))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(str(project / artifact) + ": ")
+    assert (project / artifact).exists()
+
+
+def test_a_bad_or_missing_target_is_a_usage_error(project: Path) -> None:
+    assert run("package", "--target", "heroku", "--project", str(project)).exit_code == 2
+    assert run("package", "--project", str(project)).exit_code == 2
+    assert run("build", "--target", "gcp").exit_code == 2
+
+
+def test_the_command_offers_every_target() -> None:
+    assert tuple(TARGETS) == TARGET_NAMES
+    result = run("package", "--help")
+    assert result.exit_code == 0
+    assert "aws|gcp|azure|container" in result.stdout
+
+
+def test_a_bad_config_is_one_error_line(project: Path) -> None:
+    config = project / "faasport.toml"
+    arm64 = config.read_text().replace("timeout = 120\n", 'architecture = "arm64"\n', 1)
+    config.write_text(arm64)
+    line = one_error_line(run("package", "--target", "aws", "--project", str(project)))
+    assert line.endswith(
+        'faasport.toml: functions.worker.architecture: is "arm64" but functions.api is '
+        '"x86_64": one artifact serves every function, so they must agree'
+    )
+    config.write_text('[functions.api]\napp = "shop.web:app"\nmemory = 99999\n')
+    line = one_error_line(run("package", "--target", "gcp", "--project", str(project)))
+    assert line.endswith("functions.api.memory: must be an integer from 128 to 10240, got 99999")
+
+
+def test_a_missing_module_is_one_error_line(project: Path) -> None:
+    shutil.rmtree(project / "shop")
+    line = one_error_line(run("package", "--target", "aws", "--project", str(project)))
+    assert "functions.api.app: module 'shop' is not in the project: no shop/" in line

@@ -1,0 +1,1 @@
+"""The packaging tests' project."""
