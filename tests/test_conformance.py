@@ -15,7 +15,7 @@ import pytest
 
 from apps import APPS, CHUNKS, GZIP_JSON, PNG
 from faasport import aws, azure, gcp
-from faasport.testing import SOURCES, AzureClient, GcpClient, HttpResult, LambdaClient
+from faasport.testing import SOURCES, AzureClient, GcpClient, HttpClient, HttpResult, LambdaClient
 
 AWS = list(SOURCES)
 PATHS = [*AWS, "gcp", "azure"]
@@ -33,17 +33,8 @@ MULTIPART = (
 )
 
 
-class Client:
-    """The one interface of LambdaClient, GcpClient and AzureClient."""
-
-    def request(self, method: str, path: str = "/", **kwargs: Any) -> HttpResult: ...
-    def get(self, path: str = "/", **kwargs: Any) -> HttpResult: ...
-    def post(self, path: str = "/", **kwargs: Any) -> HttpResult: ...
-    def head(self, path: str = "/", **kwargs: Any) -> HttpResult: ...
-
-
 @functools.cache
-def client(app_name: str, path: str, base_path: str = "") -> Client:
+def client(app_name: str, path: str, base_path: str = "") -> HttpClient:
     app = APPS[app_name]()
     if path == "gcp":
         return GcpClient(gcp.handler(app, base_path=base_path))

@@ -18,12 +18,13 @@ from faasport.aws import context as aws_context
 from faasport.testing.azure import AzureClient
 from faasport.testing.events import SOURCES, codec_for, event, http_request
 from faasport.testing.gcp import GcpClient
-from faasport.testing.result import HttpResult
+from faasport.testing.result import HttpClient, HttpResult
 
 __all__ = [
     "SOURCES",
     "AzureClient",
     "GcpClient",
+    "HttpClient",
     "HttpResult",
     "LambdaClient",
     "LambdaContext",
@@ -57,7 +58,7 @@ class LambdaContext(aws_context.LambdaContext):
         )
 
 
-class LambdaClient:
+class LambdaClient(HttpClient):
     """Sends HTTP requests to a Lambda handler as ``source`` would, and reads its answer back
     the way that source does (case-insensitive ``Set-Cookie`` spellings, base64 bodies...)."""
 
@@ -73,12 +74,3 @@ class LambdaClient:
         response = self.codec.parse_result(raw)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers]
         return HttpResult(response.status, headers, response.body, raw)
-
-    def get(self, path: str = "/", **kwargs: Any) -> HttpResult:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str = "/", **kwargs: Any) -> HttpResult:
-        return self.request("POST", path, **kwargs)
-
-    def head(self, path: str = "/", **kwargs: Any) -> HttpResult:
-        return self.request("HEAD", path, **kwargs)

@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from faasport.testing.events import http_request
-from faasport.testing.result import HttpResult
+from faasport.testing.result import HttpClient, HttpResult
 
 
-class AzureClient:
+class AzureClient(HttpClient):
     """Calls the HTTP function ``name`` of ``function_app`` the way the worker does."""
 
     def __init__(self, function_app: Any, name: str | None = None) -> None:
@@ -68,15 +68,6 @@ class AzureClient:
             pairs.extend(("set-cookie", morsel.OutputString()) for morsel in cookie.values())
         body = b"" if canonical.method == "HEAD" else out["body"].value
         return HttpResult(int(out["status_code"].value), pairs, body, response)
-
-    def get(self, path: str = "/", **kwargs: Any) -> HttpResult:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str = "/", **kwargs: Any) -> HttpResult:
-        return self.request("POST", path, **kwargs)
-
-    def head(self, path: str = "/", **kwargs: Any) -> HttpResult:
-        return self.request("HEAD", path, **kwargs)
 
 
 _loop: Any = None

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from faasport.testing.events import http_request
-from faasport.testing.result import HttpResult
+from faasport.testing.result import HttpClient, HttpResult
 
 
-class GcpClient:
+class GcpClient(HttpClient):
     """Sends requests to an HTTP function (``function(flask.Request)``) with the
     X-Forwarded-* headers Google's front end adds, and reads the ``flask.Response``."""
 
@@ -51,15 +51,6 @@ class GcpClient:
             body,
             response,
         )
-
-    def get(self, path: str = "/", **kwargs: Any) -> HttpResult:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str = "/", **kwargs: Any) -> HttpResult:
-        return self.request("POST", path, **kwargs)
-
-    def head(self, path: str = "/", **kwargs: Any) -> HttpResult:
-        return self.request("HEAD", path, **kwargs)
 
 
 _flask: Any = None

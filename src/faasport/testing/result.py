@@ -38,3 +38,21 @@ class HttpResult:
 
     def __repr__(self) -> str:
         return f"<HttpResult {self.status} {len(self.body)} bytes>"
+
+
+class HttpClient:
+    """What every test client offers: ``request`` and its shorthands. Keyword arguments
+    are those of :func:`faasport.testing.http_request` (``query``, ``headers``,
+    ``cookies``, ``body``, ``json_body``...)."""
+
+    def request(self, method: str, path: str = "/", **kwargs: Any) -> HttpResult:
+        raise NotImplementedError
+
+    def get(self, path: str = "/", **kwargs: Any) -> HttpResult:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str = "/", **kwargs: Any) -> HttpResult:
+        return self.request("POST", path, **kwargs)
+
+    def head(self, path: str = "/", **kwargs: Any) -> HttpResult:
+        return self.request("HEAD", path, **kwargs)
