@@ -1,0 +1,69 @@
+"""``faasport deploy azure``: Terraform for Azure Functions, from the parsed configuration.
+
+Every function runs in one Function App on the Flex Consumption plan, from the bundle that
+``faasport package --target azure`` writes. Flex Consumption rather than Linux Consumption:
+it keeps instances always ready (``warm``), sizes their memory, caps instances per app,
+scales each function on its own, and it is the plan Linux Consumption's users are moved to.
+See docs/deploy.md for what each setting becomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from faasport.config.model import Project
+from faasport.deploy.azure import base, events, function_app
+from faasport.deploy.azure.model import build
+from faasport.deploy.hcl import Block, Ref, render, template
+from faasport.deploy.plan import Plan
+
+HEADER = "Written by `faasport deploy azure` from {source}; edit the configuration, not this file."
+INSTALL_HINT = (
+    "install Terraform (https://developer.hashicorp.com/terraform/install) and the Azure CLI "
+    "(https://learn.microsoft.com/cli/azure/install-azure-cli), then sign in with `az login`"
+)
+
+
+def plan(project: Project, options: Mapping[str, str] | None = None) -> Plan:
+    """The Terraform for ``project``; Azure takes no ``options``."""
+    model = build(project)
+    header = HEADER.format(source=project.source.name)
+    files = {
+        "main.tf": base.blocks(model),
+        "function_app.tf": function_app.blocks(model),
+        "events.tf": events.blocks(model),
+        "outputs.tf": _outputs(),
+    }
+    return Plan(
+        provider="azure",
+        files={name: render(blocks, header) for name, blocks in files.items() if blocks},
+        commands=(
+            ("faasport", "package", "--target", "azure", "--project", "../.."),
+            # terraform apply deploys the code with az: fail early when it is not signed in.
+            ("az", "account", "show", "--output", "none"),
+            ("terraform", "init", "-input=false"),
+            ("terraform", "apply"),
+        ),
+        install_hint=INSTALL_HINT,
+    )
+
+
+def _outputs() -> list[Block]:
+    return [
+        Block(
+            "output",
+            ("url",),
+            {
+                "description": "The Function App's URL.",
+                "value": template("https://", Ref(f"{function_app.APP}.default_hostname")),
+            },
+        ),
+        Block(
+            "output",
+            ("key_vault",),
+            {
+                "description": "The Key Vault holding the secrets (az keyvault secret set).",
+                "value": Ref(f"{base.VAULT}.name"),
+            },
+        ),
+    ]

@@ -1,0 +1,67 @@
+"""``faasport deploy gcp``: Terraform for Google Cloud, from the parsed configuration.
+
+Each function is a Cloud Functions (2nd gen) function built from the source bundle that
+``faasport package --target gcp`` writes. Cloud Functions rather than Cloud Run services,
+because the artifact is a source bundle (Cloud Functions builds it; Cloud Run needs an
+image) and a 2nd gen function is a Cloud Run service underneath, with the same scaling,
+IAM and Eventarc. See docs/deploy.md for what each setting becomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from faasport.config.model import Project
+from faasport.deploy.gcp import base, events, functions
+from faasport.deploy.gcp.model import build, is_http
+from faasport.deploy.hcl import Block, Ref, render
+from faasport.deploy.plan import Plan
+
+HEADER = "Written by `faasport deploy gcp` from {source}; edit the configuration, not this file."
+INSTALL_HINT = (
+    "install Terraform (https://developer.hashicorp.com/terraform/install) and sign in with "
+    "`gcloud auth application-default login`"
+)
+
+
+def plan(project: Project, options: Mapping[str, str] | None = None) -> Plan:
+    """The Terraform for ``project``; Google Cloud takes no ``options``."""
+    model = build(project)
+    header = HEADER.format(source=project.source.name)
+    files = {
+        "main.tf": base.blocks(model),
+        "functions.tf": functions.blocks(model),
+        "events.tf": events.blocks(model),
+        "outputs.tf": _outputs(project),
+    }
+    return Plan(
+        provider="gcp",
+        files={name: render(blocks, header) for name, blocks in files.items() if blocks},
+        commands=(
+            ("faasport", "package", "--target", "gcp", "--project", "../.."),
+            ("terraform", "init", "-input=false"),
+            ("terraform", "apply"),
+        ),
+        install_hint=INSTALL_HINT,
+    )
+
+
+def _outputs(project: Project) -> list[Block]:
+    return [
+        Block(
+            "output",
+            (f"{function.name}_url",),
+            {
+                "description": f"The URL of function {function.name}.",
+                "value": functions.ref(function, "url"),
+            },
+        )
+        for function in project.functions.values()
+        if is_http(function)
+    ] or [
+        Block(
+            "output",
+            ("source_bucket",),
+            {"value": Ref("google_storage_bucket.source.name")},
+        )
+    ]
