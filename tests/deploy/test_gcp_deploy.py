@@ -380,8 +380,11 @@ from faasport import gcp
 def handle(records, context):
     with open(os.environ["RECORDS"], "a") as out:
         for record in records:
-            line = {"channel": record.channel, "body": record.text}
-            out.write(json.dumps({**line, "attributes": record.attributes}) + "\\n")
+            if hasattr(record, "channel"):
+                line = {"channel": record.channel, "body": record.text, "attributes": record.attributes}
+            else:
+                line = {"tick": record.name}
+            out.write(json.dumps(line) + "\\n")
 
 
 worker = gcp.event_handler(handle)
@@ -472,9 +475,5 @@ def test_a_push_delivery_reaches_the_handler_with_its_queue(
     delivered = [json.loads(line) for line in records.read_text().splitlines()]
     assert delivered == [
         {"channel": "jobs", "body": "job 1", "attributes": {}},
-        {
-            "channel": "shop-api-worker-schedule1",
-            "body": "{}",
-            "attributes": {"faasport-schedule": "rate(5 minutes)"},
-        },
+        {"tick": "shop-api-worker-schedule1"},
     ]

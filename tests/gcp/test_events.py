@@ -227,3 +227,49 @@ def test_unreadable_cloud_event_object_raises() -> None:
 def test_the_handler_is_imported_lazily_from_a_string() -> None:
     function = gcp.event_handler("json:loads")
     assert function.faasport.runner.kind is None  # type: ignore[attr-defined]
+
+
+def test_a_scheduled_message_is_a_tick() -> None:
+    recorder = Recorder()
+    data = pubsub_data(b"", **{"faasport-schedule": "rate(5 minutes)"})
+    source = "//pubsub.googleapis.com/projects/demo/topics/worker-schedule1"
+    gcp.event_handler(recorder)(CloudEvent(attributes(PUBSUB, source=source), data))
+    [(records, _)] = recorder.calls
+    assert records == [
+        events.Tick("2026-11-22T10:00:00.000Z", source="gcp.scheduler", name="worker-schedule1")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "delivered"),
+    [
+        ("finalized", "in/photo.jpg", True),
+        ("finalized", "in/notes.txt", False),  # suffix
+        ("finalized", "out/photo.jpg", False),  # prefix
+        ("deleted", "in/photo.jpg", True),  # every removal is wanted
+        ("deleted", "trash/x", True),
+    ],
+)
+def test_object_filters_apply_prefix_suffix_and_change(
+    kind: str, name: str, delivered: bool
+) -> None:
+    recorder = Recorder()
+    function = gcp.event_handler(
+        recorder,
+        object_filters=[("uploads", "created", "in/", ".jpg"), ("uploads", "removed", "", "")],
+    )
+    event = CloudEvent(
+        attributes(f"google.cloud.storage.object.v1.{kind}", source="//storage/uploads"),
+        storage_data(name),
+    )
+    function(event)
+    assert len(recorder.calls) == (1 if delivered else 0)
+    headers = {
+        f"ce-{k}": v
+        for k, v in attributes(f"google.cloud.storage.object.v1.{kind}", source="//s").items()
+    }
+    request = flask_request(
+        data=json.dumps(storage_data(name)), content_type="application/json", headers=headers
+    )
+    # Skipped events are acknowledged (204), so the platform does not redeliver them.
+    assert function(request).status_code == 204

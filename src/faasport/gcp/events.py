@@ -15,16 +15,21 @@ from faasport.core import coldstart, logs
 from faasport.core.errors import UnsupportedEventError
 from faasport.core.options import AppOptions
 from faasport.core.runner import AppRunner
-from faasport.events.records import Message, ObjectChange, Record
+from faasport.events.records import Message, ObjectChange, Record, Tick
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from typing import Any, Literal
 
 _REQUIRED = ("id", "source", "type", "specversion")
 _STORAGE = "google.cloud.storage.object.v1."
 _PUBSUB = "google.cloud.pubsub.topic.v1.messagePublished"
+#: The attribute faasport's Cloud Scheduler jobs put on the messages they publish.
+SCHEDULE_ATTRIBUTE = "faasport-schedule"
+
+#: ``(bucket, change, prefix, suffix)``: the object events a handler wants.
+ObjectFilter = tuple[str, str, str, str]
 
 
 class CloudEventContext:
@@ -101,18 +106,22 @@ def to_records(attributes: dict[str, Any], data: Any) -> list[Record]:
     )
 
 
-def _pubsub(attributes: dict[str, Any], data: Any) -> Message:
+def _pubsub(attributes: dict[str, Any], data: Any) -> Message | Tick:
     from base64 import b64decode
 
     message = data["message"]
+    channel = str(attributes["source"]).rpartition("/topics/")[2]
+    published = message.get("publishTime") or message.get("publish_time") or ""
+    if SCHEDULE_ATTRIBUTE in (message.get("attributes") or {}):
+        return Tick(published, source="gcp.scheduler", name=channel, raw=data)
     return Message(
         message.get("messageId") or message["message_id"],
         b64decode(message.get("data") or b"", validate=True),
         source="gcp.pubsub",
-        channel=str(attributes["source"]).rpartition("/topics/")[2],
+        channel=channel,
         attributes=dict(message.get("attributes") or {}),
         deliveries=int(data.get("deliveryAttempt") or 1),
-        time=message.get("publishTime") or message.get("publish_time") or "",
+        time=published,
         raw=data,
     )
 
@@ -138,9 +147,25 @@ def _storage(action: str, attributes: dict[str, Any], data: Any) -> ObjectChange
     )
 
 
+def wanted(record: Record, filters: Iterable[ObjectFilter]) -> bool:
+    """Whether an object change matches one of ``filters`` (other records always do).
+    Eventarc cannot filter object names, so a bucket event's prefix and suffix are
+    applied here."""
+    if not isinstance(record, ObjectChange):
+        return True
+    return any(
+        record.bucket == bucket
+        and record.change == change
+        and record.key.startswith(prefix)
+        and record.key.endswith(suffix)
+        for bucket, change, prefix, suffix in filters
+    )
+
+
 class EventHandler:
-    def __init__(self, handler: Any) -> None:
+    def __init__(self, handler: Any, object_filters: Iterable[ObjectFilter] | None) -> None:
         self.runner = AppRunner(handler, AppOptions(lifespan="off"), kind="handler")
+        self.object_filters = None if object_filters is None else tuple(object_filters)
 
     def __call__(self, event: Any) -> Any:
         http = hasattr(event, "environ")
@@ -158,6 +183,11 @@ class EventHandler:
         current = logs.current
         current["request_id"] = attributes["id"]
         current["cold_start"] = coldstart.record.pending and coldstart.record.take()
+        filters = self.object_filters
+        if filters is not None:
+            records = [record for record in records if wanted(record, filters)]
+            if not records:  # acknowledged: nothing here for this handler
+                return _answer(204, "") if http else None
         self.runner.call_handler(records, CloudEventContext(attributes))
         return _answer(204, "") if http else None
 
@@ -170,10 +200,17 @@ def _answer(status: int, message: str) -> Any:
     return encode(error_response(status, message, None) if message else HttpResponse(status))
 
 
-def event_handler(handler: Any) -> Callable[[Any], Any]:
+def event_handler(
+    handler: Any, *, object_filters: Iterable[ObjectFilter] | None = None
+) -> Callable[[Any], Any]:
     """A CloudEvent function calling ``handler(records, context)`` (a function or a
     ``"module:attr"`` string imported on first use) with a list of typed records; the
-    :class:`EventHandler` behind it is its ``faasport`` attribute."""
+    :class:`EventHandler` behind it is its ``faasport`` attribute.
+
+    ``object_filters``: ``(bucket, "created" | "removed", prefix, suffix)`` tuples; when
+    given, Cloud Storage events matching none of them are acknowledged without calling
+    the handler. A Pub/Sub message carrying the ``faasport-schedule`` attribute (published
+    by a Cloud Scheduler job of faasport's) arrives as a :class:`~faasport.events.Tick`."""
     from faasport.gcp.handler import as_function
 
-    return as_function(EventHandler(handler))
+    return as_function(EventHandler(handler, object_filters))

@@ -3,7 +3,7 @@ function) and ``requirements.txt``, from which the platform installs the depende
 
 from __future__ import annotations
 
-from faasport.config.model import Function, Project
+from faasport.config.model import BucketEvent, Function, Project
 from faasport.deploy.package.bundle import Bundle
 from faasport.deploy.package.dependencies import Log, read_requirements, runtime_extra
 from faasport.deploy.package.sources import code_files
@@ -16,7 +16,16 @@ def function_line(function: Function) -> str:
     """``api = gcp.handler(...)`` for an app, ``worker = gcp.event_handler(...)`` for a
     plain handler (its events arrive as CloudEvents)."""
     if function.app is None:
-        return f"{function.name} = gcp.event_handler({function.target!r})"
+        args = [repr(function.target)]
+        filters = [
+            (event.bucket, event.on, event.prefix, event.suffix)
+            for event in function.events
+            if isinstance(event, BucketEvent)
+        ]
+        # Eventarc cannot filter object names: the handler does, when any event asks.
+        if any(prefix or suffix for _, _, prefix, suffix in filters):
+            args.append(f"object_filters={filters!r}")
+        return f"{function.name} = gcp.event_handler({', '.join(args)})"
     args = [repr(function.app)]
     if function.health:
         args.append(f"health_path={function.health!r}")
