@@ -381,7 +381,8 @@ def handle(records, context):
     with open(os.environ["RECORDS"], "a") as out:
         for record in records:
             if hasattr(record, "channel"):
-                line = {"channel": record.channel, "body": record.text, "attributes": record.attributes}
+                line = {"channel": record.channel, "body": record.text}
+                line["attributes"] = record.attributes
             else:
                 line = {"tick": record.name}
             out.write(json.dumps(line) + "\\n")
