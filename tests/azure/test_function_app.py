@@ -10,12 +10,12 @@ from typing import Any
 
 import azure.functions as func
 import pytest
-from azure.functions.blob import InputStream
 from azure.functions.queue import QueueMessage
 from azure.functions.timer import TimerRequest
 
 from apps import fastapi_app, starlette_app
 from faasport import azure, events
+from faasport.core.errors import UnsupportedEventError
 from faasport.testing import AzureClient
 from faasport.testing.azure import functions, invoke
 
@@ -55,7 +55,7 @@ def test_function_metadata() -> None:
     app = azure.function_app("apps:flask_app", name="api")
     azure.queue_trigger(app, "json:loads", name="worker", queue="jobs")
     azure.timer_trigger(app, "json:loads", name="nightly", schedule="0 0 3 * * *")
-    azure.blob_trigger(app, "json:loads", name="ingest", path="uploads/in/{name}")
+    azure.event_grid_trigger(app, "json:loads", name="ingest", queue="ingest-bucket0")
     azure.http_trigger(app, "apps:flask_app", name="admin", route="admin/{*route}")
     metadata = {name: json.loads(f.get_function_json()) for name, f in by_name(app).items()}
     assert set(metadata) == {"api", "worker", "nightly", "ingest", "admin"}
@@ -79,7 +79,7 @@ def test_function_metadata() -> None:
         }
     ]
     assert metadata["nightly"]["bindings"][0]["schedule"] == "0 0 3 * * *"
-    assert metadata["ingest"]["bindings"][0]["path"] == "uploads/in/{name}"
+    assert metadata["ingest"]["bindings"][0]["queueName"] == "ingest-bucket0"
     assert metadata["admin"]["bindings"][0]["route"] == "admin/{*route}"
     assert all(m["scriptFile"] == "function_app.py" for m in metadata.values())
 
@@ -204,16 +204,90 @@ def test_timer_fires_a_tick() -> None:
     assert tick.time.endswith("Z")
 
 
-def test_blob_becomes_an_object_change() -> None:
+BLOB_CREATED = {
+    "topic": "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st",
+    "subject": "/blobServices/default/containers/uploads/blobs/in/a b.txt",
+    "eventType": "Microsoft.Storage.BlobCreated",
+    "id": "831e1650-001e-001b-66ab-eeb76e069631",
+    "data": {
+        "api": "PutBlob",
+        "contentType": "text/plain",
+        "contentLength": 5,
+        "blobType": "BlockBlob",
+        "eTag": "0x8D4BCC2E4835CD0",
+        "url": "https://st.blob.core.windows.net/uploads/in/a b.txt",
+    },
+    "dataVersion": "",
+    "metadataVersion": "1",
+    "eventTime": "2026-11-22T10:00:00.000Z",
+}
+
+
+def event_grid(app: Any, event: Any) -> None:
+    body = json.dumps(event).encode()
+    call(app, "ingest", "msg", QueueMessage(id="q-9", body=body))
+
+
+def test_blob_events_from_event_grid_become_object_changes() -> None:
     recorder = Recorder()
     app = azure.function_app("apps:flask_app")
-    azure.blob_trigger(app, recorder, name="ingest", path="uploads/in/{name}")
-    blob = InputStream(data=b"12345", name="uploads/in/a b.txt", length=5)
-    call(app, "ingest", "blob", blob)
-    [(records, _)] = recorder.calls
-    assert records == [
-        events.ObjectChange("uploads", "in/a b.txt", "created", source="azure.blob", size=5)
+    azure.event_grid_trigger(app, recorder, name="ingest", queue="ingest-bucket0")
+    event_grid(app, BLOB_CREATED)
+    deleted = {**BLOB_CREATED, "eventType": "Microsoft.Storage.BlobDeleted", "data": {}}
+    event_grid(app, [deleted])  # a one-event batch reads the same
+    [(created, _), (removed, _)] = recorder.calls
+    assert created == [
+        events.ObjectChange(
+            "uploads",
+            "in/a b.txt",
+            "created",
+            source="azure.blob",
+            size=5,
+            etag="0x8D4BCC2E4835CD0",
+            time="2026-11-22T10:00:00.000Z",
+        )
     ]
+    assert (removed[0].change, removed[0].key, removed[0].size) == ("removed", "in/a b.txt", None)
+
+
+def test_custom_topic_events_become_messages() -> None:
+    recorder = Recorder()
+    app = azure.function_app("apps:flask_app")
+    azure.event_grid_trigger(app, recorder, name="ingest", queue="ingest-topic0")
+    event = {
+        "topic": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.EventGrid/topics/alerts",
+        "subject": "disk",
+        "eventType": "faasport.message",
+        "id": "e-7",
+        "data": {"level": "high"},
+        "eventTime": "2026-11-22T10:00:00Z",
+    }
+    event_grid(app, event)
+    [([message], _)] = recorder.calls
+    assert isinstance(message, events.Message)
+    assert (message.channel, message.json(), message.attributes) == (
+        "alerts",
+        {"level": "high"},
+        {"type": "faasport.message", "subject": "disk"},
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b'{"id": "x"}',
+        json.dumps({**BLOB_CREATED, "subject": "/elsewhere"}).encode(),
+    ],
+)
+def test_a_message_that_is_not_an_event_grid_event_raises(body: bytes) -> None:
+    # The host retries it, then moves it to the poison queue: it is never dropped.
+    recorder = Recorder()
+    app = azure.function_app("apps:flask_app")
+    azure.event_grid_trigger(app, recorder, name="ingest", queue="ingest-bucket0")
+    with pytest.raises(UnsupportedEventError, match="not an Event Grid event"):
+        call(app, "ingest", "msg", QueueMessage(id="q-1", body=body))
+    assert recorder.calls == []
 
 
 def test_asgi_requests_share_the_worker_loop_concurrently() -> None:

@@ -94,8 +94,9 @@ def test_azure_functions_indexes_every_function_with_its_bindings(
     ]
     assert functions["worker_2"][0]["type"] == "timerTrigger"
     assert functions["worker_2"][0]["schedule"] == "0 */5 * * * *"
-    assert functions["worker_3"][0]["type"] == "blobTrigger"
-    assert functions["worker_3"][0]["path"] == "uploads/in/{name}"
+    # Bucket events come through Event Grid into a queue of their own.
+    assert functions["worker_3"][0]["type"] == "queueTrigger"
+    assert functions["worker_3"][0]["queueName"] == "worker-bucket2"
     # The HTTP function serves the app from the bundle, with no route prefix.
     assert report["status"] == 200
     assert report["body"]["path"] == "/items/7"
@@ -171,14 +172,6 @@ def test_without_http_functions_the_app_is_a_bare_function_app(tmp_path: Path) -
             "cron(0 8 L * ? *) uses L (last), which NCRONTAB does not have",
         ),
         (
-            HANDLER + 'events = [{ bucket = "uploads", on = "removed" }]',
-            "faasport.toml: functions.worker.events[0].on: Azure blob triggers fire on created and",
-        ),
-        (
-            HANDLER + 'events = [{ topic = "alerts" }]',
-            "faasport.toml: functions.worker.events[0].topic: topics have no Azure Functions",
-        ),
-        (
             '[functions.api]\napp = "shop.web:app"\nroutes = ["GET /"]',
             "faasport.toml: functions.api.routes[0]: Azure Functions cannot route the bare path /",
         ),
@@ -246,3 +239,14 @@ def test_schedules_become_ncrontab(expression: str, expected: str) -> None:
 def test_schedules_ncrontab_cannot_say_are_refused(expression: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason.replace("(", r"\(").replace(")", r"\)")):
         ncrontab(expression)
+
+
+def test_bucket_and_topic_events_read_their_event_grid_queues(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = HANDLER + 'events = [{ bucket = "uploads", on = "removed" }, { topic = "alerts" }]'
+    source, _ = function_app_source(project(config, tmp_path))
+    trigger = "azure.event_grid_trigger(app, 'shop.jobs:handle', "
+    assert trigger + "name='worker', queue='worker-bucket0')" in source
+    assert trigger + "name='worker_2', queue='worker-topic1')" in source

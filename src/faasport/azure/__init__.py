@@ -12,11 +12,17 @@ faasport.azure``; the app itself is imported on the first request that needs it.
 """
 
 from faasport.azure.app import (
-    blob_trigger,
+    event_grid_trigger,
     function_app,
     http_trigger,
     queue_trigger,
     timer_trigger,
 )
 
-__all__ = ["blob_trigger", "function_app", "http_trigger", "queue_trigger", "timer_trigger"]
+__all__ = [
+    "event_grid_trigger",
+    "function_app",
+    "http_trigger",
+    "queue_trigger",
+    "timer_trigger",
+]

@@ -3,7 +3,7 @@
 Each helper registers a plain function on the ``func.FunctionApp`` with the same decorators
 a hand-written ``function_app.py`` would use, so the Functions host indexes it as usual.
 HTTP functions serve an ASGI or WSGI app through the canonical request; queue, timer and
-blob functions hand faasport's typed records to a plain ``handler(records, context)``.
+Event Grid functions hand faasport's typed records to a plain ``handler(records, context)``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from faasport.core import coldstart, logs
 from faasport.core.http import HttpRequest, HttpResponse
 from faasport.core.options import AppOptions
 from faasport.core.runner import AppRunner, error_response
-from faasport.events.records import Message, ObjectChange, Tick
+from faasport.events.records import Message, Tick
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -175,31 +175,31 @@ def timer_trigger(function_app: Any, handler: Any, *, name: str, schedule: str) 
     return _register(tick, name, decorator, function_app)
 
 
-def blob_trigger(
+def event_grid_trigger(
     function_app: Any,
     handler: Any,
     *,
     name: str,
-    path: str,
+    queue: str,
     connection: str = STORAGE_CONNECTION,
 ) -> Any:
-    """Add a blob function ``name`` on ``path`` (``"container/prefix{name}"``): each new or
-    updated blob becomes an :class:`~faasport.events.ObjectChange`. Azure's blob trigger
-    does not report deletions."""
+    """Add a function ``name`` on the Storage queue an Event Grid subscription fills:
+    Blob storage events become :class:`~faasport.events.ObjectChange` records (created and
+    removed, filtered by prefix and suffix in the subscription), other events
+    :class:`~faasport.events.Message` records. A message that is not an Event Grid event
+    raises, so it ends in the poison queue rather than vanishing."""
     import azure.functions as func
+
+    from faasport.azure.events import event_grid_record
 
     runner = _handler_runner(handler)
 
-    def changed(blob: Any, context: Any) -> None:
-        container, _, key = (blob.name or "").partition("/")
-        record = ObjectChange(
-            container, key, "created", source="azure.blob", size=blob.length, raw=blob
-        )
-        _call(runner, [record], context)
+    def consume(msg: Any, context: Any) -> None:
+        _call(runner, [event_grid_record(msg.get_body(), msg)], context)
 
-    changed.__annotations__ = {"blob": func.InputStream, "context": func.Context, "return": None}
-    decorator = function_app.blob_trigger(arg_name="blob", path=path, connection=connection)
-    return _register(changed, name, decorator, function_app)
+    consume.__annotations__ = {"msg": func.QueueMessage, "context": func.Context, "return": None}
+    decorator = function_app.queue_trigger(arg_name="msg", queue_name=queue, connection=connection)
+    return _register(consume, name, decorator, function_app)
 
 
 def _handler_runner(handler: Any) -> AppRunner:

@@ -13,14 +13,13 @@ import json
 from typing import Any
 
 from faasport.config.model import (
-    BucketEvent,
     Function,
     Project,
     QueueEvent,
     ScheduleEvent,
-    TopicEvent,
 )
 from faasport.config.routes import GREEDY, PARAM, Route
+from faasport.deploy.azure.names import event_queue
 from faasport.deploy.package.bundle import Bundle
 from faasport.deploy.package.config_errors import config_error, config_key
 from faasport.deploy.package.dependencies import Log, read_requirements, runtime_extra
@@ -114,15 +113,10 @@ class _Writer:
                         self.project, f"{key}.schedule", f"cannot run on Azure: {exc}"
                     ) from None
                 self.call("timer_trigger", target, name=self.name(function.name), schedule=schedule)
-            elif isinstance(event, BucketEvent):
-                if event.on != "created":
-                    problem = 'Azure blob triggers fire on created and updated blobs, not "removed"'
-                    raise config_error(self.project, f"{key}.on", problem)
-                path = f"{event.bucket}/{event.prefix}{{name}}{event.suffix}"
-                self.call("blob_trigger", target, name=self.name(function.name), path=path)
-            elif isinstance(event, TopicEvent):
-                problem = "topics have no Azure Functions trigger in faasport; use a queue"
-                raise config_error(self.project, f"{key}.topic", problem)
+            else:
+                # Bucket and topic events come through Event Grid, into a queue of their own.
+                queue = event_queue(function, index)
+                self.call("event_grid_trigger", target, name=self.name(function.name), queue=queue)
 
 
 def function_app_source(project: Project) -> tuple[str, list[str]]:
