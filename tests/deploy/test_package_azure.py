@@ -169,7 +169,7 @@ def test_without_http_functions_the_app_is_a_bare_function_app(tmp_path: Path) -
             HANDLER
             + 'events = [{ schedule = "rate(1 hour)" }, { schedule = "cron(0 8 L * ? *)" }]',
             "faasport.toml: functions.worker.events[1].schedule: cannot run on Azure: "
-            "cron(0 8 L * ? *) uses L (last), which NCRONTAB does not have",
+            "cron(0 8 L * ? *) uses L (last), which cron does not have",
         ),
         (
             '[functions.api]\napp = "shop.web:app"\nroutes = ["GET /"]',

@@ -28,7 +28,7 @@ def ncrontab(expression: str) -> str:
         raise ValueError(f"{expression} does not have 6 fields")
     minute, hour, day, month, weekday, year = fields
     if year != "*":
-        raise ValueError(f"{expression} names a year, which NCRONTAB has no field for")
+        raise ValueError(f"{expression} names a year, which cron has no field for")
     return " ".join(
         [
             "0",
@@ -54,7 +54,7 @@ def _rate(value: int, unit: str, expression: str) -> str:
     if unit == "day" and value == 1:
         return "0 0 0 * * *"
     raise ValueError(
-        f"{expression} does not divide an hour or a day evenly, which NCRONTAB cannot repeat "
+        f"{expression} does not divide an hour or a day evenly, which cron cannot repeat "
         "exactly; use a rate that does, or a cron(...)"
     )
 
@@ -67,7 +67,7 @@ def _field(
     items = []
     for item in text.split(","):
         if "#" in item:
-            raise ValueError(f"{expression} uses # (nth weekday), which NCRONTAB does not have")
+            raise ValueError(f"{expression} uses # (nth weekday), which cron does not have")
         match = _ITEM.fullmatch(item)
         if match is None:
             raise ValueError(f"{expression} has a field item {item!r} that is not understood")
@@ -94,7 +94,7 @@ def _value(text: str, low: int, high: int, names: tuple[str, ...], expression: s
         return names.index(text) + low
     for mark, meaning in (("L", "L (last)"), ("W", "W (nearest weekday)")):
         if mark in text:
-            raise ValueError(f"{expression} uses {meaning}, which NCRONTAB does not have")
+            raise ValueError(f"{expression} uses {meaning}, which cron does not have")
     if not text.isdigit() or not low <= int(text) <= high:
         raise ValueError(f"{expression} has {text!r} where {low}-{high} is expected")
     return int(text)
