@@ -1,5 +1,5 @@
-"""Import cost of faasport's AWS entry point against Mangum and apig-wsgi: the cold-start
-time a function pays before its first invocation.
+"""Import cost of faasport's entry points (AWS, Google Cloud, Azure) against Mangum and
+apig-wsgi: the cold-start time a function pays before its first invocation.
 
 Run it with ``.venv/bin/python bench/imports.py`` (``make bench`` runs the adapter benchmark,
 bench/adapter.py); ``--quick`` is a smoke run of a few seconds.
@@ -15,7 +15,8 @@ lists the modules outside ``sys.stdlib_module_names`` that it pulled in; "third-
 those outside the imported package itself. Finally ``-X importtime`` shows where
 faasport.aws spends its import time (self time, one run).
 
-Target: ``import faasport.aws`` <= 15 ms and no third-party module.
+Target: ``import faasport.aws`` <= 15 ms and no third-party module; ``faasport.gcp`` and
+``faasport.azure`` must not import functions-framework or azure-functions either.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import subprocess
 import sys
 import time
 
-MODULES = ("faasport.aws", "mangum", "apig_wsgi")
+MODULES = ("faasport.aws", "faasport.gcp", "faasport.azure", "mangum", "apig_wsgi")
 TARGET_MS = 15.0
 
 PROBE = """
@@ -113,7 +114,7 @@ def main() -> None:
     runs = args.runs or (5 if args.quick else 21)
     env = child_env()
 
-    print("# import time of the Lambda entry points\n")
+    print("# import time of the entry points\n")
     print(f"- machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} cpus")
     print(f"- python: {platform.python_implementation()} {platform.python_version()}")
     print(f"- interpreter: {sys.executable}")
