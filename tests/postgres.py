@@ -12,12 +12,13 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from servers import free_port
 
 SUPERUSER = "postgres"
 
@@ -33,12 +34,6 @@ def _bin_dir() -> Path:
     if initdb is None:
         raise RuntimeError("PostgreSQL's initdb was not found: run `make postgres`")
     return Path(initdb).resolve().parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -59,7 +54,7 @@ class PostgresServer:
             owner = pwd.getpwnam("postgres")
             os.chown(directory, owner.pw_uid, owner.pw_gid)
             as_owner = ("runuser", "-u", "postgres", "--")
-        server = cls(directory, _free_port(), os.urandom(8).hex(), _bin_dir(), as_owner)
+        server = cls(directory, free_port(), os.urandom(8).hex(), _bin_dir(), as_owner)
         password_file = directory / "password"
         password_file.write_text(server.password + "\n")
         if as_owner:

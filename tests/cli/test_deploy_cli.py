@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from cli_output import one_error_line
 from faasport.cli.main import main
 
 PHONEY = Path(__file__).resolve().parents[2] / "examples" / "phoney"
@@ -47,15 +48,6 @@ def tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "tools.log"
 
 
-def only_error_line(result: Result) -> str:
-    assert result.exit_code == 1, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.output
-    return lines[0]
-
-
 def test_dry_run_writes_the_template_and_prints_each_command(phoney: Path) -> None:
     result = run("aws", str(phoney), "--dry-run")
     assert result.exit_code == 0, result.output
@@ -90,12 +82,12 @@ def test_a_missing_cloud_cli_is_one_line_saying_what_to_install(
     empty = tmp_path / "empty"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
-    line = only_error_line(run("aws", str(phoney)))
+    line = one_error_line(run("aws", str(phoney)))
     assert line == (
         "error: deploy aws needs sam, which is not on PATH; install the AWS SAM CLI: "
         "pip install aws-sam-cli (or use --dry-run to only write the files)"
     )
-    line = only_error_line(run("aws", str(phoney), "--iac", "terraform"))
+    line = one_error_line(run("aws", str(phoney), "--iac", "terraform"))
     assert "needs terraform" in line
 
 
@@ -126,7 +118,7 @@ def test_a_failing_cloud_cli_stops_with_its_exit_code(
 
 def test_bad_configuration_is_one_line_naming_file_and_key(phoney: Path) -> None:
     (phoney / "faasport.toml").write_text('[functions.api]\napp = "a:b"\nmemory = 1\n')
-    line = only_error_line(run("aws", str(phoney), "--dry-run"))
+    line = one_error_line(run("aws", str(phoney), "--dry-run"))
     assert line.startswith("error: my phoney/faasport.toml: functions.api.memory: ")
 
 

@@ -4,15 +4,9 @@ and a REST API project; and the two describe the same infrastructure."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
-import subprocess
-import sys
-import textwrap
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +19,8 @@ from faasport.config import load_project
 from faasport.deploy.aws import plan
 from faasport.deploy.aws.checks import REASONS
 from faasport.deploy.plan import Plan
-
-REPO = Path(__file__).resolve().parents[2]
+from iac import run_checkov, same_output_in_two_processes, unquote, write_files
+from projects import PHONEY, project_dir
 
 EVERY_KEY = """
 name = "shop"
@@ -98,26 +92,9 @@ throttle = { rate = 50, burst = 100 }
 warm = 1
 """
 
+CONFIGS = {"every-key": EVERY_KEY, "rest": REST}
 PROJECTS = ("phoney", "every-key", "rest")
 REGIONS = {"phoney": "us-east-1", "every-key": "eu-west-1", "rest": "us-east-1"}
-
-
-def _project_dir(name: str, tmp: Path) -> Path:
-    if name == "phoney":
-        return REPO / "examples" / "phoney"
-    directory = tmp / name
-    directory.mkdir()
-    (directory / "faasport.toml").write_text(
-        textwrap.dedent(EVERY_KEY if name == "every-key" else REST)
-    )
-    return directory
-
-
-def _write(plan_: Plan, directory: Path) -> None:
-    for name, text in plan_.files.items():
-        path = directory / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +103,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Mapping[str, Mapping[
     tmp = tmp_path_factory.mktemp("projects")
     plans = {}
     for name in PROJECTS:
-        project = load_project(_project_dir(name, tmp))
+        project = load_project(project_dir(name, CONFIGS, tmp))
         plans[name] = {iac: plan(project, {"iac": iac}) for iac in ("sam", "terraform")}
     return plans
 
@@ -138,47 +115,17 @@ def scanned_dir(
     out = tmp_path_factory.mktemp("iac")
     for name, plans in generated.items():
         for iac, plan_ in plans.items():
-            _write(plan_, out / name / iac)
+            write_files(plan_.files, out / name / iac)
     return out
 
 
-def _checkov() -> str:
-    path = os.environ.get("FAASPORT_CHECKOV") or str(REPO / ".venv-tools" / "bin" / "checkov")
-    assert Path(path).is_file(), f"checkov not found at {path}: run make install"
-    return path
-
-
 @pytest.fixture(scope="module")
-def checkov_reports(scanned_dir: Path) -> Iterator[dict[str, Any]]:
+def checkov_reports(scanned_dir: Path) -> dict[str, Any]:
     """One offline checkov run over every generated template and configuration."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BC_", "CKV_", "PRISMA_"))}
-    env["BC_SKIP_MAPPING"] = "TRUE"
-    started = time.monotonic()
-    result = subprocess.run(
-        [
-            _checkov(),
-            "-d",
-            str(scanned_dir),
-            "--framework",
-            "cloudformation",
-            "terraform",
-            "--compact",
-            "--skip-download",
-            "-o",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    elapsed = time.monotonic() - started
-    assert result.stdout, result.stderr
-    reports = json.loads(result.stdout)
+    reports = run_checkov(scanned_dir, "--framework", "cloudformation", "terraform")
     by_type = {report["check_type"]: report for report in reports}
-    print(f"checkov: {elapsed:.1f} s", {k: r["summary"] for k, r in by_type.items()})
-    yield by_type
+    print({k: r["summary"] for k, r in by_type.items()})
+    return by_type
 
 
 # -- cfn-lint ----------------------------------------------------------------------------------
@@ -239,24 +186,13 @@ def test_every_skipped_check_carries_its_reason(checkov_reports: dict[str, Any])
 # -- Terraform -----------------------------------------------------------------------------------
 
 
-def _unquote(value: Any) -> Any:
-    """python-hcl2 keeps string quotes: ``'"x"'``; expressions stay ``${...}``."""
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return json.loads(value).replace("$${", "${")
-    if isinstance(value, dict):
-        return {_unquote(k): _unquote(v) for k, v in value.items() if not k.startswith("__")}
-    if isinstance(value, list):
-        return [_unquote(item) for item in value]
-    return value
-
-
 def _parse_tf(files: Mapping[str, str], folder: str) -> dict[str, list[Any]]:
     merged: dict[str, list[Any]] = {}
     for name, text in sorted(files.items()):
         if name.rpartition("/")[0] == folder:
             for kind, blocks in hcl2.loads(text).items():
                 merged.setdefault(kind, []).extend(blocks)
-    return _unquote(merged)
+    return unquote(merged)
 
 
 def _blocks(parsed: dict[str, list[Any]], kind: str) -> dict[str, Any]:
@@ -440,7 +376,7 @@ def _tf_summary(files: Mapping[str, str]) -> dict[str, Any]:
 
 def _tf_policy(expression: str, queue_names: Mapping[str, str]) -> list[Any]:
     inner = expression.removeprefix("${jsonencode(").removesuffix(")}")
-    document = _unquote(hcl2.loads(f"policy = {inner}\n"))["policy"]
+    document = unquote(hcl2.loads(f"policy = {inner}\n"))["policy"]
 
     def arn(resource: str) -> str:
         if resource in queue_names:
@@ -587,27 +523,13 @@ for iac in ("sam", "terraform"):
 
 
 def test_generation_is_deterministic_across_processes(tmp_path: Path) -> None:
-    project = tmp_path / "every-key"
-    project.mkdir()
-    (project / "faasport.toml").write_text(textwrap.dedent(EVERY_KEY))
-    outputs = set()
-    for seed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": seed}
-        result = subprocess.run(
-            [sys.executable, "-c", _DUMP, str(project)],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=True,
-        )
-        outputs.add(result.stdout)
-    assert len(outputs) == 1
-    assert outputs.pop().count("\n") > 10
+    output = same_output_in_two_processes(_DUMP, project_dir("every-key", CONFIGS, tmp_path))
+    assert output.count("\n") > 10
 
 
 def test_the_same_project_elsewhere_gives_the_same_bytes(tmp_path: Path) -> None:
     for place in ("a", "b"):
-        shutil.copytree(REPO / "examples" / "phoney", tmp_path / place)
+        shutil.copytree(PHONEY, tmp_path / place)
     for iac in ("sam", "terraform"):
         first = plan(load_project(tmp_path / "a"), {"iac": iac}).files
         second = plan(load_project(tmp_path / "b"), {"iac": iac}).files

@@ -3,19 +3,16 @@ Consumption app), and the errors for what Azure cannot run."""
 
 from __future__ import annotations
 
-import json
-import textwrap
 from pathlib import Path
 from typing import Any
 
-import hcl2
 import pytest
 
 from faasport.config import load_project
 from faasport.core.errors import ConfigError
 from faasport.deploy.azure import names, plan
-
-REPO = Path(__file__).resolve().parents[2]
+from iac import resources
+from projects import PHONEY, write_project
 
 EVERY_KEY = """
 name = "Shop-API"
@@ -62,34 +59,10 @@ issuer = "https://issuer.example.com/"
 """
 
 
-def _unquote(value: Any) -> Any:
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return json.loads(value).replace("$${", "${")
-    if isinstance(value, dict):
-        return {_unquote(k): _unquote(v) for k, v in value.items() if not k.startswith("__")}
-    if isinstance(value, list):
-        return [_unquote(item) for item in value]
-    return value
-
-
-def resources(files: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """``{"azurerm_x": {"name": body}}`` over every file."""
-    found: dict[str, dict[str, Any]] = {}
-    for text in files.values():
-        for block in _unquote(hcl2.loads(text)).get("resource", []):
-            for type_, named in block.items():
-                found.setdefault(type_, {}).update(named)
-    return found
-
-
-def generate(tmp_path: Path, text: str) -> dict[str, dict[str, Any]]:
-    (tmp_path / "faasport.toml").write_text(textwrap.dedent(text))
-    return resources(dict(plan(load_project(tmp_path)).files))
-
-
 @pytest.fixture(scope="module")
 def every_key(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    return generate(tmp_path_factory.mktemp("shop"), EVERY_KEY)
+    directory = write_project(tmp_path_factory.mktemp("shop"), EVERY_KEY)
+    return resources(plan(load_project(directory)).files)
 
 
 def test_one_flex_consumption_app_sized_for_every_function(
@@ -241,7 +214,7 @@ def test_long_names_are_cut_with_a_hash_that_keeps_them_apart() -> None:
 
 
 def test_the_example_needs_no_vault_roles_and_no_warm_instances() -> None:
-    found = resources(dict(plan(load_project(REPO / "examples" / "phoney")).files))
+    found = resources(plan(load_project(PHONEY)).files)
     app = found["azurerm_function_app_flex_consumption"]["main"]
     assert "always_ready" not in app
     assert app["instance_memory_in_mb"] == 512
@@ -288,7 +261,7 @@ def test_the_example_needs_no_vault_roles_and_no_warm_instances() -> None:
     ],
 )
 def test_what_azure_cannot_run_is_a_config_error(tmp_path: Path, config: str, message: str) -> None:
-    (tmp_path / "faasport.toml").write_text(f'name = "x"\n{config}\n')
+    directory = write_project(tmp_path, f'name = "x"\n{config}\n')
     with pytest.raises(ConfigError) as raised:
-        plan(load_project(tmp_path))
+        plan(load_project(directory))
     assert message in str(raised.value)

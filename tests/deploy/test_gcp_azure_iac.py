@@ -5,13 +5,7 @@ gives the same bytes."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
-import textwrap
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,77 +16,11 @@ import pytest
 from faasport.config import load_project
 from faasport.deploy import azure, gcp
 from faasport.deploy.plan import Plan
+from iac import run_checkov, same_output_in_two_processes, unquote, write_files
+from projects import GCP_AZURE_EVERY_KEY, project_dir
 
-REPO = Path(__file__).resolve().parents[2]
 PROVIDERS = {"gcp": gcp.plan, "azure": azure.plan}
 PROJECTS = ("phoney", "every-key", "no-push")
-
-#: Every configuration key both clouds take (Azure instances have at most 4096 MB).
-EVERY_KEY = """
-name = "Shop-API"
-python = "3.13"
-region = "eu-west-1"
-
-[functions.api]
-app = "shop.main:app"
-memory = 1536
-timeout = 60
-architecture = "arm64"
-concurrency = 20
-warm = 2
-health = "/health"
-routes = ["ANY /{proxy+}"]
-auth = "users"
-throttle = { rate = 100, burst = 200 }
-environment = { LOG_LEVEL = "DEBUG", FEATURE = "on" }
-secrets = ["shop/prod/jwt", "ssm:/shop/prod/db"]
-
-[functions.admin]
-app = "shop.admin:app"
-memory = 3072
-routes = ["ANY /admin/{proxy+}"]
-warm = 1
-secrets = ["shop/prod/db-url"]
-
-[functions.worker]
-handler = "shop.jobs:handle"
-memory = 256
-timeout = 120
-concurrency = 5
-warm = 1
-secrets = ["shop/prod/jwt"]
-events = [
-  { queue = "jobs", batch = 5 },
-  { schedule = "rate(5 minutes)" },
-  { schedule = "cron(0 12 ? * MON-FRI *)" },
-  { bucket = "shop-uploads", on = "created", prefix = "in/", suffix = ".csv" },
-  { bucket = "shop-uploads", on = "removed", prefix = "in/" },
-  { topic = "alerts" },
-]
-
-[functions.mailer]
-handler = "shop.mail:send"
-events = [{ queue = "mail" }, { topic = "alerts" }]
-
-[queues.jobs]
-visibility_timeout = 180
-max_receive = 12
-dlq = "jobs-dlq"
-
-[queues.mail]
-visibility_timeout = 60
-max_receive = 3
-
-[queues.audit]
-
-[auth.users]
-issuer = "https://issuer.example.com/"
-audience = ["shop"]
-jwks = "https://issuer.example.com/.well-known/jwks.json"
-
-[state]
-url = "sqlite:///.faasport/state.db"
-"""
 
 #: No push subscription (bucket events only) and a queue nobody consumes: the blocks that
 #: only some projects need are left out together with what they refer to.
@@ -106,27 +34,19 @@ events = [{ bucket = "thumbs-in", on = "created", suffix = ".png" }]
 [queues.later]
 """
 
+CONFIGS = {"every-key": GCP_AZURE_EVERY_KEY, "no-push": NO_PUSH}
+
 _SKIP = re.compile(r"checkov:skip=(CKV2?_[A-Z]+_\d+):(.*)")
 _RESOURCE_REF = re.compile(
     r"(?<![\w.-])(data\.)?((?:google|azurerm)_[a-z0-9_]+)\.([A-Za-z_][\w-]*)"
 )
 
 
-def project_dir(name: str, tmp: Path) -> Path:
-    if name == "phoney":
-        return REPO / "examples" / "phoney"
-    directory = tmp / name
-    directory.mkdir(exist_ok=True)
-    text = EVERY_KEY if name == "every-key" else NO_PUSH
-    (directory / "faasport.toml").write_text(textwrap.dedent(text))
-    return directory
-
-
 @pytest.fixture(scope="module")
 def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Plan]:
     tmp = tmp_path_factory.mktemp("projects")
     return {
-        (provider, name): make(load_project(project_dir(name, tmp)))
+        (provider, name): make(load_project(project_dir(name, CONFIGS, tmp)))
         for provider, make in PROVIDERS.items()
         for name in PROJECTS
     }
@@ -139,28 +59,9 @@ def checkov(
     """One offline checkov run over every generated folder (``gcp-phoney``, ...)."""
     out = tmp_path_factory.mktemp("terraform")
     for (provider, name), plan in plans.items():
-        for file, text in plan.files.items():
-            path = out / f"{provider}-{name}" / file
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-    executable = os.environ.get("FAASPORT_CHECKOV") or str(REPO / ".venv-tools/bin/checkov")
-    assert Path(executable).is_file(), f"checkov not found at {executable}: run make install"
-    # Offline: no platform API key, no policy download, no check for a newer checkov.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BC_", "CKV_", "PRISMA_"))}
-    env.update(BC_SKIP_MAPPING="TRUE", CKV_SKIP_PACKAGE_UPDATE_CHECK="true")
-    flags = ["--framework", "terraform", "--quiet", "--compact", "-o", "json", "--skip-download"]
-    started = time.monotonic()
-    result = subprocess.run(
-        [executable, "-d", str(out), *flags],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    print(f"checkov: {time.monotonic() - started:.1f} s")
-    assert result.stdout, result.stderr
-    report: dict[str, Any] = json.loads(result.stdout)
+        write_files(plan.files, out / f"{provider}-{name}")
+    # --quiet: of the checks, only the failed ones are reported.
+    report: dict[str, Any] = run_checkov(out, "--framework", "terraform", "--quiet")
     return report
 
 
@@ -174,17 +75,6 @@ def skips(plan: Plan) -> list[tuple[str, str]]:
                 assert match, line
                 found.append((match[1], match[2]))
     return found
-
-
-def unquote(value: Any) -> Any:
-    """python-hcl2 keeps quotes on strings and labels; drop them, and its markers."""
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return json.loads(value).replace("$${", "${")
-    if isinstance(value, dict):
-        return {unquote(k): unquote(v) for k, v in value.items() if not k.startswith("__")}
-    if isinstance(value, list):
-        return [unquote(item) for item in value]
-    return value
 
 
 def declared(files: Mapping[str, str]) -> dict[str, set[str]]:
@@ -304,24 +194,13 @@ for module in (gcp, azure):
 
 
 def test_generation_is_deterministic_across_processes(tmp_path: Path) -> None:
-    directory = project_dir("every-key", tmp_path)
-    outputs = set()
-    for seed in ("1", "2"):
-        result = subprocess.run(
-            [sys.executable, "-c", _DUMP, str(directory)],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONHASHSEED": seed},
-            check=True,
-        )
-        outputs.add(result.stdout)
-    assert len(outputs) == 1
-    assert outputs.pop().count("\n") == 8
+    output = same_output_in_two_processes(_DUMP, project_dir("every-key", CONFIGS, tmp_path))
+    assert output.count("\n") == 8
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_the_same_project_gives_the_same_bytes(
     plans: dict[tuple[str, str], Plan], provider: str, tmp_path: Path
 ) -> None:
-    again = PROVIDERS[provider](load_project(project_dir("every-key", tmp_path)))
+    again = PROVIDERS[provider](load_project(project_dir("every-key", CONFIGS, tmp_path)))
     assert dict(again.files) == dict(plans[provider, "every-key"].files)

@@ -6,112 +6,24 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import socket
-import subprocess
-import sys
-import textwrap
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import hcl2
 import httpx
 import pytest
 
 from faasport.config import load_project
 from faasport.core.errors import ConfigError
 from faasport.deploy.gcp import plan
-
-REPO = Path(__file__).resolve().parents[2]
-FUNCTIONS_FRAMEWORK = Path(sys.executable).parent / "functions-framework"
-
-EVERY_KEY = """
-name = "Shop-API"
-python = "3.13"
-
-[functions.api]
-app = "shop.main:app"
-memory = 1536
-timeout = 60
-concurrency = 20
-warm = 2
-auth = "users"
-environment = { LOG_LEVEL = "DEBUG", FEATURE = "on" }
-secrets = ["shop/prod/jwt", "ssm:/shop/prod/db"]
-
-[functions.admin]
-app = "shop.admin:app"
-memory = 3072
-routes = ["ANY /admin/{proxy+}"]
-secrets = ["shop/prod/db-url"]
-
-[functions.worker]
-handler = "shop.jobs:handle"
-memory = 256
-timeout = 120
-concurrency = 5
-warm = 1
-secrets = ["shop/prod/jwt"]
-events = [
-  { queue = "jobs", batch = 5 },
-  { schedule = "rate(5 minutes)" },
-  { schedule = "cron(0 12 ? * MON-FRI *)" },
-  { bucket = "shop-uploads", on = "created", prefix = "in/", suffix = ".csv" },
-  { bucket = "shop-uploads", on = "removed" },
-  { topic = "alerts" },
-]
-
-[functions.mailer]
-handler = "shop.mail:send"
-events = [{ queue = "mail" }, { topic = "alerts" }]
-
-[queues.jobs]
-visibility_timeout = 180
-max_receive = 12
-dlq = "jobs-dlq"
-
-[queues.mail]
-visibility_timeout = 60
-
-[queues.audit]
-
-[auth.users]
-issuer = "https://issuer.example.com/"
-"""
-
-
-def _unquote(value: Any) -> Any:
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return json.loads(value).replace("$${", "${")
-    if isinstance(value, dict):
-        return {_unquote(k): _unquote(v) for k, v in value.items() if k != "__is_block__"}
-    if isinstance(value, list):
-        return [_unquote(item) for item in value]
-    return value
-
-
-def resources(files: dict[str, str], kind: str = "resource") -> dict[str, dict[str, Any]]:
-    """``{"google_x": {"name": body}}`` over every file; comments under ``__comments__``."""
-    found: dict[str, dict[str, Any]] = {}
-    for text in files.values():
-        for block in _unquote(hcl2.loads(text)).get(kind, []):
-            for type_, named in block.items():
-                found.setdefault(type_, {}).update(named)
-    return found
-
-
-def toml_project(tmp_path: Path, text: str) -> Path:
-    (tmp_path / "faasport.toml").write_text(textwrap.dedent(text))
-    return tmp_path
+from iac import resources
+from projects import GCP_AZURE_EVERY_KEY, PHONEY, write_project
+from servers import functions_framework
 
 
 @pytest.fixture(scope="module")
 def every_key(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    directory = toml_project(tmp_path_factory.mktemp("shop"), EVERY_KEY)
-    return resources(dict(plan(load_project(directory)).files))
+    directory = write_project(tmp_path_factory.mktemp("shop"), GCP_AZURE_EVERY_KEY)
+    return resources(plan(load_project(directory)).files)
 
 
 def test_each_function_runs_with_its_limits_and_environment(
@@ -300,8 +212,8 @@ def test_bucket_events_are_eventarc_storage_triggers(
 
 
 def test_a_max_receive_below_pubsubs_range_is_raised_and_said() -> None:
-    files = dict(plan(load_project(REPO / "examples" / "phoney")).files)
-    jobs = resources(files)["google_pubsub_subscription"]["worker_queue0"]
+    files = plan(load_project(PHONEY)).files
+    jobs = resources(files, comments=True)["google_pubsub_subscription"]["worker_queue0"]
     assert jobs["dead_letter_policy"][0]["max_delivery_attempts"] == 5
     assert jobs["__comments__"] == [
         {
@@ -363,7 +275,7 @@ def test_a_max_receive_below_pubsubs_range_is_raised_and_said() -> None:
 def test_what_google_cloud_cannot_run_is_a_config_error(
     tmp_path: Path, config: str, message: str
 ) -> None:
-    directory = toml_project(tmp_path, f'name = "x"\n{config}\n')
+    directory = write_project(tmp_path, f'name = "x"\n{config}\n')
     with pytest.raises(ConfigError) as raised:
         plan(load_project(directory))
     assert message in str(raised.value)
@@ -390,44 +302,6 @@ def handle(records, context):
 
 worker = gcp.event_handler(handle)
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def _serving(source: Path, environment: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, **environment, "PYTHONPATH": str(source.parent)}
-    server = subprocess.Popen(
-        [
-            *(str(FUNCTIONS_FRAMEWORK), "--source", str(source), "--target", "worker"),
-            *("--host", "127.0.0.1", "--port", str(port)),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url, timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.communicate()[1]
-                assert time.monotonic() < deadline, "functions-framework did not start"
-                time.sleep(0.1)
-        yield url
-    finally:
-        server.terminate()
-        server.communicate(timeout=10)
 
 
 def test_a_push_delivery_reaches_the_handler_with_its_queue(
@@ -469,7 +343,7 @@ def test_a_push_delivery_reaches_the_handler_with_its_queue(
         return httpx.post(url + path_of(label), json=body, timeout=10)
 
     schedule = every_key["google_cloud_scheduler_job"]["worker_schedule1"]["pubsub_target"][0]
-    with _serving(source, {**environment, "RECORDS": str(records)}) as url:
+    with functions_framework(source, "worker", {**environment, "RECORDS": str(records)}) as url:
         queued = push(url, "worker_queue0", b"job 1", {})
         ticked = push(url, "worker_schedule1", b"{}", schedule["attributes"])
     assert (queued.status_code, ticked.status_code) == (200, 200), queued.text + ticked.text

@@ -4,21 +4,19 @@ that the azure-functions library loads as the Functions host would index them.""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from faasport.config import load_project
 from faasport.config.load import parse_project
 from faasport.core.errors import ConfigError
-from faasport.deploy.package import Artifact, build
+from faasport.deploy.package import Artifact
 from faasport.deploy.package.azure import function_app_source, host_json
 from faasport.deploy.package.ncrontab import ncrontab
+from projects import unpacked_bundle
 
 PROJECT = Path(__file__).parent / "test_package_project"
 
@@ -53,12 +51,7 @@ print(json.dumps({
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Artifact, Path]:
-    root = Path(shutil.copytree(PROJECT, tmp_path_factory.mktemp("shop") / "shop"))
-    artifact = build(load_project(root), "azure")
-    unpacked = tmp_path_factory.mktemp("unpacked")
-    with zipfile.ZipFile(artifact.path) as opened:
-        opened.extractall(unpacked)
-    return artifact, unpacked
+    return unpacked_bundle(PROJECT, "azure", tmp_path_factory)
 
 
 def test_azure_functions_indexes_every_function_with_its_bindings(

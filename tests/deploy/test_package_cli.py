@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from cli_output import one_error_line
 from faasport.cli.main import main
 from faasport.cli.package import TARGET_NAMES
 from faasport.deploy.package import TARGETS
@@ -30,15 +31,6 @@ def project(tmp_path: Path) -> Path:
     root = Path(shutil.copytree(PROJECT, tmp_path / "shop"))
     (root / "requirements.txt").unlink()
     return root
-
-
-def one_error_line(result: Result) -> str:
-    assert result.exit_code == 1, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def test_package_prints_the_artifact_and_its_size_on_one_line(project: Path) -> None:

@@ -5,7 +5,6 @@ entrypoint runs here as the image would run it, with this machine's Python as ``
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 
 from faasport.config import load_project
 from faasport.deploy.package import Artifact, build
+from servers import free_port
 
 PROJECT = Path(__file__).parent / "test_package_project"
 
@@ -27,13 +27,6 @@ def context(tmp_path_factory: pytest.TempPathFactory) -> tuple[Artifact, Path]:
     artifact = build(load_project(root), "container")
     copy = Path(shutil.copytree(artifact.path, tmp_path_factory.mktemp("context") / "task"))
     return artifact, copy
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def entrypoint_env(task_root: Path, **extra: str) -> dict[str, str]:

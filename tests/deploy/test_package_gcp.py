@@ -3,15 +3,7 @@
 from __future__ import annotations
 
 import base64
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -19,56 +11,15 @@ import pytest
 
 from faasport.config import load_project
 from faasport.deploy.package import Artifact, build
+from projects import unpacked_bundle
+from servers import functions_framework
 
 PROJECT = Path(__file__).parent / "test_package_project"
-FUNCTIONS_FRAMEWORK = Path(sys.executable).parent / "functions-framework"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def functions_framework(source: Path, target: str) -> Iterator[str]:
-    """The real functions-framework CLI serving ``target`` of ``source``; its base URL."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(source.parent)}
-    command = [str(FUNCTIONS_FRAMEWORK), "--source", str(source), "--target", target]
-    server = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url + "/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.communicate()[1]
-                assert time.monotonic() < deadline, "functions-framework did not start"
-                time.sleep(0.1)
-        yield url
-    finally:
-        server.terminate()
-        server.communicate(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Artifact, Path]:
-    root = Path(shutil.copytree(PROJECT, tmp_path_factory.mktemp("shop") / "shop"))
-    artifact = build(load_project(root), "gcp")
-    unpacked = tmp_path_factory.mktemp("unpacked")
-    with zipfile.ZipFile(artifact.path) as opened:
-        opened.extractall(unpacked)
-    return artifact, unpacked
+    return unpacked_bundle(PROJECT, "gcp", tmp_path_factory)
 
 
 def test_the_bundle_has_main_py_and_requirements_at_its_root(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from servers import free_port
 
 TESTS = Path(__file__).resolve().parent.parent
 CLI = Path(sys.executable).with_name("functions-framework")
@@ -38,12 +39,6 @@ def record(records, context):
 
 events = gcp.event_handler(record)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:

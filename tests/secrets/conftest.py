@@ -14,7 +14,6 @@ import base64
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from faasport import secrets
+from servers import free_port
 
 #: Variables that choose a secret store or configure one: every test starts without them.
 PROVIDER_VARIABLES = (
@@ -61,12 +61,6 @@ def clean_secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     secrets.clear()
     yield
     secrets.clear()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # -- AWS: moto's server -------------------------------------------------------------------

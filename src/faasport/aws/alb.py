@@ -156,4 +156,3 @@ class Alb:
             for name, value in (result.get("headers") or {}).items():
                 headers.append((name.lower().encode("latin-1"), str(value).encode("latin-1")))
         return HttpResponse(result["statusCode"], headers, body_from_result(result))
-

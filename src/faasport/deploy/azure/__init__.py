@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from faasport.config.model import Project
 from faasport.deploy.azure import base, events, function_app
 from faasport.deploy.azure.model import build
-from faasport.deploy.hcl import Block, Ref, render, template
+from faasport.deploy.hcl import Block, Ref, template
 from faasport.deploy.plan import Plan
+from faasport.deploy.terraform import terraform_plan
 
-HEADER = "Written by `faasport deploy azure` from {source}; edit the configuration, not this file."
 INSTALL_HINT = (
     "install Terraform (https://developer.hashicorp.com/terraform/install) and the Azure CLI "
     "(https://learn.microsoft.com/cli/azure/install-azure-cli), then sign in with `az login`"
@@ -27,25 +27,15 @@ INSTALL_HINT = (
 def plan(project: Project, options: Mapping[str, str] | None = None) -> Plan:
     """The Terraform for ``project``; Azure takes no ``options``."""
     model = build(project)
-    header = HEADER.format(source=project.source.name)
     files = {
         "main.tf": base.blocks(model),
         "function_app.tf": function_app.blocks(model),
         "events.tf": events.blocks(model),
         "outputs.tf": _outputs(),
     }
-    return Plan(
-        provider="azure",
-        files={name: render(blocks, header) for name, blocks in files.items() if blocks},
-        commands=(
-            ("faasport", "package", "--target", "azure", "--project", "../.."),
-            # terraform apply deploys the code with az: fail early when it is not signed in.
-            ("az", "account", "show", "--output", "none"),
-            ("terraform", "init", "-input=false"),
-            ("terraform", "apply"),
-        ),
-        install_hint=INSTALL_HINT,
-    )
+    # terraform apply deploys the code with az: fail early when it is not signed in.
+    signed_in = ("az", "account", "show", "--output", "none")
+    return terraform_plan("azure", project, files, INSTALL_HINT, checks=(signed_in,))
 
 
 def _outputs() -> list[Block]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from faasport.deploy.azure import names
 from faasport.deploy.azure.model import Model
 from faasport.deploy.hcl import Block, Call, Ref, Value, template
+from faasport.deploy.terraform import terraform_settings
 
 AZURERM_PROVIDER = "~> 4.50"
 DEFAULT_LOCATION = "eastus"
@@ -37,16 +38,7 @@ def placed() -> dict[str, Value]:
 def blocks(model: Model) -> list[Block]:
     project = model.project
     return [
-        Block(
-            "terraform",
-            body={
-                "required_version": ">= 1.5",
-                "providers": Block(
-                    "required_providers",
-                    body={"azurerm": {"source": "hashicorp/azurerm", "version": AZURERM_PROVIDER}},
-                ),
-            },
-        ),
+        terraform_settings("azurerm", AZURERM_PROVIDER),
         Block(
             "provider",
             ("azurerm",),

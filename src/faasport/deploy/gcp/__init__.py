@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from faasport.config.model import Project
 from faasport.deploy.gcp import base, events, functions
 from faasport.deploy.gcp.model import build, is_http
-from faasport.deploy.hcl import Block, Ref, render
+from faasport.deploy.hcl import Block, Ref
 from faasport.deploy.plan import Plan
+from faasport.deploy.terraform import terraform_plan
 
-HEADER = "Written by `faasport deploy gcp` from {source}; edit the configuration, not this file."
 INSTALL_HINT = (
     "install Terraform (https://developer.hashicorp.com/terraform/install) and sign in with "
     "`gcloud auth application-default login`"
@@ -27,23 +27,13 @@ INSTALL_HINT = (
 def plan(project: Project, options: Mapping[str, str] | None = None) -> Plan:
     """The Terraform for ``project``; Google Cloud takes no ``options``."""
     model = build(project)
-    header = HEADER.format(source=project.source.name)
     files = {
         "main.tf": base.blocks(model),
         "functions.tf": functions.blocks(model),
         "events.tf": events.blocks(model),
         "outputs.tf": _outputs(project),
     }
-    return Plan(
-        provider="gcp",
-        files={name: render(blocks, header) for name, blocks in files.items() if blocks},
-        commands=(
-            ("faasport", "package", "--target", "gcp", "--project", "../.."),
-            ("terraform", "init", "-input=false"),
-            ("terraform", "apply"),
-        ),
-        install_hint=INSTALL_HINT,
-    )
+    return terraform_plan("gcp", project, files, INSTALL_HINT)
 
 
 def _outputs(project: Project) -> list[Block]:

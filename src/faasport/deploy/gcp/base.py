@@ -6,6 +6,7 @@ from __future__ import annotations
 from faasport.deploy.gcp import names
 from faasport.deploy.gcp.model import Model, is_http
 from faasport.deploy.hcl import Block, Call, Ref, Value, template
+from faasport.deploy.terraform import terraform_settings
 
 GOOGLE_PROVIDER = "~> 6.0"
 DEFAULT_REGION = "us-central1"
@@ -27,16 +28,7 @@ PUBSUB_AGENT = Ref("local.pubsub_agent")
 def blocks(model: Model) -> list[Block]:
     project = model.project
     out = [
-        Block(
-            "terraform",
-            body={
-                "required_version": ">= 1.5",
-                "providers": Block(
-                    "required_providers",
-                    body={"google": {"source": "hashicorp/google", "version": GOOGLE_PROVIDER}},
-                ),
-            },
-        ),
+        terraform_settings("google", GOOGLE_PROVIDER),
         Block(
             "provider", ("google",), {"project": Ref("var.project"), "region": Ref("var.region")}
         ),

@@ -9,24 +9,14 @@ from faasport.deploy.aws import model, naming, policy
 from faasport.deploy.aws.terraform import api_modules, function_module, storage_modules
 from faasport.deploy.aws.terraform.tf import Module, jsonencode, output, resource
 from faasport.deploy.hcl import Block, Ref, Value, template
+from faasport.deploy.terraform import terraform_settings
 
 ALARM_TOPIC = "aws_sns_topic.alarms"
 
 
 def terraform_block(project: Project) -> tuple[Block, ...]:
     return (
-        Block(
-            "terraform",
-            (),
-            {
-                "required_version": ">= 1.5",
-                "required_providers": Block(
-                    "required_providers",
-                    (),
-                    {"aws": {"source": "hashicorp/aws", "version": ">= 5.40, < 7.0"}},
-                ),
-            },
-        ),
+        terraform_settings("aws", ">= 5.40, < 7.0"),
         Block(
             "provider",
             ("aws",),

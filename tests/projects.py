@@ -1,0 +1,111 @@
+"""The projects the deploy and package tests start from: the example project, a
+configuration written into a folder, and a test project packaged and unpacked."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from faasport.config import load_project
+from faasport.deploy.package import Artifact, build
+
+PHONEY = Path(__file__).resolve().parents[1] / "examples" / "phoney"
+
+#: Every configuration key Google Cloud and Azure both take (Azure instances have at most
+#: 4096 MB).
+GCP_AZURE_EVERY_KEY = """
+name = "Shop-API"
+python = "3.13"
+region = "eu-west-1"
+
+[functions.api]
+app = "shop.main:app"
+memory = 1536
+timeout = 60
+architecture = "arm64"
+concurrency = 20
+warm = 2
+health = "/health"
+routes = ["ANY /{proxy+}"]
+auth = "users"
+throttle = { rate = 100, burst = 200 }
+environment = { LOG_LEVEL = "DEBUG", FEATURE = "on" }
+secrets = ["shop/prod/jwt", "ssm:/shop/prod/db"]
+
+[functions.admin]
+app = "shop.admin:app"
+memory = 3072
+routes = ["ANY /admin/{proxy+}"]
+warm = 1
+secrets = ["shop/prod/db-url"]
+
+[functions.worker]
+handler = "shop.jobs:handle"
+memory = 256
+timeout = 120
+concurrency = 5
+warm = 1
+secrets = ["shop/prod/jwt"]
+events = [
+  { queue = "jobs", batch = 5 },
+  { schedule = "rate(5 minutes)" },
+  { schedule = "cron(0 12 ? * MON-FRI *)" },
+  { bucket = "shop-uploads", on = "created", prefix = "in/", suffix = ".csv" },
+  { bucket = "shop-uploads", on = "removed", prefix = "in/" },
+  { topic = "alerts" },
+]
+
+[functions.mailer]
+handler = "shop.mail:send"
+events = [{ queue = "mail" }, { topic = "alerts" }]
+
+[queues.jobs]
+visibility_timeout = 180
+max_receive = 12
+dlq = "jobs-dlq"
+
+[queues.mail]
+visibility_timeout = 60
+max_receive = 3
+
+[queues.audit]
+
+[auth.users]
+issuer = "https://issuer.example.com/"
+audience = ["shop"]
+jwks = "https://issuer.example.com/.well-known/jwks.json"
+
+[state]
+url = "sqlite:///.faasport/state.db"
+"""
+
+
+def write_project(directory: Path, config: str) -> Path:
+    """``directory`` holding ``config`` (dedented) as its faasport.toml."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "faasport.toml").write_text(textwrap.dedent(config))
+    return directory
+
+
+def project_dir(name: str, configs: Mapping[str, str], tmp: Path) -> Path:
+    """The example project for ``"phoney"``; else ``configs[name]`` written in ``tmp/name``."""
+    if name == "phoney":
+        return PHONEY
+    return write_project(tmp / name, configs[name])
+
+
+def unpacked_bundle(
+    source: Path, target: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Artifact, Path]:
+    """A copy of the project ``source`` packaged for ``target``, and where its zip is unpacked."""
+    root = Path(shutil.copytree(source, tmp_path_factory.mktemp("shop") / "shop"))
+    artifact = build(load_project(root), target)
+    unpacked = tmp_path_factory.mktemp("unpacked")
+    with zipfile.ZipFile(artifact.path) as opened:
+        opened.extractall(unpacked)
+    return artifact, unpacked
