@@ -107,11 +107,23 @@ def test_invoke_with_an_event_file(items_event: Path) -> None:
     assert re.search(r"^REPORT RequestId: .*\tMemory Size: 512 MB\t", result.stderr, re.M)
 
 
+def sqs_record(message_id: str, body: str) -> dict[str, Any]:
+    return {
+        "messageId": message_id,
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:phoney-jobs",
+    }
+
+
 def test_invoke_with_the_event_on_stdin() -> None:
-    records = json.dumps({"Records": [{"body": "a"}, {"body": "b"}, {"body": "c"}]})
+    jobs = ['{"item": 1}', "not json", '{"item": 3}']
+    records = json.dumps({"Records": [sqs_record(f"m{i}", job) for i, job in enumerate(jobs)]})
     result = run("invoke", "worker", "--project", str(PHONEY), "--event", "-", stdin=records)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"processed": 3}
+    # The job that cannot be read is retried alone.
+    assert json.loads(result.stdout) == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
 
 
 def test_invoke_unknown_function() -> None:

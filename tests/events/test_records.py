@@ -147,3 +147,57 @@ def test_unreadable_events_name_what_they_saw(event: Any, message: str) -> None:
     with pytest.raises(UnsupportedEventError) as info:
         events.records(event)
     assert message in str(info.value)
+
+
+# -- batches with partial failures -----------------------------------------------------------
+
+
+def sqs_batch(*bodies: str, queue: str = "phoney-jobs") -> dict[str, Any]:
+    template = SQS["Records"][0]
+    arn = f"arn:aws:sqs:us-east-1:123456789012:{queue}"
+    return {
+        "Records": [
+            {**template, "messageId": f"m{i}", "body": body, "eventSourceARN": arn}
+            for i, body in enumerate(bodies)
+        ]
+    }
+
+
+def failing_on(word: str) -> Any:
+    seen: list[str] = []
+
+    def handle(record: events.Record) -> None:
+        assert isinstance(record, events.Message)
+        seen.append(record.text)
+        if record.text == word:
+            raise ValueError(f"cannot do {word}")
+
+    handle.seen = seen  # type: ignore[attr-defined]
+    return handle
+
+
+def test_a_clean_batch_reports_no_failures() -> None:
+    assert events.process(sqs_batch("a", "b"), failing_on("x")) == {"batchItemFailures": []}
+
+
+def test_only_the_failed_sqs_messages_are_retried() -> None:
+    handle = failing_on("bad")
+    response = events.process(sqs_batch("a", "bad", "c"), handle)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert handle.seen == ["a", "bad", "c"]
+
+
+def test_a_fifo_queue_stops_at_the_first_failure_to_keep_order() -> None:
+    handle = failing_on("bad")
+    response = events.process(sqs_batch("a", "bad", "c", queue="jobs.fifo"), handle)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}]}
+    assert handle.seen == ["a", "bad"]
+
+
+def test_sources_that_cannot_retry_part_of_an_event_raise() -> None:
+    # SNS (and Pub/Sub, Azure queues) redeliver whole events: a failure must fail the call.
+    with pytest.raises(events.BatchFailedError, match="1 of the event's records failed"):
+        events.process(SNS, failing_on("disk full"))
+    message = events.Message("p-1", b"bad", source="gcp.pubsub")
+    with pytest.raises(events.BatchFailedError, match="ValueError: cannot do bad"):
+        events.process([message], failing_on("bad"))

@@ -12,9 +12,20 @@ scheduled tick each become one record class, whichever provider delivered them::
 
 ``records`` accepts an AWS Lambda event (SQS, SNS, S3, EventBridge schedule) and the record
 lists that :mod:`faasport.gcp` and :mod:`faasport.azure` hand to event handlers, so one
-handler serves all three clouds.
+handler serves all three clouds. ``process(event, handle)`` handles a batch record by record
+and reports partial failures the way the source retries them.
 """
 
+from faasport.events.batch import BatchFailedError, BatchResponse, process
 from faasport.events.records import Message, ObjectChange, Record, Tick, records
 
-__all__ = ["Message", "ObjectChange", "Record", "Tick", "records"]
+__all__ = [
+    "BatchFailedError",
+    "BatchResponse",
+    "Message",
+    "ObjectChange",
+    "Record",
+    "Tick",
+    "process",
+    "records",
+]
