@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 
 from apps import APPS
 from cli_output import one_error_line
-from faasport import aws
+from faasport import aws, events
 from faasport.cli.main import main
 from faasport.testing import LambdaContext
 from faasport.testing.events import codec_for
@@ -48,10 +48,43 @@ def test_usage_errors_exit_2() -> None:
     assert run("dev", "--port", "http").exit_code == 2
     assert run("events", "generate", "sqs-but-not-really").exit_code == 2
     assert run("events", "generate", "alb", "--header", "no-colon").exit_code == 2
+    assert run("events", "generate", "apigw-v2", "--body", "a", "--body", "b").exit_code == 2
+    assert run("events", "generate", "sqs").exit_code == 2  # no --body
+    assert run("events", "generate", "s3").exit_code == 2  # no --key
     assert run("nonsense").exit_code == 2
 
 
 # -- events generate ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["sqs", "--body", '{"item": 1}', "--body", "two", "--name", "jobs"], "aws.sqs jobs 2"),
+        (["sns", "--body", "disk full"], "aws.sns alerts 1"),
+        (["s3", "--key", "in/a b.txt", "--name", "photos", "--removed"], "aws.s3 photos 1"),
+        (["schedule", "--name", "nightly"], "aws.events nightly 1"),
+    ],
+)
+def test_generated_record_events_read_back_as_records(args: list[str], expected: str) -> None:
+    result = run("events", "generate", *args)
+    assert result.exit_code == 0, result.output
+    records = events.records(json.loads(result.stdout))
+    channels = {
+        getattr(r, "channel", None) or getattr(r, "bucket", None) or r.name for r in records
+    }  # type: ignore[union-attr]
+    assert f"{records[0].source} {channels.pop()} {len(records)}" == expected
+
+
+def test_a_generated_sqs_batch_drives_the_phoney_worker() -> None:
+    generated = run("events", "generate", "sqs", "--body", '{"item": 1}', "--body", "not json")
+    batch = json.loads(generated.stdout)
+    result = run(
+        "invoke", "worker", "--project", str(PHONEY), "--event", "-", stdin=generated.stdout
+    )
+    assert result.exit_code == 0, result.output
+    failed = batch["Records"][1]["messageId"]
+    assert json.loads(result.stdout) == {"batchItemFailures": [{"itemIdentifier": failed}]}
 
 
 @pytest.mark.parametrize("source", HTTP_SOURCES)

@@ -9,6 +9,7 @@ import pytest
 
 from faasport import events
 from faasport.core.errors import UnsupportedEventError
+from faasport.events.aws import build_event
 
 SQS: dict[str, Any] = {
     "Records": [
@@ -201,3 +202,57 @@ def test_sources_that_cannot_retry_part_of_an_event_raise() -> None:
     message = events.Message("p-1", b"bad", source="gcp.pubsub")
     with pytest.raises(events.BatchFailedError, match="ValueError: cannot do bad"):
         events.process([message], failing_on("bad"))
+
+
+# -- the other direction: events built from records ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        [
+            events.Message(
+                "m1",
+                b'{"a": 1}',
+                source="aws.sqs",
+                channel="jobs",
+                attributes={"kind": "x"},
+                deliveries=2,
+                time="2026-11-22T10:00:00.000Z",
+            ),
+            events.Message(
+                "m2",
+                "ü".encode(),
+                source="aws.sqs",
+                channel="jobs",
+                time="2026-11-22T10:00:01.000Z",
+            ),
+        ],
+        [
+            events.Message(
+                "n1", b"hi", source="aws.sns", channel="alerts", attributes={"l": "h"}, time="t"
+            )
+        ],
+        [
+            events.ObjectChange(
+                "uploads", "in/my file!.txt", "created", source="aws.s3", size=9, etag="e", time="t"
+            ),
+            events.ObjectChange("uploads", "old.txt", "removed", source="aws.s3", time="t"),
+        ],
+        [events.Tick("2026-11-22T03:00:00Z", source="aws.events", name="nightly")],
+    ],
+)
+def test_built_events_read_back_as_the_same_records(given: list[events.Record]) -> None:
+    assert events.records(build_event(given)) == given
+
+
+def test_built_s3_keys_are_form_encoded_as_s3_sends_them() -> None:
+    change = events.ObjectChange("b", "in/my file!.txt", "created", source="aws.s3")
+    assert build_event([change])["Records"][0]["s3"]["object"]["key"] == "in/my+file%21.txt"
+
+
+def test_one_event_carries_one_source() -> None:
+    with pytest.raises(ValueError, match="one source"):
+        build_event([events.Tick("t", source="aws.events"), events.Tick("t", source="azure.timer")])
+    with pytest.raises(ValueError, match=r"no AWS event carries gcp\.pubsub"):
+        build_event([events.Message("1", b"", source="gcp.pubsub")])

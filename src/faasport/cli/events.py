@@ -6,7 +6,7 @@ import json
 
 import click
 
-from faasport.testing.events import SOURCES
+from faasport.testing.events import RECORD_SOURCES, SOURCES
 
 
 def _pairs(separator: str, example: str) -> click.types.FuncParamType[str, tuple[str, str]]:
@@ -32,10 +32,15 @@ def events() -> None:
 
 
 @events.command()
-@click.argument("source", type=click.Choice(list(SOURCES)))
+@click.argument("source", type=click.Choice([*SOURCES, *RECORD_SOURCES]))
 @click.option("--method", default="GET", show_default=True, help="HTTP method.")
 @click.option("--path", default="/", show_default=True, callback=_path, help="Request path.")
-@click.option("--body", default=None, help="Request body (text).")
+@click.option(
+    "--body",
+    "bodies",
+    multiple=True,
+    help="Request body, or a message body for sqs and sns (repeatable: one record each).",
+)
 @click.option(
     "--header",
     "headers",
@@ -49,21 +54,36 @@ def events() -> None:
     type=_pairs("=", "KEY=VALUE"),
     help="A query parameter, KEY=VALUE (repeatable).",
 )
+@click.option("--name", default=None, help="The queue, topic, bucket or schedule rule.")
+@click.option("--key", "keys", multiple=True, help="An S3 object key (repeatable).")
+@click.option("--removed", is_flag=True, help="S3: objects removed rather than created.")
 def generate(
     source: str,
     method: str,
     path: str,
-    body: str | None,
+    bodies: tuple[str, ...],
     headers: tuple[tuple[str, str], ...],
     query: tuple[tuple[str, str], ...],
+    name: str | None,
+    keys: tuple[str, ...],
+    removed: bool,
 ) -> None:
-    """Print the event SOURCE sends for one HTTP request, as JSON.
+    """Print the event SOURCE sends, as JSON: for one HTTP request, or for queue messages,
+    topic notifications, object changes or a schedule.
 
     apigw-v1 is a REST API (stage prod), apigw-v2 an HTTP API, alb an ALB with multi-value
-    headers (alb-single without), function-url a Lambda Function URL.
+    headers (alb-single without), function-url a Lambda Function URL; sqs, sns, s3 and
+    schedule are the event sources of plain handlers.
     """
+    if source in RECORD_SOURCES:
+        payload = _record_event(source, bodies, name, keys, removed)
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
     from faasport.testing.events import event
 
+    if len(bodies) > 1:
+        raise click.BadParameter("an HTTP request has one body", param_hint="--body")
+    body = bodies[0] if bodies else None
     if not method.isalpha():
         raise click.BadParameter(f"{method!r} is not an HTTP method", param_hint="--method")
     payload = event(
@@ -75,3 +95,21 @@ def generate(
         body=body,
     )
     click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def _record_event(
+    source: str, bodies: tuple[str, ...], name: str | None, keys: tuple[str, ...], removed: bool
+) -> dict[str, object]:
+    from faasport.testing import events as sample
+
+    if source == "schedule":
+        return sample.schedule_event(name or "schedule")
+    if source == "s3":
+        if not keys:
+            raise click.BadParameter("give s3 at least one --key", param_hint="--key")
+        return sample.s3_event(*keys, bucket=name or "uploads", removed=removed)
+    if not bodies:
+        raise click.BadParameter(f"give {source} at least one --body", param_hint="--body")
+    if source == "sqs":
+        return sample.sqs_event(*bodies, queue=name or "jobs")
+    return sample.sns_event(*bodies, topic=name or "alerts")

@@ -123,3 +123,141 @@ def aws_records(event: Any) -> list[Record]:
     raise UnsupportedEventError(
         f"faasport.events.records received {keys}, which is not an SQS, SNS, S3 or scheduled event"
     )
+
+
+# -- the other direction: the event AWS sends for records (tests, faasport events generate) --
+
+ACCOUNT = "123456789012"
+
+
+def _millis(iso: str) -> str:
+    from datetime import datetime
+
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return str(int(moment.timestamp() * 1000))
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _sqs_record(message: Message, region: str) -> dict[str, Any]:
+    import hashlib
+
+    sent = _millis(message.time) if message.time else _millis(_now())
+    return {
+        "messageId": message.id,
+        "receiptHandle": f"AQEB{hashlib.sha256(message.id.encode()).hexdigest()}",
+        "body": message.text,
+        "attributes": {
+            "ApproximateReceiveCount": str(message.deliveries),
+            "SentTimestamp": sent,
+            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "ApproximateFirstReceiveTimestamp": sent,
+        },
+        "messageAttributes": {
+            name: {
+                "stringValue": value,
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": "String",
+            }
+            for name, value in message.attributes.items()
+        },
+        "md5OfBody": hashlib.md5(message.body).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{region}:{ACCOUNT}:{message.channel}",
+        "awsRegion": region,
+    }
+
+
+def _sns_record(message: Message, region: str) -> dict[str, Any]:
+    topic = f"arn:aws:sns:{region}:{ACCOUNT}:{message.channel}"
+    return {
+        "EventSource": "aws:sns",
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": f"{topic}:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55",
+        "Sns": {
+            "Type": "Notification",
+            "MessageId": message.id,
+            "TopicArn": topic,
+            "Subject": None,
+            "Message": message.text,
+            "Timestamp": message.time or _now(),
+            "SignatureVersion": "1",
+            "Signature": "EXAMPLE",
+            "SigningCertUrl": f"https://sns.{region}.amazonaws.com/SimpleNotificationService.pem",
+            "UnsubscribeUrl": f"https://sns.{region}.amazonaws.com/?Action=Unsubscribe",
+            "MessageAttributes": {
+                name: {"Type": "String", "Value": value}
+                for name, value in message.attributes.items()
+            },
+        },
+    }
+
+
+def _s3_record(change: ObjectChange, region: str) -> dict[str, Any]:
+    from urllib.parse import quote_plus
+
+    created = change.change == "created"
+    obj: dict[str, Any] = {
+        "key": quote_plus(change.key, safe="/"),
+        "sequencer": "0A1B2C3D4E5F678901",
+    }
+    if created:
+        obj["size"] = change.size or 0
+        obj["eTag"] = change.etag or "d41d8cd98f00b204e9800998ecf8427e"
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": region,
+        "eventTime": change.time or _now(),
+        "eventName": "ObjectCreated:Put" if created else "ObjectRemoved:Delete",
+        "userIdentity": {"principalId": "AWS:AIDAINPONIXQXHT3IKHL2"},
+        "requestParameters": {"sourceIPAddress": "203.0.113.7"},
+        "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8"},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "faasport",
+            "bucket": {
+                "name": change.bucket,
+                "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
+                "arn": f"arn:aws:s3:::{change.bucket}",
+            },
+            "object": obj,
+        },
+    }
+
+
+def build_event(records: list[Record], region: str = "us-east-1") -> dict[str, Any]:
+    """The event AWS delivers for ``records``, all from one source: SQS or SNS messages, S3
+    object changes, or one scheduled tick. :func:`aws_records` reads it back."""
+    sources = {record.source for record in records}
+    if len(sources) != 1:
+        raise ValueError(f"records must come from one source, got {sorted(sources) or 'none'}")
+    [source] = sources
+    if source == "aws.events":
+        [tick] = records
+        assert isinstance(tick, Tick)
+        return {
+            "version": "0",
+            "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": ACCOUNT,
+            "time": tick.time or _now(),
+            "region": region,
+            "resources": [f"arn:aws:events:{region}:{ACCOUNT}:rule/{tick.name}"],
+            "detail": {},
+        }
+    builders: dict[str, Callable[[Any, str], dict[str, Any]]] = {
+        "aws.sqs": _sqs_record,
+        "aws.sns": _sns_record,
+        "aws.s3": _s3_record,
+    }
+    build = builders.get(source)
+    if build is None:
+        raise ValueError(f"no AWS event carries {source} records")
+    return {"Records": [build(record, region) for record in records]}

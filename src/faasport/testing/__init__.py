@@ -16,7 +16,16 @@ from typing import Any
 
 from faasport.aws import context as aws_context
 from faasport.testing.azure import AzureClient
-from faasport.testing.events import SOURCES, codec_for, event, http_request
+from faasport.testing.events import (
+    SOURCES,
+    codec_for,
+    event,
+    http_request,
+    s3_event,
+    schedule_event,
+    sns_event,
+    sqs_event,
+)
 from faasport.testing.gcp import GcpClient
 from faasport.testing.result import HttpClient, HttpResult
 
@@ -30,6 +39,10 @@ __all__ = [
     "LambdaContext",
     "event",
     "http_request",
+    "s3_event",
+    "schedule_event",
+    "sns_event",
+    "sqs_event",
 ]
 
 

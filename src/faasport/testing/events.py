@@ -1,8 +1,11 @@
-"""Realistic HTTP events for every AWS source, built through the same codecs that read them."""
+"""Realistic events for every AWS source, built through the same code that reads them: the
+HTTP codecs, and :func:`faasport.events.aws.build_event` for queues, topics, buckets and
+schedules."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -92,3 +95,71 @@ def codec_for(source: str) -> tuple[Codec, str]:
         raise ValueError(
             f"unknown event source {source!r}; choose one of {', '.join(SOURCES)}"
         ) from None
+
+
+# -- non-HTTP sources --------------------------------------------------------------------------
+
+#: The non-HTTP sources ``faasport events generate`` knows, with what each carries.
+RECORD_SOURCES = {
+    "sqs": "SQS messages (--body, repeatable; --name is the queue)",
+    "sns": "SNS notifications (--body, repeatable; --name is the topic)",
+    "s3": "S3 object changes (--key, repeatable; --name is the bucket; --removed)",
+    "schedule": "an EventBridge scheduled event (--name is the rule)",
+}
+
+
+def _ids(prefix: str, count: int) -> list[str]:
+    return [f"{prefix}-{uuid.uuid4()}" for _ in range(count)]
+
+
+def sqs_event(*bodies: str, queue: str = "jobs", deliveries: int = 1) -> dict[str, Any]:
+    """The event SQS sends a function for a batch of messages with these bodies."""
+    from faasport.events.aws import build_event
+    from faasport.events.records import Message
+
+    ids = _ids("msg", len(bodies))
+    return build_event(
+        [
+            Message(id, body.encode(), source="aws.sqs", channel=queue, deliveries=deliveries)
+            for id, body in zip(ids, bodies, strict=True)
+        ]
+    )
+
+
+def sns_event(*messages: str, topic: str = "alerts") -> dict[str, Any]:
+    """The event SNS sends a subscribed function for these notifications."""
+    from faasport.events.aws import build_event
+    from faasport.events.records import Message
+
+    ids = _ids("sns", len(messages))
+    return build_event(
+        [
+            Message(id, text.encode(), source="aws.sns", channel=topic)
+            for id, text in zip(ids, messages, strict=True)
+        ]
+    )
+
+
+def s3_event(
+    *keys: str, bucket: str = "uploads", removed: bool = False, size: int = 1024
+) -> dict[str, Any]:
+    """The S3 notification for objects created (or removed) under these keys."""
+    from faasport.events.aws import build_event
+    from faasport.events.records import ObjectChange
+
+    return build_event(
+        [
+            ObjectChange(bucket, key, "removed", source="aws.s3")
+            if removed
+            else ObjectChange(bucket, key, "created", source="aws.s3", size=size)
+            for key in keys
+        ]
+    )
+
+
+def schedule_event(rule: str = "schedule") -> dict[str, Any]:
+    """The event an EventBridge schedule rule sends when it fires."""
+    from faasport.events.aws import build_event
+    from faasport.events.records import Tick
+
+    return build_event([Tick("", source="aws.events", name=rule)])
