@@ -44,10 +44,7 @@ class AzureStore:
         if not secret:
             raise ConfigError(f'secret name "{name}" has no letters or digits for Azure')
         url = f"{self._vault}/secrets/{secret}?api-version={KEY_VAULT_API_VERSION}"
-        reply = self._call(name, url)
-        if reply.status == 401:  # revoked or rotated early: one retry with a new token
-            self._token.forget()
-            reply = self._call(name, url)
+        reply = rest.retrying_once(lambda: self._call(name, url), self._token)
         where = f'Key Vault {self._vault} secret "{secret}"'
         if reply.status == 404:
             raise not_found(name, f"{where} does not exist")

@@ -51,10 +51,7 @@ class GcpStore:
             f"{self._endpoint}/v1/projects/{urllib.parse.quote(project, safe='')}/secrets/"
             f"{secret}/versions/latest:access"
         )
-        reply = self._call(name, url)
-        if reply.status == 401:  # revoked or rotated early: one retry with a new token
-            self._token.forget()
-            reply = self._call(name, url)
+        reply = rest.retrying_once(lambda: self._call(name, url), self._token)
         where = f'Secret Manager secret "{secret}" in project "{project}"'
         if reply.status == 404:
             raise not_found(name, f"{where} does not exist or has no enabled version")

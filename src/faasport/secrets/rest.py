@@ -89,3 +89,13 @@ class CachedToken:
         """Drop the token (the store rejected it), so the next ``get`` fetches a new one."""
         with self._lock:
             self._token = ""
+
+
+def retrying_once(call: Callable[[], Reply], token: CachedToken) -> Reply:
+    """``call()``; when the store rejects the cached token (401: revoked or rotated early),
+    once more with a new one."""
+    reply = call()
+    if reply.status == 401:
+        token.forget()
+        reply = call()
+    return reply
