@@ -16,9 +16,14 @@ from faasport.aws.codec import (
     first_values,
     grouped_headers,
     header_pairs,
+    is_text_map,
+    malformed,
+    optional_object,
+    optional_string,
     request_raw_path,
     route_path,
     split_root,
+    string,
 )
 from faasport.core.forwarded import server_and_scheme
 from faasport.core.http import HttpRequest, HttpResponse
@@ -35,34 +40,39 @@ class ApiGatewayV1:
     name = "apigw-v1"
 
     def infer(self, event: Event) -> bool:
-        return (
-            "httpMethod" in event
-            and "requestContext" in event
-            and "elb" not in (event.get("requestContext") or {})
-        )
+        if "httpMethod" not in event or "requestContext" not in event:
+            return False
+        ctx = event["requestContext"]
+        return not (type(ctx) is dict and "elb" in ctx)
 
     def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
-        ctx = event.get("requestContext") or {}
-        headers = header_pairs(event.get("headers"), event.get("multiValueHeaders"))
+        name = self.name
+        ctx = event["requestContext"]
+        if type(ctx) is not dict:
+            raise malformed(name, "requestContext", "an object")
+        method = string(event["httpMethod"], name, "httpMethod")
+        headers = header_pairs(event.get("headers"), event.get("multiValueHeaders"), name)
         server, scheme = server_and_scheme(headers)
-        event_path = event.get("path") or "/"
+        event_path = optional_string(event.get("path"), name, "path") or "/"
         rest = event.get("version") != "1.0"
         if rest:
             full = decoded(event_path)
             raw: str | None = event_path
         else:
             full, raw = event_path, None
-        resource = event.get("resource")
+        resource = optional_string(event.get("resource"), name, "resource")
         route = None
         if resource and resource != "/":
-            params = event.get("pathParameters")
+            params = optional_object(event.get("pathParameters"), name, "pathParameters")
+            if params and not is_text_map(params):
+                raise malformed(name, "pathParameters", "an object of strings or null")
             if rest and params:
                 params = {k: decoded(v) for k, v in params.items()}
             route = route_path(resource, params)
         root, path = split_root(full, route, options)
         if not root and not options.base_path:
             # On the execute-api domain ``path`` lacks the stage; requestContext.path has it.
-            ctx_path = ctx.get("path")
+            ctx_path = optional_string(ctx.get("path"), name, "requestContext.path")
             if ctx_path and len(ctx_path) > len(event_path):
                 ctx_full = decoded(ctx_path)
                 if ctx_full.endswith(full):
@@ -70,15 +80,35 @@ class ApiGatewayV1:
                     if prefix[:1] == "/" and prefix[-1:] != "/":
                         root = prefix
                         raw = ctx_path if rest else None
-        query = event.get("multiValueQueryStringParameters") or event.get("queryStringParameters")
+        query = event.get("multiValueQueryStringParameters")
+        if query:
+            query_string = encode_query(query, True, name, "multiValueQueryStringParameters")
+        else:
+            if query is not None and query != {}:
+                raise malformed(
+                    name, "multiValueQueryStringParameters", "an object of lists of strings or null"
+                )
+            query = event.get("queryStringParameters")
+            if query:
+                query_string = encode_query(query, False, name, "queryStringParameters")
+            elif query is None or query == {}:
+                query_string = b""
+            else:
+                raise malformed(name, "queryStringParameters", "an object of strings or null")
         identity = ctx.get("identity")
-        source_ip = identity.get("sourceIp") if identity else None
+        source_ip = None
+        if identity:
+            if type(identity) is not dict:
+                raise malformed(name, "requestContext.identity", "an object or null")
+            source_ip = optional_string(
+                identity.get("sourceIp"), name, "requestContext.identity.sourceIp"
+            )
         return HttpRequest(
-            event["httpMethod"],
+            method,
             path,
-            encode_query(query) if query else b"",
+            query_string,
             headers,
-            decode_body(event),
+            decode_body(event, name),
             scheme,
             server,
             (source_ip, 0) if source_ip else None,

@@ -8,18 +8,25 @@ the stage is not ``$default``; cookies arrive in their own array; the response c
 from __future__ import annotations
 
 from faasport.aws.codec import (
+    HEADER_NAMES,
     body_from_result,
     decode_body,
     decoded,
     encode_body,
     event_body,
+    header_name,
     is_text,
+    is_text_map,
     joined_headers,
+    malformed,
+    optional_object,
+    optional_string,
     request_raw_path,
     route_path,
     split_root,
+    string,
 )
-from faasport.core.forwarded import server_cached
+from faasport.core.forwarded import server_and_scheme
 from faasport.core.http import HttpRequest, HttpResponse
 
 TYPE_CHECKING = False
@@ -40,43 +47,68 @@ class ApiGatewayV2:
         ctx = event.get("requestContext")
         return (
             event.get("version") == "2.0"
-            and isinstance(ctx, dict)
+            and type(ctx) is dict
             and "http" in ctx
             and (".lambda-url." in str(ctx.get("domainName", ""))) is self.function_url
         )
 
     def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
-        ctx = event.get("requestContext") or {}
-        http = ctx.get("http") or {}
-        given = event.get("headers") or {}
-        # HTTP APIs send header names in lower case.
-        headers = [(k.encode("latin-1"), v.encode("utf-8")) for k, v in given.items()]
+        name = self.name
+        ctx = event["requestContext"]
+        http = ctx["http"]
+        if type(http) is not dict:
+            raise malformed(name, "requestContext.http", "an object")
+        method = string(http.get("method"), name, "requestContext.http.method")
+        given = event.get("headers")
+        names = HEADER_NAMES
+        if given:
+            try:
+                # AWS sends lower-case names; sam local and hand-written events may not.
+                headers = [
+                    (names.get(k) or header_name(k), v.encode("utf-8")) for k, v in given.items()
+                ]
+            except (AttributeError, TypeError):
+                if is_text_map(given):
+                    raise
+                raise malformed(name, "headers", "an object of strings or null") from None
+        elif given is None or given == {}:
+            headers = []
+        else:
+            raise malformed(name, "headers", "an object of strings or null")
         cookies = event.get("cookies")
         if cookies:
+            if type(cookies) is not list or not all(type(c) is str for c in cookies):
+                raise malformed(name, "cookies", "a list of strings or null")
             headers.append((b"cookie", "; ".join(cookies).encode("utf-8")))
-        server, scheme = server_cached(
-            given.get("host"), given.get("x-forwarded-port"), given.get("x-forwarded-proto")
+        elif cookies is not None and cookies != []:
+            raise malformed(name, "cookies", "a list of strings or null")
+        server, scheme = server_and_scheme(headers)
+        raw_path = optional_string(event.get("rawPath"), name, "rawPath") or (
+            optional_string(http.get("path"), name, "requestContext.http.path") or "/"
         )
-        raw_path = event.get("rawPath") or http.get("path") or "/"
         full = decoded(raw_path) if self.function_url else raw_path
-        route_key = event.get("routeKey") or ""
+        route_key = optional_string(event.get("routeKey"), name, "routeKey") or ""
         if " " in route_key or options.base_path:
-            route = route_path(route_key.partition(" ")[2], event.get("pathParameters"))
+            params = optional_object(event.get("pathParameters"), name, "pathParameters")
+            if params and not is_text_map(params):
+                raise malformed(name, "pathParameters", "an object of strings or null")
+            route = route_path(route_key.partition(" ")[2], params)
             root, path = split_root(full, route, options)
         else:
             root, path = "", full
-        stage = ctx.get("stage")
+        stage = optional_string(ctx.get("stage"), name, "requestContext.stage")
         if not root and not options.base_path and stage and stage != "$default":
             prefix = "/" + stage
             if full.startswith(prefix + "/") or full == prefix:
                 root, path = prefix, full[len(prefix) :] or "/"
-        source_ip = http.get("sourceIp")
+        source_ip = optional_string(http.get("sourceIp"), name, "requestContext.http.sourceIp")
+        query = optional_string(event.get("rawQueryString"), name, "rawQueryString")
         return HttpRequest(
-            http.get("method") or "GET",
+            method,
             path,
-            (event.get("rawQueryString") or "").encode("utf-8"),
+            query.encode("utf-8") if query else b"",
             headers,
-            decode_body(event) if event.get("body") else b"",
+            decode_body(event, name),
             scheme,
             server,
             (source_ip, 0) if source_ip else None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from binascii import Error as Base64Error
 from binascii import a2b_base64, b2a_base64
 
-from faasport.core.errors import UnsupportedEventError
+from faasport.core.errors import MalformedEventError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,51 +46,125 @@ if TYPE_CHECKING:
 # -- request side --------------------------------------------------------------------------
 
 
-def decode_body(event: Event) -> bytes:
+def malformed(source: str, field: str, expected: str) -> MalformedEventError:
+    return MalformedEventError(source, field, expected)
+
+
+def string(value: Any, source: str, field: str) -> str:
+    """``value`` when it is a string; else the event is malformed."""
+    if type(value) is str:
+        return value
+    raise malformed(source, field, "a string")
+
+
+def optional_string(value: Any, source: str, field: str) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    raise malformed(source, field, "a string or null")
+
+
+def optional_object(value: Any, source: str, field: str) -> dict[str, Any] | None:
+    if value is None or type(value) is dict:
+        return value
+    raise malformed(source, field, "an object or null")
+
+
+def decode_body(event: Event, source: str) -> bytes:
     body = event.get("body")
+    flag = event.get("isBase64Encoded")
+    if flag is not None and type(flag) is not bool:
+        raise malformed(source, "isBase64Encoded", "true, false or null")
     if not body:
-        return b""
-    if event.get("isBase64Encoded"):
+        if body is None or body == "":
+            return b""
+        raise malformed(source, "body", "a string or null")
+    if type(body) is not str:
+        raise malformed(source, "body", "a string or null")
+    if flag:
         try:
             return a2b_base64(body, strict_mode=True)
         except (Base64Error, ValueError):
-            raise UnsupportedEventError(
-                "event says isBase64Encoded but its body is not valid base64"
-            ) from None
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    raise UnsupportedEventError(f"event body must be a string, not {type(body).__name__}")
+            raise malformed(source, "body", "valid base64, as isBase64Encoded says") from None
+    return body.encode("utf-8")
 
 
-_NAMES: dict[str, bytes] = {}
+HEADER_NAMES: dict[str, bytes] = {}
 
 
-def _name(name: str) -> bytes:
+def header_name(name: str) -> bytes:
     """A header name as a lower-case byte string (cached: the same few names recur)."""
-    key = _NAMES.get(name)
+    key = HEADER_NAMES.get(name)
     if key is None:
         key = name.lower().encode("latin-1")
-        if len(_NAMES) < 2048:
-            _NAMES[name] = key
+        if len(HEADER_NAMES) < 2048:
+            HEADER_NAMES[name] = key
     return key
 
 
-def header_pairs(single: Any, multi: Any) -> Headers:
-    """Lower-cased header pairs from an event's ``multiValueHeaders`` or ``headers``."""
-    names = _NAMES
-    if isinstance(multi, dict) and multi:
-        return [
-            (names.get(name) or _name(name), value.encode("utf-8"))
-            for name, values in multi.items()
-            for value in values or ()
-        ]
-    if isinstance(single, dict):
-        return [
-            (names.get(name) or _name(name), value.encode("utf-8"))
-            for name, value in single.items()
-            if value is not None
-        ]
+def header_pairs(single: Any, multi: Any, source: str) -> Headers:
+    """Lower-cased header pairs from an event's ``multiValueHeaders`` and ``headers``.
+
+    Both maps are read: ``multiValueHeaders`` wins for a name in both (it carries every
+    value), and a name only in ``headers`` is kept (AWS's own example events have them).
+    """
+    names = HEADER_NAMES
+    try:
+        if multi:
+            if type(multi) is not dict:
+                raise TypeError
+            pairs: Headers = []
+            append = pairs.append
+            for name, values in multi.items():
+                if type(values) is not list:
+                    raise TypeError
+                key = names.get(name) or header_name(name)
+                for value in values:
+                    append((key, value.encode("utf-8")))
+            if single:
+                extra = [name for name in single if name not in multi]
+                if extra:
+                    seen = {key for key, _ in pairs}
+                    for name in extra:
+                        key = names.get(name) or header_name(name)
+                        if key not in seen:
+                            append((key, single[name].encode("utf-8")))
+            return pairs
+        if single:
+            return [
+                (names.get(name) or header_name(name), value.encode("utf-8"))
+                for name, value in single.items()
+            ]
+    except (AttributeError, TypeError):
+        if not is_text_map(single):
+            raise malformed(source, "headers", "an object of strings or null") from None
+        if not is_list_map(multi):
+            raise malformed(
+                source, "multiValueHeaders", "an object of lists of strings or null"
+            ) from None
+        raise
+    if multi is not None and type(multi) is not dict:
+        raise malformed(source, "multiValueHeaders", "an object of lists of strings or null")
+    if single is not None and type(single) is not dict:
+        raise malformed(source, "headers", "an object of strings or null")
     return []
+
+
+def is_text_map(value: Any) -> bool:
+    """None, or an object of strings."""
+    return value is None or (
+        type(value) is dict and all(type(k) is str and type(v) is str for k, v in value.items())
+    )
+
+
+def is_list_map(value: Any) -> bool:
+    """None, or an object of lists of strings."""
+    return value is None or (
+        type(value) is dict
+        and all(
+            type(k) is str and type(v) is list and all(type(x) is str for x in v)
+            for k, v in value.items()
+        )
+    )
 
 
 _QUERY_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
@@ -104,15 +178,25 @@ def _quote_plus(text: str) -> str:
     return quote_plus(text)
 
 
-def encode_query(params: Mapping[str, Any]) -> bytes:
-    """``a=1&a=2`` from ``{"a": ["1", "2"]}`` or ``{"a": "1"}`` (decoded values)."""
+def encode_query(params: Any, multi: bool, source: str, field: str) -> bytes:
+    """``a=1&a=2`` from ``{"a": ["1", "2"]}`` (``multi``) or ``{"a": "1"}`` (decoded
+    values, as API Gateway delivers them)."""
+    if type(params) is not dict:
+        raise malformed(source, field, "an object or null")
     parts: list[str] = []
     for key, values in params.items():
-        name = _quote_plus(str(key))
-        if isinstance(values, list):
-            parts.extend(f"{name}={_quote_plus(str(v))}" for v in values)
+        name = _quote_plus(key)
+        if multi:
+            if type(values) is not list:
+                raise malformed(source, field, "an object of lists of strings or null")
+            for value in values:
+                if type(value) is not str:
+                    raise malformed(source, field, "an object of lists of strings or null")
+                parts.append(f"{name}={_quote_plus(value)}")
+        elif type(values) is str:
+            parts.append(f"{name}={_quote_plus(values)}")
         else:
-            parts.append(f"{name}={_quote_plus(str(values))}")
+            raise malformed(source, field, "an object of strings or null")
     return "&".join(parts).encode("ascii")
 
 
