@@ -37,9 +37,10 @@ def test_recorded_events_reach_the_app(name: str) -> None:
     assert seen["path"].endswith(event["path"])
     for key, _ in seen["headers"]:
         assert key == key.lower()
-    expected = sorted({k.lower() for k in event.get("multiValueHeaders") or {}} | {
-        k.lower() for k in event.get("headers") or {}
-    })
+    expected = sorted(
+        {k.lower() for k in event.get("multiValueHeaders") or {}}
+        | {k.lower() for k in event.get("headers") or {}}
+    )
     assert sorted({k for k, _ in seen["headers"]}) == expected
 
 

@@ -95,11 +95,9 @@ class ApiGatewayV1:
                 query_string = b""
             else:
                 raise malformed(name, "queryStringParameters", "an object of strings or null")
-        identity = ctx.get("identity")
+        identity = optional_object(ctx.get("identity"), name, "requestContext.identity")
         source_ip = None
         if identity:
-            if type(identity) is not dict:
-                raise malformed(name, "requestContext.identity", "an object or null")
             source_ip = optional_string(
                 identity.get("sourceIp"), name, "requestContext.identity.sourceIp"
             )

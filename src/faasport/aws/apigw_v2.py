@@ -8,13 +8,12 @@ the stage is not ``$default``; cookies arrive in their own array; the response c
 from __future__ import annotations
 
 from faasport.aws.codec import (
-    HEADER_NAMES,
     body_from_result,
     decode_body,
     decoded,
     encode_body,
     event_body,
-    header_name,
+    header_pairs,
     is_text,
     is_text_map,
     joined_headers,
@@ -59,22 +58,8 @@ class ApiGatewayV2:
         if type(http) is not dict:
             raise malformed(name, "requestContext.http", "an object")
         method = string(http.get("method"), name, "requestContext.http.method")
-        given = event.get("headers")
-        names = HEADER_NAMES
-        if given:
-            try:
-                # AWS sends lower-case names; sam local and hand-written events may not.
-                headers = [
-                    (names.get(k) or header_name(k), v.encode("utf-8")) for k, v in given.items()
-                ]
-            except (AttributeError, TypeError):
-                if is_text_map(given):
-                    raise
-                raise malformed(name, "headers", "an object of strings or null") from None
-        elif given is None or given == {}:
-            headers = []
-        else:
-            raise malformed(name, "headers", "an object of strings or null")
+        # AWS sends lower-case names; sam local and hand-written events may not.
+        headers = header_pairs(event.get("headers"), None, name)
         cookies = event.get("cookies")
         if cookies:
             if type(cookies) is not list or not all(type(c) is str for c in cookies):

@@ -120,6 +120,8 @@ def header_pairs(single: Any, multi: Any, source: str) -> Headers:
                 key = names.get(name) or header_name(name)
                 for value in values:
                     append((key, value.encode("utf-8")))
+            if single is not None and type(single) is not dict:
+                raise TypeError
             if single:
                 extra = [name for name in single if name not in multi]
                 if extra:
@@ -129,24 +131,41 @@ def header_pairs(single: Any, multi: Any, source: str) -> Headers:
                         if key not in seen:
                             append((key, single[name].encode("utf-8")))
             return pairs
+        if multi is not None and type(multi) is not dict:
+            raise TypeError
         if single:
             return [
                 (names.get(name) or header_name(name), value.encode("utf-8"))
                 for name, value in single.items()
             ]
-    except (AttributeError, TypeError):
+        if single is not None and type(single) is not dict:
+            raise TypeError
+        return []
+    except (AttributeError, TypeError, UnicodeEncodeError):
         if not is_text_map(single):
             raise malformed(source, "headers", "an object of strings or null") from None
         if not is_list_map(multi):
             raise malformed(
                 source, "multiValueHeaders", "an object of lists of strings or null"
             ) from None
+        for field, given in (("headers", single), ("multiValueHeaders", multi)):
+            if not given:
+                continue
+            if not all(encodes(name, True) for name in given):
+                raise malformed(source, field, "an object with header names in ASCII") from None
+            texts = [v for vs in given.values() for v in vs] if given is multi else given.values()
+            if not all(encodes(text, False) for text in texts):
+                raise malformed(source, field, "an object of valid Unicode text") from None
         raise
-    if multi is not None and type(multi) is not dict:
-        raise malformed(source, "multiValueHeaders", "an object of lists of strings or null")
-    if single is not None and type(single) is not dict:
-        raise malformed(source, "headers", "an object of strings or null")
-    return []
+
+
+def encodes(text: str, ascii_only: bool) -> bool:
+    """Whether ``text`` encodes as ASCII (or as UTF-8: no lone surrogates)."""
+    try:
+        text.encode("ascii" if ascii_only else "utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def is_text_map(value: Any) -> bool:
@@ -181,22 +200,19 @@ def _quote_plus(text: str) -> str:
 def encode_query(params: Any, multi: bool, source: str, field: str) -> bytes:
     """``a=1&a=2`` from ``{"a": ["1", "2"]}`` (``multi``) or ``{"a": "1"}`` (decoded
     values, as API Gateway delivers them)."""
-    if type(params) is not dict:
-        raise malformed(source, field, "an object or null")
+    expected = "an object of lists of strings or null" if multi else "an object of strings or null"
+    if not (is_list_map(params) if multi else is_text_map(params)):
+        raise malformed(source, field, expected)
     parts: list[str] = []
-    for key, values in params.items():
-        name = _quote_plus(key)
-        if multi:
-            if type(values) is not list:
-                raise malformed(source, field, "an object of lists of strings or null")
-            for value in values:
-                if type(value) is not str:
-                    raise malformed(source, field, "an object of lists of strings or null")
-                parts.append(f"{name}={_quote_plus(value)}")
-        elif type(values) is str:
-            parts.append(f"{name}={_quote_plus(values)}")
-        else:
-            raise malformed(source, field, "an object of strings or null")
+    try:
+        for key, values in params.items():
+            name = _quote_plus(key)
+            if multi:
+                parts.extend(f"{name}={_quote_plus(value)}" for value in values)
+            else:
+                parts.append(f"{name}={_quote_plus(values)}")
+    except UnicodeEncodeError:
+        raise malformed(source, field, "an object of valid Unicode text") from None
     return "&".join(parts).encode("ascii")
 
 
