@@ -105,7 +105,7 @@ def test_multi_value_query_wins() -> None:
         ("queryStringParameters", {"a": 1}),
         ("pathParameters", ["proxy"]),
         ("requestContext", 5),
-        ("requestContext", None),
+        ("requestContext", []),
         ("body", 5),
         ("body", {"a": 1}),
         ("isBase64Encoded", "yes"),

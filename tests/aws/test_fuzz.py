@@ -28,7 +28,7 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
             "multiValueHeaders": "listmap?",
             "multiValueQueryStringParameters": "listmap?",
             "pathParameters": "map?",
-            "requestContext": "object",
+            "requestContext": "object?",
             "requestContext.path": "str?",
             "requestContext.identity": "object?",
             "requestContext.identity.sourceIp": "str?",

@@ -40,16 +40,16 @@ class ApiGatewayV1:
     name = "apigw-v1"
 
     def infer(self, event: Event) -> bool:
-        if "httpMethod" not in event or "requestContext" not in event:
+        # Hand-written events (API Gateway's test console, invocations) may lack
+        # requestContext; httpMethod alone says "an HTTP request" unless ALB sent it.
+        if "httpMethod" not in event:
             return False
-        ctx = event["requestContext"]
+        ctx = event.get("requestContext")
         return not (type(ctx) is dict and "elb" in ctx)
 
     def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
         name = self.name
-        ctx = event["requestContext"]
-        if type(ctx) is not dict:
-            raise malformed(name, "requestContext", "an object")
+        ctx = optional_object(event.get("requestContext"), name, "requestContext") or {}
         method = string(event["httpMethod"], name, "httpMethod")
         headers = header_pairs(event.get("headers"), event.get("multiValueHeaders"), name)
         server, scheme = server_and_scheme(headers)
