@@ -22,11 +22,12 @@ from faasport.aws.codec import (
     malformed,
     optional_string,
     request_raw_path,
+    server_and_scheme,
     split_root,
     status_line,
     string,
 )
-from faasport.core.forwarded import client_from, server_and_scheme
+from faasport.core.forwarded import client_from
 from faasport.core.http import HttpRequest, HttpResponse
 
 TYPE_CHECKING = False
@@ -83,13 +84,13 @@ class Alb:
             query = "&".join(f"{k}={v}" for k, v in single.items()) if single else ""
         forwarded_for = None
         for key, value in headers:
-            if key == b"x-forwarded-for":
-                forwarded_for = value.decode("latin-1")
+            if key == "x-forwarded-for":
+                forwarded_for = value
         return HttpRequest(
             method=method,
             path=path,
             query_string=query.encode("utf-8"),
-            headers=headers,
+            text_headers=headers,
             body=decode_body(event, name),
             scheme=scheme,
             server=server,

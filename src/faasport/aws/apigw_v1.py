@@ -22,10 +22,10 @@ from faasport.aws.codec import (
     optional_string,
     request_raw_path,
     route_path,
+    server_and_scheme,
     split_root,
     string,
 )
-from faasport.core.forwarded import server_and_scheme
 from faasport.core.http import HttpRequest, HttpResponse
 
 TYPE_CHECKING = False
@@ -105,7 +105,7 @@ class ApiGatewayV1:
             method,
             path,
             query_string,
-            headers,
+            None,
             decode_body(event, name),
             scheme,
             server,
@@ -114,6 +114,7 @@ class ApiGatewayV1:
             request_raw_path(root, path, raw),
             "1.1",
             {"aws.event": event, "aws.context": context},
+            headers,
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:

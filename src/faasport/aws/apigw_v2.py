@@ -12,6 +12,7 @@ from faasport.aws.codec import (
     decode_body,
     decoded,
     encode_body,
+    encodes,
     event_body,
     header_pairs,
     is_text,
@@ -22,10 +23,10 @@ from faasport.aws.codec import (
     optional_string,
     request_raw_path,
     route_path,
+    server_and_scheme,
     split_root,
     string,
 )
-from faasport.core.forwarded import server_and_scheme
 from faasport.core.http import HttpRequest, HttpResponse
 
 TYPE_CHECKING = False
@@ -64,7 +65,10 @@ class ApiGatewayV2:
         if cookies:
             if type(cookies) is not list or not all(type(c) is str for c in cookies):
                 raise malformed(name, "cookies", "a list of strings or null")
-            headers.append((b"cookie", "; ".join(cookies).encode("utf-8")))
+            joined = "; ".join(cookies)
+            if not (joined.isascii() or encodes(joined, False)):
+                raise malformed(name, "cookies", "a list of valid Unicode text")
+            headers.append(("cookie", joined))
         elif cookies is not None and cookies != []:
             raise malformed(name, "cookies", "a list of strings or null")
         server, scheme = server_and_scheme(headers)
@@ -92,7 +96,7 @@ class ApiGatewayV2:
             method,
             path,
             query.encode("utf-8") if query else b"",
-            headers,
+            None,
             decode_body(event, name),
             scheme,
             server,
@@ -101,6 +105,7 @@ class ApiGatewayV2:
             request_raw_path(root, path, raw_path if self.function_url else None),
             "1.1",
             {"aws.event": event, "aws.context": context},
+            headers,
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:

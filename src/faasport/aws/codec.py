@@ -7,17 +7,20 @@ response back (``decode``/``encode``, used inside the function), and the reverse
 
 from __future__ import annotations
 
+import sys
 from binascii import Error as Base64Error
 from binascii import a2b_base64, b2a_base64
+from itertools import chain
 
 from faasport.core.errors import MalformedEventError
+from faasport.core.forwarded import server_cached
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from typing import Any, Protocol
 
-    from faasport.core.http import Headers, HttpRequest, HttpResponse
+    from faasport.core.http import Headers, HttpRequest, HttpResponse, TextHeaders
     from faasport.core.options import AppOptions
 
     Event = Mapping[str, Any]
@@ -88,38 +91,48 @@ def decode_body(event: Event, source: str) -> bytes:
     return body.encode("utf-8")
 
 
-HEADER_NAMES: dict[str, bytes] = {}
+#: Header names as the event spells them -> lower-case (interned: compared often).
+HEADER_NAMES: dict[str, str] = {}
 
 
-def header_name(name: str) -> bytes:
-    """A header name as a lower-case byte string (cached: the same few names recur)."""
+def header_name(name: str) -> str:
+    """A header name in lower case (cached: the same few names recur). A name that is not
+    ASCII is a TypeError here, so that the caller reports the field."""
+    if not name.isascii():
+        raise TypeError("header name is not ASCII")
     key = HEADER_NAMES.get(name)
     if key is None:
-        key = name.lower().encode("latin-1")
+        key = sys.intern(name.lower())
         if len(HEADER_NAMES) < 2048:
             HEADER_NAMES[name] = key
     return key
 
 
-def header_pairs(single: Any, multi: Any, source: str) -> Headers:
-    """Lower-cased header pairs from an event's ``multiValueHeaders`` and ``headers``.
+def header_pairs(single: Any, multi: Any, source: str) -> TextHeaders:
+    """Lower-cased header pairs, as text, from an event's ``multiValueHeaders`` and
+    ``headers``.
 
     Both maps are read: ``multiValueHeaders`` wins for a name in both (it carries every
     value), and a name only in ``headers`` is kept (AWS's own example events have them).
+    Every value is checked to be text that encodes as UTF-8, without a Python loop for the
+    usual all-ASCII case.
     """
     names = HEADER_NAMES
     try:
         if multi:
             if type(multi) is not dict:
                 raise TypeError
-            pairs: Headers = []
+            pairs: TextHeaders = []
             append = pairs.append
             for name, values in multi.items():
                 if type(values) is not list:
                     raise TypeError
                 key = names.get(name) or header_name(name)
                 for value in values:
-                    append((key, value.encode("utf-8")))
+                    append((key, value))
+            # join raises TypeError for a value that is not a string.
+            if not "".join(chain.from_iterable(multi.values())).isascii():
+                _check_unicode(multi, source, "multiValueHeaders")
             if single is not None and type(single) is not dict:
                 raise TypeError
             if single:
@@ -129,19 +142,23 @@ def header_pairs(single: Any, multi: Any, source: str) -> Headers:
                     for name in extra:
                         key = names.get(name) or header_name(name)
                         if key not in seen:
-                            append((key, single[name].encode("utf-8")))
+                            append((key, single[name]))
+                    if not "".join(single.values()).isascii():
+                        _check_unicode(single, source, "headers")
             return pairs
         if multi is not None and type(multi) is not dict:
             raise TypeError
         if single:
-            return [
-                (names.get(name) or header_name(name), value.encode("utf-8"))
-                for name, value in single.items()
+            pairs = [
+                (names.get(name) or header_name(name), value) for name, value in single.items()
             ]
+            if not "".join(single.values()).isascii():
+                _check_unicode(single, source, "headers")
+            return pairs
         if single is not None and type(single) is not dict:
             raise TypeError
         return []
-    except (AttributeError, TypeError, UnicodeEncodeError):
+    except (AttributeError, TypeError):
         if not is_text_map(single):
             raise malformed(source, "headers", "an object of strings or null") from None
         if not is_list_map(multi):
@@ -149,14 +166,29 @@ def header_pairs(single: Any, multi: Any, source: str) -> Headers:
                 source, "multiValueHeaders", "an object of lists of strings or null"
             ) from None
         for field, given in (("headers", single), ("multiValueHeaders", multi)):
-            if not given:
-                continue
-            if not all(encodes(name, True) for name in given):
+            if given and not all(encodes(name, True) for name in given):
                 raise malformed(source, field, "an object with header names in ASCII") from None
-            texts = [v for vs in given.values() for v in vs] if given is multi else given.values()
-            if not all(encodes(text, False) for text in texts):
-                raise malformed(source, field, "an object of valid Unicode text") from None
         raise
+
+
+def _check_unicode(given: dict[str, Any], source: str, field: str) -> None:
+    for values in given.values():
+        for value in values if type(values) is list else (values,):
+            if not encodes(value, False):
+                raise malformed(source, field, "an object of valid Unicode text")
+
+
+def server_and_scheme(headers: TextHeaders) -> tuple[tuple[str, int | None], str]:
+    """ASGI ``server`` and ``scheme`` from the Host and X-Forwarded-Port/-Proto headers."""
+    host = port = proto = None
+    for name, value in headers:
+        if name == "host":
+            host = value
+        elif name == "x-forwarded-port":
+            port = value
+        elif name == "x-forwarded-proto":
+            proto = value
+    return server_cached(host, port, proto)
 
 
 def encodes(text: str, ascii_only: bool) -> bool:

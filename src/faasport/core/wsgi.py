@@ -33,6 +33,17 @@ def _environ_key(name: bytes) -> str:
     return key
 
 
+#: lower-case header name as text -> environ key.
+_TEXT_KEYS: dict[str, str] = {}
+
+
+def _text_environ_key(name: str) -> str:
+    key = _environ_key(name.encode("latin-1"))
+    if len(_TEXT_KEYS) < 1024:
+        _TEXT_KEYS[name] = key
+    return key
+
+
 class WsgiBridge:
     """Serves canonical requests with one WSGI app."""
 
@@ -77,14 +88,26 @@ class WsgiBridge:
         if client is not None:
             environ["REMOTE_ADDR"] = client[0]
             environ["REMOTE_PORT"] = str(client[1])
-        for raw_name, raw_value in request.headers:
-            key = _KEYS.get(raw_name) or _environ_key(raw_name)
-            value = raw_value.decode("latin-1")
-            if key in environ:
-                # RFC 9110 field combination; cookies are joined the way browsers send them.
-                environ[key] += ("; " if raw_name == b"cookie" else ",") + value
-            else:
-                environ[key] = value
+        text = request.text_headers
+        if text is not None:
+            keys = _TEXT_KEYS
+            for name, value in text:
+                key = keys.get(name) or _text_environ_key(name)
+                if not value.isascii():
+                    value = value.encode("utf-8").decode("latin-1")
+                if key in environ:
+                    # RFC 9110 field combination; cookies are joined as browsers send them.
+                    environ[key] += ("; " if name == "cookie" else ",") + value
+                else:
+                    environ[key] = value
+        else:
+            for raw_name, raw_value in request.headers:
+                key = _KEYS.get(raw_name) or _environ_key(raw_name)
+                value = raw_value.decode("latin-1")
+                if key in environ:
+                    environ[key] += ("; " if raw_name == b"cookie" else ",") + value
+                else:
+                    environ[key] = value
         if request.body and "CONTENT_LENGTH" not in environ:
             environ["CONTENT_LENGTH"] = str(len(request.body))
         for key, value in request.extras.items():
