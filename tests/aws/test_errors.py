@@ -198,3 +198,24 @@ def test_plain_handler_by_import_string_gets_http_events(tmp_path: Any) -> None:
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("plainfn", None)
+
+
+@pytest.mark.parametrize("app_name", ["starlette", "flask"])
+def test_websocket_event_to_an_http_app_names_websocket_and_what_to_do(app_name: str) -> None:
+    from recorded import recorded
+
+    handler = aws.handler(APPS[app_name]())
+    with pytest.raises(UnsupportedEventError) as info:
+        handler(recorded("websocketConnectEvent"), LambdaContext())
+    message = str(info.value)
+    kind = "ASGI" if app_name == "starlette" else "WSGI"
+    assert f"API Gateway WebSocket event (route $connect), which an {kind} app" in message
+    assert "plain handler(event, context)" in message
+    assert "faasport.websocket.send" in message
+
+
+def test_non_http_event_message_says_an_asgi_app() -> None:
+    handler = aws.handler(APPS["starlette"]())
+    with pytest.raises(UnsupportedEventError) as info:
+        handler({"Records": []}, LambdaContext())
+    assert "an ASGI app can only answer HTTP events" in str(info.value)
