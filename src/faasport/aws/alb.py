@@ -14,6 +14,7 @@ from faasport.aws.codec import (
     decoded,
     encode_body,
     event_body,
+    find_header,
     first_values,
     grouped_headers,
     header_pairs,
@@ -63,9 +64,9 @@ class Alb:
     def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
         name = self.name
         method = string(event.get("httpMethod"), name, "httpMethod")
-        multi = event.get("multiValueHeaders")
-        headers = header_pairs(event.get("headers"), multi, name)
-        server, scheme = server_and_scheme(headers)
+        single, multi = event.get("headers"), event.get("multiValueHeaders")
+        headers = header_pairs(single, multi, name)
+        server, scheme = server_and_scheme(headers, single, multi)
         raw_path = optional_string(event.get("path"), name, "path") or "/"
         root, path = split_root(decoded(raw_path), None, options)
         # Keys and values are still percent-encoded as sent: join them, do not re-encode.
@@ -82,10 +83,7 @@ class Alb:
             if not is_text_map(single):
                 raise malformed(name, "queryStringParameters", "an object of strings or null")
             query = "&".join(f"{k}={v}" for k, v in single.items()) if single else ""
-        forwarded_for = None
-        for key, value in headers:
-            if key == "x-forwarded-for":
-                forwarded_for = value
+        forwarded_for = find_header(headers, "x-forwarded-for")
         return HttpRequest(
             method=method,
             path=path,

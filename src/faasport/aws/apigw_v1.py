@@ -51,8 +51,9 @@ class ApiGatewayV1:
         name = self.name
         ctx = optional_object(event.get("requestContext"), name, "requestContext") or {}
         method = string(event["httpMethod"], name, "httpMethod")
-        headers = header_pairs(event.get("headers"), event.get("multiValueHeaders"), name)
-        server, scheme = server_and_scheme(headers)
+        single, multi = event.get("headers"), event.get("multiValueHeaders")
+        headers = header_pairs(single, multi, name)
+        server, scheme = server_and_scheme(headers, single, multi)
         event_path = optional_string(event.get("path"), name, "path") or "/"
         rest = event.get("version") != "1.0"
         if rest:

@@ -12,21 +12,19 @@ from faasport.aws.codec import (
     decode_body,
     decoded,
     encode_body,
-    encodes,
     event_body,
-    header_pairs,
+    header_bytes,
     is_text,
     is_text_map,
     joined_headers,
     malformed,
     optional_object,
-    optional_string,
     request_raw_path,
     route_path,
-    server_and_scheme,
     split_root,
-    string,
 )
+from faasport.core.forwarded import server_and_scheme as server_from_pairs
+from faasport.core.forwarded import server_cached
 from faasport.core.http import HttpRequest, HttpResponse
 
 TYPE_CHECKING = False
@@ -53,30 +51,53 @@ class ApiGatewayV2:
         )
 
     def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
+        # The hot path of every HTTP API request: type checks inline, no helper per field.
         name = self.name
         ctx = event["requestContext"]
         http = ctx["http"]
         if type(http) is not dict:
             raise malformed(name, "requestContext.http", "an object")
-        method = string(http.get("method"), name, "requestContext.http.method")
+        method = http.get("method")
+        if type(method) is not str:
+            raise malformed(name, "requestContext.http.method", "a string")
         # AWS sends lower-case names; sam local and hand-written events may not.
-        headers = header_pairs(event.get("headers"), None, name)
+        given = event.get("headers")
+        headers = header_bytes(given, name)
         cookies = event.get("cookies")
         if cookies:
-            if type(cookies) is not list or not all(type(c) is str for c in cookies):
-                raise malformed(name, "cookies", "a list of strings or null")
-            joined = "; ".join(cookies)
-            if not (joined.isascii() or encodes(joined, False)):
-                raise malformed(name, "cookies", "a list of valid Unicode text")
-            headers.append(("cookie", joined))
+            try:
+                if type(cookies) is not list:
+                    raise TypeError
+                headers.append((b"cookie", "; ".join(cookies).encode("utf-8")))
+            except TypeError:
+                raise malformed(name, "cookies", "a list of strings or null") from None
+            except UnicodeEncodeError:
+                raise malformed(name, "cookies", "a list of valid Unicode text") from None
         elif cookies is not None and cookies != []:
             raise malformed(name, "cookies", "a list of strings or null")
-        server, scheme = server_and_scheme(headers)
-        raw_path = optional_string(event.get("rawPath"), name, "rawPath") or (
-            optional_string(http.get("path"), name, "requestContext.http.path") or "/"
-        )
+        if given:
+            get = given.get
+            host, port, proto = get("host"), get("x-forwarded-port"), get("x-forwarded-proto")
+            if host is None or port is None or proto is None:
+                server, scheme = server_from_pairs(headers)  # names not lower-case
+            else:
+                server, scheme = server_cached(host, port, proto)
+        else:
+            server, scheme = server_cached(None, None, None)
+        raw_path = event.get("rawPath")
+        if type(raw_path) is not str:
+            if raw_path is not None:
+                raise malformed(name, "rawPath", "a string or null")
+            raw_path = http.get("path") or "/"
+            if type(raw_path) is not str:
+                raise malformed(name, "requestContext.http.path", "a string or null")
+        raw_path = raw_path or "/"
         full = decoded(raw_path) if self.function_url else raw_path
-        route_key = optional_string(event.get("routeKey"), name, "routeKey") or ""
+        route_key = event.get("routeKey")
+        if type(route_key) is not str:
+            if route_key is not None:
+                raise malformed(name, "routeKey", "a string or null")
+            route_key = ""
         if " " in route_key or options.base_path:
             params = optional_object(event.get("pathParameters"), name, "pathParameters")
             if params and not is_text_map(params):
@@ -85,18 +106,24 @@ class ApiGatewayV2:
             root, path = split_root(full, route, options)
         else:
             root, path = "", full
-        stage = optional_string(ctx.get("stage"), name, "requestContext.stage")
-        if not root and not options.base_path and stage and stage != "$default":
+        stage = ctx.get("stage")
+        if stage is not None and type(stage) is not str:
+            raise malformed(name, "requestContext.stage", "a string or null")
+        if stage and stage != "$default" and not root and not options.base_path:
             prefix = "/" + stage
             if full.startswith(prefix + "/") or full == prefix:
                 root, path = prefix, full[len(prefix) :] or "/"
-        source_ip = optional_string(http.get("sourceIp"), name, "requestContext.http.sourceIp")
-        query = optional_string(event.get("rawQueryString"), name, "rawQueryString")
+        source_ip = http.get("sourceIp")
+        if source_ip is not None and type(source_ip) is not str:
+            raise malformed(name, "requestContext.http.sourceIp", "a string or null")
+        query = event.get("rawQueryString")
+        if query is not None and type(query) is not str:
+            raise malformed(name, "rawQueryString", "a string or null")
         return HttpRequest(
             method,
             path,
             query.encode("utf-8") if query else b"",
-            None,
+            headers,
             decode_body(event, name),
             scheme,
             server,
@@ -105,7 +132,6 @@ class ApiGatewayV2:
             request_raw_path(root, path, raw_path if self.function_url else None),
             "1.1",
             {"aws.event": event, "aws.context": context},
-            headers,
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:

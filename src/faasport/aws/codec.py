@@ -7,7 +7,6 @@ response back (``decode``/``encode``, used inside the function), and the reverse
 
 from __future__ import annotations
 
-import sys
 from binascii import Error as Base64Error
 from binascii import a2b_base64, b2a_base64
 from itertools import chain
@@ -91,70 +90,56 @@ def decode_body(event: Event, source: str) -> bytes:
     return body.encode("utf-8")
 
 
-#: Header names as the event spells them -> lower-case (interned: compared often).
-HEADER_NAMES: dict[str, str] = {}
-
-
-def header_name(name: str) -> str:
-    """A header name in lower case (cached: the same few names recur). A name that is not
-    ASCII is a TypeError here, so that the caller reports the field."""
-    if not name.isascii():
-        raise TypeError("header name is not ASCII")
-    key = HEADER_NAMES.get(name)
-    if key is None:
-        key = sys.intern(name.lower())
-        if len(HEADER_NAMES) < 2048:
-            HEADER_NAMES[name] = key
-    return key
+_LIST = {list}
 
 
 def header_pairs(single: Any, multi: Any, source: str) -> TextHeaders:
-    """Lower-cased header pairs, as text, from an event's ``multiValueHeaders`` and
-    ``headers``.
+    """Header pairs, as text and named as the event spells them (the canonical request
+    lower-cases them), from an event's ``multiValueHeaders`` and ``headers``.
 
     Both maps are read: ``multiValueHeaders`` wins for a name in both (it carries every
     value), and a name only in ``headers`` is kept (AWS's own example events have them).
-    Every value is checked to be text that encodes as UTF-8, without a Python loop for the
-    usual all-ASCII case.
+    Names must be ASCII and values text that encodes as UTF-8: checked without a Python
+    loop in the usual case.
     """
-    names = HEADER_NAMES
     try:
         if multi:
             if type(multi) is not dict:
                 raise TypeError
-            pairs: TextHeaders = []
-            append = pairs.append
-            for name, values in multi.items():
-                if type(values) is not list:
-                    raise TypeError
-                key = names.get(name) or header_name(name)
-                for value in values:
-                    append((key, value))
-            # join raises TypeError for a value that is not a string.
-            if not "".join(chain.from_iterable(multi.values())).isascii():
+            given = multi.values()
+            # Every value a list, and (join raises TypeError otherwise) every item a string.
+            if set(map(type, given)) != _LIST:
+                raise TypeError
+            if not "".join(chain.from_iterable(given)).isascii():
                 _check_unicode(multi, source, "multiValueHeaders")
+            if not "".join(multi).isascii():
+                raise TypeError
+            pairs: TextHeaders = [
+                (name, value) for name, values in multi.items() for value in values
+            ]
             if single is not None and type(single) is not dict:
                 raise TypeError
             if single:
                 extra = [name for name in single if name not in multi]
                 if extra:
-                    seen = {key for key, _ in pairs}
-                    for name in extra:
-                        key = names.get(name) or header_name(name)
-                        if key not in seen:
-                            append((key, single[name]))
-                    if not "".join(single.values()).isascii():
+                    seen = {name.lower() for name in multi}
+                    extra = [name for name in extra if name.lower() not in seen]
+                    if not "".join(extra).isascii():
+                        raise TypeError
+                    pairs += [(name, single[name]) for name in extra]
+                    if not "".join([single[name] for name in extra]).isascii():
                         _check_unicode(single, source, "headers")
             return pairs
         if multi is not None and type(multi) is not dict:
             raise TypeError
         if single:
-            pairs = [
-                (names.get(name) or header_name(name), value) for name, value in single.items()
-            ]
+            if type(single) is not dict:
+                raise TypeError
             if not "".join(single.values()).isascii():
                 _check_unicode(single, source, "headers")
-            return pairs
+            if not "".join(single).isascii():
+                raise TypeError
+            return list(single.items())
         if single is not None and type(single) is not dict:
             raise TypeError
         return []
@@ -171,6 +156,48 @@ def header_pairs(single: Any, multi: Any, source: str) -> TextHeaders:
         raise
 
 
+#: Header names as the event spells them -> lower-case bytes: the same few names recur.
+_NAME_BYTES: dict[str, bytes] = {}
+
+
+def _name_bytes(name: str) -> bytes:
+    if not name.isascii():
+        raise TypeError("header name is not ASCII")
+    key = name.lower().encode("ascii")
+    if len(_NAME_BYTES) < 2048:
+        _NAME_BYTES[name] = key
+    return key
+
+
+def header_bytes(given: Any, source: str) -> Headers:
+    """Lower-cased header pairs, as bytes, from an event's ``headers`` object (HTTP API and
+    Function URL events: one string per name)."""
+    if not given:
+        if given is None or given == {}:
+            return []
+        raise malformed(source, "headers", "an object of strings or null")
+    names = _NAME_BYTES
+    try:
+        return [(names.get(k) or _name_bytes(k), v.encode("utf-8")) for k, v in given.items()]
+    except (AttributeError, TypeError, UnicodeEncodeError):
+        if not is_text_map(given):
+            raise malformed(source, "headers", "an object of strings or null") from None
+        if not all(encodes(name, True) for name in given):
+            raise malformed(source, "headers", "an object with header names in ASCII") from None
+        if not all(encodes(value, False) for value in given.values()):
+            raise malformed(source, "headers", "an object of valid Unicode text") from None
+        raise
+
+
+def find_header(headers: TextHeaders, name: str) -> str | None:
+    """The last value of header ``name`` (lower case) in text pairs of any case."""
+    found = None
+    for key, value in headers:
+        if key == name or key.lower() == name:
+            found = value
+    return found
+
+
 def _check_unicode(given: dict[str, Any], source: str, field: str) -> None:
     for values in given.values():
         for value in values if type(values) is list else (values,):
@@ -178,17 +205,33 @@ def _check_unicode(given: dict[str, Any], source: str, field: str) -> None:
                 raise malformed(source, field, "an object of valid Unicode text")
 
 
-def server_and_scheme(headers: TextHeaders) -> tuple[tuple[str, int | None], str]:
-    """ASGI ``server`` and ``scheme`` from the Host and X-Forwarded-Port/-Proto headers."""
-    host = port = proto = None
-    for name, value in headers:
-        if name == "host":
-            host = value
-        elif name == "x-forwarded-port":
-            port = value
-        elif name == "x-forwarded-proto":
-            proto = value
-    return server_cached(host, port, proto)
+def server_and_scheme(
+    headers: TextHeaders, single: Any, multi: Any = None
+) -> tuple[tuple[str, int | None], str]:
+    """ASGI ``server`` and ``scheme`` from the Host and X-Forwarded-Port/-Proto headers.
+    The event's own header objects (already checked by :func:`header_pairs`) answer
+    directly when they spell the names as AWS does (lower case, or as browsers send them);
+    else the pairs are searched."""
+    if multi:
+        found = [multi.get(lower) or multi.get(spelt) for lower, spelt in _FORWARDED]
+        if None not in found:
+            return server_cached(found[0][-1], found[1][-1], found[2][-1])
+    elif single:
+        found = [single.get(lower) or single.get(spelt) for lower, spelt in _FORWARDED]
+        if None not in found:
+            return server_cached(found[0], found[1], found[2])
+    return server_cached(
+        find_header(headers, "host"),
+        find_header(headers, "x-forwarded-port"),
+        find_header(headers, "x-forwarded-proto"),
+    )
+
+
+_FORWARDED = (
+    ("host", "Host"),
+    ("x-forwarded-port", "X-Forwarded-Port"),
+    ("x-forwarded-proto", "X-Forwarded-Proto"),
+)
 
 
 def encodes(text: str, ascii_only: bool) -> bool:
@@ -233,19 +276,35 @@ def encode_query(params: Any, multi: bool, source: str, field: str) -> bytes:
     """``a=1&a=2`` from ``{"a": ["1", "2"]}`` (``multi``) or ``{"a": "1"}`` (decoded
     values, as API Gateway delivers them)."""
     expected = "an object of lists of strings or null" if multi else "an object of strings or null"
-    if not (is_list_map(params) if multi else is_text_map(params)):
+    if type(params) is not dict:
         raise malformed(source, field, expected)
-    parts: list[str] = []
+    values = params.values()
     try:
-        for key, values in params.items():
-            name = _quote_plus(key)
-            if multi:
-                parts.extend(f"{name}={_quote_plus(value)}" for value in values)
+        if multi:
+            if set(map(type, values)) != _LIST:
+                raise TypeError
+            text = "".join(chain(params, chain.from_iterable(values)))  # TypeError: not str
+            if _QUERY_SAFE.issuperset(text):
+                pairs = [f"{key}={value}" for key, items in params.items() for value in items]
             else:
-                parts.append(f"{name}={_quote_plus(values)}")
+                pairs = [
+                    f"{_quote_plus(key)}={_quote_plus(value)}"
+                    for key, items in params.items()
+                    for value in items
+                ]
+        else:
+            text = "".join(chain(params, values))
+            if _QUERY_SAFE.issuperset(text):
+                pairs = [f"{key}={value}" for key, value in params.items()]
+            else:
+                pairs = [
+                    f"{_quote_plus(key)}={_quote_plus(value)}" for key, value in params.items()
+                ]
+    except TypeError:
+        raise malformed(source, field, expected) from None
     except UnicodeEncodeError:
         raise malformed(source, field, "an object of valid Unicode text") from None
-    return "&".join(parts).encode("ascii")
+    return "&".join(pairs).encode("ascii")
 
 
 def route_path(template: str, params: Mapping[str, Any] | None) -> str | None:

@@ -15,12 +15,12 @@ if TYPE_CHECKING:
     Headers = list[tuple[bytes, bytes]]
     TextHeaders = list[tuple[str, str]]
 
-#: Header names as bytes, by their lower-case text: the same few names recur.
+#: Header names as text (any case) -> lower-case bytes: the same few names recur.
 _NAME_BYTES: dict[str, bytes] = {}
 
 
 def _name_bytes(name: str) -> bytes:
-    key = name.encode("latin-1")
+    key = name.lower().encode("latin-1")
     if len(_NAME_BYTES) < 2048:
         _NAME_BYTES[name] = key
     return key
@@ -42,8 +42,9 @@ class HttpRequest:
     provider's own objects handed to the app (``aws.event``, ``aws.context``...).
 
     ``text_headers``, when a codec gives them instead of ``headers``, are ``(name, value)``
-    text pairs with lower-case ASCII names and values that encode as UTF-8 (the codec has
-    checked both); ``headers`` is made from them on first use.
+    text pairs as the event spelled them: ASCII names in any case, values that encode as
+    UTF-8 (the codec has checked both). ``headers`` is made from them on first use, with
+    lower-case names; a WSGI environ is made from them directly.
     """
 
     __slots__ = (

@@ -33,12 +33,12 @@ def _environ_key(name: bytes) -> str:
     return key
 
 
-#: lower-case header name as text -> environ key.
+#: header name as text (any case) -> environ key.
 _TEXT_KEYS: dict[str, str] = {}
 
 
 def _text_environ_key(name: str) -> str:
-    key = _environ_key(name.encode("latin-1"))
+    key = _environ_key(name.lower().encode("latin-1"))
     if len(_TEXT_KEYS) < 1024:
         _TEXT_KEYS[name] = key
     return key
@@ -97,7 +97,7 @@ class WsgiBridge:
                     value = value.encode("utf-8").decode("latin-1")
                 if key in environ:
                     # RFC 9110 field combination; cookies are joined as browsers send them.
-                    environ[key] += ("; " if name == "cookie" else ",") + value
+                    environ[key] += ("; " if key == "HTTP_COOKIE" else ",") + value
                 else:
                     environ[key] = value
         else:
