@@ -16,11 +16,9 @@ from faasport.core.runner import error_response
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import ParamSpec
+    from typing import Any
 
     from faasport.core.http import HttpRequest, HttpResponse
-
-    P = ParamSpec("P")
 
 
 def begin(request_id: str | None) -> bool:
@@ -34,16 +32,13 @@ def begin(request_id: str | None) -> bool:
 
 
 def http_request(
-    request_id: str | None,
-    decode: Callable[P, HttpRequest],
-    *args: P.args,
-    **kwargs: P.kwargs,
+    request_id: str | None, decode: Callable[..., HttpRequest], *args: Any
 ) -> HttpRequest | HttpResponse:
-    """Begin an HTTP invocation and decode its event with ``decode(*args, **kwargs)``:
-    the canonical request, or the 400 response to send back instead."""
+    """Begin an HTTP invocation and decode its event with ``decode(*args)`` (the event
+    first): the canonical request, or the 400 response to send back instead."""
     begin(request_id)
     try:
-        return decode(*args, **kwargs)
+        return decode(*args)
     except UnsupportedEventError as exc:
         return rejected(exc, request_id)
     except UnicodeEncodeError:

@@ -33,6 +33,17 @@ def _environ_key(name: bytes) -> str:
     return key
 
 
+#: extras key -> environ key, filled as keys are seen.
+_EXTRAS: dict[str, str] = {}
+
+
+def _extra_key(key: str) -> str:
+    # "aws.event" -> "faasport.event"; a provider's "request" object is its event.
+    suffix = key.partition(".")[2]
+    name = _EXTRAS[key] = "faasport." + ("event" if suffix == "request" else suffix)
+    return name
+
+
 #: header name as text (any case) -> environ key.
 _TEXT_KEYS: dict[str, str] = {}
 
@@ -110,10 +121,9 @@ class WsgiBridge:
                     environ[key] = value
         if request.body and "CONTENT_LENGTH" not in environ:
             environ["CONTENT_LENGTH"] = str(len(request.body))
+        extras = _EXTRAS
         for key, value in request.extras.items():
-            # "aws.event" -> "faasport.event"; a provider's "request" object is its event.
-            suffix = key.partition(".")[2]
-            environ["faasport." + ("event" if suffix == "request" else suffix)] = value
+            environ[extras.get(key) or _extra_key(key)] = value
         return environ
 
 
