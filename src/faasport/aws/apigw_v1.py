@@ -54,14 +54,21 @@ class ApiGatewayV1:
         single, multi = event.get("headers"), event.get("multiValueHeaders")
         headers = header_pairs(single, multi, name)
         server, scheme = server_and_scheme(headers, single, multi)
-        event_path = optional_string(event.get("path"), name, "path") or "/"
+        event_path = event.get("path")
+        if type(event_path) is not str:
+            if event_path is not None:
+                raise malformed(name, "path", "a string or null")
+            event_path = "/"
+        event_path = event_path or "/"
         rest = event.get("version") != "1.0"
         if rest:
             full = decoded(event_path)
             raw: str | None = event_path
         else:
             full, raw = event_path, None
-        resource = optional_string(event.get("resource"), name, "resource")
+        resource = event.get("resource")
+        if resource is not None and type(resource) is not str:
+            raise malformed(name, "resource", "a string or null")
         route = None
         if resource and resource != "/":
             params = optional_object(event.get("pathParameters"), name, "pathParameters")
@@ -73,7 +80,9 @@ class ApiGatewayV1:
         root, path = split_root(full, route, options)
         if not root and not options.base_path:
             # On the execute-api domain ``path`` lacks the stage; requestContext.path has it.
-            ctx_path = optional_string(ctx.get("path"), name, "requestContext.path")
+            ctx_path = ctx.get("path")
+            if ctx_path is not None and type(ctx_path) is not str:
+                raise malformed(name, "requestContext.path", "a string or null")
             if ctx_path and len(ctx_path) > len(event_path):
                 ctx_full = decoded(ctx_path)
                 if ctx_full.endswith(full):

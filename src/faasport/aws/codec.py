@@ -119,7 +119,7 @@ def header_pairs(single: Any, multi: Any, source: str) -> TextHeaders:
             ]
             if single is not None and type(single) is not dict:
                 raise TypeError
-            if single:
+            if single and not single.keys() <= multi.keys():
                 extra = [name for name in single if name not in multi]
                 if extra:
                     seen = {name.lower() for name in multi}
