@@ -42,6 +42,7 @@ def deploy(provider: str, project_dir: Path, dry_run: bool, iac: str | None) -> 
     from faasport.config import load_project
     from faasport.config.load import display_path
     from faasport.deploy.writer import (
+        check_foreign,
         check_tools,
         deploy_dir,
         run_commands,
@@ -56,9 +57,10 @@ def deploy(provider: str, project_dir: Path, dry_run: bool, iac: str | None) -> 
         options["iac"] = iac
     project = load_project(project_dir)
     plan = importlib.import_module(PROVIDERS[provider]).plan(project, options)
+    directory = deploy_dir(project.root, plan)
+    check_foreign(plan, directory)
     if not dry_run:
         check_tools(plan)
-    directory = deploy_dir(project.root, plan)
     written = write_files(plan, directory)
     files = "file" if len(written) == 1 else "files"
     _stderr(f"wrote {len(written)} {files} to {display_path(directory)}")

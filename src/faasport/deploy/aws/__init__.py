@@ -16,6 +16,9 @@ from faasport.deploy.plan import Plan
 
 IAC = ("sam", "terraform")
 PACKAGE = ("faasport", "package", "--target", "aws", "--project", "../..")
+#: What each IaC leaves in deploy/aws: the other one refuses to deploy beside it.
+SAM_FILES = ("template.yaml", "samconfig.toml", ".aws-sam")
+TERRAFORM_FILES = ("main.tf", "terraform.tfstate", ".terraform")
 
 
 def plan(project: Project, options: Mapping[str, str]) -> Plan:
@@ -55,6 +58,10 @@ def _sam(project: Project) -> Plan:
         files={"template.yaml": template(project)},
         commands=(PACKAGE, deploy),
         install_hint="install the AWS SAM CLI: pip install aws-sam-cli",
+        foreign=TERRAFORM_FILES,
+        foreign_hint="deploy/aws holds the Terraform deployment; run `terraform destroy` there "
+        "if it was applied and delete its files to switch to SAM, or deploy with --iac "
+        "terraform",
     )
 
 
@@ -70,4 +77,8 @@ def _terraform(project: Project) -> Plan:
             ("terraform", "apply", "-input=false"),
         ),
         install_hint="install Terraform: https://developer.hashicorp.com/terraform/install",
+        foreign=SAM_FILES,
+        foreign_hint="deploy/aws holds the SAM deployment; run `sam delete --stack-name "
+        f"{project.name}` if it was deployed and delete deploy/aws/template.yaml to switch "
+        "to Terraform, or deploy with --iac sam",
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from faasport.config.load import display_path
@@ -27,6 +27,15 @@ from faasport.secrets.names import aws_name, is_ssm
 LOG_RETENTION_DAYS = 30
 #: The stage of a REST API (HTTP APIs use ``$default``, which adds no path prefix).
 REST_STAGE = "prod"
+#: The REST API treats every payload as binary. faasport decides per response whether the
+#: body is text (passed as is) or binary (base64, ``isBase64Encoded``); with ``*/*`` API
+#: Gateway decodes every base64 body whatever the client's Accept header, and sends request
+#: bodies base64 (the codec decodes them). A narrower list would leave a gzip-encoded JSON
+#: answer, or an image requested with ``Accept: application/json``, as base64 text.
+BINARY_MEDIA_TYPES = ("*/*",)
+#: The OpenAPI version of a SAM REST API: without it, the SAM transform adds a second,
+#: unthrottled stage named ``Stage``.
+OPENAPI_VERSION = "3.0.1"
 #: Failed messages and failed asynchronous invocations are kept this long (the SQS maximum).
 DEAD_LETTER_RETENTION = 14 * 24 * 3600
 QUEUE_RETENTION = 4 * 24 * 3600
@@ -78,6 +87,8 @@ class QueueSpec:
     #: The key of the queue that receives messages after ``max_receive`` failed receives.
     dead_letter: str | None = None
     max_receive: int = 0
+    #: Whether it keeps failed messages or invocations: an alarm watches its depth.
+    keeps_failures: bool = False
 
 
 def failure_queue(function: Function) -> str | None:
@@ -119,8 +130,13 @@ def queues(project: Project) -> tuple[QueueSpec, ...]:
             name=naming.queue_name(project, key),
             visibility_timeout=30,
             retention=DEAD_LETTER_RETENTION,
+            keeps_failures=True,
         )
-    return tuple(specs.values())
+    targets = {queue.dlq for queue in project.queues.values()}
+    return tuple(
+        replace(spec, keeps_failures=True) if spec.key in targets else spec
+        for spec in specs.values()
+    )
 
 
 def queue_events(function: Function) -> tuple[QueueEvent, ...]:
@@ -197,15 +213,17 @@ def rest_method_path(path: str, method: str) -> str:
 class Notification:
     function: Function
     event: BucketEvent
+    #: The event's place in the function's events: unique among that function's events.
+    index: int
 
 
 def bucket_notifications(project: Project) -> Mapping[str, tuple[Notification, ...]]:
     """The bucket events of all functions, by bucket name (sorted)."""
     found: dict[str, list[Notification]] = {}
     for function in project.functions.values():
-        for event in function.events:
+        for index, event in enumerate(function.events):
             if isinstance(event, BucketEvent):
-                found.setdefault(event.bucket, []).append(Notification(function, event))
+                found.setdefault(event.bucket, []).append(Notification(function, event, index))
     return {bucket: tuple(found[bucket]) for bucket in sorted(found)}
 
 
@@ -260,6 +278,10 @@ class Alarm:
     metric: str
     statistic: str
     threshold: int
+
+
+#: A dead-letter queue's alarm: a message is waiting there.
+DEPTH_ALARM = Alarm("depth", "ApproximateNumberOfMessagesVisible", "Maximum", 1)
 
 
 def alarms(function: Function) -> tuple[Alarm, ...]:

@@ -50,6 +50,10 @@ def _http_api(project: Project) -> dict[str, Data]:
         }
     if project.api.cors:
         properties["CorsConfiguration"] = _cors(project.api.cors)
+    properties["DefaultRouteSettings"] = {
+        "ThrottlingRateLimit": project.api.throttle.rate,
+        "ThrottlingBurstLimit": project.api.throttle.burst,
+    }
     return cfn.resource("AWS::Serverless::HttpApi", properties)
 
 
@@ -80,10 +84,21 @@ def _rest_api(project: Project) -> dict[str, Data]:
     properties: dict[str, Data] = {
         "Name": project.name,
         "StageName": model.REST_STAGE,
+        "OpenApiVersion": model.OPENAPI_VERSION,
+        # SAM spells a media type's '/' as '~1' (a JSON pointer escape).
+        "BinaryMediaTypes": [media.replace("/", "~1") for media in model.BINARY_MEDIA_TYPES],
         "EndpointConfiguration": {"Type": "REGIONAL"},
         "TracingEnabled": True,
     }
     settings: list[Data] = [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": project.api.throttle.rate,
+            "ThrottlingBurstLimit": project.api.throttle.burst,
+        }
+    ]
+    settings += [
         {
             "ResourcePath": model.rest_resource_path(route.path),
             "HttpMethod": model.rest_method(route.method),
@@ -93,6 +108,5 @@ def _rest_api(project: Project) -> dict[str, Data]:
         for route in model.http_routes(project)
         if route.throttle
     ]
-    if settings:
-        properties["MethodSettings"] = settings
+    properties["MethodSettings"] = settings
     return cfn.resource("AWS::Serverless::Api", properties, skip=REST_SKIPS)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from faasport.core.errors import FaasportError
 from faasport.deploy.aws.checks import REASONS
+from faasport.deploy.aws.model import ALARM_PERIOD, Alarm
 from faasport.deploy.aws.naming import logical_id
 from faasport.deploy.aws.yaml_text import Data
 
@@ -49,6 +50,26 @@ def resource(
         body["Metadata"] = {"checkov": {"skip": checks}}
     body["Properties"] = dict(properties)
     return body
+
+
+def alarm(name: str, namespace: str, dimension: tuple[str, Data], alarm: Alarm) -> dict[str, Data]:
+    """An alarm on one metric of one resource (``dimension``), notifying the alarm topic."""
+    return resource(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": name,
+            "Namespace": namespace,
+            "MetricName": alarm.metric,
+            "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
+            "Statistic": alarm.statistic,
+            "Period": ALARM_PERIOD,
+            "EvaluationPeriods": 1,
+            "Threshold": alarm.threshold,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [ref(ALARM_TOPIC)],
+        },
+    )
 
 
 def add(resources: Resources, more: Resources) -> None:

@@ -31,10 +31,11 @@ def _function(project: Project, function: Function) -> cfn.Resources:
         "Architectures": [function.architecture],
         "MemorySize": function.memory,
         "Timeout": function.timeout,
-        "ReservedConcurrentExecutions": function.concurrency,
         "Role": cfn.arn(role_id),
         "Tracing": "Active",
     }
+    if function.reserved_concurrency is not None:
+        properties["ReservedConcurrentExecutions"] = function.reserved_concurrency
     if function.environment:
         properties["Environment"] = {"Variables": dict(sorted(function.environment.items()))}
     if function.warm:
@@ -44,6 +45,8 @@ def _function(project: Project, function: Function) -> cfn.Resources:
         }
     failures = model.failure_queue(function)
     skips: tuple[str, ...] = FUNCTION_SKIPS
+    if function.reserved_concurrency is None:
+        skips = (*skips, "CKV_AWS_115")
     if failures:
         properties["DeadLetterQueue"] = {
             "Type": "SQS",
@@ -117,21 +120,8 @@ def _resource(resource: policy.Resource) -> Data:
 
 
 def _alarm(function_name: str, alarm: model.Alarm) -> dict[str, Data]:
-    return cfn.resource(
-        "AWS::CloudWatch::Alarm",
-        {
-            "AlarmName": f"{function_name}-{alarm.suffix}",
-            "Namespace": "AWS/Lambda",
-            "MetricName": alarm.metric,
-            "Dimensions": [{"Name": "FunctionName", "Value": function_name}],
-            "Statistic": alarm.statistic,
-            "Period": model.ALARM_PERIOD,
-            "EvaluationPeriods": 1,
-            "Threshold": alarm.threshold,
-            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-            "TreatMissingData": "notBreaching",
-            "AlarmActions": [cfn.ref(cfn.ALARM_TOPIC)],
-        },
+    return cfn.alarm(
+        f"{function_name}-{alarm.suffix}", "AWS/Lambda", ("FunctionName", function_name), alarm
     )
 
 

@@ -14,6 +14,14 @@ def resources(project: Project) -> cfn.Resources:
     out: cfn.Resources = {}
     for queue in model.queues(project):
         cfn.add(out, {cfn.queue_id(queue.key): _queue(queue)})
+        if queue.keeps_failures:
+            alarm = cfn.alarm(
+                f"{queue.name}-{model.DEPTH_ALARM.suffix}",
+                "AWS/SQS",
+                ("QueueName", queue.name),
+                model.DEPTH_ALARM,
+            )
+            cfn.add(out, {naming.logical_id(f"{queue.key}-depth", "Alarm"): alarm})
     for topic in model.topics(project):
         cfn.add(out, {cfn.topic_id(topic): _topic(project, topic)})
     for bucket in model.bucket_notifications(project):

@@ -3,7 +3,7 @@ API, the state table and the alarm topic, wired together by their outputs."""
 
 from __future__ import annotations
 
-from faasport.config.model import Function, Project
+from faasport.config.model import Function, Project, Throttle
 from faasport.core.errors import FaasportError
 from faasport.deploy.aws import model, naming, policy
 from faasport.deploy.aws.terraform import api_modules, function_module, storage_modules
@@ -125,6 +125,7 @@ def _locals(project: Project) -> list[Block]:
 
 def _queue(queue: model.QueueSpec) -> dict[str, Value]:
     return {
+        "alarm_topic_arn": Ref(f"{ALARM_TOPIC}.arn") if queue.keeps_failures else None,
         "name": queue.name,
         "visibility_timeout": queue.visibility_timeout,
         "retention_seconds": queue.retention,
@@ -144,7 +145,7 @@ def _function(project: Project, function: Function) -> dict[str, Value]:
         "memory_size": function.memory,
         "timeout": function.timeout,
         "architecture": function.architecture,
-        "reserved_concurrency": function.concurrency,
+        "reserved_concurrency": function.reserved_concurrency,
         "provisioned_concurrency": function.warm,
         "environment": dict(sorted(function.environment.items())),
         "filename": Ref("local.package"),
@@ -173,7 +174,7 @@ def _function(project: Project, function: Function) -> dict[str, Value]:
         },
         "schedules": dict(model.schedules(project, function)),
         "topic_sources": {
-            topic: Ref(f"module.{naming.tf_id('topic', topic)}.arn")
+            naming.statement_id("topic", topic): Ref(f"module.{naming.tf_id('topic', topic)}.arn")
             for topic in model.function_topics(function)
         },
     }
@@ -207,11 +208,13 @@ def _resource(project: Project, resource: policy.Resource) -> Value:
 
 def _bucket(bucket: str, notifications: tuple[model.Notification, ...]) -> dict[str, Value]:
     items: list[Value] = []
-    for index, notification in enumerate(notifications):
+    for notification in notifications:
         target = function_ref(notification.function)
         items.append(
             {
-                "id": f"{notification.function.name}-{index}",
+                "id": naming.statement_id(
+                    "s3", notification.function.name, str(notification.index)
+                ),
                 "function_name": Ref(f"{target}.function_name"),
                 "qualifier": Ref(f"{target}.qualifier"),
                 "target_arn": Ref(f"{target}.target_arn"),
@@ -246,15 +249,16 @@ def _api(project: Project, root: Root) -> None:
             {
                 "name": project.name,
                 "stage": model.REST_STAGE,
+                "binary_media_types": list(model.BINARY_MEDIA_TYPES),
                 "body": jsonencode(_openapi(project, routes)),
                 "functions": functions,
                 "throttles": {
-                    model.rest_method_path(r.path, r.method): {
-                        "rate": r.throttle.rate,
-                        "burst": r.throttle.burst,
-                    }
-                    for r in routes
-                    if r.throttle
+                    "*/*": _throttle(project.api.throttle),
+                    **{
+                        model.rest_method_path(r.path, r.method): _throttle(r.throttle)
+                        for r in routes
+                        if r.throttle
+                    },
                 },
             },
         )
@@ -266,6 +270,7 @@ def _api(project: Project, root: Root) -> None:
         {
             "name": project.name,
             "log_retention_days": model.LOG_RETENTION_DAYS,
+            "throttle": _throttle(project.api.throttle),
             "cors": None
             if cors is None
             else {
@@ -290,6 +295,10 @@ def _api(project: Project, root: Root) -> None:
             },
         },
     )
+
+
+def _throttle(throttle: Throttle) -> Value:
+    return {"rate": throttle.rate, "burst": throttle.burst}
 
 
 def _openapi(project: Project, routes: tuple[model.HttpRoute, ...]) -> Value:
