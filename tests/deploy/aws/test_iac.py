@@ -17,7 +17,8 @@ from cfnlint.api import ManualArgs, lint
 
 from faasport.config import load_project
 from faasport.deploy.aws import plan
-from faasport.deploy.aws.checks import REASONS
+from faasport.deploy.aws.skip_reasons import REASONS
+from faasport.deploy.options import Options
 from faasport.deploy.plan import Plan
 from iac import (
     blocks,
@@ -41,7 +42,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Mapping[str, Mapping[
     plans = {}
     for name in PROJECTS:
         project = load_project(project_dir(name, CONFIGS, tmp))
-        plans[name] = {iac: plan(project, {"iac": iac}) for iac in ("sam", "terraform")}
+        plans[name] = {iac: plan(project, Options(iac=iac)) for iac in ("sam", "terraform")}
     return plans
 
 
@@ -456,8 +457,9 @@ _DUMP = """
 import hashlib, sys
 from faasport.config import load_project
 from faasport.deploy.aws import plan
+from faasport.deploy.options import Options
 for iac in ("sam", "terraform"):
-    files = plan(load_project(sys.argv[1]), {"iac": iac}).files
+    files = plan(load_project(sys.argv[1]), Options(iac=iac)).files
     for name in sorted(files):
         print(iac, name, hashlib.sha256(files[name].encode()).hexdigest())
 """
@@ -472,6 +474,6 @@ def test_the_same_project_elsewhere_gives_the_same_bytes(tmp_path: Path) -> None
     for place in ("a", "b"):
         shutil.copytree(PHONEY, tmp_path / place)
     for iac in ("sam", "terraform"):
-        first = plan(load_project(tmp_path / "a"), {"iac": iac}).files
-        second = plan(load_project(tmp_path / "b"), {"iac": iac}).files
+        first = plan(load_project(tmp_path / "a"), Options(iac=iac)).files
+        second = plan(load_project(tmp_path / "b"), Options(iac=iac)).files
         assert dict(first) == dict(second)

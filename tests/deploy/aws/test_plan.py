@@ -15,6 +15,9 @@ from faasport.core.errors import ConfigError, FaasportError
 from faasport.deploy.aws import model, naming, plan
 from faasport.deploy.aws.yaml_text import dump
 from faasport.deploy.hcl import Block, Call, Ref, render, template
+from faasport.deploy.options import Options
+
+TERRAFORM = Options(iac="terraform")
 
 
 @pytest.fixture(autouse=True)
@@ -27,9 +30,9 @@ def project(tmp_path: Path, text: str) -> Project:
     return load_project(tmp_path)
 
 
-def refused(tmp_path: Path, text: str, options: dict[str, str] | None = None) -> str:
+def refused(tmp_path: Path, text: str) -> str:
     with pytest.raises(ConfigError) as info:
-        plan(project(tmp_path, text), options or {})
+        plan(project(tmp_path, text))
     message = str(info.value)
     assert "\n" not in message
     return message
@@ -68,11 +71,11 @@ def test_the_root_is_not_added_twice_nor_for_nested_catch_alls(tmp_path: Path) -
 def test_a_project_without_http_functions_has_no_api(tmp_path: Path) -> None:
     text = '[functions.worker]\nhandler = "a:b"\nevents = [{ schedule = "rate(1 hour)" }]\n'
     p = project(tmp_path, text)
-    template_text = plan(p, {}).files["template.yaml"]
+    template_text = plan(p).files["template.yaml"]
     document = yaml.safe_load(template_text)
     assert "HttpApi" not in document["Resources"]
     assert list(document["Outputs"]) == ["AlarmTopicArn"]
-    files = plan(p, {"iac": "terraform"}).files
+    files = plan(p, TERRAFORM).files
     assert not any(name.startswith("modules/http_api") for name in files)
     assert "api_url" not in files["outputs.tf"]
 
@@ -81,7 +84,7 @@ def test_a_project_without_http_functions_has_no_api(tmp_path: Path) -> None:
 
 
 def test_sam_plan_packages_then_deploys_the_stack(tmp_path: Path) -> None:
-    result = plan(project(tmp_path, 'name = "shop"\nregion = "eu-west-1"\n'), {})
+    result = plan(project(tmp_path, 'name = "shop"\nregion = "eu-west-1"\n'))
     assert list(result.files) == ["template.yaml"]
     assert result.commands == (
         ("faasport", "package", "--target", "aws", "--project", "../.."),
@@ -104,18 +107,13 @@ def test_sam_plan_packages_then_deploys_the_stack(tmp_path: Path) -> None:
 
 
 def test_terraform_plan_packages_then_applies(tmp_path: Path) -> None:
-    result = plan(project(tmp_path, 'name = "shop"\n'), {"iac": "terraform"})
+    result = plan(project(tmp_path, 'name = "shop"\n'), TERRAFORM)
     assert [command[0] for command in result.commands] == ["faasport", "terraform", "terraform"]
     assert result.commands[1:] == (
         ("terraform", "init", "-input=false"),
         ("terraform", "apply", "-input=false"),
     )
     assert {"versions.tf", "main.tf", "outputs.tf"} <= set(result.files)
-
-
-def test_unknown_options_are_refused(tmp_path: Path) -> None:
-    assert "--iac must be sam or terraform, got 'cdk'" in refused(tmp_path, "", {"iac": "cdk"})
-    assert "has no option 'stack'" in refused(tmp_path, "", {"stack": "x"})
 
 
 # -- names -----------------------------------------------------------------------------------
@@ -135,9 +133,9 @@ def test_names_that_collide_as_resource_ids_are_refused(tmp_path: Path) -> None:
     [queues.my_jobs]
     """
     with pytest.raises(FaasportError, match="both be named MyJobsQueue"):
-        plan(project(tmp_path, text), {})
+        plan(project(tmp_path, text))
     with pytest.raises(FaasportError, match=r"both be named module\.queue_my_jobs"):
-        plan(project(tmp_path, text), {"iac": "terraform"})
+        plan(project(tmp_path, text), TERRAFORM)
 
 
 # -- configuration AWS refuses -----------------------------------------------------------------
@@ -218,7 +216,7 @@ def test_distinct_bucket_filters_are_accepted(tmp_path: Path) -> None:
     handler = "c:d"
     events = [{ bucket = "files-example", prefix = "out/" }]
     """
-    assert plan(project(tmp_path, text), {}).files["template.yaml"]
+    assert plan(project(tmp_path, text)).files["template.yaml"]
 
 
 # -- writers ---------------------------------------------------------------------------------

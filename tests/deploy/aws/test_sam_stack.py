@@ -67,7 +67,7 @@ class Stack:
         self.project = project
         self.moto_url = moto_url
         self.code_bucket = f"code-{project.name}"
-        self.sam = yaml.safe_load(plan(project, {"iac": "sam"}).files["template.yaml"])
+        self.sam = yaml.safe_load(plan(project).files["template.yaml"])
         self.transformed = self._transform()
         self.resources: dict[str, dict[str, Any]] = self.transformed["Resources"]
         self.status, self.reason = self._create()

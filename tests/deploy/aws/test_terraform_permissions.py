@@ -11,6 +11,7 @@ from typing import Any
 
 from faasport.config import load_project
 from faasport.deploy.aws import plan
+from faasport.deploy.options import Options
 from iac import blocks, parse_tf
 from projects import AWS_EVERY_KEY, project_dir
 
@@ -71,7 +72,7 @@ def permissions(files: Mapping[str, str]) -> dict[str, list[str]]:
 
 def _terraform(config: str, name: str, tmp_path: Path) -> dict[str, list[str]]:
     project = load_project(project_dir(name, {name: config}, tmp_path))
-    return permissions(plan(project, {"iac": "terraform"}).files)
+    return permissions(plan(project, Options(iac="terraform")).files)
 
 
 def test_a_function_triggered_by_two_buckets_gets_distinct_statement_ids(tmp_path: Path) -> None:

@@ -7,31 +7,22 @@ dead-letter queues; topics, buckets, schedules; the DynamoDB state table.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from faasport.config.model import Project
-from faasport.core.errors import ConfigError
 from faasport.deploy.aws import model
+from faasport.deploy.options import Options
 from faasport.deploy.plan import Plan
 
-IAC = ("sam", "terraform")
 PACKAGE = ("faasport", "package", "--target", "aws", "--project", "../..")
 #: What each IaC leaves in deploy/aws: the other one refuses to deploy beside it.
 SAM_FILES = ("template.yaml", "samconfig.toml", ".aws-sam")
 TERRAFORM_FILES = ("main.tf", "terraform.tfstate", ".terraform")
 
 
-def plan(project: Project, options: Mapping[str, str]) -> Plan:
-    """The files and commands that deploy ``project``. ``options["iac"]`` picks ``"sam"``
-    (default) or ``"terraform"``."""
-    unknown = sorted(set(options) - {"iac"})
-    if unknown:
-        raise ConfigError(f"deploy aws has no option {unknown[0]!r}; it takes --iac")
-    iac = options.get("iac", "sam")
-    if iac not in IAC:
-        raise ConfigError(f"deploy aws: --iac must be sam or terraform, got {iac!r}")
+def plan(project: Project, options: Options | None = None) -> Plan:
+    """The files and commands that deploy ``project``: a SAM template, or Terraform with
+    ``options.iac == "terraform"``."""
     model.check(project)
-    if iac == "terraform":
+    if options is not None and options.iac == "terraform":
         return _terraform(project)
     return _sam(project)
 

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from faasport.config.load import display_path
 from faasport.config.model import (
     BucketEvent,
     Function,
@@ -20,8 +19,8 @@ from faasport.config.model import (
     Throttle,
     TopicEvent,
 )
-from faasport.core.errors import ConfigError
 from faasport.deploy.aws import naming
+from faasport.deploy.errors import config_error
 from faasport.secrets.names import aws_name, is_ssm
 
 LOG_RETENTION_DAYS = 30
@@ -62,12 +61,6 @@ STATE_TTL = "expires"
 _SECRET_ID = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
 _PARAMETER = re.compile(r"/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 _TABLE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
-
-
-def fail(project: Project, key: str, message: str) -> ConfigError:
-    """A ConfigError naming the file and key, as the configuration loader writes them."""
-    prefix = "tool.faasport." if project.source.name == "pyproject.toml" else ""
-    return ConfigError(f"{display_path(project.source)}: {prefix}{key}: {message}")
 
 
 def runtime(project: Project) -> str:
@@ -117,9 +110,9 @@ def queues(project: Project) -> tuple[QueueSpec, ...]:
         if key is None:
             continue
         if key in specs or key in dead_letters:
-            raise fail(
+            raise config_error(
                 project,
-                f"queues.{key}",
+                ("queues", key),
                 f"the queue name {key} is taken by the failed invocations of function "
                 f"{function.name}; rename the queue",
             )
@@ -263,9 +256,9 @@ def state_table(project: Project) -> str | None:
     if url.scheme != "dynamodb":
         return None
     if not _TABLE.fullmatch(url.netloc) or url.path not in ("", "/"):
-        raise fail(
+        raise config_error(
             project,
-            "state.url",
+            ("state", "url"),
             "must be dynamodb://TABLE with a table name of 3 to 255 letters, digits, "
             f"'_', '-' or '.', got {project.state.url!r}",
         )
@@ -303,9 +296,9 @@ def check(project: Project) -> None:
     else:
         for auth in authorizers(project):
             if not auth.audience:
-                raise fail(
+                raise config_error(
                     project,
-                    f"auth.{auth.name}.audience",
+                    ("auth", auth.name, "audience"),
                     "API Gateway JWT authorizers need at least one audience",
                 )
     for function in project.functions.values():
@@ -317,13 +310,13 @@ def check(project: Project) -> None:
                 valid = _SECRET_ID.fullmatch(secret)
                 what = "a Secrets Manager name (letters, digits and /_+=.@-)"
             if not valid:
-                raise fail(
-                    project, f"functions.{function.name}.secrets", f"{secret!r} is not {what}"
+                raise config_error(
+                    project, ("functions", function.name, "secrets"), f"{secret!r} is not {what}"
                 )
     if naming.alarm_topic(project) in {naming.topic_name(project, t) for t in topics(project)}:
-        raise fail(
+        raise config_error(
             project,
-            "functions",
+            ("functions",),
             f"a topic event names the topic {naming.alarm_topic(project)}, which receives the "
             "functions' alarms; rename the topic",
         )
@@ -334,17 +327,17 @@ def check(project: Project) -> None:
 
 def _check_rest(project: Project) -> None:
     if project.api.cors is not None:
-        raise fail(
+        raise config_error(
             project,
-            "api.cors",
+            ("api", "cors"),
             'is supported with type = "http"; on a REST API answer CORS in the app '
             "(Starlette CORSMiddleware, flask-cors)",
         )
     for function in project.functions.values():
         if function.routes and function.auth != "none":
-            raise fail(
+            raise config_error(
                 project,
-                f"functions.{function.name}.auth",
+                ("functions", function.name, "auth"),
                 'API Gateway REST APIs have no JWT authorizer; use [api] type = "http" '
                 'or auth = "none"',
             )
@@ -357,9 +350,9 @@ def _check_buckets(project: Project) -> None:
             for second in notifications[index + 1 :]:
                 a, b = first.event, second.event
                 if a.on == b.on and _overlap(a, b):
-                    raise fail(
+                    raise config_error(
                         project,
-                        f"functions.{second.function.name}.events",
+                        ("functions", second.function.name, "events"),
                         f'bucket "{bucket}" already notifies function {first.function.name} '
                         f'of "{a.on}" events for overlapping keys; give them distinct '
                         "prefixes or suffixes",

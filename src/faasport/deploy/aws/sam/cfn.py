@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Literal
 
 from faasport.core.errors import FaasportError
-from faasport.deploy.aws.checks import REASONS
 from faasport.deploy.aws.model import ALARM_PERIOD, Alarm
 from faasport.deploy.aws.naming import logical_id
+from faasport.deploy.aws.skip_reasons import REASONS
 from faasport.deploy.aws.yaml_text import Data
 
 Resources = dict[str, dict[str, Data]]
@@ -39,7 +39,7 @@ def resource(
     on_delete: Literal["Delete", "Retain"] | None = None,
 ) -> dict[str, Data]:
     """A resource of type ``kind``; ``skip`` names the checkov checks that do not apply to
-    it, each with its reason from :data:`faasport.deploy.aws.checks.REASONS`. Resources
+    it, each with its reason from :data:`faasport.deploy.aws.skip_reasons.REASONS`. Resources
     that hold data say what happens to it on deletion or replacement (``on_delete``)."""
     body: dict[str, Data] = {"Type": kind}
     if on_delete:
