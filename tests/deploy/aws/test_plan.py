@@ -3,6 +3,7 @@ mistakes it refuses with one line naming the file and key."""
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def refused(tmp_path: Path, text: str) -> str:
 
 
 def routes(tmp_path: Path, text: str) -> list[tuple[str, str]]:
-    return [(r.function.name, r.key) for r in model.http_routes(project(tmp_path, text))]
+    return [(r.function.name, r.key) for r in model.build(project(tmp_path, text)).routes]
 
 
 def test_a_catch_all_route_is_paired_with_the_root(tmp_path: Path) -> None:
@@ -273,7 +274,31 @@ def test_a_secret_or_queue_listed_twice_is_granted_once(tmp_path: Path) -> None:
     events = [{ queue = "jobs" }, { queue = "jobs", batch = 5 }]
     """
     p = project(tmp_path, text)
-    grants = {s.sid: s.resources for s in policy.statements(p, p.functions["w"])}
+    infrastructure = model.build(p)
+    grants = {s.sid: s.resources for s in policy.statements(infrastructure, p.functions["w"])}
     assert grants["ReadSecrets"] == (policy.Pattern("secretsmanager", "secret:s-??????"),)
     assert grants["ReadParameters"] == (policy.Pattern("ssm", "parameter/p"),)
     assert grants["ConsumeQueues"] == (policy.Output("queue", "jobs"),)
+
+
+def test_the_infrastructure_is_decided_once_and_frozen(tmp_path: Path) -> None:
+    text = """
+    name = "shop"
+    [queues.jobs]
+    [functions.w]
+    handler = "a:b"
+    events = [{ queue = "jobs" }, { schedule = "rate(1 hour)" }, { bucket = "shop-in" }]
+    [functions.api]
+    app = "a:app"
+    """
+    infrastructure = model.build(project(tmp_path, text))
+    assert [queue.name for queue in infrastructure.queues] == [
+        "shop-jobs",
+        "shop-jobs-dlq",
+        "shop-w-failures",
+    ]
+    assert [route.key for route in infrastructure.routes] == ["ANY /{proxy+}", "ANY /"]
+    assert infrastructure.schedules == {"w": (("shop-w-schedule0", "rate(1 hour)"),), "api": ()}
+    assert list(infrastructure.notifications) == ["shop-in"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        infrastructure.routes = ()  # type: ignore[misc]

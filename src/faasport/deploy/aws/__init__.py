@@ -21,15 +21,16 @@ TERRAFORM_FILES = ("main.tf", "terraform.tfstate", ".terraform")
 def plan(project: Project, options: Options | None = None) -> Plan:
     """The files and commands that deploy ``project``: a SAM template, or Terraform with
     ``options.iac == "terraform"``."""
-    model.check(project)
+    infrastructure = model.build(project)
     if options is not None and options.iac == "terraform":
-        return _terraform(project)
-    return _sam(project)
+        return _terraform(infrastructure)
+    return _sam(infrastructure)
 
 
-def _sam(project: Project) -> Plan:
+def _sam(infrastructure: model.Infrastructure) -> Plan:
     from faasport.deploy.aws.sam import template
 
+    project = infrastructure.project
     deploy = (
         "sam",
         "deploy",
@@ -46,7 +47,7 @@ def _sam(project: Project) -> Plan:
     )
     return Plan(
         provider="aws",
-        files={"template.yaml": template(project)},
+        files={"template.yaml": template(infrastructure)},
         commands=(PACKAGE, deploy),
         install_hint="install the AWS SAM CLI: pip install aws-sam-cli",
         foreign=TERRAFORM_FILES,
@@ -56,12 +57,13 @@ def _sam(project: Project) -> Plan:
     )
 
 
-def _terraform(project: Project) -> Plan:
+def _terraform(infrastructure: model.Infrastructure) -> Plan:
     from faasport.deploy.aws.terraform import files
 
+    project = infrastructure.project
     return Plan(
         provider="aws",
-        files=files(project),
+        files=files(infrastructure),
         commands=(
             PACKAGE,
             ("terraform", "init", "-input=false"),
