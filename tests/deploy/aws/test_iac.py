@@ -300,7 +300,7 @@ def _tf_summary(files: Mapping[str, str]) -> dict[str, Any]:
             + [
                 (f"{c['name']}-depth", "ApproximateNumberOfMessagesVisible", 1)
                 for c in calls.values()
-                if c["source"] == "./modules/queue" and c["alarm_topic_arn"] is not None
+                if c["source"] == "./modules/queue" and c["depth_alarm"]
             ]
         ),
     }

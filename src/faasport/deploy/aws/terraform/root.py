@@ -128,7 +128,9 @@ def _locals(project: Project) -> list[Block]:
 
 def _queue(queue: model.QueueSpec) -> dict[str, Value]:
     return {
-        "alarm_topic_arn": Ref(f"{ALARM_TOPIC}.arn") if queue.keeps_failures else None,
+        # A flag, not a null topic: count must be known before the topic exists.
+        "depth_alarm": queue.keeps_failures,
+        "alarm_topic_arn": Ref(f"{ALARM_TOPIC}.arn"),
         "name": queue.name,
         "visibility_timeout": queue.visibility_timeout,
         "retention_seconds": queue.retention,

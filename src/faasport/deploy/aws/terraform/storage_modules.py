@@ -20,7 +20,8 @@ QUEUE = Module(
         variable("retention_seconds", "number", "Seconds a message is kept"),
         variable("dead_letter_arn", "string", "Queue for messages received too often, or null"),
         variable("max_receive_count", "number", "Receives before a message moves to it"),
-        variable("alarm_topic_arn", "string", "Topic notified when messages wait here, or null"),
+        variable("depth_alarm", "bool", "Whether a message waiting here raises an alarm"),
+        variable("alarm_topic_arn", "string", "Topic the alarm notifies"),
     ),
     main=(
         resource(
@@ -38,7 +39,7 @@ QUEUE = Module(
             "aws_cloudwatch_metric_alarm",
             "depth",
             {
-                "count": Ref("var.alarm_topic_arn == null ? 0 : 1"),
+                "count": Ref("var.depth_alarm ? 1 : 0"),
                 "alarm_name": template(Ref("var.name"), f"-{model.DEPTH_ALARM.suffix}"),
                 "namespace": "AWS/SQS",
                 "metric_name": model.DEPTH_ALARM.metric,
