@@ -97,6 +97,7 @@ def dev(
     invoke_api = InvokeApi(invoker.runtime)
     try:
         gateway = Gateway(project, host=host, port=port, invoker=invoker)
+        gateway.start()
         bound = invoker.runtime.call(invoke_api.start(host, lambda_port))
     except OSError as exc:
         invoker.close()
