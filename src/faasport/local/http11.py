@@ -1,12 +1,14 @@
-"""HTTP/1.1 for the local servers: requests read from asyncio streams and checked by h11,
-responses written by :func:`encode_response`.
+"""HTTP/1.1 for the local servers: requests read from asyncio streams and checked by
+httptools (llhttp, uvicorn's parser), responses written by :func:`encode_response`.
 
 The stream is cut into messages here (head up to the blank line, then the body by its
-Content-Length or its chunks) and every piece is fed to a fresh ``h11.Connection``, which
-rejects what RFC 9110/9112 forbid: Content-Length with Transfer-Encoding, conflicting or
-non-digit lengths, malformed chunk sizes, chunk data without its CRLF, control characters
-in header values, whitespace in header names. A connection that keeps its bytes between
-requests is therefore not needed, and a pipelined next request stays in the reader.
+Content-Length or its chunks) and every piece is fed to a fresh parser, which rejects what
+RFC 9110/9112 forbid: Content-Length with Transfer-Encoding, conflicting or non-digit
+lengths, malformed chunk sizes, chunk data without its CRLF, control characters and bare CR
+or LF in header values, whitespace in header names, line folding. What llhttp lets through
+is checked here: a missing Host, HTTP/0.9 request lines, transfer codings other than
+chunked, over-long chunk-size lines. Because each message is read exactly, a pipelined next
+request stays in the reader for the next call.
 """
 
 from __future__ import annotations
@@ -16,10 +18,8 @@ import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import h11
+import httptools
 
 #: The request line and headers together may not exceed this (API Gateway's 10 KB, with
 #: room for the headers a local client adds). Servers pass it as their reader's ``limit``.
@@ -67,27 +67,37 @@ class Request:
         return self.target.partition("?")[2]
 
 
-def _parser() -> h11.Connection:
-    import h11
+class _Message:
+    """The parser's callbacks: what one request holds."""
 
-    return h11.Connection(h11.SERVER, max_incomplete_event_size=1 << 62)
+    __slots__ = ("body", "complete", "headers", "url")
+
+    def __init__(self) -> None:
+        self.url = b""
+        self.headers: list[tuple[str, str]] = []
+        self.body: list[bytes] = []
+        self.complete = False
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.decode("latin-1").lower(), value.decode("latin-1").strip()))
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.complete = True
 
 
-def _feed(parser: h11.Connection, data: bytes) -> list[object]:
-    """The parser's events after ``data``, up to the point where it needs more; protocol
-    errors become :class:`BadRequest`."""
-    import h11
-
-    events: list[object] = []
+def _feed(parser: httptools.HttpRequestParser, data: bytes) -> None:
     try:
-        parser.receive_data(data)
-        while (event := parser.next_event()) is not h11.NEED_DATA:
-            events.append(event)
-            if isinstance(event, h11.Request | h11.EndOfMessage):
-                break
-    except h11.RemoteProtocolError as exc:
-        raise BadRequest(exc.error_status_hint, str(exc)) from None
-    return events
+        parser.feed_data(data)
+    except httptools.HttpParserUpgrade:
+        pass  # served as a plain request: API Gateway does not upgrade connections
+    except httptools.HttpParserError as exc:
+        raise BadRequest(400, str(exc)) from None
 
 
 async def read_request(
@@ -105,8 +115,6 @@ async def read_request(
     body over ``max_body`` but under ``drain_limit`` is read and dropped so the client can
     read the 413. The head may not exceed the reader's ``limit`` (431).
     """
-    import h11
-
     try:
         head = first + await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
@@ -115,38 +123,32 @@ async def read_request(
         return None
     except asyncio.LimitOverrunError:
         raise BadRequest(431, "request head too large") from None
-    # h11 also accepts bare LF as a line end, which would split a header value holding
-    # one into two headers; a server behind which the app sees a different set of headers
-    # than a proxy in front saw is what request smuggling exploits.
-    crlf = head.count(b"\r\n")
-    if head.count(b"\n") != crlf or head.count(b"\r") != crlf:
-        raise BadRequest(400, "bare CR or LF in the request head")
-    if b"\r\n " in head or b"\r\n\t" in head:
-        raise BadRequest(400, "obsolete line folding in the request head")
-    parser = _parser()
-    events = _feed(parser, head)
-    event = events[0] if events else None
-    if not isinstance(event, h11.Request):
-        raise BadRequest(400, "malformed request head")
-    headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers]
+    message = _Message()
+    parser = httptools.HttpRequestParser(message)
+    _feed(parser, head)
+    version = parser.get_http_version()
+    if version not in ("1.1", "1.0"):
+        raise BadRequest(400 if version < "1" else 505, f"HTTP/{version} is not served")
     request = Request(
-        event.method.decode("ascii"),
-        event.target.decode("latin-1"),
-        "HTTP/" + event.http_version.decode("ascii"),
-        headers,
+        parser.get_method().decode("ascii"),
+        message.url.decode("latin-1"),
+        "HTTP/" + version,
+        message.headers,
     )
-    if request.header("transfer-encoding") is not None and request.header("content-length"):
-        # RFC 9112 6.3 lets a server drop Content-Length and go by the chunks (h11 does);
-        # refusing is what keeps a proxy in front and this server agreeing on the framing.
-        raise BadRequest(400, "Content-Length together with Transfer-Encoding")
+    if version == "1.1" and request.header("host") is None:
+        raise BadRequest(400, "missing Host header")  # RFC 9112 3.2
     expect = writer is not None and (request.header("expect") or "").lower() == "100-continue"
-    if request.header("transfer-encoding") is not None:  # h11 allows only "chunked"
+    encoding = request.header("transfer-encoding")
+    if encoding is not None:
+        if encoding.lower() != "chunked":
+            raise BadRequest(501, f"transfer coding {encoding!r} is not supported")
         if expect:
             writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
-        request.body = await _read_chunked(reader, parser, max_body)
+        await _read_chunked(reader, parser, message, max_body)
+        request.body = b"".join(message.body)
         return request
     length = request.header("content-length")
-    size = int(length) if length is not None else 0  # h11 checked: digits, one value
+    size = int(length) if length is not None else 0  # llhttp checked: digits, one value
     if size > max_body:
         drained = False
         if not expect and size <= drain_limit:
@@ -164,11 +166,11 @@ async def read_request(
 
 
 async def _read_chunked(
-    reader: asyncio.StreamReader, parser: h11.Connection, max_body: int
-) -> bytes:
-    import h11
-
-    parts: list[bytes] = []
+    reader: asyncio.StreamReader,
+    parser: httptools.HttpRequestParser,
+    message: _Message,
+    max_body: int,
+) -> None:
     total = 0
     while True:
         try:
@@ -184,17 +186,14 @@ async def _read_chunked(
         total += size
         if total > max_body:
             raise BadRequest(413, f"body exceeds the limit of {max_body} bytes")
-        data = await reader.readexactly(size + 2)
-        _feed(parser, data)  # checks the CRLF after the data
-        parts.append(data[:size])
-    while True:  # trailers, up to the blank line
+        _feed(parser, await reader.readexactly(size + 2))  # checks the CRLF after the data
+    while not message.complete:  # trailers, up to the blank line
         try:
             line = await reader.readuntil(b"\r\n")
         except asyncio.LimitOverrunError:
             raise BadRequest(431, "trailers too large") from None
-        if any(isinstance(event, h11.EndOfMessage) for event in _feed(parser, line)):
-            return b"".join(parts)
-        if line == b"\r\n":
+        _feed(parser, line)
+        if line == b"\r\n" and not message.complete:
             raise BadRequest(400, "malformed trailers")
 
 
