@@ -74,18 +74,6 @@ def _check(response: HttpResponse) -> None:
             raise ValueError(f"header {name!r} contains a line break")
 
 
-def _ascii_query(query: str) -> bytes:
-    """The query as sent (latin-1 text of its bytes), raw non-ASCII bytes percent-encoded.
-
-    Clients such as curl send ``?q=é`` as its UTF-8 bytes; the events carry the query as
-    text, so the bytes are escaped as a browser would, and the app decodes them once.
-    """
-    raw = query.encode("latin-1")
-    if raw.isascii():
-        return raw
-    return b"".join(b"%%%02X" % byte if byte > 0x7F else bytes((byte,)) for byte in raw)
-
-
 @dataclass(frozen=True)
 class _Flavour:
     """What differs between the two APIs: stage, event format, answers for unknown paths."""
@@ -271,7 +259,7 @@ class Gateway:
         return HttpRequest(
             method=request.method,
             path=unquote(raw_path),
-            query_string=_ascii_query(query),
+            query_string=query.encode("latin-1"),
             headers=headers,
             body=request.body,
             scheme="http",

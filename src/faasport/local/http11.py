@@ -100,6 +100,16 @@ def _feed(parser: httptools.HttpRequestParser, data: bytes) -> None:
         raise BadRequest(400, str(exc)) from None
 
 
+def _escape_target(line: bytes) -> bytes:
+    """The request line with raw non-ASCII bytes percent-encoded.
+
+    Clients such as curl send ``?q=é`` as its UTF-8 bytes, which RFC 9112 does not allow and
+    llhttp refuses; browsers escape them. Escaping them here serves the request the way a
+    browser's would be, and the app decodes the bytes once.
+    """
+    return b"".join(b"%%%02X" % byte if byte > 0x7F else bytes((byte,)) for byte in line)
+
+
 async def read_request(
     reader: asyncio.StreamReader,
     max_body: int,
@@ -123,6 +133,9 @@ async def read_request(
         return None
     except asyncio.LimitOverrunError:
         raise BadRequest(431, "request head too large") from None
+    line_end = head.index(b"\r\n")
+    if not head[:line_end].isascii():
+        head = _escape_target(head[:line_end]) + head[line_end:]
     message = _Message()
     parser = httptools.HttpRequestParser(message)
     _feed(parser, head)

@@ -43,7 +43,7 @@ def _reject(status: int) -> HttpResponse:
     if status == 413:
         return _error(
             413,
-            "RequestTooLargeException",
+            "RequestEntityTooLargeException",
             f"Request must be smaller than {MAX_PAYLOAD} bytes for the InvokeFunction operation",
         )
     if status == 503:
