@@ -32,8 +32,9 @@ def handle(event, context):
 
 def slow(event, context):
     import time
+    from urllib.parse import parse_qs
 
-    time.sleep(float(event.get("queryStringParameters", {}).get("s", "1")))
+    time.sleep(float(parse_qs(event.get("rawQueryString") or "").get("s", ["1"])[0]))
     return {"statusCode": 200, "body": "done"}
 """
 

@@ -152,15 +152,19 @@ class Gateway:
     def shutdown(self) -> None:
         self._stopped.set()
 
-    def close(self, grace: float = 0.0) -> None:
+    async def stop(self, grace: float = 0.0) -> None:
         """Stop accepting, let requests in flight finish for ``grace`` seconds and answer 503
-        to those left, then stop the functions' environments."""
+        to those left (on the runtime's loop)."""
+        if self.server is not None:
+            await self.server.close(grace)
+
+    def close(self, grace: float = 0.0) -> None:
+        """:meth:`stop`, then stop the functions' environments."""
         self._stopped.set()
         if self.invoker is None:
             return
-        runtime = self.invoker.runtime
-        if self.server is not None and runtime.loop.is_running():
-            runtime.call(self.server.close(grace))
+        if self.invoker.runtime.loop.is_running():
+            self.invoker.runtime.call(self.stop(grace))
         self.invoker.close()
 
     def __enter__(self) -> Gateway:
