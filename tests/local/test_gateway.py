@@ -298,3 +298,16 @@ def test_lambda_log_lines(client: httpx.Client, log: list[str]) -> None:
     request_id = reports[-1]["id"]
     start = log.index(f"START RequestId: {request_id} Version: $LATEST")
     assert log[start + 1] == f"END RequestId: {request_id}"
+
+
+def test_constructing_a_gateway_does_no_io(project_dir: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        gateway = Gateway(load_project(project_dir), port=port, log=lambda line: None)
+        assert gateway.invoker is None and gateway.server is None  # nothing bound or started
+        with pytest.raises(OSError):
+            gateway.start()
+    with pytest.raises(RuntimeError, match="not started"):
+        _ = gateway.url
