@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from faasport.local.invoke_api import InvokeApi, function_name
 from faasport.local.runtime import LocalRuntime
 from faasport.local.spec import FunctionSpec
+from rawhttp import exchange, statuses
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def lines() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> Iterator[Any]:
+def port(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> Iterator[int]:
     root = tmp_path_factory.mktemp("project")
     (root / "fn.py").write_text(
         textwrap.dedent(
@@ -42,8 +43,14 @@ def client(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> Iterat
     runtime = LocalRuntime([FunctionSpec("echo", "fn.handle", Path(root))], log=lines.append)
     runtime.start()
     api = InvokeApi(runtime)
-    port = runtime.call(api.start("127.0.0.1", 0))
-    yield boto3.client(
+    yield runtime.call(api.start("127.0.0.1", 0))
+    runtime.call(api.close())
+    runtime.stop()
+
+
+@pytest.fixture(scope="module")
+def client(port: int) -> Any:
+    return boto3.client(
         "lambda",
         endpoint_url=f"http://127.0.0.1:{port}",
         region_name="us-east-1",
@@ -51,8 +58,6 @@ def client(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> Iterat
         aws_secret_access_key="testing",
         config=Config(retries={"max_attempts": 1}),
     )
-    runtime.call(api.close())
-    runtime.stop()
 
 
 def test_request_response(client: Any) -> None:
@@ -138,6 +143,17 @@ def test_deeply_nested_json_is_400_not_a_dropped_connection(client: Any) -> None
     assert (status, code) == (400, "InvalidRequestContentException")
     assert message == "Could not parse request body into json: nested too deeply"
     assert client.invoke(FunctionName="echo", Payload=b"{}")["StatusCode"] == 200
+
+
+def test_ambiguous_framing_is_a_400_in_the_services_shape(port: int) -> None:
+    request = (
+        b"POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nhost: x\r\n"
+        b"content-length: 2\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n"
+    )
+    answer = exchange(("127.0.0.1", port), request)
+    assert statuses(answer) == [400]
+    assert b"x-amzn-errortype: InvalidRequestContentException" in answer
+    assert answer.endswith(b'{"Type": "User", "message": "The request is malformed."}')
 
 
 def test_function_names_in_paths() -> None:
