@@ -213,11 +213,17 @@ def test_route_decides_function_and_event(
     assert response.headers["apigw-requestid"] == seen["requestId"]
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/nowhere"), ("DELETE", "/items/7")])
-def test_no_route_is_404(client: httpx.Client, method: str, path: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/nowhere"), ("DELETE", "/items/7"), ("GET", "/items")]
+)
+def test_no_route_is_404_without_reaching_a_function(
+    client: httpx.Client, log: list[str], method: str, path: str
+) -> None:
+    before = sum(line.startswith("START") for line in log)
     response = client.request(method, path)
     assert response.status_code == 404
     assert response.json() == {"message": "Not Found"}
+    assert sum(line.startswith("START") for line in log) == before
 
 
 def test_chunked_request_body(client: httpx.Client) -> None:
