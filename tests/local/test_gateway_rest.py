@@ -42,7 +42,9 @@ def test_listening_url_has_the_stage(dev: DevServer) -> None:
 
 
 def test_routes_get_1_0_events(dev: DevServer) -> None:
-    seen = httpx.get(f"{dev.url}/items/7", params={"color": "blue"}).json()
+    response = httpx.get(f"{dev.url}/items/7", params={"color": "blue"})
+    assert "x-amzn-requestid" in response.headers and "apigw-requestid" not in response.headers
+    seen = response.json()
     assert seen["version"] == "1.0"
     assert (seen["stage"], seen["path"], seen["resource"]) == ("prod", "/items/7", "/items/{id}")
     assert seen["pathParameters"] == {"id": "7"}
@@ -60,6 +62,7 @@ def test_unrouted_requests_never_reach_the_function(dev: DevServer, method: str,
     # What a REST API answers for a resource or method it does not have.
     assert response.status_code == 403
     assert response.json() == {"message": "Missing Authentication Token"}
+    assert "x-amzn-requestid" in response.headers
     assert sum(line.startswith("START") for line in dev.lines) == before
 
 

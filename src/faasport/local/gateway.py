@@ -59,10 +59,12 @@ _HOP_BY_HOP = frozenset(
 )
 
 
-def gateway_response(status: int, message: str | None = None) -> HttpResponse:
+def gateway_response(
+    status: int, message: str | None = None, id_header: bytes = b"apigw-requestid"
+) -> HttpResponse:
     text = message or _MESSAGES.get(status, "Internal Server Error")
     body = json.dumps({"message": text}, separators=(",", ":")).encode()
-    headers = [(b"content-type", b"application/json"), (b"apigw-requestid", _request_id())]
+    headers = [(b"content-type", b"application/json"), (id_header, _request_id())]
     return HttpResponse(status, headers, body)
 
 
@@ -83,11 +85,17 @@ class _Flavour:
     codec: ApiGatewayV1 | ApiGatewayV2
     #: (status, message) for a request under the stage that no route matches.
     unrouted: tuple[int, str]
+    #: The response header carrying the request id.
+    id_header: bytes
 
 
-_HTTP_API = _Flavour("$default", "", ApiGatewayV2(), (404, "Not Found"))
+_HTTP_API = _Flavour("$default", "", ApiGatewayV2(), (404, "Not Found"), b"apigw-requestid")
 _REST_API = _Flavour(
-    REST_STAGE, "/" + REST_STAGE, ApiGatewayV1(), (403, "Missing Authentication Token")
+    REST_STAGE,
+    "/" + REST_STAGE,
+    ApiGatewayV1(),
+    (403, "Missing Authentication Token"),
+    b"x-amzn-requestid",
 )
 
 
@@ -137,7 +145,7 @@ class Gateway:
         """Start the functions' environments (without an invoker given) and listen."""
         if self.invoker is None:
             self.invoker = RuntimeInvoker(self.project, self.log)
-        server = Server(self._answer, gateway_response, self.limits, self.log)
+        server = Server(self._answer, self._reject, self.limits, self.log)
         try:
             self.invoker.runtime.call(server.start(self.host, self.port))
         except OSError:
@@ -176,10 +184,14 @@ class Gateway:
 
     # -- requests --------------------------------------------------------------------------
 
+    def _reject(self, status: int, message: str | None = None) -> HttpResponse:
+        """What the API answers itself."""
+        return gateway_response(status, message, self.flavour.id_header)
+
     async def _answer(self, request: Request, peer: tuple[str, int]) -> HttpResponse:
         http_request = self._request(request, peer)
         if http_request is None:
-            return gateway_response(403)  # outside the REST API's stage
+            return self._reject(403)  # outside the REST API's stage
         return await self.respond(http_request)
 
     async def respond(self, request: HttpRequest) -> HttpResponse:
@@ -187,14 +199,14 @@ class Gateway:
         flavour = self.flavour
         match = self.router.match(request.method, request.path)
         if match is None:
-            return gateway_response(*flavour.unrouted)
+            return self._reject(*flavour.unrouted)
         try:
             event = flavour.codec.build_event(request, flavour.stage)
         except ValueError:  # e.g. header bytes that are not UTF-8
-            return gateway_response(400)
+            return self._reject(400)
         _route(event, match.route.key, match.route.path, match.params)
         if len(request.body) > MAX_EVENT // 2 and _event_size(event) > MAX_EVENT:
-            return gateway_response(413)
+            return self._reject(413)
         where = f"{request.method} {request.path}"
         invoker = self.invoker
         assert invoker is not None
@@ -210,14 +222,14 @@ class Gateway:
                 )
         except TimeoutError:
             self.log(f"[gateway] {where}: 504: no answer within {self.integration_timeout:g} s")
-            return gateway_response(504)
+            return self._reject(504)
         except InvocationError as exc:
             self.log(f"[gateway] {where}: {exc.status}: {exc}")
-            return gateway_response(exc.status)
+            return self._reject(exc.status)
         except Exception:
             self.log(f'[gateway] {where}: 502: invoking function "{match.function}" failed')
             self.log(traceback.format_exc().rstrip())
-            return gateway_response(502)
+            return self._reject(502)
         try:
             response = flavour.codec.parse_result(result)
             _check(response)
@@ -226,10 +238,10 @@ class Gateway:
                 f'[gateway] {where}: 502: function "{match.function}" returned an invalid '
                 f"response: {exc}"
             )
-            return gateway_response(502)
+            return self._reject(502)
         response.headers[:] = [(k, v) for k, v in response.headers if k not in _HOP_BY_HOP]
         response.headers.append(
-            (b"apigw-requestid", str(event["requestContext"]["requestId"]).encode("latin-1"))
+            (flavour.id_header, str(event["requestContext"]["requestId"]).encode("latin-1"))
         )
         return response
 
