@@ -138,3 +138,14 @@ def test_request_context_of_wrong_type_is_a_400_not_a_type_error() -> None:
     status, body = call(ASGI, {"httpMethod": "GET", "path": "/", "requestContext": 5})
     assert status == 400
     assert "requestContext" in body["message"]
+
+
+def test_a_header_with_no_values_is_no_header() -> None:
+    # Found by tests/aws/test_fuzz.py: an empty value list for Host crashed server lookup.
+    event = recorded("restApiDocsExample")
+    event["multiValueHeaders"]["Host"] = []
+    del event["headers"]["Host"]
+    status, seen = call(ASGI, event)
+    assert status == 200
+    assert seen["server"] == ["localhost", 443]
+    assert header_values(seen, "host") == []

@@ -214,7 +214,7 @@ def server_and_scheme(
     else the pairs are searched."""
     if multi:
         found = [multi.get(lower) or multi.get(spelt) for lower, spelt in _FORWARDED]
-        if None not in found:
+        if all(found):  # each a non-empty list (header_pairs checked the types)
             return server_cached(found[0][-1], found[1][-1], found[2][-1])
     elif single:
         found = [single.get(lower) or single.get(spelt) for lower, spelt in _FORWARDED]
