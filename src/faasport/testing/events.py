@@ -1,5 +1,5 @@
 """Realistic events for every AWS source, built through the same code that reads them: the
-HTTP codecs, and :func:`faasport.events.aws.build_event` for queues, topics, buckets and
+HTTP codecs, and :func:`faasport.aws.event_builder.build_event` for queues, topics, buckets and
 schedules."""
 
 from __future__ import annotations
@@ -114,8 +114,8 @@ def _ids(prefix: str, count: int) -> list[str]:
 
 def sqs_event(*bodies: str, queue: str = "jobs", deliveries: int = 1) -> dict[str, Any]:
     """The event SQS sends a function for a batch of messages with these bodies."""
-    from faasport.events.aws import build_event
-    from faasport.events.records import Message
+    from faasport.aws.event_builder import build_event
+    from faasport.core.records import Message
 
     ids = _ids("msg", len(bodies))
     return build_event(
@@ -128,8 +128,8 @@ def sqs_event(*bodies: str, queue: str = "jobs", deliveries: int = 1) -> dict[st
 
 def sns_event(*messages: str, topic: str = "alerts") -> dict[str, Any]:
     """The event SNS sends a subscribed function for these notifications."""
-    from faasport.events.aws import build_event
-    from faasport.events.records import Message
+    from faasport.aws.event_builder import build_event
+    from faasport.core.records import Message
 
     ids = _ids("sns", len(messages))
     return build_event(
@@ -144,8 +144,8 @@ def s3_event(
     *keys: str, bucket: str = "uploads", removed: bool = False, size: int = 1024
 ) -> dict[str, Any]:
     """The S3 notification for objects created (or removed) under these keys."""
-    from faasport.events.aws import build_event
-    from faasport.events.records import ObjectChange
+    from faasport.aws.event_builder import build_event
+    from faasport.core.records import ObjectChange
 
     return build_event(
         [
@@ -159,7 +159,7 @@ def s3_event(
 
 def schedule_event(rule: str = "schedule") -> dict[str, Any]:
     """The event an EventBridge schedule rule sends when it fires."""
-    from faasport.events.aws import build_event
-    from faasport.events.records import Tick
+    from faasport.aws.event_builder import build_event
+    from faasport.core.records import Tick
 
     return build_event([Tick("", source="aws.events", name=rule)])
