@@ -170,7 +170,11 @@ def _queue_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> Event
             f'queue "{name}" has visibility_timeout {queue.visibility_timeout}, less than this '
             f"function's timeout {timeout}; raise queues.{name}.visibility_timeout",
         )
-    return QueueEvent(queue=name, batch=sub.integer("batch", 10, 1, 10000))
+    return QueueEvent(
+        queue=name,
+        batch=sub.integer("batch", 10, 1, 10 if queue.fifo else 10000),
+        window=sub.integer("window", 0, 0, 300),
+    )
 
 
 def _schedule_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> EventSource:

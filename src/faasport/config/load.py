@@ -25,7 +25,7 @@ PYPROJECT = "pyproject.toml"
 _PROJECT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
 _PYTHON = re.compile(r"3\.(1[1-9]|[2-9][0-9])")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
-_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}(\.fifo)?")
 _AUTH_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _URL = re.compile(r"https?://\S+")
 _STATE_URL = re.compile(r"(sqlite|redis|rediss|postgresql|dynamodb)://\S*")
@@ -129,15 +129,31 @@ def _queues(top: Table) -> dict[str, Queue]:
     queues: dict[str, Queue] = {}
     for name, table in top.tables("queues"):
         if not _QUEUE_NAME.fullmatch(name):
-            top.source.fail(table.path, "queue names are 1 to 80 letters, digits, '-' or '_'")
+            top.source.fail(
+                table.path,
+                "queue names are 1 to 75 letters, digits, '-' or '_', then '.fifo' for a FIFO "
+                "queue",
+            )
         dlq = table.string(
-            "dlq", None, pattern=_QUEUE_NAME, expected="a queue name (letters, digits, '-', '_')"
+            "dlq",
+            None,
+            pattern=_QUEUE_NAME,
+            expected="a queue name (letters, digits, '-', '_', and '.fifo' for a FIFO queue)",
         )
+        fifo = name.endswith(".fifo")
+        if dlq is not None and dlq.endswith(".fifo") != fifo:
+            kind = "FIFO" if fifo else "standard"
+            table.fail("dlq", f'the dead-letter queue of a {kind} queue is {kind} too, got "{dlq}"')
+        content_dedup = table.boolean("content_dedup", False)
+        if content_dedup and not fifo:
+            table.fail("content_dedup", 'is for FIFO queues (named "NAME.fifo")')
         queues[name] = Queue(
             name=name,
             visibility_timeout=table.integer("visibility_timeout", 30, 0, 43200),
             max_receive=table.integer("max_receive", 3, 1, 1000),
             dlq=dlq,
+            delay=table.integer("delay", 0, 0, 900),
+            content_dedup=content_dedup,
         )
         table.finish()
     return queues

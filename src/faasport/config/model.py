@@ -30,6 +30,8 @@ class Throttle:
 class QueueEvent:
     queue: str
     batch: int = 10
+    #: Seconds to gather a fuller batch (MaximumBatchingWindowInSeconds); 0: deliver at once.
+    window: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,15 @@ class Queue:
     visibility_timeout: int = 30
     max_receive: int = 3
     dlq: str | None = None
+    #: Seconds every message waits before its first delivery (DelaySeconds).
+    delay: int = 0
+    #: FIFO queues: a message without a deduplication id is deduplicated by its body.
+    content_dedup: bool = False
+
+    @property
+    def fifo(self) -> bool:
+        """A FIFO queue, as SQS names them: ``jobs.fifo``."""
+        return self.name.endswith(".fifo")
 
 
 @dataclass(frozen=True)

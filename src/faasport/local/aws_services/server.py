@@ -1,0 +1,214 @@
+"""The AWS-compatible endpoint of ``faasport dev``: the function's own boto3 calls (and the
+``faasport queue`` commands) reach the local event sources through it.
+
+One port serves every service; a request names its service by the credential scope of its
+SigV4 ``Authorization`` header (``.../us-east-1/sqs/aws4_request``) or, for JSON protocols,
+by its ``X-Amz-Target``. An operation that is not emulated is answered with the service's
+own error shape, naming the operation. ``/_faasport/...`` holds what the CLI needs beyond
+SQS's API (a dead-letter queue's contents, redrive).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+from faasport.local.aws_services import query
+from faasport.local.aws_services.sqs import OPERATIONS
+from faasport.local.sources.queues import QueueError, Queues
+
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_request")
+#: SQS error codes -> the JSON protocol's ``__type`` names.
+_JSON_TYPES = {
+    "AWS.SimpleQueueService.NonExistentQueue": "QueueDoesNotExist",
+    "AWS.SimpleQueueService.UnsupportedOperation": "UnsupportedOperation",
+}
+
+
+class Services:
+    """What the endpoint serves; inert until :meth:`start`."""
+
+    def __init__(self, queues: Queues, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.queues = queues
+        self.host = host
+        self.port = port
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    def start(self) -> str:
+        services = self
+
+        class Handler(_Handler):
+            owner = services
+
+        server = ThreadingHTTPServer((self.host, self.port), Handler)
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="faasport-aws-services", daemon=True
+        )
+        self._thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: Services
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _answer(self, status: int, body: bytes, content_type: str, **headers: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-RequestId", self.request_id)
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _service(self) -> str:
+        target = self.headers.get("X-Amz-Target", "")
+        if target.startswith("AmazonSQS."):
+            return "sqs"
+        found = _SCOPE.search(self.headers.get("Authorization", ""))
+        return found.group(1) if found else ""
+
+    def do_GET(self) -> None:
+        self.request_id = str(uuid.uuid4())
+        self._body()
+        if self.path.startswith("/_faasport/"):
+            self._control("GET")
+        else:
+            self._unsupported(self._service(), f"GET {self.path.partition('?')[0]}")
+
+    def do_POST(self) -> None:
+        self.request_id = str(uuid.uuid4())
+        body = self._body()
+        if self.path.startswith("/_faasport/"):
+            self._control("POST")
+            return
+        service = self._service()
+        target = self.headers.get("X-Amz-Target", "")
+        if service == "sqs" and target:
+            self._sqs_json(target.partition(".")[2], body)
+        elif service == "sqs" or (not service and b"Action=" in body):
+            self._sqs_query(dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)))
+        else:
+            action = dict(parse_qsl(body.decode("utf-8", "replace"))).get("Action", "")
+            self._unsupported(service, target.partition(".")[2] or action or "POST")
+
+    do_PUT = do_DELETE = do_HEAD = do_GET
+
+    # -- SQS -----------------------------------------------------------------------------
+
+    def _sqs_json(self, operation: str, body: bytes) -> None:
+        handler = OPERATIONS.get(operation)
+        try:
+            if handler is None:
+                raise QueueError(
+                    "AWS.SimpleQueueService.UnsupportedOperation",
+                    f"faasport dev does not emulate the SQS operation {operation}",
+                )
+            request = json.loads(body or b"{}")
+            if not isinstance(request, dict):
+                raise QueueError("InvalidParameterValue", "the request body must be an object")
+            result = handler(self.owner.queues, request, self.owner.url)
+        except QueueError as exc:
+            shape = _JSON_TYPES.get(exc.code, exc.code)
+            error = {"__type": f"com.amazonaws.sqs#{shape}", "message": str(exc)}
+            self._answer(
+                400,
+                json.dumps(error).encode(),
+                "application/x-amz-json-1.0",
+                x_amzn_query_error=f"{exc.code};Sender",
+            )
+            return
+        except (ValueError, TypeError, KeyError) as exc:
+            error = {"__type": "com.amazonaws.sqs#InvalidParameterValue", "message": str(exc)}
+            self._answer(400, json.dumps(error).encode(), "application/x-amz-json-1.0")
+            return
+        self._answer(200, json.dumps(result).encode(), "application/x-amz-json-1.0")
+
+    def _sqs_query(self, form: dict[str, str]) -> None:
+        action = form.get("Action", "")
+        handler = OPERATIONS.get(action)
+        try:
+            if handler is None:
+                raise QueueError(
+                    "AWS.SimpleQueueService.UnsupportedOperation",
+                    f"faasport dev does not emulate the SQS operation {action or '(none)'}",
+                )
+            result = handler(self.owner.queues, query.parse(form), self.owner.url)
+        except QueueError as exc:
+            self._answer(400, query.error(exc.code, str(exc), self.request_id), "text/xml")
+            return
+        except (ValueError, TypeError, KeyError) as exc:
+            body = query.error("InvalidParameterValue", str(exc), self.request_id)
+            self._answer(400, body, "text/xml")
+            return
+        self._answer(200, query.response(action, result, self.request_id), "text/xml")
+
+    # -- everything else -----------------------------------------------------------------
+
+    def _unsupported(self, service: str, operation: str) -> None:
+        message = f"faasport dev does not emulate the {service or 'unknown'} operation {operation}"
+        if service in ("kinesis", "events"):
+            error = {"__type": "UnknownOperationException", "message": message}
+            self._answer(400, json.dumps(error).encode(), "application/x-amz-json-1.1")
+        elif service == "s3":
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code>'
+                f"<Message>{message}</Message><RequestId>{self.request_id}</RequestId></Error>"
+            ).encode()
+            self._answer(501, body, "application/xml")
+        else:
+            self._answer(400, query.error("InvalidAction", message, self.request_id), "text/xml")
+
+    def _control(self, method: str) -> None:
+        queues = self.owner.queues
+        parts = self.path.partition("?")[0].strip("/").split("/")[1:]
+        try:
+            if method == "GET" and parts == ["queues"]:
+                result: Any = {name: queues.counts(name) for name in sorted(queues.specs)}
+            elif method == "GET" and len(parts) == 3 and parts[::2] == ["queues", "dlq"]:
+                spec = queues.spec(parts[1])
+                if spec.dlq is None:
+                    raise QueueError("InvalidParameterValue", f'queue "{parts[1]}" has no dlq')
+                result = {
+                    "dlq": spec.dlq,
+                    "messages": [
+                        {"id": id, "body": body, "receives": receives}
+                        for id, body, receives in queues.peek(spec.dlq)
+                    ],
+                }
+            elif method == "POST" and len(parts) == 3 and parts[::2] == ["queues", "redrive"]:
+                result = {"moved": queues.redrive(parts[1])}
+            else:
+                self._answer(404, b'{"message": "not found"}', "application/json")
+                return
+        except QueueError as exc:
+            self._answer(400, json.dumps({"message": str(exc)}).encode(), "application/json")
+            return
+        self._answer(200, json.dumps(result).encode(), "application/json")

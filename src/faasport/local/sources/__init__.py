@@ -1,0 +1,124 @@
+"""The local event sources of ``faasport dev``, driven by the project's configuration and
+stored durably in one SQLite database under ``.faasport/``.
+
+:class:`EventSources` is inert until opened. ``open()`` opens the database, serves the
+AWS-compatible endpoint and returns the project with ``AWS_ENDPOINT_URL_<SERVICE>`` in every
+function's environment (so environments started afterwards reach it); ``start(invoke)``,
+given a function that invokes a configured function by name and blocks until it ends, feeds
+every function whose ``events`` name a queue; ``stop()`` ends both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from faasport.local.aws_services.server import Services
+from faasport.local.sources.consumer import Invoke, QueueConsumer
+from faasport.local.sources.queues import Queues, QueueSpec
+from faasport.local.sources.store import Store
+
+if TYPE_CHECKING:
+    from faasport.config.model import Project
+
+#: Where the database lives, relative to the project root.
+DATABASE = Path(".faasport") / "events.db"
+#: Where a running ``faasport dev`` says how to reach it (read by ``faasport queue`` ...).
+DEV_STATE = Path(".faasport") / "dev.json"
+SERVICES = ("SQS", "SNS", "S3", "KINESIS", "EVENTS")
+#: At most this many pollers per queue mapping (Lambda starts with five).
+MAX_POLLERS = 5
+
+
+def queue_specs(project: Project) -> dict[str, QueueSpec]:
+    """Every queue of the project, dead-letter queues included."""
+    specs: dict[str, QueueSpec] = {}
+    for queue in project.queues.values():
+        specs[queue.name] = QueueSpec(
+            queue.name,
+            visibility_timeout=queue.visibility_timeout,
+            max_receive=queue.max_receive,
+            dlq=queue.dlq,
+            delay=queue.delay,
+            content_dedup=queue.content_dedup,
+        )
+    for queue in project.queues.values():
+        if queue.dlq is not None and queue.dlq not in specs:
+            specs[queue.dlq] = QueueSpec(queue.dlq)
+    return specs
+
+
+class EventSources:
+    def __init__(
+        self,
+        project: Project,
+        log: Callable[[str], None] = lambda line: None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        database: Path | None = None,
+    ) -> None:
+        self.project = project
+        self.log = log
+        self.store = Store(database or project.root / DATABASE)
+        self.queues = Queues(self.store, queue_specs(project))
+        self.services = Services(self.queues, host, port)
+        self.consumers: list[QueueConsumer] = []
+        self.url = ""
+
+    def open(self) -> Project:
+        """Open the database and serve the endpoint; the project as functions should see it."""
+        self.store.open()
+        self.url = self.services.start()
+        state = self.project.root / DEV_STATE
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_text(json.dumps({"pid": os.getpid(), "services": self.url}))
+        return with_endpoints(self.project, self.url)
+
+    def start(self, invoke: Invoke) -> None:
+        """Feed the functions: ``invoke(name, event_bytes)`` runs one and blocks."""
+        from faasport.config.model import QueueEvent
+
+        for function in self.project.functions.values():
+            for source in function.events:
+                if isinstance(source, QueueEvent):
+                    self.consumers.append(
+                        QueueConsumer(
+                            self.queues,
+                            source.queue,
+                            function.name,
+                            invoke,
+                            batch=source.batch,
+                            window=source.window,
+                            pollers=max(1, min(function.concurrency, MAX_POLLERS)),
+                            region=self.project.region,
+                            log=self.log,
+                        )
+                    )
+        for consumer in self.consumers:
+            consumer.start()
+
+    def stop(self) -> None:
+        for consumer in self.consumers:
+            consumer.stop()
+        self.services.stop()
+        (self.project.root / DEV_STATE).unlink(missing_ok=True)
+        self.store.close()
+
+
+def with_endpoints(project: Project, url: str) -> Project:
+    """``project`` with the endpoint in each function's environment (the function's own
+    settings win), and dummy credentials when this machine has none, so boto3 can sign."""
+    extra = {f"AWS_ENDPOINT_URL_{service}": url for service in SERVICES}
+    if "AWS_ACCESS_KEY_ID" not in os.environ:
+        extra |= {"AWS_ACCESS_KEY_ID": "faasport", "AWS_SECRET_ACCESS_KEY": "faasport"}
+    functions = {
+        name: replace(function, environment=MappingProxyType({**extra, **function.environment}))
+        for name, function in project.functions.items()
+    }
+    return replace(project, functions=MappingProxyType(functions))
