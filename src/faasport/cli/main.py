@@ -12,6 +12,7 @@ from faasport.cli.dev import dev
 from faasport.cli.events import events
 from faasport.cli.invoke import invoke
 from faasport.cli.package import build, package
+from faasport.cli.queue import queue
 from faasport.core.errors import FaasportError
 
 
@@ -47,6 +48,7 @@ main.add_command(events)
 main.add_command(package)
 main.add_command(build)
 main.add_command(deploy)
+main.add_command(queue)
 
 
 if __name__ == "__main__":
