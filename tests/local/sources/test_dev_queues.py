@@ -25,6 +25,9 @@ CONFIG = textwrap.dedent(
     [queues.retry]
     visibility_timeout = 2
 
+    [queues.crash]
+    visibility_timeout = 4
+
     [queues."orders.fifo"]
     visibility_timeout = 2
     content_dedup = true
@@ -40,6 +43,11 @@ CONFIG = textwrap.dedent(
     timeout = 2
     concurrency = 2
     events = [{ queue = "retry", batch = 10 }]
+
+    [functions.slowpoke]
+    handler = "worker:handle"
+    timeout = 4
+    events = [{ queue = "crash", batch = 3 }]
 
     [functions.orders]
     handler = "worker:orders"
@@ -71,7 +79,7 @@ WORKER = textwrap.dedent(
         body = record.text
         note("start", record)
         if body.startswith("slow"):
-            time.sleep(0.5)
+            time.sleep(0.3)
         if body.startswith("bad"):
             raise ValueError("bad message")
         if body.startswith("flaky") and random.random() < 0.4:
@@ -194,7 +202,7 @@ def test_a_sigkill_in_the_middle_of_a_batch_loses_nothing(project: Path) -> None
     first = DevProcess(project)
     try:
         sqs = first.client("sqs")
-        url = queue_url(sqs, "jobs")
+        url = queue_url(sqs, "crash")
         sqs.send_message_batch(
             QueueUrl=url,
             Entries=[{"Id": str(i), "MessageBody": f"slow-{i}"} for i in range(3)],

@@ -6,11 +6,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from faasport.local.sources.consumer import ACCOUNT
-from faasport.local.sources.queues import QueueError, Queues
+from faasport.local.sources.queues import Outgoing, QueueError, Queues, Sent
 
 Operation = Callable[[Queues, dict[str, Any], str], dict[str, Any]]
 
@@ -26,7 +26,7 @@ def queue_url(base: str, name: str) -> str:
     return f"{base}/{ACCOUNT}/{name}"
 
 
-def attributes_md5(attributes: dict[str, dict[str, str]]) -> str:
+def attributes_md5(attributes: Mapping[str, Mapping[str, str]]) -> str:
     """SQS's MD5OfMessageAttributes, which boto3 checks."""
     digest = hashlib.md5()
     for name in sorted(attributes):
@@ -67,30 +67,36 @@ def _attributes(request: dict[str, Any]) -> dict[str, dict[str, str]]:
     return out
 
 
-def _send_one(queues: Queues, name: str, request: dict[str, Any]) -> dict[str, Any]:
+def _outgoing(request: dict[str, Any]) -> Outgoing:
     body = request.get("MessageBody")
     if not isinstance(body, str):
         raise QueueError("MissingParameter", "the request must contain MessageBody")
-    attributes = _attributes(request)
     delay = request.get("DelaySeconds")
-    sent = queues.send(
-        name,
+    return Outgoing(
         body,
-        attributes=attributes,
-        group=request.get("MessageGroupId"),
-        dedup=request.get("MessageDeduplicationId"),
-        delay=None if delay is None else int(delay),
+        _attributes(request),
+        request.get("MessageGroupId"),
+        request.get("MessageDeduplicationId"),
+        None if delay is None else int(delay),
     )
+
+
+def _sent(queues: Queues, name: str, message: Outgoing, sent: Sent) -> dict[str, Any]:
     out = {"MessageId": sent.id, "MD5OfMessageBody": sent.md5}
-    if attributes:
-        out["MD5OfMessageAttributes"] = attributes_md5(attributes)
+    if message.attributes:
+        out["MD5OfMessageAttributes"] = attributes_md5(message.attributes)
     if queues.spec(name).fifo:
         out["SequenceNumber"] = f"{sent.seq:020d}"
     return out
 
 
 def send_message(queues: Queues, request: dict[str, Any], base: str) -> dict[str, Any]:
-    return _send_one(queues, queue_name(request), request)
+    name = queue_name(request)
+    message = _outgoing(request)
+    [sent] = queues.send_batch(name, [message])
+    if isinstance(sent, QueueError):
+        raise sent
+    return _sent(queues, name, message, sent)
 
 
 def send_message_batch(queues: Queues, request: dict[str, Any], base: str) -> dict[str, Any]:
@@ -102,22 +108,19 @@ def send_message_batch(queues: Queues, request: dict[str, Any], base: str) -> di
         raise QueueError(
             "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", "at most 10 entries"
         )
+    ids = [entry.get("Id") for entry in entries]
+    if len(set(ids)) != len(ids):
+        raise QueueError(
+            "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", "the entries' ids must differ"
+        )
+    messages = [_outgoing(entry) for entry in entries]
     ok: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
-    for entry in entries:
-        try:
-            ok.append({"Id": entry["Id"], **_send_one(queues, name, entry)})
-        except QueueError as exc:
-            if exc.code == "AWS.SimpleQueueService.NonExistentQueue":
-                raise
-            failed.append(
-                {
-                    "Id": entry.get("Id", ""),
-                    "SenderFault": True,
-                    "Code": exc.code,
-                    "Message": str(exc),
-                }
-            )
+    for id, message, sent in zip(ids, messages, queues.send_batch(name, messages), strict=True):
+        if isinstance(sent, QueueError):
+            failed.append({"Id": id, "SenderFault": True, "Code": sent.code, "Message": str(sent)})
+        else:
+            ok.append({"Id": id, **_sent(queues, name, message, sent)})
     return {"Successful": ok, "Failed": failed}
 
 

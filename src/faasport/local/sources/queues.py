@@ -74,6 +74,17 @@ class Sent:
 
 
 @dataclass
+class Outgoing:
+    """A message to send."""
+
+    body: str
+    attributes: Mapping[str, Mapping[str, str]] | None = None
+    group: str | None = None
+    dedup: str | None = None
+    delay: int | None = None
+
+
+@dataclass
 class _Waiters:
     condition: threading.Condition = field(default_factory=threading.Condition)
 
@@ -113,17 +124,43 @@ class Queues:
         dedup: str | None = None,
         delay: int | None = None,
     ) -> Sent:
+        [sent] = self.send_batch(queue, [Outgoing(body, attributes, group, dedup, delay)])
+        if isinstance(sent, QueueError):
+            raise sent
+        return sent
+
+    def send_batch(self, queue: str, batch: list[Outgoing]) -> list[Sent | QueueError]:
+        """Send every message of ``batch`` in one transaction; each result is what was sent
+        or why that message was refused (the others are sent all the same)."""
         spec = self.spec(queue)
+        now = self.clock()
+        results: list[Sent | QueueError] = []
+        with self.store.transaction() as db:
+            if spec.fifo:
+                db.execute("DELETE FROM dedup WHERE expires <= ?", (now,))
+            for message in batch:
+                try:
+                    results.append(self._insert(db, spec, message, now))
+                except QueueError as exc:
+                    results.append(exc)
+        self._notify(queue)
+        return results
+
+    def _insert(
+        self, db: sqlite3.Connection, spec: QueueSpec, message: Outgoing, now: float
+    ) -> Sent:
+        body, dedup = message.body, message.dedup
         if not body:
             raise QueueError("MissingParameter", "the message body must not be empty")
-        if len(body.encode()) > MAX_BODY:
+        encoded = body.encode()
+        if len(encoded) > MAX_BODY:
             raise QueueError("InvalidParameterValue", f"the message body exceeds {MAX_BODY} bytes")
         if spec.fifo:
-            if not group:
+            if not message.group:
                 raise QueueError(
-                    "MissingParameter", f'FIFO queue "{queue}" needs a message group id'
+                    "MissingParameter", f'FIFO queue "{spec.name}" needs a message group id'
                 )
-            if delay:
+            if message.delay:
                 raise QueueError(
                     "InvalidParameterValue",
                     "FIFO queues take no per-message delay; set the queue's delay instead",
@@ -132,48 +169,46 @@ class Queues:
                 if not spec.content_dedup:
                     raise QueueError(
                         "InvalidParameterValue",
-                        f'FIFO queue "{queue}" needs a deduplication id (or content_dedup = true)',
+                        f'FIFO queue "{spec.name}" needs a deduplication id '
+                        "(or content_dedup = true)",
                     )
-                dedup = hashlib.sha256(body.encode()).hexdigest()
-        elif group or dedup:
+                dedup = hashlib.sha256(encoded).hexdigest()
+        elif message.group or dedup:
             raise QueueError(
                 "InvalidParameterValue",
-                f'message group and deduplication ids are for FIFO queues; "{queue}" is standard',
+                "message group and deduplication ids are for FIFO queues; "
+                f'"{spec.name}" is standard',
             )
-        seconds = spec.delay if delay is None else delay
+        seconds = spec.delay if message.delay is None else message.delay
         if not 0 <= seconds <= MAX_DELAY:
             raise QueueError("InvalidParameterValue", f"delay must be 0 to {MAX_DELAY} seconds")
-        md5 = hashlib.md5(body.encode()).hexdigest()
-        now = self.clock()
-        with self.store.transaction() as db:
-            if dedup is not None:
-                db.execute("DELETE FROM dedup WHERE expires <= ?", (now,))
-                row = db.execute(
-                    "SELECT id FROM dedup WHERE queue = ? AND dedup = ?", (queue, dedup)
-                ).fetchone()
-                if row is not None:
-                    return Sent(row[0], md5, 0, duplicate=True)
-            id = str(uuid.uuid4())
-            cursor = db.execute(
-                "INSERT INTO messages (id, queue, body, attributes, grp, dedup, sent_ms, visible)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    id,
-                    queue,
-                    body,
-                    json.dumps(dict(attributes or {})),
-                    group,
-                    dedup,
-                    int(now * 1000),
-                    now + seconds,
-                ),
+        md5 = hashlib.md5(encoded).hexdigest()
+        if dedup is not None:
+            row = db.execute(
+                "SELECT id FROM dedup WHERE queue = ? AND dedup = ?", (spec.name, dedup)
+            ).fetchone()
+            if row is not None:
+                return Sent(row[0], md5, 0, duplicate=True)
+        id = str(uuid.uuid4())
+        cursor = db.execute(
+            "INSERT INTO messages (id, queue, body, attributes, grp, dedup, sent_ms, visible)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                id,
+                spec.name,
+                body,
+                json.dumps(dict(message.attributes or {})) if message.attributes else "{}",
+                message.group,
+                dedup,
+                int(now * 1000),
+                now + seconds,
+            ),
+        )
+        if dedup is not None:
+            db.execute(
+                "INSERT INTO dedup (queue, dedup, id, expires) VALUES (?, ?, ?, ?)",
+                (spec.name, dedup, id, now + DEDUP_SECONDS),
             )
-            if dedup is not None:
-                db.execute(
-                    "INSERT INTO dedup (queue, dedup, id, expires) VALUES (?, ?, ?, ?)",
-                    (queue, dedup, id, now + DEDUP_SECONDS),
-                )
-        self._notify(queue)
         return Sent(id, md5, int(cursor.lastrowid or 0))
 
     def _notify(self, queue: str) -> None:
@@ -202,33 +237,39 @@ class Queues:
             args += (queue, now)
         out: list[Received] = []
         moved = False
+        # One token per receive: a receipt is unique to this delivery of this message.
+        token = uuid.uuid4().hex
+        first_ms = int(now * 1000)
         with self.store.transaction() as db:
             rows = db.execute(query + " ORDER BY seq LIMIT ?", (*args, count)).fetchall()
+            taken: list[int] = []
             for seq, id, body, attributes, receives, sent, first, group, dedup in rows:
                 if spec.dlq is not None and receives >= spec.max_receive:
                     self._move(db, seq, spec.dlq, now)
                     moved = True
                     continue
-                receipt = f"{id}#{uuid.uuid4().hex}"
-                first = first or int(now * 1000)
-                db.execute(
-                    "UPDATE messages SET visible = ?, receives = receives + 1, receipt = ?,"
-                    " first_ms = ? WHERE seq = ?",
-                    (now + timeout, receipt, first, seq),
-                )
+                taken.append(seq)
                 out.append(
                     Received(
                         id,
                         body,
-                        json.loads(attributes),
+                        json.loads(attributes) if attributes != "{}" else {},
                         receives + 1,
                         sent,
-                        first,
-                        receipt,
+                        first or first_ms,
+                        f"{id}#{token}",
                         group,
                         dedup,
                         seq,
                     )
+                )
+            if taken:
+                marks = ",".join("?" * len(taken))
+                db.execute(
+                    "UPDATE messages SET visible = ?, receives = receives + 1,"
+                    " receipt = id || '#' || ?, first_ms = COALESCE(first_ms, ?)"
+                    f" WHERE seq IN ({marks})",
+                    (now + timeout, token, first_ms, *taken),
                 )
         if moved and spec.dlq is not None and spec.dlq in self._waiters:
             self._notify(spec.dlq)
@@ -249,13 +290,14 @@ class Queues:
     def delete(self, queue: str, receipts: list[str]) -> int:
         """Delete messages by receipt handle; how many were still there."""
         self.spec(queue)
+        if not receipts:
+            return 0
+        marks = ",".join("?" * len(receipts))
         with self.store.transaction() as db:
-            deleted = 0
-            for receipt in receipts:
-                deleted += db.execute(
-                    "DELETE FROM messages WHERE queue = ? AND receipt = ?", (queue, receipt)
-                ).rowcount
-        return deleted
+            return db.execute(
+                f"DELETE FROM messages WHERE queue = ? AND receipt IN ({marks})",
+                (queue, *receipts),
+            ).rowcount
 
     def change_visibility(self, queue: str, receipt: str, seconds: float) -> bool:
         self.spec(queue)
