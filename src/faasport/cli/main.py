@@ -13,6 +13,7 @@ from faasport.cli.events import events
 from faasport.cli.invoke import invoke
 from faasport.cli.package import build, package
 from faasport.cli.queue import queue
+from faasport.cli.schedule import schedule
 from faasport.core.errors import FaasportError
 
 
@@ -49,6 +50,7 @@ main.add_command(package)
 main.add_command(build)
 main.add_command(deploy)
 main.add_command(queue)
+main.add_command(schedule)
 
 
 if __name__ == "__main__":

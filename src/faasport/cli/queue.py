@@ -7,17 +7,8 @@ from pathlib import Path
 
 import click
 
+from faasport.cli.running import PROJECT as _PROJECT
 from faasport.cli.running import RunningDev
-
-_PROJECT = click.option(
-    "--dir",
-    "directory",
-    default=".",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="The project whose faasport dev to reach.",
-)
-
 
 Attributes = dict[str, dict[str, str]]
 

@@ -10,7 +10,19 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import click
+
 from faasport.core.errors import FaasportError
+
+#: The option every command that reaches a running ``faasport dev`` takes.
+PROJECT = click.option(
+    "--dir",
+    "directory",
+    default=".",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The project whose faasport dev to reach.",
+)
 
 
 class NotRunningError(FaasportError):

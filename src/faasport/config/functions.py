@@ -182,7 +182,17 @@ def _schedule_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> Ev
     problem = schedule_problem(text)
     if problem:
         sub.fail("schedule", f"{problem}, got {describe(text)}")
-    return ScheduleEvent(schedule=text)
+    zone = sub.string("timezone", None, expected='an IANA time zone like "Europe/Paris"')
+    if zone is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            sub.fail(
+                "timezone", f'unknown time zone "{zone}"; use an IANA name like "Europe/Paris"'
+            )
+    return ScheduleEvent(schedule=text, timezone=zone)
 
 
 def _bucket_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> EventSource:

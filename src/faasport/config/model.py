@@ -37,6 +37,8 @@ class QueueEvent:
 @dataclass(frozen=True)
 class ScheduleEvent:
     schedule: str  # "rate(5 minutes)" or "cron(0 12 * * ? *)"
+    #: The IANA time zone cron() times are in ("Europe/Paris"); None: UTC.
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl
 from faasport.local.aws_services import query
 from faasport.local.aws_services.sqs import OPERATIONS
 from faasport.local.sources.queues import QueueError, Queues
+from faasport.local.sources.schedules import Scheduler, UnknownScheduleError
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_request")
 #: SQS error codes -> the JSON protocol's ``__type`` names.
@@ -36,6 +37,8 @@ class Services:
 
     def __init__(self, queues: Queues, host: str = "127.0.0.1", port: int = 0) -> None:
         self.queues = queues
+        #: Set once functions can be invoked: ``faasport schedule run`` fires through it.
+        self.scheduler: Scheduler | None = None
         self.host = host
         self.port = port
         self._server: ThreadingHTTPServer | None = None
@@ -212,10 +215,26 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             elif method == "POST" and len(parts) == 3 and parts[::2] == ["queues", "redrive"]:
                 result = {"moved": queues.redrive(parts[1])}
+            elif parts[:1] == ["schedules"] and self.owner.scheduler is not None:
+                result = self._schedules(method, parts[1:], self.owner.scheduler)
             else:
                 self._answer(404, b'{"message": "not found"}', "application/json")
                 return
-        except QueueError as exc:
+        except (QueueError, UnknownScheduleError) as exc:
             self._answer(400, json.dumps({"message": str(exc)}).encode(), "application/json")
             return
+        if result is None:
+            self._answer(404, b'{"message": "not found"}', "application/json")
+            return
         self._answer(200, json.dumps(result).encode(), "application/json")
+
+    def _schedules(self, method: str, parts: list[str], scheduler: Scheduler) -> Any:
+        if method == "GET" and not parts:
+            return {
+                name: {"function": s.function, "expression": s.expression}
+                for name, s in sorted(scheduler.schedules.items())
+            }
+        if method == "POST" and len(parts) == 2 and parts[1] == "run":
+            scheduler.fire(parts[0])
+            return {"fired": parts[0]}
+        return None

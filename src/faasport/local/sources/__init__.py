@@ -19,8 +19,10 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from faasport.local.aws_services.server import Services
+from faasport.local.sources import cron
 from faasport.local.sources.consumer import Invoke, QueueConsumer
 from faasport.local.sources.queues import Queues, QueueSpec
+from faasport.local.sources.schedules import Schedule, Scheduler
 from faasport.local.sources.store import Store
 
 if TYPE_CHECKING:
@@ -33,6 +35,28 @@ DEV_STATE = Path(".faasport") / "dev.json"
 SERVICES = ("SQS", "SNS", "S3", "KINESIS", "EVENTS")
 #: At most this many pollers per queue mapping (Lambda starts with five).
 MAX_POLLERS = 5
+
+
+def schedules(project: Project) -> list[Schedule]:
+    """Every schedule of the project, named after its function (``worker``, or ``worker-2``
+    for a function's second schedule)."""
+    from faasport.config.model import ScheduleEvent
+    from faasport.core.errors import FaasportError
+
+    out: list[Schedule] = []
+    for function in project.functions.values():
+        events = [e for e in function.events if isinstance(e, ScheduleEvent)]
+        for index, event in enumerate(events, 1):
+            name = function.name if len(events) == 1 else f"{function.name}-{index}"
+            try:
+                timing = cron.parse(event.schedule, event.timezone)
+            except cron.ScheduleError as exc:
+                raise FaasportError(
+                    f"{project.source.name}: functions.{function.name}.events: schedule "
+                    f'"{event.schedule}": {exc}'
+                ) from None
+            out.append(Schedule(name, function.name, event.schedule, timing))
+    return out
 
 
 def queue_specs(project: Project) -> dict[str, QueueSpec]:
@@ -69,10 +93,12 @@ class EventSources:
         self.queues = Queues(self.store, queue_specs(project))
         self.services = Services(self.queues, host, port)
         self.consumers: list[QueueConsumer] = []
+        self.scheduler: Scheduler | None = None
         self.url = ""
 
     def open(self) -> Project:
         """Open the database and serve the endpoint; the project as functions should see it."""
+        self._schedules = schedules(self.project)  # a bad expression fails before any I/O
         self.store.open()
         self.url = self.services.start()
         state = self.project.root / DEV_STATE
@@ -102,8 +128,13 @@ class EventSources:
                     )
         for consumer in self.consumers:
             consumer.start()
+        self.scheduler = Scheduler(self._schedules, invoke, self.project.region, log=self.log)
+        self.services.scheduler = self.scheduler
+        self.scheduler.start()
 
     def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
         for consumer in self.consumers:
             consumer.stop()
         self.services.stop()
