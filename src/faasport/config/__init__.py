@@ -6,6 +6,7 @@ from faasport.config.model import (
     Api,
     Auth,
     BucketEvent,
+    BusRule,
     Cors,
     EventSource,
     Function,
@@ -16,7 +17,9 @@ from faasport.config.model import (
     ScheduleEvent,
     State,
     Throttle,
+    Topic,
     TopicEvent,
+    TopicQueue,
 )
 from faasport.config.routes import METHODS, Route, parse_route
 
@@ -26,6 +29,7 @@ __all__ = [
     "Api",
     "Auth",
     "BucketEvent",
+    "BusRule",
     "Cors",
     "EventSource",
     "Function",
@@ -37,7 +41,9 @@ __all__ = [
     "ScheduleEvent",
     "State",
     "Throttle",
+    "Topic",
     "TopicEvent",
+    "TopicQueue",
     "load_project",
     "parse_project",
     "parse_route",

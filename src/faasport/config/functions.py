@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import keyword
 import re
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ from typing import Any
 from faasport.config.fields import Table, describe, join
 from faasport.config.model import (
     BucketEvent,
+    BusRule,
     EventSource,
     Function,
     JwtAuth,
@@ -33,7 +35,7 @@ _RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
 _CRON = re.compile(r"cron\(([^()]*)\)")
 _CRON_FIELD = re.compile(r"[0-9A-Za-z*?,/#-]+")
 _SCHEDULE = '"rate(N unit)" or "cron(m h dom mon dow year)", like "rate(5 minutes)"'
-_EVENT_KINDS = ("queue", "schedule", "bucket", "topic")
+_EVENT_KINDS = ("queue", "schedule", "bucket", "topic", "bus")
 
 
 def parse_function(
@@ -74,6 +76,7 @@ def parse_function(
             "auth",
             f'no [auth.{auth_name}] table is defined (defined: {defined}); add one or use "none"',
         )
+    events = _events(table, queues, timeout)
     function = Function(
         name=name,
         app=app,
@@ -89,7 +92,8 @@ def parse_function(
         throttle=_throttle(table),
         environment=_environment(table),
         secrets=table.strings("secrets", "secret names") or (),
-        events=_events(table, queues, timeout),
+        events=tuple(e for e in events if not isinstance(e, BusRule)),
+        rules=tuple(e for e in events if isinstance(e, BusRule)),
     )
     table.finish()
     return function
@@ -137,8 +141,10 @@ def _environment(table: Table) -> Mapping[str, str]:
     return MappingProxyType(env)
 
 
-def _events(table: Table, queues: Mapping[str, Queue], timeout: int) -> tuple[EventSource, ...]:
-    def one(value: Any, key: str) -> EventSource:
+def _events(
+    table: Table, queues: Mapping[str, Queue], timeout: int
+) -> tuple[EventSource | BusRule, ...]:
+    def one(value: Any, key: str) -> EventSource | BusRule:
         if not isinstance(value, dict):
             table.source.fail(
                 key, f'must be a table like {{ queue = "jobs" }}, got {describe(value)}'
@@ -214,7 +220,22 @@ def _topic_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> Event
     topic = sub.string(
         "topic", "", pattern=_TOPIC, expected="a topic name (letters, digits, '-', '_')"
     )
-    return TopicEvent(topic=topic)
+    return TopicEvent(topic=topic, filter=json_table(sub, "filter"))
+
+
+def json_table(sub: Table, key: str) -> str:
+    """A table kept as canonical JSON text ("" when absent); its grammar is checked where it
+    is used."""
+    table = sub.table(key)
+    return "" if table is None else json.dumps(table.data, sort_keys=True, default=str)
+
+
+def _bus_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> BusRule:
+    bus = sub.string("bus", "default", pattern=_TOPIC, expected="an event bus name")
+    pattern = json_table(sub, "pattern")
+    if not pattern:
+        sub.fail("pattern", 'is required: the event pattern, like { source = ["app.orders"] }')
+    return BusRule(bus=bus, pattern=pattern)
 
 
 _EVENT_PARSERS = {
@@ -222,6 +243,7 @@ _EVENT_PARSERS = {
     "schedule": _schedule_event,
     "bucket": _bucket_event,
     "topic": _topic_event,
+    "bus": _bus_event,
 }
 
 

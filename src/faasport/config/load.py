@@ -16,7 +16,15 @@ from typing import Any
 from faasport.config.api import parse_api
 from faasport.config.fields import Source, Table, describe
 from faasport.config.functions import check_routes, parse_function
-from faasport.config.model import DEFAULT_STATE_URL, JwtAuth, Project, Queue, State
+from faasport.config.model import (
+    DEFAULT_STATE_URL,
+    JwtAuth,
+    Project,
+    Queue,
+    State,
+    Topic,
+    TopicQueue,
+)
 from faasport.core.errors import ConfigError
 
 CONFIG_FILE = "faasport.toml"
@@ -100,6 +108,7 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
         "region", "us-east-1", pattern=_REGION, expected='a region like "us-east-1"'
     )
     queues = _queues(top)
+    topics = _topics(top, queues)
     auth = _auth(top)
     state = _state(top)
     api = parse_api(top)
@@ -118,6 +127,7 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
         region=region,
         functions=MappingProxyType(functions),
         queues=MappingProxyType(queues),
+        topics=MappingProxyType(topics),
         auth=MappingProxyType(auth),
         state=state,
         api=api,
@@ -157,6 +167,36 @@ def _queues(top: Table) -> dict[str, Queue]:
         )
         table.finish()
     return queues
+
+
+def _topics(top: Table, queues: dict[str, Queue]) -> dict[str, Topic]:
+    from faasport.config.functions import json_table
+
+    topics: dict[str, Topic] = {}
+    for name, table in top.tables("topics"):
+        if not _QUEUE_NAME.fullmatch(name):
+            top.source.fail(table.path, "topic names are letters, digits, '-' or '_'")
+
+        def subscription(value: Any, key: str) -> TopicQueue:
+            if not isinstance(value, dict):
+                top.source.fail(
+                    key, f'must be a table like {{ queue = "jobs" }}, got {describe(value)}'
+                )
+            sub = Table(top.source, key, value)
+            queue = sub.string("queue", "", expected="a queue name")
+            if queue not in queues:
+                defined = ", ".join(queues) or "none"
+                sub.fail("queue", f'queue "{queue}" is not defined (defined: {defined})')
+            subscribed = TopicQueue(
+                queue=queue, raw=sub.boolean("raw", False), filter=json_table(sub, "filter")
+            )
+            sub.finish()
+            return subscribed
+
+        subscribed = table.array("queues", subscription, "subscription tables") or []
+        topics[name] = Topic(name=name, queues=tuple(subscribed))
+        table.finish()
+    return topics
 
 
 def _auth(top: Table) -> dict[str, JwtAuth]:

@@ -52,9 +52,36 @@ class BucketEvent:
 @dataclass(frozen=True)
 class TopicEvent:
     topic: str
+    #: The SNS filter policy on message attributes, as canonical JSON text ("" for none).
+    filter: str = ""
+
+
+@dataclass(frozen=True)
+class BusRule:
+    """An EventBridge rule: events on ``bus`` matching ``pattern`` invoke the function."""
+
+    bus: str
+    #: The event pattern, as canonical JSON text.
+    pattern: str
 
 
 EventSource = QueueEvent | ScheduleEvent | BucketEvent | TopicEvent
+
+
+@dataclass(frozen=True)
+class TopicQueue:
+    """A queue subscribed to a topic."""
+
+    queue: str
+    #: Raw message delivery: the queue gets the message itself, not SNS's JSON envelope.
+    raw: bool = False
+    filter: str = ""
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    queues: tuple[TopicQueue, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +103,8 @@ class Function:
     environment: Mapping[str, str] = field(default_factory=_empty)
     secrets: tuple[str, ...] = ()
     events: tuple[EventSource, ...] = ()
+    #: ``{ bus = ..., pattern = ... }`` entries of ``events``: EventBridge rules.
+    rules: tuple[BusRule, ...] = ()
 
     @property
     def target(self) -> str:
@@ -149,6 +178,8 @@ class Project:
     region: str = "us-east-1"
     functions: Mapping[str, Function] = field(default_factory=lambda: MappingProxyType({}))
     queues: Mapping[str, Queue] = field(default_factory=lambda: MappingProxyType({}))
+    #: ``[topics.NAME]`` tables: the queues subscribed to each topic.
+    topics: Mapping[str, Topic] = field(default_factory=lambda: MappingProxyType({}))
     auth: Mapping[str, Auth] = field(default_factory=lambda: MappingProxyType({}))
     state: State = field(default_factory=State)
     api: Api = field(default_factory=Api)

@@ -93,10 +93,10 @@ def response(action: str, result: dict[str, Any], request_id: str) -> bytes:
     ).encode()
 
 
-def error(code: str, message: str, request_id: str, sender: bool = True) -> bytes:
-    kind = "Sender" if sender else "Receiver"
+def error(code: str, message: str, request_id: str, namespace: str = NAMESPACE) -> bytes:
+    kind = "Sender"
     return (
-        f'<?xml version="1.0"?><ErrorResponse xmlns="{NAMESPACE}"><Error><Type>{kind}</Type>'
+        f'<?xml version="1.0"?><ErrorResponse xmlns="{namespace}"><Error><Type>{kind}</Type>'
         f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
         f"<RequestId>{request_id}</RequestId></ErrorResponse>"
     ).encode()

@@ -19,10 +19,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from faasport.local.aws_services import query
+from faasport.local.aws_services import query, sns
 from faasport.local.aws_services.sqs import OPERATIONS
+from faasport.local.sources.bus import Bus
 from faasport.local.sources.queues import QueueError, Queues
 from faasport.local.sources.schedules import Scheduler, UnknownScheduleError
+from faasport.local.sources.topics import Topics
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_request")
 #: SQS error codes -> the JSON protocol's ``__type`` names.
@@ -35,8 +37,18 @@ _JSON_TYPES = {
 class Services:
     """What the endpoint serves; inert until :meth:`start`."""
 
-    def __init__(self, queues: Queues, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        queues: Queues,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        topics: Topics | None = None,
+        bus: Bus | None = None,
+    ) -> None:
         self.queues = queues
+        self.topics = topics
+        self.bus = bus
         #: Set once functions can be invoked: ``faasport schedule run`` fires through it.
         self.scheduler: Scheduler | None = None
         self.host = host
@@ -123,6 +135,11 @@ class _Handler(BaseHTTPRequestHandler):
         target = self.headers.get("X-Amz-Target", "")
         if service == "sqs" and target:
             self._sqs_json(target.partition(".")[2], body)
+        elif target.startswith("AWSEvents.") and self.owner.bus is not None:
+            self._events_json(target.partition(".")[2], body, self.owner.bus)
+        elif service == "sns" and self.owner.topics is not None:
+            form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+            self._sns_query(form, self.owner.topics)
         elif service == "sqs" or (not service and b"Action=" in body):
             self._sqs_query(dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)))
         else:
@@ -179,6 +196,42 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(400, body, "text/xml")
             return
         self._answer(200, query.response(action, result, self.request_id), "text/xml")
+
+    # -- SNS and EventBridge ---------------------------------------------------------------
+
+    def _sns_query(self, form: dict[str, str], topics: Topics) -> None:
+        action = form.get("Action", "")
+        try:
+            result = sns.call(topics, action, form)
+        except QueueError as exc:
+            body = query.error(exc.code, str(exc), self.request_id, namespace=sns.NAMESPACE)
+            self._answer(404 if exc.code == "NotFound" else 400, body, "text/xml")
+            return
+        except (ValueError, TypeError, KeyError) as exc:
+            body = query.error("InvalidParameter", str(exc), self.request_id, sns.NAMESPACE)
+            self._answer(400, body, "text/xml")
+            return
+        self._answer(200, sns.response(action, result, self.request_id), "text/xml")
+
+    def _events_json(self, operation: str, body: bytes, bus: Bus) -> None:
+        if operation != "PutEvents":
+            message = f"faasport dev does not emulate the EventBridge operation {operation}"
+            error = {"__type": "UnknownOperationException", "message": message}
+            self._answer(400, json.dumps(error).encode(), "application/x-amz-json-1.1")
+            return
+        try:
+            request = json.loads(body or b"{}")
+            entries = request["Entries"]
+            if not isinstance(entries, list) or not 1 <= len(entries) <= 10:
+                raise ValueError("Entries must hold 1 to 10 entries")
+            results = [bus.put(entry) for entry in entries]
+        except (ValueError, KeyError, TypeError) as exc:
+            error = {"__type": "ValidationException", "message": str(exc)}
+            self._answer(400, json.dumps(error).encode(), "application/x-amz-json-1.1")
+            return
+        failed = sum("ErrorCode" in result for result in results)
+        answer = {"FailedEntryCount": failed, "Entries": results}
+        self._answer(200, json.dumps(answer).encode(), "application/x-amz-json-1.1")
 
     # -- everything else -----------------------------------------------------------------
 

@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING
 
 from faasport.local.aws_services.server import Services
 from faasport.local.sources import cron
+from faasport.local.sources.bus import Bus, bus_event, rules
 from faasport.local.sources.consumer import Invoke, QueueConsumer
 from faasport.local.sources.queues import Queues, QueueSpec
 from faasport.local.sources.schedules import Schedule, Scheduler
 from faasport.local.sources.store import Store
+from faasport.local.sources.topics import FAILED, Topics, sns_event, subscriptions
 
 if TYPE_CHECKING:
     from faasport.config.model import Project
@@ -32,7 +34,9 @@ if TYPE_CHECKING:
 DATABASE = Path(".faasport") / "events.db"
 #: Where a running ``faasport dev`` says how to reach it (read by ``faasport queue`` ...).
 DEV_STATE = Path(".faasport") / "dev.json"
-SERVICES = ("SQS", "SNS", "S3", "KINESIS", "EVENTS")
+#: boto3 reads AWS_ENDPOINT_URL_<service id>; EventBridge's id is EVENTBRIDGE (EVENTS too,
+#: for tools that use the endpoint prefix).
+SERVICES = ("SQS", "SNS", "S3", "KINESIS", "EVENTBRIDGE", "EVENTS")
 #: At most this many pollers per queue mapping (Lambda starts with five).
 MAX_POLLERS = 5
 
@@ -74,7 +78,25 @@ def queue_specs(project: Project) -> dict[str, QueueSpec]:
     for queue in project.queues.values():
         if queue.dlq is not None and queue.dlq not in specs:
             specs[queue.dlq] = QueueSpec(queue.dlq)
+    # Deliveries to functions from topics and rules: Lambda's asynchronous invocation, one
+    # try and two retries, then kept aside.
+    for name, function in _async_targets(project):
+        timeout = project.functions[function].timeout
+        specs[name] = QueueSpec(name, visibility_timeout=timeout, max_receive=3, dlq=FAILED)
+    specs[FAILED] = QueueSpec(FAILED)
     return specs
+
+
+def _async_targets(project: Project) -> list[tuple[str, str]]:
+    """``(internal queue, function)`` of every topic subscription and rule of a function."""
+    out = [
+        (sub.queue, sub.function)
+        for subs in subscriptions(project).values()
+        for sub in subs
+        if sub.function is not None
+    ]
+    out += [(rule.queue, rule.function) for rule in rules(project)]
+    return out
 
 
 class EventSources:
@@ -91,7 +113,9 @@ class EventSources:
         self.log = log
         self.store = Store(database or project.root / DATABASE)
         self.queues = Queues(self.store, queue_specs(project))
-        self.services = Services(self.queues, host, port)
+        self.topics = Topics(self.queues, project)
+        self.bus = Bus(self.queues, project)
+        self.services = Services(self.queues, host, port, topics=self.topics, bus=self.bus)
         self.consumers: list[QueueConsumer] = []
         self.scheduler: Scheduler | None = None
         self.url = ""
@@ -126,6 +150,36 @@ class EventSources:
                             log=self.log,
                         )
                     )
+        region = self.project.region
+        for topic, subs in self.topics.subscriptions.items():
+            arn = self.topics.arn(topic)
+            for sub in subs:
+                if sub.function is not None:
+                    self.consumers.append(
+                        QueueConsumer(
+                            self.queues,
+                            sub.queue,
+                            sub.function,
+                            invoke,
+                            batch=1,
+                            region=region,
+                            log=self.log,
+                            event=lambda batch, arn=arn: sns_event(arn, batch, region),  # type: ignore[misc]
+                        )
+                    )
+        for rule in self.bus.rules:
+            self.consumers.append(
+                QueueConsumer(
+                    self.queues,
+                    rule.queue,
+                    rule.function,
+                    invoke,
+                    batch=1,
+                    region=region,
+                    log=self.log,
+                    event=bus_event,
+                )
+            )
         for consumer in self.consumers:
             consumer.start()
         self.scheduler = Scheduler(self._schedules, invoke, self.project.region, log=self.log)

@@ -121,6 +121,7 @@ class QueueConsumer:
         pollers: int = 1,
         region: str = "us-east-1",
         log: Log = lambda line: None,
+        event: Callable[[list[Received]], dict[str, Any]] | None = None,
     ) -> None:
         self.queues = queues
         self.queue = queue
@@ -130,6 +131,8 @@ class QueueConsumer:
         self.window = window
         self.region = region
         self.log = log
+        #: Builds the event for a batch; None: the SQS event, with partial batch failures.
+        self.event = event
         self._stopping = threading.Event()
         self._threads = [
             threading.Thread(target=self._poll, name=f"faasport-sqs-{queue}-{i}", daemon=True)
@@ -174,11 +177,14 @@ class QueueConsumer:
         return batch
 
     def _deliver(self, batch: list[Received]) -> None:
-        event = sqs_event(self.queue, batch, self.region)
+        if self.event is None:
+            event = sqs_event(self.queue, batch, self.region)
+        else:
+            event = self.event(batch)
         result = self.invoke(self.function, json.dumps(event).encode())
         if not result.ok:
             return  # the batch reappears after its visibility timeout
-        failed = failed_ids(result.payload, batch)
+        failed = failed_ids(result.payload, batch) if self.event is None else set()
         if failed is None:
             self.log(
                 f"queue {self.queue}: {self.function} returned batchItemFailures naming no "
