@@ -14,6 +14,7 @@ from faasport.cli.invoke import invoke
 from faasport.cli.package import build, package
 from faasport.cli.queue import queue
 from faasport.cli.schedule import schedule
+from faasport.cli.topic import bus, topic
 from faasport.core.errors import FaasportError
 
 
@@ -51,6 +52,8 @@ main.add_command(build)
 main.add_command(deploy)
 main.add_command(queue)
 main.add_command(schedule)
+main.add_command(topic)
+main.add_command(bus)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ from faasport.cli.running import RunningDev
 Attributes = dict[str, dict[str, str]]
 
 
-def _attribute(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Attributes:
+def attribute_option(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> Attributes:
     out: Attributes = {}
     for value in values:
         name, sep, text = value.partition("=")
@@ -35,7 +37,11 @@ def queue() -> None:
 @click.option("--dedup", help="Deduplication id (FIFO queues).")
 @click.option("--delay", type=click.IntRange(0, 900), help="Seconds before it is delivered.")
 @click.option(
-    "--attr", "attributes", multiple=True, callback=_attribute, help="NAME=VALUE (repeatable)."
+    "--attr",
+    "attributes",
+    multiple=True,
+    callback=attribute_option,
+    help="NAME=VALUE (repeatable).",
 )
 @_PROJECT
 def send(

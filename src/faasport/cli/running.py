@@ -86,10 +86,11 @@ class RunningDev:
             )
         )
 
-    def control(self, method: str, path: str) -> Any:
+    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """A ``faasport dev`` request beyond the AWS APIs (``/_faasport/...``)."""
+        data = None if body is None else json.dumps(body).encode()
         return self._request(
-            urllib.request.Request(f"{self.url}/_faasport/{path}", data=None, method=method)
+            urllib.request.Request(f"{self.url}/_faasport/{path}", data=data, method=method)
         )
 
     def queue_url(self, name: str) -> str:

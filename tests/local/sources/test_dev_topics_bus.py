@@ -189,3 +189,30 @@ def test_unsupported_operations_name_themselves(running: tuple[Path, DevProcess]
         dev.client("events").list_rules()
     with pytest.raises(ClientError, match='topic "nope" does not exist'):
         dev.client("sns").publish(TopicArn="arn:aws:sns:us-east-1:1:nope", Message="x")
+
+
+def test_topic_publish_and_bus_put_from_the_cli(running: tuple[Path, DevProcess]) -> None:
+    from click.testing import CliRunner
+
+    from cli_output import one_error_line
+    from faasport.cli.main import main
+
+    root, _ = running
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, [*args, "--dir", str(root)])
+        return result.exit_code, result.output
+
+    code, out = run("topic", "publish", "orders", "cli-msg", "--attr", "kind=sale")
+    assert code == 0 and len(out.strip()) == 36
+    detail = json.dumps({"status": "paid", "via": "cli"})
+    code, out = run("bus", "put", "app.orders", "Order", detail)
+    assert code == 0 and len(out.strip()) == 36
+    wait_for(
+        lambda: {("fanout-all", "cli-msg"), ("fanout-paid", detail)} <= set(seen(root)),
+        20,
+        "the CLI's deliveries",
+    )
+    unknown = CliRunner().invoke(main, ["topic", "publish", "nope", "x", "--dir", str(root)])
+    assert 'topic "nope" does not exist' in one_error_line(unknown)
+    assert run("bus", "put", "a", "b", "[1]")[0] == 2

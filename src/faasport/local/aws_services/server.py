@@ -129,7 +129,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.request_id = str(uuid.uuid4())
         body = self._body()
         if self.path.startswith("/_faasport/"):
-            self._control("POST")
+            self._control("POST", body)
             return
         service = self._service()
         target = self.headers.get("X-Amz-Target", "")
@@ -249,10 +249,13 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._answer(400, query.error("InvalidAction", message, self.request_id), "text/xml")
 
-    def _control(self, method: str) -> None:
+    def _control(self, method: str, body: bytes = b"") -> None:
         queues = self.owner.queues
         parts = self.path.partition("?")[0].strip("/").split("/")[1:]
         try:
+            request = json.loads(body) if body else {}
+            if not isinstance(request, dict):
+                raise QueueError("InvalidParameterValue", "the request must be a JSON object")
             if method == "GET" and parts == ["queues"]:
                 result: Any = {name: queues.counts(name) for name in sorted(queues.specs)}
             elif method == "GET" and len(parts) == 3 and parts[::2] == ["queues", "dlq"]:
@@ -268,12 +271,24 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             elif method == "POST" and len(parts) == 3 and parts[::2] == ["queues", "redrive"]:
                 result = {"moved": queues.redrive(parts[1])}
+            elif method == "POST" and len(parts) == 3 and parts[::2] == ["topics", "publish"]:
+                topics = self.owner.topics
+                assert topics is not None
+                result = {
+                    "MessageId": topics.publish(
+                        topics.known(parts[1]),
+                        str(request.get("message", "")),
+                        request.get("attributes") or {},
+                    )
+                }
+            elif method == "POST" and parts == ["bus", "put"] and self.owner.bus is not None:
+                result = self.owner.bus.put(request)
             elif parts[:1] == ["schedules"] and self.owner.scheduler is not None:
                 result = self._schedules(method, parts[1:], self.owner.scheduler)
             else:
                 self._answer(404, b'{"message": "not found"}', "application/json")
                 return
-        except (QueueError, UnknownScheduleError) as exc:
+        except (QueueError, UnknownScheduleError, ValueError) as exc:
             self._answer(400, json.dumps({"message": str(exc)}).encode(), "application/json")
             return
         if result is None:
