@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from faasport import __version__
+from faasport.cli.bucket import bucket
 from faasport.cli.deploy import deploy
 from faasport.cli.dev import dev
 from faasport.cli.events import events
@@ -54,6 +55,7 @@ main.add_command(queue)
 main.add_command(schedule)
 main.add_command(topic)
 main.add_command(bus)
+main.add_command(bucket)
 
 
 if __name__ == "__main__":

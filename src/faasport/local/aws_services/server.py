@@ -19,8 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from faasport.local.aws_services import query, sns
+from faasport.local.aws_services import query, s3, sns
 from faasport.local.aws_services.sqs import OPERATIONS
+from faasport.local.sources.buckets import Buckets
 from faasport.local.sources.bus import Bus
 from faasport.local.sources.queues import QueueError, Queues
 from faasport.local.sources.schedules import Scheduler, UnknownScheduleError
@@ -45,8 +46,10 @@ class Services:
         *,
         topics: Topics | None = None,
         bus: Bus | None = None,
+        buckets: Buckets | None = None,
     ) -> None:
         self.queues = queues
+        self.buckets = buckets
         self.topics = topics
         self.bus = bus
         #: Set once functions can be invoked: ``faasport schedule run`` fires through it.
@@ -119,19 +122,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.request_id = str(uuid.uuid4())
-        self._body()
-        if self.path.startswith("/_faasport/"):
-            self._control("GET")
-        else:
-            self._unsupported(self._service(), f"GET {self.path.partition('?')[0]}")
-
-    def do_POST(self) -> None:
-        self.request_id = str(uuid.uuid4())
         body = self._body()
         if self.path.startswith("/_faasport/"):
-            self._control("POST", body)
+            self._control(self.command, body)
             return
         service = self._service()
+        if service == "s3" and self.owner.buckets is not None:
+            self._s3(body, self.owner.buckets)
+        elif self.command == "POST":
+            self._post(service, body)
+        else:
+            self._unsupported(service, f"{self.command} {self.path.partition('?')[0]}")
+
+    do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
+
+    def _post(self, service: str, body: bytes) -> None:
         target = self.headers.get("X-Amz-Target", "")
         if service == "sqs" and target:
             self._sqs_json(target.partition(".")[2], body)
@@ -146,7 +151,16 @@ class _Handler(BaseHTTPRequestHandler):
             action = dict(parse_qsl(body.decode("utf-8", "replace"))).get("Action", "")
             self._unsupported(service, target.partition(".")[2] or action or "POST")
 
-    do_PUT = do_DELETE = do_HEAD = do_GET
+    def _s3(self, body: bytes, buckets: Buckets) -> None:
+        answer = s3.handle(buckets, self.command, self.path, body, self.request_id)
+        self.send_response(answer.status)
+        headers = {"Content-Length": str(len(answer.body)), **answer.headers}
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("x-amz-request-id", self.request_id)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(answer.body)
 
     # -- SQS -----------------------------------------------------------------------------
 
@@ -281,6 +295,8 @@ class _Handler(BaseHTTPRequestHandler):
                         request.get("attributes") or {},
                     )
                 }
+            elif parts[:1] == ["buckets"] and len(parts) >= 2 and self.owner.buckets is not None:
+                result = self._bucket(method, parts[1], parts[2:], request, self.owner.buckets)
             elif method == "POST" and parts == ["bus", "put"] and self.owner.bus is not None:
                 result = self.owner.bus.put(request)
             elif parts[:1] == ["schedules"] and self.owner.scheduler is not None:
@@ -295,6 +311,25 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(404, b'{"message": "not found"}', "application/json")
             return
         self._answer(200, json.dumps(result).encode(), "application/json")
+
+    def _bucket(
+        self, method: str, bucket: str, action: list[str], request: dict[str, Any], buckets: Buckets
+    ) -> Any:
+        if method == "GET" and not action:
+            prefix = dict(parse_qsl(self.path.partition("?")[2])).get("prefix", "")
+            return [
+                {"key": key, "size": size, "etag": etag}
+                for key, size, etag, _ in buckets.list(bucket, prefix)
+            ]
+        if method == "POST" and action == ["put"]:
+            import base64
+
+            data = base64.b64decode(str(request.get("data", "")), validate=True)
+            return {"etag": buckets.put(bucket, str(request.get("key", "")), data)}
+        if method == "POST" and action == ["rm"]:
+            buckets.delete(bucket, str(request.get("key", "")))
+            return {"removed": request.get("key")}
+        return None
 
     def _schedules(self, method: str, parts: list[str], scheduler: Scheduler) -> Any:
         if method == "GET" and not parts:

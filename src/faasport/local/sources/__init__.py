@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from faasport.local.aws_services.server import Services
 from faasport.local.sources import cron
+from faasport.local.sources.buckets import Buckets, notifications, s3_event
 from faasport.local.sources.bus import Bus, bus_event, rules
 from faasport.local.sources.consumer import Invoke, QueueConsumer
 from faasport.local.sources.queues import Queues, QueueSpec
@@ -96,6 +97,7 @@ def _async_targets(project: Project) -> list[tuple[str, str]]:
         if sub.function is not None
     ]
     out += [(rule.queue, rule.function) for rule in rules(project)]
+    out += [(n.queue, n.function) for n in notifications(project)]
     return out
 
 
@@ -115,7 +117,10 @@ class EventSources:
         self.queues = Queues(self.store, queue_specs(project))
         self.topics = Topics(self.queues, project)
         self.bus = Bus(self.queues, project)
-        self.services = Services(self.queues, host, port, topics=self.topics, bus=self.bus)
+        self.buckets = Buckets(self.store, self.queues, project)
+        self.services = Services(
+            self.queues, host, port, topics=self.topics, bus=self.bus, buckets=self.buckets
+        )
         self.consumers: list[QueueConsumer] = []
         self.scheduler: Scheduler | None = None
         self.url = ""
@@ -124,6 +129,7 @@ class EventSources:
         """Open the database and serve the endpoint; the project as functions should see it."""
         self._schedules = schedules(self.project)  # a bad expression fails before any I/O
         self.store.open()
+        self.buckets.start()
         self.url = self.services.start()
         state = self.project.root / DEV_STATE
         state.parent.mkdir(parents=True, exist_ok=True)
@@ -167,6 +173,19 @@ class EventSources:
                             event=lambda batch, arn=arn: sns_event(arn, batch, region),  # type: ignore[misc]
                         )
                     )
+        for notification in self.buckets.notifications:
+            self.consumers.append(
+                QueueConsumer(
+                    self.queues,
+                    notification.queue,
+                    notification.function,
+                    invoke,
+                    batch=1,
+                    region=region,
+                    log=self.log,
+                    event=s3_event,
+                )
+            )
         for rule in self.bus.rules:
             self.consumers.append(
                 QueueConsumer(
@@ -191,6 +210,7 @@ class EventSources:
             self.scheduler.stop()
         for consumer in self.consumers:
             consumer.stop()
+        self.buckets.stop()
         self.services.stop()
         (self.project.root / DEV_STATE).unlink(missing_ok=True)
         self.store.close()
