@@ -15,7 +15,7 @@ from faasport.cli.invoke import invoke
 from faasport.cli.package import build, package
 from faasport.cli.queue import queue
 from faasport.cli.schedule import schedule
-from faasport.cli.topic import bus, topic
+from faasport.cli.topic import bus, stream, topic
 from faasport.core.errors import FaasportError
 
 
@@ -56,6 +56,7 @@ main.add_command(schedule)
 main.add_command(topic)
 main.add_command(bus)
 main.add_command(bucket)
+main.add_command(stream)
 
 
 if __name__ == "__main__":

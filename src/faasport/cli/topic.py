@@ -1,5 +1,5 @@
-"""``faasport topic publish`` and ``faasport bus put``: feed the local topics and event bus
-of a running ``faasport dev``."""
+"""``faasport topic publish``, ``faasport bus put`` and ``faasport stream put``: feed the
+local topics, event bus and streams of a running ``faasport dev``."""
 
 from __future__ import annotations
 
@@ -65,3 +65,19 @@ def put(source: str, detail_type: str, detail: str, bus_name: str, directory: Pa
     if "ErrorCode" in result:
         raise FaasportError(f"{result['ErrorCode']}: {result.get('ErrorMessage', '')}")
     click.echo(result["EventId"])
+
+
+@click.group()
+def stream() -> None:
+    """The local streams of a running faasport dev."""
+
+
+@stream.command(name="put")
+@click.argument("name")
+@click.argument("data")
+@click.option("--key", default="1", show_default=True, help="The partition key.")
+@PROJECT
+def stream_put(name: str, data: str, key: str, directory: Path) -> None:
+    """Append a record with DATA to stream NAME; prints its sequence number."""
+    found = RunningDev(directory).control("POST", f"streams/{name}/put", {"data": data, "key": key})
+    click.echo(found["SequenceNumber"])

@@ -19,6 +19,7 @@ from faasport.config.model import (
     Queue,
     QueueEvent,
     ScheduleEvent,
+    StreamEvent,
     Throttle,
     TopicEvent,
 )
@@ -35,7 +36,7 @@ _RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
 _CRON = re.compile(r"cron\(([^()]*)\)")
 _CRON_FIELD = re.compile(r"[0-9A-Za-z*?,/#-]+")
 _SCHEDULE = '"rate(N unit)" or "cron(m h dom mon dow year)", like "rate(5 minutes)"'
-_EVENT_KINDS = ("queue", "schedule", "bucket", "topic", "bus")
+_EVENT_KINDS = ("queue", "schedule", "bucket", "topic", "bus", "stream")
 
 
 def parse_function(
@@ -92,8 +93,9 @@ def parse_function(
         throttle=_throttle(table),
         environment=_environment(table),
         secrets=table.strings("secrets", "secret names") or (),
-        events=tuple(e for e in events if not isinstance(e, BusRule)),
+        events=tuple(e for e in events if not isinstance(e, BusRule | StreamEvent)),
         rules=tuple(e for e in events if isinstance(e, BusRule)),
+        streams=tuple(e for e in events if isinstance(e, StreamEvent)),
     )
     table.finish()
     return function
@@ -143,8 +145,8 @@ def _environment(table: Table) -> Mapping[str, str]:
 
 def _events(
     table: Table, queues: Mapping[str, Queue], timeout: int
-) -> tuple[EventSource | BusRule, ...]:
-    def one(value: Any, key: str) -> EventSource | BusRule:
+) -> tuple[EventSource | BusRule | StreamEvent, ...]:
+    def one(value: Any, key: str) -> EventSource | BusRule | StreamEvent:
         if not isinstance(value, dict):
             table.source.fail(
                 key, f'must be a table like {{ queue = "jobs" }}, got {describe(value)}'
@@ -238,12 +240,35 @@ def _bus_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> BusRule
     return BusRule(bus=bus, pattern=pattern)
 
 
+def _stream_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> StreamEvent:
+    stream = sub.string("stream", "", pattern=_TOPIC, expected="a stream name")
+    start = sub.string(
+        "start",
+        "LATEST",
+        pattern=re.compile("LATEST|TRIM_HORIZON"),
+        expected='"LATEST" or "TRIM_HORIZON"',
+    )
+    on_failure = sub.string("on_failure", None, expected="a queue name")
+    if on_failure is not None and on_failure not in queues:
+        defined = ", ".join(queues) or "none"
+        sub.fail("on_failure", f'queue "{on_failure}" is not defined (defined: {defined})')
+    return StreamEvent(
+        stream=stream,
+        batch=sub.integer("batch", 100, 1, 10000),
+        start="TRIM_HORIZON" if start == "TRIM_HORIZON" else "LATEST",
+        bisect=sub.boolean("bisect", False),
+        retries=sub.integer("retries", -1, -1, 10000),
+        on_failure=on_failure,
+    )
+
+
 _EVENT_PARSERS = {
     "queue": _queue_event,
     "schedule": _schedule_event,
     "bucket": _bucket_event,
     "topic": _topic_event,
     "bus": _bus_event,
+    "stream": _stream_event,
 }
 
 

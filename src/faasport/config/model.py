@@ -65,6 +65,22 @@ class BusRule:
     pattern: str
 
 
+@dataclass(frozen=True)
+class StreamEvent:
+    """A Kinesis stream mapping: ordered batches, retried from the first failed record."""
+
+    stream: str
+    batch: int = 100
+    #: Where a new mapping starts: "LATEST" (new records) or "TRIM_HORIZON" (all).
+    start: Literal["LATEST", "TRIM_HORIZON"] = "LATEST"
+    #: Split a failing batch in two to find the bad record (BisectBatchOnFunctionError).
+    bisect: bool = False
+    #: Retries of a failing batch before it is skipped (-1: until the records expire).
+    retries: int = -1
+    #: A queue that gets a note of each batch given up on (the on-failure destination).
+    on_failure: str | None = None
+
+
 EventSource = QueueEvent | ScheduleEvent | BucketEvent | TopicEvent
 
 
@@ -105,6 +121,8 @@ class Function:
     events: tuple[EventSource, ...] = ()
     #: ``{ bus = ..., pattern = ... }`` entries of ``events``: EventBridge rules.
     rules: tuple[BusRule, ...] = ()
+    #: ``{ stream = ... }`` entries of ``events``: Kinesis stream mappings.
+    streams: tuple[StreamEvent, ...] = ()
 
     @property
     def target(self) -> str:

@@ -25,6 +25,7 @@ from faasport.local.sources.buckets import Buckets
 from faasport.local.sources.bus import Bus
 from faasport.local.sources.queues import QueueError, Queues
 from faasport.local.sources.schedules import Scheduler, UnknownScheduleError
+from faasport.local.sources.streams import SHARD, Streams
 from faasport.local.sources.topics import Topics
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_request")
@@ -47,8 +48,10 @@ class Services:
         topics: Topics | None = None,
         bus: Bus | None = None,
         buckets: Buckets | None = None,
+        streams: Streams | None = None,
     ) -> None:
         self.queues = queues
+        self.streams = streams
         self.buckets = buckets
         self.topics = topics
         self.bus = bus
@@ -140,6 +143,8 @@ class _Handler(BaseHTTPRequestHandler):
         target = self.headers.get("X-Amz-Target", "")
         if service == "sqs" and target:
             self._sqs_json(target.partition(".")[2], body)
+        elif target.startswith("Kinesis_20131202.") and self.owner.streams is not None:
+            self._kinesis_json(target.partition(".")[2], body, self.owner.streams)
         elif target.startswith("AWSEvents.") and self.owner.bus is not None:
             self._events_json(target.partition(".")[2], body, self.owner.bus)
         elif service == "sns" and self.owner.topics is not None:
@@ -227,6 +232,51 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._answer(200, sns.response(action, result, self.request_id), "text/xml")
 
+    def _kinesis_json(self, operation: str, body: bytes, streams: Streams) -> None:
+        import base64
+
+        def name(request: dict[str, Any]) -> str:
+            given = (
+                request.get("StreamName") or str(request.get("StreamARN", "")).rpartition("/")[2]
+            )
+            return streams.known(str(given))
+
+        try:
+            request = json.loads(body or b"{}")
+            if operation == "PutRecord":
+                data = base64.b64decode(request["Data"], validate=True)
+                [number] = streams.put(name(request), [(request.get("PartitionKey", ""), data)])
+                result: dict[str, Any] = {"ShardId": SHARD, "SequenceNumber": number}
+            elif operation == "PutRecords":
+                items = request["Records"]
+                if not isinstance(items, list) or not 1 <= len(items) <= 500:
+                    raise ValueError("Records must hold 1 to 500 records")
+                records = [
+                    (item.get("PartitionKey", ""), base64.b64decode(item["Data"], validate=True))
+                    for item in items
+                ]
+                numbers = streams.put(name(request), records)
+                result = {
+                    "FailedRecordCount": 0,
+                    "Records": [{"SequenceNumber": n, "ShardId": SHARD} for n in numbers],
+                }
+            elif operation == "ListStreams":
+                result = {"StreamNames": sorted(streams.names), "HasMoreStreams": False}
+            else:
+                raise QueueError(
+                    "UnknownOperationException",
+                    f"faasport dev does not emulate the Kinesis operation {operation}",
+                )
+        except QueueError as exc:
+            error = {"__type": exc.code, "message": str(exc)}
+            self._answer(400, json.dumps(error).encode(), "application/x-amz-json-1.1")
+            return
+        except (ValueError, KeyError, TypeError) as exc:
+            error = {"__type": "ValidationException", "message": str(exc)}
+            self._answer(400, json.dumps(error).encode(), "application/x-amz-json-1.1")
+            return
+        self._answer(200, json.dumps(result).encode(), "application/x-amz-json-1.1")
+
     def _events_json(self, operation: str, body: bytes, bus: Bus) -> None:
         if operation != "PutEvents":
             message = f"faasport dev does not emulate the EventBridge operation {operation}"
@@ -297,6 +347,12 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             elif parts[:1] == ["buckets"] and len(parts) >= 2 and self.owner.buckets is not None:
                 result = self._bucket(method, parts[1], parts[2:], request, self.owner.buckets)
+            elif method == "POST" and len(parts) == 3 and parts[::2] == ["streams", "put"]:
+                assert self.owner.streams is not None
+                data = str(request.get("data", "")).encode()
+                key = str(request.get("key") or "1")
+                [number] = self.owner.streams.put(parts[1], [(key, data)])
+                result = {"SequenceNumber": number}
             elif method == "POST" and parts == ["bus", "put"] and self.owner.bus is not None:
                 result = self.owner.bus.put(request)
             elif parts[:1] == ["schedules"] and self.owner.scheduler is not None:

@@ -26,6 +26,7 @@ from faasport.local.sources.consumer import Invoke, QueueConsumer
 from faasport.local.sources.queues import Queues, QueueSpec
 from faasport.local.sources.schedules import Schedule, Scheduler
 from faasport.local.sources.store import Store
+from faasport.local.sources.streams import StreamMapping, Streams
 from faasport.local.sources.topics import FAILED, Topics, sns_event, subscriptions
 
 if TYPE_CHECKING:
@@ -118,8 +119,17 @@ class EventSources:
         self.topics = Topics(self.queues, project)
         self.bus = Bus(self.queues, project)
         self.buckets = Buckets(self.store, self.queues, project)
+        names = {s.stream for f in project.functions.values() for s in f.streams}
+        self.streams = Streams(self.store, names, project.region)
+        self.mappings: list[StreamMapping] = []
         self.services = Services(
-            self.queues, host, port, topics=self.topics, bus=self.bus, buckets=self.buckets
+            self.queues,
+            host,
+            port,
+            topics=self.topics,
+            bus=self.bus,
+            buckets=self.buckets,
+            streams=self.streams,
         )
         self.consumers: list[QueueConsumer] = []
         self.scheduler: Scheduler | None = None
@@ -129,6 +139,7 @@ class EventSources:
         """Open the database and serve the endpoint; the project as functions should see it."""
         self._schedules = schedules(self.project)  # a bad expression fails before any I/O
         self.store.open()
+        self.streams.open()
         self.buckets.start()
         self.url = self.services.start()
         state = self.project.root / DEV_STATE
@@ -201,6 +212,13 @@ class EventSources:
             )
         for consumer in self.consumers:
             consumer.start()
+        for function in self.project.functions.values():
+            for stream in function.streams:
+                mapping = StreamMapping(
+                    self.streams, self.queues, function.name, stream, invoke, self.log
+                )
+                self.mappings.append(mapping)
+                mapping.start()
         self.scheduler = Scheduler(self._schedules, invoke, self.project.region, log=self.log)
         self.services.scheduler = self.scheduler
         self.scheduler.start()
@@ -210,6 +228,8 @@ class EventSources:
             self.scheduler.stop()
         for consumer in self.consumers:
             consumer.stop()
+        for mapping in self.mappings:
+            mapping.stop()
         self.buckets.stop()
         self.services.stop()
         (self.project.root / DEV_STATE).unlink(missing_ok=True)
