@@ -9,8 +9,8 @@ import textwrap
 from pathlib import Path
 
 from click.testing import CliRunner
-from dev_process import DevProcess, wait_for
 
+from dev_process import DevProcess, wait_for
 from faasport.cli.main import main
 
 CONFIG = textwrap.dedent(
@@ -84,9 +84,10 @@ def test_streams(tmp_path: Path) -> None:
         assert numbers == sorted(numbers)
         code = CliRunner().invoke(main, ["stream", "put", "clicks", "d", "--dir", str(tmp_path)])
         assert code.exit_code == 0, code.output
-        done = lambda: [
-            line[5:] for line in lines(tmp_path, "clicks.log") if line.startswith("done")
-        ]  # noqa: E731
+
+        def done() -> list[str]:
+            return [line[5:] for line in lines(tmp_path, "clicks.log") if line.startswith("done")]
+
         wait_for(lambda: done() == ["a", "b", "bad", "c", "d"], 20, "every click once, in order")
         starts = [line[6:] for line in lines(tmp_path, "clicks.log") if line.startswith("start")]
         assert starts[: starts.index("bad") + 2] == ["a", "b", "bad", "bad"]  # retried from bad
