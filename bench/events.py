@@ -95,7 +95,7 @@ class Dev:
         )
         assert self.process.stderr is not None
         for line in self.process.stderr:
-            found = re.match(r"AWS services \(SQS\) on (http://\S+)", line)
+            found = re.match(r"AWS services on (http://\S+)", line)
             if found:
                 self.url = found.group(1)
                 break

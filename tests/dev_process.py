@@ -36,7 +36,7 @@ class DevProcess:
         if not self._ready.wait(30):
             self.close()
             raise AssertionError(f"faasport dev did not start: {self.lines}")
-        self.services = self._find(r"AWS services \(SQS\) on (http://\S+)")
+        self.services = self._find(r"AWS services on (http://\S+)")
         self.lambda_url = self._find(r"Lambda Invoke API on (http://\S+)")
 
     def _read(self) -> None:

@@ -134,7 +134,7 @@ def dev(
     for line in describe(project, gateway.url):
         click.echo(line, err=True)
     click.echo(f"Lambda Invoke API on http://{host}:{bound}", err=True)
-    click.echo(f"AWS services (SQS) on {sources.url}", err=True)
+    click.echo(f"AWS services on {sources.url} (SQS, SNS, S3, Kinesis, EventBridge)", err=True)
     reloader = None
     if reload:
 
