@@ -105,7 +105,7 @@ def dev(
     from faasport.local.invoke_api import InvokeApi
     from faasport.local.invoker import RuntimeInvoker
     from faasport.local.reload import Reloader
-    from faasport.local.sources import EventSources
+    from faasport.local.sources.event_sources import EventSources
     from faasport.local.spec import RuntimeClientKind
 
     project = load_project(directory)

@@ -42,7 +42,7 @@ def _alive(pid: int) -> bool:
 class RunningDev:
     def __init__(self, directory: Path) -> None:
         from faasport.config import load_project
-        from faasport.local.sources import DEV_STATE
+        from faasport.local.sources.event_sources import DEV_STATE
 
         project = load_project(directory)
         state = project.root / DEV_STATE

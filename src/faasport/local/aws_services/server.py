@@ -125,6 +125,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.request_id = str(uuid.uuid4())
+        try:
+            self._dispatch()
+        except Exception as exc:  # a bug here must still answer, without its details
+            import sys
+
+            sys.stderr.write(
+                f"faasport dev: AWS services: {self.command} {self.path}: "
+                f"{type(exc).__name__}: {exc}\n"
+            )
+            body = json.dumps({"__type": "InternalFailure", "message": "internal error"})
+            self._answer(500, body.encode(), "application/json")
+
+    def _dispatch(self) -> None:
         body = self._body()
         if self.path.startswith("/_faasport/"):
             self._control(self.command, body)

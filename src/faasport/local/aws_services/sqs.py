@@ -45,7 +45,10 @@ def attributes_md5(attributes: Mapping[str, Mapping[str, str]]) -> str:
 
 def _attributes(request: dict[str, Any]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
-    for name, value in (request.get("MessageAttributes") or {}).items():
+    given = request.get("MessageAttributes") or {}
+    if not isinstance(given, dict) or not all(isinstance(v, dict) for v in given.values()):
+        raise QueueError("InvalidParameterValue", "MessageAttributes must map names to values")
+    for name, value in given.items():
         kind = value.get("DataType")
         if not kind:
             raise QueueError(
