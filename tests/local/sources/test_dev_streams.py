@@ -23,6 +23,10 @@ CONFIG = textwrap.dedent(
     handler = "app:partial"
     events = [{ stream = "clicks", batch = 10, start = "TRIM_HORIZON" }]
 
+    [functions.producer]
+    handler = "app:produce"
+    timeout = 10
+
     [functions.poison]
     handler = "app:strict"
     events = [{ stream = "poison", batch = 4, bisect = true, retries = 1, on_failure = "failures" }]
@@ -52,6 +56,12 @@ APP = textwrap.dedent(
 
     def partial(event, context):
         return events.process(event, once)
+
+    def produce(event, context):
+        import boto3
+
+        put = boto3.client("kinesis").put_record(StreamName="clicks", Data=b"e", PartitionKey="u")
+        return put["SequenceNumber"]
 
     def strict(event, context):
         texts = [r.text for r in events.records(event)]
@@ -91,6 +101,9 @@ def test_streams(tmp_path: Path) -> None:
         wait_for(lambda: done() == ["a", "b", "bad", "c", "d"], 20, "every click once, in order")
         starts = [line[6:] for line in lines(tmp_path, "clicks.log") if line.startswith("start")]
         assert starts[: starts.index("bad") + 2] == ["a", "b", "bad", "bad"]  # retried from bad
+        result = dev.client("lambda").invoke(FunctionName="producer", Payload=b"{}")
+        assert "FunctionError" not in result, result["Payload"].read()
+        wait_for(lambda: done()[-1:] == ["e"], 20, "the record put from inside a function")
 
         kinesis.put_records(
             StreamName="poison",

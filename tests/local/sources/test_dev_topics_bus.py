@@ -216,3 +216,18 @@ def test_topic_publish_and_bus_put_from_the_cli(running: tuple[Path, DevProcess]
     unknown = CliRunner().invoke(main, ["topic", "publish", "nope", "x", "--dir", str(root)])
     assert 'topic "nope" does not exist' in one_error_line(unknown)
     assert run("bus", "put", "a", "b", "[1]")[0] == 2
+
+
+def test_a_bad_pattern_stops_faasport_dev_with_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli_output import one_error_line
+    from faasport.cli.main import main
+
+    (tmp_path / "faasport.toml").write_text(
+        'name = "bad"\n[functions.f]\nhandler = "app:note"\n'
+        'events = [{ bus = "default", pattern = { detail = { n = [{ numeric = [">", "x"] }] } } }]\n'
+    )
+    result = CliRunner().invoke(main, ["dev", str(tmp_path), "--services-port", "0"])
+    line = one_error_line(result)
+    assert line.startswith("error: faasport.toml: functions.f.events: pattern: 'detail.n': numeric")

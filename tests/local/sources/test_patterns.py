@@ -133,3 +133,27 @@ def test_documented_patterns(pattern: dict[str, Any], expected: bool) -> None:
 def test_bad_patterns_say_where(pattern: dict[str, Any], message: str) -> None:
     with pytest.raises(PatternError, match=message):
         matches(pattern, EVENT)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ({"detail": {"n": [{"numeric": [">", "x"]}]}}, "detail.n"),
+        ({"source": [{"prefix": ["a"]}]}, "prefix takes a string"),
+        ({"$or": [{"a": ["x"]}, {"b": [{"cidr": "nope"}]}]}, "cidr takes a network"),
+        ({"a": {}}, "a: must be a non-empty object"),
+        ({"a": [{"exists": 1}]}, "exists takes true or false"),
+    ],
+)
+def test_check_finds_mistakes_without_an_event(pattern: dict[str, Any], message: str) -> None:
+    from faasport.local.sources.patterns import check
+
+    with pytest.raises(PatternError, match=message):
+        check(pattern)
+
+
+def test_check_accepts_every_documented_pattern() -> None:
+    from faasport.local.sources.patterns import check
+
+    check({"detail": {"c-count": [{"numeric": [">", 0, "<=", 5]}], "x": [{"anything-but": ["a"]}]}})
+    check({"source": [{"prefix": {"equals-ignore-case": "AWS."}}], "r": [{"wildcard": "a*"}]})

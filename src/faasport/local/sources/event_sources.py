@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from faasport.local.aws_services.server import Services
-from faasport.local.sources import cron
+from faasport.local.sources import cron, patterns
 from faasport.local.sources.buckets import Buckets, notifications, s3_event
 from faasport.local.sources.bus import Bus, bus_event, rules
 from faasport.local.sources.consumer import Invoke, QueueConsumer
@@ -63,6 +63,32 @@ def schedules(project: Project) -> list[Schedule]:
                 ) from None
             out.append(Schedule(name, function.name, event.schedule, timing))
     return out
+
+
+def check_patterns(project: Project) -> None:
+    """Every filter policy and event pattern is EventBridge's grammar, or one error naming
+    where it is."""
+    import json
+
+    from faasport.config.model import TopicEvent
+    from faasport.core.errors import FaasportError
+
+    found: list[tuple[str, str]] = []
+    for function in project.functions.values():
+        for event in function.events:
+            if isinstance(event, TopicEvent) and event.filter:
+                found.append((f"functions.{function.name}.events: filter", event.filter))
+        for rule in function.rules:
+            found.append((f"functions.{function.name}.events: pattern", rule.pattern))
+    for topic in project.topics.values():
+        for sub in topic.queues:
+            if sub.filter:
+                found.append((f"topics.{topic.name}.queues: filter", sub.filter))
+    for where, text in found:
+        try:
+            patterns.check(json.loads(text))
+        except patterns.PatternError as exc:
+            raise FaasportError(f"{project.source.name}: {where}: {exc}") from None
 
 
 def queue_specs(project: Project) -> dict[str, QueueSpec]:
@@ -138,6 +164,7 @@ class EventSources:
     def open(self) -> Project:
         """Open the database and serve the endpoint; the project as functions should see it."""
         self._schedules = schedules(self.project)  # a bad expression fails before any I/O
+        check_patterns(self.project)
         self.store.open()
         self.streams.open()
         self.buckets.start()

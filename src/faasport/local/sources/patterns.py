@@ -153,3 +153,38 @@ def _cidr(argument: Any, value: Any, key: str) -> bool:
         return ipaddress.ip_address(value) in network
     except (TypeError, ValueError):
         return False
+
+
+def check(pattern: Any, path: str = "") -> None:
+    """Raise :class:`PatternError` naming the first thing in ``pattern`` that is not
+    EventBridge's grammar, without needing an event."""
+    if not isinstance(pattern, dict) or not pattern:
+        raise PatternError(f"{path or 'the pattern'}: must be a non-empty object")
+    for key, wanted in pattern.items():
+        where = f"{path}.{key}" if path else key
+        if key == "$or":
+            if not isinstance(wanted, list) or not wanted:
+                raise PatternError(f"{where}: $or takes a non-empty list of patterns")
+            for alternative in wanted:
+                check(alternative, where)
+        elif isinstance(wanted, dict):
+            check(wanted, where)
+        elif isinstance(wanted, list):
+            for matcher in wanted:
+                _check_matcher(matcher, where)
+        else:
+            raise PatternError(f"{where}: a pattern field is an object or a list of matchers")
+
+
+_PROBES: tuple[Any, ...] = ("", "10.0.0.1", 0, None)
+
+
+def _check_matcher(matcher: Any, where: str) -> None:
+    if not isinstance(matcher, dict):
+        return
+    if "exists" in matcher:
+        _exists(matcher["exists"], None, where)
+        return
+    # Every operator validates its argument when it runs: run it against a value of each kind.
+    for probe in _PROBES:
+        _one(matcher, probe, where)
