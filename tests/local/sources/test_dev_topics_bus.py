@@ -226,7 +226,8 @@ def test_a_bad_pattern_stops_faasport_dev_with_one_line(tmp_path: Path) -> None:
 
     (tmp_path / "faasport.toml").write_text(
         'name = "bad"\n[functions.f]\nhandler = "app:note"\n'
-        'events = [{ bus = "default", pattern = { detail = { n = [{ numeric = [">", "x"] }] } } }]\n'
+        "events = [{ bus = 'default', "
+        "pattern = { detail = { n = [{ numeric = ['>', 'x'] }] } } }]\n"
     )
     result = CliRunner().invoke(main, ["dev", str(tmp_path), "--services-port", "0"])
     line = one_error_line(result)
