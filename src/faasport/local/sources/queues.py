@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import sqlite3
 import threading
 import time
@@ -71,6 +72,16 @@ class Sent:
     md5: str
     seq: int
     duplicate: bool = False
+
+
+def _seq(receipt: str) -> int:
+    head = receipt.partition(":")[0]
+    return int(head) if head.isdigit() else -1
+
+
+def _message_id() -> str:
+    # A version 4 UUID from the fast generator: ids need to be unique, not secret.
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 @dataclass
@@ -189,7 +200,7 @@ class Queues:
             ).fetchone()
             if row is not None:
                 return Sent(row[0], md5, 0, duplicate=True)
-        id = str(uuid.uuid4())
+        id = _message_id()
         cursor = db.execute(
             "INSERT INTO messages (id, queue, body, attributes, grp, dedup, sent_ms, visible)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -257,7 +268,7 @@ class Queues:
                         receives + 1,
                         sent,
                         first or first_ms,
-                        f"{id}#{token}",
+                        f"{seq}:{token}",
                         group,
                         dedup,
                         seq,
@@ -267,7 +278,7 @@ class Queues:
                 marks = ",".join("?" * len(taken))
                 db.execute(
                     "UPDATE messages SET visible = ?, receives = receives + 1,"
-                    " receipt = id || '#' || ?, first_ms = COALESCE(first_ms, ?)"
+                    " receipt = seq || ':' || ?, first_ms = COALESCE(first_ms, ?)"
                     f" WHERE seq IN ({marks})",
                     (now + timeout, token, first_ms, *taken),
                 )
@@ -290,21 +301,24 @@ class Queues:
     def delete(self, queue: str, receipts: list[str]) -> int:
         """Delete messages by receipt handle; how many were still there."""
         self.spec(queue)
+        # A receipt starts with its row's key, which finds it without another index.
+        seqs = [_seq(receipt) for receipt in receipts]
         if not receipts:
             return 0
         marks = ",".join("?" * len(receipts))
         with self.store.transaction() as db:
             return db.execute(
-                f"DELETE FROM messages WHERE queue = ? AND receipt IN ({marks})",
-                (queue, *receipts),
+                f"DELETE FROM messages WHERE seq IN ({marks}) AND queue = ?"
+                f" AND receipt IN ({marks})",
+                (*seqs, queue, *receipts),
             ).rowcount
 
     def change_visibility(self, queue: str, receipt: str, seconds: float) -> bool:
         self.spec(queue)
         with self.store.transaction() as db:
             changed = db.execute(
-                "UPDATE messages SET visible = ? WHERE queue = ? AND receipt = ?",
-                (self.clock() + seconds, queue, receipt),
+                "UPDATE messages SET visible = ? WHERE seq = ? AND queue = ? AND receipt = ?",
+                (self.clock() + seconds, _seq(receipt), queue, receipt),
             ).rowcount
         if seconds == 0:
             self._notify(queue)

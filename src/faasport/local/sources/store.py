@@ -18,7 +18,7 @@ from pathlib import Path
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
     seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
     queue TEXT NOT NULL,
     body TEXT NOT NULL,
     attributes TEXT NOT NULL DEFAULT '{}',
@@ -31,7 +31,6 @@ CREATE TABLE IF NOT EXISTS messages (
     receipt TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible);
-CREATE INDEX IF NOT EXISTS messages_receipt ON messages (receipt);
 CREATE TABLE IF NOT EXISTS dedup (
     queue TEXT NOT NULL,
     dedup TEXT NOT NULL,
