@@ -7,7 +7,8 @@ run). It prints the machine, then two markdown tables and the targets with PASS/
   handler consumes a queue with ``batch = 1`` or ``batch = 10`` (no batching window, five
   pollers). Messages carry their send time; the handler notes, for each record, the time it
   started minus the send time. *Throughput*: N messages sent with boto3
-  ``send_message_batch`` (10 per call, from two threads) as fast as the endpoint takes them;
+  ``send_message_batch`` (10 per call, from ``--producers`` processes, 3 by default) as fast
+  as the endpoint takes them;
   messages/s = N / (last handler start - first send). *Delay*: messages sent one at a time,
   paced so that the queue never backs up; p50/p99 of send -> handler start. The ``queue
   send`` row runs the CLI, one process per message, as a user does; its rate is bounded by
@@ -144,34 +145,45 @@ def wait_count(root: Path, count: int, timeout: float = 120.0) -> list[tuple[flo
         time.sleep(0.05)
 
 
-def throughput(dev: Dev, queue: str, count: int) -> float:
+def _produce(url: str, endpoint: str, part: range) -> None:
+    import boto3
+
+    client = boto3.client(
+        "sqs",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    )
+    for start in range(part.start, part.stop, 10):
+        entries = [
+            {"Id": str(i), "MessageBody": json.dumps({"t": time.time(), "i": i})}
+            for i in range(start, min(start + 10, part.stop))
+        ]
+        client.send_message_batch(QueueUrl=url, Entries=entries)
+
+
+def throughput(dev: Dev, queue: str, count: int, producers: int) -> float:
+    import multiprocessing
+
     (dev.root / "delays.log").unlink(missing_ok=True)
-    sqs = dev.sqs()
-    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    first = time.time()
-
-    def produce(part: range) -> None:
-        client = dev.sqs()
-        for start in range(part.start, part.stop, 10):
-            entries = [
-                {"Id": str(i), "MessageBody": json.dumps({"t": time.time(), "i": i})}
-                for i in range(start, min(start + 10, part.stop))
-            ]
-            client.send_message_batch(QueueUrl=url, Entries=entries)
-
-    half = count // 2
-    threads = [
-        threading.Thread(target=produce, args=(range(half),)),
-        threading.Thread(target=produce, args=(range(half, count),)),
+    url = dev.sqs().get_queue_url(QueueName=queue)["QueueUrl"]
+    # Producers are processes: boto3's own cost per call would otherwise bound the rate.
+    context = multiprocessing.get_context("fork")
+    share = count // producers
+    processes = [
+        context.Process(target=_produce, args=(url, dev.url, range(i * share, (i + 1) * share)))
+        for i in range(producers)
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    seen = wait_count(dev.root, count)
-    if len(seen) < count:
+    first = time.time()
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    seen = wait_count(dev.root, share * producers)
+    if len(seen) < share * producers:
         raise SystemExit(f"only {len(seen)} of {count} messages reached the function")
-    return count / (max(started for _, started in seen) - first)
+    return share * producers / (max(started for _, started in seen) - first)
 
 
 def paced_delays(dev: Dev, queue: str, count: int, gap: float) -> list[float]:
@@ -243,6 +255,7 @@ def process_ratio(repeats: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run")
+    parser.add_argument("--producers", type=int, default=3, help="boto3 sender processes")
     args = parser.parse_args()
     count = 1000 if args.quick else 10000
     paced = 50 if args.quick else 300
@@ -258,7 +271,7 @@ def main() -> None:
             time.sleep(2)  # the warm environments
             rows = []
             for label, queue in (("batch 1", "one"), ("batch 10", "ten")):
-                rate = throughput(dev, queue, count // (5 if queue == "one" else 1))
+                rate = throughput(dev, queue, count // (5 if queue == "one" else 1), args.producers)
                 lat = paced_delays(dev, queue, paced, 0.01)
                 rows.append((f"boto3 send_message_batch, {label}", rate, lat))
             cli_rate, cli_lat = cli_sends(dev, 5 if args.quick else 20)
