@@ -84,11 +84,12 @@ def _attribute(value: dict[str, str]) -> dict[str, Any]:
 
 
 def failed_ids(payload: bytes, batch: list[Received]) -> set[str] | None:
-    """The ids a successful invocation reports failed; None: the whole batch failed."""
+    """The ids a successful invocation reports failed; None: the whole batch failed (as
+    Lambda decides: a response that is not JSON, or names an item badly or not in the batch)."""
     try:
         response = json.loads(payload) if payload else None
     except ValueError:
-        return set()
+        return None
     if not isinstance(response, dict) or "batchItemFailures" not in response:
         return set()
     items = response["batchItemFailures"]

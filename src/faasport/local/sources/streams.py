@@ -93,8 +93,7 @@ class Streams:
                     (stream, key, data, now),
                 )
                 out.append(sequence_number(int(cursor.lastrowid or 0)))
-        with self._arrived:
-            self._arrived.notify_all()
+        self.wake()
         return out
 
     def read(self, stream: str, after: int, limit: int) -> list[StreamRecordRow]:
@@ -128,6 +127,10 @@ class Streams:
         with self._arrived:
             self._arrived.wait(timeout)
 
+    def wake(self) -> None:
+        with self._arrived:
+            self._arrived.notify_all()
+
     def kinesis_event(self, stream: str, batch: list[StreamRecordRow]) -> dict[str, Any]:
         return {
             "Records": [
@@ -157,7 +160,7 @@ def _lowest_failure(payload: bytes, batch: list[StreamRecordRow]) -> int | None:
     try:
         response = json.loads(payload) if payload else None
     except ValueError:
-        return 0
+        return None
     if not isinstance(response, dict) or not response.get("batchItemFailures"):
         return 0
     by_number = {sequence_number(row.seq): row.seq for row in batch}
@@ -202,8 +205,7 @@ class StreamMapping:
 
     def stop(self) -> None:
         self._stopping.set()
-        with self.streams._arrived:
-            self.streams._arrived.notify_all()
+        self.streams.wake()
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
