@@ -49,7 +49,10 @@ def describe(project: Project, url: str) -> list[str]:
                 f"  {route.method:<7} {url}{route.path}  ->  {function.name} ({function.target})"
             )
         if not function.routes:
-            sources = ", ".join(_event_name(e) for e in function.events) or "none"
+            names = [_event_name(e) for e in function.events]
+            names += [f"stream {s.stream}" for s in function.streams]
+            names += [f"bus {r.bus} rule" for r in function.rules]
+            sources = ", ".join(names) or "none"
             lines.append(
                 f"  {function.name} ({function.target}): no HTTP routes; events: {sources}"
             )

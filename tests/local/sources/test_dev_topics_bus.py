@@ -232,3 +232,9 @@ def test_a_bad_pattern_stops_faasport_dev_with_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["dev", str(tmp_path), "--services-port", "0"])
     line = one_error_line(result)
     assert line.startswith("error: faasport.toml: functions.f.events: pattern: 'detail.n': numeric")
+
+
+def test_the_start_lines_name_topics_and_rules(running: tuple[Path, DevProcess]) -> None:
+    _, dev = running
+    assert "  paid (app:note): no HTTP routes; events: bus default rule" in dev.lines
+    assert "  big (app:note): no HTTP routes; events: topic orders" in dev.lines
