@@ -94,3 +94,9 @@ def test_mistakes_name_file_and_key(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # the file is named relative to the working directory
     assert error(tmp_path, text) == expected
+
+
+def test_a_fifo_queue_gets_a_fifo_dead_letter_queue(tmp_path: Path) -> None:
+    project = load(tmp_path, '[queues."jobs.fifo"]\n[queues.mail]\n')
+    assert project.queues["jobs.fifo"].dlq == "jobs-dlq.fifo"  # type: ignore[attr-defined]
+    assert project.queues["mail"].dlq == "mail-dlq"  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -136,7 +137,10 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
 
 
 def _queues(top: Table) -> dict[str, Queue]:
+    """Every queue gets a dead-letter queue ``NAME-dlq`` unless it sets ``dlq`` (a name, or
+    false for none) or is itself another queue's dead-letter queue."""
     queues: dict[str, Queue] = {}
+    defaulted: list[str] = []
     for name, table in top.tables("queues"):
         if not _QUEUE_NAME.fullmatch(name):
             top.source.fail(
@@ -144,16 +148,23 @@ def _queues(top: Table) -> dict[str, Queue]:
                 "queue names are 1 to 75 letters, digits, '-' or '_', then '.fifo' for a FIFO "
                 "queue",
             )
-        dlq = table.string(
-            "dlq",
-            None,
-            pattern=_QUEUE_NAME,
-            expected="a queue name (letters, digits, '-', '_', and '.fifo' for a FIFO queue)",
-        )
         fifo = name.endswith(".fifo")
-        if dlq is not None and dlq.endswith(".fifo") != fifo:
-            kind = "FIFO" if fifo else "standard"
-            table.fail("dlq", f'the dead-letter queue of a {kind} queue is {kind} too, got "{dlq}"')
+        value = table.raw("dlq")
+        dlq: str | None = None
+        if value is True or not table.has("dlq"):
+            defaulted.append(name)
+        elif value is not False:
+            dlq = table.string(
+                "dlq",
+                None,
+                pattern=_QUEUE_NAME,
+                expected="a queue name (letters, digits, '-', '_') or false",
+            )
+            if dlq is not None and dlq.endswith(".fifo") != fifo:
+                kind = "FIFO" if fifo else "standard"
+                table.fail(
+                    "dlq", f'the dead-letter queue of a {kind} queue is {kind} too, got "{dlq}"'
+                )
         content_dedup = table.boolean("content_dedup", False)
         if content_dedup and not fifo:
             table.fail("content_dedup", 'is for FIFO queues (named "NAME.fifo")')
@@ -166,7 +177,19 @@ def _queues(top: Table) -> dict[str, Queue]:
             content_dedup=content_dedup,
         )
         table.finish()
+    targets = {queue.dlq for queue in queues.values() if queue.dlq}
+    targets |= {default_dlq(name) for name in defaulted}
+    for name in defaulted:
+        if name not in targets:
+            queues[name] = replace(queues[name], dlq=default_dlq(name))
     return queues
+
+
+def default_dlq(queue: str) -> str:
+    """``NAME-dlq``; a FIFO queue's is FIFO too: ``NAME-dlq.fifo``."""
+    if queue.endswith(".fifo"):
+        return f"{queue.removesuffix('.fifo')}-dlq.fifo"
+    return f"{queue}-dlq"
 
 
 def _topics(top: Table, queues: dict[str, Queue]) -> dict[str, Topic]:

@@ -24,9 +24,11 @@ CONFIG = textwrap.dedent(
 
     [queues.retry]
     visibility_timeout = 2
+    dlq = false
 
     [queues.crash]
     visibility_timeout = 4
+    dlq = false
 
     [queues."orders.fifo"]
     visibility_timeout = 2
