@@ -98,6 +98,7 @@ def test_list_purge_dlq_and_redrive(project: tuple[Path, DevProcess]) -> None:
     assert listed.exit_code == 0
     [row] = [line.split() for line in listed.output.splitlines() if line.startswith("held ")]
     assert row == ["held", "2", "0", "0"]
+    assert "_failed" not in listed.output  # internal delivery queues stay hidden
     assert run("queue", "purge", "held", "--dir", str(root)).output == "purged held\n"
     assert "held" in run("queue", "list", "--dir", str(root)).output
     run("queue", "send", "jobs", "poison", "--dir", str(root))

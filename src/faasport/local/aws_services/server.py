@@ -19,12 +19,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from faasport.local.aws_services import query, s3, sns
+from faasport.local.aws_services import control, query, s3, sns
 from faasport.local.aws_services.sqs import OPERATIONS
 from faasport.local.sources.buckets import Buckets
 from faasport.local.sources.bus import Bus
 from faasport.local.sources.queues import QueueError, Queues
-from faasport.local.sources.schedules import Scheduler, UnknownScheduleError
+from faasport.local.sources.schedules import Scheduler
 from faasport.local.sources.streams import SHARD, Streams
 from faasport.local.sources.topics import Topics
 
@@ -327,86 +327,5 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(400, query.error("InvalidAction", message, self.request_id), "text/xml")
 
     def _control(self, method: str, body: bytes = b"") -> None:
-        queues = self.owner.queues
-        parts = self.path.partition("?")[0].strip("/").split("/")[1:]
-        try:
-            request = json.loads(body) if body else {}
-            if not isinstance(request, dict):
-                raise QueueError("InvalidParameterValue", "the request must be a JSON object")
-            if method == "GET" and parts == ["queues"]:
-                result: Any = {name: queues.counts(name) for name in sorted(queues.specs)}
-            elif method == "GET" and len(parts) == 3 and parts[::2] == ["queues", "dlq"]:
-                spec = queues.spec(parts[1])
-                if spec.dlq is None:
-                    raise QueueError("InvalidParameterValue", f'queue "{parts[1]}" has no dlq')
-                result = {
-                    "dlq": spec.dlq,
-                    "messages": [
-                        {"id": id, "body": body, "receives": receives}
-                        for id, body, receives in queues.peek(spec.dlq)
-                    ],
-                }
-            elif method == "POST" and len(parts) == 3 and parts[::2] == ["queues", "redrive"]:
-                result = {"moved": queues.redrive(parts[1])}
-            elif method == "POST" and len(parts) == 3 and parts[::2] == ["topics", "publish"]:
-                topics = self.owner.topics
-                assert topics is not None
-                result = {
-                    "MessageId": topics.publish(
-                        topics.known(parts[1]),
-                        str(request.get("message", "")),
-                        request.get("attributes") or {},
-                    )
-                }
-            elif parts[:1] == ["buckets"] and len(parts) >= 2 and self.owner.buckets is not None:
-                result = self._bucket(method, parts[1], parts[2:], request, self.owner.buckets)
-            elif method == "POST" and len(parts) == 3 and parts[::2] == ["streams", "put"]:
-                assert self.owner.streams is not None
-                data = str(request.get("data", "")).encode()
-                key = str(request.get("key") or "1")
-                [number] = self.owner.streams.put(parts[1], [(key, data)])
-                result = {"SequenceNumber": number}
-            elif method == "POST" and parts == ["bus", "put"] and self.owner.bus is not None:
-                result = self.owner.bus.put(request)
-            elif parts[:1] == ["schedules"] and self.owner.scheduler is not None:
-                result = self._schedules(method, parts[1:], self.owner.scheduler)
-            else:
-                self._answer(404, b'{"message": "not found"}', "application/json")
-                return
-        except (QueueError, UnknownScheduleError, ValueError) as exc:
-            self._answer(400, json.dumps({"message": str(exc)}).encode(), "application/json")
-            return
-        if result is None:
-            self._answer(404, b'{"message": "not found"}', "application/json")
-            return
-        self._answer(200, json.dumps(result).encode(), "application/json")
-
-    def _bucket(
-        self, method: str, bucket: str, action: list[str], request: dict[str, Any], buckets: Buckets
-    ) -> Any:
-        if method == "GET" and not action:
-            prefix = dict(parse_qsl(self.path.partition("?")[2])).get("prefix", "")
-            return [
-                {"key": key, "size": size, "etag": etag}
-                for key, size, etag, _ in buckets.list(bucket, prefix)
-            ]
-        if method == "POST" and action == ["put"]:
-            import base64
-
-            data = base64.b64decode(str(request.get("data", "")), validate=True)
-            return {"etag": buckets.put(bucket, str(request.get("key", "")), data)}
-        if method == "POST" and action == ["rm"]:
-            buckets.delete(bucket, str(request.get("key", "")))
-            return {"removed": request.get("key")}
-        return None
-
-    def _schedules(self, method: str, parts: list[str], scheduler: Scheduler) -> Any:
-        if method == "GET" and not parts:
-            return {
-                name: {"function": s.function, "expression": s.expression}
-                for name, s in sorted(scheduler.schedules.items())
-            }
-        if method == "POST" and len(parts) == 2 and parts[1] == "run":
-            scheduler.fire(parts[0])
-            return {"fired": parts[0]}
-        return None
+        status, result = control.handle(self.owner, method, self.path, body)
+        self._answer(status, json.dumps(result).encode(), "application/json")
