@@ -171,12 +171,12 @@ def dev(
         try:
             if reloader is not None:
                 reloader.stop()
-            sources.stop()
 
             async def stop_serving() -> None:
                 await asyncio.gather(gateway.stop(grace), invoke_api.close(grace))
 
             invoker.runtime.call(stop_serving())
+            sources.stop()  # after the gateway stopped accepting, before the environments go
             gateway.close()
         finally:
             signal.signal(signal.SIGTERM, previous)
