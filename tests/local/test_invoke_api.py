@@ -14,8 +14,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from faasport.local.emulator import Emulator
 from faasport.local.invoke_api import InvokeApi, function_name
-from faasport.local.runtime import LocalRuntime
 from faasport.local.spec import FunctionSpec
 
 
@@ -38,7 +38,7 @@ def client(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> Iterat
             """
         )
     )
-    runtime = LocalRuntime([FunctionSpec("echo", "fn.handle", Path(root))], log=lines.append)
+    runtime = Emulator([FunctionSpec("echo", "fn.handle", Path(root))], log=lines.append)
     runtime.start()
     api = InvokeApi(runtime)
     port = runtime.call(api.start("127.0.0.1", 0))

@@ -73,8 +73,22 @@ def describe(project: Project, url: str) -> list[str]:
     show_default=True,
     help="The Lambda runtime client inside each execution environment.",
 )
+@click.option(
+    "--retry-delay",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds before the first retry of a failed asynchronous invocation (twice that "
+    "before the second; Lambda waits about a minute).",
+)
 def dev(
-    directory: Path, port: int, lambda_port: int, host: str, reload: bool, runtime_client: str
+    directory: Path,
+    port: int,
+    lambda_port: int,
+    host: str,
+    reload: bool,
+    runtime_client: str,
+    retry_delay: float,
 ) -> None:
     """Serve the project in DIRECTORY (default: .) as Lambda would, on this machine.
 
@@ -89,15 +103,20 @@ def dev(
     from faasport.local.invoke_api import InvokeApi
     from faasport.local.invoker import RuntimeInvoker
     from faasport.local.reload import Reloader
-    from faasport.local.spec import RuntimeClientKind
+    from faasport.local.spec import EmulatorSettings, RuntimeClientKind
 
     project = load_project(directory)
     client: RuntimeClientKind = "awslambdaric" if runtime_client == "awslambdaric" else "faasport"
-    invoker = RuntimeInvoker(project, runtime_client=client)
-    invoke_api = InvokeApi(invoker.runtime)
+    settings = EmulatorSettings(
+        retry_delays=(retry_delay, 2 * retry_delay), state_dir=project.root / ".faasport"
+    )
+    invoker = RuntimeInvoker(project, runtime_client=client, settings=settings)
+    emulator = invoker.emulator
+    invoke_api = InvokeApi(emulator)
+    invoker.start()
     try:
         gateway = Gateway(project, host=host, port=port, invoker=invoker)
-        bound = invoker.runtime.call(invoke_api.start(host, lambda_port))
+        bound = emulator.call(invoke_api.start(host, lambda_port))
     except OSError as exc:
         invoker.close()
         raise FaasportError(
@@ -130,7 +149,7 @@ def dev(
         try:
             if reloader is not None:
                 reloader.stop()
-            invoker.runtime.call(invoke_api.close())
+            emulator.call(invoke_api.close())
             gateway.close()
         finally:
             signal.signal(signal.SIGTERM, previous)

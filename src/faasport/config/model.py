@@ -72,6 +72,8 @@ class Function:
     environment: Mapping[str, str] = field(default_factory=_empty)
     secrets: tuple[str, ...] = ()
     events: tuple[EventSource, ...] = ()
+    #: Where an asynchronous invocation goes once its retries failed: a function or a queue.
+    on_failure: str | None = None
 
     @property
     def target(self) -> str:

@@ -80,8 +80,11 @@ class Gateway:
         self.project = project
         self.router = Router.for_functions(project.functions)
         self.log = log
-        self.invoker = invoker if invoker is not None else RuntimeInvoker(project, log)
-        self.runtime = self.invoker.runtime
+        if invoker is None:
+            invoker = RuntimeInvoker(project, log)
+            invoker.start()
+        self.invoker = invoker
+        self.runtime = self.invoker.emulator
         self._connections: set[asyncio.StreamWriter] = set()
         self._stopped = threading.Event()
         try:

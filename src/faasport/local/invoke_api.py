@@ -15,10 +15,10 @@ import json
 import uuid
 from urllib.parse import unquote
 
-from faasport.local.environment import MAX_PAYLOAD
+from faasport.local.emulator import Emulator
 from faasport.local.http11 import BadRequest, Request, read_request, response
 from faasport.local.outcome import Status
-from faasport.local.runtime import LocalRuntime
+from faasport.local.runtime_api import MAX_PAYLOAD
 
 PREFIX = "/2015-03-31/functions/"
 SUFFIX = "/invocations"
@@ -46,7 +46,7 @@ def function_name(path: str) -> str | None:
 
 
 class InvokeApi:
-    def __init__(self, runtime: LocalRuntime) -> None:
+    def __init__(self, runtime: Emulator) -> None:
         self.runtime = runtime
         self.server: asyncio.Server | None = None
 
