@@ -16,7 +16,7 @@ import pytest
 
 from faasport.local.emulator import Emulator
 from faasport.local.outcome import Outcome, Status
-from faasport.local.spec import FunctionSpec
+from faasport.local.spec import EmulatorSettings, FunctionSpec
 
 FUNCTION = textwrap.dedent(
     """
@@ -33,6 +33,12 @@ FUNCTION = textwrap.dedent(
         if action == "sleep":
             time.sleep(event["seconds"])
         elif action == "exit":
+            os._exit(3)
+        elif action == "allocate_then_exit":
+            blob = bytearray(event["mb"] * 1024 * 1024)
+            for i in range(0, len(blob), 4096):
+                blob[i] = 1
+            time.sleep(0.3)  # long enough for the memory watcher to see it
             os._exit(3)
         elif action == "allocate":
             blob = bytearray(event["mb"] * 1024 * 1024)
@@ -70,13 +76,17 @@ def make_runtime(project: Path) -> Iterator[Callable[..., Emulator]]:
     lines: list[str] = []
 
     def make(**options: Any) -> Emulator:
+        settings = EmulatorSettings(
+            idle_timeout=options.pop("idle_timeout", 300.0),
+            retry_delays=options.pop("retry_delays", (1.0, 2.0)),
+        )
         spec = FunctionSpec(
             name=options.pop("name", "fn"),
             handler=options.pop("handler", "fn.handle"),
             task_root=project,
             **options,
         )
-        runtime = Emulator([spec], log=lines.append)
+        runtime = Emulator([spec], log=lines.append, settings=settings)
         runtime.lines = lines  # type: ignore[attr-defined]
         runtime.start()
         runtimes.append(runtime)
@@ -229,6 +239,20 @@ def test_crash_is_reported_and_the_next_request_succeeds(
     assert body(call(runtime))["inits"] == 1
 
 
+def test_report_after_a_crash_gives_the_last_measured_memory(
+    make_runtime: Callable[..., Emulator],
+) -> None:
+    runtime = make_runtime(memory=1024)
+    outcome = call(runtime, action="allocate_then_exit", mb=100)
+    assert outcome.status is Status.CRASH
+    assert 100 <= outcome.max_memory_mb < 200
+    lines: list[str] = runtime.lines  # type: ignore[attr-defined]
+    report = next(
+        line for line in lines if line.startswith(f"REPORT RequestId: {outcome.request_id}")
+    )
+    assert f"Max Memory Used: {outcome.max_memory_mb} MB" in report
+
+
 def test_handler_exception_is_a_function_error(make_runtime: Callable[..., Emulator]) -> None:
     runtime = make_runtime()
     outcome = call(runtime, action="raise", detail="xyz")
@@ -253,6 +277,24 @@ def test_init_error_is_reported(make_runtime: Callable[..., Emulator], project: 
     outcome = call(runtime)
     assert outcome.status is Status.CRASH
     assert "missing dependency" in json.loads(outcome.payload)["errorMessage"]
+
+
+def test_failed_init_lets_queued_async_invocations_go_on(
+    make_runtime: Callable[..., Emulator], project: Path
+) -> None:
+    # Only one environment may exist: the invocations queued behind a start that fails must
+    # each get their turn (and fail the same way), not wait for an unrelated request.
+    (project / "broken.py").write_text("raise ImportError('missing dependency')\n")
+    runtime = make_runtime(handler="broken.handle", concurrency=1, retry_delays=())
+    for _ in range(3):
+        runtime.invoke_later("fn", b"{}")
+    lines: list[str] = runtime.lines  # type: ignore[attr-defined]
+    wait_until(
+        lambda: sum("asynchronous invocation" in line and "failed" in line for line in lines) == 3
+    )
+    failures = [line for line in lines if "failed (attempt 1 of 1)" in line]
+    assert len(failures) == 3
+    assert all("missing dependency" in line for line in failures)
 
 
 def test_reload_moves_new_invocations_to_fresh_environments(

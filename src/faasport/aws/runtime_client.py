@@ -71,7 +71,11 @@ class RuntimeClient:
     def _connect(self) -> socket.socket:
         if self.unix_socket:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.connect(self.unix_socket)
+            try:
+                sock.connect(self.unix_socket)
+            except OSError:
+                sock.close()
+                raise
         else:
             sock = socket.create_connection(self.address)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -81,6 +81,13 @@ def describe(project: Project, url: str) -> list[str]:
     help="Seconds before the first retry of a failed asynchronous invocation (twice that "
     "before the second; Lambda waits about a minute).",
 )
+@click.option(
+    "--idle-timeout",
+    default=300.0,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Seconds an unused execution environment lives before it is stopped (scale to zero).",
+)
 def dev(
     directory: Path,
     port: int,
@@ -89,6 +96,7 @@ def dev(
     reload: bool,
     runtime_client: str,
     retry_delay: float,
+    idle_timeout: float,
 ) -> None:
     """Serve the project in DIRECTORY (default: .) as Lambda would, on this machine.
 
@@ -108,7 +116,9 @@ def dev(
     project = load_project(directory)
     client: RuntimeClientKind = "awslambdaric" if runtime_client == "awslambdaric" else "faasport"
     settings = EmulatorSettings(
-        retry_delays=(retry_delay, 2 * retry_delay), state_dir=project.root / ".faasport"
+        idle_timeout=idle_timeout,
+        retry_delays=(retry_delay, 2 * retry_delay),
+        state_dir=project.root / ".faasport",
     )
     invoker = RuntimeInvoker(project, runtime_client=client, settings=settings)
     emulator = invoker.emulator

@@ -105,8 +105,8 @@ def check_on_failure(
         if target is None or target in queues or (target in functions and target != function.name):
             continue
         others = sorted({*functions, *queues} - {function.name})
-        top.fail(
-            f"functions.{function.name}.on_failure",
+        top.source.fail(
+            join(join(join(top.path, "functions"), function.name), "on_failure"),
             f'"{target}" is neither another function nor a queue '
             f"(defined: {', '.join(others) or 'none'})",
         )

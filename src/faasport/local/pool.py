@@ -153,7 +153,7 @@ class FunctionPool:
             self.idle.append(env)
             if len(self.idle) > self.spec.warm:
                 loop = asyncio.get_running_loop()
-                self._reapers[env] = loop.call_later(self.spec.idle_timeout, self._reap, env)
+                self._reapers[env] = loop.call_later(self.settings.idle_timeout, self._reap, env)
         self._wake_one()
 
     def _wake_one(self) -> None:

@@ -24,8 +24,6 @@ class FunctionSpec:
     runtime_client: RuntimeClientKind = "faasport"
     #: Directories put on the environment's PYTHONPATH after the task root.
     extra_path: tuple[Path, ...] = ()
-    #: Seconds an environment may stay idle before it is stopped (scale to zero).
-    idle_timeout: float = 300.0
     #: The name Lambda knows it by (``phoney-api``); defaults to ``name``.
     lambda_name: str = ""
     #: The secrets it declares (``secrets = [...]``): the only ones its environments get.
@@ -46,6 +44,8 @@ class FunctionSpec:
 class EmulatorSettings:
     """Timings of the emulator itself (not of any one function)."""
 
+    #: Seconds an environment may stay idle before it is stopped (scale to zero).
+    idle_timeout: float = 300.0
     #: How often busy environments' resident memory is compared with their limit.
     memory_check_seconds: float = 0.02
     #: What Lambda gives a runtime with an internal extension between SIGTERM and SIGKILL.
