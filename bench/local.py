@@ -265,6 +265,19 @@ class Server:
         self._log.close()
 
 
+def wait_for_port(server: Server, timeout: float = START_TIMEOUT) -> None:
+    """Until ``server.address`` accepts a connection (a start-up wait, not a request path)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(server.address, timeout=1).close()
+            return
+        except OSError:
+            if server.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{server.name} does not listen on {server.address}") from None
+            time.sleep(0.01)
+
+
 class Servers:
     """Every server started so far; all stopped on exit, whatever happens."""
 
@@ -284,6 +297,7 @@ class Servers:
         argv = [sys.executable, *(["-c", UVICORN_NODELAY] if nodelay else ["-m", "uvicorn"])]
         argv += [APP, "--host", "127.0.0.1", "--port", str(port)]
         argv += ["--workers", str(workers), "--no-access-log", "--log-level", "info"]
+        argv += [f"--{option}={module}" for option, module in UVICORN_FAST if have(module)]
         server = Server(name, argv, PHONEY, self.logdir)
         server.address = ("127.0.0.1", port)
         server.workers = workers
@@ -298,6 +312,8 @@ class Servers:
         else:
             workers = server.workers
             server.wait_for(lambda text: text.count("Application startup complete") >= workers)
+        # uvicorn prints "Application startup complete" before it binds its port.
+        wait_for_port(server)
         client = RawClient(server.address)
         try:
             status, body = client.get()
@@ -707,6 +723,12 @@ def stopped_on_signals() -> Iterator[None]:
 
 
 HAVE_UVICORN = importlib.util.find_spec("uvicorn") is not None
+#: uvicorn's fastest configuration (what ``auto`` picks when they are installed).
+UVICORN_FAST = (("http", "httptools"), ("loop", "uvloop"))
+
+
+def have(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 def main() -> None:
@@ -738,7 +760,7 @@ def main() -> None:
     if HAVE_UVICORN:
         import uvicorn
 
-        extras = [m for m in ("httptools", "uvloop") if importlib.util.find_spec(m)]
+        extras = [module for _, module in UVICORN_FAST if have(module)]
         print(
             f"- uvicorn {uvicorn.__version__} ({', '.join(extras) or 'h11, asyncio loop'}); "
             f"load: {args.clients} client processes, one keep-alive connection each"

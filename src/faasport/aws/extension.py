@@ -60,5 +60,40 @@ def register() -> str | None:
                 headers={"Lambda-Extension-Identifier": identifier},
             )
 
+    if "awslambdaric" in sys.modules:
+        _take_sigterm_in_a_thread()  # first: threads started after it keep SIGTERM blocked
     threading.Thread(target=wait_for_events, name="faasport-extension", daemon=True).start()
     return identifier
+
+
+def _take_sigterm_in_a_thread() -> None:
+    """awslambdaric waits for the next invocation in native code that resumes its wait
+    after a signal, so a Python SIGTERM handler would run only after the next invocation:
+    SIGTERM is blocked in the runtime's threads and taken by a thread of its own, which runs
+    the handler (lifespan shutdown, or the app's own) and ends the process."""
+    import signal
+    import sys
+    import threading
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+    def take() -> None:
+        signal.sigwait({signal.SIGTERM})
+        handler = signal.getsignal(signal.SIGTERM)
+        if not callable(handler):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+            os.kill(os.getpid(), signal.SIGTERM)  # the default action, from this thread
+            return
+        try:
+            handler(signal.SIGTERM, None)
+        except ValueError:  # re-installing a handler is for the main thread only
+            pass
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(0)
+
+    threading.Thread(target=take, name="faasport-sigterm", daemon=True).start()

@@ -105,10 +105,11 @@ class Environment:
     async def close(self) -> None:
         """Lambda's shutdown phase: SIGTERM and a grace period when an extension registered
         (Lambda signals the runtime only then), else SIGKILL."""
-        self.api.close()
         grace = self.shutdown_grace if self.api.extensions and not self._killed else 0.0
+        # The runtime's long-poll stays open through the grace period, as on Lambda.
         await self.supervisor.stop(grace)
         self._killed = True
+        self.api.close()
         if self.socket_path is not None:
             with contextlib.suppress(OSError):
                 self.socket_path.unlink()
