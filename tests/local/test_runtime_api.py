@@ -198,3 +198,38 @@ def test_extension_event_next_ends_with_the_environment(
     assert not ended.wait(0.2)  # a long-poll: nothing to say while the environment lives
     loop.loop.call_soon_threadsafe(api.close)
     assert ended.wait(5)
+
+
+def raw_exchange(api: RuntimeApi, client: RuntimeClient, data: bytes, answers: int) -> bytes:
+    """Send raw bytes on the client's own connection; read ``answers`` HTTP responses."""
+    client.sock = client.sock or client._connect()
+    client.sock.sendall(data)
+    got = b""
+    for _ in range(answers):
+        status, _, body = client._response(client.sock)
+        got += f"{status} ".encode() + body + b"\n"
+    return got
+
+
+def test_chunked_bodies_and_expect_continue_are_understood(
+    loop: Loop, served: tuple[RuntimeApi, RuntimeClient]
+) -> None:
+    api, client = served
+    invocation = submit(loop, api, b"{}")
+    client.next()
+    path = f"{PREFIX}/invocation/{invocation.request_id}/response"
+    chunked = (
+        f"POST {path} HTTP/1.1\r\nHost: r\r\nTransfer-Encoding: chunked\r\n"
+        'Expect: 100-continue\r\n\r\n4\r\n"abc\r\n1\r\n"\r\n0\r\n\r\n'
+    ).encode()
+    answer = raw_exchange(api, client, chunked, 2)
+    assert answer.startswith(b"100 ")  # the interim answer, then the 202
+    assert b"202 " in answer
+    assert result(loop, invocation) == (Status.OK, b'"abc"')
+
+
+def test_malformed_request_is_a_400_and_closes(served: tuple[RuntimeApi, RuntimeClient]) -> None:
+    api, client = served
+    answer = raw_exchange(api, client, b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", 1)
+    assert answer.startswith(b"400 ")
+    assert client.sock is not None and client.sock.recv(10) == b""
