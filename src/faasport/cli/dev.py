@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,6 +89,13 @@ def describe(project: Project, url: str) -> list[str]:
     type=click.FloatRange(0, min_open=True),
     help="Seconds an unused execution environment lives before it is stopped (scale to zero).",
 )
+@click.option(
+    "--grace",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds requests in flight get to finish on SIGTERM or Ctrl-C (then 503).",
+)
 def dev(
     directory: Path,
     port: int,
@@ -97,6 +105,7 @@ def dev(
     runtime_client: str,
     retry_delay: float,
     idle_timeout: float,
+    grace: float,
 ) -> None:
     """Serve the project in DIRECTORY (default: .) as Lambda would, on this machine.
 
@@ -126,6 +135,7 @@ def dev(
     invoker.start()
     try:
         gateway = Gateway(project, host=host, port=port, invoker=invoker)
+        gateway.start()
         bound = emulator.call(invoke_api.start(host, lambda_port))
     except OSError as exc:
         invoker.close()
@@ -159,7 +169,11 @@ def dev(
         try:
             if reloader is not None:
                 reloader.stop()
-            emulator.call(invoke_api.close())
+
+            async def stop_serving() -> None:
+                await asyncio.gather(gateway.stop(grace), invoke_api.close(grace))
+
+            emulator.call(stop_serving())
             gateway.close()
         finally:
             signal.signal(signal.SIGTERM, previous)
