@@ -27,8 +27,9 @@ HANDLERS = textwrap.dedent(
         raise RuntimeError("cannot process " + event["id"])
 
     def sink(event, context):
-        with open(os.path.join(ROOT, "sink.json"), "w") as file:
+        with open(os.path.join(ROOT, "sink.part"), "w") as file:
             json.dump(event, file)
+        os.replace(os.path.join(ROOT, "sink.part"), os.path.join(ROOT, "sink.json"))
 
     def slow(event, context):
         time.sleep(0.3)
