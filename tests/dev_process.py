@@ -1,5 +1,5 @@
-"""A real ``faasport dev`` process for tests: started on free ports, its stderr collected,
-killed (SIGKILL) or stopped at the end."""
+"""A real ``faasport dev`` process for end-to-end tests: started on free ports (gateway,
+Invoke API and AWS services endpoint), its stderr collected line by line, stopped at the end."""
 
 from __future__ import annotations
 
@@ -16,14 +16,18 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+#: The last line ``faasport dev`` prints once everything listens.
+READY = "AWS services on"
 
-class DevProcess:
-    def __init__(self, project: Path) -> None:
+
+class Dev:
+    def __init__(self, project: Path, *options: str) -> None:
         self.project = project
         self.process = subprocess.Popen(
             [
-                *(sys.executable, "-m", "faasport.cli.main", "dev", str(project), "--no-reload"),
+                *(sys.executable, "-m", "faasport.cli.main", "dev", str(project)),
                 *("--port", "0", "--lambda-port", "0", "--services-port", "0"),
+                *options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -36,14 +40,15 @@ class DevProcess:
         if not self._ready.wait(30):
             self.close()
             raise AssertionError(f"faasport dev did not start: {self.lines}")
-        self.services = self._find(r"AWS services on (http://\S+)")
+        self.url = self._find(r"Listening on (http://\S+)")
         self.lambda_url = self._find(r"Lambda Invoke API on (http://\S+)")
+        self.services = self._find(r"AWS services on (http://\S+)")
 
     def _read(self) -> None:
         assert self.process.stderr is not None
         for line in self.process.stderr:
             self.lines.append(line.rstrip("\n"))
-            if line.startswith("AWS services"):
+            if line.startswith(READY):
                 self._ready.set()
 
     def _find(self, pattern: str) -> str:
@@ -63,6 +68,15 @@ class DevProcess:
             aws_secret_access_key="test",
             config=Config(retries={"max_attempts": 1}, read_timeout=30),
         )
+
+    def children(self) -> set[int]:
+        """Child processes of any of the server's threads (Linux /proc)."""
+        found: set[int] = set()
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            children = task / "children"
+            if children.exists():
+                found.update(int(pid) for pid in children.read_text().split())
+        return found
 
     def kill(self) -> None:
         """SIGKILL: no clean-up of any kind, as a crash."""
@@ -87,4 +101,4 @@ def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str =
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or condition}")
-        time.sleep(0.05)
+        time.sleep(0.02)

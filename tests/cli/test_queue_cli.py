@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli_output import one_error_line
-from dev_process import DevProcess, wait_for
+from dev_process import Dev, wait_for
 from faasport.cli.main import main
 
 CONFIG = textwrap.dedent(
@@ -58,11 +58,11 @@ def run(*args: str) -> Result:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, DevProcess]]:
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Dev]]:
     root = tmp_path_factory.mktemp("queuecli")
     (root / "faasport.toml").write_text(CONFIG)
     (root / "worker.py").write_text(WORKER)
-    dev = DevProcess(root)
+    dev = Dev(root, "--no-reload")
     try:
         yield root, dev
     finally:
@@ -74,7 +74,7 @@ def seen(root: Path) -> list[list[object]]:
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
 
-def test_send_reaches_the_function_with_attributes(project: tuple[Path, DevProcess]) -> None:
+def test_send_reaches_the_function_with_attributes(project: tuple[Path, Dev]) -> None:
     root, _ = project
     # A real process, as a user runs it.
     out = subprocess.run(
@@ -90,7 +90,7 @@ def test_send_reaches_the_function_with_attributes(project: tuple[Path, DevProce
     wait_for(lambda: ["hello", {"kind": "report"}] in seen(root), 20, "the message")
 
 
-def test_list_purge_dlq_and_redrive(project: tuple[Path, DevProcess]) -> None:
+def test_list_purge_dlq_and_redrive(project: tuple[Path, Dev]) -> None:
     root, _ = project
     for body in ("a", "b"):
         assert run("queue", "send", "held", body, "--dir", str(root)).exit_code == 0
@@ -111,7 +111,7 @@ def test_list_purge_dlq_and_redrive(project: tuple[Path, DevProcess]) -> None:
     wait_for(lambda: [b for b, _ in seen(root)].count("poison") >= 2, 20, "the redriven message")
 
 
-def test_fifo_send_needs_a_group(project: tuple[Path, DevProcess]) -> None:
+def test_fifo_send_needs_a_group(project: tuple[Path, Dev]) -> None:
     root, _ = project
     line = one_error_line(run("queue", "send", "orders.fifo", "x", "--dir", str(root)))
     assert "needs a message group id" in line
@@ -121,7 +121,7 @@ def test_fifo_send_needs_a_group(project: tuple[Path, DevProcess]) -> None:
     assert ok.exit_code == 0
 
 
-def test_an_unknown_queue_is_one_line(project: tuple[Path, DevProcess]) -> None:
+def test_an_unknown_queue_is_one_line(project: tuple[Path, Dev]) -> None:
     root, _ = project
     line = one_error_line(run("queue", "send", "nope", "x", "--dir", str(root)))
     assert 'queue "nope" does not exist' in line

@@ -88,6 +88,21 @@ def describe(project: Project, url: str) -> list[str]:
     help="The Lambda runtime client inside each execution environment.",
 )
 @click.option(
+    "--retry-delay",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds before the first retry of a failed asynchronous invocation (twice that "
+    "before the second; Lambda waits about a minute).",
+)
+@click.option(
+    "--idle-timeout",
+    default=300.0,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Seconds an unused execution environment lives before it is stopped (scale to zero).",
+)
+@click.option(
     "--grace",
     default=10.0,
     show_default=True,
@@ -102,6 +117,8 @@ def dev(
     host: str,
     reload: bool,
     runtime_client: str,
+    retry_delay: float,
+    idle_timeout: float,
     grace: float,
 ) -> None:
     """Serve the project in DIRECTORY (default: .) as Lambda would, on this machine.
@@ -118,7 +135,7 @@ def dev(
     from faasport.local.invoker import RuntimeInvoker
     from faasport.local.reload import Reloader
     from faasport.local.sources.event_sources import EventSources
-    from faasport.local.spec import RuntimeClientKind
+    from faasport.local.spec import EmulatorSettings, RuntimeClientKind
 
     project = load_project(directory)
     client: RuntimeClientKind = "awslambdaric" if runtime_client == "awslambdaric" else "faasport"
@@ -130,13 +147,20 @@ def dev(
         raise FaasportError(
             f"cannot listen on {host}: {exc.strerror or exc}; choose another --services-port"
         ) from None
-    invoker = RuntimeInvoker(project, runtime_client=client)
-    sources.start(invoker.runtime.invoke)
-    invoke_api = InvokeApi(invoker.runtime)
+    settings = EmulatorSettings(
+        idle_timeout=idle_timeout,
+        retry_delays=(retry_delay, 2 * retry_delay),
+        state_dir=project.root / ".faasport",
+    )
+    invoker = RuntimeInvoker(project, runtime_client=client, settings=settings)
+    emulator = invoker.emulator
+    invoke_api = InvokeApi(emulator)
+    invoker.start()
+    sources.start(emulator.invoke)
     try:
         gateway = Gateway(project, host=host, port=port, invoker=invoker)
         gateway.start()
-        bound = invoker.runtime.call(invoke_api.start(host, lambda_port))
+        bound = emulator.call(invoke_api.start(host, lambda_port))
     except OSError as exc:
         sources.stop()
         invoker.close()
@@ -175,7 +199,7 @@ def dev(
             async def stop_serving() -> None:
                 await asyncio.gather(gateway.stop(grace), invoke_api.close(grace))
 
-            invoker.runtime.call(stop_serving())
+            emulator.call(stop_serving())
             sources.stop()  # after the gateway stopped accepting, before the environments go
             gateway.close()
         finally:

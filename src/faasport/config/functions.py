@@ -106,9 +106,26 @@ def parse_function(
         events=tuple(e for e in events if not isinstance(e, BusRule | StreamEvent)),
         rules=tuple(e for e in events if isinstance(e, BusRule)),
         streams=tuple(e for e in events if isinstance(e, StreamEvent)),
+        on_failure=table.string("on_failure", None, expected="the name of a function or a queue"),
     )
     table.finish()
     return function
+
+
+def check_on_failure(
+    top: Table, functions: Mapping[str, Function], queues: Mapping[str, Queue]
+) -> None:
+    """Each ``on_failure`` names another function or a configured queue."""
+    for function in functions.values():
+        target = function.on_failure
+        if target is None or target in queues or (target in functions and target != function.name):
+            continue
+        others = sorted({*functions, *queues} - {function.name})
+        top.source.fail(
+            join(join(join(top.path, "functions"), function.name), "on_failure"),
+            f'"{target}" is neither another function nor a queue '
+            f"(defined: {', '.join(others) or 'none'})",
+        )
 
 
 def _routes(table: Table, default: tuple[str, ...]) -> tuple[Route, ...]:

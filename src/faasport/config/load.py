@@ -16,7 +16,7 @@ from typing import Any
 
 from faasport.config.api import parse_api
 from faasport.config.fields import Source, Table, describe
-from faasport.config.functions import check_routes, parse_function
+from faasport.config.functions import check_on_failure, check_routes, parse_function
 from faasport.config.model import (
     DEFAULT_STATE_URL,
     JwtAuth,
@@ -118,6 +118,7 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
         for fn_name, table in top.tables("functions")
     }
     check_routes(top, functions)
+    check_on_failure(top, functions, queues)
     exclude = top.strings("exclude", 'glob patterns like "docs/*" or "*.md"') or ()
     top.finish()
     return Project(

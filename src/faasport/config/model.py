@@ -127,6 +127,8 @@ class Function:
     rules: tuple[BusRule, ...] = ()
     #: ``{ stream = ... }`` entries of ``events``: Kinesis stream mappings.
     streams: tuple[StreamEvent, ...] = ()
+    #: Where an asynchronous invocation goes once its retries failed: a function or a queue.
+    on_failure: str | None = None
 
     @property
     def target(self) -> str:

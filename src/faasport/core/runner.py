@@ -7,10 +7,8 @@ and turns app failures into a 500 that names the request id and hides the except
 
 from __future__ import annotations
 
-import time
 from _thread import allocate_lock
 
-from faasport.core import coldstart
 from faasport.core.health import health_response, is_health_check
 from faasport.core.http import HttpRequest, HttpResponse
 from faasport.core.logs import logger
@@ -69,7 +67,6 @@ class AppRunner:
             if self._kind is None:
                 from faasport.core.loader import detect_kind, import_from_string
 
-                started = time.perf_counter()
                 if self._app is None:
                     self._app = import_from_string(self._target)
                 kind = self._given_kind or detect_kind(self._app)
@@ -87,8 +84,6 @@ class AppRunner:
 
                     self._serve = WsgiBridge(self._app).serve
                 self._kind = kind
-                if coldstart.record.app_init_seconds is None:
-                    coldstart.record.app_init_seconds = time.perf_counter() - started
         assert self._kind is not None
         return self._app, self._kind
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cli_output import one_error_line
-from dev_process import DevProcess, wait_for
+from dev_process import Dev, wait_for
 from faasport.cli.main import main
 
 CONFIG = textwrap.dedent(
@@ -65,7 +65,7 @@ def test_bucket_events_from_every_kind_of_write(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     (folder / "in").mkdir()
     (folder / "in" / "offline.png").write_bytes(b"x" * 3)  # before faasport dev runs
-    dev = DevProcess(tmp_path)
+    dev = Dev(tmp_path, "--no-reload")
     try:
         wait_for(lambda: ["created", "in/offline.png", 3] in seen(tmp_path), 20, "the offline file")
         # A plain file write, and one the filters leave out.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dev_process import DevProcess, wait_for
+from dev_process import Dev, wait_for
 
 CONFIG = textwrap.dedent(
     """
@@ -111,8 +111,8 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def dev(project: Path) -> Iterator[DevProcess]:
-    server = DevProcess(project)
+def dev(project: Path) -> Iterator[Dev]:
+    server = Dev(project, "--no-reload")
     try:
         yield server
     finally:
@@ -132,7 +132,7 @@ def queue_url(sqs: object, name: str) -> str:
 
 
 def test_every_message_is_delivered_at_least_once_under_random_failures(
-    dev: DevProcess, project: Path
+    dev: Dev, project: Path
 ) -> None:
     sqs = dev.client("sqs")
     url = queue_url(sqs, "retry")  # no dlq: retried until it succeeds
@@ -158,9 +158,7 @@ def test_every_message_is_delivered_at_least_once_under_random_failures(
     )
 
 
-def test_only_failed_items_are_redelivered_then_the_dlq_takes_them(
-    dev: DevProcess, project: Path
-) -> None:
+def test_only_failed_items_are_redelivered_then_the_dlq_takes_them(dev: Dev, project: Path) -> None:
     sqs = dev.client("sqs")
     url = queue_url(sqs, "jobs")
     entries = [{"Id": str(i), "MessageBody": b} for i, b in enumerate(["ok-a", "bad-1", "ok-b"])]
@@ -184,7 +182,7 @@ def test_only_failed_items_are_redelivered_then_the_dlq_takes_them(
     assert dead["Body"] == "bad-1"
 
 
-def test_fifo_keeps_order_per_group_and_drops_duplicates(dev: DevProcess, project: Path) -> None:
+def test_fifo_keeps_order_per_group_and_drops_duplicates(dev: Dev, project: Path) -> None:
     sqs = dev.client("sqs")
     url = queue_url(sqs, "orders.fifo")
     for i in range(6):
@@ -201,7 +199,7 @@ def test_fifo_keeps_order_per_group_and_drops_duplicates(dev: DevProcess, projec
 
 
 def test_a_sigkill_in_the_middle_of_a_batch_loses_nothing(project: Path) -> None:
-    first = DevProcess(project)
+    first = Dev(project, "--no-reload")
     try:
         sqs = first.client("sqs")
         url = queue_url(sqs, "crash")
@@ -214,7 +212,7 @@ def test_a_sigkill_in_the_middle_of_a_batch_loses_nothing(project: Path) -> None
     finally:
         first.close()
     assert len(processed(project)) < 3
-    second = DevProcess(project)
+    second = Dev(project, "--no-reload")
     try:
         wait_for(
             lambda: {b for b, _ in processed(project)} == {"slow-0", "slow-1", "slow-2"},
@@ -227,7 +225,7 @@ def test_a_sigkill_in_the_middle_of_a_batch_loses_nothing(project: Path) -> None
         second.close()
 
 
-def test_boto3_inside_a_function_reaches_the_local_queue(dev: DevProcess, project: Path) -> None:
+def test_boto3_inside_a_function_reaches_the_local_queue(dev: Dev, project: Path) -> None:
     result = dev.client("lambda").invoke(
         FunctionName="producer", Payload=json.dumps({"body": "from-inside"}).encode()
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from dev_process import DevProcess, wait_for
+from dev_process import Dev, wait_for
 from faasport.cli.main import main
 
 CONFIG = textwrap.dedent(
@@ -80,7 +80,7 @@ def lines(root: Path, name: str) -> list[str]:
 def test_streams(tmp_path: Path) -> None:
     (tmp_path / "faasport.toml").write_text(CONFIG)
     (tmp_path / "app.py").write_text(APP)
-    dev = DevProcess(tmp_path)
+    dev = Dev(tmp_path, "--no-reload")
     try:
         kinesis = dev.client("kinesis")
         put = kinesis.put_records(

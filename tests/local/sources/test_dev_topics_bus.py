@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dev_process import DevProcess, wait_for
+from dev_process import Dev, wait_for
 
 CONFIG = textwrap.dedent(
     """
@@ -74,11 +74,11 @@ APP = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, DevProcess]]:
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Dev]]:
     root = tmp_path_factory.mktemp("fanout")
     (root / "faasport.toml").write_text(CONFIG)
     (root / "app.py").write_text(APP)
-    dev = DevProcess(root)
+    dev = Dev(root, "--no-reload")
     try:
         yield root, dev
     finally:
@@ -92,7 +92,7 @@ def seen(root: Path) -> list[tuple[str, str]]:
     return [tuple(json.loads(line)) for line in log.read_text().splitlines()]  # type: ignore[misc]
 
 
-def test_fan_out_with_filter_policies(running: tuple[Path, DevProcess]) -> None:
+def test_fan_out_with_filter_policies(running: tuple[Path, Dev]) -> None:
     root, dev = running
     sns = dev.client("sns")
     arn = sns.create_topic(Name="orders")["TopicArn"]
@@ -136,7 +136,7 @@ def test_fan_out_with_filter_policies(running: tuple[Path, DevProcess]) -> None:
     assert [t for f, t in seen(root) if f == "fanout-big"] == ["large"]
 
 
-def test_bus_rules_match_patterns(running: tuple[Path, DevProcess]) -> None:
+def test_bus_rules_match_patterns(running: tuple[Path, Dev]) -> None:
     root, dev = running
     bus = dev.client("events")
     answer = bus.put_events(
@@ -165,7 +165,7 @@ def test_bus_rules_match_patterns(running: tuple[Path, DevProcess]) -> None:
     assert [t for f, t in seen(root) if f == "fanout-paid"] == ['{"status": "paid"}']
 
 
-def test_boto3_inside_a_function_reaches_topic_and_bus(running: tuple[Path, DevProcess]) -> None:
+def test_boto3_inside_a_function_reaches_topic_and_bus(running: tuple[Path, Dev]) -> None:
     root, dev = running
     result = dev.client("lambda").invoke(FunctionName="emitter", Payload=b"{}")
     assert "FunctionError" not in result, result["Payload"].read()
@@ -179,7 +179,7 @@ def test_boto3_inside_a_function_reaches_topic_and_bus(running: tuple[Path, DevP
     )
 
 
-def test_unsupported_operations_name_themselves(running: tuple[Path, DevProcess]) -> None:
+def test_unsupported_operations_name_themselves(running: tuple[Path, Dev]) -> None:
     from botocore.exceptions import ClientError
 
     _, dev = running
@@ -191,7 +191,7 @@ def test_unsupported_operations_name_themselves(running: tuple[Path, DevProcess]
         dev.client("sns").publish(TopicArn="arn:aws:sns:us-east-1:1:nope", Message="x")
 
 
-def test_topic_publish_and_bus_put_from_the_cli(running: tuple[Path, DevProcess]) -> None:
+def test_topic_publish_and_bus_put_from_the_cli(running: tuple[Path, Dev]) -> None:
     from click.testing import CliRunner
 
     from cli_output import one_error_line
@@ -234,7 +234,7 @@ def test_a_bad_pattern_stops_faasport_dev_with_one_line(tmp_path: Path) -> None:
     assert line.startswith("error: faasport.toml: functions.f.events: pattern: 'detail.n': numeric")
 
 
-def test_the_start_lines_name_topics_and_rules(running: tuple[Path, DevProcess]) -> None:
+def test_the_start_lines_name_topics_and_rules(running: tuple[Path, Dev]) -> None:
     _, dev = running
     assert "  paid (app:note): no HTTP routes; events: bus default rule" in dev.lines
     assert "  big (app:note): no HTTP routes; events: topic orders" in dev.lines

@@ -12,7 +12,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cli_output import one_error_line
-from dev_process import DevProcess, wait_for
+from dev_process import Dev, wait_for
 from faasport import events
 from faasport.cli.main import main
 from faasport.local.sources.cron import parse
@@ -76,7 +76,7 @@ JOBS = textwrap.dedent(
 def test_schedule_run_fires_one_now(tmp_path: Path) -> None:
     (tmp_path / "faasport.toml").write_text(CONFIG)
     (tmp_path / "jobs.py").write_text(JOBS)
-    dev = DevProcess(tmp_path)
+    dev = Dev(tmp_path, "--no-reload")
     try:
 
         def run(*args: str) -> str:
