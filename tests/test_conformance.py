@@ -16,6 +16,10 @@ import pytest
 from apps import APPS, CHUNKS, GZIP_JSON, PNG
 from faasport import aws, azure, gcp
 from faasport.testing import SOURCES, AzureClient, GcpClient, HttpClient, HttpResult, LambdaClient
+from loop_paths import loop_path  # noqa: F401
+
+#: Every row runs on both paths of the environment loop.
+pytestmark = pytest.mark.usefixtures("loop_path")
 
 AWS = list(SOURCES)
 PATHS = [*AWS, "gcp", "azure"]
