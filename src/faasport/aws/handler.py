@@ -8,7 +8,9 @@ import os
 from faasport.aws.alb import Alb
 from faasport.aws.apigw_v1 import ApiGatewayV1
 from faasport.aws.apigw_v2 import ApiGatewayV2
+from faasport.aws.edge import Edge
 from faasport.aws.function_url import FunctionUrl
+from faasport.aws.lattice import Lattice, LatticeV2
 from faasport.core import coldstart, logs
 from faasport.core.errors import UnsupportedEventError
 from faasport.core.health import is_health_check
@@ -24,7 +26,17 @@ if TYPE_CHECKING:
     from faasport.core.options import LifespanMode
 
 #: Tried in this order; ALB before REST (both carry httpMethod), Function URL before HTTP API.
-CODECS: tuple[Codec, ...] = (Alb(), FunctionUrl(), ApiGatewayV2(), ApiGatewayV1())
+#: VPC Lattice and Lambda@Edge events share no distinguishing key with those, so they come
+#: last, where they cost the common sources nothing.
+CODECS: tuple[Codec, ...] = (
+    Alb(),
+    FunctionUrl(),
+    ApiGatewayV2(),
+    ApiGatewayV1(),
+    LatticeV2(),
+    Lattice(),
+    Edge(),
+)
 
 
 def infer_codec(event: Any, codecs: Iterable[Codec] = CODECS) -> Codec | None:
