@@ -277,3 +277,9 @@ class Edge:
         body = result.get("body") or ""
         data = a2b_base64(body) if result.get("bodyEncoding") == "base64" else body.encode("utf-8")
         return HttpResponse(int(result["status"]), headers, data)
+
+
+if TYPE_CHECKING:
+    from faasport.aws.codec import Codec
+
+    _conforms: Codec = Edge()

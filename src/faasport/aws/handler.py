@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
-    from faasport.aws.codec import Codec
+    from faasport.aws.codec import Codec, Event
+    from faasport.core.codec import Codec as HttpCodec
     from faasport.core.options import LifespanMode
 
 #: Tried in this order; ALB before REST (both carry httpMethod), Function URL before HTTP API.
@@ -39,7 +40,9 @@ CODECS: tuple[Codec, ...] = (
 )
 
 
-def infer_codec(event: Any, codecs: Iterable[Codec] = CODECS) -> Codec | None:
+def infer_codec(
+    event: Any, codecs: Iterable[HttpCodec[Event, Any]] = CODECS
+) -> HttpCodec[Event, Any] | None:
     if not isinstance(event, dict):
         return None
     for codec in codecs:
@@ -58,11 +61,13 @@ def _describe(event: Any) -> str:
 class LambdaHandler:
     """Callable as ``handler(event, context)``; one instance per execution environment."""
 
-    def __init__(self, app: Any, options: AppOptions, codecs: Iterable[Codec] = ()) -> None:
+    def __init__(
+        self, app: Any, options: AppOptions, codecs: Iterable[HttpCodec[Event, Any]] = ()
+    ) -> None:
         self.options = options
         self.runner = AppRunner(app, options)
-        self.codecs: tuple[Codec, ...] = (*codecs, *CODECS)
-        self._last: Codec = self.codecs[0]
+        self.codecs: tuple[HttpCodec[Event, Any], ...] = (*codecs, *CODECS)
+        self._last: HttpCodec[Event, Any] = self.codecs[0]
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency":
             # Provisioned environments initialise before any request waits on them: import
             # the app and start it now, so their first request is as fast as any other.
@@ -122,7 +127,7 @@ def handler(
     lifespan: LifespanMode = "auto",
     base_path: str = "",
     text_mime_types: Iterable[str] = (),
-    codecs: Iterable[Codec] = (),
+    codecs: Iterable[HttpCodec[Event, Any]] = (),
 ) -> LambdaHandler:
     """A Lambda handler serving ``app``: an ASGI app, a WSGI app, a plain
     ``handler(event, context)``, or a ``"module:attr"`` string imported on first use."""

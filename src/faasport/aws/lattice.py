@@ -224,3 +224,9 @@ class LatticeV2(_LatticeResult):
         if body is not None:
             event["body"] = body
         return event
+
+
+if TYPE_CHECKING:
+    from faasport.aws.codec import Codec
+
+    _conforms: tuple[Codec, ...] = (Lattice(), LatticeV2())

@@ -83,7 +83,9 @@ def http_trigger(
         health_path=health_path, lifespan=lifespan, text_mime_types=tuple(text_mime_types)
     )
     runner = AppRunner(app, options)
-    from faasport.azure import codec
+    from faasport.azure.codec import AzureHttp
+
+    codec = AzureHttp(route_prefix)
 
     def decode(req: Any, context: Any) -> tuple[HttpRequest | HttpResponse, str | None]:
         """The canonical request, or the 400 that answers a malformed one."""
@@ -92,7 +94,7 @@ def http_trigger(
         current["request_id"] = request_id
         current["cold_start"] = coldstart.record.pending and coldstart.record.take()
         try:
-            return codec.decode(req, context, route_prefix), request_id
+            return codec.decode(req, context, options), request_id
         except (UnicodeError, ValueError) as exc:
             message = f"malformed request: {type(exc).__name__}: {exc}"
             return error_response(400, message, request_id), request_id
@@ -100,14 +102,14 @@ def http_trigger(
     async def serve_async(req: Any, context: Any) -> Any:
         request, request_id = decode(req, context)
         if isinstance(request, HttpResponse):
-            return codec.encode(request)
-        return codec.encode(await runner.handle_async(request, request_id))
+            return codec.encode(request, req, options)
+        return codec.encode(await runner.handle_async(request, request_id), req, options)
 
     def serve_sync(req: Any, context: Any) -> Any:
         request, request_id = decode(req, context)
         if isinstance(request, HttpResponse):
-            return codec.encode(request)
-        return codec.encode(runner.handle(request, request_id))
+            return codec.encode(request, req, options)
+        return codec.encode(runner.handle(request, request_id), req, options)
 
     serve = serve_async
     if not isinstance(app, str):

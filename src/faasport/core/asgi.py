@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from faasport.core.http import HttpResponse
@@ -14,12 +13,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from faasport.core.http import HttpRequest
     from faasport.core.options import LifespanMode
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+    from faasport.core.types import ASGIApp, Message, Scope
 
 
 class AppReturnedWithoutResponse(RuntimeError):

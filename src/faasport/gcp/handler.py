@@ -5,7 +5,7 @@ from __future__ import annotations
 from faasport.core import coldstart, logs
 from faasport.core.options import AppOptions
 from faasport.core.runner import AppRunner, error_response
-from faasport.gcp import codec
+from faasport.gcp.codec import CODEC
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,11 +34,11 @@ class GcpHandler:
         current["request_id"] = request_id
         current["cold_start"] = coldstart.record.pending and coldstart.record.take()
         try:
-            canonical = codec.decode(request, self.options)
+            canonical = CODEC.decode(request, None, self.options)
         except (UnicodeError, ValueError) as exc:
             message = f"malformed request: {type(exc).__name__}: {exc}"
-            return codec.encode(error_response(400, message, request_id))
-        return codec.encode(self.runner.handle(canonical, request_id))
+            return CODEC.encode(error_response(400, message, request_id), request, self.options)
+        return CODEC.encode(self.runner.handle(canonical, request_id), request, self.options)
 
 
 def handler(
