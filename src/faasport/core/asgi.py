@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+from faasport.core import deferred
 from faasport.core.http import HttpResponse
 from faasport.core.lifespan import ASGI_VERSION, Lifespan
 from faasport.core.loop import environment_loop
@@ -12,6 +15,7 @@ from faasport.core.loop import environment_loop
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from faasport.core.http import HttpRequest
+    from faasport.core.loop import Remainder
     from faasport.core.options import LifespanMode
     from faasport.core.types import ASGIApp, Message, Scope
 
@@ -29,10 +33,18 @@ class AsgiBridge:
         self.lifespan = Lifespan(app, lifespan, self.loop)
 
     def serve(self, request: HttpRequest) -> HttpResponse:
+        """The app's response as soon as it is complete. What the app does after it
+        (background tasks) is deferred until the response is sent when the runtime client
+        allows it (:mod:`faasport.core.deferred`), else finished before returning."""
         lifespan = self.lifespan
         scope = build_scope(request, lifespan.state if lifespan.supported else None)
         exchange = _Exchange(request.body)
-        self.loop.run(self.app(scope, exchange.receive, exchange.send))
+        app: Any = self.app
+        rest = self.loop.respond(app(scope, exchange.receive, exchange.send), exchange)
+        if rest is not None and (
+            not exchange.done or not deferred.defer(partial(_finish_deferred, rest, request))
+        ):
+            rest.finish()
         return exchange.finish()
 
     async def serve_async(self, request: HttpRequest) -> HttpResponse:
@@ -42,6 +54,18 @@ class AsgiBridge:
         exchange = _Exchange(request.body)
         await self.app(scope, exchange.receive, exchange.send)
         return exchange.finish()
+
+
+def _finish_deferred(rest: Remainder, request: HttpRequest) -> None:
+    """The response is sent: a failure after it can only be logged."""
+    try:
+        rest.finish()
+    except Exception:
+        from faasport.core.logs import logger
+
+        logger().exception(
+            "exception in app after its response to %s %s was sent", request.method, request.path
+        )
 
 
 def build_scope(request: HttpRequest, state: dict[str, Any] | None) -> Scope:
@@ -74,13 +98,14 @@ def build_scope(request: HttpRequest, state: dict[str, Any] | None) -> Scope:
 class _Exchange:
     """The receive/send pair of one request; collects the response in memory."""
 
-    __slots__ = ("chunks", "done", "request_body", "response", "waiter")
+    __slots__ = ("chunks", "done", "on_done", "request_body", "response", "waiter")
 
     def __init__(self, body: bytes) -> None:
         self.request_body: bytes | None = body
         self.response = HttpResponse(0)
         self.chunks: list[bytes] | None = None
         self.done = False
+        self.on_done: Callable[[], None] | None = None
         self.waiter: asyncio.Future[None] | None = None
 
     async def receive(self) -> Message:
@@ -119,6 +144,8 @@ class _Exchange:
             waiter = self.waiter
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
+            if self.on_done is not None:
+                self.on_done()
         elif kind == "http.response.start":
             if response.status:
                 raise RuntimeError("ASGI app sent 'http.response.start' twice")

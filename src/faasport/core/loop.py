@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from contextvars import copy_context
 from types import CoroutineType, FrameType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -115,6 +115,12 @@ class EnvironmentLoop:
         self._terminate_requested = False
         self._sigterm_installed = False
         self._closing = False
+        #: Tasks started during the current :meth:`respond` (and its remainder).
+        self._owned: list[asyncio.Task[Any]] | None = None
+        self._remainders: list[Remainder] = []
+        #: Seconds the tasks an invocation started may run on once its app has returned.
+        self.task_grace = 1.0
+        self.loop.set_task_factory(self._task_factory)  # type: ignore[arg-type]
         # Threaded servers (functions-framework) may call in from several threads; the loop
         # and whatever the app bound to it at startup serve them one at a time.
         self._lock = threading.Lock()
@@ -123,18 +129,87 @@ class EnvironmentLoop:
         coro: Coroutine[Any, Any, T] = (
             awaitable if type(awaitable) is CoroutineType else _as_coroutine(awaitable)
         )
-        lock = self._lock
-        lock.acquire()
+        self._lock.acquire()
         try:
             if not self.direct or events._get_running_loop() is not None:
                 return self._run_full(coro)
-            return self._run_direct(coro)
+            outcome, value = self._start_direct(coro)
+            return value if outcome is None else self.loop.run_until_complete(outcome)
         finally:
-            lock.release()
-            if self._terminate_requested:
+            self._release()
+
+    def respond(self, coro: Coroutine[Any, Any, Any], exchange: Responding) -> Remainder | None:
+        """Run an app's request coroutine until it returns or ``exchange`` holds the
+        complete response; what is left of it then (and of the tasks it started) comes
+        back as a :class:`Remainder` to finish, now or once the response is sent.
+
+        Raises what the coroutine raised when it ended with nothing left to finish.
+        """
+        self._lock.acquire()
+        try:
+            if events._get_running_loop() is not None:
+                self._run_full(coro)
+                return None
+            loop = self.loop
+            finished: asyncio.Future[Any] | None
+            owned: list[asyncio.Task[Any]]
+            if self.direct:
+                self._owned = owned = []
+                try:
+                    finished, _ = self._start_direct(coro)
+                except BaseException as exc:
+                    finished = loop.create_future()
+                    finished.set_exception(exc)
+            else:
+                finished = loop.create_task(coro)
+                self._owned = owned = []
+            if finished is not None and not finished.done() and not exchange.done:
+                stop = loop.create_future()
+
+                def wake(*_: Any) -> None:
+                    if not stop.done():
+                        stop.set_result(None)
+
+                exchange.on_done = wake
+                finished.add_done_callback(wake)
+                try:
+                    loop.run_until_complete(stop)
+                finally:
+                    exchange.on_done = None
+            if (finished is None or finished.done()) and all(task.done() for task in owned):
+                self._owned = None
+                if finished is not None:
+                    finished.result()
+                return None
+            rest = Remainder(self, finished, owned)
+            self._remainders.append(rest)
+            return rest
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        self._lock.release()
+        if self._terminate_requested:
+            self._terminate_requested = False
+            from faasport.core import deferred
+
+            # With a response still to be posted, close only once it is.
+            if not deferred.defer(self._terminate):
                 self._terminate()
 
-    def _run_direct(self, coro: Coroutine[Any, Any, T]) -> T:
+    def _task_factory(
+        self, loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any
+    ) -> asyncio.Task[Any]:
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        owned = self._owned
+        if owned is not None:
+            owned.append(task)
+        return task
+
+    def _start_direct(self, coro: Coroutine[Any, Any, T]) -> tuple[asyncio.Future[T] | None, T]:
+        """Drive ``coro`` until it first waits on a real future: ``(None, its result)`` if
+        it returned before that, else ``(a future of its result, None)`` with the host task
+        carrying it on once the loop runs."""
         loop = self.loop
         host = self._host
         if host is None or host.done() or self._wake is None or self._wake.done():
@@ -162,7 +237,7 @@ class EnvironmentLoop:
                 if cancelled:
                     # Cancelled, then returned without waiting again: a task ends cancelled.
                     raise CancelledError() from None
-            return done.value  # type: ignore[no-any-return]
+            return None, done.value
         except BaseException:
             leave_task(loop, host)
             self._drain()
@@ -179,7 +254,7 @@ class EnvironmentLoop:
         self._job = (_Resume(coro, pending, context, wake.cancelled()), outcome)
         if not wake.done():
             wake.set_result(None)
-        return loop.run_until_complete(outcome)
+        return outcome, None  # type: ignore[return-value]
 
     def _drain(self) -> None:
         """Run the callbacks the request scheduled (tasks it started) that are ready now."""
@@ -273,6 +348,13 @@ class EnvironmentLoop:
         """
         if self.loop.is_closed():
             return
+        for rest in list(self._remainders):
+            try:
+                rest.finish()
+            except Exception:
+                from faasport.core.logs import logger
+
+                logger().exception("work after the response failed")
         with self._lock:
             callbacks, self._before_close = self._before_close, []
         for callback in callbacks:
@@ -329,7 +411,6 @@ class EnvironmentLoop:
         the handler, finding the loop closed, does what the signal did before."""
         import signal
 
-        self._terminate_requested = False
         self._close_logged()
         os.kill(os.getpid(), signal.SIGTERM)
 
@@ -340,6 +421,74 @@ class EnvironmentLoop:
             from faasport.core.logs import logger
 
             logger().exception("closing the event loop failed")
+
+
+class Responding(Protocol):
+    """What :meth:`EnvironmentLoop.respond` watches: the response being collected."""
+
+    #: True once the response is complete.
+    done: bool
+    #: Called (on the loop) when it becomes complete, while the loop waits for that.
+    on_done: Callable[[], None] | None
+
+
+class Remainder:
+    """What is left of an invocation once its response is complete: the rest of the app's
+    coroutine, and the tasks the invocation started. :meth:`finish` runs the former to its
+    end, lets the latter run on for ``task_grace`` seconds, then cancels those still
+    running with a log line naming each, so none is carried into another invocation."""
+
+    def __init__(
+        self,
+        env: EnvironmentLoop,
+        finished: asyncio.Future[Any] | None,
+        owned: list[asyncio.Task[Any]],
+    ) -> None:
+        self.env = env
+        self.finished = finished
+        self.owned = owned
+
+    def finish(self) -> None:
+        """Run the remaining work; raise what the app's coroutine raised, if it did."""
+        env, loop, finished = self.env, self.env.loop, self.finished
+        env._lock.acquire()
+        try:
+            if self not in env._remainders:
+                return
+            if finished is not None and not finished.done():
+                with contextlib.suppress(BaseException):
+                    loop.run_until_complete(finished)
+            env._owned = None
+            pending = [task for task in self.owned if not task.done()]
+            if pending:
+                loop.run_until_complete(asyncio.wait(pending, timeout=env.task_grace))
+                left = [task for task in pending if not task.done()]
+                if left:
+                    from faasport.core.logs import logger
+
+                    for task in left:
+                        logger().warning(
+                            "task %s was still running %.1f s after the app answered: "
+                            "cancelled, so that it does not run on in a later invocation",
+                            _describe(task),
+                            env.task_grace,
+                        )
+                        task.cancel()
+                    loop.run_until_complete(asyncio.wait(left, timeout=env.task_grace))
+        finally:
+            if self in env._remainders:
+                env._remainders.remove(self)
+            env._release()
+        if finished is not None and not finished.cancelled():
+            error = finished.exception()
+            if error is not None:
+                raise error
+
+
+def _describe(task: asyncio.Task[Any]) -> str:
+    coro = task.get_coro()
+    name = getattr(coro, "__qualname__", None) or task.get_name()
+    return f"{task.get_name()!r} ({name})"
 
 
 _shared: list[EnvironmentLoop] = []
