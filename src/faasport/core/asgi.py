@@ -15,8 +15,8 @@ from faasport.core.loop import environment_loop
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from faasport.core.http import HttpRequest
-    from faasport.core.loop import Remainder
     from faasport.core.options import LifespanMode
+    from faasport.core.remainder import Remainder
     from faasport.core.types import ASGIApp, Message, Scope
 
 

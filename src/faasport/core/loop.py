@@ -22,7 +22,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from contextvars import copy_context
 from types import CoroutineType, FrameType
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
+
+from faasport.core.remainder import Remainder, Responding
 
 T = TypeVar("T")
 
@@ -115,9 +117,10 @@ class EnvironmentLoop:
         self._terminate_requested = False
         self._sigterm_installed = False
         self._closing = False
-        #: Tasks started during the current :meth:`respond` (and its remainder).
-        self._owned: list[asyncio.Task[Any]] | None = None
-        self._remainders: list[Remainder] = []
+        #: Tasks started during the current :meth:`respond` (and its remainder), and the
+        #: remainders not finished yet: kept here, finished by :mod:`faasport.core.remainder`.
+        self.owned_tasks: list[asyncio.Task[Any]] | None = None
+        self.remainders: list[Remainder] = []
         #: Seconds the tasks an invocation started may run on once its app has returned.
         self.task_grace = 1.0
         self.loop.set_task_factory(self._task_factory)  # type: ignore[arg-type]
@@ -136,7 +139,7 @@ class EnvironmentLoop:
             outcome, value = self._start_direct(coro)
             return value if outcome is None else self.loop.run_until_complete(outcome)
         finally:
-            self._release()
+            self.release()
 
     def respond(self, coro: Coroutine[Any, Any, Any], exchange: Responding) -> Remainder | None:
         """Run an app's request coroutine until it returns or ``exchange`` holds the
@@ -154,7 +157,7 @@ class EnvironmentLoop:
             finished: asyncio.Future[Any] | None
             owned: list[asyncio.Task[Any]]
             if self.direct:
-                self._owned = owned = []
+                self.owned_tasks = owned = []
                 try:
                     finished, _ = self._start_direct(coro)
                 except BaseException as exc:
@@ -162,7 +165,7 @@ class EnvironmentLoop:
                     finished.set_exception(exc)
             else:
                 finished = loop.create_task(coro)
-                self._owned = owned = []
+                self.owned_tasks = owned = []
             if finished is not None and not finished.done() and not exchange.done:
                 stop = loop.create_future()
 
@@ -177,17 +180,23 @@ class EnvironmentLoop:
                 finally:
                     exchange.on_done = None
             if (finished is None or finished.done()) and all(task.done() for task in owned):
-                self._owned = None
+                self.owned_tasks = None
                 if finished is not None:
                     finished.result()
                 return None
             rest = Remainder(self, finished, owned)
-            self._remainders.append(rest)
+            self.remainders.append(rest)
             return rest
         finally:
-            self._release()
+            self.release()
 
-    def _release(self) -> None:
+    def acquire(self) -> None:
+        """Take the loop for one piece of work (invocations run one at a time)."""
+        self._lock.acquire()
+
+    def release(self) -> None:
+        """Give the loop back; a SIGTERM that arrived meanwhile closes it now, or once the
+        response is sent."""
         self._lock.release()
         if self._terminate_requested:
             self._terminate_requested = False
@@ -201,7 +210,7 @@ class EnvironmentLoop:
         self, loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any
     ) -> asyncio.Task[Any]:
         task = asyncio.Task(coro, loop=loop, **kwargs)
-        owned = self._owned
+        owned = self.owned_tasks
         if owned is not None:
             owned.append(task)
         return task
@@ -348,7 +357,7 @@ class EnvironmentLoop:
         """
         if self.loop.is_closed():
             return
-        for rest in list(self._remainders):
+        for rest in list(self.remainders):
             try:
                 rest.finish()
             except Exception:
@@ -421,74 +430,6 @@ class EnvironmentLoop:
             from faasport.core.logs import logger
 
             logger().exception("closing the event loop failed")
-
-
-class Responding(Protocol):
-    """What :meth:`EnvironmentLoop.respond` watches: the response being collected."""
-
-    #: True once the response is complete.
-    done: bool
-    #: Called (on the loop) when it becomes complete, while the loop waits for that.
-    on_done: Callable[[], None] | None
-
-
-class Remainder:
-    """What is left of an invocation once its response is complete: the rest of the app's
-    coroutine, and the tasks the invocation started. :meth:`finish` runs the former to its
-    end, lets the latter run on for ``task_grace`` seconds, then cancels those still
-    running with a log line naming each, so none is carried into another invocation."""
-
-    def __init__(
-        self,
-        env: EnvironmentLoop,
-        finished: asyncio.Future[Any] | None,
-        owned: list[asyncio.Task[Any]],
-    ) -> None:
-        self.env = env
-        self.finished = finished
-        self.owned = owned
-
-    def finish(self) -> None:
-        """Run the remaining work; raise what the app's coroutine raised, if it did."""
-        env, loop, finished = self.env, self.env.loop, self.finished
-        env._lock.acquire()
-        try:
-            if self not in env._remainders:
-                return
-            if finished is not None and not finished.done():
-                with contextlib.suppress(BaseException):
-                    loop.run_until_complete(finished)
-            env._owned = None
-            pending = [task for task in self.owned if not task.done()]
-            if pending:
-                loop.run_until_complete(asyncio.wait(pending, timeout=env.task_grace))
-                left = [task for task in pending if not task.done()]
-                if left:
-                    from faasport.core.logs import logger
-
-                    for task in left:
-                        logger().warning(
-                            "task %s was still running %.1f s after the app answered: "
-                            "cancelled, so that it does not run on in a later invocation",
-                            _describe(task),
-                            env.task_grace,
-                        )
-                        task.cancel()
-                    loop.run_until_complete(asyncio.wait(left, timeout=env.task_grace))
-        finally:
-            if self in env._remainders:
-                env._remainders.remove(self)
-            env._release()
-        if finished is not None and not finished.cancelled():
-            error = finished.exception()
-            if error is not None:
-                raise error
-
-
-def _describe(task: asyncio.Task[Any]) -> str:
-    coro = task.get_coro()
-    name = getattr(coro, "__qualname__", None) or task.get_name()
-    return f"{task.get_name()!r} ({name})"
 
 
 _shared: list[EnvironmentLoop] = []
