@@ -136,6 +136,10 @@ from faasport.testing import LambdaContext, event
 
 out = Path(sys.argv[1])
 blocking = sys.argv[2] == "blocking"
+deferring = sys.argv[3] == "deferring"
+if deferring:  # as faasport's runtime client does
+    from faasport.core import deferred
+    deferred.enable()
 
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
@@ -156,16 +160,24 @@ async def app(scope, receive, send):
 
 handler = aws.handler(app)
 while True:
-    handler(event("apigw-v2", "GET", "/"), LambdaContext())
+    result = handler(event("apigw-v2", "GET", "/"), LambdaContext())
+    print("responded", result["statusCode"], flush=True)
+    if deferring:
+        deferred.run()
 """
 
 
-@pytest.mark.parametrize("waiting", ["blocking", "awaiting"])
-def test_sigterm_during_a_request_finishes_it_then_shuts_down(tmp_path: Path, waiting: str) -> None:
+@pytest.mark.parametrize(
+    ("waiting", "deferring"),
+    [("blocking", ""), ("awaiting", ""), ("awaiting", "deferring")],
+)
+def test_sigterm_during_a_request_finishes_it_then_shuts_down(
+    tmp_path: Path, waiting: str, deferring: str
+) -> None:
     script = tmp_path / "app.py"
     script.write_text(textwrap.dedent(SCRIPT))
     with subprocess.Popen(
-        [sys.executable, str(script), str(tmp_path), waiting],
+        [sys.executable, str(script), str(tmp_path), waiting, deferring or "-"],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(SRC)},
@@ -176,9 +188,12 @@ def test_sigterm_during_a_request_finishes_it_then_shuts_down(tmp_path: Path, wa
             time.sleep(0.2)
             process.send_signal(signal.SIGTERM)
             code = process.wait(timeout=10)
+            rest = process.stdout.read()
         finally:
             if process.poll() is None:
                 process.kill()
     assert code == -signal.SIGTERM
     assert (tmp_path / "request").read_text() == "finished"
+    # Where a response is still to be sent, the environment closes only after it is.
+    assert ("responded 200" in rest) is bool(deferring)
     assert (tmp_path / "shutdown").read_text() == "ran"
