@@ -166,3 +166,40 @@ def test_deferred_run_logs_a_failure_and_runs_the_rest(
     assert "deferred boom" in capsys.readouterr().out
     assert not deferred.defer(lambda: done.append("refused"))
     assert not deferred.pending()
+
+
+FIRST_REQUEST = """
+import time
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from faasport import aws
+from faasport.testing import LambdaClient
+
+async def hello(request):
+    return PlainTextResponse("hi")
+
+client = LambdaClient(aws.handler(Starlette(routes=[Route("/", hello)]), lifespan="off"))
+for _ in range(3):
+    started = time.monotonic()
+    assert client.get("/").text == "hi"
+    print(round(time.monotonic() - started, 3))
+"""
+
+
+def test_a_fresh_environment_tracks_no_task_of_its_own() -> None:
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_REQUEST],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")},
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 3, out.stdout  # no warning about a task left running
+    assert all(float(seconds) < 0.5 for seconds in lines), lines

@@ -279,6 +279,7 @@ class EnvironmentLoop:
         hooks = get_asyncgen_hooks()
         set_asyncgen_hooks(*self._hooks)
         set_running_loop(loop)
+        owned, self.owned_tasks = self.owned_tasks, None  # the host belongs to no invocation
         try:
             host = self._host
             if host is None or host.done():
@@ -287,6 +288,7 @@ class EnvironmentLoop:
             while self._ready and (self._wake is None or self._wake.done()):
                 self._drain()
         finally:
+            self.owned_tasks = owned
             set_running_loop(None)
             set_asyncgen_hooks(*hooks)
         return host
