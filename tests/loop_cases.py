@@ -192,6 +192,39 @@ def case_task_group_cancels_siblings(env: EnvironmentLoop) -> None:
         assert run_bounded(env, _plain) == "ok"
 
 
+class _Response:
+    """The ``Responding`` side of an exchange, as the ASGI bridge keeps it."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.on_done: Callable[[], None] | None = None
+
+    def complete(self) -> None:
+        self.done = True
+        if self.on_done is not None:
+            self.on_done()
+
+
+async def _respond_then_work(response: _Response, log: list[str], wait_first: bool) -> None:
+    if wait_first:
+        await asyncio.sleep(0.01)
+    response.complete()
+    task = asyncio.get_running_loop().create_task(asyncio.sleep(0.02))
+    task.add_done_callback(lambda _: log.append("task"))
+    await asyncio.sleep(0.02)
+    log.append("rest")
+
+
+def case_respond_returns_at_the_response_then_finishes(env: EnvironmentLoop) -> None:
+    for wait_first in (False, True):
+        response = _Response()
+        log: list[str] = []
+        rest = env.respond(_respond_then_work(response, log, wait_first), response)
+        assert rest is not None and log == [], log
+        rest.finish()
+        assert sorted(log) == ["rest", "task"], log
+
+
 CASES: dict[str, Callable[[EnvironmentLoop], None]] = {
     name.removeprefix("case_"): case
     for name, case in list(globals().items())
