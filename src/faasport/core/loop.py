@@ -7,6 +7,13 @@ the loop marked running and a long-lived *host* task marked current, so that
 ``get_running_loop()``, ``current_task()``, anyio and ``asyncio.timeout`` behave as inside a
 task. When the coroutine waits on a real future (I/O, a timer, another task), it is handed to
 the host task, which resumes it in the same context while the loop runs until it finishes.
+
+The host stands in for the coroutine's task, so a ``cancel()`` that reaches it (from
+``asyncio.timeout``, a task group, or the request itself) is passed on to the coroutine as
+its own task would receive it, and the host's cancellation count starts from zero for each
+invocation. The host belongs to the environment (anyio keeps its worker threads while it
+lives), never to an invocation. :meth:`EnvironmentLoop.respond` stops as soon as the
+response is complete and hands back the rest (:mod:`faasport.core.remainder`).
 """
 
 from __future__ import annotations
