@@ -215,3 +215,28 @@ def test_events_generate_with_a_trigger() -> None:
     assert seen(payload)["path"] == "/x"
     bad = CliRunner().invoke(cli, ["events", "generate", "edge", "--trigger", "sideways"])
     assert bad.exit_code == 2
+
+
+def test_differences_from_mangums_edge_handler() -> None:
+    """docs/differences.md, "Lambda@Edge": the same event and app through both."""
+    from mangum import Mangum
+
+    app = app_answering(
+        200,
+        [(b"content-type", b"image/png"), (b"x-tag", b"one"), (b"x-tag", b"two")],
+        bytes(range(256)),
+    )
+    payload = fixture("edgeViewerRequest.json")
+    ours = call(payload, app)
+    theirs = Mangum(app, lifespan="off")(fixture("edgeViewerRequest.json"), LambdaContext())
+    # The status as the string CloudFront's examples use.
+    assert (ours["status"], theirs["status"]) == ("200", 200)
+    # Every value of a repeated header.
+    assert [h["value"] for h in ours["headers"]["x-tag"]] == ["one", "two"]
+    assert [h["value"] for h in theirs["headers"]["x-tag"]] == ["two"]
+    # Binary bodies flagged with bodyEncoding, the field CloudFront reads.
+    assert ours["bodyEncoding"] == "base64"
+    assert "bodyEncoding" not in theirs and theirs["isBase64Encoded"] is True
+    # Header keys in their usual spelling.
+    assert ours["headers"]["content-type"][0]["key"] == "Content-Type"
+    assert theirs["headers"]["content-type"][0]["key"] == "content-type"
