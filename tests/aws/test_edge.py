@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -228,7 +229,14 @@ def test_differences_from_mangums_edge_handler() -> None:
     )
     payload = fixture("edgeViewerRequest.json")
     ours = call(payload, app)
-    theirs = Mangum(app, lifespan="off")(fixture("edgeViewerRequest.json"), LambdaContext())
+    # Mangum runs on asyncio.get_event_loop(): give it a loop of its own, then close it.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        theirs = Mangum(app, lifespan="off")(fixture("edgeViewerRequest.json"), LambdaContext())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
     # The status as the string CloudFront's examples use.
     assert (ours["status"], theirs["status"]) == ("200", 200)
     # Every value of a repeated header.
