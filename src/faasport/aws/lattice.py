@@ -134,7 +134,11 @@ class Lattice(_LatticeResult):
                 raise UnsupportedEventError(
                     f"VPC Lattice event field 'query_string_parameters.{key}' must be a string"
                 )
-        query = encode_query(params) if params else raw_query.encode("utf-8")
+        query = (
+            encode_query(params, False, self.name, "query_string_parameters")
+            if params
+            else raw_query.encode("utf-8")
+        )
         headers: Headers = []
         for name, value in given.items():
             if not isinstance(value, str):
@@ -143,7 +147,8 @@ class Lattice(_LatticeResult):
                 )
             headers.append((name.lower().encode("latin-1"), value.encode("utf-8")))
         body = decode_body(
-            {"body": event.get("body"), "isBase64Encoded": event.get("is_base64_encoded")}
+            {"body": event.get("body"), "isBase64Encoded": event.get("is_base64_encoded")},
+            self.name,
         )
         return _request(event, context, options, raw_path or "/", query, headers, body)
 
@@ -185,10 +190,10 @@ class LatticeV2(_LatticeResult):
             for name, values in given.items()
             for value in _values(f"headers.{name}", values)
         ]
-        query = encode_query(
-            {key: _values(f"queryStringParameters.{key}", v) for key, v in params.items()}
-        )
-        return _request(event, context, options, raw_path, query, headers, decode_body(event))
+        values = {key: _values(f"queryStringParameters.{key}", v) for key, v in params.items()}
+        query = encode_query(values, True, self.name, "queryStringParameters") if values else b""
+        body = decode_body(event, self.name)
+        return _request(event, context, options, raw_path, query, headers, body)
 
     def build_event(self, request: HttpRequest, stage: str = "") -> dict[str, Any]:
         import time

@@ -27,10 +27,11 @@ class AppReturnedWithoutResponse(RuntimeError):
 class AsgiBridge:
     """Serves canonical requests with one ASGI app, on this environment's event loop."""
 
-    def __init__(self, app: ASGIApp, lifespan: LifespanMode) -> None:
+    def __init__(self, app: ASGIApp, lifespan: LifespanMode, strip_root_path: bool = False) -> None:
         self.app = app
         self.loop = environment_loop()
         self.lifespan = Lifespan(app, lifespan, self.loop)
+        self.strip_root_path = strip_root_path
 
     def serve(self, request: HttpRequest) -> HttpResponse:
         """The app's response as soon as it is complete. What the app does after it
@@ -38,21 +39,35 @@ class AsgiBridge:
         allows it (:mod:`faasport.core.deferred`), else finished before returning."""
         lifespan = self.lifespan
         scope = build_scope(request, lifespan.state if lifespan.supported else None)
+        if self.strip_root_path:
+            scope["path"] = request.path
         exchange = _Exchange(request.body)
         app: Any = self.app
-        rest = self.loop.respond(app(scope, exchange.receive, exchange.send), exchange)
-        if rest is not None and (
-            not exchange.done or not deferred.defer(partial(_finish_deferred, rest, request))
-        ):
-            rest.finish()
+        try:
+            rest = self.loop.respond(app(scope, exchange.receive, exchange.send), exchange)
+            if rest is not None and (
+                not exchange.done or not deferred.defer(partial(_finish_deferred, rest, request))
+            ):
+                rest.finish()
+        except Exception:
+            if not exchange.done:
+                raise
+            _raised_after_response(request)
         return exchange.finish()
 
     async def serve_async(self, request: HttpRequest) -> HttpResponse:
         """Serve on the running loop: for hosts that await their functions (Azure)."""
         lifespan = self.lifespan
         scope = build_scope(request, lifespan.state if lifespan.supported else None)
+        if self.strip_root_path:
+            scope["path"] = request.path
         exchange = _Exchange(request.body)
-        await self.app(scope, exchange.receive, exchange.send)
+        try:
+            await self.app(scope, exchange.receive, exchange.send)
+        except Exception:
+            if not exchange.done:
+                raise
+            _raised_after_response(request)
         return exchange.finish()
 
 
@@ -61,11 +76,18 @@ def _finish_deferred(rest: Remainder, request: HttpRequest) -> None:
     try:
         rest.finish()
     except Exception:
-        from faasport.core.logs import logger
+        _raised_after_response(request)
 
-        logger().exception(
-            "exception in app after its response to %s %s was sent", request.method, request.path
-        )
+
+def _raised_after_response(request: HttpRequest) -> None:
+    """An app raised after completing its response (Starlette's ServerErrorMiddleware
+    sends the app's error page, then re-raises for the server to log): the response
+    stands, the exception is logged, as uvicorn does."""
+    from faasport.core.logs import logger
+
+    logger().exception(
+        "exception in app after its response to %s %s was sent", request.method, request.path
+    )
 
 
 def build_scope(request: HttpRequest, state: dict[str, Any] | None) -> Scope:
