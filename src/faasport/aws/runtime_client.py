@@ -17,6 +17,7 @@ import sys
 import traceback
 
 from faasport.aws.context import LambdaContext
+from faasport.core import deferred
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -122,6 +123,9 @@ class RuntimeClient:
         _, headers, event = self._response(sock)
         return event, headers
 
+    def respond(self, request_id: str, body: bytes) -> int:
+        return self._request("POST", f"/invocation/{request_id}/response", body)[0]
+
     def _response(self, sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
         buffer = self.buffer
         while b"\r\n\r\n" not in buffer:
@@ -185,6 +189,9 @@ def _context(headers: dict[str, str]) -> LambdaContext:
 
 
 def run(client: RuntimeClient, handler_spec: str) -> None:
+    # Work an app leaves after its response (background tasks) runs once the response is
+    # posted and before the next invocation is asked for, as Lambda allows.
+    deferred.enable()
     task_root = os.environ.get("LAMBDA_TASK_ROOT")
     if task_root and task_root not in sys.path:
         sys.path.insert(0, task_root)
@@ -203,9 +210,15 @@ def run(client: RuntimeClient, handler_spec: str) -> None:
         except Exception as exc:
             traceback.print_exc()
             client.fail(request_id, exc)
+            deferred.run()
             body, headers = client.next()
             continue
-        body, headers = client.respond_and_next(request_id, payload)
+        if deferred.pending():
+            client.respond(request_id, payload)
+            deferred.run()
+            body, headers = client.next()
+        else:
+            body, headers = client.respond_and_next(request_id, payload)
 
 
 def main() -> None:

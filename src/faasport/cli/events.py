@@ -6,6 +6,7 @@ import json
 
 import click
 
+from faasport.aws.edge import EVENT_TYPES as EDGE_TRIGGERS
 from faasport.testing.events import RECORD_SOURCES, SAMPLE_BODIES, SOURCES
 
 
@@ -58,6 +59,13 @@ def events() -> None:
 @click.option("--name", default=None, help="The queue, topic, bucket or schedule rule.")
 @click.option("--key", "keys", multiple=True, help="An S3 object key (repeatable).")
 @click.option("--removed", is_flag=True, help="S3: objects removed rather than created.")
+@click.option(
+    "--trigger",
+    type=click.Choice(EDGE_TRIGGERS),
+    default="viewer-request",
+    show_default=True,
+    help="edge: the CloudFront trigger.",
+)
 def generate(
     source: str,
     method: str,
@@ -68,13 +76,16 @@ def generate(
     name: str | None,
     keys: tuple[str, ...],
     removed: bool,
+    trigger: str,
 ) -> None:
     """Print the event SOURCE sends, as JSON: for one HTTP request, or for queue messages,
     topic notifications, object changes or a schedule.
 
     apigw-v1 is a REST API (stage prod), apigw-v2 an HTTP API, alb an ALB with multi-value
-    headers (alb-single without), function-url a Lambda Function URL; sqs, sns, s3 and
-    schedule, kinesis, dynamodb and eventbridge are the event sources of plain handlers.
+    headers (alb-single without), function-url a Lambda Function URL, lattice and
+    lattice-v2 a VPC Lattice target group (payload version 1 or 2), edge a Lambda@Edge
+    trigger (--trigger); sqs, sns, s3 and schedule, kinesis, dynamodb and eventbridge are
+    the event sources of plain handlers.
     """
     if source in RECORD_SOURCES:
         payload = _record_event(source, bodies, name, keys, removed)
@@ -94,6 +105,7 @@ def generate(
         headers=list(headers),
         query=list(query) or None,
         body=body,
+        **({"stage": trigger} if source == "edge" else {}),
     )
     click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
 

@@ -16,7 +16,6 @@ from faasport.core.logs import logger
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from types import FrameType
     from typing import Any
 
     from faasport.core.asgi import AsgiBridge
@@ -174,29 +173,4 @@ def _shutdown_on_sigterm(runner: AppRunner) -> None:
 
     loop = environment_loop()
     loop.before_close(runner.shutdown)
-    if _sigterm_installed:
-        return
-    import os
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return
-    _sigterm_installed.append(True)
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        try:
-            loop.close()
-        except Exception:
-            logger().exception("lifespan shutdown failed")
-        if callable(previous):
-            previous(signum, frame)
-        elif previous != signal.SIG_IGN:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-
-
-_sigterm_installed: list[bool] = []
+    loop.close_on_sigterm()

@@ -13,7 +13,9 @@ from urllib.parse import quote, urlencode
 from faasport.aws.alb import Alb
 from faasport.aws.apigw_v1 import ApiGatewayV1
 from faasport.aws.apigw_v2 import ApiGatewayV2
+from faasport.aws.edge import Edge
 from faasport.aws.function_url import FunctionUrl
+from faasport.aws.lattice import Lattice, LatticeV2
 from faasport.core.http import HttpRequest
 
 if TYPE_CHECKING:
@@ -39,6 +41,9 @@ SOURCES: dict[str, tuple[Codec, str]] = {
     "alb": (Alb(), "multi"),
     "alb-single": (Alb(), "single"),
     "function-url": (FunctionUrl(), "$default"),
+    "lattice": (Lattice(), ""),
+    "lattice-v2": (LatticeV2(), ""),
+    "edge": (Edge(), "viewer-request"),
 }
 
 Query = str | dict[str, str | list[str]] | list[tuple[str, str]] | None
@@ -94,8 +99,10 @@ def event(source: str, method: str = "GET", path: str = "/", **request: Any) -> 
     """The event ``source`` sends for this request, e.g. ``event("apigw-v2", "GET", "/items")``.
 
     ``source`` is one of ``apigw-v1`` (REST API, stage ``prod``), ``apigw-v2`` (HTTP API),
-    ``alb`` (multi-value headers on), ``alb-single`` or ``function-url``. Keyword arguments
-    are those of :func:`http_request` plus ``stage``.
+    ``alb`` (multi-value headers on), ``alb-single``, ``function-url``, ``lattice`` (VPC
+    Lattice payload version 1), ``lattice-v2`` or ``edge`` (Lambda@Edge; ``stage`` is the
+    trigger, ``viewer-request`` unless given). Keyword arguments are those of
+    :func:`http_request` plus ``stage``.
     """
     codec, stage = codec_for(source)
     stage = request.pop("stage", stage)
