@@ -124,7 +124,7 @@ class RuntimeClient:
         return event, headers
 
     def respond(self, request_id: str, body: bytes) -> int:
-        return self._request("POST", f"/invocation/{request_id}/response", body)[0]
+        return self.request("POST", f"{PREFIX}/invocation/{request_id}/response", body)[0]
 
     def _response(self, sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
         buffer = self.buffer
