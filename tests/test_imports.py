@@ -17,6 +17,7 @@ RUNTIME = [
     "faasport.secrets",
     "faasport.db",
     "faasport.state",
+    "faasport.gateway",
 ]
 
 PROBE = """
