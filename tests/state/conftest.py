@@ -48,11 +48,6 @@ STORES = [
 ]
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    for service in ("redis", "postgres", "dynamodb"):
-        config.addinivalue_line("markers", f"{service}: needs the {service} server of the tests")
-
-
 def _start(command: list[str], log: Path) -> subprocess.Popen[bytes]:
     """A server whose output goes to ``log`` (a pipe nobody reads would fill and block it)."""
     with log.open("wb") as output:
