@@ -20,9 +20,11 @@ enough that every hit is admitted, so each decision does its full read-and-write
 Memcached and MongoDB), so those rows show faasport alone. DynamoDB is left out: the only
 DynamoDB-compatible endpoint here is moto, whose speed says nothing about DynamoDB's.
 
-Method: each case is calibrated to about ``--batch-ms`` per batch; repeats run one batch of
-every case round-robin, starting from a different case each time, so machine noise spreads
-over all cases; reported is the median over repeats.
+Method: after a warm-up, ``--rounds`` (3000) rounds each call every case once, in a fresh
+random order each round (so no case always follows the same one: a predecessor's garbage
+or background thread would otherwise land on the same case), timing each call with
+``time.perf_counter_ns``; reported is 1 / the median time per call. Interleaving single
+calls keeps a shared, noisy machine's load changes from favouring one case.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
@@ -111,42 +114,34 @@ def limits_cases(name: str, url: str) -> dict[tuple[str, str, str], Callable[[],
     }
 
 
-def calibrate(case: Callable[[], object], batch_ms: float) -> int:
-    n = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(n):
-            case()
-        elapsed = time.perf_counter() - start
-        if elapsed > batch_ms / 1000 / 4:
-            return max(1, int(n * (batch_ms / 1000) / elapsed))
-        n *= 4
-
-
 def measure(
-    cases: dict[tuple[str, str, str], Callable[[], object]], repeats: int, batch_ms: float
+    cases: dict[tuple[str, str, str], Callable[[], object]], rounds: int
 ) -> dict[tuple[str, str, str], float]:
-    sizes = {name: calibrate(case, batch_ms) for name, case in cases.items()}
-    rates: dict[tuple[str, str, str], list[float]] = {name: [] for name in cases}
+    """Decisions per second of each case: 1 / its median time per call."""
+    for case in cases.values():
+        # The first calls connect and load scripts.
+        for _ in range(50):
+            case()
+    times: dict[tuple[str, str, str], list[int]] = {name: [] for name in cases}
     names = list(cases)
-    for repeat in range(repeats):
-        order = names[repeat % len(names) :] + names[: repeat % len(names)]
-        for name in order:
-            case, n = cases[name], sizes[name]
-            start = time.perf_counter()
-            for _ in range(n):
-                case()
-            rates[name].append(n / (time.perf_counter() - start))
-    return {name: statistics.median(values) for name, values in rates.items()}
+    clock = time.perf_counter_ns
+    shuffle = random.Random(0).shuffle
+    for _ in range(rounds):
+        shuffle(names)
+        for name in names:
+            case = cases[name]
+            start = clock()
+            case()
+            times[name].append(clock() - start)
+    return {name: 1e9 / statistics.median(values) for name, values in times.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
-    parser.add_argument("--repeats", type=int, default=9)
-    parser.add_argument("--batch-ms", type=float, default=200.0)
+    parser.add_argument("--rounds", type=int, default=3000)
     args = parser.parse_args()
-    repeats, batch_ms = (3, 50.0) if args.quick else (args.repeats, args.batch_ms)
+    rounds = 100 if args.quick else args.rounds
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
@@ -169,7 +164,7 @@ def main() -> None:
                 cases.update(faasport_cases(name, store))
                 if name in ("memory", "redis"):
                     cases.update(limits_cases(name, url))
-            rates = measure(cases, repeats, batch_ms)
+            rates = measure(cases, rounds)
     finally:
         for store in stores:
             store.close()

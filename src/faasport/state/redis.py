@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 PREFIX = "faasport:"
 
 # KEYS[1] holds the theoretical arrival time. ARGV: now, interval, tolerance, cost.
+# Replies are one string or integer: a single value is the cheapest reply to parse.
 _TAKE = """
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
@@ -32,21 +33,22 @@ if tat < now then tat = now end
 local new = tat + tonumber(ARGV[4]) * interval
 if new - now <= tonumber(ARGV[3]) then
   redis.call('SET', KEYS[1], string.format('%.6f', new), 'PX', math.ceil((new - now) * 1000) + 1)
-  return {1, string.format('%.6f', new)}
+  return string.format('1 %.6f', new)
 end
-return {0, string.format('%.6f', tat)}
+return string.format('0 %.6f', tat)
 """
 
-# KEYS[1] counts the current window. ARGV: limit, cost, lifetime in ms.
+# KEYS[1] counts the current window. ARGV: limit, cost, lifetime in ms. Returns the count
+# after an admitted hit, or -1 - the count when refused.
 _FIXED = """
 local count = tonumber(redis.call('GET', KEYS[1]) or '0')
 local cost = tonumber(ARGV[2])
 if count + cost <= tonumber(ARGV[1]) then
   count = redis.call('INCRBY', KEYS[1], cost)
   if count == cost then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
-  return {1, count}
+  return count
 end
-return {0, count}
+return -1 - count
 """
 
 # KEYS: current and previous window counters. ARGV: limit, cost, lifetime in ms, weight.
@@ -57,9 +59,9 @@ local cost = tonumber(ARGV[2])
 if previous * tonumber(ARGV[4]) + current + cost <= tonumber(ARGV[1]) + 1e-9 then
   current = redis.call('INCRBY', KEYS[1], cost)
   if current == cost then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
-  return {1, current, previous}
+  return '1 ' .. current .. ' ' .. previous
 end
-return {0, current, previous}
+return '0 ' .. current .. ' ' .. previous
 """
 
 # ARGV: expected ('' with ARGV[4] = '0' when absent is expected), value, ms to live or 0.
@@ -120,15 +122,17 @@ class RedisStore(Store):
     def _take(self, key: str, now: float, rate: float, burst: int, cost: int) -> Decision:
         interval = 1.0 / rate
         args = (repr(now), repr(interval), repr((burst + SLACK) * interval), cost)
-        allowed, tat = self._take_script(keys=(PREFIX + key,), args=args)
-        return bucket_decision(bool(allowed), float(tat), now, rate, burst, cost)
+        allowed, tat = self._take_script(keys=(PREFIX + key,), args=args).split()
+        return bucket_decision(allowed == b"1", float(tat), now, rate, burst, cost)
 
     def _fixed(self, key: str, now: float, limit: int, window: float, cost: int) -> Decision:
         index = int(now // window)
         lifetime = _ms((index + 1) * window - now)
         keys = (f"{PREFIX}{key}:{index}",)
-        allowed, count = self._fixed_script(keys=keys, args=(limit, cost, lifetime))
-        return fixed_decision(bool(allowed), count, now, limit, window, cost)
+        count = self._fixed_script(keys=keys, args=(limit, cost, lifetime))
+        if count < 0:
+            return fixed_decision(False, -1 - count, now, limit, window, cost)
+        return fixed_decision(True, count, now, limit, window, cost)
 
     def _sliding(self, key: str, now: float, limit: int, window: float, cost: int) -> Decision:
         index = int(now // window)
@@ -136,8 +140,10 @@ class RedisStore(Store):
         weight = 1.0 - (now % window) / window
         keys = (f"{PREFIX}{key}:{index}", f"{PREFIX}{key}:{index - 1}")
         args = (limit, cost, lifetime, repr(weight))
-        allowed, current, previous = self._sliding_script(keys=keys, args=args)
-        return sliding_decision(bool(allowed), current, previous, now, limit, window, cost)
+        allowed, current, previous = self._sliding_script(keys=keys, args=args).split()
+        return sliding_decision(
+            allowed == b"1", float(current), float(previous), now, limit, window, cost
+        )
 
 
 def _ms(seconds: float) -> int:
