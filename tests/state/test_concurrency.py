@@ -25,13 +25,15 @@ print("ready", flush=True)
 sys.stdin.readline()
 admitted, first, last = 0, time.time(), 0.0
 for _ in range(attempts):
+    # The store decides with the clock read when the call starts: so is the time recorded.
+    started = time.time()
     if operation == "fixed":
         decision = store.fixed_window(key, limit=1000, window=3600)
     else:
         decision = store.take(key, rate=float(sys.argv[5]), burst=int(sys.argv[6]))
     if decision.allowed:
         admitted += 1
-        last = time.time()
+        last = started
     if operation == "take" and time.time() > first + float(sys.argv[7]):
         break
 print(json.dumps([admitted, first, last]), flush=True)
@@ -39,7 +41,8 @@ print(json.dumps([admitted, first, last]), flush=True)
 
 
 def run(url: str, *arguments: str) -> list[tuple[int, float, float]]:
-    """Each worker's (admitted, first attempt, last admitted) once all are done."""
+    """Each worker's (admitted, start of its first attempt, start of its last admitted
+    attempt) once all are done."""
     if url == "memory://":
         return run_threads(state.open(url), *arguments)
     workers = [
@@ -79,13 +82,14 @@ def run_threads(store: state.Store, key: str, operation: str, attempts: str, *re
         go.wait()
         admitted, first, last = 0, time.time(), 0.0
         for _ in range(int(attempts)):
+            started = time.time()
             if operation == "fixed":
                 decision = store.fixed_window(key, limit=1000, window=3600)
             else:
                 decision = store.take(key, rate=float(rest[0]), burst=int(rest[1]))
             if decision.allowed:
                 admitted += 1
-                last = time.time()
+                last = started
             if operation == "take" and time.time() > first + float(rest[2]):
                 break
         results.append((admitted, first, last))
