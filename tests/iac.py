@@ -46,6 +46,23 @@ def resources(
     return found
 
 
+def parse_tf(files: Mapping[str, str], folder: str) -> dict[str, list[Any]]:
+    """The Terraform files directly in ``folder`` ("" for the root module), parsed and
+    merged by block type."""
+    merged: dict[str, list[Any]] = {}
+    for name, text in sorted(files.items()):
+        if name.rpartition("/")[0] == folder:
+            for kind, found in hcl2.loads(text).items():
+                merged.setdefault(kind, []).extend(found)
+    parsed: dict[str, list[Any]] = unquote(merged)
+    return parsed
+
+
+def blocks(parsed: dict[str, list[Any]], kind: str) -> dict[str, Any]:
+    """The blocks of one type by their first label."""
+    return {label: body for block in parsed.get(kind, []) for label, body in block.items()}
+
+
 def write_files(files: Mapping[str, str], directory: Path) -> None:
     """Write a plan's files (paths relative to ``directory``)."""
     for name, text in files.items():

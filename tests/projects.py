@@ -16,6 +16,87 @@ from faasport.deploy.package import Artifact, build
 
 PHONEY = Path(__file__).resolve().parents[1] / "examples" / "phoney"
 
+#: Every configuration key AWS takes, with an HTTP API.
+AWS_EVERY_KEY = """
+name = "shop"
+python = "3.12"
+region = "eu-west-1"
+
+[api]
+type = "http"
+throttle = { rate = 500, burst = 1000 }
+cors.origins = ["https://shop.example.com"]
+cors.methods = ["GET", "POST"]
+cors.headers = ["authorization", "content-type"]
+cors.max_age = 600
+
+[functions.api]
+app = "shop.main:app"
+memory = 1024
+timeout = 20
+architecture = "arm64"
+concurrency = 20
+reserved_concurrency = 5
+warm = 2
+health = "/health"
+routes = ["ANY /{proxy+}", "GET /items/{id}"]
+auth = "users"
+throttle = { rate = 200, burst = 400 }
+environment = { LOG_LEVEL = "INFO", STAGE = "prod" }
+secrets = ["shop/prod/jwt", "ssm:/shop/prod/db-url"]
+
+[functions.public]
+app = "shop.public:app"
+routes = ["GET /status"]
+
+[functions.worker]
+handler = "shop.jobs:handle"
+memory = 256
+timeout = 60
+events = [
+  { queue = "jobs", batch = 50 },
+  { schedule = "rate(5 minutes)" },
+  { schedule = "cron(0 12 * * ? *)" },
+  { bucket = "shop-uploads-example", on = "created", prefix = "in/", suffix = ".csv" },
+  { bucket = "shop-uploads-example", on = "removed", prefix = "in/" },
+  { topic = "alerts" },
+  { bucket = "shop-archive-example", on = "created" },
+]
+
+[queues.jobs]
+visibility_timeout = 120
+max_receive = 5
+dlq = "jobs-dlq"
+
+[queues.audit]
+dlq = false
+
+[queues.mail]
+visibility_timeout = 60
+
+[auth.users]
+issuer = "https://issuer.example.com/"
+audience = ["shop-api"]
+jwks = "https://issuer.example.com/.well-known/jwks.json"
+
+[state]
+url = "dynamodb://shop-state"
+"""
+
+#: A REST API project.
+AWS_REST = """
+name = "legacy"
+
+[api]
+type = "rest"
+
+[functions.api]
+app = "legacy.main:app"
+routes = ["ANY /{proxy+}", "GET /items/{id}"]
+throttle = { rate = 50, burst = 100 }
+warm = 1
+"""
+
 #: Every configuration key Google Cloud and Azure both take (Azure instances have at most
 #: 4096 MB).
 GCP_AZURE_EVERY_KEY = """
@@ -72,6 +153,7 @@ dlq = "jobs-dlq"
 [queues.mail]
 visibility_timeout = 60
 max_receive = 3
+dlq = false
 
 [queues.audit]
 

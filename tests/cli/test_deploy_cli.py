@@ -76,6 +76,29 @@ def test_dry_run_with_terraform(phoney: Path) -> None:
     assert {"main.tf", "versions.tf", "outputs.tf", "modules/function/main.tf"} <= written
 
 
+def test_switching_iac_refuses_while_the_other_one_is_there(phoney: Path) -> None:
+    assert run("aws", str(phoney), "--dry-run").exit_code == 0
+    written = (phoney / "deploy" / "aws" / "template.yaml").read_text()
+    line = one_error_line(run("aws", str(phoney), "--dry-run", "--iac", "terraform"))
+    assert line == (
+        "error: my phoney/deploy/aws/template.yaml is there: deploy/aws holds the SAM "
+        "deployment; run `sam delete --stack-name phoney` if it was deployed and delete "
+        "deploy/aws/template.yaml to switch to Terraform, or deploy with --iac sam"
+    )
+    assert not (phoney / "deploy" / "aws" / "main.tf").exists()
+    assert (phoney / "deploy" / "aws" / "template.yaml").read_text() == written
+
+    (phoney / "deploy" / "aws" / "template.yaml").unlink()
+    assert run("aws", str(phoney), "--dry-run", "--iac", "terraform").exit_code == 0
+    line = one_error_line(run("aws", str(phoney), "--dry-run"))
+    assert line == (
+        "error: my phoney/deploy/aws/main.tf is there: deploy/aws holds the Terraform "
+        "deployment; run `terraform destroy` there if it was applied and delete its files "
+        "to switch to SAM, or deploy with --iac terraform"
+    )
+    assert not (phoney / "deploy" / "aws" / "template.yaml").exists()
+
+
 def test_a_missing_cloud_cli_is_one_line_saying_what_to_install(
     phoney: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

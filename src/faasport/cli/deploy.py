@@ -3,17 +3,12 @@ own CLI on it (or, with ``--dry-run``, print what would run)."""
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import click
 
-#: Each provider's module; it exposes ``plan(project, options) -> Plan``.
-PROVIDERS = {
-    "aws": "faasport.deploy.aws",
-    "gcp": "faasport.deploy.gcp",
-    "azure": "faasport.deploy.azure",
-}
+from faasport.deploy.options import IAC
+from faasport.deploy.providers import PROVIDERS
 
 
 def _stderr(line: str) -> None:
@@ -30,7 +25,7 @@ def _stderr(line: str) -> None:
 )
 @click.option(
     "--iac",
-    type=click.Choice(["sam", "terraform"]),
+    type=click.Choice(IAC),
     help="aws only: write a SAM template (default) or Terraform modules.",
 )
 def deploy(provider: str, project_dir: Path, dry_run: bool, iac: str | None) -> None:
@@ -41,7 +36,9 @@ def deploy(provider: str, project_dir: Path, dry_run: bool, iac: str | None) -> 
     """
     from faasport.config import load_project
     from faasport.config.load import display_path
+    from faasport.deploy.providers import OptionError, options, plan
     from faasport.deploy.writer import (
+        check_foreign,
         check_tools,
         deploy_dir,
         run_commands,
@@ -49,21 +46,21 @@ def deploy(provider: str, project_dir: Path, dry_run: bool, iac: str | None) -> 
         write_files,
     )
 
-    options: dict[str, str] = {}
-    if iac is not None:
-        if provider != "aws":
-            raise click.UsageError(f"--iac applies to aws only, not {provider}")
-        options["iac"] = iac
+    try:
+        chosen = options(provider, {"iac": iac} if iac is not None else {})
+    except OptionError as exc:
+        raise click.UsageError(str(exc)) from None
     project = load_project(project_dir)
-    plan = importlib.import_module(PROVIDERS[provider]).plan(project, options)
+    deployment = plan(provider, project, chosen)
+    directory = deploy_dir(project.root, deployment)
+    check_foreign(deployment, directory)
     if not dry_run:
-        check_tools(plan)
-    directory = deploy_dir(project.root, plan)
-    written = write_files(plan, directory)
+        check_tools(deployment)
+    written = write_files(deployment, directory)
     files = "file" if len(written) == 1 else "files"
     _stderr(f"wrote {len(written)} {files} to {display_path(directory)}")
     if dry_run:
-        for line in shell_lines(plan, directory):
+        for line in shell_lines(deployment, directory):
             click.echo(line)
     else:
-        run_commands(plan, directory, _stderr)
+        run_commands(deployment, directory, _stderr)

@@ -6,7 +6,8 @@ import re
 from typing import NoReturn
 
 from faasport.config.fields import Table, describe, join
-from faasport.config.model import Api, Cors
+from faasport.config.functions import parse_throttle
+from faasport.config.model import Api, Cors, Throttle
 from faasport.config.routes import METHODS
 
 _ORIGIN = re.compile(r"\*|https?://[^/\s]+")
@@ -20,7 +21,11 @@ def parse_api(top: Table) -> Api:
     kind = table.string(
         "type", "http", pattern=re.compile("http|rest"), expected='"http" or "rest"'
     )
-    api = Api(type="rest" if kind == "rest" else "http", cors=_cors(table))
+    api = Api(
+        type="rest" if kind == "rest" else "http",
+        cors=_cors(table),
+        throttle=parse_throttle(table) or Throttle(),
+    )
     table.finish()
     return api
 

@@ -61,9 +61,18 @@ def parse_function(
         "architecture", "x86_64", pattern=re.compile("x86_64|arm64"), expected='"x86_64" or "arm64"'
     )
     concurrency = table.integer("concurrency", 10, 1)
+    reserved: int | None = None
+    if table.has("reserved_concurrency"):
+        reserved = table.integer("reserved_concurrency", 0, 0)
     warm = table.integer("warm", 0, 0)
     if warm > concurrency:
         table.fail("warm", f"must be at most concurrency ({concurrency}), got {warm}")
+    if reserved is not None and warm > reserved:
+        table.fail(
+            "warm",
+            f"must be at most reserved_concurrency ({reserved}): Lambda provisions "
+            f"environments out of the reserved ones, got {warm}",
+        )
     health = table.string(
         "health", None, pattern=re.compile(r"/\S*"), expected="a path starting with '/'"
     )
@@ -82,11 +91,12 @@ def parse_function(
         timeout=timeout,
         architecture="arm64" if architecture == "arm64" else "x86_64",
         concurrency=concurrency,
+        reserved_concurrency=reserved,
         warm=warm,
         health=health,
         routes=_routes(table, default=DEFAULT_HTTP_ROUTES if app else ()),
         auth=auth_name,
-        throttle=_throttle(table),
+        throttle=parse_throttle(table),
         environment=_environment(table),
         secrets=table.strings("secrets", "secret names") or (),
         events=_events(table, queues, timeout),
@@ -112,7 +122,7 @@ def _routes(table: Table, default: tuple[str, ...]) -> tuple[Route, ...]:
     return tuple(routes)
 
 
-def _throttle(table: Table) -> Throttle | None:
+def parse_throttle(table: Table) -> Throttle | None:
     sub = table.table("throttle")
     if sub is None:
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -126,13 +127,24 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
 
 
 def _queues(top: Table) -> dict[str, Queue]:
+    """Every queue gets a dead-letter queue ``NAME-dlq`` unless it sets ``dlq`` (a name, or
+    false for none) or is itself another queue's dead-letter queue."""
     queues: dict[str, Queue] = {}
+    defaulted: list[str] = []
     for name, table in top.tables("queues"):
         if not _QUEUE_NAME.fullmatch(name):
             top.source.fail(table.path, "queue names are 1 to 80 letters, digits, '-' or '_'")
-        dlq = table.string(
-            "dlq", None, pattern=_QUEUE_NAME, expected="a queue name (letters, digits, '-', '_')"
-        )
+        value = table.raw("dlq")
+        dlq: str | None = None
+        if value is True or not table.has("dlq"):
+            defaulted.append(name)
+        elif value is not False:
+            dlq = table.string(
+                "dlq",
+                None,
+                pattern=_QUEUE_NAME,
+                expected="a queue name (letters, digits, '-', '_') or false",
+            )
         queues[name] = Queue(
             name=name,
             visibility_timeout=table.integer("visibility_timeout", 30, 0, 43200),
@@ -140,7 +152,16 @@ def _queues(top: Table) -> dict[str, Queue]:
             dlq=dlq,
         )
         table.finish()
+    targets = {queue.dlq for queue in queues.values() if queue.dlq}
+    targets |= {default_dlq(name) for name in defaulted}
+    for name in defaulted:
+        if name not in targets:
+            queues[name] = replace(queues[name], dlq=default_dlq(name))
     return queues
+
+
+def default_dlq(queue: str) -> str:
+    return f"{queue}-dlq"
 
 
 def _auth(top: Table) -> dict[str, JwtAuth]:

@@ -63,7 +63,11 @@ class Function:
     memory: int = 512
     timeout: int = 30
     architecture: Literal["x86_64", "arm64"] = "x86_64"
+    #: Environments at most at once: the local cap (``faasport dev``), and the instance cap on
+    #: Google Cloud and Azure. AWS reserves nothing from it (see ``reserved_concurrency``).
     concurrency: int = 10
+    #: Lambda reserved concurrency (``reserved_concurrency``); None: none reserved.
+    reserved_concurrency: int | None = None
     warm: int = 0
     health: str | None = None
     routes: tuple[Route, ...] = ()
@@ -86,6 +90,8 @@ class Queue:
     name: str
     visibility_timeout: int = 30
     max_receive: int = 3
+    #: The dead-letter queue: ``NAME-dlq`` unless configured; None with ``dlq = false`` and
+    #: for a queue that is itself another queue's dead-letter queue.
     dlq: str | None = None
 
 
@@ -119,6 +125,8 @@ class Api:
 
     type: Literal["http", "rest"] = "http"
     cors: Cors | None = None
+    #: The stage-wide throttling of the deployed API (routes may set their own, lower).
+    throttle: Throttle = field(default_factory=Throttle)
 
 
 @dataclass(frozen=True)

@@ -22,3 +22,7 @@ class Plan:
     commands: tuple[tuple[str, ...], ...]
     #: One line telling how to install the CLI the commands need, for when it is missing.
     install_hint: str
+    #: Paths in ``deploy/<provider>/`` that another way of deploying it writes (SAM's
+    #: template beside Terraform): their presence stops the deploy, with ``foreign_hint``.
+    foreign: tuple[str, ...] = ()
+    foreign_hint: str = ""

@@ -22,6 +22,15 @@ def deploy_dir(root: Path, plan: Plan) -> Path:
     return root / "deploy" / plan.provider
 
 
+def check_foreign(plan: Plan, directory: Path) -> None:
+    """Refuse to write beside what another IaC wrote for the same provider: both describe the
+    same resources under the same names, and the other one's stack or state still owns them."""
+    for name in plan.foreign:
+        path = directory / name
+        if path.exists():
+            raise FaasportError(f"{display_path(path)} is there: {plan.foreign_hint}")
+
+
 def write_files(plan: Plan, directory: Path) -> list[Path]:
     """Write the plan's files (only those whose text changed); every file's path."""
     paths = []

@@ -7,35 +7,30 @@ dead-letter queues; topics, buckets, schedules; the DynamoDB state table.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from faasport.config.model import Project
-from faasport.core.errors import ConfigError
 from faasport.deploy.aws import model
+from faasport.deploy.options import Options
 from faasport.deploy.plan import Plan
 
-IAC = ("sam", "terraform")
 PACKAGE = ("faasport", "package", "--target", "aws", "--project", "../..")
+#: What each IaC leaves in deploy/aws: the other one refuses to deploy beside it.
+SAM_FILES = ("template.yaml", "samconfig.toml", ".aws-sam")
+TERRAFORM_FILES = ("main.tf", "terraform.tfstate", ".terraform")
 
 
-def plan(project: Project, options: Mapping[str, str]) -> Plan:
-    """The files and commands that deploy ``project``. ``options["iac"]`` picks ``"sam"``
-    (default) or ``"terraform"``."""
-    unknown = sorted(set(options) - {"iac"})
-    if unknown:
-        raise ConfigError(f"deploy aws has no option {unknown[0]!r}; it takes --iac")
-    iac = options.get("iac", "sam")
-    if iac not in IAC:
-        raise ConfigError(f"deploy aws: --iac must be sam or terraform, got {iac!r}")
-    model.check(project)
-    if iac == "terraform":
-        return _terraform(project)
-    return _sam(project)
+def plan(project: Project, options: Options | None = None) -> Plan:
+    """The files and commands that deploy ``project``: a SAM template, or Terraform with
+    ``options.iac == "terraform"``."""
+    infrastructure = model.build(project)
+    if options is not None and options.iac == "terraform":
+        return _terraform(infrastructure)
+    return _sam(infrastructure)
 
 
-def _sam(project: Project) -> Plan:
+def _sam(infrastructure: model.Infrastructure) -> Plan:
     from faasport.deploy.aws.sam import template
 
+    project = infrastructure.project
     deploy = (
         "sam",
         "deploy",
@@ -52,22 +47,31 @@ def _sam(project: Project) -> Plan:
     )
     return Plan(
         provider="aws",
-        files={"template.yaml": template(project)},
+        files={"template.yaml": template(infrastructure)},
         commands=(PACKAGE, deploy),
         install_hint="install the AWS SAM CLI: pip install aws-sam-cli",
+        foreign=TERRAFORM_FILES,
+        foreign_hint="deploy/aws holds the Terraform deployment; run `terraform destroy` there "
+        "if it was applied and delete its files to switch to SAM, or deploy with --iac "
+        "terraform",
     )
 
 
-def _terraform(project: Project) -> Plan:
+def _terraform(infrastructure: model.Infrastructure) -> Plan:
     from faasport.deploy.aws.terraform import files
 
+    project = infrastructure.project
     return Plan(
         provider="aws",
-        files=files(project),
+        files=files(infrastructure),
         commands=(
             PACKAGE,
             ("terraform", "init", "-input=false"),
             ("terraform", "apply", "-input=false"),
         ),
         install_hint="install Terraform: https://developer.hashicorp.com/terraform/install",
+        foreign=SAM_FILES,
+        foreign_hint="deploy/aws holds the SAM deployment; run `sam delete --stack-name "
+        f"{project.name}` if it was deployed and delete deploy/aws/template.yaml to switch "
+        "to Terraform, or deploy with --iac sam",
     )

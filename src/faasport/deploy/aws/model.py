@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from faasport.config.load import display_path
 from faasport.config.model import (
     BucketEvent,
     Function,
@@ -20,13 +20,22 @@ from faasport.config.model import (
     Throttle,
     TopicEvent,
 )
-from faasport.core.errors import ConfigError
 from faasport.deploy.aws import naming
-from faasport.secrets.names import aws_name, is_ssm
+from faasport.deploy.aws.validate import check
+from faasport.deploy.errors import config_error
 
 LOG_RETENTION_DAYS = 30
 #: The stage of a REST API (HTTP APIs use ``$default``, which adds no path prefix).
 REST_STAGE = "prod"
+#: The REST API treats every payload as binary. faasport decides per response whether the
+#: body is text (passed as is) or binary (base64, ``isBase64Encoded``); with ``*/*`` API
+#: Gateway decodes every base64 body whatever the client's Accept header, and sends request
+#: bodies base64 (the codec decodes them). A narrower list would leave a gzip-encoded JSON
+#: answer, or an image requested with ``Accept: application/json``, as base64 text.
+BINARY_MEDIA_TYPES = ("*/*",)
+#: The OpenAPI version of a SAM REST API: without it, the SAM transform adds a second,
+#: unthrottled stage named ``Stage``.
+OPENAPI_VERSION = "3.0.1"
 #: Failed messages and failed asynchronous invocations are kept this long (the SQS maximum).
 DEAD_LETTER_RETENTION = 14 * 24 * 3600
 QUEUE_RETENTION = 4 * 24 * 3600
@@ -50,19 +59,7 @@ ACCESS_LOG_FORMAT = (
 STATE_KEY = "pk"
 STATE_TTL = "expires"
 
-_SECRET_ID = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
-_PARAMETER = re.compile(r"/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 _TABLE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
-
-
-def fail(project: Project, key: str, message: str) -> ConfigError:
-    """A ConfigError naming the file and key, as the configuration loader writes them."""
-    prefix = "tool.faasport." if project.source.name == "pyproject.toml" else ""
-    return ConfigError(f"{display_path(project.source)}: {prefix}{key}: {message}")
-
-
-def runtime(project: Project) -> str:
-    return f"python{project.python}"
 
 
 # -- queues ----------------------------------------------------------------------------------
@@ -78,6 +75,8 @@ class QueueSpec:
     #: The key of the queue that receives messages after ``max_receive`` failed receives.
     dead_letter: str | None = None
     max_receive: int = 0
+    #: Whether it keeps failed messages or invocations: an alarm watches its depth.
+    keeps_failures: bool = False
 
 
 def failure_queue(function: Function) -> str | None:
@@ -89,7 +88,7 @@ def failure_queue(function: Function) -> str | None:
     return None
 
 
-def queues(project: Project) -> tuple[QueueSpec, ...]:
+def _queues(project: Project) -> tuple[QueueSpec, ...]:
     specs: dict[str, QueueSpec] = {}
     for queue in project.queues.values():
         specs[queue.name] = QueueSpec(
@@ -106,9 +105,9 @@ def queues(project: Project) -> tuple[QueueSpec, ...]:
         if key is None:
             continue
         if key in specs or key in dead_letters:
-            raise fail(
+            raise config_error(
                 project,
-                f"queues.{key}",
+                ("queues", key),
                 f"the queue name {key} is taken by the failed invocations of function "
                 f"{function.name}; rename the queue",
             )
@@ -119,8 +118,13 @@ def queues(project: Project) -> tuple[QueueSpec, ...]:
             name=naming.queue_name(project, key),
             visibility_timeout=30,
             retention=DEAD_LETTER_RETENTION,
+            keeps_failures=True,
         )
-    return tuple(specs.values())
+    targets = {queue.dlq for queue in project.queues.values()}
+    return tuple(
+        replace(spec, keeps_failures=True) if spec.key in targets else spec
+        for spec in specs.values()
+    )
 
 
 def queue_events(function: Function) -> tuple[QueueEvent, ...]:
@@ -148,7 +152,7 @@ class HttpRoute:
         return f"{self.method} {self.path}"
 
 
-def http_routes(project: Project) -> tuple[HttpRoute, ...]:
+def _http_routes(project: Project) -> tuple[HttpRoute, ...]:
     """Every API route, in configuration order. A catch-all ``/{proxy+}`` does not match
     ``/`` on API Gateway, so it is paired with a ``/`` route for the same method unless a
     function already has one."""
@@ -165,9 +169,9 @@ def http_routes(project: Project) -> tuple[HttpRoute, ...]:
     return tuple(routes)
 
 
-def authorizers(project: Project) -> tuple[JwtAuth, ...]:
+def _authorizers(routes: tuple[HttpRoute, ...]) -> tuple[JwtAuth, ...]:
     """The [auth.*] entries some route uses, sorted by name."""
-    used = {route.auth.name: route.auth for route in http_routes(project) if route.auth}
+    used = {route.auth.name: route.auth for route in routes if route.auth}
     return tuple(used[name] for name in sorted(used))
 
 
@@ -197,19 +201,21 @@ def rest_method_path(path: str, method: str) -> str:
 class Notification:
     function: Function
     event: BucketEvent
+    #: The event's place in the function's events: unique among that function's events.
+    index: int
 
 
-def bucket_notifications(project: Project) -> Mapping[str, tuple[Notification, ...]]:
+def _bucket_notifications(project: Project) -> Mapping[str, tuple[Notification, ...]]:
     """The bucket events of all functions, by bucket name (sorted)."""
     found: dict[str, list[Notification]] = {}
     for function in project.functions.values():
-        for event in function.events:
+        for index, event in enumerate(function.events):
             if isinstance(event, BucketEvent):
-                found.setdefault(event.bucket, []).append(Notification(function, event))
+                found.setdefault(event.bucket, []).append(Notification(function, event, index))
     return {bucket: tuple(found[bucket]) for bucket in sorted(found)}
 
 
-def topics(project: Project) -> tuple[str, ...]:
+def _topics(project: Project) -> tuple[str, ...]:
     return tuple(
         sorted(
             {
@@ -226,7 +232,7 @@ def function_topics(function: Function) -> tuple[str, ...]:
     return tuple(event.topic for event in function.events if isinstance(event, TopicEvent))
 
 
-def schedules(project: Project, function: Function) -> tuple[tuple[str, str], ...]:
+def _schedules(project: Project, function: Function) -> tuple[tuple[str, str], ...]:
     """``(rule name, expression)`` for each schedule event of ``function``."""
     expressions = [e.schedule for e in function.events if isinstance(e, ScheduleEvent)]
     base = naming.function_name(project, function)
@@ -239,15 +245,15 @@ def schedules(project: Project, function: Function) -> tuple[tuple[str, str], ..
 # -- state, alarms ---------------------------------------------------------------------------
 
 
-def state_table(project: Project) -> str | None:
+def _state_table(project: Project) -> str | None:
     """The DynamoDB table of ``[state] url = "dynamodb://TABLE"``, else None."""
     url = urlsplit(project.state.url)
     if url.scheme != "dynamodb":
         return None
     if not _TABLE.fullmatch(url.netloc) or url.path not in ("", "/"):
-        raise fail(
+        raise config_error(
             project,
-            "state.url",
+            ("state", "url"),
             "must be dynamodb://TABLE with a table name of 3 to 255 letters, digits, "
             f"'_', '-' or '.', got {project.state.url!r}",
         )
@@ -262,6 +268,10 @@ class Alarm:
     threshold: int
 
 
+#: A dead-letter queue's alarm: a message is waiting there.
+DEPTH_ALARM = Alarm("depth", "ApproximateNumberOfMessagesVisible", "Maximum", 1)
+
+
 def alarms(function: Function) -> tuple[Alarm, ...]:
     near_timeout = int(function.timeout * 1000 * DURATION_ALARM_SHARE)
     return (
@@ -271,80 +281,49 @@ def alarms(function: Function) -> tuple[Alarm, ...]:
     )
 
 
-# -- checks ----------------------------------------------------------------------------------
+# -- the model -------------------------------------------------------------------------------
 
 
-def check(project: Project) -> None:
-    """Fail on what the configuration allows but AWS would refuse, naming the key."""
-    if project.api.type == "rest":
-        _check_rest(project)
-    else:
-        for auth in authorizers(project):
-            if not auth.audience:
-                raise fail(
-                    project,
-                    f"auth.{auth.name}.audience",
-                    "API Gateway JWT authorizers need at least one audience",
-                )
-    for function in project.functions.values():
-        for secret in function.secrets:
-            if is_ssm(secret):
-                valid = _PARAMETER.fullmatch(aws_name(secret))
-                what = "an SSM parameter name like ssm:/app/prod/db"
-            else:
-                valid = _SECRET_ID.fullmatch(secret)
-                what = "a Secrets Manager name (letters, digits and /_+=.@-)"
-            if not valid:
-                raise fail(
-                    project, f"functions.{function.name}.secrets", f"{secret!r} is not {what}"
-                )
-    if naming.alarm_topic(project) in {naming.topic_name(project, t) for t in topics(project)}:
-        raise fail(
-            project,
-            "functions",
-            f"a topic event names the topic {naming.alarm_topic(project)}, which receives the "
-            "functions' alarms; rename the topic",
-        )
-    _check_buckets(project)
-    state_table(project)
-    queues(project)
+@dataclass(frozen=True)
+class Infrastructure:
+    """Everything the SAM and Terraform writers spell out, decided once by :func:`build`."""
+
+    project: Project
+    queues: tuple[QueueSpec, ...]
+    #: The API routes in configuration order, and the JWT authorizers they use (by name).
+    routes: tuple[HttpRoute, ...]
+    authorizers: tuple[JwtAuth, ...]
+    #: Bucket events by bucket name (sorted).
+    notifications: Mapping[str, tuple[Notification, ...]]
+    topics: tuple[str, ...]
+    #: ``(rule name, expression)`` of each schedule event, by function name.
+    schedules: Mapping[str, tuple[tuple[str, str], ...]]
+    #: The DynamoDB table of ``[state] url = "dynamodb://TABLE"``, else None.
+    state_table: str | None
+
+    @property
+    def runtime(self) -> str:
+        return f"python{self.project.python}"
+
+    def function_routes(self, function: Function) -> tuple[HttpRoute, ...]:
+        return tuple(route for route in self.routes if route.function is function)
 
 
-def _check_rest(project: Project) -> None:
-    if project.api.cors is not None:
-        raise fail(
-            project,
-            "api.cors",
-            'is supported with type = "http"; on a REST API answer CORS in the app '
-            "(Starlette CORSMiddleware, flask-cors)",
-        )
-    for function in project.functions.values():
-        if function.routes and function.auth != "none":
-            raise fail(
-                project,
-                f"functions.{function.name}.auth",
-                'API Gateway REST APIs have no JWT authorizer; use [api] type = "http" '
-                'or auth = "none"',
-            )
-
-
-def _check_buckets(project: Project) -> None:
-    # S3 refuses two notifications of one event type whose key filters can both match.
-    for bucket, notifications in bucket_notifications(project).items():
-        for index, first in enumerate(notifications):
-            for second in notifications[index + 1 :]:
-                a, b = first.event, second.event
-                if a.on == b.on and _overlap(a, b):
-                    raise fail(
-                        project,
-                        f"functions.{second.function.name}.events",
-                        f'bucket "{bucket}" already notifies function {first.function.name} '
-                        f'of "{a.on}" events for overlapping keys; give them distinct '
-                        "prefixes or suffixes",
-                    )
-
-
-def _overlap(a: BucketEvent, b: BucketEvent) -> bool:
-    prefixes = a.prefix.startswith(b.prefix) or b.prefix.startswith(a.prefix)
-    suffixes = a.suffix.endswith(b.suffix) or b.suffix.endswith(a.suffix)
-    return prefixes and suffixes
+def build(project: Project) -> Infrastructure:
+    """The infrastructure of ``project``; a :class:`ConfigError` naming the key when AWS would
+    refuse what the configuration allows."""
+    routes = _http_routes(project)
+    infrastructure = Infrastructure(
+        project=project,
+        queues=_queues(project),
+        routes=routes,
+        authorizers=_authorizers(routes),
+        notifications=_bucket_notifications(project),
+        topics=_topics(project),
+        schedules=MappingProxyType(
+            {name: _schedules(project, fn) for name, fn in project.functions.items()}
+        ),
+        state_table=_state_table(project),
+    )
+    check(infrastructure)
+    return infrastructure

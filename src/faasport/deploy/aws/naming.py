@@ -66,6 +66,12 @@ def tf_id(kind: str, name: str) -> str:
     return f"{kind}_{_NOT_IDENTIFIER.sub('_', name)}"
 
 
+def statement_id(*parts: str) -> str:
+    """A Lambda permission's statement id (letters, digits, '-' and '_', 100 at most); unique
+    among one function's permissions as long as ``parts`` are."""
+    return physical(*(_NOT_IDENTIFIER.sub("-", part) for part in parts), limit=100)
+
+
 def api_log_group(project: Project) -> str:
     """The log group of the API's access logs."""
     return f"/aws/apigateway/{project.name}"

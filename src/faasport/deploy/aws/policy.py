@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from faasport.config.model import BucketEvent, Function, Project
+from faasport.config.model import BucketEvent, Function
 from faasport.deploy.aws import model, naming
+from faasport.deploy.aws.model import Infrastructure
 from faasport.secrets.names import aws_name, is_ssm
 
 STATE_ACTIONS = (
@@ -57,7 +58,8 @@ class Statement:
     resources: tuple[Resource, ...]
 
 
-def statements(project: Project, function: Function) -> tuple[Statement, ...]:
+def statements(infrastructure: Infrastructure, function: Function) -> tuple[Statement, ...]:
+    project = infrastructure.project
     name = naming.function_name(project, function)
     found = [
         Statement(
@@ -95,7 +97,7 @@ def statements(project: Project, function: Function) -> tuple[Statement, ...]:
     )
     if objects:
         found.append(Statement("ReadNewObjects", ("s3:GetObject",), objects))
-    table = model.state_table(project)
+    table = infrastructure.state_table
     if table:
         found.append(Statement("UseStateTable", STATE_ACTIONS, (Output("table", table),)))
     return tuple(found)

@@ -19,7 +19,7 @@ from faasport.config.model import (
 )
 from faasport.core.errors import ConfigError
 from faasport.deploy.azure import names
-from faasport.deploy.package.config_errors import config_error, config_key
+from faasport.deploy.errors import config_error
 
 #: The Python versions Flex Consumption runs.
 PYTHONS = ("3.11", "3.12", "3.13")
@@ -69,7 +69,7 @@ def build(project: Project) -> Model:
     if project.python not in PYTHONS:
         raise config_error(
             project,
-            config_key(project, "python"),
+            ("python",),
             f"Azure Functions (Flex Consumption) runs Python {', '.join(PYTHONS)}, "
             f"not {project.python}",
         )
@@ -78,7 +78,7 @@ def build(project: Project) -> Model:
         if function.events and is_http(function):
             raise config_error(
                 project,
-                config_key(project, "functions", function.name, "events"),
+                ("functions", function.name, "events"),
                 "an HTTP function (app) takes no events on Azure; move the events to a "
                 "function with a handler",
             )
@@ -86,7 +86,7 @@ def build(project: Project) -> Model:
         if not _STORAGE_NAME.fullmatch(name):
             raise config_error(
                 project,
-                config_key(project, "queues", name),
+                ("queues", name),
                 f'"{name}" cannot name an Azure Storage queue: use {_STORAGE_RULE}',
             )
     events = _events(project)
@@ -144,7 +144,7 @@ def _instance_memory(project: Project, functions: list[Function]) -> int:
     assert largest is not None
     raise config_error(
         project,
-        config_key(project, "functions", largest.name, "memory"),
+        ("functions", largest.name, "memory"),
         f"Flex Consumption instances have at most {INSTANCE_MEMORY[-1]} MB, got {need}",
     )
 
@@ -157,7 +157,7 @@ def _environment(project: Project, functions: list[Function]) -> dict[str, str]:
             if first[1] != value:
                 raise config_error(
                     project,
-                    config_key(project, "functions", function.name, "environment", key),
+                    ("functions", function.name, "environment", key),
                     f"is {value!r} but function {first[0]} sets {first[1]!r}: on Azure all "
                     "functions run in one Function App, with one set of settings",
                 )
@@ -179,5 +179,5 @@ def _always_ready(functions: list[Function]) -> dict[str, int]:
 def _event_error(
     project: Project, function: Function, index: int, key: str, message: str
 ) -> ConfigError:
-    path = config_key(project, "functions", function.name, "events", index, key)
+    path = ("functions", function.name, "events", index, key)
     return config_error(project, path, message)

@@ -9,8 +9,6 @@ IAM and Eventarc. See docs/deploy.md for what each setting becomes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from faasport.config.model import Project
 from faasport.deploy.gcp import base, events, functions
 from faasport.deploy.gcp.model import build, is_http
@@ -24,8 +22,8 @@ INSTALL_HINT = (
 )
 
 
-def plan(project: Project, options: Mapping[str, str] | None = None) -> Plan:
-    """The Terraform for ``project``; Google Cloud takes no ``options``."""
+def plan(project: Project) -> Plan:
+    """The Terraform for ``project``."""
     model = build(project)
     files = {
         "main.tf": base.blocks(model),

@@ -18,7 +18,7 @@ from faasport.config.model import (
     TopicEvent,
 )
 from faasport.core.errors import ConfigError
-from faasport.deploy.package.config_errors import config_error, config_key
+from faasport.deploy.errors import config_error
 from faasport.deploy.package.ncrontab import ncrontab
 
 #: The Python versions Cloud Functions runs.
@@ -82,7 +82,7 @@ def build(project: Project) -> Model:
     if project.python not in PYTHONS:
         raise config_error(
             project,
-            config_key(project, "python"),
+            ("python",),
             f"Cloud Functions runs Python {', '.join(PYTHONS)}, not {project.python}",
         )
     events = tuple(
@@ -153,25 +153,23 @@ def _check_function(project: Project, function: Function) -> None:
     if function.events and is_http(function):
         raise config_error(
             project,
-            config_key(project, "functions", function.name, "events"),
+            ("functions", function.name, "events"),
             "an HTTP function (app) takes no events on Google Cloud; move the events to a "
             "function with a handler",
         )
     if not is_http(function) and function.timeout > MAX_ACK_DEADLINE:
         raise config_error(
             project,
-            config_key(project, "functions", function.name, "timeout"),
+            ("functions", function.name, "timeout"),
             f"event functions run at most {MAX_ACK_DEADLINE} seconds on Google Cloud (the "
             f"longest Pub/Sub and Eventarc wait for an answer), got {function.timeout}",
         )
 
 
 def _check_topic_names(project: Project, events: tuple[Event, ...]) -> None:
-    named = [(name, config_key(project, "queues", name)) for name in project.queues]
+    named: list[tuple[str, tuple[str, ...]]] = [(name, ("queues", name)) for name in project.queues]
     named += [
-        (queue.dlq, config_key(project, "queues", queue.name, "dlq"))
-        for queue in project.queues.values()
-        if queue.dlq
+        (queue.dlq, ("queues", queue.name, "dlq")) for queue in project.queues.values() if queue.dlq
     ]
     for name, key in named:
         if not _is_topic(name):
@@ -205,5 +203,5 @@ def _is_topic(name: str) -> bool:
 
 
 def _event_error(project: Project, event: Event, key: str, message: str) -> ConfigError:
-    path = config_key(project, "functions", event.function.name, "events", event.index, key)
+    path = ("functions", event.function.name, "events", event.index, key)
     return config_error(project, path, message)

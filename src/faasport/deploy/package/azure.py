@@ -20,8 +20,8 @@ from faasport.config.model import (
 )
 from faasport.config.routes import GREEDY, PARAM, Route
 from faasport.deploy.azure.names import event_queue
+from faasport.deploy.errors import config_error
 from faasport.deploy.package.bundle import Bundle
-from faasport.deploy.package.config_errors import config_error, config_key
 from faasport.deploy.package.dependencies import Log, read_requirements, runtime_extra
 from faasport.deploy.package.ncrontab import ncrontab
 from faasport.deploy.package.sources import code_files
@@ -70,7 +70,7 @@ class _Writer:
     def http(self, function: Function) -> None:
         assert function.app is not None
         for index, route in enumerate(function.routes):
-            key = config_key(self.project, "functions", function.name, "routes", index)
+            key = ("functions", function.name, "routes", index)
             if not route.segments:
                 problem = 'Azure Functions cannot route the bare path /; use "ANY /{proxy+}"'
                 raise config_error(self.project, key, problem)
@@ -102,7 +102,7 @@ class _Writer:
         if not function.events:
             self.left_out.append(function.name)
         for index, event in enumerate(function.events):
-            key = config_key(self.project, "functions", function.name, "events", index)
+            key = ("functions", function.name, "events", index)
             if isinstance(event, QueueEvent):
                 self.call("queue_trigger", target, name=self.name(function.name), queue=event.queue)
             elif isinstance(event, ScheduleEvent):
@@ -110,7 +110,7 @@ class _Writer:
                     schedule = ncrontab(event.schedule)
                 except ValueError as exc:
                     raise config_error(
-                        self.project, f"{key}.schedule", f"cannot run on Azure: {exc}"
+                        self.project, (*key, "schedule"), f"cannot run on Azure: {exc}"
                     ) from None
                 self.call("timer_trigger", target, name=self.name(function.name), schedule=schedule)
             else:
@@ -154,7 +154,7 @@ def _max_dequeue_count(project: Project) -> int | None:
         if queue.max_receive != first.max_receive:
             raise config_error(
                 project,
-                config_key(project, "queues", name, "max_receive"),
+                ("queues", name, "max_receive"),
                 f"is {queue.max_receive} but queues.{first.name}.max_receive is "
                 f"{first.max_receive}: Azure applies one maxDequeueCount to every queue",
             )

@@ -10,10 +10,10 @@ from pathlib import Path
 from faasport.config.load import display_path
 from faasport.config.model import Project
 from faasport.core.errors import FaasportError
+from faasport.deploy.errors import config_error
 from faasport.deploy.package import aws, azure, container, gcp
 from faasport.deploy.package.archive import unzipped_size, write_directory, write_zip
 from faasport.deploy.package.bundle import Bundle
-from faasport.deploy.package.config_errors import config_error, config_key
 from faasport.deploy.package.dependencies import Log
 
 #: target -> what goes into its artifact. All but ``container`` are one zip.
@@ -62,7 +62,7 @@ def build(project: Project, target: str, log: Log = lambda line: None) -> Artifa
         raise FaasportError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
     if not project.functions:
         problem = "no functions to package; add a [functions.NAME] table"
-        raise config_error(project, config_key(project, "functions"), problem)
+        raise config_error(project, ("functions",), problem)
     started = time.perf_counter()
     bundle = TARGETS[target](project, log)
     for name in bundle.generated:

@@ -27,7 +27,7 @@ from pathlib import Path
 from faasport.config.load import PYPROJECT, display_path
 from faasport.config.model import Project
 from faasport.core.errors import ConfigError, FaasportError
-from faasport.deploy.package.config_errors import config_error, config_key
+from faasport.deploy.errors import config_error
 
 REQUIREMENTS_TXT = "requirements.txt"
 #: faasport's extras that add runtime integrations (the others are development tools).
@@ -147,7 +147,7 @@ def platform_tag(project: Project) -> str:
         if function.architecture != functions[0].architecture:
             raise config_error(
                 project,
-                config_key(project, "functions", function.name, "architecture"),
+                ("functions", function.name, "architecture"),
                 f'is "{function.architecture}" but functions.{functions[0].name} is '
                 f'"{functions[0].architecture}": one artifact serves every function, so they '
                 "must agree",

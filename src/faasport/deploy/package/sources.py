@@ -14,7 +14,7 @@ from pathlib import Path
 
 import faasport
 from faasport.config.model import Function, Project
-from faasport.deploy.package.config_errors import config_error, config_key
+from faasport.deploy.errors import config_error
 
 #: Left out wherever they are: tests and caches.
 EXCLUDED_NAMES = (
@@ -93,7 +93,7 @@ def project_files(project: Project) -> dict[str, Path]:
             field = "app" if function.app else "handler"
             raise config_error(
                 project,
-                config_key(project, "functions", function.name, field),
+                ("functions", function.name, field),
                 f"module {top!r} is not in the project: no {top}/ or {top}.py at its root "
                 "(or it is excluded), so it cannot be packaged",
             )

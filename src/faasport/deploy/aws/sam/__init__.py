@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from faasport.config.model import Project
 from faasport.deploy.aws import naming
+from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.sam import api, cfn, functions, resources
 from faasport.deploy.aws.yaml_text import Data, dump
 
 
-def template(project: Project) -> str:
+def template(infrastructure: Infrastructure) -> str:
     all_resources: cfn.Resources = {}
     for part in (functions.resources, api.resources, resources.resources):
-        cfn.add(all_resources, part(project))
+        cfn.add(all_resources, part(infrastructure))
     document: dict[str, Data] = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": "AWS::Serverless-2016-10-31",
-        "Description": naming.header(project),
+        "Description": naming.header(infrastructure.project),
         "Resources": all_resources,
-        "Outputs": {**api.outputs(project), **resources.outputs(project)},
+        "Outputs": {**api.outputs(infrastructure), **resources.outputs(infrastructure)},
     }
     return dump(document)

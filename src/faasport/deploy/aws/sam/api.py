@@ -3,33 +3,35 @@ The routes themselves are events of the functions (:mod:`.functions`)."""
 
 from __future__ import annotations
 
-from faasport.config.model import Cors, Project
+from faasport.config.model import Cors
 from faasport.deploy.aws import model, naming
+from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.sam import cfn
 from faasport.deploy.aws.yaml_text import Data
 
 REST_SKIPS = ("CKV_AWS_120", "CKV_AWS_76")
 
 
-def resources(project: Project) -> cfn.Resources:
-    if not model.http_routes(project):
+def resources(infrastructure: Infrastructure) -> cfn.Resources:
+    if not infrastructure.routes:
         return {}
-    if project.api.type == "rest":
-        return {cfn.REST_API: _rest_api(project)}
-    return {cfn.HTTP_API: _http_api(project), cfn.API_LOGS: _access_logs(project)}
+    if infrastructure.project.api.type == "rest":
+        return {cfn.REST_API: _rest_api(infrastructure)}
+    return {cfn.HTTP_API: _http_api(infrastructure), cfn.API_LOGS: _access_logs(infrastructure)}
 
 
-def outputs(project: Project) -> dict[str, Data]:
-    if not model.http_routes(project):
+def outputs(infrastructure: Infrastructure) -> dict[str, Data]:
+    if not infrastructure.routes:
         return {}
-    if project.api.type == "rest":
+    if infrastructure.project.api.type == "rest":
         url = f"https://${{{cfn.REST_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{model.REST_STAGE}/"
     else:
         url = f"https://${{{cfn.HTTP_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/"
     return {"ApiUrl": {"Description": "The API's base URL", "Value": cfn.sub(url)}}
 
 
-def _http_api(project: Project) -> dict[str, Data]:
+def _http_api(infrastructure: Infrastructure) -> dict[str, Data]:
+    project = infrastructure.project
     properties: dict[str, Data] = {
         "Name": project.name,
         "AccessLogSettings": {
@@ -37,7 +39,7 @@ def _http_api(project: Project) -> dict[str, Data]:
             "Format": model.ACCESS_LOG_FORMAT,
         },
     }
-    authorizers = model.authorizers(project)
+    authorizers = infrastructure.authorizers
     if authorizers:
         properties["Auth"] = {
             "Authorizers": {
@@ -50,6 +52,10 @@ def _http_api(project: Project) -> dict[str, Data]:
         }
     if project.api.cors:
         properties["CorsConfiguration"] = _cors(project.api.cors)
+    properties["DefaultRouteSettings"] = {
+        "ThrottlingRateLimit": project.api.throttle.rate,
+        "ThrottlingBurstLimit": project.api.throttle.burst,
+    }
     return cfn.resource("AWS::Serverless::HttpApi", properties)
 
 
@@ -64,11 +70,11 @@ def _cors(cors: Cors) -> Data:
     return config
 
 
-def _access_logs(project: Project) -> dict[str, Data]:
+def _access_logs(infrastructure: Infrastructure) -> dict[str, Data]:
     return cfn.resource(
         "AWS::Logs::LogGroup",
         {
-            "LogGroupName": naming.api_log_group(project),
+            "LogGroupName": naming.api_log_group(infrastructure.project),
             "RetentionInDays": model.LOG_RETENTION_DAYS,
         },
         skip=("CKV_AWS_158", "CKV_AWS_338"),
@@ -76,23 +82,34 @@ def _access_logs(project: Project) -> dict[str, Data]:
     )
 
 
-def _rest_api(project: Project) -> dict[str, Data]:
+def _rest_api(infrastructure: Infrastructure) -> dict[str, Data]:
+    project = infrastructure.project
     properties: dict[str, Data] = {
         "Name": project.name,
         "StageName": model.REST_STAGE,
+        "OpenApiVersion": model.OPENAPI_VERSION,
+        # SAM spells a media type's '/' as '~1' (a JSON pointer escape).
+        "BinaryMediaTypes": [media.replace("/", "~1") for media in model.BINARY_MEDIA_TYPES],
         "EndpointConfiguration": {"Type": "REGIONAL"},
         "TracingEnabled": True,
     }
     settings: list[Data] = [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": project.api.throttle.rate,
+            "ThrottlingBurstLimit": project.api.throttle.burst,
+        }
+    ]
+    settings += [
         {
             "ResourcePath": model.rest_resource_path(route.path),
             "HttpMethod": model.rest_method(route.method),
             "ThrottlingRateLimit": route.throttle.rate,
             "ThrottlingBurstLimit": route.throttle.burst,
         }
-        for route in model.http_routes(project)
+        for route in infrastructure.routes
         if route.throttle
     ]
-    if settings:
-        properties["MethodSettings"] = settings
+    properties["MethodSettings"] = settings
     return cfn.resource("AWS::Serverless::Api", properties, skip=REST_SKIPS)

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import Literal
 
 from faasport.core.errors import FaasportError
-from faasport.deploy.aws.checks import REASONS
+from faasport.deploy.aws.model import ALARM_PERIOD, Alarm
 from faasport.deploy.aws.naming import logical_id
+from faasport.deploy.aws.skip_reasons import REASONS
 from faasport.deploy.aws.yaml_text import Data
 
 Resources = dict[str, dict[str, Data]]
@@ -38,7 +39,7 @@ def resource(
     on_delete: Literal["Delete", "Retain"] | None = None,
 ) -> dict[str, Data]:
     """A resource of type ``kind``; ``skip`` names the checkov checks that do not apply to
-    it, each with its reason from :data:`faasport.deploy.aws.checks.REASONS`. Resources
+    it, each with its reason from :data:`faasport.deploy.aws.skip_reasons.REASONS`. Resources
     that hold data say what happens to it on deletion or replacement (``on_delete``)."""
     body: dict[str, Data] = {"Type": kind}
     if on_delete:
@@ -49,6 +50,26 @@ def resource(
         body["Metadata"] = {"checkov": {"skip": checks}}
     body["Properties"] = dict(properties)
     return body
+
+
+def alarm(name: str, namespace: str, dimension: tuple[str, Data], alarm: Alarm) -> dict[str, Data]:
+    """An alarm on one metric of one resource (``dimension``), notifying the alarm topic."""
+    return resource(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": name,
+            "Namespace": namespace,
+            "MetricName": alarm.metric,
+            "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
+            "Statistic": alarm.statistic,
+            "Period": ALARM_PERIOD,
+            "EvaluationPeriods": 1,
+            "Threshold": alarm.threshold,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [ref(ALARM_TOPIC)],
+        },
+    )
 
 
 def add(resources: Resources, more: Resources) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from faasport.config.model import BucketEvent, Function, Project, QueueEvent, ScheduleEvent
 from faasport.deploy.aws import model, naming, policy
+from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.sam import cfn
 from faasport.deploy.aws.yaml_text import Data
 
@@ -12,14 +13,15 @@ FUNCTION_SKIPS = ("CKV_AWS_117", "CKV_AWS_173", "CKV_AWS_272")
 LOG_SKIPS = ("CKV_AWS_158", "CKV_AWS_338")
 
 
-def resources(project: Project) -> cfn.Resources:
+def resources(infrastructure: Infrastructure) -> cfn.Resources:
     out: cfn.Resources = {}
-    for function in project.functions.values():
-        cfn.add(out, _function(project, function))
+    for function in infrastructure.project.functions.values():
+        cfn.add(out, _function(infrastructure, function))
     return out
 
 
-def _function(project: Project, function: Function) -> cfn.Resources:
+def _function(infrastructure: Infrastructure, function: Function) -> cfn.Resources:
+    project = infrastructure.project
     name = naming.function_name(project, function)
     function_id = cfn.function_id(function.name)
     role_id = naming.logical_id(function.name, "Role")
@@ -27,14 +29,15 @@ def _function(project: Project, function: Function) -> cfn.Resources:
         "FunctionName": name,
         "CodeUri": naming.package_path(project),
         "Handler": f"faasport_handler.{function.name}",
-        "Runtime": model.runtime(project),
+        "Runtime": infrastructure.runtime,
         "Architectures": [function.architecture],
         "MemorySize": function.memory,
         "Timeout": function.timeout,
-        "ReservedConcurrentExecutions": function.concurrency,
         "Role": cfn.arn(role_id),
         "Tracing": "Active",
     }
+    if function.reserved_concurrency is not None:
+        properties["ReservedConcurrentExecutions"] = function.reserved_concurrency
     if function.environment:
         properties["Environment"] = {"Variables": dict(sorted(function.environment.items()))}
     if function.warm:
@@ -44,6 +47,8 @@ def _function(project: Project, function: Function) -> cfn.Resources:
         }
     failures = model.failure_queue(function)
     skips: tuple[str, ...] = FUNCTION_SKIPS
+    if function.reserved_concurrency is None:
+        skips = (*skips, "CKV_AWS_115")
     if failures:
         properties["DeadLetterQueue"] = {
             "Type": "SQS",
@@ -51,12 +56,12 @@ def _function(project: Project, function: Function) -> cfn.Resources:
         }
     else:
         skips = (*skips, "CKV_AWS_116")
-    events = _events(project, function)
+    events = _events(infrastructure, function)
     if events:
         properties["Events"] = events
     out: cfn.Resources = {
         function_id: cfn.resource("AWS::Serverless::Function", properties, skip=skips),
-        role_id: _role(project, function),
+        role_id: _role(infrastructure, function),
         naming.logical_id(function.name, "LogGroup"): cfn.resource(
             "AWS::Logs::LogGroup",
             {"LogGroupName": naming.log_group(name), "RetentionInDays": model.LOG_RETENTION_DAYS},
@@ -69,7 +74,7 @@ def _function(project: Project, function: Function) -> cfn.Resources:
     return out
 
 
-def _role(project: Project, function: Function) -> dict[str, Data]:
+def _role(infrastructure: Infrastructure, function: Function) -> dict[str, Data]:
     statements: list[Data] = [
         {
             "Sid": statement.sid,
@@ -77,7 +82,7 @@ def _role(project: Project, function: Function) -> dict[str, Data]:
             "Action": list(statement.actions),
             "Resource": [_resource(resource) for resource in statement.resources],
         }
-        for statement in policy.statements(project, function)
+        for statement in policy.statements(infrastructure, function)
     ]
     return cfn.resource(
         "AWS::IAM::Role",
@@ -117,33 +122,19 @@ def _resource(resource: policy.Resource) -> Data:
 
 
 def _alarm(function_name: str, alarm: model.Alarm) -> dict[str, Data]:
-    return cfn.resource(
-        "AWS::CloudWatch::Alarm",
-        {
-            "AlarmName": f"{function_name}-{alarm.suffix}",
-            "Namespace": "AWS/Lambda",
-            "MetricName": alarm.metric,
-            "Dimensions": [{"Name": "FunctionName", "Value": function_name}],
-            "Statistic": alarm.statistic,
-            "Period": model.ALARM_PERIOD,
-            "EvaluationPeriods": 1,
-            "Threshold": alarm.threshold,
-            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-            "TreatMissingData": "notBreaching",
-            "AlarmActions": [cfn.ref(cfn.ALARM_TOPIC)],
-        },
+    return cfn.alarm(
+        f"{function_name}-{alarm.suffix}", "AWS/Lambda", ("FunctionName", function_name), alarm
     )
 
 
 # -- event sources ---------------------------------------------------------------------------
 
 
-def _events(project: Project, function: Function) -> dict[str, Data]:
+def _events(infrastructure: Infrastructure, function: Function) -> dict[str, Data]:
     events: dict[str, Data] = {}
-    routes = [route for route in model.http_routes(project) if route.function is function]
-    for index, route in enumerate(routes):
-        events[f"Route{index}"] = _route(project, route)
-    schedules = iter(model.schedules(project, function))
+    for index, route in enumerate(infrastructure.function_routes(function)):
+        events[f"Route{index}"] = _route(infrastructure.project, route)
+    schedules = iter(infrastructure.schedules[function.name])
     for index, event in enumerate(function.events):
         key = f"{type(event).__name__.removesuffix('Event')}{index}"
         if isinstance(event, QueueEvent):

@@ -4,28 +4,38 @@ from __future__ import annotations
 
 from faasport.config.model import Project
 from faasport.deploy.aws import model, naming
+from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.sam import cfn
 from faasport.deploy.aws.yaml_text import Data
 
 BUCKET_SKIPS = ("CKV_AWS_18",)
 
 
-def resources(project: Project) -> cfn.Resources:
+def resources(infrastructure: Infrastructure) -> cfn.Resources:
+    project = infrastructure.project
     out: cfn.Resources = {}
-    for queue in model.queues(project):
+    for queue in infrastructure.queues:
         cfn.add(out, {cfn.queue_id(queue.key): _queue(queue)})
-    for topic in model.topics(project):
+        if queue.keeps_failures:
+            alarm = cfn.alarm(
+                f"{queue.name}-{model.DEPTH_ALARM.suffix}",
+                "AWS/SQS",
+                ("QueueName", queue.name),
+                model.DEPTH_ALARM,
+            )
+            cfn.add(out, {naming.logical_id(f"{queue.key}-depth", "Alarm"): alarm})
+    for topic in infrastructure.topics:
         cfn.add(out, {cfn.topic_id(topic): _topic(project, topic)})
-    for bucket in model.bucket_notifications(project):
+    for bucket in infrastructure.notifications:
         cfn.add(out, _bucket(bucket))
-    table = model.state_table(project)
+    table = infrastructure.state_table
     if table:
         cfn.add(out, {cfn.STATE_TABLE: _table(table)})
     cfn.add(out, {cfn.ALARM_TOPIC: _alarm_topic(project)})
     return out
 
 
-def outputs(project: Project) -> dict[str, Data]:
+def outputs(infrastructure: Infrastructure) -> dict[str, Data]:
     return {
         "AlarmTopicArn": {
             "Description": "Subscribe to this topic to receive the functions' alarms",

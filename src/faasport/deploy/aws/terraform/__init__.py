@@ -4,19 +4,19 @@ rest_api), only those the project uses."""
 
 from __future__ import annotations
 
-from faasport.config.model import Project
 from faasport.deploy.aws import naming
+from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.terraform import root
 from faasport.deploy.hcl import render
 
 
-def files(project: Project) -> dict[str, str]:
-    blocks, modules = root.main(project)
-    header = naming.header(project)
+def files(infrastructure: Infrastructure) -> dict[str, str]:
+    blocks, modules = root.main(infrastructure)
+    header = naming.header(infrastructure.project)
     out = {
-        "versions.tf": render(root.terraform_block(project), header),
+        "versions.tf": render(root.terraform_block(infrastructure.project), header),
         "main.tf": render(blocks, header),
-        "outputs.tf": render(root.outputs(project), header),
+        "outputs.tf": render(root.outputs(infrastructure), header),
     }
     for module in sorted(modules, key=lambda module: module.name):
         out.update(module.files(header))

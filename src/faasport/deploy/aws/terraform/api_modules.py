@@ -143,6 +143,14 @@ def _http_api() -> tuple[Block, ...]:
                     "format": model.ACCESS_LOG_FORMAT,
                 },
             ),
+            "default_route_settings": Block(
+                "default_route_settings",
+                (),
+                {
+                    "throttling_rate_limit": Ref("var.throttle.rate"),
+                    "throttling_burst_limit": Ref("var.throttle.burst"),
+                },
+            ),
             "route_settings": route_settings,
         },
     )
@@ -175,6 +183,11 @@ HTTP_API = Module(
     variables=(
         variable("name", "string", "The API name"),
         variable("log_retention_days", "number", "Days the access logs are kept"),
+        variable(
+            "throttle",
+            "object({ rate = number, burst = number })",
+            "The stage's throttling of every route without its own",
+        ),
         variable("cors", _CORS, "Cross-origin settings, or null for none"),
         variable(
             "authorizers",
@@ -198,6 +211,7 @@ def _rest_api() -> tuple[Block, ...]:
             {
                 "name": Ref("var.name"),
                 "body": Ref("var.body"),
+                "binary_media_types": Ref("var.binary_media_types"),
                 "endpoint_configuration": Block(
                     "endpoint_configuration", (), {"types": ["REGIONAL"]}
                 ),
@@ -254,11 +268,16 @@ REST_API = Module(
         variable("name", "string", "The API name"),
         variable("stage", "string", "The stage name, the first segment of every URL path"),
         variable("body", "string", "The OpenAPI document with the Lambda integrations"),
+        variable(
+            "binary_media_types",
+            "list(string)",
+            "Media types sent base64 to the function and decoded from its base64 answers",
+        ),
         variable("functions", _FUNCTIONS, "The functions the routes invoke, by name"),
         variable(
             "throttles",
             "map(object({ rate = number, burst = number }))",
-            'Throttling by method path ("~1items~1{id}/GET")',
+            'Throttling by method path ("~1items~1{id}/GET", "*/*" for the whole stage)',
         ),
     ),
     main=_rest_api(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from faasport.deploy.aws import model
 from faasport.deploy.aws.terraform.tf import Module, jsonencode, output, resource, variable
-from faasport.deploy.hcl import Block, Ref, template
+from faasport.deploy.hcl import Block, Ref, Value, template
 
 ALIAS = "live"
 FUNCTION_SKIPS = ("CKV_AWS_117", "CKV_AWS_173", "CKV_AWS_272", "CKV_AWS_116")
@@ -25,7 +25,7 @@ VARIABLES = (
     variable("memory_size", "number", "MB"),
     variable("timeout", "number", "Seconds"),
     variable("architecture", "string", "x86_64 or arm64"),
-    variable("reserved_concurrency", "number", "Concurrent executions at most"),
+    variable("reserved_concurrency", "number", "Executions reserved (and at most), or null"),
     variable("provisioned_concurrency", "number", "Environments kept initialized (0: none)"),
     variable("environment", "map(string)", "Environment variables"),
     variable("filename", "string", "The zip built by faasport package --target aws"),
@@ -45,7 +45,9 @@ VARIABLES = (
         "SQS queues that trigger the function",
     ),
     variable("schedules", "map(string)", "EventBridge rule name -> schedule expression"),
-    variable("topic_sources", "map(string)", "SNS topic name -> ARN; the function subscribes"),
+    variable(
+        "topic_sources", "map(string)", "Permission statement id -> ARN of a topic it subscribes"
+    ),
 )
 
 
@@ -180,13 +182,15 @@ def _alarms() -> Block:
     )
 
 
-def _permission(name: str, principal: str, source_arn: Ref, for_each: str) -> Block:
+def _permission(
+    name: str, principal: str, source_arn: Ref, for_each: str, statement_id: Value
+) -> Block:
     return resource(
         "aws_lambda_permission",
         name,
         {
             "for_each": Ref(for_each),
-            "statement_id": template(name, "-", Ref("each.key")),
+            "statement_id": statement_id,
             "action": "lambda:InvokeFunction",
             "function_name": _FUNCTION_NAME,
             "qualifier": _QUALIFIER,
@@ -246,9 +250,12 @@ def _triggers() -> tuple[Block, ...]:
             "events.amazonaws.com",
             Ref("aws_cloudwatch_event_rule.schedule[each.key].arn"),
             "var.schedules",
+            template("schedule-", Ref("each.key")),
         ),
         subscriptions,
-        _permission("topic", "sns.amazonaws.com", Ref("each.value"), "var.topic_sources"),
+        _permission(
+            "topic", "sns.amazonaws.com", Ref("each.value"), "var.topic_sources", Ref("each.key")
+        ),
     )
 
 

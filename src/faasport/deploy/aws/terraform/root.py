@@ -3,9 +3,10 @@ API, the state table and the alarm topic, wired together by their outputs."""
 
 from __future__ import annotations
 
-from faasport.config.model import Function, Project
+from faasport.config.model import Function, Project, Throttle
 from faasport.core.errors import FaasportError
 from faasport.deploy.aws import model, naming, policy
+from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.terraform import api_modules, function_module, storage_modules
 from faasport.deploy.aws.terraform.tf import Module, jsonencode, output, resource
 from faasport.deploy.hcl import Block, Ref, Value, template
@@ -55,18 +56,19 @@ def queue_ref(key: str) -> str:
     return f"module.{naming.tf_id('queue', key)}"
 
 
-def main(project: Project) -> tuple[list[Block], list[Module]]:
+def main(infrastructure: Infrastructure) -> tuple[list[Block], list[Module]]:
+    project = infrastructure.project
     root = Root()
     root.blocks.extend(_locals(project))
-    for queue in model.queues(project):
+    for queue in infrastructure.queues:
         root.module(naming.tf_id("queue", queue.key), storage_modules.QUEUE, _queue(queue))
-    for topic in model.topics(project):
+    for topic in infrastructure.topics:
         root.module(
             naming.tf_id("topic", topic),
             storage_modules.TOPIC,
             {"name": naming.topic_name(project, topic)},
         )
-    table = model.state_table(project)
+    table = infrastructure.state_table
     if table:
         root.module(
             "state_table",
@@ -82,17 +84,17 @@ def main(project: Project) -> tuple[list[Block], list[Module]]:
         root.module(
             naming.tf_id("function", function.name),
             function_module.MODULE,
-            _function(project, function),
+            _function(infrastructure, function),
         )
-    for bucket, notifications in model.bucket_notifications(project).items():
+    for bucket, notifications in infrastructure.notifications.items():
         root.module(
             naming.tf_id("bucket", bucket), storage_modules.BUCKET, _bucket(bucket, notifications)
         )
-    _api(project, root)
+    _api(infrastructure, root)
     return root.blocks, list(root.used.values())
 
 
-def outputs(project: Project) -> list[Block]:
+def outputs(infrastructure: Infrastructure) -> list[Block]:
     found = [
         output(
             "alarm_topic_arn",
@@ -100,8 +102,9 @@ def outputs(project: Project) -> list[Block]:
             "Subscribe to this topic to receive the functions' alarms",
         )
     ]
-    if model.http_routes(project):
-        found.insert(0, output("api_url", Ref(f"module.{_api_id(project)}.url"), "The API's URL"))
+    if infrastructure.routes:
+        api_url = Ref(f"module.{_api_id(infrastructure.project)}.url")
+        found.insert(0, output("api_url", api_url, "The API's URL"))
     return found
 
 
@@ -125,6 +128,9 @@ def _locals(project: Project) -> list[Block]:
 
 def _queue(queue: model.QueueSpec) -> dict[str, Value]:
     return {
+        # A flag, not a null topic: count must be known before the topic exists.
+        "depth_alarm": queue.keeps_failures,
+        "alarm_topic_arn": Ref(f"{ALARM_TOPIC}.arn"),
         "name": queue.name,
         "visibility_timeout": queue.visibility_timeout,
         "retention_seconds": queue.retention,
@@ -135,22 +141,23 @@ def _queue(queue: model.QueueSpec) -> dict[str, Value]:
     }
 
 
-def _function(project: Project, function: Function) -> dict[str, Value]:
+def _function(infrastructure: Infrastructure, function: Function) -> dict[str, Value]:
+    project = infrastructure.project
     failures = model.failure_queue(function)
     return {
         "name": naming.function_name(project, function),
         "handler": f"faasport_handler.{function.name}",
-        "runtime": model.runtime(project),
+        "runtime": infrastructure.runtime,
         "memory_size": function.memory,
         "timeout": function.timeout,
         "architecture": function.architecture,
-        "reserved_concurrency": function.concurrency,
+        "reserved_concurrency": function.reserved_concurrency,
         "provisioned_concurrency": function.warm,
         "environment": dict(sorted(function.environment.items())),
         "filename": Ref("local.package"),
         "source_code_hash": Ref("local.package_hash"),
         "policy": jsonencode(
-            {"Version": "2012-10-17", "Statement": _statements(project, function)}
+            {"Version": "2012-10-17", "Statement": _statements(infrastructure, function)}
         ),
         "log_retention_days": model.LOG_RETENTION_DAYS,
         "dead_letter_arn": Ref(f"{queue_ref(failures)}.arn") if failures else None,
@@ -171,33 +178,34 @@ def _function(project: Project, function: Function) -> dict[str, Value]:
             }
             for event in model.queue_events(function)
         },
-        "schedules": dict(model.schedules(project, function)),
+        "schedules": dict(infrastructure.schedules[function.name]),
         "topic_sources": {
-            topic: Ref(f"module.{naming.tf_id('topic', topic)}.arn")
+            naming.statement_id("topic", topic): Ref(f"module.{naming.tf_id('topic', topic)}.arn")
             for topic in model.function_topics(function)
         },
     }
 
 
-def _statements(project: Project, function: Function) -> list[Value]:
+def _statements(infrastructure: Infrastructure, function: Function) -> list[Value]:
+    region = infrastructure.project.region
     return [
         {
             "Sid": statement.sid,
             "Effect": "Allow",
             "Action": list(statement.actions),
-            "Resource": [_resource(project, resource) for resource in statement.resources],
+            "Resource": [_resource(region, resource) for resource in statement.resources],
         }
-        for statement in policy.statements(project, function)
+        for statement in policy.statements(infrastructure, function)
     ]
 
 
-def _resource(project: Project, resource: policy.Resource) -> Value:
+def _resource(region: str, resource: policy.Resource) -> Value:
     if isinstance(resource, policy.Output):
         if resource.kind == "queue":
             return Ref(f"{queue_ref(resource.key)}.arn")
         return Ref("module.state_table.arn")
     if resource.regional:
-        where: tuple[str | Ref, ...] = (f":{project.region}:", Ref("local.account_id"), ":")
+        where: tuple[str | Ref, ...] = (f":{region}:", Ref("local.account_id"), ":")
     else:
         where = (":::",)
     return template(
@@ -207,11 +215,13 @@ def _resource(project: Project, resource: policy.Resource) -> Value:
 
 def _bucket(bucket: str, notifications: tuple[model.Notification, ...]) -> dict[str, Value]:
     items: list[Value] = []
-    for index, notification in enumerate(notifications):
+    for notification in notifications:
         target = function_ref(notification.function)
         items.append(
             {
-                "id": f"{notification.function.name}-{index}",
+                "id": naming.statement_id(
+                    "s3", notification.function.name, str(notification.index)
+                ),
                 "function_name": Ref(f"{target}.function_name"),
                 "qualifier": Ref(f"{target}.qualifier"),
                 "target_arn": Ref(f"{target}.target_arn"),
@@ -227,8 +237,9 @@ def _api_id(project: Project) -> str:
     return "rest_api" if project.api.type == "rest" else "http_api"
 
 
-def _api(project: Project, root: Root) -> None:
-    routes = model.http_routes(project)
+def _api(infrastructure: Infrastructure, root: Root) -> None:
+    project = infrastructure.project
+    routes = infrastructure.routes
     if not routes:
         return
     functions: dict[str, Value] = {}
@@ -246,15 +257,16 @@ def _api(project: Project, root: Root) -> None:
             {
                 "name": project.name,
                 "stage": model.REST_STAGE,
+                "binary_media_types": list(model.BINARY_MEDIA_TYPES),
                 "body": jsonencode(_openapi(project, routes)),
                 "functions": functions,
                 "throttles": {
-                    model.rest_method_path(r.path, r.method): {
-                        "rate": r.throttle.rate,
-                        "burst": r.throttle.burst,
-                    }
-                    for r in routes
-                    if r.throttle
+                    "*/*": _throttle(project.api.throttle),
+                    **{
+                        model.rest_method_path(r.path, r.method): _throttle(r.throttle)
+                        for r in routes
+                        if r.throttle
+                    },
                 },
             },
         )
@@ -266,6 +278,7 @@ def _api(project: Project, root: Root) -> None:
         {
             "name": project.name,
             "log_retention_days": model.LOG_RETENTION_DAYS,
+            "throttle": _throttle(project.api.throttle),
             "cors": None
             if cors is None
             else {
@@ -276,7 +289,7 @@ def _api(project: Project, root: Root) -> None:
             },
             "authorizers": {
                 auth.name: {"issuer": auth.issuer, "audience": list(auth.audience)}
-                for auth in model.authorizers(project)
+                for auth in infrastructure.authorizers
             },
             "functions": functions,
             "routes": {
@@ -290,6 +303,10 @@ def _api(project: Project, root: Root) -> None:
             },
         },
     )
+
+
+def _throttle(throttle: Throttle) -> Value:
+    return {"rate": throttle.rate, "burst": throttle.burst}
 
 
 def _openapi(project: Project, routes: tuple[model.HttpRoute, ...]) -> Value:

@@ -20,6 +20,8 @@ QUEUE = Module(
         variable("retention_seconds", "number", "Seconds a message is kept"),
         variable("dead_letter_arn", "string", "Queue for messages received too often, or null"),
         variable("max_receive_count", "number", "Receives before a message moves to it"),
+        variable("depth_alarm", "bool", "Whether a message waiting here raises an alarm"),
+        variable("alarm_topic_arn", "string", "Topic the alarm notifies"),
     ),
     main=(
         resource(
@@ -31,6 +33,24 @@ QUEUE = Module(
                 "message_retention_seconds": Ref("var.retention_seconds"),
                 "sqs_managed_sse_enabled": True,
                 "redrive_policy": Ref(_REDRIVE),
+            },
+        ),
+        resource(
+            "aws_cloudwatch_metric_alarm",
+            "depth",
+            {
+                "count": Ref("var.depth_alarm ? 1 : 0"),
+                "alarm_name": template(Ref("var.name"), f"-{model.DEPTH_ALARM.suffix}"),
+                "namespace": "AWS/SQS",
+                "metric_name": model.DEPTH_ALARM.metric,
+                "dimensions": {"QueueName": Ref("aws_sqs_queue.this.name")},
+                "statistic": model.DEPTH_ALARM.statistic,
+                "period": model.ALARM_PERIOD,
+                "evaluation_periods": 1,
+                "threshold": model.DEPTH_ALARM.threshold,
+                "comparison_operator": "GreaterThanOrEqualToThreshold",
+                "treat_missing_data": "notBreaching",
+                "alarm_actions": [Ref("var.alarm_topic_arn")],
             },
         ),
     ),
@@ -185,7 +205,7 @@ def _bucket_notifications() -> tuple[Block, ...]:
         "notification",
         {
             "for_each": Ref("{ for n in var.notifications : n.id => n }"),
-            "statement_id": template("s3-", Ref("each.key")),
+            "statement_id": Ref("each.key"),
             "action": "lambda:InvokeFunction",
             "function_name": Ref("each.value.function_name"),
             "qualifier": Ref("each.value.qualifier"),

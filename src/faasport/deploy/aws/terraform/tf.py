@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from faasport.deploy.aws.checks import REASONS
+from faasport.deploy.aws.skip_reasons import REASONS
 from faasport.deploy.hcl import Block, Call, Ref, Value, render
 
 Body = Mapping[str, Value | Block | Sequence[Block]]
@@ -13,7 +13,7 @@ Body = Mapping[str, Value | Block | Sequence[Block]]
 
 def resource(kind: str, name: str, body: Body, *, skip: tuple[str, ...] = ()) -> Block:
     """``resource "kind" "name"``; ``skip`` names the checkov checks that do not apply, each
-    with its reason from :data:`faasport.deploy.aws.checks.REASONS`."""
+    with its reason from :data:`faasport.deploy.aws.skip_reasons.REASONS`."""
     comments = tuple(f"checkov:skip={check}:{REASONS[check]}" for check in skip)
     return Block("resource", (kind, name), body, comments=comments)
 

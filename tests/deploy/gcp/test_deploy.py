@@ -118,6 +118,7 @@ def test_queues_push_to_their_function_and_dead_letter(
     topics = {label: body["name"] for label, body in every_key["google_pubsub_topic"].items()}
     assert topics == {
         "queue-audit": "audit",
+        "queue-audit-dlq": "audit-dlq",  # every queue has one unless dlq = false
         "queue-jobs": "jobs",
         "queue-jobs-dlq": "jobs-dlq",
         "queue-mail": "mail",

@@ -8,6 +8,8 @@ REASONS = {
     "CKV_AWS_117": "the function reaches only AWS APIs, no resources inside a VPC",
     "CKV_AWS_116": "invoked synchronously (API Gateway) or by SQS, whose redrive policy keeps "
     "failed messages; asynchronous functions get a dead-letter queue",
+    "CKV_AWS_115": "reserved concurrency is taken from the account's unreserved pool and fails "
+    "the stack where quotas are low; set reserved_concurrency in the configuration to reserve",
     "CKV_AWS_173": "environment holds configuration only; secrets are read at run time from "
     "Secrets Manager or SSM, and Lambda encrypts the rest with its service key",
     "CKV_AWS_272": "the artifact is built by faasport package; code signing needs a signing "

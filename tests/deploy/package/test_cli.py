@@ -14,7 +14,7 @@ from faasport.cli.main import main
 from faasport.cli.package import TARGET_NAMES
 from faasport.deploy.package import TARGETS
 
-PROJECT = Path(__file__).parent / "test_package_project"
+PROJECT = Path(__file__).parent / "project"
 SIZE_LINE = re.compile(
     r".*/dist/aws/shop\.zip: \d+\.\d (KB|MB) zipped, \d+\.\d (KB|MB) unzipped, \d+ files, "
     r"built in \d+\.\d s"

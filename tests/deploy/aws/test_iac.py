@@ -17,82 +17,20 @@ from cfnlint.api import ManualArgs, lint
 
 from faasport.config import load_project
 from faasport.deploy.aws import plan
-from faasport.deploy.aws.checks import REASONS
+from faasport.deploy.aws.skip_reasons import REASONS
+from faasport.deploy.options import Options
 from faasport.deploy.plan import Plan
-from iac import run_checkov, same_output_in_two_processes, unquote, write_files
-from projects import PHONEY, project_dir
+from iac import (
+    blocks,
+    parse_tf,
+    run_checkov,
+    same_output_in_two_processes,
+    unquote,
+    write_files,
+)
+from projects import AWS_EVERY_KEY, AWS_REST, PHONEY, project_dir
 
-EVERY_KEY = """
-name = "shop"
-python = "3.12"
-region = "eu-west-1"
-
-[api]
-type = "http"
-cors.origins = ["https://shop.example.com"]
-cors.methods = ["GET", "POST"]
-cors.headers = ["authorization", "content-type"]
-cors.max_age = 600
-
-[functions.api]
-app = "shop.main:app"
-memory = 1024
-timeout = 20
-architecture = "arm64"
-concurrency = 20
-warm = 2
-health = "/health"
-routes = ["ANY /{proxy+}", "GET /items/{id}"]
-auth = "users"
-throttle = { rate = 200, burst = 400 }
-environment = { LOG_LEVEL = "INFO", STAGE = "prod" }
-secrets = ["shop/prod/jwt", "ssm:/shop/prod/db-url"]
-
-[functions.public]
-app = "shop.public:app"
-routes = ["GET /status"]
-
-[functions.worker]
-handler = "shop.jobs:handle"
-memory = 256
-timeout = 60
-events = [
-  { queue = "jobs", batch = 50 },
-  { schedule = "rate(5 minutes)" },
-  { schedule = "cron(0 12 * * ? *)" },
-  { bucket = "shop-uploads-example", on = "created", prefix = "in/", suffix = ".csv" },
-  { bucket = "shop-uploads-example", on = "removed", prefix = "in/" },
-  { topic = "alerts" },
-]
-
-[queues.jobs]
-visibility_timeout = 120
-max_receive = 5
-dlq = "jobs-dlq"
-
-[auth.users]
-issuer = "https://issuer.example.com/"
-audience = ["shop-api"]
-jwks = "https://issuer.example.com/.well-known/jwks.json"
-
-[state]
-url = "dynamodb://shop-state"
-"""
-
-REST = """
-name = "legacy"
-
-[api]
-type = "rest"
-
-[functions.api]
-app = "legacy.main:app"
-routes = ["ANY /{proxy+}", "GET /items/{id}"]
-throttle = { rate = 50, burst = 100 }
-warm = 1
-"""
-
-CONFIGS = {"every-key": EVERY_KEY, "rest": REST}
+CONFIGS = {"every-key": AWS_EVERY_KEY, "rest": AWS_REST}
 PROJECTS = ("phoney", "every-key", "rest")
 REGIONS = {"phoney": "us-east-1", "every-key": "eu-west-1", "rest": "us-east-1"}
 
@@ -104,7 +42,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Mapping[str, Mapping[
     plans = {}
     for name in PROJECTS:
         project = load_project(project_dir(name, CONFIGS, tmp))
-        plans[name] = {iac: plan(project, {"iac": iac}) for iac in ("sam", "terraform")}
+        plans[name] = {iac: plan(project, Options(iac=iac)) for iac in ("sam", "terraform")}
     return plans
 
 
@@ -186,35 +124,22 @@ def test_every_skipped_check_carries_its_reason(checkov_reports: dict[str, Any])
 # -- Terraform -----------------------------------------------------------------------------------
 
 
-def _parse_tf(files: Mapping[str, str], folder: str) -> dict[str, list[Any]]:
-    merged: dict[str, list[Any]] = {}
-    for name, text in sorted(files.items()):
-        if name.rpartition("/")[0] == folder:
-            for kind, blocks in hcl2.loads(text).items():
-                merged.setdefault(kind, []).extend(blocks)
-    return unquote(merged)
-
-
-def _blocks(parsed: dict[str, list[Any]], kind: str) -> dict[str, Any]:
-    return {label: body for block in parsed.get(kind, []) for label, body in block.items()}
-
-
 @pytest.mark.parametrize("name", PROJECTS)
 def test_terraform_modules_are_wired(
     generated: Mapping[str, Mapping[str, Plan]], name: str
 ) -> None:
     files = generated[name]["terraform"].files
-    root = _parse_tf(files, "")
-    calls = _blocks(root, "module")
+    root = parse_tf(files, "")
+    calls = blocks(root, "module")
     assert calls
     root_text = "\n".join(text for path, text in files.items() if "/" not in path)
     for call, inputs in calls.items():
         folder = inputs["source"].removeprefix("./")
-        module = _parse_tf(files, folder)
-        declared = set(_blocks(module, "variable"))
+        module = parse_tf(files, folder)
+        declared = set(blocks(module, "variable"))
         given = set(inputs) - {"source"}
         assert given == declared, (call, given ^ declared)
-        outputs = set(_blocks(module, "output"))
+        outputs = set(blocks(module, "output"))
         used = set(re.findall(rf"module\.{call}\.(\w+)", root_text))
         assert used <= outputs, (call, used - outputs)
         module_text = "\n".join(t for p, t in files.items() if p.startswith(folder + "/"))
@@ -226,11 +151,11 @@ def test_terraform_modules_are_wired(
 def test_terraform_points_at_the_package_with_its_hash(
     generated: Mapping[str, Mapping[str, Plan]],
 ) -> None:
-    root = _parse_tf(generated["phoney"]["terraform"].files, "")
+    root = parse_tf(generated["phoney"]["terraform"].files, "")
     (locals_,) = root["locals"]
     assert locals_["package"] == "${path.root}/../../dist/aws/phoney.zip"
     assert locals_["package_hash"] == "${filebase64sha256(local.package)}"
-    api = _blocks(root, "module")["function_api"]
+    api = blocks(root, "module")["function_api"]
     assert api["filename"] == "${local.package}"
     assert api["source_code_hash"] == "${local.package_hash}"
 
@@ -255,7 +180,7 @@ def _sam_summary(template: str, region: str) -> dict[str, Any]:
             "memory": props["MemorySize"],
             "timeout": props["Timeout"],
             "architecture": props["Architectures"][0],
-            "reserved": props["ReservedConcurrentExecutions"],
+            "reserved": props.get("ReservedConcurrentExecutions"),
             "provisioned": props.get("ProvisionedConcurrencyConfig", {}).get(
                 "ProvisionedConcurrentExecutions", 0
             ),
@@ -321,8 +246,8 @@ def _sam_policy(statements: list[Any], queue_names: Mapping[str, str], region: s
 
 
 def _tf_summary(files: Mapping[str, str]) -> dict[str, Any]:
-    root = _parse_tf(files, "")
-    calls = _blocks(root, "module")
+    root = parse_tf(files, "")
+    calls = blocks(root, "module")
     queue_names = {
         f"${{module.{k}.arn}}": v["name"] for k, v in calls.items() if k.startswith("queue_")
     }
@@ -362,14 +287,21 @@ def _tf_summary(files: Mapping[str, str]) -> dict[str, Any]:
         },
         "topics": sorted(
             [c["name"] for c in calls.values() if c["source"] == "./modules/topic"]
-            + [_blocks(root, "resource")["aws_sns_topic"]["alarms"]["name"]]
+            + [blocks(root, "resource")["aws_sns_topic"]["alarms"]["name"]]
         ),
         "buckets": sorted(c["name"] for c in calls.values() if c["source"] == "./modules/bucket"),
         "tables": sorted(c["name"] for c in calls.values() if c["source"] == "./modules/table"),
         "alarms": sorted(
-            (f"{c['name']}-{suffix}", alarm["metric"], alarm["threshold"])
-            for c in alarm_functions
-            for suffix, alarm in c["alarms"].items()
+            [
+                (f"{c['name']}-{suffix}", alarm["metric"], alarm["threshold"])
+                for c in alarm_functions
+                for suffix, alarm in c["alarms"].items()
+            ]
+            + [
+                (f"{c['name']}-depth", "ApproximateNumberOfMessagesVisible", 1)
+                for c in calls.values()
+                if c["source"] == "./modules/queue" and c["depth_alarm"]
+            ]
         ),
     }
 
@@ -406,7 +338,8 @@ def test_every_key_reaches_the_infrastructure(
     summary = _sam_summary(generated["every-key"]["sam"].files["template.yaml"], "eu-west-1")
     api, worker = summary["functions"]["shop-api"], summary["functions"]["shop-worker"]
     assert (api["memory"], api["timeout"], api["architecture"]) == (1024, 20, "arm64")
-    assert (api["reserved"], api["provisioned"], api["runtime"]) == (20, 2, "python3.12")
+    assert (api["reserved"], api["provisioned"], api["runtime"]) == (5, 2, "python3.12")
+    assert worker["reserved"] is None  # nothing reserved unless asked
     assert api["environment"] == {"LOG_LEVEL": "INFO", "STAGE": "prod"}
     assert api["policy"] == [
         (
@@ -445,13 +378,22 @@ def test_every_key_reaches_the_infrastructure(
     assert summary["queues"] == {
         "shop-jobs": (120, 345600, "shop-jobs-dlq", 5),
         "shop-jobs-dlq": (30, 1209600, None, 0),
+        "shop-audit": (30, 345600, None, 0),
+        "shop-mail": (60, 345600, "shop-mail-dlq", 3),
+        "shop-mail-dlq": (30, 1209600, None, 0),
         "shop-worker-failures": (30, 1209600, None, 0),
     }
     assert summary["topics"] == ["shop-alarms", "shop-alerts"]
-    assert summary["buckets"] == ["shop-uploads-example"]
+    assert summary["buckets"] == ["shop-archive-example", "shop-uploads-example"]
     assert summary["tables"] == ["shop-state"]
     assert ("shop-api-duration", "Duration", 18000) in summary["alarms"]
-    assert len(summary["alarms"]) == 3 * 3
+    depth = [alarm for alarm in summary["alarms"] if alarm[0].endswith("-depth")]
+    assert depth == [  # the dead-letter queues, not the queue they keep failures of
+        ("shop-jobs-dlq-depth", "ApproximateNumberOfMessagesVisible", 1),
+        ("shop-mail-dlq-depth", "ApproximateNumberOfMessagesVisible", 1),
+        ("shop-worker-failures-depth", "ApproximateNumberOfMessagesVisible", 1),
+    ]
+    assert len(summary["alarms"]) == 3 * 3 + 3
 
 
 def test_every_key_http_api_in_both_forms(generated: Mapping[str, Mapping[str, Plan]]) -> None:
@@ -491,8 +433,8 @@ def test_every_key_http_api_in_both_forms(generated: Mapping[str, Mapping[str, P
     ]
     assert resources["StateTable"]["Properties"]["TimeToLiveSpecification"]["Enabled"] is True
 
-    root = _parse_tf(generated["every-key"]["terraform"].files, "")
-    http = _blocks(root, "module")["http_api"]
+    root = parse_tf(generated["every-key"]["terraform"].files, "")
+    http = blocks(root, "module")["http_api"]
     assert {key: (r["authorizer"], r["throttle_burst"]) for key, r in http["routes"].items()} == {
         "ANY /{proxy+}": ("users", 400),
         "ANY /": ("users", 400),
@@ -502,7 +444,7 @@ def test_every_key_http_api_in_both_forms(generated: Mapping[str, Mapping[str, P
     assert http["authorizers"] == {
         "users": {"issuer": "https://issuer.example.com/", "audience": ["shop-api"]}
     }
-    bucket = _blocks(root, "module")["bucket_shop_uploads_example"]
+    bucket = blocks(root, "module")["bucket_shop_uploads_example"]
     assert [(n["events"], n["prefix"], n["suffix"]) for n in bucket["notifications"]] == [
         (["s3:ObjectCreated:*"], "in/", ".csv"),
         (["s3:ObjectRemoved:*"], "in/", ""),
@@ -515,8 +457,9 @@ _DUMP = """
 import hashlib, sys
 from faasport.config import load_project
 from faasport.deploy.aws import plan
+from faasport.deploy.options import Options
 for iac in ("sam", "terraform"):
-    files = plan(load_project(sys.argv[1]), {"iac": iac}).files
+    files = plan(load_project(sys.argv[1]), Options(iac=iac)).files
     for name in sorted(files):
         print(iac, name, hashlib.sha256(files[name].encode()).hexdigest())
 """
@@ -531,6 +474,6 @@ def test_the_same_project_elsewhere_gives_the_same_bytes(tmp_path: Path) -> None
     for place in ("a", "b"):
         shutil.copytree(PHONEY, tmp_path / place)
     for iac in ("sam", "terraform"):
-        first = plan(load_project(tmp_path / "a"), {"iac": iac}).files
-        second = plan(load_project(tmp_path / "b"), {"iac": iac}).files
+        first = plan(load_project(tmp_path / "a"), Options(iac=iac)).files
+        second = plan(load_project(tmp_path / "b"), Options(iac=iac)).files
         assert dict(first) == dict(second)

@@ -26,8 +26,8 @@ from faasport.deploy.package import Artifact, build
 from faasport.deploy.package.aws import MB, limit_warning
 from faasport.testing import event
 
-PROJECT = Path(__file__).parent / "test_package_project"
-PHONEY = Path(__file__).resolve().parents[2] / "examples" / "phoney"
+PROJECT = Path(__file__).parent / "project"
+PHONEY = Path(__file__).resolve().parents[3] / "examples" / "phoney"
 #: What the exclusion rules must keep out of the zip, relative to the project root.
 JUNK = (
     "tests/test_shop.py",

@@ -17,7 +17,7 @@ from faasport.config import load_project
 from faasport.deploy.package import Artifact, build
 from servers import free_port
 
-PROJECT = Path(__file__).parent / "test_package_project"
+PROJECT = Path(__file__).parent / "project"
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from faasport.deploy.package.azure import function_app_source, host_json
 from faasport.deploy.package.ncrontab import ncrontab
 from projects import unpacked_bundle
 
-PROJECT = Path(__file__).parent / "test_package_project"
+PROJECT = Path(__file__).parent / "project"
 
 LOAD = """
 import asyncio, inspect, json, runpy, sys, types

@@ -3,6 +3,7 @@ mistakes it refuses with one line naming the file and key."""
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from faasport.core.errors import ConfigError, FaasportError
 from faasport.deploy.aws import model, naming, plan
 from faasport.deploy.aws.yaml_text import dump
 from faasport.deploy.hcl import Block, Call, Ref, render, template
+from faasport.deploy.options import Options
+
+TERRAFORM = Options(iac="terraform")
 
 
 @pytest.fixture(autouse=True)
@@ -27,9 +31,9 @@ def project(tmp_path: Path, text: str) -> Project:
     return load_project(tmp_path)
 
 
-def refused(tmp_path: Path, text: str, options: dict[str, str] | None = None) -> str:
+def refused(tmp_path: Path, text: str) -> str:
     with pytest.raises(ConfigError) as info:
-        plan(project(tmp_path, text), options or {})
+        plan(project(tmp_path, text))
     message = str(info.value)
     assert "\n" not in message
     return message
@@ -39,7 +43,7 @@ def refused(tmp_path: Path, text: str, options: dict[str, str] | None = None) ->
 
 
 def routes(tmp_path: Path, text: str) -> list[tuple[str, str]]:
-    return [(r.function.name, r.key) for r in model.http_routes(project(tmp_path, text))]
+    return [(r.function.name, r.key) for r in model.build(project(tmp_path, text)).routes]
 
 
 def test_a_catch_all_route_is_paired_with_the_root(tmp_path: Path) -> None:
@@ -68,11 +72,11 @@ def test_the_root_is_not_added_twice_nor_for_nested_catch_alls(tmp_path: Path) -
 def test_a_project_without_http_functions_has_no_api(tmp_path: Path) -> None:
     text = '[functions.worker]\nhandler = "a:b"\nevents = [{ schedule = "rate(1 hour)" }]\n'
     p = project(tmp_path, text)
-    template_text = plan(p, {}).files["template.yaml"]
+    template_text = plan(p).files["template.yaml"]
     document = yaml.safe_load(template_text)
     assert "HttpApi" not in document["Resources"]
     assert list(document["Outputs"]) == ["AlarmTopicArn"]
-    files = plan(p, {"iac": "terraform"}).files
+    files = plan(p, TERRAFORM).files
     assert not any(name.startswith("modules/http_api") for name in files)
     assert "api_url" not in files["outputs.tf"]
 
@@ -81,7 +85,7 @@ def test_a_project_without_http_functions_has_no_api(tmp_path: Path) -> None:
 
 
 def test_sam_plan_packages_then_deploys_the_stack(tmp_path: Path) -> None:
-    result = plan(project(tmp_path, 'name = "shop"\nregion = "eu-west-1"\n'), {})
+    result = plan(project(tmp_path, 'name = "shop"\nregion = "eu-west-1"\n'))
     assert list(result.files) == ["template.yaml"]
     assert result.commands == (
         ("faasport", "package", "--target", "aws", "--project", "../.."),
@@ -104,18 +108,13 @@ def test_sam_plan_packages_then_deploys_the_stack(tmp_path: Path) -> None:
 
 
 def test_terraform_plan_packages_then_applies(tmp_path: Path) -> None:
-    result = plan(project(tmp_path, 'name = "shop"\n'), {"iac": "terraform"})
+    result = plan(project(tmp_path, 'name = "shop"\n'), TERRAFORM)
     assert [command[0] for command in result.commands] == ["faasport", "terraform", "terraform"]
     assert result.commands[1:] == (
         ("terraform", "init", "-input=false"),
         ("terraform", "apply", "-input=false"),
     )
     assert {"versions.tf", "main.tf", "outputs.tf"} <= set(result.files)
-
-
-def test_unknown_options_are_refused(tmp_path: Path) -> None:
-    assert "--iac must be sam or terraform, got 'cdk'" in refused(tmp_path, "", {"iac": "cdk"})
-    assert "has no option 'stack'" in refused(tmp_path, "", {"stack": "x"})
 
 
 # -- names -----------------------------------------------------------------------------------
@@ -135,9 +134,9 @@ def test_names_that_collide_as_resource_ids_are_refused(tmp_path: Path) -> None:
     [queues.my_jobs]
     """
     with pytest.raises(FaasportError, match="both be named MyJobsQueue"):
-        plan(project(tmp_path, text), {})
+        plan(project(tmp_path, text))
     with pytest.raises(FaasportError, match=r"both be named module\.queue_my_jobs"):
-        plan(project(tmp_path, text), {"iac": "terraform"})
+        plan(project(tmp_path, text), TERRAFORM)
 
 
 # -- configuration AWS refuses -----------------------------------------------------------------
@@ -218,7 +217,7 @@ def test_distinct_bucket_filters_are_accepted(tmp_path: Path) -> None:
     handler = "c:d"
     events = [{ bucket = "files-example", prefix = "out/" }]
     """
-    assert plan(project(tmp_path, text), {}).files["template.yaml"]
+    assert plan(project(tmp_path, text)).files["template.yaml"]
 
 
 # -- writers ---------------------------------------------------------------------------------
@@ -275,7 +274,31 @@ def test_a_secret_or_queue_listed_twice_is_granted_once(tmp_path: Path) -> None:
     events = [{ queue = "jobs" }, { queue = "jobs", batch = 5 }]
     """
     p = project(tmp_path, text)
-    grants = {s.sid: s.resources for s in policy.statements(p, p.functions["w"])}
+    infrastructure = model.build(p)
+    grants = {s.sid: s.resources for s in policy.statements(infrastructure, p.functions["w"])}
     assert grants["ReadSecrets"] == (policy.Pattern("secretsmanager", "secret:s-??????"),)
     assert grants["ReadParameters"] == (policy.Pattern("ssm", "parameter/p"),)
     assert grants["ConsumeQueues"] == (policy.Output("queue", "jobs"),)
+
+
+def test_the_infrastructure_is_decided_once_and_frozen(tmp_path: Path) -> None:
+    text = """
+    name = "shop"
+    [queues.jobs]
+    [functions.w]
+    handler = "a:b"
+    events = [{ queue = "jobs" }, { schedule = "rate(1 hour)" }, { bucket = "shop-in" }]
+    [functions.api]
+    app = "a:app"
+    """
+    infrastructure = model.build(project(tmp_path, text))
+    assert [queue.name for queue in infrastructure.queues] == [
+        "shop-jobs",
+        "shop-jobs-dlq",
+        "shop-w-failures",
+    ]
+    assert [route.key for route in infrastructure.routes] == ["ANY /{proxy+}", "ANY /"]
+    assert infrastructure.schedules == {"w": (("shop-w-schedule0", "rate(1 hour)"),), "api": ()}
+    assert list(infrastructure.notifications) == ["shop-in"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        infrastructure.routes = ()  # type: ignore[misc]

@@ -14,7 +14,7 @@ from faasport.deploy.package import Artifact, build
 from projects import unpacked_bundle
 from servers import functions_framework
 
-PROJECT = Path(__file__).parent / "test_package_project"
+PROJECT = Path(__file__).parent / "project"
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,94 @@
+"""What the configuration allows but AWS would refuse, found before anything is written: each
+a :class:`ConfigError` naming the file and key."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from faasport.config.model import BucketEvent, Project
+from faasport.deploy.aws import naming
+from faasport.deploy.errors import config_error
+from faasport.secrets.names import aws_name, is_ssm
+
+if TYPE_CHECKING:
+    from faasport.deploy.aws.model import Infrastructure
+
+_SECRET_ID = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
+_PARAMETER = re.compile(r"/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
+
+
+def check(infrastructure: Infrastructure) -> None:
+    """Fail on what the configuration allows but AWS would refuse, naming the key."""
+    project = infrastructure.project
+    if project.api.type == "rest":
+        _check_rest(project)
+    else:
+        for auth in infrastructure.authorizers:
+            if not auth.audience:
+                raise config_error(
+                    project,
+                    ("auth", auth.name, "audience"),
+                    "API Gateway JWT authorizers need at least one audience",
+                )
+    for function in project.functions.values():
+        for secret in function.secrets:
+            if is_ssm(secret):
+                valid = _PARAMETER.fullmatch(aws_name(secret))
+                what = "an SSM parameter name like ssm:/app/prod/db"
+            else:
+                valid = _SECRET_ID.fullmatch(secret)
+                what = "a Secrets Manager name (letters, digits and /_+=.@-)"
+            if not valid:
+                raise config_error(
+                    project, ("functions", function.name, "secrets"), f"{secret!r} is not {what}"
+                )
+    topics = {naming.topic_name(project, topic) for topic in infrastructure.topics}
+    if naming.alarm_topic(project) in topics:
+        raise config_error(
+            project,
+            ("functions",),
+            f"a topic event names the topic {naming.alarm_topic(project)}, which receives the "
+            "functions' alarms; rename the topic",
+        )
+    _check_buckets(infrastructure)
+
+
+def _check_rest(project: Project) -> None:
+    if project.api.cors is not None:
+        raise config_error(
+            project,
+            ("api", "cors"),
+            'is supported with type = "http"; on a REST API answer CORS in the app '
+            "(Starlette CORSMiddleware, flask-cors)",
+        )
+    for function in project.functions.values():
+        if function.routes and function.auth != "none":
+            raise config_error(
+                project,
+                ("functions", function.name, "auth"),
+                'API Gateway REST APIs have no JWT authorizer; use [api] type = "http" '
+                'or auth = "none"',
+            )
+
+
+def _check_buckets(infrastructure: Infrastructure) -> None:
+    # S3 refuses two notifications of one event type whose key filters can both match.
+    for bucket, notifications in infrastructure.notifications.items():
+        for index, first in enumerate(notifications):
+            for second in notifications[index + 1 :]:
+                a, b = first.event, second.event
+                if a.on == b.on and _overlap(a, b):
+                    raise config_error(
+                        infrastructure.project,
+                        ("functions", second.function.name, "events"),
+                        f'bucket "{bucket}" already notifies function {first.function.name} '
+                        f'of "{a.on}" events for overlapping keys; give them distinct '
+                        "prefixes or suffixes",
+                    )
+
+
+def _overlap(a: BucketEvent, b: BucketEvent) -> bool:
+    prefixes = a.prefix.startswith(b.prefix) or b.prefix.startswith(a.prefix)
+    suffixes = a.suffix.endswith(b.suffix) or b.suffix.endswith(a.suffix)
+    return prefixes and suffixes
