@@ -16,6 +16,8 @@ RUNTIME = [
     "faasport.events",
     "faasport.secrets",
     "faasport.db",
+    "faasport.state",
+    "faasport.gateway",
 ]
 
 PROBE = """
