@@ -58,7 +58,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: postgres redis $(STAMP)
 	$(BIN)/python bench/imports.py
 	$(BIN)/python bench/adapter.py
 	$(BIN)/python bench/local.py
