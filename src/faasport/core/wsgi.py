@@ -102,12 +102,6 @@ class WsgiBridge:
         text = request.text_headers
         if text is not None:
             keys = _TEXT_KEYS
-            # No header key collides with the keys set above. The usual request (each name
-            # once, ASCII values) goes in with one update; the loop below handles the rest.
-            mapped = {keys.get(name) or _text_environ_key(name): value for name, value in text}
-            if len(mapped) == len(text) and "".join(mapped.values()).isascii():
-                environ.update(mapped)
-                text = []
             for name, value in text:
                 key = keys.get(name) or _text_environ_key(name)
                 if not value.isascii():
