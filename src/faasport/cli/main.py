@@ -7,9 +7,11 @@ from typing import Any
 import click
 
 from faasport import __version__
+from faasport.cli.check import check
 from faasport.cli.deploy import deploy
 from faasport.cli.dev import dev
 from faasport.cli.events import events
+from faasport.cli.init import init
 from faasport.cli.invoke import invoke
 from faasport.cli.package import build, package
 from faasport.core.errors import FaasportError
@@ -47,6 +49,8 @@ main.add_command(events)
 main.add_command(package)
 main.add_command(build)
 main.add_command(deploy)
+main.add_command(init)
+main.add_command(check)
 
 
 if __name__ == "__main__":
