@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from faasport.cli.project import project_option, resolve_project_dir
+
 if TYPE_CHECKING:
     from faasport.config.model import Function, Project
 
@@ -170,9 +172,10 @@ def run_checks(project: Project) -> Report:
 
 
 @click.command()
-@click.argument("directory", default=".", type=click.Path(path_type=Path))
-def check(directory: Path) -> None:
-    """Check the project in DIRECTORY (default: .) before running it.
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@project_option
+def check(directory: Path | None, project_dir: Path | None) -> None:
+    """Check the project (--project, or DIRECTORY; default: .) before running it.
 
     Validates the configuration, imports every function's target in a fresh interpreter the
     way the runtime does (and tells ASGI, WSGI and handlers apart), compares the running
@@ -182,7 +185,7 @@ def check(directory: Path) -> None:
     from faasport.config import load_project
     from faasport.config.load import display_path
 
-    project = load_project(directory)
+    project = load_project(resolve_project_dir(directory, project_dir))
     report = run_checks(project)
     for line in report.warnings:
         click.echo(f"warning: {line}", err=True)

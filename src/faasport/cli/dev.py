@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from faasport.cli.project import project_option, resolve_project_dir
+
 if TYPE_CHECKING:
     from types import FrameType
 
@@ -56,7 +58,8 @@ def describe(project: Project, url: str) -> list[str]:
 
 
 @click.command()
-@click.argument("directory", default=".", type=click.Path(path_type=Path))
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@project_option
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--lambda-port",
@@ -82,7 +85,8 @@ def describe(project: Project, url: str) -> list[str]:
     help="Seconds requests in flight get to finish on SIGTERM or Ctrl-C (then 503).",
 )
 def dev(
-    directory: Path,
+    directory: Path | None,
+    project_dir: Path | None,
     port: int,
     lambda_port: int,
     host: str,
@@ -90,7 +94,7 @@ def dev(
     runtime_client: str,
     grace: float,
 ) -> None:
-    """Serve the project in DIRECTORY (default: .) as Lambda would, on this machine.
+    """Serve the project (--project, or DIRECTORY; default: .) as Lambda would, locally.
 
     Each function runs in execution environments (child processes speaking the Lambda
     Runtime API) with its memory, timeout, concurrency and warm settings. HTTP requests go
@@ -105,7 +109,7 @@ def dev(
     from faasport.local.reload import Reloader
     from faasport.local.spec import RuntimeClientKind
 
-    project = load_project(directory)
+    project = load_project(resolve_project_dir(directory, project_dir))
     client: RuntimeClientKind = "awslambdaric" if runtime_client == "awslambdaric" else "faasport"
     invoker = RuntimeInvoker(project, runtime_client=client)
     invoke_api = InvokeApi(invoker.runtime)
