@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -22,6 +23,12 @@ from faasport.config import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
 HTTP_TEMPLATES = {"fastapi": "api", "flask": "web", "full": "api"}
+#: What each event function answers the event its README's ``faasport invoke`` line sends.
+INVOKED = {
+    "worker": {"batchItemFailures": []},
+    "cleanup": {"ticks": 1},
+    "uploads": {"keys": ["a.csv"]},
+}
 
 
 def run(*args: str) -> Result:
@@ -71,6 +78,10 @@ def test_from_an_empty_directory_init_check_test_serve(template: str, tmp_path: 
     assert tested.returncode == 0, tested.stdout
     assert " passed" in tested.stdout and "failed" not in tested.stdout
 
+    invoked = readme_invocations(root)
+    assert invoked == {name: INVOKED[name] for name in invoked}
+    assert bool(invoked) == (template not in {"fastapi", "flask"})
+
     if template in HTTP_TEMPLATES:
         server = DevServer(root)
         try:
@@ -83,6 +94,26 @@ def test_from_an_empty_directory_init_check_test_serve(template: str, tmp_path: 
         finally:
             server.close()
         assert "faasport dev: stopped" in server.lines
+
+
+def readme_invocations(root: Path) -> dict[str, object]:
+    """Runs the generated README's ``... | faasport invoke NAME`` lines: each result by NAME."""
+    results: dict[str, object] = {}
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    for line in (root / "README.md").read_text().splitlines():
+        if "| faasport invoke" not in line:
+            continue
+        done = subprocess.run(
+            ["bash", "-o", "pipefail", "-c", line.split("  #")[0]],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, f"{line}: {done.stderr}"
+        results[line.split("faasport invoke ")[1].split()[0]] = json.loads(done.stdout)
+    return results
 
 
 def _text(path: Path) -> str:
