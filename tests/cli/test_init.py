@@ -46,6 +46,13 @@ def faasport(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.parametrize("command", ["init", "check"])
+def test_help(command: str) -> None:
+    result = run(command, "--help")
+    assert result.exit_code == 0
+    assert "--project" in result.stdout
+
+
 def test_list_shows_every_template() -> None:
     result = run("init", "--list")
     assert result.exit_code == 0
@@ -133,7 +140,7 @@ def test_the_flask_project_packages_for_aws(tmp_path: Path) -> None:
 
 def test_existing_files_are_never_overwritten(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("mine\n")
-    line = one_error_line(run("init", str(tmp_path), "-t", "flask"))
+    line = one_error_line(run("init", "-p", str(tmp_path), "-t", "flask"))
     assert line.endswith(
         "requirements.txt already exists; faasport init does not overwrite files: "
         "choose an empty directory"

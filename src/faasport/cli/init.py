@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from faasport.cli.project import project_option, resolve_project_dir
 from faasport.core.errors import FaasportError
 
 TEMPLATES = {
@@ -115,7 +116,8 @@ def plan(directory: Path, template: str, values: dict[str, str]) -> dict[Path, s
 
 
 @click.command()
-@click.argument("directory", default=".", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
+@project_option
 @click.option(
     "--template",
     "-t",
@@ -126,8 +128,10 @@ def plan(directory: Path, template: str, values: dict[str, str]) -> dict[Path, s
 )
 @click.option("--name", help="The project name (default: from the directory's name).")
 @click.option("--list", "list_", is_flag=True, help="List the templates and exit.")
-def init(directory: Path, template: str, name: str | None, list_: bool) -> None:
-    """Create a runnable project in DIRECTORY (default: .) from a template.
+def init(
+    directory: Path | None, project_dir: Path | None, template: str, name: str | None, list_: bool
+) -> None:
+    """Create a runnable project in DIRECTORY (or --project; default: .) from a template.
 
     Writes the app, faasport.toml (or a [tool.faasport] table appended to an existing
     pyproject.toml), tests using faasport.testing, requirements.txt and a README. Refuses to
@@ -139,6 +143,7 @@ def init(directory: Path, template: str, name: str | None, list_: bool) -> None:
         return
     from faasport.config.load import display_path
 
+    directory = resolve_project_dir(directory, project_dir)
     values = names_for(directory, name)
     files = plan(directory, template, values)
     pyproject = directory / "pyproject.toml"
