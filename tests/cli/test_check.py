@@ -185,3 +185,19 @@ def test_a_misspelled_key_gets_did_you_mean(project: Path, old: str, new: str, l
 
 def test_a_missing_project(tmp_path: Path) -> None:
     assert check(tmp_path, "nowhere")[::2] == (1, ["error: nowhere: no such project directory"])
+
+
+def test_in_pyproject_the_keys_are_named_with_their_table(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("def handle(event, context):\n    return 1\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "shop"\nversion = "1"\ndependencies = []\n\n[tool.faasport]\n'
+        'python = "3.99"\n[tool.faasport.functions.job]\nhandler = "app:handl"\n'
+    )
+    code, _, err = check(tmp_path)
+    assert code == 1
+    assert err == [
+        'warning: pyproject.toml: tool.faasport.python = "3.99" but faasport runs Python '
+        f"{RUNNING} ({sys.executable}); local runs may differ from the deployed function",
+        'error: tool.faasport.functions.job: cannot import "app:handl": '
+        "module 'app' has no attribute 'handl'",
+    ]

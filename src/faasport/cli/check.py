@@ -64,8 +64,9 @@ def python_warning(project: Project) -> str | None:
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
     if running == project.python:
         return None
+    key = "tool.faasport.python" if project.source.name == "pyproject.toml" else "python"
     return (
-        f'{project.source.name}: python = "{project.python}" but faasport runs Python '
+        f'{project.source.name}: {key} = "{project.python}" but faasport runs Python '
         f"{running} ({sys.executable}); local runs may differ from the deployed function"
     )
 
