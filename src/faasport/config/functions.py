@@ -52,6 +52,7 @@ def parse_function(
     app = table.string("app", None, pattern=_TARGET, expected=expected)
     handler = table.string("handler", None, pattern=_TARGET, expected=expected)
     if (app is None) == (handler is None):
+        table.misspelled("app", "handler")
         what = "both" if app else "neither"
         table.source.fail(
             table.path,
@@ -181,6 +182,7 @@ def _events(
         sub = Table(table.source, key, value)
         kinds = [kind for kind in _EVENT_KINDS if kind in value]
         if len(kinds) != 1:
+            sub.misspelled(*_EVENT_KINDS)
             got = " and ".join(kinds) if kinds else "none"
             sub.source.fail(key, f"must have exactly one of {', '.join(_EVENT_KINDS)}, got {got}")
         event = _EVENT_PARSERS[kinds[0]](sub, queues, timeout)

@@ -231,6 +231,7 @@ def _auth(top: Table) -> dict[str, JwtAuth]:
         table.string("type", "jwt", pattern=re.compile("jwt"), expected='"jwt"')
         issuer = table.string("issuer", None, pattern=_URL, expected="an http(s) URL")
         if issuer is None:
+            table.misspelled("issuer")
             table.fail("issuer", "is required: the token issuer URL (the JWT 'iss' claim)")
         audience_value = table.raw("audience")
         if isinstance(audience_value, str):
