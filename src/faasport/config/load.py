@@ -110,6 +110,7 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
     }
     check_routes(top, functions)
     exclude = top.strings("exclude", 'glob patterns like "docs/*" or "*.md"') or ()
+    strip = top.boolean("strip", False)
     top.finish()
     return Project(
         root=root,
@@ -123,6 +124,7 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
         state=state,
         api=api,
         exclude=exclude,
+        strip=strip,
     )
 
 

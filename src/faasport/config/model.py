@@ -69,6 +69,8 @@ class Function:
     #: Lambda reserved concurrency (``reserved_concurrency``); None: none reserved.
     reserved_concurrency: int | None = None
     warm: int = 0
+    #: Lambda SnapStart on published versions (``snapstart``; Python 3.12+).
+    snapstart: bool = False
     health: str | None = None
     routes: tuple[Route, ...] = ()
     auth: str = "none"
@@ -149,3 +151,5 @@ class Project:
     api: Api = field(default_factory=Api)
     #: Glob patterns of project files left out of deployment artifacts (``exclude``).
     exclude: tuple[str, ...] = ()
+    #: Leave the tests, docs and examples of dependencies out of the artifact (``strip``).
+    strip: bool = False
