@@ -137,6 +137,16 @@ class State:
 
 
 @dataclass(frozen=True)
+class Traffic:
+    """A function's expected monthly traffic, for ``faasport cost`` (``[traffic]``)."""
+
+    #: HTTP requests, or events (queue messages, topic messages) a month.
+    requests: int
+    #: Milliseconds per invocation; None: measured by ``faasport dev``, or given to the command.
+    duration_ms: float | None = None
+
+
+@dataclass(frozen=True)
 class Project:
     root: Path
     #: The file the configuration came from (faasport.toml or pyproject.toml).
@@ -153,3 +163,5 @@ class Project:
     exclude: tuple[str, ...] = ()
     #: Leave the tests, docs and examples of dependencies out of the artifact (``strip``).
     strip: bool = False
+    #: Expected monthly traffic per function (``[traffic]``).
+    traffic: Mapping[str, Traffic] = field(default_factory=lambda: MappingProxyType({}))

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Coroutine
 from typing import Any
 
+from faasport.local.durations import DurationLog
 from faasport.local.environment import Environment, InitFailed, Invocation, Log
 from faasport.local.outcome import Outcome, Status, error_payload
 from faasport.local.spec import FunctionSpec
@@ -26,6 +27,7 @@ class FunctionPool:
         self.spec = spec
         self.log = log
         self.report = report
+        self.durations = DurationLog(spec.task_root, spec.name)
         self.generation = 0
         self.environments: set[Environment] = set()
         self.idle: list[Environment] = []
@@ -69,6 +71,8 @@ class FunctionPool:
         status, result, duration = await env.invoke(invocation)
         outcome = self._outcome(invocation, status, result)
         outcome.duration_ms = duration
+        if status is Status.OK:
+            self.durations.record(duration)
         outcome.init_ms = env.init_ms if cold else None
         outcome.max_memory_mb = env.memory.read(b"VmHWM") if env.alive else self.spec.memory
         if status is Status.TIMEOUT:
