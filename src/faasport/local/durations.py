@@ -42,6 +42,11 @@ class DurationLog:
             self._written = now
             self.write()
 
+    def flush(self) -> None:
+        """Write what was recorded since the last write (when the runtime stops)."""
+        if self.enabled and self.values and self._written != float("-inf"):
+            self.write()
+
     def write(self) -> None:
         data = {"function": self.function, "durations_ms": list(self.values)}
         try:

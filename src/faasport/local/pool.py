@@ -180,6 +180,7 @@ class FunctionPool:
 
     async def close(self) -> None:
         self._closed = True
+        self.durations.flush()
         for reaper in self._reapers.values():
             reaper.cancel()
         self._reapers.clear()
