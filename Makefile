@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/imports.py
 	$(BIN)/python bench/adapter.py
 	$(BIN)/python bench/local.py
+	$(BIN)/python bench/coldstart.py
 	$(BIN)/python bench/gateway_http.py
 
 clean:
