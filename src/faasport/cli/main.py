@@ -9,6 +9,7 @@ import click
 from faasport import __version__
 from faasport.cli.bucket import bucket
 from faasport.cli.check import check
+from faasport.cli.cost import cost
 from faasport.cli.deploy import deploy
 from faasport.cli.dev import dev
 from faasport.cli.events import events
@@ -61,6 +62,7 @@ main.add_command(topic)
 main.add_command(bus)
 main.add_command(bucket)
 main.add_command(stream)
+main.add_command(cost)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ def run(project_dir: Path | None, target: str) -> None:
 
     artifact = build(load_project(resolve_project_dir(None, project_dir)), target, log=_stderr)
     click.echo(artifact.summary())
+    for line in artifact.sizes:
+        click.echo(f"  {line}")
     for warning in artifact.warnings:
         click.echo(f"warning: {warning}", err=True)
 

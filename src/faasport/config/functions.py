@@ -77,6 +77,7 @@ def parse_function(
             f"must be at most reserved_concurrency ({reserved}): Lambda provisions "
             f"environments out of the reserved ones, got {warm}",
         )
+    snapstart = table.boolean("snapstart", False)
     health = table.string(
         "health", None, pattern=re.compile(r"/\S*"), expected="a path starting with '/'"
     )
@@ -98,6 +99,7 @@ def parse_function(
         concurrency=concurrency,
         reserved_concurrency=reserved,
         warm=warm,
+        snapstart=snapstart,
         health=health,
         routes=_routes(table, default=DEFAULT_HTTP_ROUTES if app else ()),
         auth=auth_name,
