@@ -30,6 +30,27 @@ _SCHEMA = (
 _LIVE = "(expires IS NULL OR expires > ?)"
 
 
+def _prepare(db: sqlite3.Connection) -> None:
+    """WAL mode and the table. Switching to WAL answers "database is locked" at once, without
+    waiting for the busy timeout, while another process is doing the same (several functions
+    opening one new file): so that step is retried until the timeout."""
+    import sqlite3
+    import time
+
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT}")
+    deadline = time.monotonic() + BUSY_TIMEOUT / 1000
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute(_SCHEMA)
+
+
 class SqliteStore(CellStore):
     def __init__(self, url: str) -> None:
         import sqlite3
@@ -46,10 +67,7 @@ class SqliteStore(CellStore):
             self._db = sqlite3.connect(
                 path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT / 1000
             )
-            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT}")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.execute(_SCHEMA)
+            _prepare(self._db)
         except self.errors as exc:
             raise self.error(exc) from exc
         self._lock = threading.Lock()
