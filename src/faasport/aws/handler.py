@@ -14,6 +14,7 @@ from faasport.core.errors import UnsupportedEventError
 from faasport.core.health import is_health_check
 from faasport.core.options import AppOptions
 from faasport.core.runner import AppRunner, error_response
+from faasport.metrics import flush as _flush_metrics
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -57,6 +58,12 @@ class LambdaHandler:
             self.runner.prepare()
 
     def __call__(self, event: Any, context: Any) -> Any:
+        try:
+            return self._invoke(event, context)
+        finally:
+            _flush_metrics()
+
+    def _invoke(self, event: Any, context: Any) -> Any:
         request_id = getattr(context, "aws_request_id", None)
         current = logs.current
         current["request_id"] = request_id

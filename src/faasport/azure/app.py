@@ -13,6 +13,7 @@ from faasport.core.http import HttpRequest, HttpResponse
 from faasport.core.options import AppOptions
 from faasport.core.runner import AppRunner, error_response
 from faasport.events.records import Message, Tick
+from faasport.metrics import flush as _flush_metrics
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -101,13 +102,19 @@ def http_trigger(
         request, request_id = decode(req, context)
         if isinstance(request, HttpResponse):
             return codec.encode(request)
-        return codec.encode(await runner.handle_async(request, request_id))
+        try:
+            return codec.encode(await runner.handle_async(request, request_id))
+        finally:
+            _flush_metrics()
 
     def serve_sync(req: Any, context: Any) -> Any:
         request, request_id = decode(req, context)
         if isinstance(request, HttpResponse):
             return codec.encode(request)
-        return codec.encode(runner.handle(request, request_id))
+        try:
+            return codec.encode(runner.handle(request, request_id))
+        finally:
+            _flush_metrics()
 
     serve = serve_async
     if not isinstance(app, str):
@@ -212,7 +219,10 @@ def _call(runner: AppRunner, records: list[Any], context: Any) -> None:
     current["cold_start"] = coldstart.record.pending and coldstart.record.take()
     # An exception propagates: the host retries the message and, after maxDequeueCount
     # attempts, moves it to the "<queue>-poison" queue. Nothing is dropped.
-    runner.call_handler(records, context)
+    try:
+        runner.call_handler(records, context)
+    finally:
+        _flush_metrics()
 
 
 def _register(

@@ -6,6 +6,7 @@ from faasport.core import coldstart, logs
 from faasport.core.options import AppOptions
 from faasport.core.runner import AppRunner, error_response
 from faasport.gcp import codec
+from faasport.metrics import flush as _flush_metrics
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -24,6 +25,12 @@ class GcpHandler:
         self.runner = AppRunner(app, options)
 
     def __call__(self, request: Any) -> Any:
+        try:
+            return self._invoke(request)
+        finally:
+            _flush_metrics()
+
+    def _invoke(self, request: Any) -> Any:
         environ = request.environ
         request_id = (
             environ.get("HTTP_FUNCTION_EXECUTION_ID")
