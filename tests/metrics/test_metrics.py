@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import faasport.metrics as metrics
+from faasport.core import logs
 from faasport.core.errors import ConfigError
 
 ENTRY = textwrap.dedent(
@@ -156,3 +157,15 @@ def test_bad_settings_name_what_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:
         ConfigError, match='FAASPORT_METRICS: must be one of emf, structured, off, got "cloudwatch"'
     ):
         metrics.flush()
+
+
+def test_no_cold_start_line_off_any_platform(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_LAMBDA_FUNCTION_NAME", "K_SERVICE", "FUNCTION_TARGET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("FUNCTIONS_WORKER_RUNTIME", raising=False)
+    metrics._cold_counted.clear()
+    logs.current["cold_start"] = True
+    metrics.flush()
+    assert capsys.readouterr().out == ""

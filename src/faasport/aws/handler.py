@@ -9,7 +9,7 @@ from faasport.aws.alb import Alb
 from faasport.aws.apigw_v1 import ApiGatewayV1
 from faasport.aws.apigw_v2 import ApiGatewayV2
 from faasport.aws.function_url import FunctionUrl
-from faasport.core import coldstart, logs
+from faasport.core import coldstart, logs, otel, trace
 from faasport.core.errors import UnsupportedEventError
 from faasport.core.health import is_health_check
 from faasport.core.options import AppOptions
@@ -52,16 +52,27 @@ class LambdaHandler:
         self.runner = AppRunner(app, options)
         self.codecs: tuple[Codec, ...] = (*codecs, *CODECS)
         self._last: Codec = self.codecs[0]
+        self.span_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "invocation"
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency":
             # Provisioned environments initialise before any request waits on them: import
             # the app and start it now, so their first request is as fast as any other.
             self.runner.prepare()
 
     def __call__(self, event: Any, context: Any) -> Any:
+        headers = event.get("headers") if type(event) is dict else None
+        trace.begin_headers(headers)
+        span = otel.start(self.span_name, "other" if headers is None else "http")
         try:
             return self._invoke(event, context)
+        except BaseException as exc:
+            if span is not None:
+                otel.end(span, exc)
+                span = None
+            raise
         finally:
             _flush_metrics()
+            if span is not None:
+                otel.end(span)
 
     def _invoke(self, event: Any, context: Any) -> Any:
         request_id = getattr(context, "aws_request_id", None)

@@ -8,7 +8,7 @@ Event Grid functions hand faasport's typed records to a plain ``handler(records,
 
 from __future__ import annotations
 
-from faasport.core import coldstart, logs
+from faasport.core import coldstart, logs, trace
 from faasport.core.http import HttpRequest, HttpResponse
 from faasport.core.options import AppOptions
 from faasport.core.runner import AppRunner, error_response
@@ -89,6 +89,7 @@ def http_trigger(
     def decode(req: Any, context: Any) -> tuple[HttpRequest | HttpResponse, str | None]:
         """The canonical request, or the 400 that answers a malformed one."""
         request_id = getattr(context, "invocation_id", None)
+        trace.begin(getattr(getattr(context, "trace_context", None), "trace_parent", None))
         current = logs.current
         current["request_id"] = request_id
         current["cold_start"] = coldstart.record.pending and coldstart.record.take()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from faasport.core import coldstart, logs
+import os
+
+from faasport.core import coldstart, logs, otel, trace
 from faasport.core.options import AppOptions
 from faasport.core.runner import AppRunner, error_response
 from faasport.gcp import codec
@@ -23,12 +25,25 @@ class GcpHandler:
     def __init__(self, app: Any, options: AppOptions) -> None:
         self.options = options
         self.runner = AppRunner(app, options)
+        self.span_name = (
+            os.environ.get("K_SERVICE") or os.environ.get("FUNCTION_TARGET") or "invocation"
+        )
 
     def __call__(self, request: Any) -> Any:
+        headers = request.headers
+        trace.begin(headers.get("traceparent"), headers.get("x-cloud-trace-context"))
+        span = otel.start(self.span_name)
         try:
             return self._invoke(request)
+        except BaseException as exc:
+            if span is not None:
+                otel.end(span, exc)
+                span = None
+            raise
         finally:
             _flush_metrics()
+            if span is not None:
+                otel.end(span)
 
     def _invoke(self, request: Any) -> Any:
         environ = request.environ

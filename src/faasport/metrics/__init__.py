@@ -4,8 +4,8 @@
 ``metrics.gauge("queue_depth", 40)`` record into a buffer; the provider entry point calls
 :func:`flush` when the invocation ends, which writes the buffer to stdout: CloudWatch
 Embedded Metric Format on AWS (and under ``faasport dev``), structured JSON lines on Google
-Cloud and Azure (see docs/observability.md for both shapes). The first invocation of an
-environment also counts ``ColdStart``.
+Cloud and Azure (see docs/observability.md for both shapes). On a cloud (and under
+``faasport dev``) the first invocation of an environment also counts ``ColdStart``.
 
 ``FAASPORT_METRICS`` (``emf``, ``structured`` or ``off``) chooses the format explicitly;
 ``FAASPORT_METRICS_NAMESPACE`` names the CloudWatch namespace (default: the function name).
@@ -37,6 +37,13 @@ MAX_NAME = 255
 _pending: dict[Dimensions, dict[str, Series]] = {}
 #: Settings chosen by :func:`configure`, else read from the environment on first flush.
 _settings: dict[str, str] = {}
+#: Where a cold start is counted by itself: on a cloud, and under ``faasport dev``.
+_PLATFORM_VARIABLES = {
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "K_SERVICE",
+    "FUNCTION_TARGET",
+    "FUNCTIONS_WORKER_RUNTIME",
+}
 #: True once this environment's cold start has been counted.
 _cold_counted: list[bool] = []
 
@@ -111,13 +118,15 @@ def flush() -> None:
     """Write what the invocation recorded (and its cold start) to stdout, then forget it.
     Called by the entry points at the end of every invocation; cheap when nothing is
     pending."""
-    cold = not _cold_counted and logs.current["cold_start"] is True
+    cold = False
+    if not _cold_counted and logs.current["cold_start"] is True:
+        _cold_counted.append(True)
+        cold = _PLATFORM_VARIABLES & os.environ.keys() != set()
     if not (_pending or cold):
         return
     fmt = output_format()
     pending: dict[Dimensions, dict[str, Series]] = {}
     if cold:
-        _cold_counted.append(True)
         key = (("function", function_name()),)
         pending[key] = {"ColdStart": ("count", [1]), **_pending.pop(key, {})}
     pending.update(_pending)
