@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from faasport import __version__
+from faasport.cli.coldstart import coldstart
 from faasport.cli.deploy import deploy
 from faasport.cli.dev import dev
 from faasport.cli.events import events
@@ -47,6 +48,7 @@ main.add_command(events)
 main.add_command(package)
 main.add_command(build)
 main.add_command(deploy)
+main.add_command(coldstart)
 
 
 if __name__ == "__main__":
