@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 import faasport.metrics as metrics
 from faasport.core import logs
 from faasport.core.errors import ConfigError
+from faasport.testing.events import event as sample_event
 
 ENTRY = textwrap.dedent(
     """
@@ -169,3 +171,17 @@ def test_no_cold_start_line_off_any_platform(
     logs.current["cold_start"] = True
     metrics.flush()
     assert capsys.readouterr().out == ""
+
+
+def test_faasport_dev_shows_the_cold_start_in_a_few_words(tmp_path: Any) -> None:
+    phoney = Path(__file__).resolve().parents[2] / "examples" / "phoney"
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(sample_event("apigw-v2", "GET", "/health")))
+    out = subprocess.run(
+        [sys.executable, "-m", "faasport.cli.main", "invoke", "api", "--event", str(event)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=phoney,
+    )
+    assert "[api] metrics phoney-api: ColdStart=1 Count [function=phoney-api]" in out.stderr

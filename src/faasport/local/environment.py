@@ -21,6 +21,7 @@ from typing import Any
 
 from faasport.core.errors import FaasportError
 from faasport.local.http11 import BadRequest, Request, read_request, response
+from faasport.local.metric_lines import readable
 from faasport.local.outcome import Status, error_payload
 from faasport.local.spec import FunctionSpec
 from faasport.secrets.local import local_environment
@@ -252,7 +253,7 @@ class Environment:
         assert self.process is not None and self.process.stdout is not None
         stdout = self.process.stdout
         while line := await stdout.readline():
-            self.log(line.decode("utf-8", "replace").rstrip("\n"))
+            self.log(readable(line.decode("utf-8", "replace").rstrip("\n")))
 
     # -- invocations --------------------------------------------------------------------
 
