@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/imports.py
 	$(BIN)/python bench/adapter.py
 	$(BIN)/python bench/local.py
+	$(BIN)/python bench/gateway_http.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

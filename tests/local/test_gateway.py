@@ -213,11 +213,17 @@ def test_route_decides_function_and_event(
     assert response.headers["apigw-requestid"] == seen["requestId"]
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/nowhere"), ("DELETE", "/items/7")])
-def test_no_route_is_404(client: httpx.Client, method: str, path: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/nowhere"), ("DELETE", "/items/7"), ("GET", "/items")]
+)
+def test_no_route_is_404_without_reaching_a_function(
+    client: httpx.Client, log: list[str], method: str, path: str
+) -> None:
+    before = sum(line.startswith("START") for line in log)
     response = client.request(method, path)
     assert response.status_code == 404
     assert response.json() == {"message": "Not Found"}
+    assert sum(line.startswith("START") for line in log) == before
 
 
 def test_chunked_request_body(client: httpx.Client) -> None:
@@ -298,3 +304,16 @@ def test_lambda_log_lines(client: httpx.Client, log: list[str]) -> None:
     request_id = reports[-1]["id"]
     start = log.index(f"START RequestId: {request_id} Version: $LATEST")
     assert log[start + 1] == f"END RequestId: {request_id}"
+
+
+def test_constructing_a_gateway_does_no_io(project_dir: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        gateway = Gateway(load_project(project_dir), port=port, log=lambda line: None)
+        assert gateway.invoker is None and gateway.server is None  # nothing bound or started
+        with pytest.raises(OSError):
+            gateway.start()
+    with pytest.raises(RuntimeError, match="not started"):
+        _ = gateway.url

@@ -7,16 +7,12 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from faasport.config import load_project
-from faasport.local import gateway as gateway_module
 from faasport.local.gateway import Gateway
 
 
-def test_integration_timeout_is_504_while_the_invocation_runs_on(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_integration_timeout_is_504_while_the_invocation_runs_on(tmp_path: Path) -> None:
     (tmp_path / "slowfn.py").write_text(
         textwrap.dedent(
             """
@@ -40,9 +36,9 @@ def test_integration_timeout_is_504_while_the_invocation_runs_on(
             """
         )
     )
-    monkeypatch.setattr(gateway_module, "INTEGRATION_TIMEOUT", 0.3)
     lines: list[str] = []
-    gateway = Gateway(load_project(tmp_path), port=0, log=lines.append)
+    gateway = Gateway(load_project(tmp_path), port=0, log=lines.append, integration_timeout=0.3)
+    gateway.start()
     try:
         with httpx.Client(base_url=gateway.url, timeout=30) as client:
             response = client.get("/slow")

@@ -13,10 +13,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from faasport.local.invoke_api import InvokeApi, function_name
 from faasport.local.runtime import LocalRuntime
 from faasport.local.spec import FunctionSpec
+from rawhttp import exchange, statuses
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +27,7 @@ def lines() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> Iterator[Any]:
+def port(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> Iterator[int]:
     root = tmp_path_factory.mktemp("project")
     (root / "fn.py").write_text(
         textwrap.dedent(
@@ -41,8 +43,14 @@ def client(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> Iterat
     runtime = LocalRuntime([FunctionSpec("echo", "fn.handle", Path(root))], log=lines.append)
     runtime.start()
     api = InvokeApi(runtime)
-    port = runtime.call(api.start("127.0.0.1", 0))
-    yield boto3.client(
+    yield runtime.call(api.start("127.0.0.1", 0))
+    runtime.call(api.close())
+    runtime.stop()
+
+
+@pytest.fixture(scope="module")
+def client(port: int) -> Any:
+    return boto3.client(
         "lambda",
         endpoint_url=f"http://127.0.0.1:{port}",
         region_name="us-east-1",
@@ -50,8 +58,6 @@ def client(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> Iterat
         aws_secret_access_key="testing",
         config=Config(retries={"max_attempts": 1}),
     )
-    runtime.call(api.close())
-    runtime.stop()
 
 
 def test_request_response(client: Any) -> None:
@@ -96,9 +102,58 @@ def test_invalid_json_payload(client: Any) -> None:
         client.invoke(FunctionName="echo", Payload=b"{not json")
 
 
+def error_of(call: Any) -> tuple[int, str, str]:
+    """(HTTP status, error code, message) of the service error ``call`` raises."""
+    with pytest.raises(ClientError) as caught:
+        call()
+    response: Any = caught.value.response
+    return (
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["Error"]["Code"],
+        response["Error"]["Message"],
+    )
+
+
 def test_payload_over_6_mb(client: Any) -> None:
-    with pytest.raises(client.exceptions.RequestTooLargeException):
-        client.invoke(FunctionName="echo", Payload=b'"' + b"x" * (6 * 1024 * 1024) + b'"')
+    # What Lambda answers (the service's own code, not the one in its API model).
+    payload = b'"' + b"x" * (6 * 1024 * 1024) + b'"'
+    assert error_of(lambda: client.invoke(FunctionName="echo", Payload=payload)) == (
+        413,
+        "RequestEntityTooLargeException",
+        "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+    )
+
+
+def test_event_payload_over_1_mb_is_refused(client: Any) -> None:
+    def event(size: int) -> Any:
+        payload = b'"' + b"x" * (size - 2) + b'"'
+        return client.invoke(FunctionName="echo", InvocationType="Event", Payload=payload)
+
+    assert error_of(lambda: event(1024 * 1024 + 1)) == (
+        413,
+        "RequestEntityTooLargeException",
+        "1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)",
+    )
+    assert event(1024 * 1024)["StatusCode"] == 202
+
+
+def test_deeply_nested_json_is_400_not_a_dropped_connection(client: Any) -> None:
+    payload = b"[" * 100_000 + b"]" * 100_000
+    status, code, message = error_of(lambda: client.invoke(FunctionName="echo", Payload=payload))
+    assert (status, code) == (400, "InvalidRequestContentException")
+    assert message == "Could not parse request body into json: nested too deeply"
+    assert client.invoke(FunctionName="echo", Payload=b"{}")["StatusCode"] == 200
+
+
+def test_ambiguous_framing_is_a_400_in_the_services_shape(port: int) -> None:
+    request = (
+        b"POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nhost: x\r\n"
+        b"content-length: 2\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n"
+    )
+    answer = exchange(("127.0.0.1", port), request)
+    assert statuses(answer) == [400]
+    assert b"x-amzn-errortype: InvalidRequestContentException" in answer
+    assert answer.endswith(b'{"Type": "User", "message": "The request is malformed."}')
 
 
 def test_function_names_in_paths() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,8 +74,21 @@ def describe(project: Project, url: str) -> list[str]:
     show_default=True,
     help="The Lambda runtime client inside each execution environment.",
 )
+@click.option(
+    "--grace",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds requests in flight get to finish on SIGTERM or Ctrl-C (then 503).",
+)
 def dev(
-    directory: Path, port: int, lambda_port: int, host: str, reload: bool, runtime_client: str
+    directory: Path,
+    port: int,
+    lambda_port: int,
+    host: str,
+    reload: bool,
+    runtime_client: str,
+    grace: float,
 ) -> None:
     """Serve the project in DIRECTORY (default: .) as Lambda would, on this machine.
 
@@ -97,6 +111,7 @@ def dev(
     invoke_api = InvokeApi(invoker.runtime)
     try:
         gateway = Gateway(project, host=host, port=port, invoker=invoker)
+        gateway.start()
         bound = invoker.runtime.call(invoke_api.start(host, lambda_port))
     except OSError as exc:
         invoker.close()
@@ -130,7 +145,11 @@ def dev(
         try:
             if reloader is not None:
                 reloader.stop()
-            invoker.runtime.call(invoke_api.close())
+
+            async def stop_serving() -> None:
+                await asyncio.gather(gateway.stop(grace), invoke_api.close(grace))
+
+            invoker.runtime.call(stop_serving())
             gateway.close()
         finally:
             signal.signal(signal.SIGTERM, previous)

@@ -1,50 +1,55 @@
-"""The local HTTP gateway: an HTTP API (payload format 2.0) in front of the functions.
+"""The local HTTP gateway: the API Gateway API the project deploys, in front of the functions.
 
-Each request is matched to a route, turned into the event API Gateway would send by the same
-codec that decodes it inside the function (:class:`ApiGatewayV2`), handed to an
-:class:`~faasport.local.invoker.Invoker`, and the function's result is turned back into HTTP
-the way API Gateway does it. Connections are kept alive (HTTP/1.1).
+An HTTP API (payload format 2.0, stage ``$default``, served at ``/``) or, with ``[api] type =
+"rest"``, a REST API (payload format 1.0, served under its stage, ``/prod``). Each request is
+matched to a deployed route, turned into the event API Gateway would send by the same codec
+that decodes it inside the function, handed to an :class:`~faasport.local.invoker.Invoker`,
+and the function's result is turned back into HTTP the way API Gateway does it.
 
-The gateway runs on the local runtime's event loop, so a request reaches the waiting
-execution environment without changing threads.
+Constructing a :class:`Gateway` does nothing; :meth:`Gateway.start` starts the functions'
+environments (unless an invoker is given) and binds the socket. It serves on the local
+runtime's event loop, so a request reaches the waiting execution environment without
+changing threads. Connections (limits, timeouts, shutdown) are handled by
+:mod:`faasport.local.connections`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
+import json
 import threading
-import time
 import traceback
 import uuid
-from email.utils import formatdate
-from http import HTTPStatus
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from faasport.aws.apigw_v1 import ApiGatewayV1
 from faasport.aws.apigw_v2 import ApiGatewayV2
 from faasport.core.http import HttpRequest, HttpResponse
-from faasport.local.http11 import BadRequest, Request, read_request
+from faasport.local.connections import Limits, Server
 from faasport.local.invoker import InvocationError, Log, RuntimeInvoker, stderr_line
 from faasport.local.routes import Router
 
 if TYPE_CHECKING:
     from faasport.config.model import Project
+    from faasport.local.http11 import Request
 
 #: HTTP API's payload limit.
 MAX_BODY = 10 * 1024 * 1024
-#: Seconds API Gateway waits for an integration before answering 504.
-INTEGRATION_TIMEOUT = 30.0
-#: A too-large body up to this size is read and dropped so the connection survives the 413;
-#: past it the connection is closed instead.
-_DRAIN_LIMIT = 64 * 1024 * 1024
-_CODEC = ApiGatewayV2()
+#: Lambda's limit on a synchronous invocation's event (6 MB), measured on the JSON event.
+MAX_EVENT = 6 * 1024 * 1024
+#: The stage of a REST API, as deploy names it (``deploy.aws.model.REST_STAGE``).
+REST_STAGE = "prod"
 #: What API Gateway answers itself, by status.
 _MESSAGES = {
     400: "Bad Request",
+    403: "Forbidden",
     404: "Not Found",
+    408: "Request Timeout",
     413: "Request Entity Too Large",
     429: "Too Many Requests",
+    431: "Request Header Fields Too Large",
     502: "Internal Server Error",
     503: "Service Unavailable",
     504: "Endpoint request timed out",
@@ -54,9 +59,13 @@ _HOP_BY_HOP = frozenset(
 )
 
 
-def gateway_response(status: int) -> HttpResponse:
-    body = b'{"message":"' + _MESSAGES.get(status, "Internal Server Error").encode() + b'"}'
-    return HttpResponse(status, [(b"content-type", b"application/json")], body)
+def gateway_response(
+    status: int, message: str | None = None, id_header: bytes = b"apigw-requestid"
+) -> HttpResponse:
+    text = message or _MESSAGES.get(status, "Internal Server Error")
+    body = json.dumps({"message": text}, separators=(",", ":")).encode()
+    headers = [(b"content-type", b"application/json"), (id_header, _request_id())]
+    return HttpResponse(status, headers, body)
 
 
 def _check(response: HttpResponse) -> None:
@@ -65,6 +74,29 @@ def _check(response: HttpResponse) -> None:
     for name, value in response.headers:
         if b"\r" in name + value or b"\n" in name + value:
             raise ValueError(f"header {name!r} contains a line break")
+
+
+@dataclass(frozen=True)
+class _Flavour:
+    """What differs between the two APIs: stage, event format, answers for unknown paths."""
+
+    stage: str
+    prefix: str
+    codec: ApiGatewayV1 | ApiGatewayV2
+    #: (status, message) for a request under the stage that no route matches.
+    unrouted: tuple[int, str]
+    #: The response header carrying the request id.
+    id_header: bytes
+
+
+_HTTP_API = _Flavour("$default", "", ApiGatewayV2(), (404, "Not Found"), b"apigw-requestid")
+_REST_API = _Flavour(
+    REST_STAGE,
+    "/" + REST_STAGE,
+    ApiGatewayV1(),
+    (403, "Missing Authentication Token"),
+    b"x-amzn-requestid",
+)
 
 
 class Gateway:
@@ -76,29 +108,50 @@ class Gateway:
         port: int = 3000,
         invoker: RuntimeInvoker | None = None,
         log: Log = stderr_line,
+        limits: Limits | None = None,
+        integration_timeout: float = 30.0,
     ) -> None:
         self.project = project
+        self.host = host
+        self.port = port
         self.router = Router.for_functions(project.functions)
         self.log = log
-        self.invoker = invoker if invoker is not None else RuntimeInvoker(project, log)
-        self.runtime = self.invoker.runtime
-        self._connections: set[asyncio.StreamWriter] = set()
+        self.invoker = invoker
+        self.limits = limits or Limits()
+        #: Seconds API Gateway waits for an integration before answering 504.
+        self.integration_timeout = integration_timeout
+        self.flavour = _REST_API if project.api.type == "rest" else _HTTP_API
+        self.server: Server | None = None
         self._stopped = threading.Event()
-        try:
-            self.server: asyncio.Server = self.runtime.call(
-                asyncio.start_server(self._serve, host, port, backlog=128)
-            )
-        except OSError:
-            self.invoker.close()
-            raise
-        self.server_address: tuple[str, int] = self.server.sockets[0].getsockname()[:2]
 
     @property
     def url(self) -> str:
-        host, port = self.server_address
-        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        """The API's base URL (with the REST stage), once started."""
+        if self.server is None:
+            raise RuntimeError("the gateway is not started")
+        host, port = self.server.address
+        base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        return base + self.flavour.prefix
+
+    @property
+    def server_address(self) -> tuple[str, int]:
+        if self.server is None:
+            raise RuntimeError("the gateway is not started")
+        return self.server.address
 
     # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the functions' environments (without an invoker given) and listen."""
+        if self.invoker is None:
+            self.invoker = RuntimeInvoker(self.project, self.log)
+        server = Server(self._answer, self._reject, self.limits, self.log)
+        try:
+            self.invoker.runtime.call(server.start(self.host, self.port))
+        except OSError:
+            self.invoker.close()
+            raise
+        self.server = server
 
     def serve_forever(self) -> None:
         """Block until :meth:`shutdown` (the gateway serves from the runtime's thread)."""
@@ -107,23 +160,23 @@ class Gateway:
     def shutdown(self) -> None:
         self._stopped.set()
 
-    def start(self) -> None:
-        """Kept for symmetry with servers that need a thread: this one is already serving."""
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop accepting, let requests in flight finish for ``grace`` seconds and answer 503
+        to those left (on the runtime's loop)."""
+        if self.server is not None:
+            await self.server.close(grace)
 
-    def close(self) -> None:
-        """Stop serving, drop open connections and stop the functions' environments."""
+    def close(self, grace: float = 0.0) -> None:
+        """:meth:`stop`, then stop the functions' environments."""
         self._stopped.set()
-
-        async def stop() -> None:
-            self.server.close()
-            for writer in list(self._connections):
-                writer.close()
-
-        if self.runtime.loop.is_running():
-            self.runtime.call(stop())
+        if self.invoker is None:
+            return
+        if self.invoker.runtime.loop.is_running():
+            self.invoker.runtime.call(self.stop(grace))
         self.invoker.close()
 
     def __enter__(self) -> Gateway:
+        self.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -131,92 +184,80 @@ class Gateway:
 
     # -- requests --------------------------------------------------------------------------
 
+    def _reject(self, status: int, message: str | None = None) -> HttpResponse:
+        """What the API answers itself."""
+        return gateway_response(status, message, self.flavour.id_header)
+
+    async def _answer(self, request: Request, peer: tuple[str, int]) -> HttpResponse:
+        http_request = self._request(request, peer)
+        if http_request is None:
+            return self._reject(403)  # outside the REST API's stage
+        return await self.respond(http_request)
+
     async def respond(self, request: HttpRequest) -> HttpResponse:
-        """The answer to one request; never raises."""
+        """The answer to one request (its path without the stage); never raises."""
+        flavour = self.flavour
         match = self.router.match(request.method, request.path)
         if match is None:
-            return gateway_response(404)
+            return self._reject(*flavour.unrouted)
         try:
-            event = _CODEC.build_event(request, "$default")
+            event = flavour.codec.build_event(request, flavour.stage)
         except ValueError:  # e.g. header bytes that are not UTF-8
-            return gateway_response(400)
-        event["routeKey"] = event["requestContext"]["routeKey"] = match.route.key
-        if match.params:
-            event["pathParameters"] = dict(match.params)
+            return self._reject(400)
+        _route(event, match.route.key, match.route.path, match.params)
+        if len(request.body) > MAX_EVENT // 2 and _event_size(event) > MAX_EVENT:
+            return self._reject(413)
         where = f"{request.method} {request.path}"
+        invoker = self.invoker
+        assert invoker is not None
         try:
-            invocation = self.invoker.invoke_async(match.function, event)
-            if self.runtime.specs[match.function].timeout <= INTEGRATION_TIMEOUT:
+            invocation = invoker.invoke_async(match.function, event)
+            if invoker.runtime.specs[match.function].timeout <= self.integration_timeout:
                 result = await invocation  # the function's own timeout comes first
             else:
                 # API Gateway stops waiting after its integration timeout, whatever the
                 # function's own timeout; the invocation itself runs on, as on AWS.
-                result = await asyncio.wait_for(asyncio.shield(invocation), INTEGRATION_TIMEOUT)
+                result = await asyncio.wait_for(
+                    asyncio.shield(invocation), self.integration_timeout
+                )
         except TimeoutError:
-            self.log(f"[gateway] {where}: 504: no answer within {INTEGRATION_TIMEOUT:g} s")
-            return gateway_response(504)
+            self.log(f"[gateway] {where}: 504: no answer within {self.integration_timeout:g} s")
+            return self._reject(504)
         except InvocationError as exc:
             self.log(f"[gateway] {where}: {exc.status}: {exc}")
-            return gateway_response(exc.status)
+            return self._reject(exc.status)
         except Exception:
             self.log(f'[gateway] {where}: 502: invoking function "{match.function}" failed')
             self.log(traceback.format_exc().rstrip())
-            return gateway_response(502)
+            return self._reject(502)
         try:
-            response = _CODEC.parse_result(result)
+            response = flavour.codec.parse_result(result)
             _check(response)
         except Exception as exc:
             self.log(
                 f'[gateway] {where}: 502: function "{match.function}" returned an invalid '
                 f"response: {exc}"
             )
-            return gateway_response(502)
+            return self._reject(502)
+        response.headers[:] = [(k, v) for k, v in response.headers if k not in _HOP_BY_HOP]
         response.headers.append(
-            (b"apigw-requestid", str(event["requestContext"]["requestId"]).encode("latin-1"))
+            (flavour.id_header, str(event["requestContext"]["requestId"]).encode("latin-1"))
         )
         return response
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._connections.add(writer)
-        sock = writer.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        peer = writer.get_extra_info("peername") or ("127.0.0.1", 0)
-        try:
-            while True:
-                try:
-                    request = await read_request(reader, MAX_BODY, writer, _DRAIN_LIMIT)
-                except BadRequest as exc:
-                    answer = gateway_response(exc.status if exc.status in _MESSAGES else 400)
-                    writer.write(_encode(answer, "GET", close=not exc.drained))
-                    await writer.drain()
-                    if exc.drained:
-                        continue
-                    break
-                if request is None:
-                    break
-                try:
-                    response = await self.respond(self._request(request, peer))
-                except Exception:
-                    self.log(traceback.format_exc().rstrip())
-                    response = gateway_response(502)
-                writer.write(_encode(response, request.method, close=not request.keep_alive))
-                await writer.drain()
-                if not request.keep_alive:
-                    break
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass
-        finally:
-            self._connections.discard(writer)
-            writer.close()
-
-    def _request(self, request: Request, peer: tuple[str, int]) -> HttpRequest:
+    def _request(self, request: Request, peer: tuple[str, int]) -> HttpRequest | None:
+        """The canonical request, its path relative to the stage; None outside the stage."""
         target = request.target
         if target.startswith("/"):
             raw_path, _, query = target.partition("?")
         else:  # absolute-form, as sent to proxies
             parts = urlsplit(target)
             raw_path, query = parts.path or "/", parts.query
+        prefix = self.flavour.prefix
+        if prefix:
+            if raw_path != prefix and not raw_path.startswith(prefix + "/"):
+                return None
+            raw_path = raw_path[len(prefix) :] or "/"
         client_ip, client_port = str(peer[0]), int(peer[1])
         headers: list[tuple[bytes, bytes]] = []
         forwarded_for = client_ip
@@ -245,44 +286,20 @@ class Gateway:
         )
 
 
-_date_cache: list[tuple[int, bytes]] = [(0, b"")]
+def _route(event: dict[str, Any], key: str, resource: str, params: Any) -> None:
+    """Record the matched route in the event, as each API does."""
+    if "routeKey" in event:  # 2.0
+        event["routeKey"] = event["requestContext"]["routeKey"] = key
+    else:  # 1.0: the resource template instead of a route key
+        event["resource"] = event["requestContext"]["resourcePath"] = resource
+    event["pathParameters"] = dict(params) if params else None
+    if event["pathParameters"] is None and "routeKey" in event:
+        del event["pathParameters"]
 
 
-def _http_date() -> bytes:
-    """The Date header value, formatted once a second."""
-    now = int(time.time())
-    second, value = _date_cache[0]
-    if second != now:
-        value = formatdate(now, usegmt=True).encode("latin-1")
-        _date_cache[0] = (now, value)
-    return value
+def _event_size(event: dict[str, Any]) -> int:
+    return len(json.dumps(event).encode())
 
 
-def _encode(response: HttpResponse, method: str, *, close: bool = False) -> bytes:
-    status = response.status
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = ""
-    bodyless = status < 200 or status in (204, 304)
-    body = b"" if bodyless else response.body
-    length: bytes | None = None
-    request_id: bytes | None = None
-    lines = [f"HTTP/1.1 {status} {phrase}".encode("latin-1")]
-    for name, value in response.headers:
-        if name == b"content-length":
-            length = value  # kept for HEAD, where the body is not sent
-        elif name == b"apigw-requestid":
-            request_id = value
-        elif name not in _HOP_BY_HOP:
-            lines.append(name + b": " + value)
-    lines.append(b"date: " + _http_date())
-    lines.append(b"apigw-requestid: " + (request_id or str(uuid.uuid4()).encode()))
-    if not bodyless:
-        if method != "HEAD" or length is None:
-            length = str(len(body)).encode()
-        lines.append(b"content-length: " + length)
-    if close:
-        lines.append(b"connection: close")
-    head = b"\r\n".join(lines) + b"\r\n\r\n"
-    return head if method == "HEAD" else head + body
+def _request_id() -> bytes:
+    return str(uuid.uuid4()).encode()

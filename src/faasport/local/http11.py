@@ -1,16 +1,31 @@
-"""A small HTTP/1.1 reader and writer over asyncio streams, for the local servers.
+"""HTTP/1.1 for the local servers: requests read from asyncio streams and checked by
+httptools (llhttp, uvicorn's parser), responses written by :func:`encode_response`.
 
-Enough of RFC 9112 for keep-alive clients: request line, headers, Content-Length and
-chunked bodies, ``Connection: close``. Bodies over ``max_body`` are refused unread.
+The stream is cut into messages here (head up to the blank line, then the body by its
+Content-Length or its chunks) and every piece is fed to a fresh parser, which rejects what
+RFC 9110/9112 forbid: Content-Length with Transfer-Encoding, conflicting or non-digit
+lengths, malformed chunk sizes, chunk data without its CRLF, control characters and bare CR
+or LF in header values, whitespace in header names, line folding. What llhttp lets through
+is checked here: a missing Host, HTTP/0.9 request lines, transfer codings other than
+chunked, over-long chunk-size lines. Because each message is read exactly, a pipelined next
+request stays in the reader for the next call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http import HTTPStatus
 
-MAX_HEAD = 64 * 1024
+import httptools
+
+#: The request line and headers together may not exceed this (API Gateway's 10 KB, with
+#: room for the headers a local client adds). Servers pass it as their reader's ``limit``.
+MAX_HEAD = 16 * 1024
+#: A chunk-size line (size and extensions) longer than this is refused.
+MAX_CHUNK_LINE = 1024
 
 
 class BadRequest(Exception):
@@ -41,7 +56,7 @@ class Request:
         connection = (self.header("connection") or "").lower()
         if self.version == "HTTP/1.0":
             return connection == "keep-alive"
-        return connection != "close"
+        return "close" not in connection
 
     @property
     def path(self) -> str:
@@ -52,98 +67,194 @@ class Request:
         return self.target.partition("?")[2]
 
 
+class _Message:
+    """The parser's callbacks: what one request holds."""
+
+    __slots__ = ("body", "complete", "headers", "url")
+
+    def __init__(self) -> None:
+        self.url = b""
+        self.headers: list[tuple[str, str]] = []
+        self.body: list[bytes] = []
+        self.complete = False
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.decode("latin-1").lower(), value.decode("latin-1").strip()))
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+
+def _feed(parser: httptools.HttpRequestParser, data: bytes) -> None:
+    try:
+        parser.feed_data(data)
+    except httptools.HttpParserUpgrade:
+        pass  # served as a plain request: API Gateway does not upgrade connections
+    except httptools.HttpParserError as exc:
+        raise BadRequest(400, str(exc)) from None
+
+
+def _escape_target(line: bytes) -> bytes:
+    """The request line with raw non-ASCII bytes percent-encoded.
+
+    Clients such as curl send ``?q=é`` as its UTF-8 bytes, which RFC 9112 does not allow and
+    llhttp refuses; browsers escape them. Escaping them here serves the request the way a
+    browser's would be, and the app decodes the bytes once.
+    """
+    return b"".join(b"%%%02X" % byte if byte > 0x7F else bytes((byte,)) for byte in line)
+
+
 async def read_request(
     reader: asyncio.StreamReader,
     max_body: int,
     writer: asyncio.StreamWriter | None = None,
     drain_limit: int = 0,
+    *,
+    first: bytes = b"",
 ) -> Request | None:
     """The next request on the connection, or None when the client has closed it.
 
-    With ``writer``, ``Expect: 100-continue`` is answered; a body over ``max_body`` but
-    under ``drain_limit`` is read and dropped so the client can read the 413.
+    ``first`` holds bytes of this request already read (by a caller waiting for the
+    connection to become active). With ``writer``, ``Expect: 100-continue`` is answered; a
+    body over ``max_body`` but under ``drain_limit`` is read and dropped so the client can
+    read the 413. The head may not exceed the reader's ``limit`` (431).
     """
     try:
-        head = await reader.readuntil(b"\r\n\r\n")
+        head = first + await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
-        if exc.partial.strip():
+        if (first + exc.partial).strip():
             raise BadRequest(400, "incomplete request head") from None
         return None
     except asyncio.LimitOverrunError:
         raise BadRequest(431, "request head too large") from None
-    lines = head.decode("latin-1").split("\r\n")
-    try:
-        method, target, version = lines[0].split(" ", 2)
-    except ValueError:
-        raise BadRequest(400, "malformed request line") from None
-    headers: list[tuple[str, str]] = []
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, sep, value = line.partition(":")
-        if not sep or not name or name != name.strip():
-            raise BadRequest(400, "malformed header line")
-        headers.append((name.lower(), value.strip()))
-    request = Request(method.upper(), target, version, headers)
-    length = request.header("content-length")
+    line_end = head.index(b"\r\n")
+    if not head[:line_end].isascii():
+        head = _escape_target(head[:line_end]) + head[line_end:]
+    message = _Message()
+    parser = httptools.HttpRequestParser(message)
+    _feed(parser, head)
+    version = parser.get_http_version()
+    if version not in ("1.1", "1.0"):
+        raise BadRequest(400 if version < "1" else 505, f"HTTP/{version} is not served")
+    request = Request(
+        parser.get_method().decode("ascii"),
+        message.url.decode("latin-1"),
+        "HTTP/" + version,
+        message.headers,
+    )
+    if version == "1.1" and request.header("host") is None:
+        raise BadRequest(400, "missing Host header")  # RFC 9112 3.2
+    expect = writer is not None and (request.header("expect") or "").lower() == "100-continue"
     encoding = request.header("transfer-encoding")
-    expect = (request.header("expect") or "").lower() == "100-continue"
     if encoding is not None:
         if encoding.lower() != "chunked":
-            raise BadRequest(400, f"unsupported Transfer-Encoding {encoding!r}")
-        if expect and writer is not None:
-            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        request.body = await _read_chunked(reader, max_body)
-    elif length is not None:
-        if not length.isdigit():
-            raise BadRequest(400, "invalid Content-Length")
-        size = int(length)
-        if size > max_body:
-            drained = False
-            if not expect and size <= drain_limit:
-                while size > 0:
-                    size -= len(await reader.readexactly(min(size, 1 << 16)))
-                drained = True
-            raise BadRequest(
-                413, f"body of {length} bytes exceeds the limit of {max_body}", drained=drained
-            )
-        if expect and writer is not None and size:
-            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        request.body = await reader.readexactly(size) if size else b""
+            raise BadRequest(501, f"transfer coding {encoding!r} is not supported")
+        if expect:
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
+        await _read_chunked(reader, parser, message, max_body)
+        request.body = b"".join(message.body)
+        return request
+    length = request.header("content-length")
+    size = int(length) if length is not None else 0  # llhttp checked: digits, one value
+    if size > max_body:
+        drained = False
+        if not expect and size <= drain_limit:
+            while size > 0:
+                size -= len(await reader.readexactly(min(size, 1 << 16)))
+            drained = True
+        raise BadRequest(
+            413, f"body of {length} bytes exceeds the limit of {max_body}", drained=drained
+        )
+    if size:
+        if expect:
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
+        request.body = await reader.readexactly(size)
     return request
 
 
-async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
-    parts: list[bytes] = []
+async def _read_chunked(
+    reader: asyncio.StreamReader,
+    parser: httptools.HttpRequestParser,
+    message: _Message,
+    max_body: int,
+) -> None:
     total = 0
     while True:
-        size_line = await reader.readuntil(b"\r\n")
         try:
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise BadRequest(400, "malformed chunk size") from None
+            line = await reader.readuntil(b"\r\n")
+        except asyncio.LimitOverrunError:
+            raise BadRequest(400, "chunk-size line too long") from None
+        if len(line) > MAX_CHUNK_LINE:
+            raise BadRequest(400, "chunk-size line too long")
+        _feed(parser, line)  # validates the size and extensions
+        size = int(line.split(b";", 1)[0].strip(b" \t\r\n"), 16)
         if size == 0:
-            while (await reader.readuntil(b"\r\n")) != b"\r\n":
-                pass  # trailers
-            return b"".join(parts)
+            break
         total += size
         if total > max_body:
             raise BadRequest(413, f"body exceeds the limit of {max_body} bytes")
-        parts.append(await reader.readexactly(size))
-        await reader.readexactly(2)
+        _feed(parser, await reader.readexactly(size + 2))  # checks the CRLF after the data
+    while not message.complete:  # trailers, up to the blank line
+        try:
+            line = await reader.readuntil(b"\r\n")
+        except asyncio.LimitOverrunError:
+            raise BadRequest(431, "trailers too large") from None
+        _feed(parser, line)
+        if line == b"\r\n" and not message.complete:
+            raise BadRequest(400, "malformed trailers")
 
 
-def response_head(status: int, headers: list[tuple[str, str]], length: int | None) -> bytes:
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = "Unknown"
-    lines = [f"HTTP/1.1 {status} {reason}"]
-    lines.extend(f"{k}: {v}" for k, v in headers)
-    if length is not None:
-        lines.append(f"content-length: {length}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+# -- responses ----------------------------------------------------------------------------
+
+_date_cache: list[tuple[int, bytes]] = [(0, b"")]
+_PHRASES = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
+
+
+def http_date() -> bytes:
+    """The Date header value, formatted once a second."""
+    now = int(time.time())
+    second, value = _date_cache[0]
+    if second != now:
+        value = formatdate(now, usegmt=True).encode("latin-1")
+        _date_cache[0] = (now, value)
+    return value
+
+
+def encode_response(
+    status: int,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes = b"",
+    *,
+    head_only: bool = False,
+    length: bytes | None = None,
+    close: bool = False,
+) -> bytes:
+    """A whole response as bytes: status line, ``headers`` (without framing headers: the
+    writer adds ``content-length``, ``date`` and ``connection``), blank line, ``body``.
+
+    ``head_only`` answers HEAD: the head only, with ``length`` (the length the GET would
+    have) when given. 1xx, 204 and 304 responses carry neither body nor length.
+    """
+    lines = [b"HTTP/1.1 %d %s" % (status, _PHRASES.get(status, b""))]
+    lines.extend(name + b": " + value for name, value in headers)
+    lines.append(b"date: " + http_date())
+    if status >= 200 and status not in (204, 304):
+        lines.append(b"content-length: " + (length if head_only and length else b"%d" % len(body)))
+    else:
+        body = b""
+    if close:
+        lines.append(b"connection: close")
+    head = b"\r\n".join(lines) + b"\r\n\r\n"
+    return head if head_only else head + body
 
 
 def response(status: int, headers: list[tuple[str, str]], body: bytes = b"") -> bytes:
-    return response_head(status, headers, len(body)) + body
+    """:func:`encode_response` for text headers."""
+    pairs = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    return encode_response(status, pairs, body)

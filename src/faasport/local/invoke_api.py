@@ -8,30 +8,47 @@ RequestResponse (the default), Event (queued, 202) or DryRun (204). Errors carry
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
 import uuid
 from urllib.parse import unquote
 
+from faasport.core.http import HttpResponse
+from faasport.local.connections import Limits, Server
 from faasport.local.environment import MAX_PAYLOAD
-from faasport.local.http11 import BadRequest, Request, read_request, response
+from faasport.local.http11 import Request
 from faasport.local.outcome import Status
 from faasport.local.runtime import LocalRuntime
 
 PREFIX = "/2015-03-31/functions/"
 SUFFIX = "/invocations"
+#: Lambda's limit on an asynchronous (Event) invocation's payload.
+MAX_EVENT_PAYLOAD = 1024 * 1024
+_JSON = (b"content-type", b"application/json")
 
 
-def _error(status: int, error_type: str, message: str) -> bytes:
+def _request_id() -> tuple[bytes, bytes]:
+    return (b"x-amzn-requestid", str(uuid.uuid4()).encode())
+
+
+def _error(status: int, error_type: str, message: str) -> HttpResponse:
     body = json.dumps({"Type": "User", "message": message}).encode()
-    headers = [
-        ("content-type", "application/json"),
-        ("x-amzn-errortype", error_type),
-        ("x-amzn-requestid", str(uuid.uuid4())),
-    ]
-    return response(status, headers, body)
+    headers = [_JSON, (b"x-amzn-errortype", error_type.encode()), _request_id()]
+    return HttpResponse(status, headers, body)
+
+
+def _reject(status: int) -> HttpResponse:
+    """What the service answers to a request it cannot read."""
+    if status == 413:
+        return _error(
+            413,
+            "RequestEntityTooLargeException",
+            f"Request must be smaller than {MAX_PAYLOAD} bytes for the InvokeFunction operation",
+        )
+    if status == 503:
+        return _error(503, "ServiceException", "The service is not accepting requests now.")
+    return _error(status, "InvalidRequestContentException", "The request is malformed.")
 
 
 def function_name(path: str) -> str | None:
@@ -46,49 +63,26 @@ def function_name(path: str) -> str | None:
 
 
 class InvokeApi:
-    def __init__(self, runtime: LocalRuntime) -> None:
+    def __init__(self, runtime: LocalRuntime, limits: Limits | None = None) -> None:
         self.runtime = runtime
-        self.server: asyncio.Server | None = None
+        self.limits = limits or Limits(max_body=MAX_PAYLOAD)
+        self.server: Server | None = None
 
     async def start(self, host: str, port: int) -> int:
-        self.server = await asyncio.start_server(self._serve, host, port)
-        bound: int = self.server.sockets[0].getsockname()[1]
-        return bound
+        """Listen on ``host:port``; the bound port."""
+        server = Server(self._answer, _reject, self.limits, lambda line: None)
+        await server.start(host, port)
+        self.server = server
+        return server.address[1]
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 0.0) -> None:
         if self.server is not None:
-            self.server.close()
+            await self.server.close(grace)
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                try:
-                    request = await read_request(reader, MAX_PAYLOAD)
-                except BadRequest as exc:
-                    if exc.status == 413:
-                        writer.write(
-                            _error(
-                                413,
-                                "RequestTooLargeException",
-                                f"Request must be smaller than {MAX_PAYLOAD} bytes for the "
-                                "InvokeFunction operation",
-                            )
-                        )
-                    else:
-                        writer.write(_error(exc.status, "InvalidRequestContentException", str(exc)))
-                    break
-                if request is None:
-                    break
-                writer.write(await self._handle(request))
-                await writer.drain()
-                if not request.keep_alive:
-                    break
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
+    async def _answer(self, request: Request, peer: tuple[str, int]) -> HttpResponse:
+        return await self._handle(request)
 
-    async def _handle(self, request: Request) -> bytes:
+    async def _handle(self, request: Request) -> HttpResponse:
         name = function_name(request.path)
         if name is None or request.method != "POST":
             return _error(404, "UnknownOperationException", f"unknown operation {request.path}")
@@ -103,6 +97,12 @@ class InvokeApi:
         payload = request.body or b"{}"
         try:
             json.loads(payload)
+        except RecursionError:
+            return _error(
+                400,
+                "InvalidRequestContentException",
+                "Could not parse request body into json: nested too deeply",
+            )
         except ValueError as exc:
             return _error(
                 400,
@@ -111,10 +111,17 @@ class InvokeApi:
             )
         kind = request.header("x-amz-invocation-type") or "RequestResponse"
         if kind == "DryRun":
-            return response(204, [("x-amzn-requestid", str(uuid.uuid4()))])
+            return HttpResponse(204, [_request_id()], b"")
         if kind == "Event":
+            if len(payload) > MAX_EVENT_PAYLOAD:
+                return _error(
+                    413,
+                    "RequestEntityTooLargeException",
+                    f"{len(payload)} byte payload is too large for the Event invocation type "
+                    f"(limit {MAX_EVENT_PAYLOAD} bytes)",
+                )
             self.runtime.invoke_later(name, payload)
-            return response(202, [("x-amzn-requestid", str(uuid.uuid4()))])
+            return HttpResponse(202, [_request_id()], b"")
         if kind != "RequestResponse":
             return _error(
                 400,
@@ -133,10 +140,10 @@ class InvokeApi:
         if outcome.status is Status.THROTTLED:
             return _error(429, "TooManyRequestsException", "Rate Exceeded.")
         headers = [
-            ("content-type", "application/json"),
-            ("x-amzn-requestid", outcome.request_id),
-            ("x-amz-executed-version", "$LATEST"),
+            _JSON,
+            (b"x-amzn-requestid", outcome.request_id.encode()),
+            (b"x-amz-executed-version", b"$LATEST"),
         ]
         if not outcome.ok:
-            headers.append(("x-amz-function-error", "Unhandled"))
-        return response(200, headers, outcome.payload)
+            headers.append((b"x-amz-function-error", b"Unhandled"))
+        return HttpResponse(200, headers, outcome.payload)
