@@ -95,9 +95,16 @@ class LocalRuntime:
             ) from None
 
     async def invoke_async(
-        self, name: str, payload: bytes, *, client_context: str | None = None
+        self,
+        name: str,
+        payload: bytes,
+        *,
+        client_context: str | None = None,
+        trace_id: str | None = None,
     ) -> Outcome:
-        return await self.pool(name).invoke(payload, client_context=client_context)
+        return await self.pool(name).invoke(
+            payload, client_context=client_context, trace_id=trace_id
+        )
 
     def invoke(self, name: str, payload: bytes, *, client_context: str | None = None) -> Outcome:
         return self.call(self.invoke_async(name, payload, client_context=client_context))
