@@ -183,6 +183,12 @@ def test_a_function_that_cannot_start_is_one_line(tmp_path: Path) -> None:
     )
 
 
+def test_help() -> None:
+    result = run("--help")
+    assert result.exit_code == 0
+    assert "Usage: main coldstart [OPTIONS] [FUNCTION]" in result.stdout
+
+
 def test_usage_errors_exit_2(project: Path) -> None:
     assert run("api", "--runs", "0", "--project", str(project)).exit_code == 2
     assert run("api", "--runs", "many").exit_code == 2
