@@ -13,7 +13,7 @@ from faasport.testing import LambdaClient, LambdaContext, event
 
 @pytest.mark.parametrize("app_name", list(APPS))
 @pytest.mark.parametrize("source", ["apigw-v1", "apigw-v2", "alb", "function-url"])
-def test_unhandled_exception_is_500_with_request_id_and_no_detail(
+def test_unhandled_exception_is_500_logged_with_request_id_and_no_detail(
     app_name: str, source: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     handler = aws.handler(APPS[app_name]())
@@ -26,13 +26,78 @@ def test_unhandled_exception_is_500_with_request_id_and_no_detail(
         # Flask catches the exception and answers with its own 500 page: the app's answer
         # stands, faasport never sees an exception to report.
         return
-    body = json.loads(result.body)
-    assert body == {"message": "Internal Server Error", "requestId": "req-123"}
+    # Starlette's ServerErrorMiddleware sends its own 500 page and then re-raises: the page
+    # is delivered, the exception logged.
+    assert result.body == b"Internal Server Error"
     logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     errors = [entry for entry in logged if entry["level"] == "ERROR"]
     assert errors and errors[-1]["request_id"] == "req-123"
     assert "secret detail" in errors[-1]["exception"]
     assert "Traceback" in errors[-1]["exception"]
+
+
+async def _raises_before_responding(scope: Any, receive: Any, send: Any) -> None:
+    raise RuntimeError("secret detail")
+
+
+async def _raises_midway(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"half", "more_body": True})
+    raise RuntimeError("secret detail")
+
+
+@pytest.mark.parametrize("app", [_raises_before_responding, _raises_midway])
+@pytest.mark.parametrize("source", ["apigw-v1", "apigw-v2", "alb", "function-url"])
+def test_exception_before_the_response_is_complete_is_faasports_500(
+    app: Any, source: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handler = aws.handler(app, lifespan="off")
+    client = LambdaClient(handler, source)
+    context = LambdaContext(aws_request_id="req-9")
+    result = client.codec.parse_result(handler(event(source, "GET", "/x"), context))
+    assert result.status == 500
+    assert json.loads(result.body) == {"message": "Internal Server Error", "requestId": "req-9"}
+    assert "secret detail" in capsys.readouterr().out
+
+
+async def _fastapi_boom() -> None:
+    raise RuntimeError("secret detail")
+
+
+def _custom_error_page_apps() -> dict[str, Any]:
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.routing import Route
+
+    async def page(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"error": "custom page"}, status_code=503)
+
+    async def boom(request: Request) -> None:
+        raise RuntimeError("secret detail")
+
+    starlette = Starlette(routes=[Route("/boom", boom)], exception_handlers={Exception: page})
+    fastapi = FastAPI()
+    fastapi.add_exception_handler(Exception, page)
+    fastapi.add_api_route("/boom", _fastapi_boom)
+    return {"starlette": starlette, "fastapi": fastapi}
+
+
+@pytest.mark.parametrize("app_name", ["starlette", "fastapi"])
+@pytest.mark.parametrize("source", ["apigw-v1", "apigw-v2", "alb", "function-url"])
+def test_custom_error_page_is_delivered_and_the_exception_logged(
+    app_name: str, source: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handler = aws.handler(_custom_error_page_apps()[app_name])
+    client = LambdaClient(handler, source)
+    context = LambdaContext(aws_request_id="req-7")
+    result = client.codec.parse_result(handler(event(source, "GET", "/boom"), context))
+    assert (result.status, json.loads(result.body)) == (503, {"error": "custom page"})
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    errors = [entry for entry in logged if entry["level"] == "ERROR"]
+    assert errors and errors[-1]["request_id"] == "req-7"
+    assert "secret detail" in errors[-1]["exception"]
 
 
 @pytest.mark.parametrize(
@@ -133,3 +198,24 @@ def test_plain_handler_by_import_string_gets_http_events(tmp_path: Any) -> None:
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("plainfn", None)
+
+
+@pytest.mark.parametrize("app_name", ["starlette", "flask"])
+def test_websocket_event_to_an_http_app_names_websocket_and_what_to_do(app_name: str) -> None:
+    from recorded import recorded
+
+    handler = aws.handler(APPS[app_name]())
+    with pytest.raises(UnsupportedEventError) as info:
+        handler(recorded("websocketConnectEvent"), LambdaContext())
+    message = str(info.value)
+    kind = "ASGI" if app_name == "starlette" else "WSGI"
+    assert f"API Gateway WebSocket event (route $connect), which an {kind} app" in message
+    assert "plain handler(event, context)" in message
+    assert "faasport.websocket.send" in message
+
+
+def test_non_http_event_message_says_an_asgi_app() -> None:
+    handler = aws.handler(APPS["starlette"]())
+    with pytest.raises(UnsupportedEventError) as info:
+        handler({"Records": []}, LambdaContext())
+    assert "an ASGI app can only answer HTTP events" in str(info.value)

@@ -14,14 +14,21 @@ from faasport.aws.codec import (
     decoded,
     encode_body,
     event_body,
+    find_header,
     first_values,
     grouped_headers,
     header_pairs,
+    is_list_map,
+    is_text_map,
+    malformed,
+    optional_string,
     request_raw_path,
+    server_and_scheme,
     split_root,
     status_line,
+    string,
 )
-from faasport.core.forwarded import client_from, server_and_scheme
+from faasport.core.forwarded import client_from
 from faasport.core.http import HttpRequest, HttpResponse
 
 TYPE_CHECKING = False
@@ -52,31 +59,37 @@ class Alb:
 
     def infer(self, event: Event) -> bool:
         ctx = event.get("requestContext")
-        return isinstance(ctx, dict) and "elb" in ctx
+        return type(ctx) is dict and "elb" in ctx
 
     def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
-        multi = event.get("multiValueHeaders")
-        headers = header_pairs(event.get("headers"), multi)
-        server, scheme = server_and_scheme(headers)
-        raw_path = event.get("path") or "/"
+        name = self.name
+        method = string(event.get("httpMethod"), name, "httpMethod")
+        single, multi = event.get("headers"), event.get("multiValueHeaders")
+        headers = header_pairs(single, multi, name)
+        server, scheme = server_and_scheme(headers, single, multi)
+        raw_path = optional_string(event.get("path"), name, "path") or "/"
         root, path = split_root(decoded(raw_path), None, options)
-        if multi is not None or "multiValueQueryStringParameters" in event:
-            params = event.get("multiValueQueryStringParameters") or {}
-            pairs = [(k, v) for k, values in params.items() for v in values]
-        else:
-            pairs = list((event.get("queryStringParameters") or {}).items())
         # Keys and values are still percent-encoded as sent: join them, do not re-encode.
-        query = "&".join(f"{k}={v}" for k, v in pairs)
-        forwarded_for = None
-        for name, value in headers:
-            if name == b"x-forwarded-for":
-                forwarded_for = value.decode("latin-1")
+        # The target group's multi-value setting decides which field is sent; read either.
+        params = event.get("multiValueQueryStringParameters")
+        if not is_list_map(params):
+            raise malformed(
+                name, "multiValueQueryStringParameters", "an object of lists of strings or null"
+            )
+        if params:
+            query = "&".join(f"{k}={v}" for k, values in params.items() for v in values)
+        else:
+            single = event.get("queryStringParameters")
+            if not is_text_map(single):
+                raise malformed(name, "queryStringParameters", "an object of strings or null")
+            query = "&".join(f"{k}={v}" for k, v in single.items()) if single else ""
+        forwarded_for = find_header(headers, "x-forwarded-for")
         return HttpRequest(
-            method=event.get("httpMethod") or "GET",
+            method=method,
             path=path,
             query_string=query.encode("utf-8"),
-            headers=headers,
-            body=decode_body(event),
+            text_headers=headers,
+            body=decode_body(event, name),
             scheme=scheme,
             server=server,
             client=client_from(forwarded_for, None),

@@ -16,11 +16,16 @@ from faasport.aws.codec import (
     first_values,
     grouped_headers,
     header_pairs,
+    is_text_map,
+    malformed,
+    optional_object,
+    optional_string,
     request_raw_path,
     route_path,
+    server_and_scheme,
     split_root,
+    string,
 )
-from faasport.core.forwarded import server_and_scheme
 from faasport.core.http import HttpRequest, HttpResponse
 
 TYPE_CHECKING = False
@@ -35,17 +40,26 @@ class ApiGatewayV1:
     name = "apigw-v1"
 
     def infer(self, event: Event) -> bool:
-        return (
-            "httpMethod" in event
-            and "requestContext" in event
-            and "elb" not in (event.get("requestContext") or {})
-        )
+        # Hand-written events (API Gateway's test console, invocations) may lack
+        # requestContext; httpMethod alone says "an HTTP request" unless ALB sent it.
+        if "httpMethod" not in event:
+            return False
+        ctx = event.get("requestContext")
+        return not (type(ctx) is dict and "elb" in ctx)
 
     def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
-        ctx = event.get("requestContext") or {}
-        headers = header_pairs(event.get("headers"), event.get("multiValueHeaders"))
-        server, scheme = server_and_scheme(headers)
-        event_path = event.get("path") or "/"
+        name = self.name
+        ctx = optional_object(event.get("requestContext"), name, "requestContext") or {}
+        method = string(event["httpMethod"], name, "httpMethod")
+        single, multi = event.get("headers"), event.get("multiValueHeaders")
+        headers = header_pairs(single, multi, name)
+        server, scheme = server_and_scheme(headers, single, multi)
+        event_path = event.get("path")
+        if type(event_path) is not str:
+            if event_path is not None:
+                raise malformed(name, "path", "a string or null")
+            event_path = "/"
+        event_path = event_path or "/"
         rest = event.get("version") != "1.0"
         if rest:
             full = decoded(event_path)
@@ -53,9 +67,13 @@ class ApiGatewayV1:
         else:
             full, raw = event_path, None
         resource = event.get("resource")
+        if resource is not None and type(resource) is not str:
+            raise malformed(name, "resource", "a string or null")
         route = None
         if resource and resource != "/":
-            params = event.get("pathParameters")
+            params = optional_object(event.get("pathParameters"), name, "pathParameters")
+            if params and not is_text_map(params):
+                raise malformed(name, "pathParameters", "an object of strings or null")
             if rest and params:
                 params = {k: decoded(v) for k, v in params.items()}
             route = route_path(resource, params)
@@ -63,6 +81,8 @@ class ApiGatewayV1:
         if not root and not options.base_path:
             # On the execute-api domain ``path`` lacks the stage; requestContext.path has it.
             ctx_path = ctx.get("path")
+            if ctx_path is not None and type(ctx_path) is not str:
+                raise malformed(name, "requestContext.path", "a string or null")
             if ctx_path and len(ctx_path) > len(event_path):
                 ctx_full = decoded(ctx_path)
                 if ctx_full.endswith(full):
@@ -70,15 +90,33 @@ class ApiGatewayV1:
                     if prefix[:1] == "/" and prefix[-1:] != "/":
                         root = prefix
                         raw = ctx_path if rest else None
-        query = event.get("multiValueQueryStringParameters") or event.get("queryStringParameters")
-        identity = ctx.get("identity")
-        source_ip = identity.get("sourceIp") if identity else None
+        query = event.get("multiValueQueryStringParameters")
+        if query:
+            query_string = encode_query(query, True, name, "multiValueQueryStringParameters")
+        else:
+            if query is not None and query != {}:
+                raise malformed(
+                    name, "multiValueQueryStringParameters", "an object of lists of strings or null"
+                )
+            query = event.get("queryStringParameters")
+            if query:
+                query_string = encode_query(query, False, name, "queryStringParameters")
+            elif query is None or query == {}:
+                query_string = b""
+            else:
+                raise malformed(name, "queryStringParameters", "an object of strings or null")
+        identity = optional_object(ctx.get("identity"), name, "requestContext.identity")
+        source_ip = None
+        if identity:
+            source_ip = optional_string(
+                identity.get("sourceIp"), name, "requestContext.identity.sourceIp"
+            )
         return HttpRequest(
-            event["httpMethod"],
+            method,
             path,
-            encode_query(query) if query else b"",
-            headers,
-            decode_body(event),
+            query_string,
+            None,
+            decode_body(event, name),
             scheme,
             server,
             (source_ip, 0) if source_ip else None,
@@ -86,6 +124,7 @@ class ApiGatewayV1:
             request_raw_path(root, path, raw),
             "1.1",
             {"aws.event": event, "aws.context": context},
+            headers,
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:

@@ -13,12 +13,17 @@ from faasport.aws.codec import (
     decoded,
     encode_body,
     event_body,
+    header_bytes,
     is_text,
+    is_text_map,
     joined_headers,
+    malformed,
+    optional_object,
     request_raw_path,
     route_path,
     split_root,
 )
+from faasport.core.forwarded import server_and_scheme as server_from_pairs
 from faasport.core.forwarded import server_cached
 from faasport.core.http import HttpRequest, HttpResponse
 
@@ -40,43 +45,86 @@ class ApiGatewayV2:
         ctx = event.get("requestContext")
         return (
             event.get("version") == "2.0"
-            and isinstance(ctx, dict)
+            and type(ctx) is dict
             and "http" in ctx
             and (".lambda-url." in str(ctx.get("domainName", ""))) is self.function_url
         )
 
     def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
-        ctx = event.get("requestContext") or {}
-        http = ctx.get("http") or {}
-        given = event.get("headers") or {}
-        # HTTP APIs send header names in lower case.
-        headers = [(k.encode("latin-1"), v.encode("utf-8")) for k, v in given.items()]
+        # The hot path of every HTTP API request: type checks inline, no helper per field.
+        name = self.name
+        ctx = event["requestContext"]
+        http = ctx["http"]
+        if type(http) is not dict:
+            raise malformed(name, "requestContext.http", "an object")
+        method = http.get("method")
+        if type(method) is not str:
+            raise malformed(name, "requestContext.http.method", "a string")
+        # AWS sends lower-case names; sam local and hand-written events may not.
+        given = event.get("headers")
+        headers = header_bytes(given, name)
         cookies = event.get("cookies")
         if cookies:
-            headers.append((b"cookie", "; ".join(cookies).encode("utf-8")))
-        server, scheme = server_cached(
-            given.get("host"), given.get("x-forwarded-port"), given.get("x-forwarded-proto")
-        )
-        raw_path = event.get("rawPath") or http.get("path") or "/"
+            try:
+                if type(cookies) is not list:
+                    raise TypeError
+                headers.append((b"cookie", "; ".join(cookies).encode("utf-8")))
+            except TypeError:
+                raise malformed(name, "cookies", "a list of strings or null") from None
+            except UnicodeEncodeError:
+                raise malformed(name, "cookies", "a list of valid Unicode text") from None
+        elif cookies is not None and cookies != []:
+            raise malformed(name, "cookies", "a list of strings or null")
+        if given:
+            get = given.get
+            host, port, proto = get("host"), get("x-forwarded-port"), get("x-forwarded-proto")
+            if host is None or port is None or proto is None:
+                server, scheme = server_from_pairs(headers)  # names not lower-case
+            else:
+                server, scheme = server_cached(host, port, proto)
+        else:
+            server, scheme = server_cached(None, None, None)
+        raw_path = event.get("rawPath")
+        if type(raw_path) is not str:
+            if raw_path is not None:
+                raise malformed(name, "rawPath", "a string or null")
+            raw_path = http.get("path") or "/"
+            if type(raw_path) is not str:
+                raise malformed(name, "requestContext.http.path", "a string or null")
+        raw_path = raw_path or "/"
         full = decoded(raw_path) if self.function_url else raw_path
-        route_key = event.get("routeKey") or ""
+        route_key = event.get("routeKey")
+        if type(route_key) is not str:
+            if route_key is not None:
+                raise malformed(name, "routeKey", "a string or null")
+            route_key = ""
         if " " in route_key or options.base_path:
-            route = route_path(route_key.partition(" ")[2], event.get("pathParameters"))
+            params = optional_object(event.get("pathParameters"), name, "pathParameters")
+            if params and not is_text_map(params):
+                raise malformed(name, "pathParameters", "an object of strings or null")
+            route = route_path(route_key.partition(" ")[2], params)
             root, path = split_root(full, route, options)
         else:
             root, path = "", full
         stage = ctx.get("stage")
-        if not root and not options.base_path and stage and stage != "$default":
+        if stage is not None and type(stage) is not str:
+            raise malformed(name, "requestContext.stage", "a string or null")
+        if stage and stage != "$default" and not root and not options.base_path:
             prefix = "/" + stage
             if full.startswith(prefix + "/") or full == prefix:
                 root, path = prefix, full[len(prefix) :] or "/"
         source_ip = http.get("sourceIp")
+        if source_ip is not None and type(source_ip) is not str:
+            raise malformed(name, "requestContext.http.sourceIp", "a string or null")
+        query = event.get("rawQueryString")
+        if query is not None and type(query) is not str:
+            raise malformed(name, "rawQueryString", "a string or null")
         return HttpRequest(
-            http.get("method") or "GET",
+            method,
             path,
-            (event.get("rawQueryString") or "").encode("utf-8"),
+            query.encode("utf-8") if query else b"",
             headers,
-            decode_body(event) if event.get("body") else b"",
+            decode_body(event, name),
             scheme,
             server,
             (source_ip, 0) if source_ip else None,

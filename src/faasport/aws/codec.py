@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from binascii import Error as Base64Error
 from binascii import a2b_base64, b2a_base64
+from itertools import chain
 
-from faasport.core.errors import UnsupportedEventError
+from faasport.core.errors import MalformedEventError
+from faasport.core.forwarded import server_cached
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from typing import Any, Protocol
 
-    from faasport.core.http import Headers, HttpRequest, HttpResponse
+    from faasport.core.http import Headers, HttpRequest, HttpResponse, TextHeaders
     from faasport.core.options import AppOptions
 
     Event = Mapping[str, Any]
@@ -46,51 +48,217 @@ if TYPE_CHECKING:
 # -- request side --------------------------------------------------------------------------
 
 
-def decode_body(event: Event) -> bytes:
+def malformed(source: str, field: str, expected: str) -> MalformedEventError:
+    return MalformedEventError(source, field, expected)
+
+
+def string(value: Any, source: str, field: str) -> str:
+    """``value`` when it is a string; else the event is malformed."""
+    if type(value) is str:
+        return value
+    raise malformed(source, field, "a string")
+
+
+def optional_string(value: Any, source: str, field: str) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    raise malformed(source, field, "a string or null")
+
+
+def optional_object(value: Any, source: str, field: str) -> dict[str, Any] | None:
+    if value is None or type(value) is dict:
+        return value
+    raise malformed(source, field, "an object or null")
+
+
+def decode_body(event: Event, source: str) -> bytes:
     body = event.get("body")
+    flag = event.get("isBase64Encoded")
+    if flag is not None and type(flag) is not bool:
+        raise malformed(source, "isBase64Encoded", "true, false or null")
     if not body:
-        return b""
-    if event.get("isBase64Encoded"):
+        if body is None or body == "":
+            return b""
+        raise malformed(source, "body", "a string or null")
+    if type(body) is not str:
+        raise malformed(source, "body", "a string or null")
+    if flag:
         try:
             return a2b_base64(body, strict_mode=True)
         except (Base64Error, ValueError):
-            raise UnsupportedEventError(
-                "event says isBase64Encoded but its body is not valid base64"
+            raise malformed(source, "body", "valid base64, as isBase64Encoded says") from None
+    return body.encode("utf-8")
+
+
+_LIST = {list}
+
+
+def header_pairs(single: Any, multi: Any, source: str) -> TextHeaders:
+    """Header pairs, as text and named as the event spells them (the canonical request
+    lower-cases them), from an event's ``multiValueHeaders`` and ``headers``.
+
+    Both maps are read: ``multiValueHeaders`` wins for a name in both (it carries every
+    value), and a name only in ``headers`` is kept (AWS's own example events have them).
+    Names must be ASCII and values text that encodes as UTF-8: checked without a Python
+    loop in the usual case.
+    """
+    try:
+        if multi:
+            if type(multi) is not dict:
+                raise TypeError
+            given = multi.values()
+            # Every value a list, and (join raises TypeError otherwise) every item a string.
+            if set(map(type, given)) != _LIST:
+                raise TypeError
+            if not "".join(chain.from_iterable(given)).isascii():
+                _check_unicode(multi, source, "multiValueHeaders")
+            if not "".join(multi).isascii():
+                raise TypeError
+            pairs: TextHeaders = [
+                (name, value) for name, values in multi.items() for value in values
+            ]
+            if single is not None and type(single) is not dict:
+                raise TypeError
+            if single and not single.keys() <= multi.keys():
+                extra = [name for name in single if name not in multi]
+                if extra:
+                    seen = {name.lower() for name in multi}
+                    extra = [name for name in extra if name.lower() not in seen]
+                    if not "".join(extra).isascii():
+                        raise TypeError
+                    pairs += [(name, single[name]) for name in extra]
+                    if not "".join([single[name] for name in extra]).isascii():
+                        _check_unicode(single, source, "headers")
+            return pairs
+        if multi is not None and type(multi) is not dict:
+            raise TypeError
+        if single:
+            if type(single) is not dict:
+                raise TypeError
+            if not "".join(single.values()).isascii():
+                _check_unicode(single, source, "headers")
+            if not "".join(single).isascii():
+                raise TypeError
+            return list(single.items())
+        if single is not None and type(single) is not dict:
+            raise TypeError
+        return []
+    except (AttributeError, TypeError):
+        if not is_text_map(single):
+            raise malformed(source, "headers", "an object of strings or null") from None
+        if not is_list_map(multi):
+            raise malformed(
+                source, "multiValueHeaders", "an object of lists of strings or null"
             ) from None
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    raise UnsupportedEventError(f"event body must be a string, not {type(body).__name__}")
+        for field, given in (("headers", single), ("multiValueHeaders", multi)):
+            if given and not all(encodes(name, True) for name in given):
+                raise malformed(source, field, "an object with header names in ASCII") from None
+        raise
 
 
-_NAMES: dict[str, bytes] = {}
+#: Header names as the event spells them -> lower-case bytes: the same few names recur.
+_NAME_BYTES: dict[str, bytes] = {}
 
 
-def _name(name: str) -> bytes:
-    """A header name as a lower-case byte string (cached: the same few names recur)."""
-    key = _NAMES.get(name)
-    if key is None:
-        key = name.lower().encode("latin-1")
-        if len(_NAMES) < 2048:
-            _NAMES[name] = key
+def _name_bytes(name: str) -> bytes:
+    if not name.isascii():
+        raise TypeError("header name is not ASCII")
+    key = name.lower().encode("ascii")
+    if len(_NAME_BYTES) < 2048:
+        _NAME_BYTES[name] = key
     return key
 
 
-def header_pairs(single: Any, multi: Any) -> Headers:
-    """Lower-cased header pairs from an event's ``multiValueHeaders`` or ``headers``."""
-    names = _NAMES
-    if isinstance(multi, dict) and multi:
-        return [
-            (names.get(name) or _name(name), value.encode("utf-8"))
-            for name, values in multi.items()
-            for value in values or ()
-        ]
-    if isinstance(single, dict):
-        return [
-            (names.get(name) or _name(name), value.encode("utf-8"))
-            for name, value in single.items()
-            if value is not None
-        ]
-    return []
+def header_bytes(given: Any, source: str) -> Headers:
+    """Lower-cased header pairs, as bytes, from an event's ``headers`` object (HTTP API and
+    Function URL events: one string per name)."""
+    if not given:
+        if given is None or given == {}:
+            return []
+        raise malformed(source, "headers", "an object of strings or null")
+    names = _NAME_BYTES
+    try:
+        return [(names.get(k) or _name_bytes(k), v.encode("utf-8")) for k, v in given.items()]
+    except (AttributeError, TypeError, UnicodeEncodeError):
+        if not is_text_map(given):
+            raise malformed(source, "headers", "an object of strings or null") from None
+        if not all(encodes(name, True) for name in given):
+            raise malformed(source, "headers", "an object with header names in ASCII") from None
+        if not all(encodes(value, False) for value in given.values()):
+            raise malformed(source, "headers", "an object of valid Unicode text") from None
+        raise
+
+
+def find_header(headers: TextHeaders, name: str) -> str | None:
+    """The last value of header ``name`` (lower case) in text pairs of any case."""
+    found = None
+    for key, value in headers:
+        if key == name or key.lower() == name:
+            found = value
+    return found
+
+
+def _check_unicode(given: dict[str, Any], source: str, field: str) -> None:
+    for values in given.values():
+        for value in values if type(values) is list else (values,):
+            if not encodes(value, False):
+                raise malformed(source, field, "an object of valid Unicode text")
+
+
+def server_and_scheme(
+    headers: TextHeaders, single: Any, multi: Any = None
+) -> tuple[tuple[str, int | None], str]:
+    """ASGI ``server`` and ``scheme`` from the Host and X-Forwarded-Port/-Proto headers.
+    The event's own header objects (already checked by :func:`header_pairs`) answer
+    directly when they spell the names as AWS does (lower case, or as browsers send them);
+    else the pairs are searched."""
+    if multi:
+        found = [multi.get(lower) or multi.get(spelt) for lower, spelt in _FORWARDED]
+        if all(found):  # each a non-empty list (header_pairs checked the types)
+            return server_cached(found[0][-1], found[1][-1], found[2][-1])
+    elif single:
+        found = [single.get(lower) or single.get(spelt) for lower, spelt in _FORWARDED]
+        if None not in found:
+            return server_cached(found[0], found[1], found[2])
+    return server_cached(
+        find_header(headers, "host"),
+        find_header(headers, "x-forwarded-port"),
+        find_header(headers, "x-forwarded-proto"),
+    )
+
+
+_FORWARDED = (
+    ("host", "Host"),
+    ("x-forwarded-port", "X-Forwarded-Port"),
+    ("x-forwarded-proto", "X-Forwarded-Proto"),
+)
+
+
+def encodes(text: str, ascii_only: bool) -> bool:
+    """Whether ``text`` encodes as ASCII (or as UTF-8: no lone surrogates)."""
+    try:
+        text.encode("ascii" if ascii_only else "utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def is_text_map(value: Any) -> bool:
+    """None, or an object of strings."""
+    return value is None or (
+        type(value) is dict and all(type(k) is str and type(v) is str for k, v in value.items())
+    )
+
+
+def is_list_map(value: Any) -> bool:
+    """None, or an object of lists of strings."""
+    return value is None or (
+        type(value) is dict
+        and all(
+            type(k) is str and type(v) is list and all(type(x) is str for x in v)
+            for k, v in value.items()
+        )
+    )
 
 
 _QUERY_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
@@ -104,16 +272,39 @@ def _quote_plus(text: str) -> str:
     return quote_plus(text)
 
 
-def encode_query(params: Mapping[str, Any]) -> bytes:
-    """``a=1&a=2`` from ``{"a": ["1", "2"]}`` or ``{"a": "1"}`` (decoded values)."""
-    parts: list[str] = []
-    for key, values in params.items():
-        name = _quote_plus(str(key))
-        if isinstance(values, list):
-            parts.extend(f"{name}={_quote_plus(str(v))}" for v in values)
+def encode_query(params: Any, multi: bool, source: str, field: str) -> bytes:
+    """``a=1&a=2`` from ``{"a": ["1", "2"]}`` (``multi``) or ``{"a": "1"}`` (decoded
+    values, as API Gateway delivers them)."""
+    expected = "an object of lists of strings or null" if multi else "an object of strings or null"
+    if type(params) is not dict:
+        raise malformed(source, field, expected)
+    values = params.values()
+    try:
+        if multi:
+            if set(map(type, values)) != _LIST:
+                raise TypeError
+            text = "".join(chain(params, chain.from_iterable(values)))  # TypeError: not str
+            if _QUERY_SAFE.issuperset(text):
+                pairs = [f"{key}={value}" for key, items in params.items() for value in items]
+            else:
+                pairs = [
+                    f"{_quote_plus(key)}={_quote_plus(value)}"
+                    for key, items in params.items()
+                    for value in items
+                ]
         else:
-            parts.append(f"{name}={_quote_plus(str(values))}")
-    return "&".join(parts).encode("ascii")
+            text = "".join(chain(params, values))
+            if _QUERY_SAFE.issuperset(text):
+                pairs = [f"{key}={value}" for key, value in params.items()]
+            else:
+                pairs = [
+                    f"{_quote_plus(key)}={_quote_plus(value)}" for key, value in params.items()
+                ]
+    except TypeError:
+        raise malformed(source, field, expected) from None
+    except UnicodeEncodeError:
+        raise malformed(source, field, "an object of valid Unicode text") from None
+    return "&".join(pairs).encode("ascii")
 
 
 def route_path(template: str, params: Mapping[str, Any] | None) -> str | None:

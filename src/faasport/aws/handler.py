@@ -9,20 +9,21 @@ from faasport.aws.alb import Alb
 from faasport.aws.apigw_v1 import ApiGatewayV1
 from faasport.aws.apigw_v2 import ApiGatewayV2
 from faasport.aws.function_url import FunctionUrl
-from faasport.core import coldstart, logs, otel, trace
+from faasport.core import invocation, otel, trace
 from faasport.core.errors import UnsupportedEventError
 from faasport.core.health import is_health_check
+from faasport.core.http import HttpResponse
 from faasport.core.options import AppOptions
-from faasport.core.runner import AppRunner, error_response
+from faasport.core.runner import AppRunner
 from faasport.metrics import flush as _flush_metrics
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from typing import Any
+    from typing import Any, Unpack
 
     from faasport.aws.codec import Codec
-    from faasport.core.options import LifespanMode
+    from faasport.core.options import OptionArgs
 
 #: Tried in this order; ALB before REST (both carry httpMethod), Function URL before HTTP API.
 CODECS: tuple[Codec, ...] = (Alb(), FunctionUrl(), ApiGatewayV2(), ApiGatewayV1())
@@ -42,6 +43,16 @@ def _describe(event: Any) -> str:
         keys = sorted(str(k) for k in event)[:8]
         return f"an object with keys {keys}"
     return f"a {type(event).__name__}"
+
+
+def _websocket_route(event: Any) -> str | None:
+    """The route of an API Gateway WebSocket API event ($connect, $default...), else None."""
+    if not isinstance(event, dict):
+        return None
+    ctx = event.get("requestContext")
+    if isinstance(ctx, dict) and "connectionId" in ctx and "eventType" in ctx:
+        return str(ctx.get("routeKey") or ctx["eventType"])
+    return None
 
 
 class LambdaHandler:
@@ -76,28 +87,19 @@ class LambdaHandler:
 
     def _invoke(self, event: Any, context: Any) -> Any:
         request_id = getattr(context, "aws_request_id", None)
-        current = logs.current
-        current["request_id"] = request_id
-        current["cold_start"] = coldstart.record.pending and coldstart.record.take()
         codec = self._last
         if not (isinstance(event, dict) and codec.infer(event)):
             found = infer_codec(event, self.codecs)
             if found is None:
+                invocation.begin(request_id)
                 return self._not_http(event, context)
             codec = self._last = found
-        try:
-            request = codec.decode(event, context, self.options)
-        except (UnsupportedEventError, AttributeError, TypeError, ValueError, KeyError) as exc:
-            # A field of the wrong type or shape: the event did not come from the source.
-            message = (
-                str(exc)
-                if isinstance(exc, UnsupportedEventError)
-                else f"malformed {codec.name} event: {type(exc).__name__}: {exc}"
-            )
-            logs.logger().warning("malformed %s event: %s", codec.name, message)
-            return codec.encode(error_response(400, message, request_id), event, self.options)
+        options = self.options
+        request = invocation.http_request(request_id, codec.decode, event, context, options)
+        if isinstance(request, HttpResponse):
+            return codec.encode(request, event, options)
         runner = self.runner
-        if runner.kind is None and not is_health_check(request, self.options.health_path):
+        if runner.kind is None and not is_health_check(request, options.health_path):
             # contextlib would cost milliseconds of import time; handle() answers a failed
             # import with a 500.
             try:  # noqa: SIM105
@@ -107,35 +109,32 @@ class LambdaHandler:
         if runner.kind == "handler":
             return runner.call_handler(event, context)
         response = runner.handle(request, request_id)
-        return codec.encode(response, event, self.options)
+        return codec.encode(response, event, options)
 
     def _not_http(self, event: Any, context: Any) -> Any:
         _, kind = self.runner.load()
         if kind == "handler":
             return self.runner.call_handler(event, context)
+        route = _websocket_route(event)
+        if route is not None:
+            raise UnsupportedEventError(
+                f"faasport.aws.handler received an API Gateway WebSocket event (route "
+                f"{route}), which an {kind.upper()} app cannot answer: ASGI and WSGI apps "
+                "serve HTTP only. Point the WebSocket API at a plain handler(event, context) "
+                "and reply with faasport.websocket.send(connection_id, data)."
+            )
         raise UnsupportedEventError(
             f"faasport.aws.handler received {_describe(event)}, which is not an HTTP event "
-            "from API Gateway (REST or HTTP API), an ALB or a Function URL; a "
+            "from API Gateway (REST or HTTP API), an ALB or a Function URL; an "
             f"{kind.upper()} app can only answer HTTP events. Route other event sources to "
             "a plain handler(event, context)."
         )
 
 
 def handler(
-    app: Any,
-    *,
-    health_path: str | None = None,
-    lifespan: LifespanMode = "auto",
-    base_path: str = "",
-    text_mime_types: Iterable[str] = (),
-    codecs: Iterable[Codec] = (),
+    app: Any, *, codecs: Iterable[Codec] = (), **options: Unpack[OptionArgs]
 ) -> LambdaHandler:
     """A Lambda handler serving ``app``: an ASGI app, a WSGI app, a plain
-    ``handler(event, context)``, or a ``"module:attr"`` string imported on first use."""
-    options = AppOptions(
-        health_path=health_path,
-        lifespan=lifespan,
-        base_path=base_path,
-        text_mime_types=tuple(text_mime_types),
-    )
-    return LambdaHandler(app, options, codecs)
+    ``handler(event, context)``, or a ``"module:attr"`` string imported on first use.
+    ``options`` are :class:`~faasport.core.options.AppOptions`'."""
+    return LambdaHandler(app, AppOptions(**options), codecs)

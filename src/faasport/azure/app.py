@@ -8,19 +8,19 @@ Event Grid functions hand faasport's typed records to a plain ``handler(records,
 
 from __future__ import annotations
 
-from faasport.core import coldstart, logs, trace
+from faasport.core import invocation, trace
 from faasport.core.http import HttpRequest, HttpResponse
 from faasport.core.options import AppOptions
-from faasport.core.runner import AppRunner, error_response
+from faasport.core.runner import AppRunner
 from faasport.events.records import Message, Tick
 from faasport.metrics import flush as _flush_metrics
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
-    from typing import Any
+    from collections.abc import Callable
+    from typing import Any, Unpack
 
-    from faasport.core.options import LifespanMode
+    from faasport.core.options import OptionArgs
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 #: The app setting naming the storage account connection of queue and blob triggers.
@@ -34,10 +34,7 @@ def function_app(
     route: str = "{*route}",
     route_prefix: str = "/api",
     auth_level: str = "anonymous",
-    health_path: str | None = None,
-    lifespan: LifespanMode = "auto",
-    base_path: str = "",
-    text_mime_types: Iterable[str] = (),
+    **options: Unpack[OptionArgs],
 ) -> Any:
     """A ``func.FunctionApp`` with one HTTP function, ``name``, serving ``app`` (an ASGI or
     WSGI app or a ``"module:attr"`` string imported on first use) on every method of
@@ -47,16 +44,7 @@ def function_app(
     import azure.functions as func
 
     function_app = func.FunctionApp(http_auth_level=func.AuthLevel(auth_level.lower()))
-    http_trigger(
-        function_app,
-        app,
-        name=name,
-        route=route,
-        route_prefix=route_prefix + base_path,
-        health_path=health_path,
-        lifespan=lifespan,
-        text_mime_types=text_mime_types,
-    )
+    http_trigger(function_app, app, name=name, route=route, route_prefix=route_prefix, **options)
     return function_app
 
 
@@ -67,11 +55,10 @@ def http_trigger(
     name: str,
     route: str = "{*route}",
     route_prefix: str = "/api",
-    health_path: str | None = None,
-    lifespan: LifespanMode = "auto",
-    text_mime_types: Iterable[str] = (),
+    **options: Unpack[OptionArgs],
 ) -> Any:
-    """Add an HTTP function ``name`` serving ``app`` on ``route`` to ``function_app``.
+    """Add an HTTP function ``name`` serving ``app`` on ``route`` to ``function_app``;
+    the app sees ``route_prefix`` followed by ``base_path`` as ``root_path``.
 
     For an ASGI app, or an app given as an import string, the function is a coroutine: the
     worker awaits it on its event loop, where an ASGI app runs (many requests at once,
@@ -80,24 +67,18 @@ def http_trigger(
     runs in its thread pool directly."""
     import azure.functions as func
 
-    options = AppOptions(
-        health_path=health_path, lifespan=lifespan, text_mime_types=tuple(text_mime_types)
-    )
-    runner = AppRunner(app, options)
+    app_options = AppOptions(**options)
+    # The Functions host strips nothing: the base path follows the route prefix.
+    prefix = route_prefix + app_options.base_path
+    app_options.base_path = ""
+    runner = AppRunner(app, app_options)
     from faasport.azure import codec
 
     def decode(req: Any, context: Any) -> tuple[HttpRequest | HttpResponse, str | None]:
         """The canonical request, or the 400 that answers a malformed one."""
         request_id = getattr(context, "invocation_id", None)
         trace.begin(getattr(getattr(context, "trace_context", None), "trace_parent", None))
-        current = logs.current
-        current["request_id"] = request_id
-        current["cold_start"] = coldstart.record.pending and coldstart.record.take()
-        try:
-            return codec.decode(req, context, route_prefix), request_id
-        except (UnicodeError, ValueError) as exc:
-            message = f"malformed request: {type(exc).__name__}: {exc}"
-            return error_response(400, message, request_id), request_id
+        return invocation.http_request(request_id, codec.decode, req, context, prefix), request_id
 
     async def serve_async(req: Any, context: Any) -> Any:
         request, request_id = decode(req, context)
@@ -215,9 +196,7 @@ def _handler_runner(handler: Any) -> AppRunner:
 
 
 def _call(runner: AppRunner, records: list[Any], context: Any) -> None:
-    current = logs.current
-    current["request_id"] = getattr(context, "invocation_id", None)
-    current["cold_start"] = coldstart.record.pending and coldstart.record.take()
+    invocation.begin(getattr(context, "invocation_id", None))
     # An exception propagates: the host retries the message and, after maxDequeueCount
     # attempts, moves it to the "<queue>-poison" queue. Nothing is dropped.
     try:

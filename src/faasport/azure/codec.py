@@ -10,6 +10,7 @@ carries one value per header name.
 
 from __future__ import annotations
 
+from faasport.core.errors import MalformedEventError
 from faasport.core.forwarded import client_from, server_cached
 from faasport.core.http import HttpRequest
 
@@ -31,7 +32,10 @@ def _decoded(path: str) -> str:
 def decode(request: Any, context: Any, route_prefix: str) -> HttpRequest:
     from urllib.parse import urlsplit
 
-    url = urlsplit(request.url)
+    try:
+        url = urlsplit(request.url)
+    except ValueError:
+        raise MalformedEventError("azure", "url", "a valid URL") from None
     given = request.headers
     # The library keeps the headers in a plain dict with lower-case names; read it directly
     # when it is there (Mapping.items() would look every name up again).

@@ -1,6 +1,12 @@
 """The provider-neutral core: canonical request/response and the app bridges."""
 
-from faasport.core.errors import AppError, ConfigError, FaasportError, UnsupportedEventError
+from faasport.core.errors import (
+    AppError,
+    ConfigError,
+    FaasportError,
+    MalformedEventError,
+    UnsupportedEventError,
+)
 from faasport.core.http import HttpRequest, HttpResponse
 from faasport.core.options import AppOptions
 
@@ -11,5 +17,6 @@ __all__ = [
     "FaasportError",
     "HttpRequest",
     "HttpResponse",
+    "MalformedEventError",
     "UnsupportedEventError",
 ]

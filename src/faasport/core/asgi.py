@@ -29,25 +29,51 @@ class AppReturnedWithoutResponse(RuntimeError):
 class AsgiBridge:
     """Serves canonical requests with one ASGI app, on this environment's event loop."""
 
-    def __init__(self, app: ASGIApp, lifespan: LifespanMode) -> None:
+    def __init__(self, app: ASGIApp, lifespan: LifespanMode, strip_root_path: bool = False) -> None:
         self.app = app
         self.loop = environment_loop()
         self.lifespan = Lifespan(app, lifespan, self.loop)
+        self.strip_root_path = strip_root_path
 
     def serve(self, request: HttpRequest) -> HttpResponse:
         lifespan = self.lifespan
         scope = build_scope(request, lifespan.state if lifespan.supported else None)
+        if self.strip_root_path:
+            scope["path"] = request.path
         exchange = _Exchange(request.body)
-        self.loop.run(self.app(scope, exchange.receive, exchange.send))
+        try:
+            self.loop.run(self.app(scope, exchange.receive, exchange.send))
+        except Exception:
+            if not exchange.done:
+                raise
+            _raised_after_response(request)
         return exchange.finish()
 
     async def serve_async(self, request: HttpRequest) -> HttpResponse:
         """Serve on the running loop: for hosts that await their functions (Azure)."""
         lifespan = self.lifespan
         scope = build_scope(request, lifespan.state if lifespan.supported else None)
+        if self.strip_root_path:
+            scope["path"] = request.path
         exchange = _Exchange(request.body)
-        await self.app(scope, exchange.receive, exchange.send)
+        try:
+            await self.app(scope, exchange.receive, exchange.send)
+        except Exception:
+            if not exchange.done:
+                raise
+            _raised_after_response(request)
         return exchange.finish()
+
+
+def _raised_after_response(request: HttpRequest) -> None:
+    """An app raised after completing its response (Starlette's ServerErrorMiddleware
+    sends the app's error page, then re-raises for the server to log): the response
+    stands, the exception is logged, as uvicorn does."""
+    from faasport.core.logs import logger
+
+    logger().exception(
+        "exception in app after its response to %s %s was sent", request.method, request.path
+    )
 
 
 def build_scope(request: HttpRequest, state: dict[str, Any] | None) -> Scope:

@@ -19,3 +19,14 @@ class UnsupportedEventError(FaasportError, ValueError):
 
 class LifespanError(FaasportError):
     """ASGI lifespan startup or shutdown failed."""
+
+
+class MalformedEventError(UnsupportedEventError):
+    """An event in a known source's format with a field of the wrong type or shape: it did
+    not come from that source. Answered 400; the message names the field, never a value."""
+
+    def __init__(self, source: str, field: str, expected: str) -> None:
+        self.source = source
+        self.field = field
+        kind = f"{source} event" if source else "event"
+        super().__init__(f"malformed {kind}: {field} must be {expected}")

@@ -1,7 +1,9 @@
 """The canonical HTTP request and response every provider codec and app bridge speaks.
 
 Headers are ordered lists of ``(name, value)`` byte pairs with lower-case names, as in ASGI,
-so repeated headers (``Set-Cookie``, ``Cookie``) survive every conversion.
+so repeated headers (``Set-Cookie``, ``Cookie``) survive every conversion. A codec whose
+event carries headers as text may hand them over as text (``text_headers``): the byte pairs
+are then made only if something asks for them, and a WSGI app never does.
 """
 
 from __future__ import annotations
@@ -11,6 +13,17 @@ if TYPE_CHECKING:
     from typing import Any
 
     Headers = list[tuple[bytes, bytes]]
+    TextHeaders = list[tuple[str, str]]
+
+#: Header names as text (any case) -> lower-case bytes: the same few names recur.
+_NAME_BYTES: dict[str, bytes] = {}
+
+
+def _name_bytes(name: str) -> bytes:
+    key = name.lower().encode("latin-1")
+    if len(_NAME_BYTES) < 2048:
+        _NAME_BYTES[name] = key
+    return key
 
 
 def _first(headers: Headers, name: bytes) -> bytes | None:
@@ -27,13 +40,18 @@ class HttpRequest:
     prefix the app is mounted below); ``raw_path`` is ``root_path + path`` as the client
     sent it, when known; ``query_string`` is exactly what the client sent. ``extras`` are the
     provider's own objects handed to the app (``aws.event``, ``aws.context``...).
+
+    ``text_headers``, when a codec gives them instead of ``headers``, are ``(name, value)``
+    text pairs as the event spelled them: ASCII names in any case, values that encode as
+    UTF-8 (the codec has checked both). ``headers`` is made from them on first use, with
+    lower-case names; a WSGI environ is made from them directly.
     """
 
     __slots__ = (
+        "_headers",
         "body",
         "client",
         "extras",
-        "headers",
         "http_version",
         "method",
         "path",
@@ -42,6 +60,7 @@ class HttpRequest:
         "root_path",
         "scheme",
         "server",
+        "text_headers",
     )
 
     def __init__(
@@ -58,11 +77,15 @@ class HttpRequest:
         raw_path: bytes | None = None,
         http_version: str = "1.1",
         extras: dict[str, Any] | None = None,
+        text_headers: TextHeaders | None = None,
     ) -> None:
         self.method = method
         self.path = path
         self.query_string = query_string
-        self.headers: Headers = headers if headers is not None else []
+        self._headers: Headers | None = (
+            headers if headers is not None else None if text_headers is not None else []
+        )
+        self.text_headers = text_headers
         self.body = body
         self.scheme = scheme
         self.server = server
@@ -71,6 +94,24 @@ class HttpRequest:
         self.raw_path = raw_path
         self.http_version = http_version
         self.extras: dict[str, Any] = extras if extras is not None else {}
+
+    @property
+    def headers(self) -> Headers:
+        headers = self._headers
+        if headers is None:
+            names = _NAME_BYTES
+            text = self.text_headers
+            assert text is not None
+            headers = self._headers = [
+                (names.get(name) or _name_bytes(name), value.encode("utf-8"))
+                for name, value in text
+            ]
+        return headers
+
+    @headers.setter
+    def headers(self, headers: Headers) -> None:
+        self._headers = headers
+        self.text_headers = None
 
     def header(self, name: bytes) -> bytes | None:
         """The first value of header ``name`` (lower-case), or None."""

@@ -1,4 +1,5 @@
-"""Options shared by every provider entry point (``aws.handler``, ``gcp.handler``...)."""
+"""Options shared by every provider entry point (``aws.handler``, ``gcp.handler``...),
+declared once: :class:`OptionArgs` types the keywords, :class:`AppOptions` checks them."""
 
 from __future__ import annotations
 
@@ -6,25 +7,40 @@ from faasport.core.errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Literal
+    from collections.abc import Iterable
+    from typing import Literal, TypedDict
 
     LifespanMode = Literal["auto", "on", "off"]
+
+    class OptionArgs(TypedDict, total=False):
+        """The keyword options of ``aws.handler``, ``gcp.handler`` and
+        ``azure.function_app`` (see :class:`AppOptions`)."""
+
+        health_path: str | None
+        lifespan: LifespanMode
+        base_path: str
+        text_mime_types: Iterable[str]
+        strip_root_path: bool
 
 
 class AppOptions:
     """``health_path``: a GET or HEAD of it is answered 200 without importing the app.
     ``lifespan``: "auto" runs ASGI lifespan when the app supports it, "on" requires it,
     "off" skips it. ``base_path``: a prefix (custom-domain base path mapping) moved from
-    ``path`` to ``root_path``. ``text_mime_types``: extra content types sent as text."""
+    ``path`` to ``root_path``. ``text_mime_types``: extra content types sent as text.
+    ``strip_root_path``: the ASGI scope's ``path`` leaves out ``root_path`` (as Mangum
+    does), for frameworks that route on ``path`` without removing ``root_path`` (Falcon's
+    ASGI app, Sanic); by default ``path`` includes it, as the ASGI spec and uvicorn do."""
 
-    __slots__ = ("base_path", "health_path", "lifespan", "text_mime_types")
+    __slots__ = ("base_path", "health_path", "lifespan", "strip_root_path", "text_mime_types")
 
     def __init__(
         self,
         health_path: str | None = None,
         lifespan: LifespanMode = "auto",
         base_path: str = "",
-        text_mime_types: tuple[str, ...] = (),
+        text_mime_types: Iterable[str] = (),
+        strip_root_path: bool = False,
     ) -> None:
         if lifespan not in ("auto", "on", "off"):
             raise ConfigError(f"lifespan must be 'auto', 'on' or 'off', not {lifespan!r}")
@@ -35,7 +51,13 @@ class AppOptions:
                 f"base_path must start with '/' and not end with '/' (like '/api'), "
                 f"not {base_path!r}"
             )
+        if isinstance(text_mime_types, str):
+            raise ConfigError(
+                f"text_mime_types must be a list of content types, not the string "
+                f"{text_mime_types!r}"
+            )
         self.health_path = health_path
         self.lifespan: LifespanMode = lifespan
         self.base_path = base_path
         self.text_mime_types = tuple(t.lower() for t in text_mime_types)
+        self.strip_root_path = bool(strip_root_path)

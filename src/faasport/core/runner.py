@@ -76,7 +76,10 @@ class AppRunner:
                 if kind == "asgi":
                     from faasport.core.asgi import AsgiBridge
 
-                    bridge = self._bridge = AsgiBridge(self._app, self.options.lifespan)
+                    options = self.options
+                    bridge = self._bridge = AsgiBridge(
+                        self._app, options.lifespan, options.strip_root_path
+                    )
                     self._lifespan = bridge.lifespan
                     self._serve = bridge.serve
                 elif kind == "wsgi":

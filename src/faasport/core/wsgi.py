@@ -33,6 +33,28 @@ def _environ_key(name: bytes) -> str:
     return key
 
 
+#: extras key -> environ key, filled as keys are seen.
+_EXTRAS: dict[str, str] = {}
+
+
+def _extra_key(key: str) -> str:
+    # "aws.event" -> "faasport.event"; a provider's "request" object is its event.
+    suffix = key.partition(".")[2]
+    name = _EXTRAS[key] = "faasport." + ("event" if suffix == "request" else suffix)
+    return name
+
+
+#: header name as text (any case) -> environ key.
+_TEXT_KEYS: dict[str, str] = {}
+
+
+def _text_environ_key(name: str) -> str:
+    key = _environ_key(name.lower().encode("latin-1"))
+    if len(_TEXT_KEYS) < 1024:
+        _TEXT_KEYS[name] = key
+    return key
+
+
 class WsgiBridge:
     """Serves canonical requests with one WSGI app."""
 
@@ -77,20 +99,31 @@ class WsgiBridge:
         if client is not None:
             environ["REMOTE_ADDR"] = client[0]
             environ["REMOTE_PORT"] = str(client[1])
-        for raw_name, raw_value in request.headers:
-            key = _KEYS.get(raw_name) or _environ_key(raw_name)
-            value = raw_value.decode("latin-1")
-            if key in environ:
-                # RFC 9110 field combination; cookies are joined the way browsers send them.
-                environ[key] += ("; " if raw_name == b"cookie" else ",") + value
-            else:
-                environ[key] = value
+        text = request.text_headers
+        if text is not None:
+            keys = _TEXT_KEYS
+            for name, value in text:
+                key = keys.get(name) or _text_environ_key(name)
+                if not value.isascii():
+                    value = value.encode("utf-8").decode("latin-1")
+                if key in environ:
+                    # RFC 9110 field combination; cookies are joined as browsers send them.
+                    environ[key] += ("; " if key == "HTTP_COOKIE" else ",") + value
+                else:
+                    environ[key] = value
+        else:
+            for raw_name, raw_value in request.headers:
+                key = _KEYS.get(raw_name) or _environ_key(raw_name)
+                value = raw_value.decode("latin-1")
+                if key in environ:
+                    environ[key] += ("; " if raw_name == b"cookie" else ",") + value
+                else:
+                    environ[key] = value
         if request.body and "CONTENT_LENGTH" not in environ:
             environ["CONTENT_LENGTH"] = str(len(request.body))
+        extras = _EXTRAS
         for key, value in request.extras.items():
-            # "aws.event" -> "faasport.event"; a provider's "request" object is its event.
-            suffix = key.partition(".")[2]
-            environ["faasport." + ("event" if suffix == "request" else suffix)] = value
+            environ[extras.get(key) or _extra_key(key)] = value
         return environ
 
 

@@ -11,7 +11,7 @@ messages become :class:`~faasport.events.Message` records and Cloud Storage obje
 
 from __future__ import annotations
 
-from faasport.core import coldstart, logs
+from faasport.core import invocation, logs
 from faasport.core.errors import UnsupportedEventError
 from faasport.core.options import AppOptions
 from faasport.core.runner import AppRunner
@@ -180,9 +180,7 @@ class EventHandler:
             if not http:
                 raise
             return _answer(400, str(exc))
-        current = logs.current
-        current["request_id"] = attributes["id"]
-        current["cold_start"] = coldstart.record.pending and coldstart.record.take()
+        invocation.begin(attributes["id"])
         filters = self.object_filters
         if filters is not None:
             records = [record for record in records if wanted(record, filters)]

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import os
 
-from faasport.core import coldstart, logs, otel, trace
+from faasport.core import invocation, otel, trace
+from faasport.core.http import HttpResponse
 from faasport.core.options import AppOptions
-from faasport.core.runner import AppRunner, error_response
+from faasport.core.runner import AppRunner
 from faasport.gcp import codec
 from faasport.metrics import flush as _flush_metrics
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
-    from typing import Any
+    from collections.abc import Callable
+    from typing import Any, Unpack
 
-    from faasport.core.options import LifespanMode
+    from faasport.core.options import OptionArgs
 
 
 class GcpHandler:
@@ -52,38 +53,20 @@ class GcpHandler:
             or environ.get("HTTP_X_CLOUD_TRACE_CONTEXT", "").partition("/")[0]
             or None
         )
-        current = logs.current
-        current["request_id"] = request_id
-        current["cold_start"] = coldstart.record.pending and coldstart.record.take()
-        try:
-            canonical = codec.decode(request, self.options)
-        except (UnicodeError, ValueError) as exc:
-            message = f"malformed request: {type(exc).__name__}: {exc}"
-            return codec.encode(error_response(400, message, request_id))
+        canonical = invocation.http_request(request_id, codec.decode, request, self.options)
+        if isinstance(canonical, HttpResponse):
+            return codec.encode(canonical)
         return codec.encode(self.runner.handle(canonical, request_id))
 
 
-def handler(
-    app: Any,
-    *,
-    health_path: str | None = None,
-    lifespan: LifespanMode = "auto",
-    base_path: str = "",
-    text_mime_types: Iterable[str] = (),
-) -> Callable[[Any], Any]:
+def handler(app: Any, **options: Unpack[OptionArgs]) -> Callable[[Any], Any]:
     """A functions-framework HTTP function serving ``app``: an ASGI or WSGI app or a
     ``"module:attr"`` string imported on first use. ``text_mime_types`` is accepted for
     symmetry with ``aws.handler``: Google Cloud carries every body as bytes.
 
     functions-framework accepts only plain functions, so this is one; the
     :class:`GcpHandler` behind it is its ``faasport`` attribute."""
-    options = AppOptions(
-        health_path=health_path,
-        lifespan=lifespan,
-        base_path=base_path,
-        text_mime_types=tuple(text_mime_types),
-    )
-    return as_function(GcpHandler(app, options))
+    return as_function(GcpHandler(app, AppOptions(**options)))
 
 
 def as_function(target: Callable[[Any], Any]) -> Callable[[Any], Any]:
