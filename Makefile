@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 TOOLS  := .venv-tools
 CHECKOV_STAMP := $(TOOLS)/.installed
 
-.PHONY: install postgres chromium dev test lint typecheck bench check clean
+.PHONY: install postgres redis chromium dev test lint typecheck bench check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,16 @@ postgres:
 	    postgresql; \
 	fi
 
+# redis-server for the state store tests, which start a throwaway server on loopback
+# (tests/state/conftest.py). Nothing to do when one is already installed.
+redis:
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    redis-server; \
+	fi
+
 # Headless Chromium opens the import chart of faasport coldstart --html in its test
 # (tests/cli/test_coldstart.py). Nothing to do when it is already installed.
 chromium:
@@ -41,12 +51,12 @@ chromium:
 	    chromium; \
 	fi
 
-install: postgres chromium $(STAMP) $(CHECKOV_STAMP)
+install: postgres redis chromium $(STAMP) $(CHECKOV_STAMP)
 
 dev: $(STAMP)
 	$(BIN)/faasport dev examples/phoney
 
-test: postgres chromium $(STAMP) $(CHECKOV_STAMP)
+test: postgres redis chromium $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
 	FAASPORT_CHECKOV=$(TOOLS)/bin/checkov $(BIN)/python -m pytest -q
@@ -58,11 +68,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: postgres redis $(STAMP)
 	$(BIN)/python bench/imports.py
 	$(BIN)/python bench/adapter.py
 	$(BIN)/python bench/local.py
 	$(BIN)/python bench/gateway_http.py
+	$(BIN)/python bench/events.py
+	$(BIN)/python bench/state.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

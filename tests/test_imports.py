@@ -17,6 +17,8 @@ RUNTIME = [
     "faasport.secrets",
     "faasport.db",
     "faasport.metrics",
+    "faasport.state",
+    "faasport.gateway",
 ]
 
 PROBE = """

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
-import subprocess
-import sys
 import textwrap
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +14,8 @@ import boto3
 import httpx
 import pytest
 from botocore.config import Config
+
+from dev_process import Dev, wait_for
 
 APP = textwrap.dedent(
     """
@@ -50,65 +48,6 @@ CONFIG = textwrap.dedent(
 )
 
 
-class Dev:
-    def __init__(self, project: Path) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "faasport.cli.main",
-                "dev",
-                str(project),
-                "--port",
-                "0",
-                "--lambda-port",
-                "0",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._ready = threading.Event()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        if not self._ready.wait(30):
-            raise AssertionError(f"faasport dev did not start: {self.lines}")
-        self.url = self._find(r"Listening on (http://\S+)")
-        self.lambda_url = self._find(r"Lambda Invoke API on (http://\S+)")
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.lines.append(line.rstrip("\n"))
-            if line.startswith("Lambda Invoke API on"):
-                self._ready.set()
-
-    def _find(self, pattern: str) -> str:
-        for line in self.lines:
-            found = re.match(pattern, line)
-            if found:
-                return found.group(1)
-        raise AssertionError(f"no line matches {pattern}: {self.lines}")
-
-    def children(self) -> set[int]:
-        """Child processes of any of the server's threads (Linux /proc)."""
-        found: set[int] = set()
-        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
-            children = task / "children"
-            if children.exists():
-                found.update(int(pid) for pid in children.read_text().split())
-        return found
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
-        self._reader.join(timeout=10)
-        if self.process.stderr is not None:
-            self.process.stderr.close()
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     (tmp_path / "faasport.toml").write_text(CONFIG)
@@ -125,13 +64,6 @@ def dev(project: Path) -> Iterator[Dev]:
         server.close()
 
 
-def poll(condition: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)
-
-
 def test_timeout_is_504_and_crash_is_502_then_service_resumes(dev: Dev) -> None:
     with httpx.Client(base_url=dev.url, timeout=30) as client:
         first = client.get("/hello").json()
@@ -139,10 +71,10 @@ def test_timeout_is_504_and_crash_is_502_then_service_resumes(dev: Dev) -> None:
         timed_out = client.get("/sleep")
         assert timed_out.status_code == 504
         assert timed_out.json() == {"message": "Endpoint request timed out"}
-        poll(lambda: any("Task timed out after 1.00 seconds" in line for line in dev.lines))
+        wait_for(lambda: any("Task timed out after 1.00 seconds" in line for line in dev.lines))
         crashed = client.get("/crash")
         assert crashed.status_code == 502
-        poll(lambda: any("exited with error: exit status 7" in line for line in dev.lines))
+        wait_for(lambda: any("exited with error: exit status 7" in line for line in dev.lines))
         again = client.get("/hello").json()
         assert again["pid"] != first["pid"]
 
@@ -178,7 +110,7 @@ def test_hot_reload_serves_new_code_on_fresh_environments(dev: Dev, project: Pat
         source = (project / "webapp.py").read_text().replace('"one"', '"two"')
         (project / "webapp.py").write_text(source)
         os.utime(project / "webapp.py", (time.time() + 1, time.time() + 1))
-        poll(lambda: client.get("/hello").json()["version"] == "two")
+        wait_for(lambda: client.get("/hello").json()["version"] == "two")
         assert client.get("/hello").json()["pid"] != old["pid"]
 
 
@@ -192,7 +124,7 @@ def test_sigterm_stops_every_child_process(dev: Dev) -> None:
     dev.close()
     assert not [line for line in dev.lines if "Traceback" in line or "Exception ignored" in line]
     for pid in children:
-        poll(lambda pid=pid: not Path(f"/proc/{pid}").exists() or _zombie(pid))
+        wait_for(lambda pid=pid: not Path(f"/proc/{pid}").exists() or _zombie(pid))
 
 
 def _zombie(pid: int) -> bool:

@@ -303,6 +303,49 @@ def test_queue_referenced_but_not_defined(tmp_path: Path) -> None:
     assert 'queue "mail" is not defined' in message and "[queues.mail]" in message
 
 
+@pytest.mark.parametrize("target", ["nowhere", "worker"])
+def test_on_failure_names_another_function_or_a_queue(tmp_path: Path, target: str) -> None:
+    message = error(
+        tmp_path,
+        f"""
+        [queues.jobs]
+
+        [functions.sink]
+        handler = "phoney.jobs:handle"
+
+        [functions.worker]
+        handler = "phoney.jobs:handle"
+        on_failure = "{target}"
+        """,
+    )
+    assert message == (
+        f'faasport.toml: functions.worker.on_failure: "{target}" is neither another function '
+        "nor a queue (defined: jobs, sink)"
+    )
+
+
+def test_on_failure_destinations_are_kept(tmp_path: Path) -> None:
+    (tmp_path / "faasport.toml").write_text(
+        textwrap.dedent(
+            """
+            name = "x"
+            [queues.dead]
+            [functions.sink]
+            handler = "a:b"
+            [functions.worker]
+            handler = "a:b"
+            on_failure = "sink"
+            [functions.other]
+            handler = "a:b"
+            on_failure = "dead"
+            """
+        )
+    )
+    functions = load_project(tmp_path).functions
+    assert (functions["worker"].on_failure, functions["other"].on_failure) == ("sink", "dead")
+    assert functions["sink"].on_failure is None
+
+
 def test_queue_visibility_timeout_must_cover_the_function_timeout(tmp_path: Path) -> None:
     message = error(
         tmp_path,

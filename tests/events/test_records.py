@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from faasport import events
+from faasport.aws.event_builder import build_event
 from faasport.core.errors import UnsupportedEventError
-from faasport.events.aws import build_event
 
 SQS: dict[str, Any] = {
     "Records": [
@@ -138,8 +138,12 @@ def test_record_lists_from_other_clouds_pass_through() -> None:
 @pytest.mark.parametrize(
     ("event", "message"),
     [
-        ({"Records": [{"eventSource": "aws:kinesis"}]}, "cannot read a record from 'aws:kinesis'"),
-        ({"Records": [{"eventSource": "aws:sqs"}]}, "malformed aws:sqs record: KeyError"),
+        ({"Records": [{"eventSource": "aws:mq"}]}, "cannot read a record from 'aws:mq'"),
+        ({"Records": [{"eventSource": "aws:sqs"}]}, "malformed aws:sqs record: no 'messageId'"),
+        ({"Records": [{"eventSource": "aws:kinesis"}]}, "malformed aws:kinesis record: no 'kin"),
+        ({"Records": [{"eventSource": "aws:dynamodb", "dynamodb": {}}]}, "no 'eventName'"),
+        ({"Records": ["x"]}, "an event record must be an object"),
+        ({"detail-type": "x", "source": "y"}, "malformed EventBridge event: KeyError"),
         ({"httpMethod": "GET"}, "received ['httpMethod'], which is not an SQS"),
         ("text", "received str"),
     ],

@@ -15,8 +15,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from faasport.local.emulator import Emulator
 from faasport.local.invoke_api import InvokeApi, function_name
-from faasport.local.runtime import LocalRuntime
 from faasport.local.spec import FunctionSpec
 from rawhttp import exchange, statuses
 
@@ -40,7 +40,7 @@ def port(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> Iterator
             """
         )
     )
-    runtime = LocalRuntime([FunctionSpec("echo", "fn.handle", Path(root))], log=lines.append)
+    runtime = Emulator([FunctionSpec("echo", "fn.handle", Path(root))], log=lines.append)
     runtime.start()
     api = InvokeApi(runtime)
     yield runtime.call(api.start("127.0.0.1", 0))

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from faasport.local.emulator import Emulator
 from faasport.local.outcome import Outcome, Status
-from faasport.local.runtime import LocalRuntime
-from faasport.local.spec import FunctionSpec
+from faasport.local.spec import EmulatorSettings, FunctionSpec
 
 FUNCTION = textwrap.dedent(
     """
@@ -33,6 +33,12 @@ FUNCTION = textwrap.dedent(
         if action == "sleep":
             time.sleep(event["seconds"])
         elif action == "exit":
+            os._exit(3)
+        elif action == "allocate_then_exit":
+            blob = bytearray(event["mb"] * 1024 * 1024)
+            for i in range(0, len(blob), 4096):
+                blob[i] = 1
+            time.sleep(0.3)  # long enough for the memory watcher to see it
             os._exit(3)
         elif action == "allocate":
             blob = bytearray(event["mb"] * 1024 * 1024)
@@ -65,18 +71,22 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_runtime(project: Path) -> Iterator[Callable[..., LocalRuntime]]:
-    runtimes: list[LocalRuntime] = []
+def make_runtime(project: Path) -> Iterator[Callable[..., Emulator]]:
+    runtimes: list[Emulator] = []
     lines: list[str] = []
 
-    def make(**options: Any) -> LocalRuntime:
+    def make(**options: Any) -> Emulator:
+        settings = EmulatorSettings(
+            idle_timeout=options.pop("idle_timeout", 300.0),
+            retry_delays=options.pop("retry_delays", (1.0, 2.0)),
+        )
         spec = FunctionSpec(
             name=options.pop("name", "fn"),
             handler=options.pop("handler", "fn.handle"),
             task_root=project,
             **options,
         )
-        runtime = LocalRuntime([spec], log=lines.append)
+        runtime = Emulator([spec], log=lines.append, settings=settings)
         runtime.lines = lines  # type: ignore[attr-defined]
         runtime.start()
         runtimes.append(runtime)
@@ -87,7 +97,7 @@ def make_runtime(project: Path) -> Iterator[Callable[..., LocalRuntime]]:
         runtime.stop()
 
 
-def call(runtime: LocalRuntime, **event: Any) -> Outcome:
+def call(runtime: Emulator, **event: Any) -> Outcome:
     return runtime.invoke("fn", json.dumps(event).encode())
 
 
@@ -96,7 +106,7 @@ def body(outcome: Outcome) -> Any:
     return json.loads(outcome.payload)
 
 
-def pids(runtime: LocalRuntime) -> set[int]:
+def pids(runtime: Emulator) -> set[int]:
     return {env.pid for env in runtime.pools["fn"].environments}
 
 
@@ -108,7 +118,7 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-def test_warm_reuse_runs_init_once(make_runtime: Callable[..., LocalRuntime]) -> None:
+def test_warm_reuse_runs_init_once(make_runtime: Callable[..., Emulator]) -> None:
     runtime = make_runtime()
     first = call(runtime)
     assert first.init_ms is not None and first.init_ms > 0
@@ -121,7 +131,7 @@ def test_warm_reuse_runs_init_once(make_runtime: Callable[..., LocalRuntime]) ->
     assert 29_000 < info["remaining"] <= 30_000
 
 
-def test_report_lines(make_runtime: Callable[..., LocalRuntime]) -> None:
+def test_report_lines(make_runtime: Callable[..., Emulator]) -> None:
     runtime = make_runtime(memory=256)
     outcome = call(runtime)
     lines: list[str] = runtime.lines  # type: ignore[attr-defined]
@@ -137,7 +147,7 @@ def test_report_lines(make_runtime: Callable[..., LocalRuntime]) -> None:
 
 
 def test_cold_start_when_every_environment_is_busy(
-    make_runtime: Callable[..., LocalRuntime],
+    make_runtime: Callable[..., Emulator],
 ) -> None:
     runtime = make_runtime(concurrency=3)
     body(call(runtime))
@@ -151,7 +161,7 @@ def test_cold_start_when_every_environment_is_busy(
 
 
 def test_concurrency_cap_under_20_parallel_requests(
-    make_runtime: Callable[..., LocalRuntime],
+    make_runtime: Callable[..., Emulator],
 ) -> None:
     runtime = make_runtime(concurrency=3)
     with concurrent.futures.ThreadPoolExecutor(20) as pool:
@@ -166,7 +176,7 @@ def test_concurrency_cap_under_20_parallel_requests(
 
 
 def test_async_invocations_wait_for_a_free_environment(
-    make_runtime: Callable[..., LocalRuntime],
+    make_runtime: Callable[..., Emulator],
 ) -> None:
     runtime = make_runtime(concurrency=1)
     for _ in range(5):
@@ -177,7 +187,7 @@ def test_async_invocations_wait_for_a_free_environment(
 
 
 def test_warm_environments_are_started_ahead_and_kept(
-    make_runtime: Callable[..., LocalRuntime],
+    make_runtime: Callable[..., Emulator],
 ) -> None:
     runtime = make_runtime(warm=2, idle_timeout=0.2)
     pool = runtime.pools["fn"]
@@ -189,7 +199,7 @@ def test_warm_environments_are_started_ahead_and_kept(
     assert pids(runtime) == before
 
 
-def test_idle_environments_scale_to_zero(make_runtime: Callable[..., LocalRuntime]) -> None:
+def test_idle_environments_scale_to_zero(make_runtime: Callable[..., Emulator]) -> None:
     runtime = make_runtime(idle_timeout=0.2)
     pid = body(call(runtime))["pid"]
     wait_until(lambda: not runtime.pools["fn"].environments)
@@ -198,7 +208,7 @@ def test_idle_environments_scale_to_zero(make_runtime: Callable[..., LocalRuntim
 
 
 def test_timeout_kills_and_replaces_the_environment(
-    make_runtime: Callable[..., LocalRuntime],
+    make_runtime: Callable[..., Emulator],
 ) -> None:
     runtime = make_runtime(timeout=0.5)
     old = body(call(runtime))["pid"]
@@ -209,7 +219,7 @@ def test_timeout_kills_and_replaces_the_environment(
     assert fresh["pid"] != old
 
 
-def test_memory_limit_kills_the_environment(make_runtime: Callable[..., LocalRuntime]) -> None:
+def test_memory_limit_kills_the_environment(make_runtime: Callable[..., Emulator]) -> None:
     runtime = make_runtime(memory=128)
     outcome = call(runtime, action="allocate", mb=400)
     assert outcome.status is Status.CRASH
@@ -220,7 +230,7 @@ def test_memory_limit_kills_the_environment(make_runtime: Callable[..., LocalRun
 
 
 def test_crash_is_reported_and_the_next_request_succeeds(
-    make_runtime: Callable[..., LocalRuntime],
+    make_runtime: Callable[..., Emulator],
 ) -> None:
     runtime = make_runtime()
     outcome = call(runtime, action="exit")
@@ -229,7 +239,21 @@ def test_crash_is_reported_and_the_next_request_succeeds(
     assert body(call(runtime))["inits"] == 1
 
 
-def test_handler_exception_is_a_function_error(make_runtime: Callable[..., LocalRuntime]) -> None:
+def test_report_after_a_crash_gives_the_last_measured_memory(
+    make_runtime: Callable[..., Emulator],
+) -> None:
+    runtime = make_runtime(memory=1024)
+    outcome = call(runtime, action="allocate_then_exit", mb=100)
+    assert outcome.status is Status.CRASH
+    assert 100 <= outcome.max_memory_mb < 200
+    lines: list[str] = runtime.lines  # type: ignore[attr-defined]
+    report = next(
+        line for line in lines if line.startswith(f"REPORT RequestId: {outcome.request_id}")
+    )
+    assert f"Max Memory Used: {outcome.max_memory_mb} MB" in report
+
+
+def test_handler_exception_is_a_function_error(make_runtime: Callable[..., Emulator]) -> None:
     runtime = make_runtime()
     outcome = call(runtime, action="raise", detail="xyz")
     assert outcome.status is Status.FUNCTION_ERROR
@@ -240,14 +264,14 @@ def test_handler_exception_is_a_function_error(make_runtime: Callable[..., Local
     assert body(call(runtime))["calls"] == 2  # same environment, still healthy
 
 
-def test_response_over_6_mb_is_an_error(make_runtime: Callable[..., LocalRuntime]) -> None:
+def test_response_over_6_mb_is_an_error(make_runtime: Callable[..., Emulator]) -> None:
     runtime = make_runtime()
     outcome = call(runtime, action="big")
     assert outcome.status is Status.TOO_LARGE
     assert json.loads(outcome.payload)["errorType"] == "Function.ResponseSizeTooLarge"
 
 
-def test_init_error_is_reported(make_runtime: Callable[..., LocalRuntime], project: Path) -> None:
+def test_init_error_is_reported(make_runtime: Callable[..., Emulator], project: Path) -> None:
     (project / "broken.py").write_text("raise ImportError('missing dependency')\n")
     runtime = make_runtime(handler="broken.handle")
     outcome = call(runtime)
@@ -255,8 +279,26 @@ def test_init_error_is_reported(make_runtime: Callable[..., LocalRuntime], proje
     assert "missing dependency" in json.loads(outcome.payload)["errorMessage"]
 
 
+def test_failed_init_lets_queued_async_invocations_go_on(
+    make_runtime: Callable[..., Emulator], project: Path
+) -> None:
+    # Only one environment may exist: the invocations queued behind a start that fails must
+    # each get their turn (and fail the same way), not wait for an unrelated request.
+    (project / "broken.py").write_text("raise ImportError('missing dependency')\n")
+    runtime = make_runtime(handler="broken.handle", concurrency=1, retry_delays=())
+    for _ in range(3):
+        runtime.invoke_later("fn", b"{}")
+    lines: list[str] = runtime.lines  # type: ignore[attr-defined]
+    wait_until(
+        lambda: sum("asynchronous invocation" in line and "failed" in line for line in lines) == 3
+    )
+    failures = [line for line in lines if "failed (attempt 1 of 1)" in line]
+    assert len(failures) == 3
+    assert all("missing dependency" in line for line in failures)
+
+
 def test_reload_moves_new_invocations_to_fresh_environments(
-    make_runtime: Callable[..., LocalRuntime],
+    make_runtime: Callable[..., Emulator],
 ) -> None:
     runtime = make_runtime()
     old = body(call(runtime))["pid"]
@@ -268,7 +310,7 @@ def test_reload_moves_new_invocations_to_fresh_environments(
     assert body(call(runtime))["pid"] != old
 
 
-def test_stop_leaves_no_child_processes(make_runtime: Callable[..., LocalRuntime]) -> None:
+def test_stop_leaves_no_child_processes(make_runtime: Callable[..., Emulator]) -> None:
     runtime = make_runtime(warm=3)
     children = pids(runtime)
     assert len(children) == 3
@@ -286,7 +328,7 @@ def _running(pid: int) -> bool:
     return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
-def test_awslambdaric_runs_a_function(make_runtime: Callable[..., LocalRuntime]) -> None:
+def test_awslambdaric_runs_a_function(make_runtime: Callable[..., Emulator]) -> None:
     pytest.importorskip("awslambdaric")
     runtime = make_runtime(runtime_client="awslambdaric")
     result = body(call(runtime))

@@ -14,8 +14,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from faasport.local.emulator import Emulator
 from faasport.local.invoke_api import InvokeApi
-from faasport.local.runtime import LocalRuntime
 from faasport.local.spec import FunctionSpec
 
 FUNCTIONS = """
@@ -41,7 +41,7 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     root = tmp_path_factory.mktemp("traced")
     (root / "fns.py").write_text(textwrap.dedent(FUNCTIONS))
     specs = [FunctionSpec(name, f"fns.{name}", Path(root)) for name in ("front", "back")]
-    runtime = LocalRuntime(specs, log=lambda line: None)
+    runtime = Emulator(specs, log=lambda line: None)
     runtime.start()
     api = InvokeApi(runtime)
     yield runtime.call(api.start("127.0.0.1", 0))

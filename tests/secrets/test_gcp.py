@@ -5,12 +5,12 @@ sends are checked against the documented shape, and caching is observed at the s
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
 
 from faasport import secrets
+from faasport.secrets.cache import SecretCache
 
 #: (the Gcp state, its Emulation) from conftest.py.
 Fixture = tuple[Any, Any]
@@ -46,25 +46,42 @@ def test_ssm_names_and_json(gcp: Fixture) -> None:
     assert secrets.get_json("ssm:/phoney/prod/db") == {"host": "10.0.0.5", "port": 5432}
 
 
-def test_cached_then_asked_again_after_max_age(gcp: Fixture) -> None:
+class Clock:
+    """Seconds that pass only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(secrets, "_cache", SecretCache(clock))
+    return clock
+
+
+def test_cached_then_asked_again_after_max_age(gcp: Fixture, clock: Clock) -> None:
     state, emulation = gcp
     state.values["jwt"] = b"v1"
     assert secrets.get("jwt", max_age=0.3) == "v1"
     state.values["jwt"] = b"v2"
     assert secrets.get("jwt", max_age=0.3) == "v1"
     assert len(emulation.paths(ACCESS)) == 1
-    time.sleep(0.35)
+    clock.now += 0.35
     assert secrets.get("jwt", max_age=0.3) == "v2"
     assert len(emulation.paths(ACCESS)) == 2
     # One token serves both: it is valid for an hour.
     assert len(emulation.paths("/computeMetadata/v1/instance")) == 1
 
 
-def test_failed_refresh_raises_instead_of_serving_the_old_value(gcp: Fixture) -> None:
+def test_failed_refresh_raises_instead_of_serving_the_old_value(gcp: Fixture, clock: Clock) -> None:
     state, _ = gcp
     state.values["jwt"] = b"v1"
     assert secrets.get("jwt", max_age=0.1) == "v1"
-    time.sleep(0.15)
+    clock.now += 0.15
     state.broken = (503, {"error": {"code": 503, "message": "The service is unavailable."}}, {})
     with pytest.raises(secrets.SecretError, match="503: The service is unavailable"):
         secrets.get("jwt", max_age=0.1)

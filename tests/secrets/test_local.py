@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from faasport.core.errors import ConfigError
+from faasport.local.emulator import Emulator
 from faasport.local.outcome import Status
-from faasport.local.runtime import LocalRuntime
 from faasport.local.spec import FunctionSpec
 from faasport.secrets.local import local_environment, read_local_file
 
@@ -27,6 +27,8 @@ FUNCTION = textwrap.dedent(
     def handle(event, context):
         if "json" in event:
             return secrets.get_json(event["json"])
+        if "variables" in event:
+            return sorted(k for k in os.environ if k.startswith("FAASPORT_SECRET_"))
         return {"value": secrets.get(event["name"]), "store": os.environ["FAASPORT_SECRETS"]}
     """
 )
@@ -81,11 +83,24 @@ def test_bad_file(tmp_path: Path, text: str, error: str) -> None:
 def test_shell_variables_win_and_env_store_is_chosen(tmp_path: Path) -> None:
     write(tmp_path / "secrets.local.toml", SECRETS)
     shell = {"FAASPORT_SECRET_PHONEY_PROD_JWT": "from-shell", "HOME": "/root"}
-    variables = local_environment(tmp_path, shell)
+    variables = local_environment(tmp_path, shell, ["phoney/prod/jwt"])
     assert variables["FAASPORT_SECRET_PHONEY_PROD_JWT"] == "from-shell"
     assert variables["FAASPORT_SECRETS"] == "env"
     assert "HOME" not in variables
-    assert local_environment(tmp_path, {"FAASPORT_SECRETS": "aws"})["FAASPORT_SECRETS"] == "aws"
+    chosen = local_environment(tmp_path, {"FAASPORT_SECRETS": "aws"}, [])
+    assert chosen["FAASPORT_SECRETS"] == "aws"
+
+
+def test_only_declared_secrets_are_passed_on(tmp_path: Path) -> None:
+    write(tmp_path / "secrets.local.toml", SECRETS)
+    shell = {"FAASPORT_SECRET_OTHER": "x", "FAASPORT_SECRET_PHONEY_PROD_DB": "from-shell"}
+    variables = local_environment(tmp_path, shell, ["phoney/prod/jwt", "phoney/prod/db"])
+    assert variables == {
+        "FAASPORT_SECRET_PHONEY_PROD_JWT": "local-signing-key",
+        "FAASPORT_SECRET_PHONEY_PROD_DB": "from-shell",
+        "FAASPORT_SECRETS": "env",
+        "FAASPORT_DECLARED_SECRETS": '["phoney/prod/jwt", "phoney/prod/db"]',
+    }
 
 
 @pytest.fixture
@@ -96,21 +111,27 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def runtime(project: Path) -> Iterator[LocalRuntime]:
-    runtime = LocalRuntime([FunctionSpec("fn", "fn.handle", project)], log=lambda line: None)
+def runtime(project: Path) -> Iterator[Emulator]:
+    declared = (
+        "phoney/prod/jwt",
+        "ssm:/phoney/prod/api-key",
+        "phoney/prod/db",
+        "phoney/prod/other",
+    )
+    runtime = Emulator(
+        [FunctionSpec("fn", "fn.handle", project, secrets=declared)], log=lambda line: None
+    )
     runtime.start()
     yield runtime
     runtime.stop()
 
 
-def invoke(runtime: LocalRuntime, **event: Any) -> tuple[Status, Any]:
+def invoke(runtime: Emulator, **event: Any) -> tuple[Status, Any]:
     outcome = runtime.invoke("fn", json.dumps(event).encode())
     return outcome.status, json.loads(outcome.payload)
 
 
-def test_function_reads_local_secrets(
-    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_function_reads_local_secrets(runtime: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAASPORT_SECRET_PHONEY_PROD_API_KEY", "from-shell")
     status, body = invoke(runtime, name="phoney/prod/jwt")
     assert (status, body) == (Status.OK, {"value": "local-signing-key", "store": "env"})
@@ -119,7 +140,7 @@ def test_function_reads_local_secrets(
     assert body == {"engine": "postgres", "host": "127.0.0.1", "port": 5432}
 
 
-def test_missing_secret_fails_the_invocation_without_asking_aws(runtime: LocalRuntime) -> None:
+def test_missing_secret_fails_the_invocation_without_asking_aws(runtime: Emulator) -> None:
     # The environment has AWS_LAMBDA_FUNCTION_NAME, as on Lambda; FAASPORT_SECRETS=env keeps
     # the lookup local.
     status, body = invoke(runtime, name="phoney/prod/other")
@@ -129,7 +150,22 @@ def test_missing_secret_fails_the_invocation_without_asking_aws(runtime: LocalRu
     assert "secrets.local.toml" in body["errorMessage"]
 
 
-def test_broken_file_fails_init_with_one_line(project: Path, runtime: LocalRuntime) -> None:
+def test_undeclared_secret_is_absent_and_says_to_declare_it(project: Path) -> None:
+    spec = FunctionSpec("fn", "fn.handle", project, secrets=("phoney/prod/db",))
+    emulator = Emulator([spec], log=lambda line: None)
+    emulator.start()
+    try:
+        assert invoke(emulator, variables=True) == (Status.OK, ["FAASPORT_SECRET_PHONEY_PROD_DB"])
+        status, body = invoke(emulator, name="phoney/prod/jwt")
+    finally:
+        emulator.stop()
+    assert status is Status.FUNCTION_ERROR
+    assert body["errorType"] == "SecretError"
+    assert body["errorMessage"].startswith('secret "phoney/prod/jwt" is not declared by fn:')
+    assert "secrets = [...] in faasport.toml" in body["errorMessage"]
+
+
+def test_broken_file_fails_init_with_one_line(project: Path, runtime: Emulator) -> None:
     write(project / "secrets.local.toml", '"jwt" = 5')  # read when an environment starts
     outcome = runtime.invoke("fn", b'{"name": "jwt"}')
     body = json.loads(outcome.payload)

@@ -19,24 +19,15 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from typing import Any, Protocol
 
+    from faasport.core import codec
     from faasport.core.http import Headers, HttpRequest, HttpResponse, TextHeaders
     from faasport.core.options import AppOptions
 
     Event = Mapping[str, Any]
 
-    class Codec(Protocol):
-        name: str
-
-        def infer(self, event: Event) -> bool:
-            """True when ``event`` is in this codec's format."""
-
-        def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
-            """The canonical request carried by ``event``."""
-
-        def encode(
-            self, response: HttpResponse, event: Event, options: AppOptions
-        ) -> dict[str, Any]:
-            """The Lambda result that answers ``event`` with ``response``."""
+    class Codec(codec.Codec[Event, dict[str, Any]], Protocol):
+        """An AWS HTTP codec: it also builds the events it reads, for ``faasport.testing``
+        and the local gateway."""
 
         def build_event(self, request: HttpRequest, stage: str = ...) -> dict[str, Any]:
             """The event this source would send for ``request`` (tests, local gateway)."""

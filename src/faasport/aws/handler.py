@@ -8,7 +8,9 @@ import os
 from faasport.aws.alb import Alb
 from faasport.aws.apigw_v1 import ApiGatewayV1
 from faasport.aws.apigw_v2 import ApiGatewayV2
+from faasport.aws.edge import Edge
 from faasport.aws.function_url import FunctionUrl
+from faasport.aws.lattice import Lattice, LatticeV2
 from faasport.core import invocation, otel, trace
 from faasport.core.errors import UnsupportedEventError
 from faasport.core.health import is_health_check
@@ -22,14 +24,27 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any, Unpack
 
-    from faasport.aws.codec import Codec
+    from faasport.aws.codec import Codec, Event
+    from faasport.core.codec import Codec as HttpCodec
     from faasport.core.options import OptionArgs
 
 #: Tried in this order; ALB before REST (both carry httpMethod), Function URL before HTTP API.
-CODECS: tuple[Codec, ...] = (Alb(), FunctionUrl(), ApiGatewayV2(), ApiGatewayV1())
+#: VPC Lattice and Lambda@Edge events share no distinguishing key with those, so they come
+#: last, where they cost the common sources nothing.
+CODECS: tuple[Codec, ...] = (
+    Alb(),
+    FunctionUrl(),
+    ApiGatewayV2(),
+    ApiGatewayV1(),
+    LatticeV2(),
+    Lattice(),
+    Edge(),
+)
 
 
-def infer_codec(event: Any, codecs: Iterable[Codec] = CODECS) -> Codec | None:
+def infer_codec(
+    event: Any, codecs: Iterable[HttpCodec[Event, Any]] = CODECS
+) -> HttpCodec[Event, Any] | None:
     if not isinstance(event, dict):
         return None
     for codec in codecs:
@@ -58,11 +73,13 @@ def _websocket_route(event: Any) -> str | None:
 class LambdaHandler:
     """Callable as ``handler(event, context)``; one instance per execution environment."""
 
-    def __init__(self, app: Any, options: AppOptions, codecs: Iterable[Codec] = ()) -> None:
+    def __init__(
+        self, app: Any, options: AppOptions, codecs: Iterable[HttpCodec[Event, Any]] = ()
+    ) -> None:
         self.options = options
         self.runner = AppRunner(app, options)
-        self.codecs: tuple[Codec, ...] = (*codecs, *CODECS)
-        self._last: Codec = self.codecs[0]
+        self.codecs: tuple[HttpCodec[Event, Any], ...] = (*codecs, *CODECS)
+        self._last: HttpCodec[Event, Any] = self.codecs[0]
         self.span_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "invocation"
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency":
             # Provisioned environments initialise before any request waits on them: import
@@ -132,7 +149,7 @@ class LambdaHandler:
 
 
 def handler(
-    app: Any, *, codecs: Iterable[Codec] = (), **options: Unpack[OptionArgs]
+    app: Any, *, codecs: Iterable[HttpCodec[Event, Any]] = (), **options: Unpack[OptionArgs]
 ) -> LambdaHandler:
     """A Lambda handler serving ``app``: an ASGI app, a WSGI app, a plain
     ``handler(event, context)``, or a ``"module:attr"`` string imported on first use.

@@ -1,14 +1,15 @@
 """faasport's own Lambda runtime client: ``python -m faasport.aws.runtime_client``.
 
 It speaks the AWS Lambda Runtime API at ``$AWS_LAMBDA_RUNTIME_API`` over one keep-alive
-connection, imports ``$_HANDLER`` once (the init phase), then loops: next invocation, call
-the handler, post the response or the error. Pure standard library, so it runs anywhere
-Python does — in ``faasport dev`` and as a custom runtime's bootstrap on Lambda itself.
+connection (or the Unix domain socket ``$FAASPORT_RUNTIME_API_SOCKET`` that ``faasport dev``
+offers: same protocol, less kernel work), imports ``$_HANDLER`` once (the init phase), then
+loops: next invocation, call the handler, post the response or the error. Pure standard
+library, so it runs anywhere Python does — in ``faasport dev`` and as a custom runtime's
+bootstrap on Lambda itself.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import socket
@@ -16,6 +17,7 @@ import sys
 import traceback
 
 from faasport.aws.context import LambdaContext
+from faasport.core import deferred
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,20 +25,21 @@ if TYPE_CHECKING:
     from typing import Any
 
 PREFIX = "/2018-06-01/runtime"
+EXTENSION_PREFIX = "/2020-01-01/extension"
+SOCKET_VARIABLE = "FAASPORT_RUNTIME_API_SOCKET"
 
 
 def load_handler(spec: str) -> Callable[[Any, Any], Any]:
     """``"pkg.module.attr"`` (Lambda's form) or ``"pkg.module:attr"``."""
-    module_name, sep, attr = spec.partition(":")
-    if not sep:
+    from faasport.core.errors import AppError
+    from faasport.core.loader import import_from_string
+
+    if ":" not in spec:
         module_name, _, attr = spec.rpartition(".")
-    if not module_name or not attr:
-        raise ValueError(f"bad handler {spec!r}: expected 'module.function'")
-    handler: Any = importlib.import_module(module_name)
-    for part in attr.split("."):
-        handler = getattr(handler, part)
+        spec = f"{module_name}:{attr}"
+    handler = import_from_string(spec)
     if not callable(handler):
-        raise TypeError(f"handler {spec!r} is not callable")
+        raise AppError(f"handler {spec!r} is not callable")
     return handler  # type: ignore[no-any-return]
 
 
@@ -55,15 +58,28 @@ class RuntimeClient:
     """HTTP/1.1 over one kept-alive socket: the Runtime API's few requests need no more, and
     ``http.client``'s header parsing (the email package) would dominate a warm invocation."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, unix_socket: str | None = None) -> None:
         host, _, port = address.rpartition(":")
         self.address = (host, int(port))
+        self.unix_socket = unix_socket
         self.sock: socket.socket | None = None
         self.buffer = b""
 
+    @classmethod
+    def from_environment(cls) -> RuntimeClient:
+        return cls(os.environ["AWS_LAMBDA_RUNTIME_API"], os.environ.get(SOCKET_VARIABLE))
+
     def _connect(self) -> socket.socket:
-        sock = socket.create_connection(self.address)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.unix_socket:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(self.unix_socket)
+            except OSError:
+                sock.close()
+                raise
+        else:
+            sock = socket.create_connection(self.address)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock, self.buffer = sock, b""
         return sock
 
@@ -71,16 +87,17 @@ class RuntimeClient:
     def _encode(
         method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
     ) -> bytes:
-        head = f"{method} {PREFIX}{path} HTTP/1.1\r\nHost: runtime\r\n"
+        head = f"{method} {path} HTTP/1.1\r\nHost: runtime\r\n"
         if method == "POST":
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         for name, value in (headers or {}).items():
             head += f"{name}: {value}\r\n"
         return (head + "\r\n").encode("latin-1") + body
 
-    def _request(
+    def request(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], bytes]:
+        """One request on the kept-alive connection (reconnecting once if it was closed)."""
         data = self._encode(method, path, body, headers)
         for attempt in (0, 1):
             sock = self.sock or self._connect()
@@ -99,12 +116,15 @@ class RuntimeClient:
         one system call and one wake-up fewer per invocation on each side."""
         sock = self.sock or self._connect()
         sock.sendall(
-            self._encode("POST", f"/invocation/{request_id}/response", body)
-            + self._encode("GET", "/invocation/next")
+            self._encode("POST", f"{PREFIX}/invocation/{request_id}/response", body)
+            + self._encode("GET", f"{PREFIX}/invocation/next")
         )
         self._response(sock)
         _, headers, event = self._response(sock)
         return event, headers
+
+    def respond(self, request_id: str, body: bytes) -> int:
+        return self.request("POST", f"{PREFIX}/invocation/{request_id}/response", body)[0]
 
     def _response(self, sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
         buffer = self.buffer
@@ -130,21 +150,21 @@ class RuntimeClient:
         return status, headers, buffer[:length]
 
     def next(self) -> tuple[bytes, dict[str, str]]:
-        _, headers, body = self._request("GET", "/invocation/next")
+        _, headers, body = self.request("GET", f"{PREFIX}/invocation/next")
         return body, headers
 
     def fail(self, request_id: str, exc: BaseException) -> int:
-        return self._request(
+        return self.request(
             "POST",
-            f"/invocation/{request_id}/error",
+            f"{PREFIX}/invocation/{request_id}/error",
             error_body(exc),
             {"Lambda-Runtime-Function-Error-Type": "Unhandled"},
         )[0]
 
     def init_error(self, exc: BaseException) -> int:
-        return self._request(
+        return self.request(
             "POST",
-            "/init/error",
+            f"{PREFIX}/init/error",
             error_body(exc),
             {"Lambda-Runtime-Function-Error-Type": "Runtime.ImportModuleError"},
         )[0]
@@ -168,8 +188,10 @@ def _context(headers: dict[str, str]) -> LambdaContext:
     )
 
 
-def run(address: str, handler_spec: str) -> None:
-    client = RuntimeClient(address)
+def run(client: RuntimeClient, handler_spec: str) -> None:
+    # Work an app leaves after its response (background tasks) runs once the response is
+    # posted and before the next invocation is asked for, as Lambda allows.
+    deferred.enable()
     task_root = os.environ.get("LAMBDA_TASK_ROOT")
     if task_root and task_root not in sys.path:
         sys.path.insert(0, task_root)
@@ -194,13 +216,19 @@ def run(address: str, handler_spec: str) -> None:
         except Exception as exc:
             traceback.print_exc()
             client.fail(request_id, exc)
+            deferred.run()
             body, headers = client.next()
             continue
-        body, headers = client.respond_and_next(request_id, payload)
+        if deferred.pending():
+            client.respond(request_id, payload)
+            deferred.run()
+            body, headers = client.next()
+        else:
+            body, headers = client.respond_and_next(request_id, payload)
 
 
 def main() -> None:
-    run(os.environ["AWS_LAMBDA_RUNTIME_API"], os.environ["_HANDLER"])
+    run(RuntimeClient.from_environment(), os.environ["_HANDLER"])
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ from __future__ import annotations
 from faasport.core import invocation, trace
 from faasport.core.http import HttpRequest, HttpResponse
 from faasport.core.options import AppOptions
+from faasport.core.records import Message, Tick
 from faasport.core.runner import AppRunner
-from faasport.events.records import Message, Tick
 from faasport.metrics import flush as _flush_metrics
 
 TYPE_CHECKING = False

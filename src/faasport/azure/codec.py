@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from faasport.core.http import Headers, HttpResponse
+    from faasport.core.options import AppOptions
 
 
 def _decoded(path: str) -> str:
@@ -90,3 +91,28 @@ def encode(response: HttpResponse) -> Any:
     for name, value in joined.items():
         add(name, value)
     return out
+
+
+class AzureHttp:
+    """:func:`decode` and :func:`encode` as a :class:`~faasport.core.codec.Codec`: the
+    ``azure.functions.HttpRequest`` of a function under ``route_prefix``, and its response."""
+
+    name = "azure"
+
+    def __init__(self, route_prefix: str) -> None:
+        self.route_prefix = route_prefix
+
+    def infer(self, event: Any) -> bool:
+        return hasattr(event, "get_body")
+
+    def decode(self, event: Any, context: Any, options: AppOptions) -> HttpRequest:
+        return decode(event, context, self.route_prefix)
+
+    def encode(self, response: HttpResponse, event: Any, options: AppOptions) -> Any:
+        return encode(response)
+
+
+if TYPE_CHECKING:
+    from faasport.core.codec import Codec
+
+    _conforms: Codec[Any, Any] = AzureHttp("/api")

@@ -11,7 +11,7 @@ event's data.
 from __future__ import annotations
 
 from faasport.core.errors import UnsupportedEventError
-from faasport.events.records import Message, ObjectChange, Record
+from faasport.core.records import Message, ObjectChange, Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -35,6 +35,10 @@ def _event_name(source: EventSource) -> str:
     return f"topic {source.topic}"
 
 
+def _stderr_line(line: str) -> None:
+    click.echo(f"faasport dev: {line}", err=True)
+
+
 def describe(project: Project, url: str) -> list[str]:
     """One line per route (and per function without routes), then the URL."""
     from faasport.config.load import display_path
@@ -46,10 +50,12 @@ def describe(project: Project, url: str) -> list[str]:
                 f"  {route.method:<7} {url}{route.path}  ->  {function.name} ({function.target})"
             )
         if not function.routes:
-            sources = ", ".join(_event_name(e) for e in function.events) or "none"
+            names = [_event_name(e) for e in function.events]
+            names += [f"stream {s.stream}" for s in function.streams]
+            names += [f"bus {r.bus} rule" for r in function.rules]
+            sources = ", ".join(names) or "none"
             lines.append(
-                f"  {function.name} ({function.target}): no HTTP routes; events: {sources} "
-                "(event sources are not emulated yet; use faasport invoke or the Invoke API)"
+                f"  {function.name} ({function.target}): no HTTP routes; events: {sources}"
             )
     lines.append(f"Listening on {url} (Ctrl-C to stop)")
     return lines
@@ -66,6 +72,13 @@ def describe(project: Project, url: str) -> list[str]:
     help="Port of the Lambda Invoke API (boto3 endpoint_url).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--services-port",
+    default=3002,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port of the AWS-compatible endpoint (SQS...) that functions' boto3 calls reach.",
+)
 @click.option("--reload/--no-reload", default=True, show_default=True, help="Restart on changes.")
 @click.option(
     "--runtime-client",
@@ -73,6 +86,21 @@ def describe(project: Project, url: str) -> list[str]:
     default="faasport",
     show_default=True,
     help="The Lambda runtime client inside each execution environment.",
+)
+@click.option(
+    "--retry-delay",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds before the first retry of a failed asynchronous invocation (twice that "
+    "before the second; Lambda waits about a minute).",
+)
+@click.option(
+    "--idle-timeout",
+    default=300.0,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Seconds an unused execution environment lives before it is stopped (scale to zero).",
 )
 @click.option(
     "--grace",
@@ -85,9 +113,12 @@ def dev(
     directory: Path,
     port: int,
     lambda_port: int,
+    services_port: int,
     host: str,
     reload: bool,
     runtime_client: str,
+    retry_delay: float,
+    idle_timeout: float,
     grace: float,
 ) -> None:
     """Serve the project in DIRECTORY (default: .) as Lambda would, on this machine.
@@ -103,17 +134,35 @@ def dev(
     from faasport.local.invoke_api import InvokeApi
     from faasport.local.invoker import RuntimeInvoker
     from faasport.local.reload import Reloader
-    from faasport.local.spec import RuntimeClientKind
+    from faasport.local.sources.event_sources import EventSources
+    from faasport.local.spec import EmulatorSettings, RuntimeClientKind
 
     project = load_project(directory)
     client: RuntimeClientKind = "awslambdaric" if runtime_client == "awslambdaric" else "faasport"
-    invoker = RuntimeInvoker(project, runtime_client=client)
-    invoke_api = InvokeApi(invoker.runtime)
+    sources = EventSources(project, _stderr_line, host=host, port=services_port)
+    try:
+        project = sources.open()
+    except OSError as exc:
+        sources.stop()
+        raise FaasportError(
+            f"cannot listen on {host}: {exc.strerror or exc}; choose another --services-port"
+        ) from None
+    settings = EmulatorSettings(
+        idle_timeout=idle_timeout,
+        retry_delays=(retry_delay, 2 * retry_delay),
+        state_dir=project.root / ".faasport",
+    )
+    invoker = RuntimeInvoker(project, runtime_client=client, settings=settings)
+    emulator = invoker.emulator
+    invoke_api = InvokeApi(emulator)
+    invoker.start()
+    sources.start(emulator.invoke)
     try:
         gateway = Gateway(project, host=host, port=port, invoker=invoker)
         gateway.start()
-        bound = invoker.runtime.call(invoke_api.start(host, lambda_port))
+        bound = emulator.call(invoke_api.start(host, lambda_port))
     except OSError as exc:
+        sources.stop()
         invoker.close()
         raise FaasportError(
             f"cannot listen on {host}: {exc.strerror or exc}; choose another --port or "
@@ -122,6 +171,7 @@ def dev(
     for line in describe(project, gateway.url):
         click.echo(line, err=True)
     click.echo(f"Lambda Invoke API on http://{host}:{bound}", err=True)
+    click.echo(f"AWS services on {sources.url} (SQS, SNS, S3, Kinesis, EventBridge)", err=True)
     reloader = None
     if reload:
 
@@ -149,7 +199,8 @@ def dev(
             async def stop_serving() -> None:
                 await asyncio.gather(gateway.stop(grace), invoke_api.close(grace))
 
-            invoker.runtime.call(stop_serving())
+            emulator.call(stop_serving())
+            sources.stop()  # after the gateway stopped accepting, before the environments go
             gateway.close()
         finally:
             signal.signal(signal.SIGTERM, previous)

@@ -6,7 +6,8 @@ import json
 
 import click
 
-from faasport.testing.events import RECORD_SOURCES, SOURCES
+from faasport.aws.edge import EVENT_TYPES as EDGE_TRIGGERS
+from faasport.testing.events import RECORD_SOURCES, SAMPLE_BODIES, SOURCES
 
 
 def _pairs(separator: str, example: str) -> click.types.FuncParamType[str, tuple[str, str]]:
@@ -39,7 +40,8 @@ def events() -> None:
     "--body",
     "bodies",
     multiple=True,
-    help="Request body, or a message body for sqs and sns (repeatable: one record each).",
+    help="Request body, or a record's body for sqs, sns, kinesis, dynamodb and eventbridge "
+    "(repeatable: one record each; a sample when left out).",
 )
 @click.option(
     "--header",
@@ -57,6 +59,13 @@ def events() -> None:
 @click.option("--name", default=None, help="The queue, topic, bucket or schedule rule.")
 @click.option("--key", "keys", multiple=True, help="An S3 object key (repeatable).")
 @click.option("--removed", is_flag=True, help="S3: objects removed rather than created.")
+@click.option(
+    "--trigger",
+    type=click.Choice(EDGE_TRIGGERS),
+    default="viewer-request",
+    show_default=True,
+    help="edge: the CloudFront trigger.",
+)
 def generate(
     source: str,
     method: str,
@@ -67,13 +76,16 @@ def generate(
     name: str | None,
     keys: tuple[str, ...],
     removed: bool,
+    trigger: str,
 ) -> None:
     """Print the event SOURCE sends, as JSON: for one HTTP request, or for queue messages,
     topic notifications, object changes or a schedule.
 
     apigw-v1 is a REST API (stage prod), apigw-v2 an HTTP API, alb an ALB with multi-value
-    headers (alb-single without), function-url a Lambda Function URL; sqs, sns, s3 and
-    schedule are the event sources of plain handlers.
+    headers (alb-single without), function-url a Lambda Function URL, lattice and
+    lattice-v2 a VPC Lattice target group (payload version 1 or 2), edge a Lambda@Edge
+    trigger (--trigger); sqs, sns, s3 and schedule, kinesis, dynamodb and eventbridge are
+    the event sources of plain handlers.
     """
     if source in RECORD_SOURCES:
         payload = _record_event(source, bodies, name, keys, removed)
@@ -93,6 +105,7 @@ def generate(
         headers=list(headers),
         query=list(query) or None,
         body=body,
+        **({"stage": trigger} if source == "edge" else {}),
     )
     click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
 
@@ -108,8 +121,26 @@ def _record_event(
         if not keys:
             raise click.BadParameter("give s3 at least one --key", param_hint="--key")
         return sample.s3_event(*keys, bucket=name or "uploads", removed=removed)
-    if not bodies:
-        raise click.BadParameter(f"give {source} at least one --body", param_hint="--body")
+    bodies = bodies or (SAMPLE_BODIES[source],)
     if source == "sqs":
         return sample.sqs_event(*bodies, queue=name or "jobs")
+    if source == "kinesis":
+        return sample.kinesis_event(*bodies, stream=name or "clicks")
+    if source in ("dynamodb", "eventbridge"):
+        parsed = [_json_object(body) for body in bodies]
+        if source == "dynamodb":
+            return sample.dynamodb_event(*parsed, table=name or "orders")
+        if len(parsed) > 1:
+            raise click.BadParameter("an EventBridge event has one detail", param_hint="--body")
+        return sample.eventbridge_event(parsed[0], source=name or "app.orders")
     return sample.sns_event(*bodies, topic=name or "alerts")
+
+
+def _json_object(body: str) -> dict[str, object]:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise click.BadParameter(f"{body!r} is not a JSON object", param_hint="--body")
+    return value

@@ -53,18 +53,17 @@ def invoke(function: str, event_path: str | None, project_dir: Path) -> None:
     only the result. Sample HTTP events: faasport events generate.
     """
     from faasport.config import load_project
+    from faasport.local.emulator import UnknownFunctionError
     from faasport.local.invoker import InvocationError, RuntimeInvoker
 
     project = load_project(project_dir)
     event = read_event(event_path)
     if function not in project.functions:  # unknown names fail before anything runs
-        known = ", ".join(project.functions) or "none"
-        raise FaasportError(
-            f'unknown function "{function}"; the functions in {project.source.name} are: {known}'
-        )
+        raise UnknownFunctionError(function, project.functions, project.source.name)
     invoker = RuntimeInvoker(project)
     error: InvocationError | None = None
     try:
+        invoker.start()
         result = invoker.invoke(function, event)
     except InvocationError as exc:
         result, error = exc.payload, exc

@@ -7,12 +7,16 @@ from typing import Any
 import click
 
 from faasport import __version__
+from faasport.cli.bucket import bucket
 from faasport.cli.coldstart import coldstart
 from faasport.cli.deploy import deploy
 from faasport.cli.dev import dev
 from faasport.cli.events import events
 from faasport.cli.invoke import invoke
 from faasport.cli.package import build, package
+from faasport.cli.queue import queue
+from faasport.cli.schedule import schedule
+from faasport.cli.topic import bus, stream, topic
 from faasport.core.errors import FaasportError
 
 
@@ -48,6 +52,12 @@ main.add_command(events)
 main.add_command(package)
 main.add_command(build)
 main.add_command(deploy)
+main.add_command(queue)
+main.add_command(schedule)
+main.add_command(topic)
+main.add_command(bus)
+main.add_command(bucket)
+main.add_command(stream)
 main.add_command(coldstart)
 
 

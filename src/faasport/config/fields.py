@@ -119,6 +119,14 @@ class Table:
             self.fail(name, f"must be {expected}, got {describe(value)}")
         return value
 
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is _MISSING:
+            return default
+        if not isinstance(value, bool):
+            self.fail(name, f"must be true or false, got {describe(value)}")
+        return value
+
     def number(self, name: str, default: float) -> float:
         value = self.raw(name)
         if value is _MISSING:

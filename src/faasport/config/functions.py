@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import keyword
 import re
 from collections.abc import Mapping
@@ -11,12 +12,14 @@ from typing import Any
 from faasport.config.fields import Table, describe, join
 from faasport.config.model import (
     BucketEvent,
+    BusRule,
     EventSource,
     Function,
     JwtAuth,
     Queue,
     QueueEvent,
     ScheduleEvent,
+    StreamEvent,
     Throttle,
     TopicEvent,
 )
@@ -33,7 +36,7 @@ _RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
 _CRON = re.compile(r"cron\(([^()]*)\)")
 _CRON_FIELD = re.compile(r"[0-9A-Za-z*?,/#-]+")
 _SCHEDULE = '"rate(N unit)" or "cron(m h dom mon dow year)", like "rate(5 minutes)"'
-_EVENT_KINDS = ("queue", "schedule", "bucket", "topic")
+_EVENT_KINDS = ("queue", "schedule", "bucket", "topic", "bus", "stream")
 
 
 def parse_function(
@@ -83,6 +86,7 @@ def parse_function(
             "auth",
             f'no [auth.{auth_name}] table is defined (defined: {defined}); add one or use "none"',
         )
+    events = _events(table, queues, timeout)
     function = Function(
         name=name,
         app=app,
@@ -99,10 +103,29 @@ def parse_function(
         throttle=parse_throttle(table),
         environment=_environment(table),
         secrets=table.strings("secrets", "secret names") or (),
-        events=_events(table, queues, timeout),
+        events=tuple(e for e in events if not isinstance(e, BusRule | StreamEvent)),
+        rules=tuple(e for e in events if isinstance(e, BusRule)),
+        streams=tuple(e for e in events if isinstance(e, StreamEvent)),
+        on_failure=table.string("on_failure", None, expected="the name of a function or a queue"),
     )
     table.finish()
     return function
+
+
+def check_on_failure(
+    top: Table, functions: Mapping[str, Function], queues: Mapping[str, Queue]
+) -> None:
+    """Each ``on_failure`` names another function or a configured queue."""
+    for function in functions.values():
+        target = function.on_failure
+        if target is None or target in queues or (target in functions and target != function.name):
+            continue
+        others = sorted({*functions, *queues} - {function.name})
+        top.source.fail(
+            join(join(join(top.path, "functions"), function.name), "on_failure"),
+            f'"{target}" is neither another function nor a queue '
+            f"(defined: {', '.join(others) or 'none'})",
+        )
 
 
 def _routes(table: Table, default: tuple[str, ...]) -> tuple[Route, ...]:
@@ -147,8 +170,10 @@ def _environment(table: Table) -> Mapping[str, str]:
     return MappingProxyType(env)
 
 
-def _events(table: Table, queues: Mapping[str, Queue], timeout: int) -> tuple[EventSource, ...]:
-    def one(value: Any, key: str) -> EventSource:
+def _events(
+    table: Table, queues: Mapping[str, Queue], timeout: int
+) -> tuple[EventSource | BusRule | StreamEvent, ...]:
+    def one(value: Any, key: str) -> EventSource | BusRule | StreamEvent:
         if not isinstance(value, dict):
             table.source.fail(
                 key, f'must be a table like {{ queue = "jobs" }}, got {describe(value)}'
@@ -180,7 +205,11 @@ def _queue_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> Event
             f'queue "{name}" has visibility_timeout {queue.visibility_timeout}, less than this '
             f"function's timeout {timeout}; raise queues.{name}.visibility_timeout",
         )
-    return QueueEvent(queue=name, batch=sub.integer("batch", 10, 1, 10000))
+    return QueueEvent(
+        queue=name,
+        batch=sub.integer("batch", 10, 1, 10 if queue.fifo else 10000),
+        window=sub.integer("window", 0, 0, 300),
+    )
 
 
 def _schedule_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> EventSource:
@@ -188,7 +217,17 @@ def _schedule_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> Ev
     problem = schedule_problem(text)
     if problem:
         sub.fail("schedule", f"{problem}, got {describe(text)}")
-    return ScheduleEvent(schedule=text)
+    zone = sub.string("timezone", None, expected='an IANA time zone like "Europe/Paris"')
+    if zone is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            sub.fail(
+                "timezone", f'unknown time zone "{zone}"; use an IANA name like "Europe/Paris"'
+            )
+    return ScheduleEvent(schedule=text, timezone=zone)
 
 
 def _bucket_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> EventSource:
@@ -210,7 +249,44 @@ def _topic_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> Event
     topic = sub.string(
         "topic", "", pattern=_TOPIC, expected="a topic name (letters, digits, '-', '_')"
     )
-    return TopicEvent(topic=topic)
+    return TopicEvent(topic=topic, filter=json_table(sub, "filter"))
+
+
+def json_table(sub: Table, key: str) -> str:
+    """A table kept as canonical JSON text ("" when absent); its grammar is checked where it
+    is used."""
+    table = sub.table(key)
+    return "" if table is None else json.dumps(table.data, sort_keys=True, default=str)
+
+
+def _bus_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> BusRule:
+    bus = sub.string("bus", "default", pattern=_TOPIC, expected="an event bus name")
+    pattern = json_table(sub, "pattern")
+    if not pattern:
+        sub.fail("pattern", 'is required: the event pattern, like { source = ["app.orders"] }')
+    return BusRule(bus=bus, pattern=pattern)
+
+
+def _stream_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> StreamEvent:
+    stream = sub.string("stream", "", pattern=_TOPIC, expected="a stream name")
+    start = sub.string(
+        "start",
+        "LATEST",
+        pattern=re.compile("LATEST|TRIM_HORIZON"),
+        expected='"LATEST" or "TRIM_HORIZON"',
+    )
+    on_failure = sub.string("on_failure", None, expected="a queue name")
+    if on_failure is not None and on_failure not in queues:
+        defined = ", ".join(queues) or "none"
+        sub.fail("on_failure", f'queue "{on_failure}" is not defined (defined: {defined})')
+    return StreamEvent(
+        stream=stream,
+        batch=sub.integer("batch", 100, 1, 10000),
+        start="TRIM_HORIZON" if start == "TRIM_HORIZON" else "LATEST",
+        bisect=sub.boolean("bisect", False),
+        retries=sub.integer("retries", -1, -1, 10000),
+        on_failure=on_failure,
+    )
 
 
 _EVENT_PARSERS = {
@@ -218,6 +294,8 @@ _EVENT_PARSERS = {
     "schedule": _schedule_event,
     "bucket": _bucket_event,
     "topic": _topic_event,
+    "bus": _bus_event,
+    "stream": _stream_event,
 }
 
 

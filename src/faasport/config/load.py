@@ -16,8 +16,16 @@ from typing import Any
 
 from faasport.config.api import parse_api
 from faasport.config.fields import Source, Table, describe
-from faasport.config.functions import check_routes, parse_function
-from faasport.config.model import DEFAULT_STATE_URL, JwtAuth, Project, Queue, State
+from faasport.config.functions import check_on_failure, check_routes, parse_function
+from faasport.config.model import (
+    DEFAULT_STATE_URL,
+    JwtAuth,
+    Project,
+    Queue,
+    State,
+    Topic,
+    TopicQueue,
+)
 from faasport.core.errors import ConfigError
 
 CONFIG_FILE = "faasport.toml"
@@ -26,7 +34,7 @@ PYPROJECT = "pyproject.toml"
 _PROJECT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
 _PYTHON = re.compile(r"3\.(1[1-9]|[2-9][0-9])")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
-_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}(\.fifo)?")
 _AUTH_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _URL = re.compile(r"https?://\S+")
 _STATE_URL = re.compile(r"(sqlite|redis|rediss|postgresql|dynamodb)://\S*")
@@ -101,6 +109,7 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
         "region", "us-east-1", pattern=_REGION, expected='a region like "us-east-1"'
     )
     queues = _queues(top)
+    topics = _topics(top, queues)
     auth = _auth(top)
     state = _state(top)
     api = parse_api(top)
@@ -109,6 +118,7 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
         for fn_name, table in top.tables("functions")
     }
     check_routes(top, functions)
+    check_on_failure(top, functions, queues)
     exclude = top.strings("exclude", 'glob patterns like "docs/*" or "*.md"') or ()
     top.finish()
     return Project(
@@ -119,6 +129,7 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
         region=region,
         functions=MappingProxyType(functions),
         queues=MappingProxyType(queues),
+        topics=MappingProxyType(topics),
         auth=MappingProxyType(auth),
         state=state,
         api=api,
@@ -133,7 +144,12 @@ def _queues(top: Table) -> dict[str, Queue]:
     defaulted: list[str] = []
     for name, table in top.tables("queues"):
         if not _QUEUE_NAME.fullmatch(name):
-            top.source.fail(table.path, "queue names are 1 to 80 letters, digits, '-' or '_'")
+            top.source.fail(
+                table.path,
+                "queue names are 1 to 75 letters, digits, '-' or '_', then '.fifo' for a FIFO "
+                "queue",
+            )
+        fifo = name.endswith(".fifo")
         value = table.raw("dlq")
         dlq: str | None = None
         if value is True or not table.has("dlq"):
@@ -145,11 +161,21 @@ def _queues(top: Table) -> dict[str, Queue]:
                 pattern=_QUEUE_NAME,
                 expected="a queue name (letters, digits, '-', '_') or false",
             )
+            if dlq is not None and dlq.endswith(".fifo") != fifo:
+                kind = "FIFO" if fifo else "standard"
+                table.fail(
+                    "dlq", f'the dead-letter queue of a {kind} queue is {kind} too, got "{dlq}"'
+                )
+        content_dedup = table.boolean("content_dedup", False)
+        if content_dedup and not fifo:
+            table.fail("content_dedup", 'is for FIFO queues (named "NAME.fifo")')
         queues[name] = Queue(
             name=name,
             visibility_timeout=table.integer("visibility_timeout", 30, 0, 43200),
             max_receive=table.integer("max_receive", 3, 1, 1000),
             dlq=dlq,
+            delay=table.integer("delay", 0, 0, 900),
+            content_dedup=content_dedup,
         )
         table.finish()
     targets = {queue.dlq for queue in queues.values() if queue.dlq}
@@ -161,7 +187,40 @@ def _queues(top: Table) -> dict[str, Queue]:
 
 
 def default_dlq(queue: str) -> str:
+    """``NAME-dlq``; a FIFO queue's is FIFO too: ``NAME-dlq.fifo``."""
+    if queue.endswith(".fifo"):
+        return f"{queue.removesuffix('.fifo')}-dlq.fifo"
     return f"{queue}-dlq"
+
+
+def _topics(top: Table, queues: dict[str, Queue]) -> dict[str, Topic]:
+    from faasport.config.functions import json_table
+
+    topics: dict[str, Topic] = {}
+    for name, table in top.tables("topics"):
+        if not _QUEUE_NAME.fullmatch(name):
+            top.source.fail(table.path, "topic names are letters, digits, '-' or '_'")
+
+        def subscription(value: Any, key: str) -> TopicQueue:
+            if not isinstance(value, dict):
+                top.source.fail(
+                    key, f'must be a table like {{ queue = "jobs" }}, got {describe(value)}'
+                )
+            sub = Table(top.source, key, value)
+            queue = sub.string("queue", "", expected="a queue name")
+            if queue not in queues:
+                defined = ", ".join(queues) or "none"
+                sub.fail("queue", f'queue "{queue}" is not defined (defined: {defined})')
+            subscribed = TopicQueue(
+                queue=queue, raw=sub.boolean("raw", False), filter=json_table(sub, "filter")
+            )
+            sub.finish()
+            return subscribed
+
+        subscribed = table.array("queues", subscription, "subscription tables") or []
+        topics[name] = Topic(name=name, queues=tuple(subscribed))
+        table.finish()
+    return topics
 
 
 def _auth(top: Table) -> dict[str, JwtAuth]:

@@ -30,11 +30,15 @@ class Throttle:
 class QueueEvent:
     queue: str
     batch: int = 10
+    #: Seconds to gather a fuller batch (MaximumBatchingWindowInSeconds); 0: deliver at once.
+    window: int = 0
 
 
 @dataclass(frozen=True)
 class ScheduleEvent:
     schedule: str  # "rate(5 minutes)" or "cron(0 12 * * ? *)"
+    #: The IANA time zone cron() times are in ("Europe/Paris"); None: UTC.
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,9 +52,52 @@ class BucketEvent:
 @dataclass(frozen=True)
 class TopicEvent:
     topic: str
+    #: The SNS filter policy on message attributes, as canonical JSON text ("" for none).
+    filter: str = ""
+
+
+@dataclass(frozen=True)
+class BusRule:
+    """An EventBridge rule: events on ``bus`` matching ``pattern`` invoke the function."""
+
+    bus: str
+    #: The event pattern, as canonical JSON text.
+    pattern: str
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """A Kinesis stream mapping: ordered batches, retried from the first failed record."""
+
+    stream: str
+    batch: int = 100
+    #: Where a new mapping starts: "LATEST" (new records) or "TRIM_HORIZON" (all).
+    start: Literal["LATEST", "TRIM_HORIZON"] = "LATEST"
+    #: Split a failing batch in two to find the bad record (BisectBatchOnFunctionError).
+    bisect: bool = False
+    #: Retries of a failing batch before it is skipped (-1: until the records expire).
+    retries: int = -1
+    #: A queue that gets a note of each batch given up on (the on-failure destination).
+    on_failure: str | None = None
 
 
 EventSource = QueueEvent | ScheduleEvent | BucketEvent | TopicEvent
+
+
+@dataclass(frozen=True)
+class TopicQueue:
+    """A queue subscribed to a topic."""
+
+    queue: str
+    #: Raw message delivery: the queue gets the message itself, not SNS's JSON envelope.
+    raw: bool = False
+    filter: str = ""
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    queues: tuple[TopicQueue, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +123,12 @@ class Function:
     environment: Mapping[str, str] = field(default_factory=_empty)
     secrets: tuple[str, ...] = ()
     events: tuple[EventSource, ...] = ()
+    #: ``{ bus = ..., pattern = ... }`` entries of ``events``: EventBridge rules.
+    rules: tuple[BusRule, ...] = ()
+    #: ``{ stream = ... }`` entries of ``events``: Kinesis stream mappings.
+    streams: tuple[StreamEvent, ...] = ()
+    #: Where an asynchronous invocation goes once its retries failed: a function or a queue.
+    on_failure: str | None = None
 
     @property
     def target(self) -> str:
@@ -93,6 +146,15 @@ class Queue:
     #: The dead-letter queue: ``NAME-dlq`` unless configured; None with ``dlq = false`` and
     #: for a queue that is itself another queue's dead-letter queue.
     dlq: str | None = None
+    #: Seconds every message waits before its first delivery (DelaySeconds).
+    delay: int = 0
+    #: FIFO queues: a message without a deduplication id is deduplicated by its body.
+    content_dedup: bool = False
+
+    @property
+    def fifo(self) -> bool:
+        """A FIFO queue, as SQS names them: ``jobs.fifo``."""
+        return self.name.endswith(".fifo")
 
 
 @dataclass(frozen=True)
@@ -144,6 +206,8 @@ class Project:
     region: str = "us-east-1"
     functions: Mapping[str, Function] = field(default_factory=lambda: MappingProxyType({}))
     queues: Mapping[str, Queue] = field(default_factory=lambda: MappingProxyType({}))
+    #: ``[topics.NAME]`` tables: the queues subscribed to each topic.
+    topics: Mapping[str, Topic] = field(default_factory=lambda: MappingProxyType({}))
     auth: Mapping[str, Auth] = field(default_factory=lambda: MappingProxyType({}))
     state: State = field(default_factory=State)
     api: Api = field(default_factory=Api)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+from faasport.core import deferred
 from faasport.core.http import HttpResponse
 from faasport.core.lifespan import ASGI_VERSION, Lifespan
 from faasport.core.loop import environment_loop
@@ -14,12 +16,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from faasport.core.http import HttpRequest
     from faasport.core.options import LifespanMode
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+    from faasport.core.remainder import Remainder
+    from faasport.core.types import ASGIApp, Message, Scope
 
 
 class AppReturnedWithoutResponse(RuntimeError):
@@ -36,13 +34,21 @@ class AsgiBridge:
         self.strip_root_path = strip_root_path
 
     def serve(self, request: HttpRequest) -> HttpResponse:
+        """The app's response as soon as it is complete. What the app does after it
+        (background tasks) is deferred until the response is sent when the runtime client
+        allows it (:mod:`faasport.core.deferred`), else finished before returning."""
         lifespan = self.lifespan
         scope = build_scope(request, lifespan.state if lifespan.supported else None)
         if self.strip_root_path:
             scope["path"] = request.path
         exchange = _Exchange(request.body)
+        app: Any = self.app
         try:
-            self.loop.run(self.app(scope, exchange.receive, exchange.send))
+            rest = self.loop.respond(app(scope, exchange.receive, exchange.send), exchange)
+            if rest is not None and (
+                not exchange.done or not deferred.defer(partial(_finish_deferred, rest, request))
+            ):
+                rest.finish()
         except Exception:
             if not exchange.done:
                 raise
@@ -63,6 +69,14 @@ class AsgiBridge:
                 raise
             _raised_after_response(request)
         return exchange.finish()
+
+
+def _finish_deferred(rest: Remainder, request: HttpRequest) -> None:
+    """The response is sent: a failure after it can only be logged."""
+    try:
+        rest.finish()
+    except Exception:
+        _raised_after_response(request)
 
 
 def _raised_after_response(request: HttpRequest) -> None:
@@ -106,13 +120,14 @@ def build_scope(request: HttpRequest, state: dict[str, Any] | None) -> Scope:
 class _Exchange:
     """The receive/send pair of one request; collects the response in memory."""
 
-    __slots__ = ("chunks", "done", "request_body", "response", "waiter")
+    __slots__ = ("chunks", "done", "on_done", "request_body", "response", "waiter")
 
     def __init__(self, body: bytes) -> None:
         self.request_body: bytes | None = body
         self.response = HttpResponse(0)
         self.chunks: list[bytes] | None = None
         self.done = False
+        self.on_done: Callable[[], None] | None = None
         self.waiter: asyncio.Future[None] | None = None
 
     async def receive(self) -> Message:
@@ -151,6 +166,8 @@ class _Exchange:
             waiter = self.waiter
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
+            if self.on_done is not None:
+                self.on_done()
         elif kind == "http.response.start":
             if response.status:
                 raise RuntimeError("ASGI app sent 'http.response.start' twice")

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 
 class ColdStart:
-    __slots__ = ("app_init_seconds", "pending", "started_at")
+    __slots__ = ("pending",)
 
     def __init__(self) -> None:
-        #: perf_counter() when faasport's runtime was first imported in this environment.
-        self.started_at = time.perf_counter()
         #: True until the first invocation has been counted.
         self.pending = True
-        #: Seconds spent importing the app, once measured.
-        self.app_init_seconds: float | None = None
 
     def take(self) -> bool:
         """True exactly once: for the first invocation of this environment."""

@@ -10,7 +10,7 @@ import time
 import traceback
 from typing import Any
 
-from faasport.core.logs import current
+from faasport.core.logcontext import current
 from faasport.core.trace import trace_id
 
 

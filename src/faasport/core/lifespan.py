@@ -14,9 +14,9 @@ from faasport.core.logs import logger
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from faasport.core.asgi import ASGIApp, Message
     from faasport.core.loop import EnvironmentLoop
     from faasport.core.options import LifespanMode
+    from faasport.core.types import ASGIApp, Message
 
 #: ASGI 2.4: servers report disconnects by raising OSError from send, so frameworks do not
 #: need to poll receive() concurrently for ``http.disconnect`` while they stream.

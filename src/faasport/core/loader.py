@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 from typing import Any, Literal
 
 from faasport.core.errors import AppError
@@ -34,6 +33,8 @@ def import_from_string(target: str) -> Any:
 
 
 def _positional_names(func: Any) -> list[str]:
+    import inspect
+
     try:
         signature = inspect.signature(func)
     except (TypeError, ValueError):
@@ -47,6 +48,9 @@ def _positional_names(func: Any) -> list[str]:
 
 def detect_kind(app: Any) -> AppKind:
     """ASGI 3 app, WSGI app, or plain ``handler(event, context)``, from the callable's shape."""
+    # inspect costs more import time than a runtime client's whole init: only when needed.
+    import inspect
+
     if not callable(app):
         raise AppError(f"the app must be callable, got {type(app).__name__}")
     call = app if inspect.isroutine(app) else type(app).__call__

@@ -7,13 +7,13 @@ format: ``faasport.core.jsonlog.configure(logging.getLogger())``.
 
 from __future__ import annotations
 
+from faasport.core.logcontext import current
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
 
-#: The current invocation: provider entry points write ``request_id`` and ``cold_start``
-#: here (one invocation at a time per environment).
-current: dict[str, object] = {"request_id": None, "cold_start": False}
+__all__ = ["current", "logger"]
 _logger: list[logging.Logger] = []
 
 

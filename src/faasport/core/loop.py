@@ -7,6 +7,13 @@ the loop marked running and a long-lived *host* task marked current, so that
 ``get_running_loop()``, ``current_task()``, anyio and ``asyncio.timeout`` behave as inside a
 task. When the coroutine waits on a real future (I/O, a timer, another task), it is handed to
 the host task, which resumes it in the same context while the loop runs until it finishes.
+
+The host stands in for the coroutine's task, so a ``cancel()`` that reaches it (from
+``asyncio.timeout``, a task group, or the request itself) is passed on to the coroutine as
+its own task would receive it, and the host's cancellation count starts from zero for each
+invocation. The host belongs to the environment (anyio keeps its worker threads while it
+lives), never to an invocation. :meth:`EnvironmentLoop.respond` stops as soon as the
+response is complete and hands back the rest (:mod:`faasport.core.remainder`).
 """
 
 from __future__ import annotations
@@ -14,14 +21,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import os
 import sys
 import threading
-from asyncio import events, tasks
+from asyncio import CancelledError, events, tasks
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from contextvars import copy_context
-from types import CoroutineType
+from types import CoroutineType, FrameType
 from typing import Any, TypeVar
+
+from faasport.core.remainder import Remainder, Responding
 
 T = TypeVar("T")
 
@@ -41,19 +51,33 @@ async def _as_coroutine(awaitable: Awaitable[T]) -> T:
 
 class _Resume:
     """Awaitable that carries on a coroutine that already yielded ``pending``, running each
-    step in the coroutine's own context, as its task would."""
+    step in the coroutine's own context, as its task would.
 
-    __slots__ = ("context", "coro", "pending")
+    ``cancelled`` says that a cancellation reached the host task while the coroutine ran
+    directly: it is delivered as a task delivers it, by cancelling the future the coroutine
+    waits on (or by throwing CancelledError in when it waits on none)."""
+
+    __slots__ = ("cancelled", "context", "coro", "pending")
 
     def __init__(
-        self, coro: Coroutine[Any, Any, Any], pending: Any, context: contextvars.Context
+        self,
+        coro: Coroutine[Any, Any, Any],
+        pending: Any,
+        context: contextvars.Context,
+        cancelled: bool,
     ) -> None:
         self.coro = coro
         self.pending = pending
         self.context = context
+        self.cancelled = cancelled
 
     def __await__(self) -> Generator[Any, Any, Any]:
         coro, run, value = self.coro, self.context.run, self.pending
+        if self.cancelled and (value is None or not value.cancel()):
+            try:
+                value = run(coro.throw, CancelledError())
+            except StopIteration as done:
+                return done.value
         while True:
             try:
                 sent = yield value
@@ -69,19 +93,44 @@ class _Resume:
                     return done.value
 
 
+#: The interpreters whose asyncio internals the direct path relies on (``Task`` entering
+#: and leaving, ``loop._ready``) and which the test suite runs it on.
+DIRECT_VERSIONS = ((3, 11), (3, 12), (3, 13))
+_DIRECT_SUPPORTED = (
+    sys.implementation.name == "cpython"
+    and sys.version_info[:2] in DIRECT_VERSIONS
+    and _enter_task is not None
+)
+
+
 class EnvironmentLoop:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         ready = getattr(self.loop, "_ready", None)
         self._ready: deque[asyncio.Handle] | None = ready if isinstance(ready, deque) else None
-        self._direct = self._ready is not None and _enter_task is not None
+        #: Drive coroutines directly (see the module docstring); False runs every one as a
+        #: task with ``run_until_complete``. Tests switch it to run both paths.
+        self.direct = _DIRECT_SUPPORTED and self._ready is not None
         self._hooks = (
             self.loop._asyncgen_firstiter_hook,  # type: ignore[attr-defined]
             self.loop._asyncgen_finalizer_hook,  # type: ignore[attr-defined]
         )
         self._host: asyncio.Task[None] | None = None
-        self._handoff: asyncio.Future[Any] | None = None
+        #: What the host task waits on between coroutines; done when one is handed over
+        #: (``_job`` set) or when a cancellation reached the host.
+        self._wake: asyncio.Future[None] | None = None
+        self._job: tuple[_Resume, asyncio.Future[Any]] | None = None
         self._before_close: list[Callable[[], None]] = []
+        self._terminate_requested = False
+        self._sigterm_installed = False
+        self._closing = False
+        #: Tasks started during the current :meth:`respond` (and its remainder), and the
+        #: remainders not finished yet: kept here, finished by :mod:`faasport.core.remainder`.
+        self.owned_tasks: list[asyncio.Task[Any]] | None = None
+        self.remainders: list[Remainder] = []
+        #: Seconds the tasks an invocation started may run on once its app has returned.
+        self.task_grace = 1.0
+        self.loop.set_task_factory(self._task_factory)  # type: ignore[arg-type]
         # Threaded servers (functions-framework) may call in from several threads; the loop
         # and whatever the app bound to it at startup serve them one at a time.
         self._lock = threading.Lock()
@@ -90,18 +139,104 @@ class EnvironmentLoop:
         coro: Coroutine[Any, Any, T] = (
             awaitable if type(awaitable) is CoroutineType else _as_coroutine(awaitable)
         )
-        lock = self._lock
-        lock.acquire()
+        self._lock.acquire()
         try:
-            if not self._direct or events._get_running_loop() is not None:
+            if not self.direct or events._get_running_loop() is not None:
                 return self._run_full(coro)
-            return self._run_direct(coro)
+            outcome, value = self._start_direct(coro)
+            return value if outcome is None else self.loop.run_until_complete(outcome)
         finally:
-            lock.release()
+            self.release()
 
-    def _run_direct(self, coro: Coroutine[Any, Any, T]) -> T:
+    def respond(self, coro: Coroutine[Any, Any, Any], exchange: Responding) -> Remainder | None:
+        """Run an app's request coroutine until it returns or ``exchange`` holds the
+        complete response; what is left of it then (and of the tasks it started) comes
+        back as a :class:`Remainder` to finish, now or once the response is sent.
+
+        Raises what the coroutine raised when it ended with nothing left to finish.
+        """
+        self._lock.acquire()
+        try:
+            if events._get_running_loop() is not None:
+                self._run_full(coro)
+                return None
+            loop = self.loop
+            finished: asyncio.Future[Any] | None
+            owned: list[asyncio.Task[Any]]
+            if self.direct:
+                self.owned_tasks = owned = []
+                try:
+                    finished, _ = self._start_direct(coro)
+                except BaseException as exc:
+                    finished = loop.create_future()
+                    finished.set_exception(exc)
+            else:
+                finished = loop.create_task(coro)
+                self.owned_tasks = owned = []
+            if finished is not None and not finished.done() and not exchange.done:
+                stop = loop.create_future()
+
+                def wake(*_: Any) -> None:
+                    if not stop.done():
+                        stop.set_result(None)
+
+                exchange.on_done = wake
+                finished.add_done_callback(wake)
+                try:
+                    loop.run_until_complete(stop)
+                finally:
+                    exchange.on_done = None
+            if (finished is None or finished.done()) and all(task.done() for task in owned):
+                self.owned_tasks = None
+                if finished is not None:
+                    finished.result()
+                return None
+            rest = Remainder(self, finished, owned)
+            self.remainders.append(rest)
+            return rest
+        finally:
+            self.release()
+
+    def acquire(self) -> None:
+        """Take the loop for one piece of work (invocations run one at a time)."""
+        self._lock.acquire()
+
+    def release(self) -> None:
+        """Give the loop back; a SIGTERM that arrived meanwhile closes it now, or once the
+        response is sent."""
+        self._lock.release()
+        if self._terminate_requested:
+            self._terminate_requested = False
+            from faasport.core import deferred
+
+            # With a response still to be posted, close only once it is.
+            if not deferred.defer(self._terminate):
+                self._terminate()
+
+    def _task_factory(
+        self, loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any
+    ) -> asyncio.Task[Any]:
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        owned = self.owned_tasks
+        if owned is not None:
+            owned.append(task)
+        return task
+
+    def _start_direct(self, coro: Coroutine[Any, Any, T]) -> tuple[asyncio.Future[T] | None, T]:
+        """Drive ``coro`` until it first waits on a real future: ``(None, its result)`` if
+        it returned before that, else ``(a future of its result, None)`` with the host task
+        carrying it on once the loop runs."""
         loop = self.loop
-        host = self._host or self._start_host()
+        host = self._host
+        if host is None or host.done() or self._wake is None or self._wake.done():
+            host = self._settle_host()
+        if host.cancelling():
+            # Cancellations requested in earlier invocations (and caught there) are not
+            # this one's: a fresh task would start at zero, and asyncio.timeout counts them.
+            while host.uncancel():
+                pass
+        wake = self._wake
+        assert wake is not None
         context = copy_context()
         hooks = get_asyncgen_hooks()
         set_asyncgen_hooks(*self._hooks)
@@ -113,8 +248,12 @@ class EnvironmentLoop:
         except StopIteration as done:
             leave_task(loop, host)
             if self._ready:
+                cancelled = wake.cancelled()
                 self._drain()
-            return done.value  # type: ignore[no-any-return]
+                if cancelled:
+                    # Cancelled, then returned without waiting again: a task ends cancelled.
+                    raise CancelledError() from None
+            return None, done.value
         except BaseException:
             leave_task(loop, host)
             self._drain()
@@ -124,11 +263,14 @@ class EnvironmentLoop:
             loop._thread_id = None  # type: ignore[attr-defined]
             set_asyncgen_hooks(*hooks)
         leave_task(loop, host)
-        # The coroutine waits on a real future: the host task carries on with it.
+        # The coroutine waits on a real future: the host task carries on with it. A
+        # cancellation that reached the host meanwhile left ``_wake`` cancelled; the host
+        # then passes it on to the coroutine.
         outcome: asyncio.Future[T] = loop.create_future()
-        assert self._handoff is not None
-        self._handoff.set_result((_Resume(coro, pending, context), outcome))
-        return loop.run_until_complete(outcome)
+        self._job = (_Resume(coro, pending, context, wake.cancelled()), outcome)
+        if not wake.done():
+            wake.set_result(None)
+        return outcome, None  # type: ignore[return-value]
 
     def _drain(self) -> None:
         """Run the callbacks the request scheduled (tasks it started) that are ready now."""
@@ -137,15 +279,23 @@ class EnvironmentLoop:
         for _ in range(len(ready)):
             ready.popleft()._run()
 
-    def _start_host(self) -> asyncio.Task[None]:
+    def _settle_host(self) -> asyncio.Task[None]:
+        """The host task, waiting for the next coroutine: started on first use (or again
+        if something killed it), and past any cancellation that reached it while idle."""
         loop = self.loop
         hooks = get_asyncgen_hooks()
         set_asyncgen_hooks(*self._hooks)
         set_running_loop(loop)
+        owned, self.owned_tasks = self.owned_tasks, None  # the host belongs to no invocation
         try:
-            host = self._host = loop.create_task(self._host_main(), name="faasport-host")
-            self._drain()  # the host runs until it waits for its first coroutine
+            host = self._host
+            if host is None or host.done():
+                host = self._host = loop.create_task(self._host_main(), name="faasport-host")
+            # The host runs until it waits on a fresh ``_wake``.
+            while self._ready and (self._wake is None or self._wake.done()):
+                self._drain()
         finally:
+            self.owned_tasks = owned
             set_running_loop(None)
             set_asyncgen_hooks(*hooks)
         return host
@@ -153,21 +303,35 @@ class EnvironmentLoop:
     async def _host_main(self) -> None:
         loop = self.loop
         while True:
-            self._handoff = loop.create_future()
-            resume, outcome = await self._handoff
+            wake = self._wake = loop.create_future()
+            try:
+                await wake
+                cancelled = False
+            except CancelledError:
+                cancelled = True
+            job, self._job = self._job, None
+            if job is None:
+                if self._closing:
+                    return
+                continue  # a cancellation of the idle host: nobody's to deliver
+            resume, outcome = job
+            if cancelled:
+                resume.cancelled = True
             try:
                 result = await resume
             except BaseException as exc:
                 if not outcome.done():
                     outcome.set_exception(exc)
-                host = self._host
-                while host is not None and host.cancelling():
-                    host.uncancel()
                 if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                     raise
             else:
                 if not outcome.done():
-                    outcome.set_result(result)
+                    host = self._host
+                    if host is not None and host._must_cancel:  # type: ignore[attr-defined]
+                        # Cancelled in its last step, then returned: a task ends cancelled.
+                        outcome.set_exception(CancelledError())
+                    else:
+                        outcome.set_result(result)
 
     def _run_full(self, coro: Coroutine[Any, Any, T]) -> T:
         if events._get_running_loop() is not None:
@@ -202,6 +366,13 @@ class EnvironmentLoop:
         """
         if self.loop.is_closed():
             return
+        for rest in list(self.remainders):
+            try:
+                rest.finish()
+            except Exception:
+                from faasport.core.logs import logger
+
+                logger().exception("work after the response failed")
         with self._lock:
             callbacks, self._before_close = self._before_close, []
         for callback in callbacks:
@@ -212,13 +383,62 @@ class EnvironmentLoop:
 
                 logger().exception("shutdown callback failed")
         with self._lock:
+            if self.loop.is_closed():
+                return
             host = self._host
             if host is not None and not host.done():
+                self._closing = True
                 host.cancel()
                 with contextlib.suppress(BaseException):
                     self.loop.run_until_complete(host)
             self.loop.run_until_complete(self.loop.shutdown_asyncgens())
             self.loop.close()
+
+    def close_on_sigterm(self) -> None:
+        """Close the environment on SIGTERM, then let the signal do what it did before.
+
+        The handler runs between two bytecodes of whatever the main thread is doing, maybe
+        inside :meth:`run`: then it only notes the request, and the invocation closes the
+        environment once it lets go of the loop (closing from the handler would wait for
+        the lock that the interrupted invocation holds, forever).
+        """
+        if self._sigterm_installed or threading.current_thread() is not threading.main_thread():
+            return
+        import signal
+
+        self._sigterm_installed = True
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def on_sigterm(signum: int, frame: FrameType | None) -> None:
+            if not self.loop.is_closed():
+                if not self._lock.acquire(blocking=False):
+                    self._terminate_requested = True
+                    return
+                self._lock.release()
+                self._close_logged()
+            if callable(previous):
+                previous(signum, frame)
+            elif previous != signal.SIG_IGN:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+
+    def _terminate(self) -> None:
+        """Close after a SIGTERM that arrived during an invocation, then deliver it again:
+        the handler, finding the loop closed, does what the signal did before."""
+        import signal
+
+        self._close_logged()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def _close_logged(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            from faasport.core.logs import logger
+
+            logger().exception("closing the event loop failed")
 
 
 _shared: list[EnvironmentLoop] = []

@@ -7,10 +7,8 @@ and turns app failures into a 500 that names the request id and hides the except
 
 from __future__ import annotations
 
-import time
 from _thread import allocate_lock
 
-from faasport.core import coldstart
 from faasport.core.health import health_response, is_health_check
 from faasport.core.http import HttpRequest, HttpResponse
 from faasport.core.logs import logger
@@ -18,7 +16,6 @@ from faasport.core.logs import logger
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from types import FrameType
     from typing import Any
 
     from faasport.core.asgi import AsgiBridge
@@ -69,7 +66,6 @@ class AppRunner:
             if self._kind is None:
                 from faasport.core.loader import detect_kind, import_from_string
 
-                started = time.perf_counter()
                 if self._app is None:
                     self._app = import_from_string(self._target)
                 kind = self._given_kind or detect_kind(self._app)
@@ -87,8 +83,6 @@ class AppRunner:
 
                     self._serve = WsgiBridge(self._app).serve
                 self._kind = kind
-                if coldstart.record.app_init_seconds is None:
-                    coldstart.record.app_init_seconds = time.perf_counter() - started
         assert self._kind is not None
         return self._app, self._kind
 
@@ -179,29 +173,4 @@ def _shutdown_on_sigterm(runner: AppRunner) -> None:
 
     loop = environment_loop()
     loop.before_close(runner.shutdown)
-    if _sigterm_installed:
-        return
-    import os
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return
-    _sigterm_installed.append(True)
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        try:
-            loop.close()
-        except Exception:
-            logger().exception("lifespan shutdown failed")
-        if callable(previous):
-            previous(signum, frame)
-        elif previous != signal.SIG_IGN:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-
-
-_sigterm_installed: list[bool] = []
+    loop.close_on_sigterm()

@@ -104,3 +104,27 @@ def encode(response: HttpResponse) -> Any:
         cls = _response_class = Passthrough
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers]
     return cls(response.body, response.status, headers)
+
+
+class GcpHttp:
+    """:func:`decode` and :func:`encode` as a :class:`~faasport.core.codec.Codec`: the
+    ``flask.Request`` functions-framework passes an HTTP function, and its response."""
+
+    name = "gcp"
+
+    def infer(self, event: Any) -> bool:
+        return hasattr(event, "environ")
+
+    def decode(self, event: Any, context: Any, options: AppOptions) -> HttpRequest:
+        return decode(event, options)
+
+    def encode(self, response: HttpResponse, event: Any, options: AppOptions) -> Any:
+        return encode(response)
+
+
+CODEC = GcpHttp()
+
+if TYPE_CHECKING:
+    from faasport.core.codec import Codec
+
+    _conforms: Codec[Any, Any] = CODEC

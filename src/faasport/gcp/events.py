@@ -14,8 +14,8 @@ from __future__ import annotations
 from faasport.core import invocation, logs
 from faasport.core.errors import UnsupportedEventError
 from faasport.core.options import AppOptions
+from faasport.core.records import Message, ObjectChange, Record, Tick
 from faasport.core.runner import AppRunner
-from faasport.events.records import Message, ObjectChange, Record, Tick
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

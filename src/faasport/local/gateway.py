@@ -145,9 +145,10 @@ class Gateway:
         """Start the functions' environments (without an invoker given) and listen."""
         if self.invoker is None:
             self.invoker = RuntimeInvoker(self.project, self.log)
+            self.invoker.start()
         server = Server(self._answer, self._reject, self.limits, self.log)
         try:
-            self.invoker.runtime.call(server.start(self.host, self.port))
+            self.invoker.emulator.call(server.start(self.host, self.port))
         except OSError:
             self.invoker.close()
             raise
@@ -171,8 +172,8 @@ class Gateway:
         self._stopped.set()
         if self.invoker is None:
             return
-        if self.invoker.runtime.loop.is_running():
-            self.invoker.runtime.call(self.stop(grace))
+        if self.invoker.emulator.loop.is_running():
+            self.invoker.emulator.call(self.stop(grace))
         self.invoker.close()
 
     def __enter__(self) -> Gateway:
@@ -212,7 +213,7 @@ class Gateway:
         assert invoker is not None
         try:
             invocation = invoker.invoke_async(match.function, event)
-            if invoker.runtime.specs[match.function].timeout <= self.integration_timeout:
+            if invoker.emulator.specs[match.function].timeout <= self.integration_timeout:
                 result = await invocation  # the function's own timeout comes first
             else:
                 # API Gateway stops waiting after its integration timeout, whatever the

@@ -17,10 +17,10 @@ from urllib.parse import unquote
 from faasport.core.http import HttpResponse
 from faasport.core.trace import parse_xray
 from faasport.local.connections import Limits, Server
-from faasport.local.environment import MAX_PAYLOAD
+from faasport.local.emulator import Emulator
 from faasport.local.http11 import Request
 from faasport.local.outcome import Status
-from faasport.local.runtime import LocalRuntime
+from faasport.local.runtime_api import MAX_PAYLOAD
 
 PREFIX = "/2015-03-31/functions/"
 SUFFIX = "/invocations"
@@ -64,7 +64,7 @@ def function_name(path: str) -> str | None:
 
 
 class InvokeApi:
-    def __init__(self, runtime: LocalRuntime, limits: Limits | None = None) -> None:
+    def __init__(self, runtime: Emulator, limits: Limits | None = None) -> None:
         self.runtime = runtime
         self.limits = limits or Limits(max_body=MAX_PAYLOAD)
         self.server: Server | None = None

@@ -1,7 +1,7 @@
 """Running one invocation of a configured function.
 
 :class:`RuntimeInvoker`, what the gateway and ``faasport invoke`` use, runs each function
-in child-process execution environments (:mod:`faasport.local.runtime`) that import the
+in child-process execution environments (:mod:`faasport.local.emulator`) that import the
 generated ``faasport_handler`` module, so local runs have Lambda's init, reuse, limits
 and environment variables.
 """
@@ -14,10 +14,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from faasport.core.errors import FaasportError
+from faasport.local.emulator import Emulator, UnknownFunctionError
 from faasport.local.entry import MODULE, write_entry
 from faasport.local.outcome import Status
-from faasport.local.runtime import LocalRuntime, UnknownFunctionError
-from faasport.local.spec import FunctionSpec, RuntimeClientKind
+from faasport.local.spec import EmulatorSettings, FunctionSpec, RuntimeClientKind
 
 if TYPE_CHECKING:
     from faasport.config.model import Function, Project
@@ -67,6 +67,8 @@ def function_spec(
         runtime_client=runtime_client,
         extra_path=(entry,),
         lambda_name=f"{project.name}-{function.name}",
+        secrets=function.secrets,
+        on_failure=function.on_failure,
     )
 
 
@@ -76,33 +78,27 @@ class RuntimeInvoker:
         project: Project,
         log: Log = stderr_line,
         runtime_client: RuntimeClientKind = "faasport",
+        settings: EmulatorSettings | None = None,
     ) -> None:
         self.project = project
         entry = write_entry(project)
-        self.runtime = LocalRuntime(
+        self.emulator = Emulator(
             [function_spec(project, f, entry, runtime_client) for f in project.functions.values()],
             log=log,
+            settings=settings or EmulatorSettings(),
+            source=project.source.name,
         )
-        self.runtime.start()
 
-    def function(self, name: str) -> Function:
-        function = self.project.functions.get(name)
-        if function is None:
-            known = ", ".join(self.project.functions) or "none"
-            raise UnknownFunctionError(
-                f'unknown function "{name}"; the functions in {self.project.source.name} '
-                f"are: {known}"
-            )
-        return function
+    def start(self) -> None:
+        self.emulator.start()
 
     def invoke(self, function: str, event: Any) -> Any:
         """The function's JSON result; raises :class:`InvocationError` (any thread)."""
-        return self.runtime.call(self.invoke_async(function, event))
+        return self.emulator.call(self.invoke_async(function, event))
 
     async def invoke_async(self, function: str, event: Any) -> Any:
-        """:meth:`invoke`, for coroutines running on the runtime's loop."""
-        self.function(function)
-        outcome = await self.runtime.invoke_async(function, json.dumps(event).encode())
+        """:meth:`invoke`, for coroutines running on the emulator's loop."""
+        outcome = await self.emulator.invoke_async(function, json.dumps(event).encode())
         try:
             payload = json.loads(outcome.payload) if outcome.payload else None
         except ValueError:
@@ -118,9 +114,9 @@ class RuntimeInvoker:
             payload = {"errorType": "Runtime.Unknown", "errorMessage": str(payload)}
         raise InvocationError(function, payload, GATEWAY_STATUS.get(outcome.status, 502))
 
-    def reload(self, changed: list[str] | None = None) -> None:
+    def reload(self) -> None:
         """Fresh environments from the next invocation on (in-flight ones finish first)."""
-        self.runtime.reload()
+        self.emulator.reload()
 
     def close(self) -> None:
-        self.runtime.stop()
+        self.emulator.stop()

@@ -11,21 +11,37 @@ busy ones when their invocation ends.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import time
 from collections import deque
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
-from faasport.local.environment import Environment, InitFailed, Invocation, Log
+from faasport.local.environment import Environment, InitFailed
 from faasport.local.outcome import Outcome, Status, error_payload
-from faasport.local.spec import FunctionSpec
+from faasport.local.runtime_api import Invocation
+from faasport.local.spec import EmulatorSettings, FunctionSpec
+from faasport.local.supervisor import Log
 
 
 class FunctionPool:
-    def __init__(self, spec: FunctionSpec, log: Log, report: Log) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        log: Log,
+        report: Log,
+        settings: EmulatorSettings | None = None,
+        sockets: Path | None = None,
+    ) -> None:
         self.spec = spec
         self.log = log
         self.report = report
+        self.settings = settings or EmulatorSettings()
+        #: Where the environments' Runtime API sockets go (None: TCP only).
+        self.sockets = sockets
+        self._numbers = itertools.count(1)
         self.generation = 0
         self.environments: set[Environment] = set()
         self.idle: list[Environment] = []
@@ -77,9 +93,10 @@ class FunctionPool:
         outcome = self._outcome(invocation, status, result)
         outcome.duration_ms = duration
         outcome.init_ms = env.init_ms if cold else None
-        outcome.max_memory_mb = env.memory.read(b"VmHWM") if env.alive else self.spec.memory
+        # Lambda cannot measure more than the limit; a crashed process keeps its last value.
+        outcome.max_memory_mb = min(env.supervisor.peak(), self.spec.memory)
         if status is Status.TIMEOUT:
-            self.log(json_line(result))
+            self.log(error_message(result))
         self._log_end(outcome)
         self._release(env)
         return outcome
@@ -113,14 +130,26 @@ class FunctionPool:
 
     async def _new_environment(self, provisioned: bool = False) -> Environment:
         self._starting += 1
-        env = Environment(self.spec, self.generation, self.log, provisioned)
+        socket = None
+        if self.sockets is not None:
+            socket = self.sockets / f"{self.spec.name}-{next(self._numbers)}.sock"
+        env = Environment(
+            self.spec,
+            self.generation,
+            self.log,
+            provisioned=provisioned,
+            shutdown_grace=self.settings.shutdown_grace,
+            socket_path=socket,
+        )
         try:
             await env.start()
         except BaseException:
+            self._starting -= 1
+            # The slot this start held is free again: whoever waits for one may try.
+            self._wake_one()
             await env.close()
             raise
-        finally:
-            self._starting -= 1
+        self._starting -= 1
         self.environments.add(env)
         return env
 
@@ -131,7 +160,7 @@ class FunctionPool:
             self.idle.append(env)
             if len(self.idle) > self.spec.warm:
                 loop = asyncio.get_running_loop()
-                self._reapers[env] = loop.call_later(self.spec.idle_timeout, self._reap, env)
+                self._reapers[env] = loop.call_later(self.settings.idle_timeout, self._reap, env)
         self._wake_one()
 
     def _wake_one(self) -> None:
@@ -192,9 +221,8 @@ class FunctionPool:
         await asyncio.gather(*(env.close() for env in envs), return_exceptions=True)
 
 
-def json_line(payload: bytes) -> str:
-    import json
-
+def error_message(payload: bytes) -> str:
+    """The ``errorMessage`` of a Lambda error payload (the payload itself if it has none)."""
     try:
         message = json.loads(payload).get("errorMessage", "")
     except (ValueError, AttributeError):

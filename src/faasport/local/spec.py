@@ -1,4 +1,4 @@
-"""What the local runtime needs to know about one function."""
+"""What the emulator needs to know about one function, and its own timings."""
 
 from __future__ import annotations
 
@@ -24,10 +24,12 @@ class FunctionSpec:
     runtime_client: RuntimeClientKind = "faasport"
     #: Directories put on the environment's PYTHONPATH after the task root.
     extra_path: tuple[Path, ...] = ()
-    #: Seconds an environment may stay idle before it is stopped (scale to zero).
-    idle_timeout: float = 300.0
     #: The name Lambda knows it by (``phoney-api``); defaults to ``name``.
     lambda_name: str = ""
+    #: The secrets it declares (``secrets = [...]``): the only ones its environments get.
+    secrets: tuple[str, ...] = ()
+    #: Where a failed asynchronous invocation goes after its retries (a function's name).
+    on_failure: str | None = None
 
     @property
     def function_name(self) -> str:
@@ -36,3 +38,20 @@ class FunctionSpec:
     @property
     def arn(self) -> str:
         return f"arn:aws:lambda:{self.region}:123456789012:function:{self.function_name}"
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorSettings:
+    """Timings of the emulator itself (not of any one function)."""
+
+    #: Seconds an environment may stay idle before it is stopped (scale to zero).
+    idle_timeout: float = 300.0
+    #: How often busy environments' resident memory is compared with their limit.
+    memory_check_seconds: float = 0.02
+    #: What Lambda gives a runtime with an internal extension between SIGTERM and SIGKILL.
+    shutdown_grace: float = 0.5
+    #: Waits before the retries of a failed asynchronous invocation (Lambda: two retries,
+    #: about a minute then two apart; shorter locally).
+    retry_delays: tuple[float, ...] = (1.0, 2.0)
+    #: Where queued asynchronous invocations are kept across restarts (None: in memory).
+    state_dir: Path | None = None

@@ -12,9 +12,11 @@ if TYPE_CHECKING:
 
 class SecretCache:
     """Values by key with the monotonic time they were fetched. Thread-safe: concurrent
-    callers of one expired key wait for a single fetch instead of each asking the store."""
+    callers of one expired key wait for a single fetch instead of each asking the store.
+    ``clock`` gives seconds on a monotonic scale (tests pass their own)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._values: dict[tuple[str, str], tuple[float, str]] = {}
         self._fetching: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
@@ -33,14 +35,14 @@ class SecretCache:
             fresh = self._fresh(key, max_age)  # another thread may have fetched it meanwhile
             if fresh is not None:
                 return fresh
-            started = time.monotonic()
+            started = self._clock()
             value = fetch()
             self._values[key] = (started, value)
             return value
 
     def _fresh(self, key: tuple[str, str], max_age: float) -> str | None:
         entry = self._values.get(key)
-        if entry is not None and time.monotonic() - entry[0] < max_age:
+        if entry is not None and self._clock() - entry[0] < max_age:
             return entry[1]
         return None
 

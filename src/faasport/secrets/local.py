@@ -10,8 +10,11 @@
     host = "127.0.0.1"
 
 Each entry becomes the environment variable ``env_name(name)``. Variables of that form
-already in ``faasport dev``'s own environment win over the file. The file holds real
-credentials: it is git-ignored and never packaged.
+already in ``faasport dev``'s own environment win over the file. A function's environments
+get only the secrets it declares (``secrets = [...]``), as the deployed IAM policy grants
+only those; :data:`DECLARED_VARIABLE` lists them, so that reading another one fails with an
+error saying to declare it. The file holds real credentials: it is git-ignored and never
+packaged.
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ import tomllib
 from faasport.core.errors import ConfigError
 from faasport.secrets.errors import LOCAL_FILE
 from faasport.secrets.names import env_name
-from faasport.secrets.stores import CHOICE_VARIABLE
+from faasport.secrets.stores import CHOICE_VARIABLE, DECLARED_VARIABLE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from pathlib import Path
 
 ENV_PREFIX = "FAASPORT_SECRET_"
@@ -69,11 +72,18 @@ def read_local_file(path: Path) -> dict[str, str]:
     return variables
 
 
-def local_environment(root: Path, environ: Mapping[str, str]) -> dict[str, str]:
-    """The secret variables of a local function environment: the project's secrets file,
-    then ``FAASPORT_SECRET_*`` variables of ``environ``, and ``FAASPORT_SECRETS=env`` (no
-    cloud store) unless ``environ`` chooses a store itself."""
-    variables = read_local_file(root / LOCAL_FILE)
-    variables.update((k, v) for k, v in environ.items() if k.startswith(ENV_PREFIX))
+def local_environment(
+    root: Path, environ: Mapping[str, str], declared: Iterable[str]
+) -> dict[str, str]:
+    """The secret variables of a local function environment that declares the secrets
+    ``declared``: their entries in the project's secrets file, then their
+    ``FAASPORT_SECRET_*`` variables in ``environ``; ``FAASPORT_SECRETS=env`` (no cloud
+    store) unless ``environ`` chooses a store itself; and the list of declared names."""
+    names = list(declared)
+    wanted = {env_name(name) for name in names}
+    found = read_local_file(root / LOCAL_FILE)  # every entry checked, used or not
+    found.update((k, v) for k, v in environ.items() if k.startswith(ENV_PREFIX))
+    variables = {k: v for k, v in found.items() if k in wanted}
     variables[CHOICE_VARIABLE] = environ.get(CHOICE_VARIABLE) or "env"
+    variables[DECLARED_VARIABLE] = json.dumps(names)
     return variables

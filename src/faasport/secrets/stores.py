@@ -14,7 +14,7 @@ import os
 import threading
 
 from faasport.core.errors import ConfigError
-from faasport.secrets.errors import not_found
+from faasport.secrets.errors import SecretError, not_found
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 
 CHOICE_VARIABLE = "FAASPORT_SECRETS"
+#: Set by ``faasport dev``: the JSON list of secret names the function declares.
+DECLARED_VARIABLE = "FAASPORT_DECLARED_SECRETS"
 KINDS = ("env", "aws", "gcp", "azure")
 _DETECT = (
     ("aws", ("AWS_LAMBDA_FUNCTION_NAME", "AWS_EXECUTION_ENV")),
@@ -57,6 +59,15 @@ class EnvStore:
     kind = "env"
 
     def fetch(self, name: str) -> str:
+        declared = os.environ.get(DECLARED_VARIABLE)
+        if declared is not None and name not in _names(declared):
+            function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "this function")
+            raise SecretError(
+                name,
+                f'secret "{name}" is not declared by {function}: add it to the function\'s '
+                "secrets = [...] in faasport.toml (the deployed function may read only the "
+                "secrets it declares)",
+            )
         reason = (
             f"{CHOICE_VARIABLE}=env"
             if os.environ.get(CHOICE_VARIABLE) == "env"
@@ -67,6 +78,16 @@ class EnvStore:
             f"no cloud secret store is used here ({reason}; set {CHOICE_VARIABLE} to aws, gcp "
             "or azure to use one)",
         )
+
+
+def _names(declared: str) -> list[str]:
+    import json
+
+    try:
+        names = json.loads(declared)
+    except ValueError:
+        return []
+    return [str(name) for name in names] if isinstance(names, list) else []
 
 
 def _aws() -> Store:

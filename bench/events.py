@@ -1,0 +1,309 @@
+"""Event sources of ``faasport dev`` end to end, and ``events.process`` against Powertools.
+
+Run it with ``.venv/bin/python bench/events.py`` (a minute or two; ``--quick`` for a smoke
+run). It prints the machine, then two markdown tables and the targets with PASS/FAIL:
+
+* **Queue -> function.** A real ``faasport dev`` process serves a project whose plain
+  handler consumes a queue with ``batch = 1`` or ``batch = 10`` (no batching window, five
+  pollers). Messages carry their send time; the handler notes, for each record, the time it
+  started minus the send time. *Throughput*: N messages sent with boto3
+  ``send_message_batch`` (10 per call, from ``--producers`` processes, 3 by default) as fast
+  as the endpoint takes them;
+  messages/s = N / (last handler start - first send). *Delay*: messages sent one at a time,
+  paced so that the queue never backs up; p50/p99 of send -> handler start. The ``queue
+  send`` row runs the CLI, one process per message, as a user does; its rate is bounded by
+  Python's start-up, which the table shows.
+* **events.process vs Powertools.** The same 10-record SQS event (built by
+  ``faasport.testing.sqs_event``) through ``events.process`` and through Powertools'
+  ``process_partial_response`` with a ``BatchProcessor(EventType.SQS)``; both handlers read
+  the record body. Median per event over repeats of calibrated batches, interleaved.
+
+Targets (DESIGN.md): >= 5,000 messages/s with batch 10; p50 delay <= 10 ms with no batching
+window; ``events.process`` >= 1.0x Powertools' speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import timeit
+from pathlib import Path
+from typing import Any
+
+THROUGHPUT_TARGET = 5000.0
+DELAY_TARGET_MS = 10.0
+PROCESS_TARGET = 1.0
+
+WORKER = textwrap.dedent(
+    """
+    import json, time
+    from pathlib import Path
+
+    OUT = Path(__file__).with_name("delays.log")
+
+    def handle(event, context):
+        now = time.time()
+        lines = [f"{now - json.loads(r['body'])['t']:.6f} {now:.6f}" for r in event["Records"]]
+        with OUT.open("a") as out:
+            out.write("\\n".join(lines) + "\\n")
+        return {"batchItemFailures": []}
+    """
+)
+
+CONFIG = textwrap.dedent(
+    """
+    name = "bench-events"
+
+    [queues.one]
+    [queues.ten]
+
+    [functions.single]
+    handler = "worker:handle"
+    concurrency = 5
+    warm = 5
+    events = [{ queue = "one", batch = 1 }]
+
+    [functions.batched]
+    handler = "worker:handle"
+    concurrency = 5
+    warm = 5
+    events = [{ queue = "ten", batch = 10 }]
+    """
+)
+
+
+class Dev:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "faasport.cli.main", "dev", str(root), "--no-reload"),
+                *("--port", "0", "--lambda-port", "0", "--services-port", "0"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            found = re.match(r"AWS services on (http://\S+)", line)
+            if found:
+                self.url = found.group(1)
+                break
+        else:
+            raise SystemExit("faasport dev did not start")
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        assert self.process.stderr is not None
+        for _ in self.process.stderr:
+            pass
+
+    def sqs(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "sqs",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+        )
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def delays(root: Path) -> list[tuple[float, float]]:
+    log = root / "delays.log"
+    if not log.exists():
+        return []
+    out = []
+    for line in log.read_text().splitlines():
+        delay, started = line.split()
+        out.append((float(delay), float(started)))
+    return out
+
+
+def wait_count(root: Path, count: int, timeout: float = 120.0) -> list[tuple[float, float]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = delays(root)
+        if len(seen) >= count or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.05)
+
+
+def _produce(url: str, endpoint: str, part: range) -> None:
+    import boto3
+
+    client = boto3.client(
+        "sqs",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    )
+    for start in range(part.start, part.stop, 10):
+        entries = [
+            {"Id": str(i), "MessageBody": json.dumps({"t": time.time(), "i": i})}
+            for i in range(start, min(start + 10, part.stop))
+        ]
+        client.send_message_batch(QueueUrl=url, Entries=entries)
+
+
+def throughput(dev: Dev, queue: str, count: int, producers: int) -> float:
+    import multiprocessing
+
+    (dev.root / "delays.log").unlink(missing_ok=True)
+    url = dev.sqs().get_queue_url(QueueName=queue)["QueueUrl"]
+    # Producers are processes: boto3's own cost per call would otherwise bound the rate.
+    context = multiprocessing.get_context("fork")
+    share = count // producers
+    processes = [
+        context.Process(target=_produce, args=(url, dev.url, range(i * share, (i + 1) * share)))
+        for i in range(producers)
+    ]
+    first = time.time()
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    seen = wait_count(dev.root, share * producers)
+    if len(seen) < share * producers:
+        raise SystemExit(f"only {len(seen)} of {count} messages reached the function")
+    return share * producers / (max(started for _, started in seen) - first)
+
+
+def paced_delays(dev: Dev, queue: str, count: int, gap: float) -> list[float]:
+    (dev.root / "delays.log").unlink(missing_ok=True)
+    sqs = dev.sqs()
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    for i in range(count):
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"t": time.time(), "i": i}))
+        time.sleep(gap)
+    return [delay * 1000 for delay, _ in wait_count(dev.root, count)]
+
+
+def cli_sends(dev: Dev, count: int) -> tuple[float, list[float]]:
+    (dev.root / "delays.log").unlink(missing_ok=True)
+    first = time.time()
+    for i in range(count):
+        body = json.dumps({"t": time.time(), "i": i})
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "faasport.cli.main", "queue", "send", "one", body),
+                *("--dir", str(dev.root)),
+            ],
+            check=True,
+            capture_output=True,
+        )
+    seen = wait_count(dev.root, count)
+    rate = count / (max(started for _, started in seen) - first)
+    return rate, [delay * 1000 for delay, _ in seen]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def process_ratio(repeats: int) -> tuple[float, float]:
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+
+    from faasport import events
+    from faasport.testing import events as sample
+
+    event = sample.sqs_event(*[json.dumps({"item": i}) for i in range(10)])
+    processor = BatchProcessor(event_type=EventType.SQS)
+
+    def ours() -> None:
+        events.process(event, lambda record: record.body)  # type: ignore[union-attr]
+
+    def theirs() -> None:
+        process_partial_response(
+            event=event,
+            record_handler=lambda record: record.body,
+            processor=processor,
+            context=object(),  # type: ignore[arg-type]
+        )
+
+    number = 2000
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(repeats):
+        a.append(timeit.timeit(ours, number=number) / number * 1e6)
+        b.append(timeit.timeit(theirs, number=number) / number * 1e6)
+    return statistics.median(a), statistics.median(b)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run")
+    parser.add_argument("--producers", type=int, default=3, help="boto3 sender processes")
+    args = parser.parse_args()
+    count = 1000 if args.quick else 10000
+    paced = 50 if args.quick else 300
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "faasport.toml").write_text(CONFIG)
+        (root / "worker.py").write_text(WORKER)
+        dev = Dev(root)
+        try:
+            time.sleep(2)  # the warm environments
+            rows = []
+            for label, queue in (("batch 1", "one"), ("batch 10", "ten")):
+                rate = throughput(dev, queue, count // (5 if queue == "one" else 1), args.producers)
+                lat = paced_delays(dev, queue, paced, 0.01)
+                rows.append((f"boto3 send_message_batch, {label}", rate, lat))
+            cli_rate, cli_lat = cli_sends(dev, 5 if args.quick else 20)
+            rows.append(("faasport queue send (one process each), batch 1", cli_rate, cli_lat))
+        finally:
+            dev.close()
+    print()
+    print("| queue -> function | messages/s | p50 delay ms | p99 delay ms |")
+    print("|---|---:|---:|---:|")
+    for label, rate, lat in rows:
+        print(
+            f"| {label} | {rate:,.0f} | {percentile(lat, 0.5):.1f} | {percentile(lat, 0.99):.1f} |"
+        )
+    ours, theirs = process_ratio(5 if args.quick else 15)
+    print()
+    print("| 10-record SQS event | us per event | speed vs Powertools |")
+    print("|---|---:|---:|")
+    print(f"| faasport events.process | {ours:.1f} | {theirs / ours:.2f}x |")
+    print(f"| Powertools BatchProcessor | {theirs:.1f} | 1.00x |")
+    print()
+    batch10 = rows[1]
+    checks = [
+        (f"batch 10 >= {THROUGHPUT_TARGET:,.0f} msg/s", batch10[1] >= THROUGHPUT_TARGET),
+        (
+            f"p50 delay <= {DELAY_TARGET_MS:.0f} ms (no window)",
+            max(percentile(rows[0][2], 0.5), percentile(batch10[2], 0.5)) <= DELAY_TARGET_MS,
+        ),
+        (f"events.process >= {PROCESS_TARGET:.1f}x Powertools", theirs / ours >= PROCESS_TARGET),
+    ]
+    for name, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Idempotent requests: a repeat of a request gets the first one's stored response instead
+of running again; a repeat that arrives while the first still runs gets 409.
+
+A request is identified by its ``Idempotency-Key`` header, scoped to its method and path;
+with ``payload_hash=True`` a request without the header is identified by a hash of its
+method, path, query and body. Only ``methods`` (by default those that change things) take
+part. A response is stored when the app answered below 500; after a 5xx or an exception the
+key is released, so a retry runs again. The response replayed carries
+``Idempotency-Replayed: true``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from faasport.gateway.request import LazyStore, Policy, Request, Response
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from faasport.state import Store
+
+_KEY = "idempotency:key"
+
+
+class Idempotency(Policy):
+    def __init__(
+        self,
+        store: Store | str,
+        *,
+        ttl: float = 3600.0,
+        in_flight: float = 60.0,
+        header: str = "idempotency-key",
+        payload_hash: bool = False,
+        methods: Sequence[str] = ("POST", "PUT", "PATCH", "DELETE"),
+    ) -> None:
+        self.store = LazyStore(store)
+        #: Seconds a stored response is replayed.
+        self.ttl = ttl
+        #: Seconds a first request may run before a repeat may run again (its timeout).
+        self.in_flight = in_flight
+        self.header = header.lower()
+        self.payload_hash = payload_hash
+        self.methods = {m.upper() for m in methods}
+
+    def key(self, request: Request) -> str | None:
+        if request.method not in self.methods:
+            return None
+        given = request.headers.get(self.header)
+        digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+        if given:
+            digest.update(b"key\n" + given.encode())
+        elif self.payload_hash:
+            digest.update(b"payload\n" + request.query.encode() + b"\n" + request.body)
+        else:
+            return None
+        return "idempotency:" + digest.hexdigest()
+
+    def check(self, request: Request) -> Response | None:
+        from faasport import state
+
+        key = self.key(request)
+        if key is None:
+            return None
+        record = self.store().begin(key, ttl=self.in_flight)
+        if record.status == state.STARTED:
+            request.context[_KEY] = key
+            return None
+        if record.status == state.IN_PROGRESS:
+            return Response.message(409, "Conflict: a request with this key is in progress")
+        return _decode(record.result or b"")
+
+    def finish(self, request: Request, response: Response) -> None:
+        key = request.context.pop(_KEY, None)
+        if key is None:
+            return
+        if response.status >= 500:
+            self.store().abandon(key)
+        else:
+            self.store().complete(key, _encode(response), ttl=self.ttl)
+
+    def fail(self, request: Request) -> None:
+        key = request.context.pop(_KEY, None)
+        if key is not None:
+            self.store().abandon(key)
+
+
+def _encode(response: Response) -> bytes:
+    import json
+
+    return json.dumps(
+        {
+            "status": response.status,
+            "headers": [[k, v] for k, v in response.headers if k != "set-cookie"],
+            "body": base64.b64encode(response.body).decode(),
+        }
+    ).encode()
+
+
+def _decode(stored: bytes) -> Response:
+    import json
+
+    record = json.loads(stored)
+    headers = [(k, v) for k, v in record["headers"]]
+    headers.append(("idempotency-replayed", "true"))
+    return Response(record["status"], headers, base64.b64decode(record["body"]))

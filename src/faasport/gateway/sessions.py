@@ -1,0 +1,119 @@
+"""Server-side sessions: an opaque, signed session id in a cookie, the data (JSON) in a
+state store with a time to live.
+
+The cookie holds ``<id>.<signature>``: 32 random bytes and their HMAC-SHA256 under
+``secret``, so a forged or altered id is ignored without asking the store. The app reads
+and changes ``request.context["session"]`` (a dict; through the middleware:
+:func:`faasport.gateway.session`); a changed session is stored and its cookie sent, an
+emptied one deleted and its cookie expired.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from faasport.core.errors import ConfigError
+from faasport.gateway.request import LazyStore, Policy, Request, Response
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from faasport.state import Store
+
+
+class Session(dict):  # type: ignore[type-arg]
+    """The session's data; ``new`` until the client has presented its cookie."""
+
+    def __init__(self, session_id: str | None, data: dict[str, Any]) -> None:
+        super().__init__(data)
+        self.id = session_id
+        self.new = session_id is None
+        self._saved = dict(data)
+
+    @property
+    def modified(self) -> bool:
+        return dict(self) != self._saved
+
+
+class Sessions(Policy):
+    def __init__(
+        self,
+        store: Store | str,
+        *,
+        secret: str | bytes,
+        cookie: str = "session",
+        ttl: float = 86400.0,
+        secure: bool = True,
+        same_site: str = "Lax",
+        path: str = "/",
+    ) -> None:
+        if len(secret) < 32:
+            raise ConfigError("sessions.secret must be at least 32 characters (random)")
+        if same_site not in ("Strict", "Lax", "None"):
+            raise ConfigError(f"sessions.same_site must be Strict, Lax or None, got {same_site!r}")
+        self.store = LazyStore(store)
+        self.secret = secret.encode() if isinstance(secret, str) else secret
+        self.cookie = cookie
+        self.ttl = ttl
+        self.attributes = f"Path={path}; HttpOnly; SameSite={same_site}" + (
+            "; Secure" if secure else ""
+        )
+
+    def _sign(self, session_id: str) -> str:
+        digest = hmac.new(self.secret, session_id.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def _id_from(self, request: Request) -> str | None:
+        from http.cookies import CookieError, SimpleCookie
+
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(request.headers.get("cookie", ""))
+        except CookieError:
+            return None
+        morsel = jar.get(self.cookie)
+        if morsel is None:
+            return None
+        session_id, _, signature = morsel.value.partition(".")
+        if session_id and hmac.compare_digest(signature, self._sign(session_id)):
+            return session_id
+        return None
+
+    def check(self, request: Request) -> Response | None:
+        import json
+
+        session_id = self._id_from(request)
+        data: dict[str, Any] = {}
+        if session_id is not None:
+            stored = self.store().get("session:" + session_id)
+            if stored is None:
+                session_id = None  # expired or deleted: start afresh
+            else:
+                data = json.loads(stored)
+        request.context["session"] = Session(session_id, data)
+        return None
+
+    def finish(self, request: Request, response: Response) -> None:
+        import json
+
+        session: Session | None = request.context.get("session")
+        if session is None or not session.modified:
+            return
+        if not session and session.id is not None:
+            self.store().delete("session:" + session.id)
+            response.headers.append(("set-cookie", f"{self.cookie}=; Max-Age=0; {self.attributes}"))
+            return
+        if not session:
+            return
+        if session.id is None:
+            session.id = secrets.token_urlsafe(32)
+        value = json.dumps(dict(session), separators=(",", ":")).encode()
+        self.store().set("session:" + session.id, value, ttl=self.ttl)
+        cookie = f"{session.id}.{self._sign(session.id)}"
+        response.headers.append(
+            ("set-cookie", f"{self.cookie}={cookie}; Max-Age={int(self.ttl)}; {self.attributes}")
+        )

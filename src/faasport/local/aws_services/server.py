@@ -1,0 +1,331 @@
+"""The AWS-compatible endpoint of ``faasport dev``: the function's own boto3 calls (and the
+``faasport queue`` commands) reach the local event sources through it.
+
+One port serves every service; a request names its service by the credential scope of its
+SigV4 ``Authorization`` header (``.../us-east-1/sqs/aws4_request``) or, for JSON protocols,
+by its ``X-Amz-Target``. An operation that is not emulated is answered with the service's
+own error shape, naming the operation. ``/_faasport/...`` holds what the CLI needs beyond
+SQS's API (a dead-letter queue's contents, redrive).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+from faasport.local.aws_services import control, query, s3, sns
+from faasport.local.aws_services.sqs import OPERATIONS
+from faasport.local.sources.buckets import Buckets
+from faasport.local.sources.bus import Bus
+from faasport.local.sources.queues import QueueError, Queues
+from faasport.local.sources.schedules import Scheduler
+from faasport.local.sources.streams import SHARD, Streams
+from faasport.local.sources.topics import Topics
+
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_request")
+#: SQS error codes -> the JSON protocol's ``__type`` names.
+_JSON_TYPES = {
+    "AWS.SimpleQueueService.NonExistentQueue": "QueueDoesNotExist",
+    "AWS.SimpleQueueService.UnsupportedOperation": "UnsupportedOperation",
+}
+
+
+class Services:
+    """What the endpoint serves; inert until :meth:`start`."""
+
+    def __init__(
+        self,
+        queues: Queues,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        topics: Topics | None = None,
+        bus: Bus | None = None,
+        buckets: Buckets | None = None,
+        streams: Streams | None = None,
+    ) -> None:
+        self.queues = queues
+        self.streams = streams
+        self.buckets = buckets
+        self.topics = topics
+        self.bus = bus
+        #: Set once functions can be invoked: ``faasport schedule run`` fires through it.
+        self.scheduler: Scheduler | None = None
+        self.host = host
+        self.port = port
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    def start(self) -> str:
+        services = self
+
+        class Handler(_Handler):
+            owner = services
+
+        server = ThreadingHTTPServer((self.host, self.port), Handler)
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="faasport-aws-services", daemon=True
+        )
+        self._thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: Services
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # Head and body go out in two writes: without this the client's delayed ACK holds
+        # every keep-alive response back ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _answer(self, status: int, body: bytes, content_type: str, **headers: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-RequestId", self.request_id)
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _service(self) -> str:
+        target = self.headers.get("X-Amz-Target", "")
+        if target.startswith("AmazonSQS."):
+            return "sqs"
+        found = _SCOPE.search(self.headers.get("Authorization", ""))
+        return found.group(1) if found else ""
+
+    def do_GET(self) -> None:
+        self.request_id = str(uuid.uuid4())
+        try:
+            self._dispatch()
+        except Exception as exc:  # a bug here must still answer, without its details
+            import sys
+
+            sys.stderr.write(
+                f"faasport dev: AWS services: {self.command} {self.path}: "
+                f"{type(exc).__name__}: {exc}\n"
+            )
+            body = json.dumps({"__type": "InternalFailure", "message": "internal error"})
+            self._answer(500, body.encode(), "application/json")
+
+    def _dispatch(self) -> None:
+        body = self._body()
+        if self.path.startswith("/_faasport/"):
+            self._control(self.command, body)
+            return
+        service = self._service()
+        if service == "s3" and self.owner.buckets is not None:
+            self._s3(body, self.owner.buckets)
+        elif self.command == "POST":
+            self._post(service, body)
+        else:
+            self._unsupported(service, f"{self.command} {self.path.partition('?')[0]}")
+
+    do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
+
+    def _post(self, service: str, body: bytes) -> None:
+        target = self.headers.get("X-Amz-Target", "")
+        if service == "sqs" and target:
+            self._sqs_json(target.partition(".")[2], body)
+        elif target.startswith("Kinesis_20131202.") and self.owner.streams is not None:
+            self._kinesis_json(target.partition(".")[2], body, self.owner.streams)
+        elif target.startswith("AWSEvents.") and self.owner.bus is not None:
+            self._events_json(target.partition(".")[2], body, self.owner.bus)
+        elif service == "sns" and self.owner.topics is not None:
+            form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+            self._sns_query(form, self.owner.topics)
+        elif service == "sqs" or (not service and b"Action=" in body):
+            self._sqs_query(dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)))
+        else:
+            action = dict(parse_qsl(body.decode("utf-8", "replace"))).get("Action", "")
+            self._unsupported(service, target.partition(".")[2] or action or "POST")
+
+    def _s3(self, body: bytes, buckets: Buckets) -> None:
+        answer = s3.handle(buckets, self.command, self.path, body, self.request_id)
+        self.send_response(answer.status)
+        headers = {"Content-Length": str(len(answer.body)), **answer.headers}
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("x-amz-request-id", self.request_id)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(answer.body)
+
+    # -- SQS -----------------------------------------------------------------------------
+
+    def _sqs_json(self, operation: str, body: bytes) -> None:
+        handler = OPERATIONS.get(operation)
+        try:
+            if handler is None:
+                raise QueueError(
+                    "AWS.SimpleQueueService.UnsupportedOperation",
+                    f"faasport dev does not emulate the SQS operation {operation}",
+                )
+            request = json.loads(body or b"{}")
+            if not isinstance(request, dict):
+                raise QueueError("InvalidParameterValue", "the request body must be an object")
+            result = handler(self.owner.queues, request, self.owner.url)
+        except QueueError as exc:
+            shape = _JSON_TYPES.get(exc.code, exc.code)
+            error = {"__type": f"com.amazonaws.sqs#{shape}", "message": str(exc)}
+            self._answer(
+                400,
+                json.dumps(error).encode(),
+                "application/x-amz-json-1.0",
+                x_amzn_query_error=f"{exc.code};Sender",
+            )
+            return
+        except (ValueError, TypeError, KeyError) as exc:
+            error = {"__type": "com.amazonaws.sqs#InvalidParameterValue", "message": str(exc)}
+            self._answer(400, json.dumps(error).encode(), "application/x-amz-json-1.0")
+            return
+        self._answer(200, json.dumps(result).encode(), "application/x-amz-json-1.0")
+
+    def _sqs_query(self, form: dict[str, str]) -> None:
+        action = form.get("Action", "")
+        handler = OPERATIONS.get(action)
+        try:
+            if handler is None:
+                raise QueueError(
+                    "AWS.SimpleQueueService.UnsupportedOperation",
+                    f"faasport dev does not emulate the SQS operation {action or '(none)'}",
+                )
+            result = handler(self.owner.queues, query.parse(form), self.owner.url)
+        except QueueError as exc:
+            self._answer(400, query.error(exc.code, str(exc), self.request_id), "text/xml")
+            return
+        except (ValueError, TypeError, KeyError) as exc:
+            body = query.error("InvalidParameterValue", str(exc), self.request_id)
+            self._answer(400, body, "text/xml")
+            return
+        self._answer(200, query.response(action, result, self.request_id), "text/xml")
+
+    # -- SNS and EventBridge ---------------------------------------------------------------
+
+    def _sns_query(self, form: dict[str, str], topics: Topics) -> None:
+        action = form.get("Action", "")
+        try:
+            result = sns.call(topics, action, form)
+        except QueueError as exc:
+            body = query.error(exc.code, str(exc), self.request_id, namespace=sns.NAMESPACE)
+            self._answer(404 if exc.code == "NotFound" else 400, body, "text/xml")
+            return
+        except (ValueError, TypeError, KeyError) as exc:
+            body = query.error("InvalidParameter", str(exc), self.request_id, sns.NAMESPACE)
+            self._answer(400, body, "text/xml")
+            return
+        self._answer(200, sns.response(action, result, self.request_id), "text/xml")
+
+    def _kinesis_json(self, operation: str, body: bytes, streams: Streams) -> None:
+        import base64
+
+        def name(request: dict[str, Any]) -> str:
+            given = (
+                request.get("StreamName") or str(request.get("StreamARN", "")).rpartition("/")[2]
+            )
+            return streams.known(str(given))
+
+        try:
+            request = json.loads(body or b"{}")
+            if operation == "PutRecord":
+                data = base64.b64decode(request["Data"], validate=True)
+                [number] = streams.put(name(request), [(request.get("PartitionKey", ""), data)])
+                result: dict[str, Any] = {"ShardId": SHARD, "SequenceNumber": number}
+            elif operation == "PutRecords":
+                items = request["Records"]
+                if not isinstance(items, list) or not 1 <= len(items) <= 500:
+                    raise ValueError("Records must hold 1 to 500 records")
+                records = [
+                    (item.get("PartitionKey", ""), base64.b64decode(item["Data"], validate=True))
+                    for item in items
+                ]
+                numbers = streams.put(name(request), records)
+                result = {
+                    "FailedRecordCount": 0,
+                    "Records": [{"SequenceNumber": n, "ShardId": SHARD} for n in numbers],
+                }
+            elif operation == "ListStreams":
+                result = {"StreamNames": sorted(streams.names), "HasMoreStreams": False}
+            else:
+                raise QueueError(
+                    "UnknownOperationException",
+                    f"faasport dev does not emulate the Kinesis operation {operation}",
+                )
+        except QueueError as exc:
+            error = {"__type": exc.code, "message": str(exc)}
+            self._answer(400, json.dumps(error).encode(), "application/x-amz-json-1.1")
+            return
+        except (ValueError, KeyError, TypeError) as exc:
+            error = {"__type": "ValidationException", "message": str(exc)}
+            self._answer(400, json.dumps(error).encode(), "application/x-amz-json-1.1")
+            return
+        self._answer(200, json.dumps(result).encode(), "application/x-amz-json-1.1")
+
+    def _events_json(self, operation: str, body: bytes, bus: Bus) -> None:
+        if operation != "PutEvents":
+            message = f"faasport dev does not emulate the EventBridge operation {operation}"
+            error = {"__type": "UnknownOperationException", "message": message}
+            self._answer(400, json.dumps(error).encode(), "application/x-amz-json-1.1")
+            return
+        try:
+            request = json.loads(body or b"{}")
+            entries = request["Entries"]
+            if not isinstance(entries, list) or not 1 <= len(entries) <= 10:
+                raise ValueError("Entries must hold 1 to 10 entries")
+            results = [bus.put(entry) for entry in entries]
+        except (ValueError, KeyError, TypeError) as exc:
+            error = {"__type": "ValidationException", "message": str(exc)}
+            self._answer(400, json.dumps(error).encode(), "application/x-amz-json-1.1")
+            return
+        failed = sum("ErrorCode" in result for result in results)
+        answer = {"FailedEntryCount": failed, "Entries": results}
+        self._answer(200, json.dumps(answer).encode(), "application/x-amz-json-1.1")
+
+    # -- everything else -----------------------------------------------------------------
+
+    def _unsupported(self, service: str, operation: str) -> None:
+        message = f"faasport dev does not emulate the {service or 'unknown'} operation {operation}"
+        if service in ("kinesis", "events"):
+            error = {"__type": "UnknownOperationException", "message": message}
+            self._answer(400, json.dumps(error).encode(), "application/x-amz-json-1.1")
+        elif service == "s3":
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code>'
+                f"<Message>{message}</Message><RequestId>{self.request_id}</RequestId></Error>"
+            ).encode()
+            self._answer(501, body, "application/xml")
+        else:
+            self._answer(400, query.error("InvalidAction", message, self.request_id), "text/xml")
+
+    def _control(self, method: str, body: bytes = b"") -> None:
+        status, result = control.handle(self.owner, method, self.path, body)
+        self._answer(status, json.dumps(result).encode(), "application/json")

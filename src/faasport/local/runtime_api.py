@@ -1,0 +1,383 @@
+"""The AWS Lambda Runtime API (and the part of the Extensions API a runtime uses) of one
+execution environment, served on the emulator's event loop.
+
+An invocation is written straight to the connection waiting in ``/next`` (no polling, no
+task switch), and its outcome comes back through a future resolved by ``/response`` or
+``/error``. Connections are protocols parsed by httptools (the parser uvicorn uses). The
+server is inert until :meth:`RuntimeApi.serve_tcp` / :meth:`RuntimeApi.serve_unix`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import cast
+
+import httptools
+
+from faasport.aws.runtime_client import EXTENSION_PREFIX, PREFIX
+from faasport.local.outcome import Status, error_payload
+
+MAX_PAYLOAD = 6 * 1024 * 1024
+#: Bodies past this are refused unread and the connection is closed.
+MAX_READ = 64 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class Invocation:
+    payload: bytes
+    deadline_ms: int
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    client_context: str | None = None
+    trace_id: str = field(
+        default_factory=lambda: f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Sampled=0"
+    )
+    result: asyncio.Future[tuple[Status, bytes]] | None = None
+
+
+def _response(status: int, headers: list[tuple[str, str]], body: bytes = b"") -> bytes:
+    lines = [f"HTTP/1.1 {status} {_PHRASES.get(status, 'Unknown')}"]
+    lines += [f"{name}: {value}" for name, value in headers]
+    lines.append(f"content-length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+_PHRASES = {
+    200: "OK",
+    202: "Accepted",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    413: "Request Entity Too Large",
+}
+_JSON = [("content-type", "application/json")]
+_ACCEPTED = _response(202, _JSON, b'{"status":"OK"}')
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def _json_error(status: int, message: str, error_type: str) -> bytes:
+    return _response(status, _JSON, error_payload(message, error_type))
+
+
+@dataclass(slots=True)
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    keep_alive: bool
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
+class RuntimeApi:
+    """Runtime API for one environment: ``/next``, ``/response``, ``/error``,
+    ``/init/error``, and extension registration (internal extensions, which make Lambda
+    send SIGTERM to the runtime before it ends the environment)."""
+
+    def __init__(self, arn: str, function_name: str, handler: str) -> None:
+        self.arn = arn
+        self.function_name = function_name
+        self.handler = handler
+        self.current: Invocation | None = None
+        #: Set at the runtime's first /next: the end of init.
+        self.ready = asyncio.Event()
+        self.init_error: bytes | None = None
+        #: Extension name by identifier.
+        self.extensions: dict[str, str] = {}
+        self.closed = False
+        self._queue: deque[Invocation] = deque()
+        #: Connections whose /next long-poll waits for an invocation.
+        self._waiting: deque[_Connection] = deque()
+        self._connections: set[_Connection] = set()
+        self._servers: list[asyncio.AbstractServer] = []
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    async def serve_tcp(self, host: str = "127.0.0.1") -> str:
+        """Listen on a free loopback port; returns ``host:port`` (AWS_LAMBDA_RUNTIME_API)."""
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: _Connection(self), host, 0)
+        self._servers.append(server)
+        port = server.sockets[0].getsockname()[1]
+        return f"{host}:{port}"
+
+    async def serve_unix(self, path: str) -> None:
+        """Listen on a Unix domain socket too (faasport's runtime client prefers it)."""
+        loop = asyncio.get_running_loop()
+        self._servers.append(await loop.create_unix_server(lambda: _Connection(self), path))
+
+    def close(self) -> None:
+        """Stop listening and end every connection (and so every long-poll)."""
+        self.closed = True
+        for server in self._servers:
+            server.close()
+        for connection in list(self._connections):
+            connection.close()
+
+    def submit(self, invocation: Invocation) -> None:
+        """Hand ``invocation`` to the waiting ``/next``, or keep it for the next one."""
+        while self._waiting:
+            connection = self._waiting.popleft()
+            if not connection.lost:
+                connection.answer(self._deliver(invocation))
+                return
+        self._queue.append(invocation)
+
+    def _deliver(self, invocation: Invocation) -> bytes:
+        self.current = invocation
+        headers = [
+            ("content-type", "application/json"),
+            ("lambda-runtime-aws-request-id", invocation.request_id),
+            ("lambda-runtime-deadline-ms", str(invocation.deadline_ms)),
+            ("lambda-runtime-invoked-function-arn", self.arn),
+            ("lambda-runtime-trace-id", invocation.trace_id),
+        ]
+        if invocation.client_context:
+            headers.append(("lambda-runtime-client-context", invocation.client_context))
+        return _response(200, headers, invocation.payload)
+
+    # -- requests -----------------------------------------------------------------------
+
+    def route(self, request: Request, connection: _Connection) -> bytes | None:
+        """The answer, or None when the request waits (a long-poll)."""
+        path = request.path
+        if path.startswith(EXTENSION_PREFIX):
+            return self._extension(path[len(EXTENSION_PREFIX) :], request)
+        if not path.startswith(PREFIX):
+            return _json_error(404, "not found", "NotFound")
+        path = path[len(PREFIX) :]
+        if path == "/invocation/next" and request.method == "GET":
+            self.ready.set()
+            if self._queue:
+                return self._deliver(self._queue.popleft())
+            self._waiting.append(connection)
+            return None
+        if path == "/init/error" and request.method == "POST":
+            self.init_error = request.body or error_payload("init failed", "Runtime.Unknown")
+            return _ACCEPTED
+        parts = path.split("/")
+        if len(parts) == 4 and parts[1] == "invocation" and request.method == "POST":
+            return self._finish(parts[2], parts[3], request)
+        return _json_error(404, f"no such Runtime API route: {request.method} {path}", "NotFound")
+
+    # -- the Extensions API -------------------------------------------------------------
+
+    def _finish(self, request_id: str, kind: str, request: Request) -> bytes:
+        current = self.current
+        if kind not in ("response", "error"):
+            return _json_error(404, f"no such Runtime API route: {kind}", "NotFound")
+        if current is None or current.result is None or current.result.done():
+            return _json_error(
+                403, "no invocation is in progress in this environment", "InvalidStateTransition"
+            )
+        if request_id != current.request_id:
+            return _json_error(
+                400, f"request id {request_id} is not the current invocation", "InvalidRequestID"
+            )
+        if kind == "error":
+            current.result.set_result((Status.FUNCTION_ERROR, request.body))
+            return _ACCEPTED
+        if len(request.body) > MAX_PAYLOAD:
+            current.result.set_result(
+                (
+                    Status.TOO_LARGE,
+                    error_payload(
+                        f"Response payload size ({len(request.body)} bytes) exceeded maximum "
+                        f"allowed payload size ({MAX_PAYLOAD} bytes).",
+                        "Function.ResponseSizeTooLarge",
+                    ),
+                )
+            )
+            return _json_error(
+                413,
+                f"Exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes).",
+                "RequestEntityTooLarge",
+            )
+        current.result.set_result((Status.OK, request.body))
+        return _ACCEPTED
+
+    # -- the Extensions API -------------------------------------------------------------
+
+    def _extension(self, path: str, request: Request) -> bytes | None:
+        if path == "/register" and request.method == "POST":
+            return self._register(request)
+        identifier = request.header("lambda-extension-identifier") or ""
+        if identifier not in self.extensions:
+            return _json_error(
+                403, "unknown Lambda-Extension-Identifier", "Extension.UnknownExtensionIdentifier"
+            )
+        if path == "/event/next" and request.method == "GET":
+            # Registered for no events: the long-poll ends with the environment, which is
+            # the SIGTERM the runtime gets because this extension exists.
+            return None
+        if path in ("/init/error", "/exit/error") and request.method == "POST":
+            return _ACCEPTED
+        return _json_error(
+            404, f"no such Extensions API route: {request.method} {path}", "NotFound"
+        )
+
+    def _register(self, request: Request) -> bytes:
+        name = request.header("lambda-extension-name")
+        if not name:
+            return _json_error(400, "missing Lambda-Extension-Name", "InvalidRequest")
+        if self.ready.is_set():
+            return _json_error(
+                403,
+                "extensions register during init, before the runtime's first /next",
+                "Extension.InvalidState",
+            )
+        try:
+            events = json.loads(request.body or b"{}").get("events", [])
+        except (ValueError, AttributeError):
+            return _json_error(400, 'the body must be {"events": [...]}', "InvalidRequest")
+        if not isinstance(events, list) or events:
+            # In-process (internal) extensions cannot receive SHUTDOWN on Lambda, and INVOKE
+            # events are not emulated: register for no events to be sent SIGTERM at shutdown.
+            return _json_error(
+                400,
+                f"events {events!r} are not supported here: an internal extension registers "
+                'with {"events": []}',
+                "InvalidRequest",
+            )
+        identifier = str(uuid.uuid4())
+        self.extensions[identifier] = name
+        body = json.dumps(
+            {
+                "functionName": self.function_name,
+                "functionVersion": "$LATEST",
+                "handler": self.handler,
+            }
+        ).encode()
+        headers = [*_JSON, ("lambda-extension-identifier", identifier)]
+        return _response(200, headers, body)
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection, parsed by httptools as bytes arrive, answered in order.
+
+    Requests are handled as soon as they are complete, without a task switch. A long-poll
+    (/next with nothing queued) holds the requests behind it, and the answers before it
+    are sent together with its own: the runtime client that posts a response and asks for
+    the next invocation in one write gets the 202 and that invocation in one send.
+    """
+
+    def __init__(self, api: RuntimeApi) -> None:
+        self.api = api
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpRequestParser(self)
+        self.lost = False
+        self._requests: deque[Request] = deque()
+        self._parked = False
+        self._out: list[bytes] = []
+        self._url = b""
+        self._headers: dict[str, str] = {}
+        self._body: list[bytes] = []
+        self._size = 0
+
+    # -- asyncio.Protocol ---------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, only alike.
+        self.transport = cast(asyncio.Transport, transport)
+        self.api._connections.add(self)
+        if self.api.closed:
+            self.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self.api._connections.discard(self)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(_json_error(400, f"malformed HTTP request: {exc}", "InvalidRequest"))
+            return
+        except _TooLarge:
+            self._fail(
+                _json_error(413, f"request body over {MAX_READ} bytes", "RequestEntityTooLarge")
+            )
+            return
+        self._run()
+
+    # -- httptools callbacks ------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._headers = {}
+        self._body = []
+        self._size = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        if self._headers.get("expect", "").lower() == "100-continue" and self.transport:
+            self.transport.write(_CONTINUE)
+
+    def on_body(self, body: bytes) -> None:
+        self._size += len(body)
+        if self._size > MAX_READ:
+            raise _TooLarge
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        path = self._url.decode("latin-1").partition("?")[0]
+        method = self.parser.get_method().decode("latin-1")
+        body = b"".join(self._body)
+        self._requests.append(
+            Request(method, path, self._headers, body, self.parser.should_keep_alive())
+        )
+
+    # -- answering ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        """Answer the complete requests, in order, until one waits."""
+        while self._requests and not self._parked:
+            request = self._requests.popleft()
+            answer = self.api.route(request, self)
+            if answer is None:
+                self._parked = True
+                break
+            self._out.append(answer)
+            if not request.keep_alive:
+                self._flush()
+                self.close()
+                return
+        self._flush()
+
+    def answer(self, data: bytes) -> None:
+        """The answer of the parked long-poll; the requests behind it go on."""
+        self._parked = False
+        self._out.append(data)
+        self._run()
+
+    def _flush(self) -> None:
+        if self._out and self.transport is not None and not self._parked:
+            self.transport.write(b"".join(self._out))
+            self._out.clear()
+
+    def _fail(self, answer: bytes) -> None:
+        if self.transport is not None:
+            self.transport.write(b"".join(self._out) + answer)
+            self._out.clear()
+        self.close()
+
+    def close(self) -> None:
+        self.lost = True
+        if self.transport is not None:
+            self.transport.close()
+
+
+class _TooLarge(Exception):
+    pass

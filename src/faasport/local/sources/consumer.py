@@ -1,0 +1,197 @@
+"""An SQS event source mapping: pollers that receive batches from a local queue, invoke the
+function with the event SQS sends, and delete what succeeded.
+
+As on Lambda: a function error leaves the whole batch to reappear after the visibility
+timeout; a ``batchItemFailures`` response deletes every message but the listed ones; a
+response naming a message that is not in the batch (or an empty identifier) counts as a
+failure of the whole batch, so nothing is dropped by a bad response.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from faasport.local.sources.queues import Queues, Received
+
+ACCOUNT = "123456789012"
+
+
+class Result(Protocol):
+    @property
+    def ok(self) -> bool: ...
+
+    payload: bytes
+
+
+#: Invokes a function by name with an event and blocks until it ends.
+Invoke = Callable[[str, bytes], Result]
+Log = Callable[[str], None]
+
+
+def sqs_event(queue: str, batch: list[Received], region: str) -> dict[str, Any]:
+    arn = f"arn:aws:sqs:{region}:{ACCOUNT}:{queue}"
+    records = []
+    for message in batch:
+        attributes = {
+            "ApproximateReceiveCount": str(message.receives),
+            "SentTimestamp": str(message.sent_ms),
+            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "ApproximateFirstReceiveTimestamp": str(message.first_ms),
+        }
+        if message.group is not None:
+            attributes["SequenceNumber"] = f"{message.seq:020d}"
+            attributes["MessageGroupId"] = message.group
+            attributes["MessageDeduplicationId"] = message.dedup or ""
+        records.append(
+            {
+                "messageId": message.id,
+                "receiptHandle": message.receipt,
+                "body": message.body,
+                "attributes": attributes,
+                "messageAttributes": {
+                    name: _attribute(value) for name, value in message.attributes.items()
+                },
+                "md5OfBody": _md5(message.body),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": region,
+            }
+        )
+    return {"Records": records}
+
+
+def _md5(body: str) -> str:
+    import hashlib
+
+    return hashlib.md5(body.encode()).hexdigest()
+
+
+def _attribute(value: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "stringListValues": [],
+        "binaryListValues": [],
+        "dataType": value.get("DataType", "String"),
+    }
+    if "BinaryValue" in value:
+        out["binaryValue"] = value["BinaryValue"]
+    else:
+        out["stringValue"] = value.get("StringValue", "")
+    return out
+
+
+def failed_ids(payload: bytes, batch: list[Received]) -> set[str] | None:
+    """The ids a successful invocation reports failed; None: the whole batch failed (as
+    Lambda decides: a response that is not JSON, or names an item badly or not in the batch)."""
+    try:
+        response = json.loads(payload) if payload else None
+    except ValueError:
+        return None
+    if not isinstance(response, dict) or "batchItemFailures" not in response:
+        return set()
+    items = response["batchItemFailures"]
+    if items is None:
+        return set()
+    ids = {message.id for message in batch}
+    failed: set[str] = set()
+    if not isinstance(items, list):
+        return None
+    for item in items:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not isinstance(identifier, str) or identifier not in ids:
+            return None
+        failed.add(identifier)
+    return failed
+
+
+class QueueConsumer:
+    """``pollers`` threads feeding ``function`` from ``queue``; inert until :meth:`start`."""
+
+    def __init__(
+        self,
+        queues: Queues,
+        queue: str,
+        function: str,
+        invoke: Invoke,
+        *,
+        batch: int = 10,
+        window: float = 0.0,
+        pollers: int = 1,
+        region: str = "us-east-1",
+        log: Log = lambda line: None,
+        event: Callable[[list[Received]], dict[str, Any]] | None = None,
+    ) -> None:
+        self.queues = queues
+        self.queue = queue
+        self.function = function
+        self.invoke = invoke
+        self.batch = batch
+        self.window = window
+        self.region = region
+        self.log = log
+        #: Builds the event for a batch; None: the SQS event, with partial batch failures.
+        self.event = event
+        self._stopping = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._poll, name=f"faasport-sqs-{queue}-{i}", daemon=True)
+            for i in range(pollers)
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.queues.wake_all()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def _poll(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                batch = self._next_batch()
+                if batch:
+                    self._deliver(batch)
+                else:
+                    self.queues.wait(self.queue, 1.0)
+            except Exception as exc:  # the poller must outlive one bad turn
+                if self._stopping.is_set():
+                    return
+                self.log(f"queue {self.queue}: {type(exc).__name__}: {exc}")
+                time.sleep(0.1)
+
+    def _next_batch(self) -> list[Received]:
+        batch = self.queues.receive(self.queue, self.batch)
+        if not batch or self.window <= 0:
+            return batch
+        deadline = time.monotonic() + self.window
+        while len(batch) < self.batch and not self._stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self.queues.wait(self.queue, left)
+            batch += self.queues.receive(self.queue, self.batch - len(batch))
+        return batch
+
+    def _deliver(self, batch: list[Received]) -> None:
+        if self.event is None:
+            event = sqs_event(self.queue, batch, self.region)
+        else:
+            event = self.event(batch)
+        result = self.invoke(self.function, json.dumps(event).encode())
+        if not result.ok:
+            return  # the batch reappears after its visibility timeout
+        failed = failed_ids(result.payload, batch) if self.event is None else set()
+        if failed is None:
+            self.log(
+                f"queue {self.queue}: {self.function} returned batchItemFailures naming no "
+                "message of the batch; the whole batch is retried"
+            )
+            return
+        done = [message.receipt for message in batch if message.id not in failed]
+        if done:
+            self.queues.delete(self.queue, done)

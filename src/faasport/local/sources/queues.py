@@ -1,0 +1,388 @@
+"""Local SQS queues on the event store: standard and FIFO, at-least-once.
+
+A received message stays in the database, invisible for the queue's visibility timeout, until
+it is deleted (its function succeeded); otherwise it reappears. A message received
+``max_receive`` times goes to the queue's dead-letter queue on its next receive. FIFO queues
+hand out a message group only when none of its messages is in flight, in the order they were
+sent, and drop a message whose deduplication id was seen in the last five minutes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from faasport.core.errors import FaasportError
+from faasport.local.sources.store import Store
+
+#: How long a FIFO queue remembers a deduplication id (SQS: five minutes).
+DEDUP_SECONDS = 300.0
+#: SQS's own limits.
+MAX_BODY = 262_144
+MAX_DELAY = 900
+
+
+class QueueError(FaasportError):
+    """A request the queue refuses; ``code`` is SQS's error code for it."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    visibility_timeout: float = 30.0
+    max_receive: int = 3
+    dlq: str | None = None
+    delay: int = 0
+    #: FIFO queues: deduplication by the body's SHA-256 when no id is given.
+    content_dedup: bool = False
+
+    @property
+    def fifo(self) -> bool:
+        return self.name.endswith(".fifo")
+
+
+@dataclass
+class Received:
+    id: str
+    body: str
+    attributes: dict[str, dict[str, str]]
+    receives: int
+    sent_ms: int
+    first_ms: int
+    receipt: str
+    group: str | None
+    dedup: str | None
+    seq: int
+
+
+@dataclass
+class Sent:
+    id: str
+    md5: str
+    seq: int
+    duplicate: bool = False
+
+
+def _seq(receipt: str) -> int:
+    head = receipt.partition(":")[0]
+    return int(head) if head.isdigit() else -1
+
+
+def _message_id() -> str:
+    # A version 4 UUID from the fast generator: ids need to be unique, not secret.
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+
+
+@dataclass
+class Outgoing:
+    """A message to send."""
+
+    body: str
+    attributes: Mapping[str, Mapping[str, str]] | None = None
+    group: str | None = None
+    dedup: str | None = None
+    delay: int | None = None
+
+
+@dataclass
+class _Waiters:
+    condition: threading.Condition = field(default_factory=threading.Condition)
+
+
+class Queues:
+    """Every queue of the project on one :class:`Store`; thread-safe."""
+
+    def __init__(
+        self, store: Store, specs: Mapping[str, QueueSpec], clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.specs = dict(specs)
+        self.clock = clock
+        self._waiters = {name: _Waiters() for name in self.specs}
+
+    # -- names ---------------------------------------------------------------------------
+
+    def spec(self, name: str) -> QueueSpec:
+        try:
+            return self.specs[name]
+        except KeyError:
+            known = ", ".join(sorted(self.specs)) or "none"
+            raise QueueError(
+                "AWS.SimpleQueueService.NonExistentQueue",
+                f'queue "{name}" does not exist; the queues are: {known}',
+            ) from None
+
+    # -- producers -----------------------------------------------------------------------
+
+    def send(
+        self,
+        queue: str,
+        body: str,
+        *,
+        attributes: Mapping[str, Mapping[str, str]] | None = None,
+        group: str | None = None,
+        dedup: str | None = None,
+        delay: int | None = None,
+    ) -> Sent:
+        [sent] = self.send_batch(queue, [Outgoing(body, attributes, group, dedup, delay)])
+        if isinstance(sent, QueueError):
+            raise sent
+        return sent
+
+    def send_batch(self, queue: str, batch: list[Outgoing]) -> list[Sent | QueueError]:
+        """Send every message of ``batch`` in one transaction; each result is what was sent
+        or why that message was refused (the others are sent all the same)."""
+        spec = self.spec(queue)
+        now = self.clock()
+        results: list[Sent | QueueError] = []
+        with self.store.transaction() as db:
+            if spec.fifo:
+                db.execute("DELETE FROM dedup WHERE expires <= ?", (now,))
+            for message in batch:
+                try:
+                    results.append(self._insert(db, spec, message, now))
+                except QueueError as exc:
+                    results.append(exc)
+        self._notify(queue)
+        return results
+
+    def _insert(
+        self, db: sqlite3.Connection, spec: QueueSpec, message: Outgoing, now: float
+    ) -> Sent:
+        body, dedup = message.body, message.dedup
+        if not body:
+            raise QueueError("MissingParameter", "the message body must not be empty")
+        encoded = body.encode()
+        if len(encoded) > MAX_BODY:
+            raise QueueError("InvalidParameterValue", f"the message body exceeds {MAX_BODY} bytes")
+        if spec.fifo:
+            if not message.group:
+                raise QueueError(
+                    "MissingParameter", f'FIFO queue "{spec.name}" needs a message group id'
+                )
+            if message.delay:
+                raise QueueError(
+                    "InvalidParameterValue",
+                    "FIFO queues take no per-message delay; set the queue's delay instead",
+                )
+            if not dedup:
+                if not spec.content_dedup:
+                    raise QueueError(
+                        "InvalidParameterValue",
+                        f'FIFO queue "{spec.name}" needs a deduplication id '
+                        "(or content_dedup = true)",
+                    )
+                dedup = hashlib.sha256(encoded).hexdigest()
+        elif message.group or dedup:
+            raise QueueError(
+                "InvalidParameterValue",
+                "message group and deduplication ids are for FIFO queues; "
+                f'"{spec.name}" is standard',
+            )
+        seconds = spec.delay if message.delay is None else message.delay
+        if not 0 <= seconds <= MAX_DELAY:
+            raise QueueError("InvalidParameterValue", f"delay must be 0 to {MAX_DELAY} seconds")
+        md5 = hashlib.md5(encoded).hexdigest()
+        if dedup is not None:
+            row = db.execute(
+                "SELECT id FROM dedup WHERE queue = ? AND dedup = ?", (spec.name, dedup)
+            ).fetchone()
+            if row is not None:
+                return Sent(row[0], md5, 0, duplicate=True)
+        id = _message_id()
+        cursor = db.execute(
+            "INSERT INTO messages (id, queue, body, attributes, grp, dedup, sent_ms, visible)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                id,
+                spec.name,
+                body,
+                json.dumps(dict(message.attributes or {})) if message.attributes else "{}",
+                message.group,
+                dedup,
+                int(now * 1000),
+                now + seconds,
+            ),
+        )
+        if dedup is not None:
+            db.execute(
+                "INSERT INTO dedup (queue, dedup, id, expires) VALUES (?, ?, ?, ?)",
+                (spec.name, dedup, id, now + DEDUP_SECONDS),
+            )
+        return Sent(id, md5, int(cursor.lastrowid or 0))
+
+    def _notify(self, queue: str) -> None:
+        waiters = self._waiters[queue].condition
+        with waiters:
+            waiters.notify_all()
+
+    # -- consumers -----------------------------------------------------------------------
+
+    def receive(self, queue: str, count: int, visibility: float | None = None) -> list[Received]:
+        """Up to ``count`` visible messages, now in flight for the visibility timeout."""
+        spec = self.spec(queue)
+        timeout = spec.visibility_timeout if visibility is None else visibility
+        now = self.clock()
+        query = (
+            "SELECT seq, id, body, attributes, receives, sent_ms, first_ms, grp, dedup"
+            " FROM messages WHERE queue = ? AND visible <= ?"
+        )
+        args: tuple[object, ...] = (queue, now)
+        if spec.fifo:
+            # A group with a message in flight waits: that is what keeps its order.
+            query += (
+                " AND grp NOT IN (SELECT grp FROM messages"
+                " WHERE queue = ? AND receives > 0 AND visible > ?)"
+            )
+            args += (queue, now)
+        out: list[Received] = []
+        moved = False
+        # One token per receive: a receipt is unique to this delivery of this message.
+        token = uuid.uuid4().hex
+        first_ms = int(now * 1000)
+        with self.store.transaction() as db:
+            rows = db.execute(query + " ORDER BY seq LIMIT ?", (*args, count)).fetchall()
+            taken: list[int] = []
+            for seq, id, body, attributes, receives, sent, first, group, dedup in rows:
+                if spec.dlq is not None and receives >= spec.max_receive:
+                    self._move(db, seq, spec.dlq, now)
+                    moved = True
+                    continue
+                taken.append(seq)
+                out.append(
+                    Received(
+                        id,
+                        body,
+                        json.loads(attributes) if attributes != "{}" else {},
+                        receives + 1,
+                        sent,
+                        first or first_ms,
+                        f"{seq}:{token}",
+                        group,
+                        dedup,
+                        seq,
+                    )
+                )
+            if taken:
+                marks = ",".join("?" * len(taken))
+                db.execute(
+                    "UPDATE messages SET visible = ?, receives = receives + 1,"
+                    " receipt = seq || ':' || ?, first_ms = COALESCE(first_ms, ?)"
+                    f" WHERE seq IN ({marks})",
+                    (now + timeout, token, first_ms, *taken),
+                )
+        if moved and spec.dlq is not None and spec.dlq in self._waiters:
+            self._notify(spec.dlq)
+        return out
+
+    def _move(self, db: sqlite3.Connection, seq: int, target: str, now: float) -> None:
+        # Same id, body and attributes (as SQS keeps them), a fresh receive count and order.
+        row = db.execute(
+            "SELECT id, body, attributes, grp, dedup, sent_ms FROM messages WHERE seq = ?", (seq,)
+        ).fetchone()
+        db.execute("DELETE FROM messages WHERE seq = ?", (seq,))
+        db.execute(
+            "INSERT INTO messages (id, queue, body, attributes, grp, dedup, sent_ms, visible)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (row[0], target, row[1], row[2], row[3], row[4], row[5], now),
+        )
+
+    def delete(self, queue: str, receipts: list[str]) -> int:
+        """Delete messages by receipt handle; how many were still there."""
+        self.spec(queue)
+        # A receipt starts with its row's key, which finds it without another index.
+        seqs = [_seq(receipt) for receipt in receipts]
+        if not receipts:
+            return 0
+        marks = ",".join("?" * len(receipts))
+        with self.store.transaction() as db:
+            return db.execute(
+                f"DELETE FROM messages WHERE seq IN ({marks}) AND queue = ?"
+                f" AND receipt IN ({marks})",
+                (*seqs, queue, *receipts),
+            ).rowcount
+
+    def change_visibility(self, queue: str, receipt: str, seconds: float) -> bool:
+        self.spec(queue)
+        with self.store.transaction() as db:
+            changed = db.execute(
+                "UPDATE messages SET visible = ? WHERE seq = ? AND queue = ? AND receipt = ?",
+                (self.clock() + seconds, _seq(receipt), queue, receipt),
+            ).rowcount
+        if seconds == 0:
+            self._notify(queue)
+        return bool(changed)
+
+    def wait(self, queue: str, timeout: float) -> None:
+        """Block until a message is sent to ``queue``, the next one becomes visible, or
+        ``timeout`` passes."""
+        now = self.clock()
+        with self.store.lock:
+            row = self.store.db.execute(
+                "SELECT MIN(visible) FROM messages WHERE queue = ? AND visible > ?", (queue, now)
+            ).fetchone()
+        if row[0] is not None:
+            timeout = min(timeout, max(row[0] - now, 0.0) + 0.001)
+        waiters = self._waiters[queue].condition
+        with waiters:
+            waiters.wait(timeout)
+
+    def wake_all(self) -> None:
+        for name in self._waiters:
+            self._notify(name)
+
+    # -- administration ------------------------------------------------------------------
+
+    def purge(self, queue: str) -> int:
+        self.spec(queue)
+        with self.store.transaction() as db:
+            return db.execute("DELETE FROM messages WHERE queue = ?", (queue,)).rowcount
+
+    def counts(self, queue: str) -> dict[str, int]:
+        """Visible, in-flight and delayed messages (SQS's Approximate* attributes)."""
+        self.spec(queue)
+        now = self.clock()
+        with self.store.lock:
+            visible, in_flight, delayed = self.store.db.execute(
+                "SELECT COALESCE(SUM(visible <= ?), 0),"
+                " COALESCE(SUM(visible > ? AND receives > 0), 0),"
+                " COALESCE(SUM(visible > ? AND receives = 0), 0)"
+                " FROM messages WHERE queue = ?",
+                (now, now, now, queue),
+            ).fetchone()
+        return {"visible": visible, "in_flight": in_flight, "delayed": delayed}
+
+    def peek(self, queue: str, limit: int = 100) -> list[tuple[str, str, int]]:
+        """``(id, body, receives)`` of the queue's messages, oldest first, without receiving."""
+        self.spec(queue)
+        with self.store.lock:
+            return self.store.db.execute(
+                "SELECT id, body, receives FROM messages WHERE queue = ? ORDER BY seq LIMIT ?",
+                (queue, limit),
+            ).fetchall()
+
+    def redrive(self, queue: str) -> int:
+        """Move every message of ``queue``'s dead-letter queue back to it."""
+        spec = self.spec(queue)
+        if spec.dlq is None:
+            raise QueueError("InvalidParameterValue", f'queue "{queue}" has no dlq to redrive')
+        now = self.clock()
+        with self.store.transaction() as db:
+            rows = db.execute(
+                "SELECT seq FROM messages WHERE queue = ? ORDER BY seq", (spec.dlq,)
+            ).fetchall()
+            for (seq,) in rows:
+                self._move(db, seq, queue, now)
+        self._notify(queue)
+        return len(rows)

@@ -1,0 +1,76 @@
+"""faasport's runtime client: Lambda's handler strings resolved through the app loader,
+and the internal extension it (or any runtime) registers at import of the entry module."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from faasport.aws.runtime_client import load_handler
+from faasport.core.errors import AppError
+
+
+@pytest.fixture
+def module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    (tmp_path / "rc_target.py").write_text(
+        "class Box:\n    @staticmethod\n    def run(event, context):\n        return 1\n"
+        "def handle(event, context):\n    return event\nVALUE = 3\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "rc_target"
+
+
+def test_lambda_and_import_string_forms(module: str) -> None:
+    assert load_handler(f"{module}.handle")({"a": 1}, None) == {"a": 1}
+    assert load_handler(f"{module}:handle")({"b": 2}, None) == {"b": 2}
+    assert load_handler(f"{module}:Box.run")(None, None) == 1
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("rc_missing.handle", "could not import module 'rc_missing'"),
+        ("rc_target.nothing", "has no attribute 'nothing'"),
+        ("rc_target.VALUE", "is not callable"),
+    ],
+)
+def test_bad_handlers_are_app_errors(module: str, spec: str, message: str) -> None:
+    with pytest.raises(AppError, match=message):
+        load_handler(spec)
+
+
+REGISTER = textwrap.dedent(
+    """
+    import json, sys
+    from faasport.aws import extension
+    first = extension.register()
+    print(json.dumps([first, extension.register()]))
+    """
+)
+
+
+def run_register(environ: dict[str, str]) -> list[str | None]:
+    done = subprocess.run(
+        [sys.executable, "-c", REGISTER],
+        env={"PATH": "/usr/bin:/bin", **environ},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    result: list[str | None] = json.loads(done.stdout)
+    return result
+
+
+def test_no_registration_outside_lambda() -> None:
+    assert run_register({}) == [None, None]
+
+
+def test_refused_registration_never_fails_init() -> None:
+    # Nothing listens there: init goes on without the extension.
+    assert run_register({"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9"}) == [None, None]

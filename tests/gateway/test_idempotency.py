@@ -1,0 +1,139 @@
+"""Idempotent requests through the middleware: a repeat is answered from the store, a
+concurrent repeat gets 409, failures release the key."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from faasport import gateway, state
+from faasport.testing import HttpClient
+
+
+class Orders:
+    """An ASGI app that creates an order per call (so a second run shows) and fails on
+    ``/fail``."""
+
+    def __init__(self) -> None:
+        self.created = 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body = (await receive()).get("body", b"")
+        if scope["path"].endswith("/fail"):
+            await send({"type": "http.response.start", "status": 503, "headers": []})
+            await send({"type": "http.response.body", "body": b"down"})
+            return
+        self.created += 1
+        answer = json.dumps({"order": self.created, "body": body.decode()}).encode()
+        headers = [(b"content-type", b"application/json"), (b"x-order", b"%d" % self.created)]
+        await send({"type": "http.response.start", "status": 201, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> state.Store:
+    return state.open(f"sqlite:///{tmp_path}/state.db")
+
+
+@pytest.mark.parametrize("entry", ["function-url", "gcp", "azure"])
+def test_a_repeat_gets_the_stored_response(
+    entry: str, store: state.Store, make_client: Callable[..., HttpClient]
+) -> None:
+    orders = Orders()
+    client = make_client(entry, [gateway.Idempotency(store)], asgi_app=orders)
+    key = {"idempotency-key": "order-7"}
+    first = client.post("/orders", headers=key, body="two apples")
+    repeat = client.post("/orders", headers=key, body="two apples")
+    assert first.status == repeat.status == 201
+    assert first.json() == repeat.json() == {"order": 1, "body": "two apples"}
+    assert repeat.header("x-order") == "1"
+    assert repeat.header("idempotency-replayed") == "true"
+    assert first.header("idempotency-replayed") is None
+    assert orders.created == 1
+    # Another key, another path or no key at all: the app runs.
+    assert client.post("/orders", headers={"idempotency-key": "order-8"}).json()["order"] == 2
+    assert client.post("/other", headers=key).json()["order"] == 3
+    assert client.post("/orders").json()["order"] == 4
+    # Reads are not idempotency-tracked.
+    assert client.get("/orders", headers=key).json()["order"] == 5
+
+
+def test_payload_hash_identifies_requests_without_a_key(
+    store: state.Store, make_client: Callable[..., HttpClient]
+) -> None:
+    orders = Orders()
+    policy = gateway.Idempotency(store, payload_hash=True)
+    client = make_client("function-url", [policy], asgi_app=orders)
+    assert client.post("/orders", body="a").json()["order"] == 1
+    assert client.post("/orders", body="a").json()["order"] == 1
+    assert client.post("/orders", body="b").json()["order"] == 2
+    assert client.post("/orders", body="a", query={"x": "1"}).json()["order"] == 3
+
+
+def test_failures_release_the_key(
+    store: state.Store, make_client: Callable[..., HttpClient]
+) -> None:
+    orders = Orders()
+    client = make_client("function-url", [gateway.Idempotency(store)], asgi_app=orders)
+    key = {"idempotency-key": "k"}
+    assert client.post("/fail", headers=key).status == 503
+    assert client.post("/fail", headers=key).status == 503
+    assert (
+        store.begin(
+            gateway.Idempotency(store).key(gateway.Request("POST", "/fail", key)) or "", ttl=1
+        ).status
+        == state.STARTED
+    )
+
+
+def test_a_concurrent_repeat_gets_409(store: state.Store) -> None:
+    """Two clients at once against a threaded WSGI server: the repeat that arrives while the
+    first request is inside the app gets 409 without reaching it."""
+    import httpx
+    from werkzeug.serving import make_server
+
+    entered, release = threading.Event(), threading.Event()
+    created: list[int] = []
+
+    def slow(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        entered.set()
+        release.wait(10)
+        created.append(1)
+        start_response("201 Created", [("content-type", "application/json")])
+        return [json.dumps({"order": len(created)}).encode()]
+
+    app = gateway.wsgi(slow, gateway.Idempotency(store, in_flight=30))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/orders"
+    key = {"idempotency-key": "slow"}
+    results: list[httpx.Response] = []
+    try:
+        first = threading.Thread(target=lambda: results.append(httpx.post(url, headers=key)))
+        first.start()
+        assert entered.wait(10)
+        try:
+            conflict = httpx.post(url, headers=key)
+        finally:
+            release.set()
+        first.join(10)
+        assert conflict.status_code == 409
+        assert conflict.json() == {"message": "Conflict: a request with this key is in progress"}
+        assert results[0].status_code == 201
+        repeat = httpx.post(url, headers=key)
+        assert (repeat.status_code, repeat.json()) == (201, {"order": 1})
+        assert repeat.headers["idempotency-replayed"] == "true"
+        assert len(created) == 1
+    finally:
+        server.shutdown()
+        server.server_close()

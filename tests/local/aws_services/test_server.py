@@ -1,0 +1,163 @@
+"""The AWS-compatible endpoint in process: boto3 (SQS's JSON protocol), SQS's query protocol
+as AWS documents its requests, error shapes, and requests it must refuse without dropping the
+connection."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from botocore.exceptions import ClientError
+
+from faasport.local.aws_services.server import Services
+from faasport.local.sources.queues import Queues, QueueSpec
+from faasport.local.sources.store import Store
+
+NS = {"q": "http://queue.amazonaws.com/doc/2012-11-05/"}
+
+
+@pytest.fixture
+def endpoint(tmp_path: Path) -> Iterator[str]:
+    queues = Queues(Store(tmp_path / "events.db").open(), {"jobs": QueueSpec("jobs")})
+    services = Services(queues)
+    url = services.start()
+    try:
+        yield url
+    finally:
+        services.stop()
+
+
+def client(url: str, service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def test_boto3_round_trip_with_attributes(endpoint: str) -> None:
+    sqs = client(endpoint, "sqs")
+    url = sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
+    attributes = {
+        "kind": {"DataType": "String", "StringValue": "report"},
+        "blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01"},
+        "n": {"DataType": "Number", "StringValue": "42"},
+    }
+    # boto3 checks MD5OfMessageBody and MD5OfMessageAttributes on both calls.
+    sqs.send_message(QueueUrl=url, MessageBody="hello", MessageAttributes=attributes)
+    [message] = sqs.receive_message(
+        QueueUrl=url, MessageAttributeNames=["All"], AttributeNames=["All"]
+    )["Messages"]
+    assert message["Body"] == "hello"
+    assert message["MessageAttributes"]["blob"]["BinaryValue"] == b"\x00\x01"
+    assert message["Attributes"]["ApproximateReceiveCount"] == "1"
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+
+
+def test_batch_entries_fail_one_by_one(endpoint: str) -> None:
+    sqs = client(endpoint, "sqs")
+    url = sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
+    answer = sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "a", "MessageBody": "ok"},
+            {"Id": "b", "MessageBody": "late", "DelaySeconds": 901},
+        ],
+    )
+    assert [e["Id"] for e in answer["Successful"]] == ["a"]
+    assert [(e["Id"], e["Code"]) for e in answer["Failed"]] == [("b", "InvalidParameterValue")]
+    with pytest.raises(ClientError, match="BatchEntryIdsNotDistinct"):
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": "x", "MessageBody": "1"}, {"Id": "x", "MessageBody": "2"}],
+        )
+
+
+def test_query_protocol_as_documented(endpoint: str) -> None:
+    url = f"{endpoint}/123456789012/jobs"
+    sent = httpx.post(
+        endpoint,
+        data={
+            "Action": "SendMessage",
+            "Version": "2012-11-05",
+            "QueueUrl": url,
+            "MessageBody": "This is my message text.",
+            "MessageAttribute.1.Name": "my_attribute_name_1",
+            "MessageAttribute.1.Value.StringValue": "my_attribute_value_1",
+            "MessageAttribute.1.Value.DataType": "String",
+        },
+    )
+    assert sent.status_code == 200
+    result = ET.fromstring(sent.content).find("q:SendMessageResult", NS)
+    assert result is not None
+    md5 = hashlib.md5(b"This is my message text.").hexdigest()
+    assert result.findtext("q:MD5OfMessageBody", namespaces=NS) == md5
+    received = httpx.post(
+        endpoint,
+        data={"Action": "ReceiveMessage", "QueueUrl": url, "MaxNumberOfMessages": "10"},
+    )
+    message = ET.fromstring(received.content).find("q:ReceiveMessageResult/q:Message", NS)
+    assert message is not None
+    assert message.findtext("q:Body", namespaces=NS) == "This is my message text."
+    names = [a.findtext("q:Name", namespaces=NS) for a in message.findall("q:MessageAttribute", NS)]
+    assert names == ["my_attribute_name_1"]
+    receipt = message.findtext("q:ReceiptHandle", namespaces=NS)
+    deleted = httpx.post(
+        endpoint, data={"Action": "DeleteMessage", "QueueUrl": url, "ReceiptHandle": receipt}
+    )
+    assert deleted.status_code == 200
+
+
+def test_query_errors_are_sqs_error_responses(endpoint: str) -> None:
+    for form, code in [
+        ({"Action": "SendMessage", "QueueUrl": "http://h/1/nope", "MessageBody": "x"},
+         "AWS.SimpleQueueService.NonExistentQueue"),
+        ({"Action": "TagQueue", "QueueUrl": "http://h/1/jobs"},
+         "AWS.SimpleQueueService.UnsupportedOperation"),
+    ]:  # fmt: skip
+        answer = httpx.post(endpoint, data=form)
+        assert answer.status_code == 400
+        error = ET.fromstring(answer.content).find("q:Error", NS)
+        assert error is not None and error.findtext("q:Code", namespaces=NS) == code
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"not json", "com.amazonaws.sqs#InvalidParameterValue"),
+        (b"[1]", "the request body must be an object"),
+        (
+            json.dumps({"QueueUrl": "h/jobs", "MessageBody": "x", "MessageAttributes": [1]}),
+            "MessageAttributes must map names to values",
+        ),
+    ],
+)
+def test_bad_json_requests_get_400s(endpoint: str, body: Any, message: str) -> None:
+    answer = httpx.post(
+        endpoint,
+        content=body,
+        headers={
+            "X-Amz-Target": "AmazonSQS.SendMessage",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+    )
+    assert answer.status_code == 400
+    assert message in answer.text
+    assert "Traceback" not in answer.text
+
+
+def test_services_without_local_sources_name_the_operation(endpoint: str) -> None:
+    with pytest.raises(ClientError, match="does not emulate the kinesis operation PutRecord"):
+        client(endpoint, "kinesis").put_record(StreamName="s", Data=b"x", PartitionKey="k")
+    with pytest.raises(ClientError, match="NotImplemented"):
+        client(endpoint, "s3").put_object(Bucket="b", Key="k", Body=b"x")

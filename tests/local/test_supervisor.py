@@ -1,0 +1,66 @@
+"""The process supervisor: output forwarded, exit reported, memory kept, and Lambda's stop
+(SIGTERM, a grace period, SIGKILL)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import textwrap
+from pathlib import Path
+
+from faasport.local.supervisor import Supervisor
+
+TERM_AWARE = textwrap.dedent(
+    """
+    import signal, sys, time
+    def on_term(signum, frame):
+        print("got SIGTERM", flush=True)
+        sys.exit(0)
+    if sys.argv[1] == "handle":
+        signal.signal(signal.SIGTERM, on_term)
+    else:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    blob = bytearray(60 * 1024 * 1024)
+    for i in range(0, len(blob), 4096):
+        blob[i] = 1
+    print("ready", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def run_child(tmp_path: Path, mode: str, grace: float) -> tuple[list[str], str, int, float]:
+    async def main() -> tuple[list[str], str, int, float]:
+        lines: list[str] = []
+        supervisor = Supervisor(lines.append)
+        assert supervisor.pid == 0 and not supervisor.running  # inert until started
+        await supervisor.start([sys.executable, "-c", TERM_AWARE, mode], {}, tmp_path)
+        while "ready" not in lines:
+            await asyncio.sleep(0.01)
+        supervisor.rss()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await supervisor.stop(grace)
+        return lines, supervisor.exit_text(), supervisor.peak(), loop.time() - started
+
+    return asyncio.run(main())
+
+
+def test_sigterm_then_exit_within_the_grace_period(tmp_path: Path) -> None:
+    lines, exit_text, peak, _ = run_child(tmp_path, "handle", grace=30.0)
+    assert lines == ["ready", "got SIGTERM"]
+    assert exit_text == "exit status 0"  # its own exit, not SIGKILL
+    assert peak >= 60  # measured while it ran, kept once it is gone
+
+
+def test_sigkill_after_the_grace_period(tmp_path: Path) -> None:
+    lines, exit_text, _, took = run_child(tmp_path, "ignore", grace=0.3)
+    assert lines == ["ready"]
+    assert exit_text == "signal: kill"
+    assert took >= 0.3
+
+
+def test_no_grace_is_sigkill_at_once(tmp_path: Path) -> None:
+    lines, exit_text, _, _ = run_child(tmp_path, "handle", grace=0)
+    assert lines == ["ready"]
+    assert exit_text == "signal: kill"

@@ -1,0 +1,122 @@
+"""Stores stay exact under contention: 8 processes (threads for ``memory://``, which one
+process owns) against one limit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+from faasport import state
+
+WORKERS = 8
+ATTEMPTS = 500
+
+# Each worker opens its own store, says it is ready, waits for the go, then hammers.
+WORKER = """
+import json, sys, time
+from faasport import state
+url, key, operation, attempts = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+store = state.open(url)
+print("ready", flush=True)
+sys.stdin.readline()
+admitted, first, last = 0, time.time(), 0.0
+for _ in range(attempts):
+    # The store decides with the clock read when the call starts: so is the time recorded.
+    started = time.time()
+    if operation == "fixed":
+        decision = store.fixed_window(key, limit=1000, window=3600)
+    else:
+        decision = store.take(key, rate=float(sys.argv[5]), burst=int(sys.argv[6]))
+    if decision.allowed:
+        admitted += 1
+        last = started
+    if operation == "take" and time.time() > first + float(sys.argv[7]):
+        break
+print(json.dumps([admitted, first, last]), flush=True)
+"""
+
+
+def run(url: str, *arguments: str) -> list[tuple[int, float, float]]:
+    """Each worker's (admitted, start of its first attempt, start of its last admitted
+    attempt) once all are done."""
+    if url == "memory://":
+        return run_threads(state.open(url), *arguments)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, url, *arguments],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(WORKERS)
+    ]
+    try:
+        for worker in workers:
+            assert worker.stdout and worker.stdout.readline() == "ready\n"
+        for worker in workers:
+            assert worker.stdin
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
+        results = []
+        for worker in workers:
+            out, _ = worker.communicate(timeout=300)
+            assert worker.returncode == 0
+            results.append(tuple(json.loads(out)))
+        return results  # type: ignore[return-value]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
+
+
+def run_threads(store: state.Store, key: str, operation: str, attempts: str, *rest: str) -> list:
+    results: list[tuple[int, float, float]] = []
+    go = threading.Barrier(WORKERS)
+
+    def work() -> None:
+        go.wait()
+        admitted, first, last = 0, time.time(), 0.0
+        for _ in range(int(attempts)):
+            started = time.time()
+            if operation == "fixed":
+                decision = store.fixed_window(key, limit=1000, window=3600)
+            else:
+                decision = store.take(key, rate=float(rest[0]), burst=int(rest[1]))
+            if decision.allowed:
+                admitted += 1
+                last = started
+            if operation == "take" and time.time() > first + float(rest[2]):
+                break
+        results.append((admitted, first, last))
+
+    threads = [threading.Thread(target=work) for _ in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_fixed_window_admits_exactly_the_limit(store_url: str) -> None:
+    key = uuid.uuid4().hex
+    if time.time() % 3600 > 3500:
+        time.sleep(3600 - time.time() % 3600 + 0.1)
+    results = run(store_url, key, "fixed", str(ATTEMPTS))
+    assert sum(admitted for admitted, _, _ in results) == 1000
+
+
+def test_token_bucket_admits_burst_plus_rate_times_elapsed(store_url: str) -> None:
+    key = uuid.uuid4().hex
+    # Slow enough for every store to attempt many times per token (moto answers in ~15 ms).
+    rate, burst, duration = 5.0, 10, 2.0
+    results = run(store_url, key, "take", "100000", str(rate), str(burst), str(duration))
+    admitted = sum(count for count, _, _ in results)
+    start = min(first for _, first, _ in results)
+    end = max(last for _, _, last in results)
+    expected = burst + rate * (end - start)
+    assert abs(admitted - expected) <= 1, (admitted, expected)
