@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 TOOLS  := .venv-tools
 CHECKOV_STAMP := $(TOOLS)/.installed
 
-.PHONY: install postgres redis dev test lint typecheck bench check clean
+.PHONY: install postgres redis chromium dev test lint typecheck bench check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,12 +41,22 @@ redis:
 	    redis-server; \
 	fi
 
-install: postgres redis $(STAMP) $(CHECKOV_STAMP)
+# Headless Chromium opens the import chart of faasport coldstart --html in its test
+# (tests/cli/test_coldstart.py). Nothing to do when it is already installed.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium; \
+	fi
+
+install: postgres redis chromium $(STAMP) $(CHECKOV_STAMP)
 
 dev: $(STAMP)
 	$(BIN)/faasport dev examples/phoney
 
-test: postgres redis $(STAMP) $(CHECKOV_STAMP)
+test: postgres redis chromium $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
 	FAASPORT_CHECKOV=$(TOOLS)/bin/checkov $(BIN)/python -m pytest -q

@@ -16,6 +16,7 @@ RUNTIME = [
     "faasport.events",
     "faasport.secrets",
     "faasport.db",
+    "faasport.metrics",
     "faasport.state",
     "faasport.gateway",
 ]

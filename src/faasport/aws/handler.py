@@ -11,12 +11,13 @@ from faasport.aws.apigw_v2 import ApiGatewayV2
 from faasport.aws.edge import Edge
 from faasport.aws.function_url import FunctionUrl
 from faasport.aws.lattice import Lattice, LatticeV2
-from faasport.core import invocation
+from faasport.core import invocation, otel, trace
 from faasport.core.errors import UnsupportedEventError
 from faasport.core.health import is_health_check
 from faasport.core.http import HttpResponse
 from faasport.core.options import AppOptions
 from faasport.core.runner import AppRunner
+from faasport.metrics import flush as _flush_metrics
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ class LambdaHandler:
         self.runner = AppRunner(app, options)
         self.codecs: tuple[HttpCodec[Event, Any], ...] = (*codecs, *CODECS)
         self._last: HttpCodec[Event, Any] = self.codecs[0]
+        self.span_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "invocation"
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency":
             # Provisioned environments initialise before any request waits on them: import
             # the app and start it now, so their first request is as fast as any other.
@@ -89,6 +91,22 @@ class LambdaHandler:
             snapstart.register(self.runner)
 
     def __call__(self, event: Any, context: Any) -> Any:
+        headers = event.get("headers") if type(event) is dict else None
+        trace.begin_headers(headers)
+        span = otel.start(self.span_name, "other" if headers is None else "http")
+        try:
+            return self._invoke(event, context)
+        except BaseException as exc:
+            if span is not None:
+                otel.end(span, exc)
+                span = None
+            raise
+        finally:
+            _flush_metrics()
+            if span is not None:
+                otel.end(span)
+
+    def _invoke(self, event: Any, context: Any) -> Any:
         request_id = getattr(context, "aws_request_id", None)
         codec = self._last
         if not (isinstance(event, dict) and codec.infer(event)):

@@ -204,6 +204,12 @@ def run(client: RuntimeClient, handler_spec: str) -> None:
     body, headers = client.next()
     while True:
         request_id = headers.get("lambda-runtime-aws-request-id", "")
+        # As Lambda's own runtime clients do: the X-Ray trace of this invocation.
+        trace_header = headers.get("lambda-runtime-trace-id")
+        if trace_header:
+            os.environ["_X_AMZN_TRACE_ID"] = trace_header
+        else:
+            os.environ.pop("_X_AMZN_TRACE_ID", None)
         try:
             result = handler(json.loads(body), _context(headers))
             payload = json.dumps(result).encode()

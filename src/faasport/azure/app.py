@@ -8,11 +8,12 @@ Event Grid functions hand faasport's typed records to a plain ``handler(records,
 
 from __future__ import annotations
 
-from faasport.core import invocation
+from faasport.core import invocation, trace
 from faasport.core.http import HttpRequest, HttpResponse
 from faasport.core.options import AppOptions
 from faasport.core.records import Message, Tick
 from faasport.core.runner import AppRunner
+from faasport.metrics import flush as _flush_metrics
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -76,19 +77,26 @@ def http_trigger(
     def decode(req: Any, context: Any) -> tuple[HttpRequest | HttpResponse, str | None]:
         """The canonical request, or the 400 that answers a malformed one."""
         request_id = getattr(context, "invocation_id", None)
+        trace.begin(getattr(getattr(context, "trace_context", None), "trace_parent", None))
         return invocation.http_request(request_id, codec.decode, req, context, prefix), request_id
 
     async def serve_async(req: Any, context: Any) -> Any:
         request, request_id = decode(req, context)
         if isinstance(request, HttpResponse):
             return codec.encode(request)
-        return codec.encode(await runner.handle_async(request, request_id))
+        try:
+            return codec.encode(await runner.handle_async(request, request_id))
+        finally:
+            _flush_metrics()
 
     def serve_sync(req: Any, context: Any) -> Any:
         request, request_id = decode(req, context)
         if isinstance(request, HttpResponse):
             return codec.encode(request)
-        return codec.encode(runner.handle(request, request_id))
+        try:
+            return codec.encode(runner.handle(request, request_id))
+        finally:
+            _flush_metrics()
 
     serve = serve_async
     if not isinstance(app, str):
@@ -191,7 +199,10 @@ def _call(runner: AppRunner, records: list[Any], context: Any) -> None:
     invocation.begin(getattr(context, "invocation_id", None))
     # An exception propagates: the host retries the message and, after maxDequeueCount
     # attempts, moves it to the "<queue>-poison" queue. Nothing is dropped.
-    runner.call_handler(records, context)
+    try:
+        runner.call_handler(records, context)
+    finally:
+        _flush_metrics()
 
 
 def _register(

@@ -9,6 +9,7 @@ import click
 from faasport import __version__
 from faasport.cli.bucket import bucket
 from faasport.cli.check import check
+from faasport.cli.coldstart import coldstart
 from faasport.cli.cost import cost
 from faasport.cli.deploy import deploy
 from faasport.cli.dev import dev
@@ -63,6 +64,7 @@ main.add_command(bus)
 main.add_command(bucket)
 main.add_command(stream)
 main.add_command(cost)
+main.add_command(coldstart)
 
 
 if __name__ == "__main__":

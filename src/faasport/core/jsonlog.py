@@ -11,6 +11,7 @@ import traceback
 from typing import Any
 
 from faasport.core.logcontext import current
+from faasport.core.trace import trace_id
 
 
 class JsonFormatter(logging.Formatter):
@@ -23,6 +24,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": current["request_id"],
             "cold_start": current["cold_start"],
+            "trace_id": trace_id(),
         }
         if record.exc_info:
             entry["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()

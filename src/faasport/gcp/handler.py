@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from faasport.core import invocation
+import os
+
+from faasport.core import invocation, otel, trace
 from faasport.core.http import HttpResponse
 from faasport.core.options import AppOptions
 from faasport.core.runner import AppRunner
 from faasport.gcp import codec
+from faasport.metrics import flush as _flush_metrics
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,8 +26,27 @@ class GcpHandler:
     def __init__(self, app: Any, options: AppOptions) -> None:
         self.options = options
         self.runner = AppRunner(app, options)
+        self.span_name = (
+            os.environ.get("K_SERVICE") or os.environ.get("FUNCTION_TARGET") or "invocation"
+        )
 
     def __call__(self, request: Any) -> Any:
+        headers = request.headers
+        trace.begin(headers.get("traceparent"), headers.get("x-cloud-trace-context"))
+        span = otel.start(self.span_name)
+        try:
+            return self._invoke(request)
+        except BaseException as exc:
+            if span is not None:
+                otel.end(span, exc)
+                span = None
+            raise
+        finally:
+            _flush_metrics()
+            if span is not None:
+                otel.end(span)
+
+    def _invoke(self, request: Any) -> Any:
         environ = request.environ
         request_id = (
             environ.get("HTTP_FUNCTION_EXECUTION_ID")

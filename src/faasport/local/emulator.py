@@ -126,10 +126,17 @@ class Emulator:
         return self.pools[self.name(name)]
 
     async def invoke_async(
-        self, name: str, payload: bytes, *, client_context: str | None = None
+        self,
+        name: str,
+        payload: bytes,
+        *,
+        client_context: str | None = None,
+        trace_id: str | None = None,
     ) -> Outcome:
         """A synchronous ("RequestResponse") invocation, from the emulator's loop."""
-        return await self.pool(name).invoke(payload, client_context=client_context)
+        return await self.pool(name).invoke(
+            payload, client_context=client_context, trace_id=trace_id
+        )
 
     def invoke(self, name: str, payload: bytes, *, client_context: str | None = None) -> Outcome:
         """A synchronous invocation from any other thread."""

@@ -15,6 +15,7 @@ import uuid
 from urllib.parse import unquote
 
 from faasport.core.http import HttpResponse
+from faasport.core.trace import parse_xray
 from faasport.local.connections import Limits, Server
 from faasport.local.emulator import Emulator
 from faasport.local.http11 import Request
@@ -136,7 +137,13 @@ class InvokeApi:
                 return _error(
                     400, "InvalidRequestContentException", "Client context must be base64 JSON"
                 )
-        outcome = await self.runtime.invoke_async(name, payload, client_context=client_context)
+        # A caller inside a function (boto3 there adds X-Amzn-Trace-Id) keeps its trace.
+        trace_id = request.header("x-amzn-trace-id")
+        if trace_id and parse_xray(trace_id) is None:
+            trace_id = None
+        outcome = await self.runtime.invoke_async(
+            name, payload, client_context=client_context, trace_id=trace_id
+        )
         if outcome.status is Status.THROTTLED:
             return _error(429, "TooManyRequestsException", "Rate Exceeded.")
         headers = [

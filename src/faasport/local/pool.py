@@ -61,13 +61,20 @@ class FunctionPool:
         await self._keep_warm()
 
     async def invoke(
-        self, payload: bytes, *, wait: bool = False, client_context: str | None = None
+        self,
+        payload: bytes,
+        *,
+        wait: bool = False,
+        client_context: str | None = None,
+        trace_id: str | None = None,
     ) -> Outcome:
         invocation = Invocation(
             payload,
             deadline_ms=int((time.time() + self.spec.timeout) * 1000),
             client_context=client_context,
         )
+        if trace_id:
+            invocation.trace_id = trace_id
         try:
             env = await self._acquire(wait)
         except Throttled:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
+from faasport.local.metric_lines import readable
+
 Log = Callable[[str], None]
 
 
@@ -153,4 +155,4 @@ class Supervisor:
         assert self.process is not None and self.process.stdout is not None
         stdout = self.process.stdout
         while line := await stdout.readline():
-            self.log(line.decode("utf-8", "replace").rstrip("\n"))
+            self.log(readable(line.decode("utf-8", "replace").rstrip("\n")))
