@@ -26,8 +26,6 @@ ORIGIN = "https://app.example.com"
 HANDLERS = textwrap.dedent(
     """
     import json
-import subprocess
-import sys
 
     def show(event, context):
         body = {"authorizer": event["requestContext"].get("authorizer")}
@@ -214,3 +212,53 @@ def test_a_bad_throttle_stops_dev_with_one_line(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "throttle: need rate > 0 and burst >= 1" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+REST_CONFIG = textwrap.dedent(
+    f"""
+    name = "policies-rest"
+
+    [auth.users]
+    issuer = "{ISSUER}"
+    audience = "phoney"
+    jwks = "jwks.json"
+
+    [functions.secure]
+    handler = "fns:show"
+    auth = "users"
+    routes = ["GET /secure"]
+
+    [api]
+    type = "rest"
+    throttle = {{ rate = 1, burst = 2 }}
+    """
+)
+
+
+def test_a_rest_api_gets_claims_in_1_0_shape_and_its_stage_throttle(
+    tmp_path: Path, key: rsa.RSAPrivateKey
+) -> None:
+    (tmp_path / "faasport.toml").write_text(REST_CONFIG)
+    (tmp_path / "fns.py").write_text(HANDLERS)
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [{**public, "kid": "k1"}]}))
+    dev = Dev(tmp_path)
+    try:
+        assert dev.url.endswith("/prod")
+        with httpx.Client() as client:
+            denied = client.get(f"{dev.url}/secure")
+            assert denied.status_code == 401
+            assert denied.json() == {"message": "Unauthorized"}
+            assert denied.headers["x-amzn-requestid"]
+            good = {"authorization": token(key)}  # bare, without "Bearer"
+            answer = client.get(f"{dev.url}/secure", headers=good)
+            assert answer.status_code == 200
+            assert answer.json()["authorizer"]["claims"]["sub"] == "ada"
+            # The stage's bucket (burst 2): a request the authorizer refused took nothing.
+            assert client.get(f"{dev.url}/secure", headers=good).status_code == 200
+            refused = client.get(f"{dev.url}/secure", headers=good)
+            assert refused.status_code == 429
+            assert refused.json() == {"message": "Too Many Requests"}
+        assert (tmp_path / ".faasport" / "state.db").exists()
+    finally:
+        dev.close()
