@@ -48,6 +48,7 @@ secrets = ["shop/prod/jwt", "ssm:/shop/prod/db-url"]
 [functions.public]
 app = "shop.public:app"
 routes = ["GET /status"]
+snapstart = true
 
 [functions.worker]
 handler = "shop.jobs:handle"

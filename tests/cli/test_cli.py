@@ -216,7 +216,9 @@ def faasport(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
 
 @pytest.fixture
 def dev_server() -> Iterator[tuple[subprocess.Popen[str], queue.Queue[str]]]:
-    process = faasport("dev", str(PHONEY), "--port", "0", "--lambda-port", "0")
+    process = faasport(
+        "dev", str(PHONEY), "--port", "0", "--lambda-port", "0", "--services-port", "0"
+    )
     lines: queue.Queue[str] = queue.Queue()
     assert process.stderr is not None
     stderr = process.stderr

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from devserver import DevServer
+from dev_process import Dev
 from rawhttp import write_project
 
 CONFIG = """
@@ -26,22 +26,22 @@ routes = ["GET /items/{{id}}", "POST /items"]
 
 
 @pytest.fixture(scope="module")
-def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
     root: Path = tmp_path_factory.mktemp("rest")
     write_project(root, CONFIG)
-    server = DevServer(root)
+    server = Dev(root, "--no-reload")
     try:
         yield server
     finally:
         server.close()
 
 
-def test_listening_url_has_the_stage(dev: DevServer) -> None:
+def test_listening_url_has_the_stage(dev: Dev) -> None:
     assert urlsplit(dev.url).path == "/prod"
     assert any(line.strip().startswith(f"GET     {dev.url}/items/{{id}}") for line in dev.lines)
 
 
-def test_routes_get_1_0_events(dev: DevServer) -> None:
+def test_routes_get_1_0_events(dev: Dev) -> None:
     response = httpx.get(f"{dev.url}/items/7", params={"color": "blue"})
     assert "x-amzn-requestid" in response.headers and "apigw-requestid" not in response.headers
     seen = response.json()
@@ -56,7 +56,7 @@ def test_routes_get_1_0_events(dev: DevServer) -> None:
 @pytest.mark.parametrize(
     ("method", "path"), [("GET", "/nothing"), ("DELETE", "/items/7"), ("GET", "/items")]
 )
-def test_unrouted_requests_never_reach_the_function(dev: DevServer, method: str, path: str) -> None:
+def test_unrouted_requests_never_reach_the_function(dev: Dev, method: str, path: str) -> None:
     before = sum(line.startswith("START") for line in dev.lines)
     response = httpx.request(method, dev.url + path)
     # What a REST API answers for a resource or method it does not have.
@@ -66,7 +66,7 @@ def test_unrouted_requests_never_reach_the_function(dev: DevServer, method: str,
     assert sum(line.startswith("START") for line in dev.lines) == before
 
 
-def test_paths_outside_the_stage_are_forbidden(dev: DevServer) -> None:
+def test_paths_outside_the_stage_are_forbidden(dev: Dev) -> None:
     parts = urlsplit(dev.url)
     response = httpx.get(f"http://{parts.netloc}/items/7")
     assert response.status_code == 403

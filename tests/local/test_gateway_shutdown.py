@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from devserver import DevServer
+from dev_process import Dev
 from rawhttp import write_project
 
 CONFIG = """
@@ -29,7 +29,7 @@ routes = ["GET /slow"]
 
 def test_sigterm_drains_requests_in_flight(tmp_path: Path) -> None:
     write_project(tmp_path, CONFIG)
-    dev = DevServer(tmp_path, "--grace", "1.5")
+    dev = Dev(tmp_path, "--no-reload", "--grace", "1.5")
     try:
         results: dict[str, object] = {}
 

@@ -83,6 +83,10 @@ class LambdaHandler:
             # Provisioned environments initialise before any request waits on them: import
             # the app and start it now, so their first request is as fast as any other.
             self.runner.prepare()
+        elif os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+            from faasport.aws import snapstart
+
+            snapstart.register(self.runner)
 
     def __call__(self, event: Any, context: Any) -> Any:
         request_id = getattr(context, "aws_request_id", None)

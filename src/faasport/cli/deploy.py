@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from faasport.cli.project import project_option, resolve_project_dir
 from faasport.deploy.options import IAC
 from faasport.deploy.providers import PROVIDERS
 
@@ -17,7 +18,8 @@ def _stderr(line: str) -> None:
 
 @click.command()
 @click.argument("provider", type=click.Choice(sorted(PROVIDERS)))
-@click.argument("project_dir", default=".", type=click.Path(path_type=Path))
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@project_option
 @click.option(
     "--dry-run",
     is_flag=True,
@@ -28,10 +30,16 @@ def _stderr(line: str) -> None:
     type=click.Choice(IAC),
     help="aws only: write a SAM template (default) or Terraform modules.",
 )
-def deploy(provider: str, project_dir: Path, dry_run: bool, iac: str | None) -> None:
-    """Deploy the project in PROJECT_DIR (default .) to PROVIDER.
+def deploy(
+    provider: str,
+    directory: Path | None,
+    project_dir: Path | None,
+    dry_run: bool,
+    iac: str | None,
+) -> None:
+    """Deploy the project (--project, or DIRECTORY; default: .) to PROVIDER.
 
-    Writes the infrastructure as code into PROJECT_DIR/deploy/PROVIDER/, then runs there
+    Writes the infrastructure as code into deploy/PROVIDER/ of the project, then runs there
     faasport package and the provider's CLI (sam or terraform for aws). See docs/deploy.md.
     """
     from faasport.config import load_project
@@ -50,7 +58,7 @@ def deploy(provider: str, project_dir: Path, dry_run: bool, iac: str | None) -> 
         chosen = options(provider, {"iac": iac} if iac is not None else {})
     except OptionError as exc:
         raise click.UsageError(str(exc)) from None
-    project = load_project(project_dir)
+    project = load_project(resolve_project_dir(directory, project_dir))
     deployment = plan(provider, project, chosen)
     directory = deploy_dir(project.root, deployment)
     check_foreign(deployment, directory)

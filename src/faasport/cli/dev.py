@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from faasport.cli.project import project_option, resolve_project_dir
+
 if TYPE_CHECKING:
     from types import FrameType
 
@@ -62,7 +64,8 @@ def describe(project: Project, url: str) -> list[str]:
 
 
 @click.command()
-@click.argument("directory", default=".", type=click.Path(path_type=Path))
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@project_option
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--lambda-port",
@@ -110,7 +113,8 @@ def describe(project: Project, url: str) -> list[str]:
     help="Seconds requests in flight get to finish on SIGTERM or Ctrl-C (then 503).",
 )
 def dev(
-    directory: Path,
+    directory: Path | None,
+    project_dir: Path | None,
     port: int,
     lambda_port: int,
     services_port: int,
@@ -121,7 +125,7 @@ def dev(
     idle_timeout: float,
     grace: float,
 ) -> None:
-    """Serve the project in DIRECTORY (default: .) as Lambda would, on this machine.
+    """Serve the project (--project, or DIRECTORY; default: .) as Lambda would, locally.
 
     Each function runs in execution environments (child processes speaking the Lambda
     Runtime API) with its memory, timeout, concurrency and warm settings. HTTP requests go
@@ -137,7 +141,7 @@ def dev(
     from faasport.local.sources.event_sources import EventSources
     from faasport.local.spec import EmulatorSettings, RuntimeClientKind
 
-    project = load_project(directory)
+    project = load_project(resolve_project_dir(directory, project_dir))
     client: RuntimeClientKind = "awslambdaric" if runtime_client == "awslambdaric" else "faasport"
     sources = EventSources(project, _stderr_line, host=host, port=services_port)
     try:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from faasport.cli.project import function_named, project_option, resolve_project_dir
 from faasport.core.errors import FaasportError
 
 
@@ -38,28 +39,20 @@ def read_event(path: str | None) -> Any:
     metavar="FILE|-",
     help="The event as a JSON file, or - to read it from stdin. Default: {}.",
 )
-@click.option(
-    "--project",
-    "project_dir",
-    default=".",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="The project directory.",
-)
-def invoke(function: str, event_path: str | None, project_dir: Path) -> None:
-    """Invoke FUNCTION once with an event and print its JSON result.
+@project_option
+def invoke(function: str, event_path: str | None, project_dir: Path | None) -> None:
+    """Invoke FUNCTION (its short name, or its deployed name PROJECT-FUNCTION) once with an
+    event and print its JSON result.
 
     The function's own output and the START/END/REPORT lines go to stderr, so stdout holds
     only the result. Sample HTTP events: faasport events generate.
     """
     from faasport.config import load_project
-    from faasport.local.emulator import UnknownFunctionError
     from faasport.local.invoker import InvocationError, RuntimeInvoker
 
-    project = load_project(project_dir)
+    project = load_project(resolve_project_dir(None, project_dir))
     event = read_event(event_path)
-    if function not in project.functions:  # unknown names fail before anything runs
-        raise UnknownFunctionError(function, project.functions, project.source.name)
+    function = function_named(project, function)  # unknown names fail before anything runs
     invoker = RuntimeInvoker(project)
     error: InvocationError | None = None
     try:

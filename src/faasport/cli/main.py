@@ -8,9 +8,12 @@ import click
 
 from faasport import __version__
 from faasport.cli.bucket import bucket
+from faasport.cli.check import check
+from faasport.cli.cost import cost
 from faasport.cli.deploy import deploy
 from faasport.cli.dev import dev
 from faasport.cli.events import events
+from faasport.cli.init import init
 from faasport.cli.invoke import invoke
 from faasport.cli.package import build, package
 from faasport.cli.queue import queue
@@ -51,12 +54,15 @@ main.add_command(events)
 main.add_command(package)
 main.add_command(build)
 main.add_command(deploy)
+main.add_command(init)
+main.add_command(check)
 main.add_command(queue)
 main.add_command(schedule)
 main.add_command(topic)
 main.add_command(bus)
 main.add_command(bucket)
 main.add_command(stream)
+main.add_command(cost)
 
 
 if __name__ == "__main__":

@@ -6,28 +6,23 @@ from pathlib import Path
 
 import click
 
-TARGET_NAMES = ("aws", "gcp", "azure", "container")
+from faasport.cli.project import project_option, resolve_project_dir
 
-project_option = click.option(
-    "--project",
-    "project_dir",
-    default=".",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="The project directory.",
-)
+TARGET_NAMES = ("aws", "gcp", "azure", "container")
 
 
 def _stderr(line: str) -> None:
     click.echo(line, err=True)
 
 
-def run(project_dir: Path, target: str) -> None:
+def run(project_dir: Path | None, target: str) -> None:
     from faasport.config import load_project
     from faasport.deploy.package import build
 
-    artifact = build(load_project(project_dir), target, log=_stderr)
+    artifact = build(load_project(resolve_project_dir(None, project_dir)), target, log=_stderr)
     click.echo(artifact.summary())
+    for line in artifact.sizes:
+        click.echo(f"  {line}")
     for warning in artifact.warnings:
         click.echo(f"warning: {warning}", err=True)
 
@@ -41,7 +36,7 @@ def run(project_dir: Path, target: str) -> None:
     "container: dist/container/, a Docker build context for Lambda and Cloud Run.",
 )
 @project_option
-def package(target: str, project_dir: Path) -> None:
+def package(target: str, project_dir: Path | None) -> None:
     """Build the deployable artifact of the project for one target.
 
     Prints its path and size (zipped and unzipped); progress and warnings go to stderr.
@@ -52,6 +47,6 @@ def package(target: str, project_dir: Path) -> None:
 
 @click.command()
 @project_option
-def build(project_dir: Path) -> None:
+def build(project_dir: Path | None) -> None:
     """Build the AWS Lambda zip: the same as package --target aws."""
     run(project_dir, "aws")

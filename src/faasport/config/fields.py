@@ -85,6 +85,15 @@ class Table:
                     hint = "expected one of " + ", ".join(sorted(self._known))
                 self.fail(name, f"unknown key; {hint}")
 
+    def misspelled(self, *names: str) -> None:
+        """Fail on a key nothing read that looks like one of ``names``: a required key spelled
+        wrong is reported as an unknown key with a suggestion, not as a missing one."""
+        for name in self.data:
+            if name not in self._known and name not in names:
+                close = difflib.get_close_matches(name, names, n=1)
+                if close:
+                    self.fail(name, f'unknown key; did you mean "{close[0]}"?')
+
     # -- typed reads -----------------------------------------------------------------------
 
     def string(

@@ -52,6 +52,7 @@ def parse_function(
     app = table.string("app", None, pattern=_TARGET, expected=expected)
     handler = table.string("handler", None, pattern=_TARGET, expected=expected)
     if (app is None) == (handler is None):
+        table.misspelled("app", "handler")
         what = "both" if app else "neither"
         table.source.fail(
             table.path,
@@ -76,6 +77,7 @@ def parse_function(
             f"must be at most reserved_concurrency ({reserved}): Lambda provisions "
             f"environments out of the reserved ones, got {warm}",
         )
+    snapstart = table.boolean("snapstart", False)
     health = table.string(
         "health", None, pattern=re.compile(r"/\S*"), expected="a path starting with '/'"
     )
@@ -97,6 +99,7 @@ def parse_function(
         concurrency=concurrency,
         reserved_concurrency=reserved,
         warm=warm,
+        snapstart=snapstart,
         health=health,
         routes=_routes(table, default=DEFAULT_HTTP_ROUTES if app else ()),
         auth=auth_name,
@@ -181,6 +184,7 @@ def _events(
         sub = Table(table.source, key, value)
         kinds = [kind for kind in _EVENT_KINDS if kind in value]
         if len(kinds) != 1:
+            sub.misspelled(*_EVENT_KINDS)
             got = " and ".join(kinds) if kinds else "none"
             sub.source.fail(key, f"must have exactly one of {', '.join(_EVENT_KINDS)}, got {got}")
         event = _EVENT_PARSERS[kinds[0]](sub, queues, timeout)

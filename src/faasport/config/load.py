@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -19,12 +20,14 @@ from faasport.config.fields import Source, Table, describe
 from faasport.config.functions import check_on_failure, check_routes, parse_function
 from faasport.config.model import (
     DEFAULT_STATE_URL,
+    Function,
     JwtAuth,
     Project,
     Queue,
     State,
     Topic,
     TopicQueue,
+    Traffic,
 )
 from faasport.core.errors import ConfigError
 
@@ -120,6 +123,8 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
     check_routes(top, functions)
     check_on_failure(top, functions, queues)
     exclude = top.strings("exclude", 'glob patterns like "docs/*" or "*.md"') or ()
+    strip = top.boolean("strip", False)
+    traffic = _traffic(top, functions)
     top.finish()
     return Project(
         root=root,
@@ -134,7 +139,36 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
         state=state,
         api=api,
         exclude=exclude,
+        strip=strip,
+        traffic=MappingProxyType(traffic),
     )
+
+
+def _traffic(top: Table, functions: Mapping[str, Function]) -> dict[str, Traffic]:
+    """``[traffic]``: ``api = 3_000_000`` (requests a month) or ``api = { requests = 3_000_000,
+    duration_ms = 120 }``, one entry per function."""
+    table = top.table("traffic")
+    if table is None:
+        return {}
+    found: dict[str, Traffic] = {}
+    for name in list(table.data):
+        if name not in functions:
+            defined = ", ".join(functions) or "none"
+            table.fail(name, f"is not a function (the functions are: {defined})")
+        entry = table.raw(name)
+        if isinstance(entry, dict):
+            inner = table.table(name)
+            assert inner is not None
+            requests = inner.integer("requests", -1, 0)
+            if requests < 0:
+                inner.fail("requests", "is required: the requests (or events) a month")
+            duration = inner.number("duration_ms", 0.0) if inner.has("duration_ms") else None
+            inner.finish()
+            found[name] = Traffic(requests, duration)
+        else:
+            found[name] = Traffic(table.integer(name, 0, 0))
+    table.finish()
+    return found
 
 
 def _queues(top: Table) -> dict[str, Queue]:
@@ -231,6 +265,7 @@ def _auth(top: Table) -> dict[str, JwtAuth]:
         table.string("type", "jwt", pattern=re.compile("jwt"), expected='"jwt"')
         issuer = table.string("issuer", None, pattern=_URL, expected="an http(s) URL")
         if issuer is None:
+            table.misspelled("issuer")
             table.fail("issuer", "is required: the token issuer URL (the JWT 'iss' claim)")
         audience_value = table.raw("audience")
         if isinstance(audience_value, str):

@@ -116,6 +116,8 @@ class Function:
     #: Lambda reserved concurrency (``reserved_concurrency``); None: none reserved.
     reserved_concurrency: int | None = None
     warm: int = 0
+    #: Lambda SnapStart on published versions (``snapstart``; Python 3.12+).
+    snapstart: bool = False
     health: str | None = None
     routes: tuple[Route, ...] = ()
     auth: str = "none"
@@ -197,6 +199,16 @@ class State:
 
 
 @dataclass(frozen=True)
+class Traffic:
+    """A function's expected monthly traffic, for ``faasport cost`` (``[traffic]``)."""
+
+    #: HTTP requests, or events (queue messages, topic messages) a month.
+    requests: int
+    #: Milliseconds per invocation; None: measured by ``faasport dev``, or given to the command.
+    duration_ms: float | None = None
+
+
+@dataclass(frozen=True)
 class Project:
     root: Path
     #: The file the configuration came from (faasport.toml or pyproject.toml).
@@ -213,3 +225,7 @@ class Project:
     api: Api = field(default_factory=Api)
     #: Glob patterns of project files left out of deployment artifacts (``exclude``).
     exclude: tuple[str, ...] = ()
+    #: Leave the tests, docs and examples of dependencies out of the artifact (``strip``).
+    strip: bool = False
+    #: Expected monthly traffic per function (``[traffic]``).
+    traffic: Mapping[str, Traffic] = field(default_factory=lambda: MappingProxyType({}))

@@ -45,10 +45,13 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 class UnknownFunctionError(FaasportError, LookupError):
     """The name is not one of the project's functions."""
 
-    def __init__(self, name: str, known: Iterable[str], where: str = "") -> None:
+    def __init__(
+        self, name: str, known: Iterable[str], where: str = "", deployed: str = ""
+    ) -> None:
         names = ", ".join(known) or "none"
         place = f" in {where}" if where else ""
-        super().__init__(f'unknown function "{name}"; the functions{place} are: {names}')
+        also = f' (or as deployed: "{deployed}")' if deployed else ""
+        super().__init__(f'unknown function "{name}"; the functions{place} are: {names}{also}')
 
 
 class Emulator:

@@ -19,6 +19,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
+from faasport.local.durations import DurationLog
 from faasport.local.environment import Environment, InitFailed
 from faasport.local.outcome import Outcome, Status, error_payload
 from faasport.local.runtime_api import Invocation
@@ -42,6 +43,7 @@ class FunctionPool:
         #: Where the environments' Runtime API sockets go (None: TCP only).
         self.sockets = sockets
         self._numbers = itertools.count(1)
+        self.durations = DurationLog(spec.task_root, spec.name)
         self.generation = 0
         self.environments: set[Environment] = set()
         self.idle: list[Environment] = []
@@ -85,6 +87,8 @@ class FunctionPool:
         status, result, duration = await env.invoke(invocation)
         outcome = self._outcome(invocation, status, result)
         outcome.duration_ms = duration
+        if status is Status.OK:
+            self.durations.record(duration)
         outcome.init_ms = env.init_ms if cold else None
         # Lambda cannot measure more than the limit; a crashed process keeps its last value.
         outcome.max_memory_mb = min(env.supervisor.peak(), self.spec.memory)
@@ -205,6 +209,7 @@ class FunctionPool:
 
     async def close(self) -> None:
         self._closed = True
+        self.durations.flush()
         for reaper in self._reapers.values():
             reaper.cancel()
         self._reapers.clear()

@@ -184,6 +184,8 @@ def _sam_summary(template: str, region: str) -> dict[str, Any]:
             "provisioned": props.get("ProvisionedConcurrencyConfig", {}).get(
                 "ProvisionedConcurrentExecutions", 0
             ),
+            "snapstart": props.get("SnapStart") == {"ApplyOn": "PublishedVersions"}
+            and props.get("AutoPublishAlias") == "live",
             "environment": props.get("Environment", {}).get("Variables", {}),
             "dead_letter": queue_names.get(
                 props.get("DeadLetterQueue", {}).get("TargetArn", {}).get("Fn::GetAtt", [""])[0]
@@ -263,6 +265,7 @@ def _tf_summary(files: Mapping[str, str]) -> dict[str, Any]:
             "architecture": call["architecture"],
             "reserved": call["reserved_concurrency"],
             "provisioned": call["provisioned_concurrency"],
+            "snapstart": call["snap_start"],
             "environment": call["environment"],
             "dead_letter": queue_names.get(call["dead_letter_arn"]),
             "queues": sorted(
@@ -340,6 +343,8 @@ def test_every_key_reaches_the_infrastructure(
     assert (api["memory"], api["timeout"], api["architecture"]) == (1024, 20, "arm64")
     assert (api["reserved"], api["provisioned"], api["runtime"]) == (5, 2, "python3.12")
     assert worker["reserved"] is None  # nothing reserved unless asked
+    assert summary["functions"]["shop-public"]["snapstart"]
+    assert not api["snapstart"] and not worker["snapstart"]
     assert api["environment"] == {"LOG_LEVEL": "INFO", "STAGE": "prod"}
     assert api["policy"] == [
         (

@@ -176,6 +176,28 @@ def test_secret_names_must_be_valid_aws_names(tmp_path: Path, secret: str) -> No
     assert refused(tmp_path, text).startswith("faasport.toml: functions.api.secrets: ")
 
 
+def test_snapstart_needs_python_3_12_and_no_provisioned_concurrency(tmp_path: Path) -> None:
+    function = '[functions.api]\napp = "a:b"\nsnapstart = true\n'
+    assert refused(tmp_path, 'python = "3.11"\n' + function) == (
+        "faasport.toml: functions.api.snapstart: Lambda SnapStart runs Python 3.12 and later, "
+        'not python = "3.11"'
+    )
+    assert refused(tmp_path, function + "warm = 1\n") == (
+        "faasport.toml: functions.api.snapstart: Lambda SnapStart cannot be combined with "
+        "provisioned concurrency (warm = 1); set warm = 0 or snapstart = false"
+    )
+    for options in (Options(), TERRAFORM):
+        plan(project(tmp_path, 'python = "3.13"\n' + function), options)
+
+
+def test_snapstart_must_be_true_or_false(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        project(tmp_path, '[functions.api]\napp = "a:b"\nsnapstart = "yes"\n')
+    assert str(info.value) == (
+        'faasport.toml: functions.api.snapstart: must be true or false, got "yes"'
+    )
+
+
 def test_dynamodb_state_needs_a_table_name(tmp_path: Path) -> None:
     message = refused(tmp_path, '[state]\nurl = "dynamodb://"\n')
     assert message.startswith("faasport.toml: state.url: must be dynamodb://TABLE")

@@ -202,9 +202,25 @@ def test_functions_are_created_as_configured(stacks: dict[str, Stack]) -> None:
 
 def test_provisioned_environments_sit_behind_an_alias(stacks: dict[str, Stack]) -> None:
     aliases = stacks["every-key"].of_type("AWS::Lambda::Alias")
-    assert [alias["ProvisionedConcurrencyConfig"] for alias in aliases.values()] == [
-        {"ProvisionedConcurrentExecutions": 2}
+    assert [alias.get("ProvisionedConcurrencyConfig") for alias in aliases.values()] == [
+        {"ProvisionedConcurrentExecutions": 2},
+        None,  # shop-public's, for SnapStart
     ]
+
+
+def test_snapstart_applies_to_the_published_versions_behind_an_alias(
+    stacks: dict[str, Stack],
+) -> None:
+    stack = stacks["every-key"]
+    functions = stack.of_type("AWS::Lambda::Function")
+    snapstart = {k: f["SnapStart"] for k, f in functions.items() if "SnapStart" in f}
+    assert snapstart == {"PublicFunction": {"ApplyOn": "PublishedVersions"}}
+    aliases = stack.of_type("AWS::Lambda::Alias")
+    assert {alias["FunctionName"]["Ref"] for alias in aliases.values()} == {
+        "ApiFunction",
+        "PublicFunction",
+    }
+    assert [v for v in stack.of_type("AWS::Lambda::Version").values() if v]
 
 
 def _queue(stack: Stack, name: str) -> dict[str, Any]:

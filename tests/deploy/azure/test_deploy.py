@@ -258,6 +258,10 @@ def test_the_example_needs_no_vault_roles_and_no_warm_instances() -> None:
             '[functions.api]\napp = "a:app"\nevents = [{ topic = "alerts" }]',
             "faasport.toml: functions.api.events: an HTTP function (app) takes no events",
         ),
+        (
+            '[functions.api]\napp = "a:app"\nsnapstart = true',
+            "faasport.toml: functions.api.snapstart: SnapStart is AWS Lambda's; Azure has none",
+        ),
     ],
 )
 def test_what_azure_cannot_run_is_a_config_error(tmp_path: Path, config: str, message: str) -> None:

@@ -268,6 +268,11 @@ def test_a_max_receive_below_pubsubs_range_is_raised_and_said() -> None:
             "faasport.toml: functions.api.events: an HTTP function (app) takes no events",
         ),
         (
+            '[functions.api]\napp = "a:app"\nsnapstart = true',
+            "faasport.toml: functions.api.snapstart: SnapStart is AWS Lambda's; Google Cloud "
+            "has none",
+        ),
+        (
             '[functions.w]\nhandler = "a:h"\nevents = [{ bucket = "my-google-files" }]',
             "faasport.toml: functions.w.events[0].bucket: Cloud Storage bucket names cannot",
         ),

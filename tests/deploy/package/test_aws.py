@@ -6,6 +6,7 @@ unpacked directory and the standard library, so a module missing from the zip fa
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -24,6 +25,7 @@ import pytest
 from faasport.config import load_project
 from faasport.deploy.package import Artifact, build
 from faasport.deploy.package.aws import MB, limit_warning
+from faasport.deploy.package.bytecode import pyc_name
 from faasport.testing import event
 
 PROJECT = Path(__file__).parent / "project"
@@ -196,7 +198,13 @@ def test_the_zip_holds_code_and_dependencies_but_no_tests_caches_or_tools(shop: 
     top = {n.split("/")[0] for n in files}
     assert not top & {"tests", "conftest.py", "test_root.py", ".pytest_cache", ".venv-old"}
     assert not top & {"node_modules", "deploy", "docs", "bin", "requirements.txt"}
-    assert not [n for n in files if "__pycache__" in n or n.endswith(".pyc")]
+    # The only bytecode is the one faasport compiled: none from the project's own caches.
+    tag = sys.implementation.cache_tag
+    assert "shop/stale.pyc" not in files
+    pycs = {n for n in files if n.endswith((".pyc", ".pyo"))}
+    assert pycs == {pyc_name(n, tag) for n in files if n.endswith(".py")}
+    with zipfile.ZipFile(shop.artifact.path) as opened:
+        assert {opened.read(n)[:4] for n in pycs} == {importlib.util.MAGIC_NUMBER}
     assert not [n for n in files if n.startswith("shop/tests/")]
     assert "shop/notes.md" not in files  # exclude = ["*.md", "shop/fixtures"]
     assert not [n for n in files if n.startswith("shop/fixtures/")]
@@ -270,3 +278,60 @@ def test_a_zip_over_lambdas_limits_is_warned_about() -> None:
     both = limit_warning(60 * MB, 300 * MB)
     assert both is not None and "300.0 MB unzipped" in both and "60.0 MB" in both
     assert "\n" not in both
+
+
+def test_the_shipped_bytecode_is_what_runs(shop: Built, tmp_path: Path) -> None:
+    # Unchecked-hash bytecode is used without reading the source: a changed source that still
+    # answers as before proves the .pyc ran, as on Lambda's read-only code directory.
+    copy = Path(shutil.copytree(shop.unpacked, tmp_path / "copy"))
+    web = copy / "shop" / "web.py"
+    web.write_text(web.read_text().replace('"path": scope["path"]', '"path": "changed"'))
+    report = invoke(copy, [http("/hello")], tmp_path)
+    assert body(report["results"][0][0])["path"] == "/hello"
+    (copy / "shop" / "__pycache__").rename(tmp_path / "moved")
+    report = invoke(copy, [http("/hello")], tmp_path)
+    assert body(report["results"][0][0])["path"] == "changed"
+
+
+def test_without_the_target_interpreter_one_warning_and_sources_only(
+    shop: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = copy_project(shop.root, tmp_path / "shop")
+    config = root / "faasport.toml"
+    config.write_text(config.read_text().replace('python = "3.11"', 'python = "3.13"'))
+    (root / "requirements.txt").unlink()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    artifact = build(load_project(root), "aws")
+    assert artifact.warnings == (
+        "no Python 3.13 (python in faasport.toml) on this machine: the zip ships sources "
+        "only, compiled at every cold start; install python3.13 for precompiled bytecode",
+    )
+    with zipfile.ZipFile(artifact.path) as opened:
+        assert not [n for n in opened.namelist() if n.endswith(".pyc")]
+        assert "shop/web.py" in opened.namelist()
+
+
+def test_strip_leaves_out_dependency_stubs_tests_and_docs(shop: Built, tmp_path: Path) -> None:
+    with zipfile.ZipFile(shop.artifact.path) as opened:
+        before = set(opened.namelist())
+    stubs = {n for n in before if n.endswith(".pyi")}
+    assert stubs  # markupsafe ships type stubs
+    root = copy_project(shop.root, tmp_path / "shop")
+    config = root / "faasport.toml"
+    config.write_text("strip = true\n" + config.read_text())
+    artifact = build(load_project(root), "aws")
+    with zipfile.ZipFile(artifact.path) as opened:
+        after = set(opened.namelist())
+    assert after == before - stubs
+    assert artifact.unzipped < shop.artifact.unzipped
+    report = invoke(unpack(artifact.path, tmp_path / "unpacked"), [http("/hello")], tmp_path)
+    assert report["results"][0][0]["statusCode"] == 200
+
+
+def test_the_size_report_names_each_functions_code_and_the_heaviest(shop: Built) -> None:
+    api, worker, heaviest = shop.artifact.sizes
+    assert re.fullmatch(
+        r"api: shop \d+\.\d KB of its own code, .* shared with 1 other function", api
+    )
+    assert worker.startswith("worker: shop ")
+    assert heaviest.startswith("heaviest: ") and "faasport" in heaviest and "markupsafe" in heaviest

@@ -33,10 +33,12 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def test_package_prints_the_artifact_and_its_size_on_one_line(project: Path) -> None:
+def test_package_prints_the_artifact_and_its_size_then_a_size_report(project: Path) -> None:
     result = run("package", "--target", "aws", "--project", str(project))
     assert result.exit_code == 0, result.output
-    assert SIZE_LINE.fullmatch(result.stdout.strip())
+    first, *report = result.stdout.splitlines()
+    assert SIZE_LINE.fullmatch(first)
+    assert [line.split(":")[0] for line in report] == ["  api", "  worker", "  heaviest"]
     assert (project / "dist" / "aws" / "shop.zip").is_file()
 
 
@@ -45,7 +47,7 @@ def test_build_is_package_for_aws(project: Path) -> None:
     first = (project / "dist" / "aws" / "shop.zip").read_bytes()
     result = run("build", "--project", str(project))
     assert result.exit_code == 0, result.output
-    assert SIZE_LINE.fullmatch(result.stdout.strip())
+    assert SIZE_LINE.fullmatch(result.stdout.splitlines()[0])
     assert (project / "dist" / "aws" / "shop.zip").read_bytes() == first
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from faasport.config.model import BucketEvent, Project
+from faasport.config.model import BucketEvent, Function, Project
 from faasport.deploy.aws import naming
 from faasport.deploy.errors import config_error
 from faasport.secrets.names import aws_name, is_ssm
@@ -32,6 +32,8 @@ def check(infrastructure: Infrastructure) -> None:
                     "API Gateway JWT authorizers need at least one audience",
                 )
     for function in project.functions.values():
+        if function.snapstart:
+            _check_snapstart(project, function)
         for secret in function.secrets:
             if is_ssm(secret):
                 valid = _PARAMETER.fullmatch(aws_name(secret))
@@ -52,6 +54,24 @@ def check(infrastructure: Infrastructure) -> None:
             "functions' alarms; rename the topic",
         )
     _check_buckets(infrastructure)
+
+
+def _check_snapstart(project: Project, function: Function) -> None:
+    key = ("functions", function.name, "snapstart")
+    major, minor = (int(part) for part in project.python.split("."))
+    if (major, minor) < (3, 12):
+        raise config_error(
+            project,
+            key,
+            f'Lambda SnapStart runs Python 3.12 and later, not python = "{project.python}"',
+        )
+    if function.warm:
+        raise config_error(
+            project,
+            key,
+            f"Lambda SnapStart cannot be combined with provisioned concurrency (warm = "
+            f"{function.warm}); set warm = 0 or snapstart = false",
+        )
 
 
 def _check_rest(project: Project) -> None:

@@ -75,6 +75,12 @@ def build(project: Project) -> Model:
         )
     functions = list(project.functions.values())
     for function in functions:
+        if function.snapstart:
+            raise config_error(
+                project,
+                ("functions", function.name, "snapstart"),
+                "SnapStart is AWS Lambda's; Azure has none (warm keeps instances ready)",
+            )
         if function.events and is_http(function):
             raise config_error(
                 project,

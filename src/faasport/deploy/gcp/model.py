@@ -150,6 +150,12 @@ def delivery_attempts(max_receive: int) -> int:
 
 
 def _check_function(project: Project, function: Function) -> None:
+    if function.snapstart:
+        raise config_error(
+            project,
+            ("functions", function.name, "snapstart"),
+            "SnapStart is AWS Lambda's; Google Cloud has none (warm keeps instances ready)",
+        )
     if function.events and is_http(function):
         raise config_error(
             project,

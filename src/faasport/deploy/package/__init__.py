@@ -3,8 +3,15 @@
 ``build(project, "aws")`` writes ``dist/aws/<name>.zip``; ``"gcp"`` and ``"azure"`` write
 ``dist/<target>/<name>.zip`` source bundles; ``"container"`` writes the build context
 ``dist/container/``. The same project gives byte-identical zips.
+``build_directory(project, directory)`` writes the same files unzipped.
 """
 
-from faasport.deploy.package.build import TARGETS, Artifact, artifact_path, build
+from faasport.deploy.package.build import (
+    TARGETS,
+    Artifact,
+    artifact_path,
+    build,
+    build_directory,
+)
 
-__all__ = ["TARGETS", "Artifact", "artifact_path", "build"]
+__all__ = ["TARGETS", "Artifact", "artifact_path", "build", "build_directory"]

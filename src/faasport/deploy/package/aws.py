@@ -4,6 +4,7 @@ dependencies installed by pip for Lambda's platform next to it."""
 from __future__ import annotations
 
 from faasport.config.model import Project
+from faasport.deploy.package import bytecode
 from faasport.deploy.package.archive import Content
 from faasport.deploy.package.bundle import Bundle
 from faasport.deploy.package.dependencies import (
@@ -14,6 +15,7 @@ from faasport.deploy.package.dependencies import (
     read_requirements,
 )
 from faasport.deploy.package.sources import code_files
+from faasport.deploy.package.strip import strip
 from faasport.local.entry import MODULE, entry_source
 
 MB = 1024 * 1024
@@ -26,8 +28,24 @@ def bundle(project: Project, log: Log) -> Bundle:
     platform_tag(project)  # every function must agree, with or without dependencies
     site = install(project, read_requirements(project), log)
     files: dict[str, Content] = dict(installed_files(site)) if site else {}
+    if project.strip:
+        files, saved = strip(files)
+        log(f"strip: {saved / MB:.1f} MB of dependency tests, docs and stubs left out")
     files.update(code_files(project))
-    return Bundle(files, {f"{MODULE}.py": entry_source(project).encode()})
+    generated = {f"{MODULE}.py": entry_source(project).encode()}
+    warnings = []
+    interpreter = bytecode.find_interpreter(project.python)
+    if interpreter is None:
+        warnings.append(
+            f"no Python {project.python} (python in {project.source.name}) on this machine: "
+            "the zip ships sources only, compiled at every cold start; install "
+            f"python{project.python} for precompiled bytecode"
+        )
+    else:
+        log(f"bytecode: compiling with {interpreter}")
+        compiled = bytecode.compile_sources({**files, **generated}, interpreter)
+        files.update(compiled.files)
+    return Bundle(files, generated, warnings)
 
 
 def limit_warning(zipped: int, unzipped: int) -> str | None:

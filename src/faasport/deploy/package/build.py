@@ -15,6 +15,7 @@ from faasport.deploy.package import aws, azure, container, gcp
 from faasport.deploy.package.archive import unzipped_size, write_directory, write_zip
 from faasport.deploy.package.bundle import Bundle
 from faasport.deploy.package.dependencies import Log
+from faasport.deploy.package.report import human, size_report
 
 #: target -> what goes into its artifact. All but ``container`` are one zip.
 TARGETS: dict[str, Callable[[Project, Log], Bundle]] = {
@@ -37,17 +38,15 @@ class Artifact:
     zipped: int | None
     seconds: float
     warnings: tuple[str, ...] = ()
+    #: Per function, its own code and what it shares; then the heaviest packages.
+    sizes: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """One line: where it is, its size zipped and unzipped, and how long it took."""
-        size = f"{_mb(self.unzipped)} unzipped, {self.files} files"
+        size = f"{human(self.unzipped)} unzipped, {self.files} files"
         if self.zipped is not None:
-            size = f"{_mb(self.zipped)} zipped, {size}"
+            size = f"{human(self.zipped)} zipped, {size}"
         return f"{display_path(self.path)}: {size}, built in {self.seconds:.1f} s"
-
-
-def _mb(size: int) -> str:
-    return f"{size / aws.MB:.1f} MB" if size >= aws.MB // 10 else f"{size / 1024:.1f} KB"
 
 
 def artifact_path(project: Project, target: str) -> Path:
@@ -56,14 +55,24 @@ def artifact_path(project: Project, target: str) -> Path:
     return directory if target in DIRECTORY_TARGETS else directory / f"{project.name}.zip"
 
 
-def build(project: Project, target: str, log: Log = lambda line: None) -> Artifact:
-    """Write the ``target`` artifact of ``project``; ``log`` receives progress lines."""
+def build_directory(
+    project: Project, directory: Path, target: str = "aws", log: Log = lambda line: None
+) -> Path:
+    """The ``target`` artifact's files written unzipped into ``directory`` (replaced): the
+    tree the cloud runs, as after unpacking the zip."""
+    bundle = _bundle(project, target, log)
+    for warning in bundle.warnings:
+        log(f"warning: {warning}")
+    write_directory(directory, {**bundle.files, **bundle.generated})
+    return directory
+
+
+def _bundle(project: Project, target: str, log: Log) -> Bundle:
     if target not in TARGETS:
         raise FaasportError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
     if not project.functions:
         problem = "no functions to package; add a [functions.NAME] table"
         raise config_error(project, ("functions",), problem)
-    started = time.perf_counter()
     bundle = TARGETS[target](project, log)
     for name in bundle.generated:
         if name in bundle.files:
@@ -72,6 +81,13 @@ def build(project: Project, target: str, log: Log = lambda line: None) -> Artifa
                 f"replaced by the {name} faasport generates for {target}; rename it or move it "
                 "into a package"
             )
+    return bundle
+
+
+def build(project: Project, target: str, log: Log = lambda line: None) -> Artifact:
+    """Write the ``target`` artifact of ``project``; ``log`` receives progress lines."""
+    started = time.perf_counter()
+    bundle = _bundle(project, target, log)
     files = {**bundle.files, **bundle.generated}
     path = artifact_path(project, target)
     unzipped = unzipped_size(files)
@@ -87,4 +103,5 @@ def build(project: Project, target: str, log: Log = lambda line: None) -> Artifa
         if warning:
             warnings.append(f"{display_path(path)}: {warning}")
     seconds = time.perf_counter() - started
-    return Artifact(target, path, len(files), unzipped, zipped, seconds, tuple(warnings))
+    sizes = size_report(project, files)
+    return Artifact(target, path, len(files), unzipped, zipped, seconds, tuple(warnings), sizes)

@@ -40,11 +40,14 @@ def _function(infrastructure: Infrastructure, function: Function) -> cfn.Resourc
         properties["ReservedConcurrentExecutions"] = function.reserved_concurrency
     if function.environment:
         properties["Environment"] = {"Variables": dict(sorted(function.environment.items()))}
-    if function.warm:
+    if function.warm or function.snapstart:
         properties["AutoPublishAlias"] = ALIAS
+    if function.warm:
         properties["ProvisionedConcurrencyConfig"] = {
             "ProvisionedConcurrentExecutions": function.warm
         }
+    if function.snapstart:
+        properties["SnapStart"] = {"ApplyOn": "PublishedVersions"}
     failures = model.failure_queue(function)
     skips: tuple[str, ...] = FUNCTION_SKIPS
     if function.reserved_concurrency is None:

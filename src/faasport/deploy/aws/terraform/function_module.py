@@ -11,12 +11,14 @@ ALIAS = "live"
 FUNCTION_SKIPS = ("CKV_AWS_117", "CKV_AWS_173", "CKV_AWS_272", "CKV_AWS_116")
 LOG_SKIPS = ("CKV_AWS_158", "CKV_AWS_338")
 
-# The alias when the function keeps provisioned environments, else the function itself.
+# The alias when the function publishes versions (provisioned environments or SnapStart),
+# else the function itself.
 _TARGET_ARN = Ref("try(aws_lambda_alias.live[0].arn, aws_lambda_function.this.arn)")
 _INVOKE_ARN = Ref("try(aws_lambda_alias.live[0].invoke_arn, aws_lambda_function.this.invoke_arn)")
 _QUALIFIER = Ref("one(aws_lambda_alias.live[*].name)")
 _FUNCTION_NAME = Ref("aws_lambda_function.this.function_name")
 _PROVISIONED = "var.provisioned_concurrency > 0"
+_PUBLISHED = f"{_PROVISIONED} || var.snap_start"
 
 VARIABLES = (
     variable("name", "string", "The function name"),
@@ -27,6 +29,7 @@ VARIABLES = (
     variable("architecture", "string", "x86_64 or arm64"),
     variable("reserved_concurrency", "number", "Executions reserved (and at most), or null"),
     variable("provisioned_concurrency", "number", "Environments kept initialized (0: none)"),
+    variable("snap_start", "bool", "SnapStart on published versions, served by the alias"),
     variable("environment", "map(string)", "Environment variables"),
     variable("filename", "string", "The zip built by faasport package --target aws"),
     variable("source_code_hash", "string", "filebase64sha256 of the zip"),
@@ -104,6 +107,14 @@ def _function() -> tuple[Block, ...]:
             "content": Block("content", (), {"target_arn": Ref("dead_letter_config.value")}),
         },
     )
+    snap_start = Block(
+        "dynamic",
+        ("snap_start",),
+        {
+            "for_each": Ref('var.snap_start ? ["PublishedVersions"] : []'),
+            "content": Block("content", (), {"apply_on": Ref("snap_start.value")}),
+        },
+    )
     function = resource(
         "aws_lambda_function",
         "this",
@@ -118,7 +129,7 @@ def _function() -> tuple[Block, ...]:
             "reserved_concurrent_executions": Ref("var.reserved_concurrency"),
             "filename": Ref("var.filename"),
             "source_code_hash": Ref("var.source_code_hash"),
-            "publish": Ref(_PROVISIONED),
+            "publish": Ref(_PUBLISHED),
             "depends_on": [
                 Ref("aws_cloudwatch_log_group.this"),
                 Ref("aws_iam_role_policy.this"),
@@ -126,6 +137,7 @@ def _function() -> tuple[Block, ...]:
             "tracing_config": Block("tracing_config", (), {"mode": "Active"}),
             "environment": environment,
             "dead_letter_config": dead_letter,
+            "snap_start": snap_start,
         },
         skip=FUNCTION_SKIPS,
     )
@@ -142,7 +154,7 @@ def _function() -> tuple[Block, ...]:
         "aws_lambda_alias",
         ALIAS,
         {
-            "count": Ref(f"{_PROVISIONED} ? 1 : 0"),
+            "count": Ref(f"{_PUBLISHED} ? 1 : 0"),
             "name": ALIAS,
             "function_name": _FUNCTION_NAME,
             "function_version": Ref("aws_lambda_function.this.version"),

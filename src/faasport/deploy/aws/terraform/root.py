@@ -153,6 +153,7 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
         "architecture": function.architecture,
         "reserved_concurrency": function.reserved_concurrency,
         "provisioned_concurrency": function.warm,
+        "snap_start": function.snapstart,
         "environment": dict(sorted(function.environment.items())),
         "filename": Ref("local.package"),
         "source_code_hash": Ref("local.package_hash"),

@@ -1,0 +1,198 @@
+"""``faasport check``: what would fail at the first request, found before it.
+
+The configuration is parsed as every command parses it; each function's target is imported in
+a fresh interpreter, from the project root and with the function's environment, by the same
+loader and kind detection the runtime uses; the running Python is compared with ``python``,
+and the installed distributions with the project's requirements.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from faasport.cli.project import project_option, resolve_project_dir
+
+if TYPE_CHECKING:
+    from faasport.config.model import Function, Project
+
+#: Seconds one function's import may take before it is reported as hanging.
+IMPORT_TIMEOUT = 60.0
+
+# Runs in the fresh interpreter: argv[1] the target, argv[2] the file for the JSON verdict.
+_PROBE = """\
+import json, sys
+target, out = sys.argv[1], sys.argv[2]
+try:
+    from faasport.core.errors import AppError
+    from faasport.core.loader import detect_kind, import_from_string
+    kind = detect_kind(import_from_string(target))
+except AppError as exc:
+    verdict = {"error": str(exc)}
+except BaseException as exc:
+    text = str(exc)
+    verdict = {"error": type(exc).__name__ + (": " + text if text else "")}
+else:
+    verdict = {"kind": kind}
+with open(out, "w", encoding="utf-8") as file:
+    json.dump(verdict, file)
+"""
+
+_KINDS = {"asgi": "an ASGI app", "wsgi": "a WSGI app", "handler": "a handler(event, context)"}
+
+
+@dataclass
+class Report:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def python_warning(project: Project) -> str | None:
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if running == project.python:
+        return None
+    key = "tool.faasport.python" if project.source.name == "pyproject.toml" else "python"
+    return (
+        f'{project.source.name}: {key} = "{project.python}" but faasport runs Python '
+        f"{running} ({sys.executable}); local runs may differ from the deployed function"
+    )
+
+
+def dependency_errors(project: Project) -> list[str]:
+    """One line per requirement that is not installed, or installed at another version."""
+    import importlib.metadata
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from faasport.deploy.package.dependencies import read_requirements
+
+    requirements = read_requirements(project)
+    problems = []
+    for line in requirements.lines:
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            continue  # URLs, options: pip's business at package time
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        try:
+            version = importlib.metadata.version(requirement.name)
+        except importlib.metadata.PackageNotFoundError:
+            problems.append(
+                f"{requirements.source}: {requirement.name} is not installed; pip install '{line}'"
+            )
+            continue
+        if requirement.specifier and not requirement.specifier.contains(version, prereleases=True):
+            problems.append(
+                f"{requirements.source}: {requirement.name} {version} is installed but "
+                f"{requirement.name}{requirement.specifier} is required"
+            )
+    return problems
+
+
+def _probe(project: Project, function: Function, out: Path) -> subprocess.Popen[bytes]:
+    environ = {**os.environ, **function.environment}
+    environ["PYTHONPATH"] = os.pathsep.join(
+        [str(project.root), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", _PROBE, function.target, str(out)],
+        cwd=project.root,
+        env=environ,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _verdict(process: subprocess.Popen[bytes], out: Path) -> dict[str, str]:
+    try:
+        process.wait(IMPORT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return {"error": f"importing took over {IMPORT_TIMEOUT:.0f} s; does it wait at import?"}
+    try:
+        verdict: dict[str, str] = json.loads(out.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"error": f"the interpreter importing it exited with code {process.returncode}"}
+    return verdict
+
+
+def import_errors(project: Project, report: Report) -> None:
+    """Import every function's target, each in its own fresh interpreter, all at once."""
+    prefix = "tool.faasport." if project.source.name == "pyproject.toml" else ""
+    with tempfile.TemporaryDirectory(prefix="faasport-check-") as scratch:
+        started = [
+            (function, _probe(project, function, Path(scratch) / f"{function.name}.json"))
+            for function in project.functions.values()
+        ]
+        for function, process in started:
+            verdict = _verdict(process, Path(scratch) / f"{function.name}.json")
+            key = f"{prefix}functions.{function.name}"
+            if "error" in verdict:
+                report.errors.append(
+                    f'{key}: cannot import "{function.target}": {_one_line(verdict["error"])}'
+                )
+                continue
+            kind = verdict["kind"]
+            report.kinds[function.name] = kind
+            if function.app is not None and kind == "handler":
+                report.errors.append(
+                    f'{key}.app: "{function.app}" is {_KINDS[kind]}, not an ASGI or WSGI app; '
+                    "set handler instead of app"
+                )
+            elif function.handler is not None and kind != "handler":
+                report.errors.append(
+                    f'{key}.handler: "{function.handler}" is {_KINDS[kind]}, not a '
+                    "handler(event, context); set app instead of handler"
+                )
+
+
+def run_checks(project: Project) -> Report:
+    report = Report()
+    warning = python_warning(project)
+    if warning:
+        report.warnings.append(warning)
+    report.errors.extend(dependency_errors(project))
+    import_errors(project, report)
+    return report
+
+
+@click.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@project_option
+def check(directory: Path | None, project_dir: Path | None) -> None:
+    """Check the project (--project, or DIRECTORY; default: .) before running it.
+
+    Validates the configuration, imports every function's target in a fresh interpreter the
+    way the runtime does (and tells ASGI, WSGI and handlers apart), compares the running
+    Python with `python` and the installed distributions with the requirements. Prints one
+    line per problem; exits 1 if any is an error.
+    """
+    from faasport.config import load_project
+    from faasport.config.load import display_path
+
+    project = load_project(resolve_project_dir(directory, project_dir))
+    report = run_checks(project)
+    for line in report.warnings:
+        click.echo(f"warning: {line}", err=True)
+    for line in report.errors:
+        click.echo(f"error: {line}", err=True)
+    if report.errors:
+        click.get_current_context().exit(1)
+    kinds = ", ".join(f"{name} ({kind})" for name, kind in report.kinds.items()) or "none"
+    click.echo(f'ok: project "{project.name}" from {display_path(project.source)}: {kinds}')

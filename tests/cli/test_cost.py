@@ -1,0 +1,139 @@
+"""``faasport cost`` on the command line: traffic from options or [traffic], durations given
+or measured by the local runtime, the price date, JSON, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cli_output import one_error_line
+from faasport.cli.main import main
+from faasport.local.emulator import Emulator
+from faasport.local.spec import FunctionSpec
+
+CONFIG = """
+name = "shop"
+
+[functions.app]
+handler = "shop:handle"
+memory = 1536
+architecture = "arm64"
+"""
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, ["cost", *args])
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "faasport.toml").write_text(textwrap.dedent(CONFIG))
+    (tmp_path / "shop.py").write_text(
+        "import time\n\ndef handle(event, context):\n    time.sleep(0.02)\n    return 1\n"
+    )
+    return tmp_path
+
+
+def test_prints_each_function_the_totals_the_date_and_the_break_even(project: Path) -> None:
+    # AWS's published example (3M requests, 120 ms, 1536 MB Arm) is $2.27 a month.
+    result = run(
+        "--project", str(project), "--requests", "app=3_000_000", "--duration-ms", "app=120"
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "shop: monthly cost, list prices read 2026-11-28"
+    assert lines[1].split() == [
+        "function",
+        "requests",
+        "duration",
+        "memory",
+        "AWS",
+        "Google",
+        "Cloud",
+        "Azure",
+    ]
+    assert lines[2].split()[:6] == ["app", "3,000,000", "120.0", "ms", "1536", "MB"]
+    total = lines[4].split()
+    assert total[0] == "total" and total[1] == "$2.27"
+    assert lines[6].startswith("app: an always-on container (AWS Fargate 0.25 vCPU, 1.5 GB: $")
+    assert "AWS above " in lines[6] and "Azure above " in lines[6]
+    assert lines[-1].startswith("not included: data transfer")
+
+
+def test_traffic_table_is_read_and_the_command_line_wins(project: Path) -> None:
+    config = project / "faasport.toml"
+    config.write_text(
+        config.read_text() + "\n[traffic]\napp = { requests = 3000000, duration_ms = 120 }\n"
+    )
+    first = json.loads(run("--project", str(project), "--json").stdout)
+    assert first["providers"]["aws"]["total"] == "2.27"
+    assert first["functions"][0]["duration_source"] == "given"
+    assert first["prices_date"] == {"aws": "2026-11-28", "gcp": "2026-11-28", "azure": "2026-11-28"}
+    again = json.loads(run("--project", str(project), "--json", "--requests", "app=0").stdout)
+    assert again["providers"]["aws"]["total"] == "0.00"
+
+
+def test_durations_measured_by_the_local_runtime(project: Path) -> None:
+    (project / ".faasport").mkdir()
+    runtime = Emulator([FunctionSpec("app", "shop.handle", project)], log=lambda line: None)
+    runtime.start()
+    try:
+        for _ in range(3):
+            assert runtime.invoke("app", b"{}").ok
+    finally:
+        runtime.stop()
+    recorded = json.loads((project / ".faasport" / "durations" / "app.json").read_text())
+    assert len(recorded["durations_ms"]) == 3
+    assert all(20 <= ms < 2000 for ms in recorded["durations_ms"])
+    result = run("--project", str(project), "--requests", "app=1000", "--from-dev", "--json")
+    assert result.exit_code == 0, result.output
+    function = json.loads(result.stdout)["functions"][0]
+    assert function["duration_source"] == "median of 3 dev"
+    assert function["duration_ms"] == sorted(recorded["durations_ms"])[1]
+
+
+def test_a_function_without_duration_is_one_error_line(project: Path) -> None:
+    line = one_error_line(run("--project", str(project), "--requests", "app=10"))
+    assert line == (
+        "error: no duration for function app: give --duration-ms app=MS, set duration_ms in "
+        "[traffic], or run it under faasport dev and add --from-dev"
+    )
+    line = one_error_line(run("--project", str(project), "--from-dev", "--requests", "app=10"))
+    assert "no duration for function app" in line  # nothing was recorded
+
+
+def test_an_unknown_function_is_one_error_line(project: Path) -> None:
+    line = one_error_line(
+        run("--project", str(project), "--requests", "api=10", "--duration-ms", "app=5")
+    )
+    assert line == 'error: unknown function "api"; the functions are: app'
+
+
+@pytest.mark.parametrize("value", ["app", "app=", "=5", "app=-1", "app=many"])
+def test_a_malformed_pair_is_a_usage_error(project: Path, value: str) -> None:
+    result = run("--project", str(project), "--requests", value)
+    assert result.exit_code == 2
+    assert "expected FUNCTION=NUMBER" in result.output
+
+
+@pytest.mark.parametrize(
+    ("traffic", "message"),
+    [
+        ("api = 5", "faasport.toml: traffic.api: is not a function (the functions are: app)"),
+        ("app = -5", "faasport.toml: traffic.app: must be an integer of at least 0, got -5"),
+        ("app = { duration_ms = 5 }", "faasport.toml: traffic.app.requests: is required"),
+        ("app = { requests = 5, speed = 1 }", "faasport.toml: traffic.app.speed: unknown key"),
+    ],
+)
+def test_a_bad_traffic_table_names_the_key_and_file(
+    project: Path, traffic: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    config = project / "faasport.toml"
+    config.write_text(config.read_text() + f"\n[traffic]\n{traffic}\n")
+    line = one_error_line(run("--duration-ms", "app=5"))
+    assert line.startswith(f"error: {message}")
