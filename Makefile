@@ -72,6 +72,7 @@ bench: postgres redis $(STAMP)
 	$(BIN)/python bench/imports.py
 	$(BIN)/python bench/adapter.py
 	$(BIN)/python bench/local.py
+	$(BIN)/python bench/gateway_policies.py
 	$(BIN)/python bench/coldstart.py
 	$(BIN)/python bench/gateway_http.py
 	$(BIN)/python bench/events.py

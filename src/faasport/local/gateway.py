@@ -27,9 +27,12 @@ from urllib.parse import unquote, urlsplit
 from faasport.aws.apigw_v1 import ApiGatewayV1
 from faasport.aws.apigw_v2 import ApiGatewayV2
 from faasport.core.http import HttpRequest, HttpResponse
+from faasport.gateway.request import Request as PolicyRequest
+from faasport.gateway.request import Response as PolicyResponse
 from faasport.local.connections import Limits, Server
 from faasport.local.invoker import InvocationError, Log, RuntimeInvoker, stderr_line
-from faasport.local.routes import Router
+from faasport.local.policies import Policies
+from faasport.local.routes import Match, Router
 
 if TYPE_CHECKING:
     from faasport.config.model import Project
@@ -115,6 +118,8 @@ class Gateway:
         self.host = host
         self.port = port
         self.router = Router.for_functions(project.functions)
+        #: What API Gateway enforces before the function: CORS, JWT authorizers, throttles.
+        self.policies = Policies(project)
         self.log = log
         self.invoker = invoker
         self.limits = limits or Limits()
@@ -197,15 +202,52 @@ class Gateway:
 
     async def respond(self, request: HttpRequest) -> HttpResponse:
         """The answer to one request (its path without the stage); never raises."""
-        flavour = self.flavour
         match = self.router.match(request.method, request.path)
         if match is None:
-            return self._reject(*flavour.unrouted)
+            cors = self.policies.cors
+            if cors is not None and request.method == "OPTIONS":
+                # HTTP APIs answer a preflight themselves, whatever the routes.
+                answer = cors.check(policy_request(request))
+                if answer is not None:
+                    return self._policy_answer(answer)
+            return self._reject(*self.flavour.unrouted)
+        pipeline = self.policies.pipeline(match.function)
+        if pipeline is None:
+            return await self._invoke(request, match, None)
+
+        async def call(view: PolicyRequest) -> PolicyResponse:
+            response = await self._invoke(request, match, view.context.get("authorizer"))
+            return PolicyResponse(
+                response.status,
+                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers],
+                response.body,
+            )
+
+        try:
+            answer = await pipeline.run_async(policy_request(request), call)
+        except Exception as exc:  # e.g. a store that cannot be reached
+            self.log(f"[gateway] {request.method} {request.path}: 500: policy failed: {exc}")
+            return self._reject(500)
+        return self._policy_answer(answer)
+
+    def _policy_answer(self, answer: PolicyResponse) -> HttpResponse:
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
+        if not any(k == self.flavour.id_header for k, _ in headers):
+            headers.append((self.flavour.id_header, _request_id()))
+        return HttpResponse(answer.status, headers, answer.body)
+
+    async def _invoke(
+        self, request: HttpRequest, match: Match, authorizer: dict[str, Any] | None
+    ) -> HttpResponse:
+        """The function's answer to a request the policies let through; never raises."""
+        flavour = self.flavour
         try:
             event = flavour.codec.build_event(request, flavour.stage)
         except ValueError:  # e.g. header bytes that are not UTF-8
             return self._reject(400)
         _route(event, match.route.key, match.route.path, match.params)
+        if authorizer is not None:
+            _authorize(event, authorizer)
         if len(request.body) > MAX_EVENT // 2 and _event_size(event) > MAX_EVENT:
             return self._reject(413)
         where = f"{request.method} {request.path}"
@@ -296,6 +338,34 @@ def _route(event: dict[str, Any], key: str, resource: str, params: Any) -> None:
     event["pathParameters"] = dict(params) if params else None
     if event["pathParameters"] is None and "routeKey" in event:
         del event["pathParameters"]
+
+
+def _authorize(event: dict[str, Any], authorizer: dict[str, Any]) -> None:
+    """What the JWT authorizer learnt, where each API puts it: 2.0
+    ``requestContext.authorizer.jwt``, 1.0 (a Cognito authorizer) ``authorizer.claims``."""
+    if "routeKey" in event:
+        event["requestContext"]["authorizer"] = authorizer
+    elif "jwt" in authorizer:
+        event["requestContext"]["authorizer"] = {"claims": authorizer["jwt"]["claims"]}
+
+
+def policy_request(request: HttpRequest) -> PolicyRequest:
+    """The view of ``request`` the policies read."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in request.headers:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        if name in headers:
+            headers[name] += ("; " if name == "cookie" else ", ") + value
+        else:
+            headers[name] = value
+    return PolicyRequest(
+        request.method,
+        request.path,
+        headers,
+        source_ip=request.client[0] if request.client else "",
+        query=request.query_string.decode("latin-1"),
+        body=request.body,
+    )
 
 
 def _event_size(event: dict[str, Any]) -> int:
