@@ -198,7 +198,7 @@ def _schedule(model: Model, event: Event, source: ScheduleEvent) -> list[Block]:
                 "region": Ref("var.region"),
                 "description": f"{source.schedule} for function {function.name}",
                 "schedule": model.crons[(function.name, event.index)],
-                "time_zone": TIME_ZONE,
+                "time_zone": source.timezone or TIME_ZONE,
                 "pubsub_target": Block(
                     "pubsub_target",
                     body={

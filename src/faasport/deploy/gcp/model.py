@@ -20,6 +20,7 @@ from faasport.config.model import (
 from faasport.core.errors import ConfigError
 from faasport.deploy.errors import config_error
 from faasport.deploy.package.ncrontab import ncrontab
+from faasport.deploy.unsupported import Supports, refuse
 
 #: The Python versions Cloud Functions runs.
 PYTHONS = ("3.11", "3.12", "3.13")
@@ -56,6 +57,9 @@ _KINDS: Mapping[type, str] = {
     BucketEvent: "bucket",
 }
 
+#: Cloud Scheduler takes a schedule's time zone as is.
+SUPPORTS = Supports("Google Cloud", timezones=True)
+
 
 @dataclass(frozen=True)
 class Model:
@@ -85,6 +89,7 @@ def build(project: Project) -> Model:
             ("python",),
             f"Cloud Functions runs Python {', '.join(PYTHONS)}, not {project.python}",
         )
+    refuse(project, SUPPORTS)
     events = tuple(
         Event(function, index, source)
         for function in project.functions.values()

@@ -174,7 +174,7 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
             event.queue: {
                 "arn": Ref(f"{queue_ref(event.queue)}.arn"),
                 "batch_size": event.batch,
-                "batching_window": model.batching_window(event.batch),
+                "batching_window": model.batching_window(event),
             }
             for event in model.queue_events(function)
         },
