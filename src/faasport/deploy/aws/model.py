@@ -43,6 +43,8 @@ OPENAPI_VERSION = "3.0.1"
 #: Failed messages and failed asynchronous invocations are kept this long (the SQS maximum).
 DEAD_LETTER_RETENTION = 14 * 24 * 3600
 QUEUE_RETENTION = 4 * 24 * 3600
+#: Kinesis keeps records this long (its minimum, at no extra cost).
+STREAM_RETENTION_HOURS = 24
 #: The alarm on Duration fires at this share of the function's timeout.
 DURATION_ALARM_SHARE = 0.9
 ALARM_PERIOD = 300

@@ -141,9 +141,11 @@ def _stream(project: Project, stream: str) -> dict[str, Data]:
         "AWS::Kinesis::Stream",
         {
             "Name": naming.stream_name(project, stream),
+            "RetentionPeriodHours": model.STREAM_RETENTION_HOURS,
             "StreamModeDetails": {"StreamMode": "ON_DEMAND"},
             "StreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"},
         },
+        on_delete="Delete",
     )
 
 
