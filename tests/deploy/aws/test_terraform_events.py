@@ -5,7 +5,6 @@ subscriptions, on-failure destinations, and the module inputs that carry them.""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
