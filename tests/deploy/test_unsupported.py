@@ -75,3 +75,38 @@ def test_schedule_time_zones_reach_cloud_scheduler_and_are_refused_on_azure(
     assert result.exit_code == 0, result.output
     written = "".join(p.read_text() for p in (directory / "deploy" / "gcp").rglob("*.tf"))
     assert re.search(r'time_zone += "Europe/Paris"', written)
+
+
+def test_an_equality_topic_filter_becomes_a_pub_sub_filter(tmp_path: Path) -> None:
+    config = (
+        WORKER
+        + 'events = [{ topic = "orders", filter = { kind = ["refund", "void"], shop = ["eu"] } }]'
+    )
+    directory = write_project(tmp_path, f'name = "x"\n{config}\n')
+    result = CliRunner().invoke(main, ["deploy", "gcp", str(directory), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    written = "".join(p.read_text() for p in (directory / "deploy" / "gcp").rglob("*.tf"))
+    expected = (
+        '(attributes.kind = \\"refund\\" OR attributes.kind = \\"void\\") '
+        'AND attributes.shop = \\"eu\\"'
+    )
+    assert re.search(r"filter += " + re.escape(f'"{expected}"'), written), written
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        '{ total = [{ numeric = [">=", 100] }] }',
+        '{ kind = [{ prefix = "re" }] }',
+        '{ detail = { kind = ["refund"] } }',
+        '{ "kind-of" = ["refund"] }',
+        '{ kind = ["a\\"b"] }',
+    ],
+)
+def test_a_topic_filter_without_a_pub_sub_counterpart_is_refused(
+    tmp_path: Path, policy: str
+) -> None:
+    config = WORKER + f'events = [{{ topic = "orders", filter = {policy} }}]'
+    directory = write_project(tmp_path, f'name = "x"\n{config}\n')
+    line = deploy("gcp", directory)
+    assert "faasport.toml: functions.w.events[0].filter: only a filter of attributes" in line
