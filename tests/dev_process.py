@@ -34,6 +34,7 @@ class Dev:
             text=True,
         )
         self.lines: list[str] = []
+        self._clients: list[Any] = []
         self._ready = threading.Event()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -59,8 +60,10 @@ class Dev:
         raise AssertionError(f"no line matches {pattern}: {self.lines}")
 
     def client(self, service: str) -> Any:
+        """A boto3 client of the running server, closed with it (an unclosed one leaves its
+        socket to the garbage collector, which warns in whichever test comes next)."""
         url = self.lambda_url if service == "lambda" else self.services
-        return boto3.client(
+        client = boto3.client(
             service,
             endpoint_url=url,
             region_name="us-east-1",
@@ -68,6 +71,8 @@ class Dev:
             aws_secret_access_key="test",
             config=Config(retries={"max_attempts": 1}, read_timeout=30),
         )
+        self._clients.append(client)
+        return client
 
     def children(self) -> set[int]:
         """Child processes of any of the server's threads (Linux /proc)."""
@@ -84,6 +89,8 @@ class Dev:
         self.process.wait(timeout=10)
 
     def close(self) -> None:
+        for client in self._clients:
+            client.close()
         if self.process.poll() is None:
             self.process.terminate()
             try:

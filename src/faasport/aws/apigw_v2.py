@@ -13,7 +13,8 @@ from faasport.aws.codec import (
     decoded,
     encode_body,
     event_body,
-    header_bytes,
+    find_header,
+    header_text,
     is_text,
     is_text_map,
     joined_headers,
@@ -23,7 +24,6 @@ from faasport.aws.codec import (
     route_path,
     split_root,
 )
-from faasport.core.forwarded import server_and_scheme as server_from_pairs
 from faasport.core.forwarded import server_cached
 from faasport.core.http import HttpRequest, HttpResponse
 
@@ -62,26 +62,31 @@ class ApiGatewayV2:
             raise malformed(name, "requestContext.http.method", "a string")
         # AWS sends lower-case names; sam local and hand-written events may not.
         given = event.get("headers")
-        headers = header_bytes(given, name)
+        headers = header_text(given, name)
         cookies = event.get("cookies")
         if cookies:
             try:
                 if type(cookies) is not list:
                     raise TypeError
-                headers.append((b"cookie", "; ".join(cookies).encode("utf-8")))
+                cookie = "; ".join(cookies)
+                if not cookie.isascii():
+                    cookie.encode("utf-8")
             except TypeError:
                 raise malformed(name, "cookies", "a list of strings or null") from None
             except UnicodeEncodeError:
                 raise malformed(name, "cookies", "a list of valid Unicode text") from None
+            headers.append(("cookie", cookie))
         elif cookies is not None and cookies != []:
             raise malformed(name, "cookies", "a list of strings or null")
         if given:
             get = given.get
             host, port, proto = get("host"), get("x-forwarded-port"), get("x-forwarded-proto")
             if host is None or port is None or proto is None:
-                server, scheme = server_from_pairs(headers)  # names not lower-case
-            else:
-                server, scheme = server_cached(host, port, proto)
+                # Names not lower-case: the last value of each, as a server reads them.
+                host = find_header(headers, "host")
+                port = find_header(headers, "x-forwarded-port")
+                proto = find_header(headers, "x-forwarded-proto")
+            server, scheme = server_cached(host, port, proto)
         else:
             server, scheme = server_cached(None, None, None)
         raw_path = event.get("rawPath")
@@ -123,7 +128,7 @@ class ApiGatewayV2:
             method,
             path,
             query.encode("utf-8") if query else b"",
-            headers,
+            None,
             decode_body(event, name),
             scheme,
             server,
@@ -132,6 +137,7 @@ class ApiGatewayV2:
             request_raw_path(root, path, raw_path if self.function_url else None),
             "1.1",
             {"aws.event": event, "aws.context": context},
+            headers,
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:
