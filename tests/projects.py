@@ -85,6 +85,46 @@ url = "dynamodb://shop-state"
 """
 
 #: A REST API project.
+#: Every event source setting beyond the basics: FIFO and delayed queues, batching windows,
+#: topic filters and queue subscriptions, Kinesis streams, bus rules, on-failure destinations.
+AWS_EVENTS = """
+name = "flow"
+
+[functions.orders]
+handler = "flow.orders:handle"
+on_failure = "notes"
+events = [
+  { queue = "tasks.fifo", batch = 5 },
+  { queue = "later", batch = 20, window = 5 },
+  { topic = "orders", filter = { kind = ["refund"], total = [{ numeric = [">=", 100] }] } },
+  { stream = "clicks", start = "TRIM_HORIZON", bisect = true, retries = 3, on_failure = "notes" },
+  { bus = "default", pattern = { source = ["app.orders"], detail = { status = ["paid"] } } },
+  { bus = "shop", pattern = { source = ["app.shop"] } },
+]
+
+[functions.audit]
+handler = "flow.audit:handle"
+on_failure = "orders"
+events = [
+  { stream = "clicks", batch = 10 },
+  { bus = "default", pattern = { detail-type = ["audit"] } },
+]
+
+[queues."tasks.fifo"]
+content_dedup = true
+
+[queues.later]
+delay = 30
+
+[queues.notes]
+dlq = false
+
+[queues.refunds]
+
+[topics.orders]
+queues = [{ queue = "refunds", raw = true, filter = { kind = ["refund"] } }]
+"""
+
 AWS_REST = """
 name = "legacy"
 

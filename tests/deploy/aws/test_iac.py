@@ -28,11 +28,16 @@ from iac import (
     unquote,
     write_files,
 )
-from projects import AWS_EVERY_KEY, AWS_REST, PHONEY, project_dir
+from projects import AWS_EVENTS, AWS_EVERY_KEY, AWS_REST, PHONEY, project_dir
 
-CONFIGS = {"every-key": AWS_EVERY_KEY, "rest": AWS_REST}
-PROJECTS = ("phoney", "every-key", "rest")
-REGIONS = {"phoney": "us-east-1", "every-key": "eu-west-1", "rest": "us-east-1"}
+CONFIGS = {"every-key": AWS_EVERY_KEY, "rest": AWS_REST, "events": AWS_EVENTS}
+PROJECTS = ("phoney", "every-key", "rest", "events")
+REGIONS = {
+    "phoney": "us-east-1",
+    "every-key": "eu-west-1",
+    "rest": "us-east-1",
+    "events": "us-east-1",
+}
 
 
 @pytest.fixture(scope="module")
@@ -234,6 +239,8 @@ def _sam_policy(statements: list[Any], queue_names: Mapping[str, str], region: s
     def arn(resource: Any) -> str:
         if "Fn::GetAtt" in resource:
             logical_id = resource["Fn::GetAtt"][0]
+            if logical_id.endswith("Stream"):  # the test projects' streams are one word
+                return f"stream:{logical_id.removesuffix('Stream').lower()}"
             return f"queue:{queue_names[logical_id]}" if logical_id in queue_names else "table"
         text = resource["Fn::Sub"]
         for name, placeholder in (
@@ -318,6 +325,8 @@ def _tf_policy(expression: str, queue_names: Mapping[str, str]) -> list[Any]:
             return f"queue:{queue_names[resource]}"
         if resource == "${module.state_table.arn}":
             return "table"
+        if resource.startswith("${aws_kinesis_stream.stream_"):
+            return f"stream:{resource.removeprefix('${aws_kinesis_stream.stream_')[:-5]}"
         return resource.replace("${local.partition}", "PARTITION").replace(
             "${local.account_id}", "ACCOUNT"
         )

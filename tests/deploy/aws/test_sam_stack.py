@@ -28,11 +28,11 @@ from samtranslator.utils.py27hash_fix import (
 from faasport.config import load_project
 from faasport.config.model import Project
 from faasport.deploy.aws import plan
-from projects import AWS_EVERY_KEY, AWS_REST, project_dir
+from projects import AWS_EVENTS, AWS_EVERY_KEY, AWS_REST, project_dir
 from servers import free_port
 
-CONFIGS = {"every-key": AWS_EVERY_KEY, "rest": AWS_REST}
-PROJECTS = ("phoney", "every-key", "rest")
+CONFIGS = {"every-key": AWS_EVERY_KEY, "rest": AWS_REST, "events": AWS_EVENTS}
+PROJECTS = ("phoney", "every-key", "rest", "events")
 
 
 @pytest.fixture(scope="module")
@@ -352,3 +352,132 @@ def test_rest_apis_pass_binary_bodies(stacks: dict[str, Stack]) -> None:
     assert api["Body"]["x-amazon-apigateway-binary-media-types"] == ["*/*"]
     created = stack.client("apigateway").get_rest_apis()["items"]
     assert [item["name"] for item in created] == ["legacy"]
+
+
+# -- the event sources of the "events" project -------------------------------------------------
+
+
+def test_fifo_and_delayed_queues(stacks: dict[str, Stack]) -> None:
+    stack = stacks["events"]
+    fifo = _queue(stack, "flow-tasks.fifo")
+    assert (fifo["FifoQueue"], fifo["ContentBasedDeduplication"]) == ("true", "true")
+    redrive = json.loads(fifo["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"].endswith(":flow-tasks-dlq.fifo")
+    assert _queue(stack, "flow-tasks-dlq.fifo")["FifoQueue"] == "true"
+    assert _queue(stack, "flow-later")["DelaySeconds"] == "30"
+    assert _queue(stack, "flow-refunds").get("FifoQueue", "false") == "false"
+
+
+def test_queue_and_stream_mappings_carry_their_settings(stacks: dict[str, Stack]) -> None:
+    stack = stacks["events"]
+    lambda_ = stack.client("lambda")
+    mappings = {
+        m["EventSourceArn"].rpartition(":")[2]: m
+        for m in lambda_.list_event_source_mappings(FunctionName="flow-orders")[
+            "EventSourceMappings"
+        ]
+    }
+    assert set(mappings) == {"flow-tasks.fifo", "flow-later", "stream/flow-clicks"}
+    assert mappings["flow-tasks.fifo"]["BatchSize"] == 5
+    later = mappings["flow-later"]
+    assert (later["BatchSize"], later["MaximumBatchingWindowInSeconds"]) == (20, 5)
+    # moto keeps only some of a stream mapping's settings: read the rest in the template.
+    assert mappings["stream/flow-clicks"]["BatchSize"] == 100
+    audit = lambda_.list_event_source_mappings(FunctionName="flow-audit")["EventSourceMappings"]
+    assert [m["BatchSize"] for m in audit] == [10]
+    settings = {
+        props["EventSourceArn"]["Fn::GetAtt"][0]: props
+        for props in stack.of_type("AWS::Lambda::EventSourceMapping").values()
+        if props["FunctionName"] == {"Ref": "OrdersFunction"}
+    }
+    clicks = settings["ClicksStream"]
+    assert clicks["StartingPosition"] == "TRIM_HORIZON"
+    assert clicks["BisectBatchOnFunctionError"] is True
+    assert clicks["MaximumRetryAttempts"] == 3
+    assert clicks["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert clicks["DestinationConfig"] == {
+        "OnFailure": {"Destination": {"Fn::GetAtt": ["NotesQueue", "Arn"]}}
+    }
+    stream = stack.client("kinesis").describe_stream(StreamName="flow-clicks")
+    assert stream["StreamDescription"]["StreamStatus"] == "ACTIVE"
+    # moto's CloudFormation leaves the stream unencrypted whatever the template says.
+    [template] = stack.of_type("AWS::Kinesis::Stream").values()
+    assert template["StreamEncryption"] == {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}
+
+
+def test_bus_rules_invoke_their_function(stacks: dict[str, Stack]) -> None:
+    stack = stacks["events"]
+    events = stack.client("events")
+    assert [bus["Name"] for bus in events.list_event_buses()["EventBuses"]] == [
+        "default",
+        "flow-shop",
+    ]
+    patterns = {
+        rule["Name"]: json.loads(rule["EventPattern"])
+        for bus in ("default", "flow-shop")
+        for rule in events.list_rules(EventBusName=bus)["Rules"]
+    }
+    assert patterns == {
+        "flow-orders-rule0": {"detail": {"status": ["paid"]}, "source": ["app.orders"]},
+        "flow-orders-rule1": {"source": ["app.shop"]},
+        "flow-audit-rule0": {"detail-type": ["audit"]},
+    }
+    targets = events.list_targets_by_rule(Rule="flow-orders-rule1", EventBusName="flow-shop")
+    assert [t["Arn"].rpartition(":")[2] for t in targets["Targets"]] == ["flow-orders"]
+    statements = json.loads(
+        stack.client("lambda").get_policy(FunctionName="flow-orders")["Policy"]
+    )["Statement"]
+    principals = sorted(statement["Principal"]["Service"] for statement in statements)
+    assert principals == ["events.amazonaws.com"] * 2 + ["sns.amazonaws.com"]
+    assert len({statement["Sid"] for statement in statements}) == len(statements)
+
+
+def test_topic_filters_and_queue_subscriptions(stacks: dict[str, Stack]) -> None:
+    # moto's CloudFormation creates no subscriptions nor queue policies: read the template.
+    stack = stacks["events"]
+    subscriptions = {
+        props["Protocol"]: props for props in stack.of_type("AWS::SNS::Subscription").values()
+    }
+    assert set(subscriptions) == {"lambda", "sqs"}
+    function = subscriptions["lambda"]
+    assert function["TopicArn"] == {"Ref": "OrdersTopic"}
+    assert function["FilterPolicy"] == {"kind": ["refund"], "total": [{"numeric": [">=", 100]}]}
+    queue = subscriptions["sqs"]
+    assert queue["Endpoint"] == {"Fn::GetAtt": ["RefundsQueue", "Arn"]}
+    assert (queue["RawMessageDelivery"], queue["FilterPolicy"]) == (True, {"kind": ["refund"]})
+    [policy] = stack.of_type("AWS::SQS::QueuePolicy").values()
+    assert policy["Queues"] == [{"Ref": "RefundsQueue"}]
+    [statement] = policy["PolicyDocument"]["Statement"]
+    assert (statement["Principal"], statement["Action"]) == (
+        {"Service": "sns.amazonaws.com"},
+        "sqs:SendMessage",
+    )
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": [{"Ref": "OrdersTopic"}]}}
+    topics = [t["TopicArn"].rpartition(":")[2] for t in stack.client("sns").list_topics()["Topics"]]
+    assert "flow-orders" in topics
+
+
+def test_on_failure_destinations_and_their_permissions(stacks: dict[str, Stack]) -> None:
+    stack = stacks["events"]
+    # moto's CloudFormation creates no EventInvokeConfig: read the transformed template.
+    configs = {
+        props["FunctionName"]["Ref"]: props["DestinationConfig"]["OnFailure"]["Destination"]
+        for props in stack.of_type("AWS::Lambda::EventInvokeConfig").values()
+    }
+    assert configs["OrdersFunction"] == {"Fn::GetAtt": ["NotesQueue", "Arn"]}
+    # The translator resolves the partition and region it knows.
+    assert configs["AuditFunction"] == {
+        "Fn::Sub": "arn:aws:lambda:us-east-1:${AWS::AccountId}:function:flow-orders"
+    }
+    roles = stack.of_type("AWS::IAM::Role")
+    grants = {
+        function: {
+            statement["Sid"]: statement["Resource"]
+            for statement in roles[f"{function}Role"]["Policies"][0]["PolicyDocument"]["Statement"]
+        }
+        for function in ("Orders", "Audit")
+    }
+    assert grants["Orders"]["SendFailureNotes"] == [{"Fn::GetAtt": ["NotesQueue", "Arn"]}]
+    function_arn = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+    assert grants["Audit"]["InvokeOnFailure"] == [{"Fn::Sub": f"{function_arn}flow-orders"}]
+    assert "SendFailureNotes" not in grants["Audit"]

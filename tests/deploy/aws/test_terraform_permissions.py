@@ -13,7 +13,7 @@ from faasport.config import load_project
 from faasport.deploy.aws import plan
 from faasport.deploy.options import Options
 from iac import blocks, parse_tf
-from projects import AWS_EVERY_KEY, project_dir
+from projects import AWS_EVENTS, AWS_EVERY_KEY, project_dir
 
 STATEMENT_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
@@ -101,3 +101,22 @@ def test_every_key_project_statement_ids_are_unique(tmp_path: Path) -> None:
     assert found["${module.function_api.function_name}"] == ["api-gateway"]
     for ids in found.values():
         assert len(set(ids)) == len(ids), ids
+
+
+def test_bus_rules_and_schedules_get_distinct_statement_ids(tmp_path: Path) -> None:
+    config = AWS_EVENTS.replace(
+        'events = [\n  { queue = "tasks.fifo"',
+        'events = [\n  { schedule = "rate(1 hour)" },\n  { queue = "tasks.fifo"',
+    )
+    found = _terraform(config, "events", tmp_path)
+    assert sorted(found["${module.function_orders.function_name}"]) == [
+        "rule-flow-orders-rule0",
+        "rule-flow-orders-rule1",
+        "schedule-flow-orders-schedule0",
+        "topic-orders",
+    ]
+    assert found["${module.function_audit.function_name}"] == ["rule-flow-audit-rule0"]
+    for ids in found.values():
+        assert len(set(ids)) == len(ids), ids
+        for statement_id in ids:
+            assert STATEMENT_ID.fullmatch(statement_id), statement_id

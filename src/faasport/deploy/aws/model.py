@@ -4,10 +4,12 @@ these out, so both deploy the same thing."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import cast
 from urllib.parse import urlsplit
 
 from faasport.config.model import (
@@ -19,9 +21,11 @@ from faasport.config.model import (
     ScheduleEvent,
     Throttle,
     TopicEvent,
+    TopicQueue,
 )
 from faasport.deploy.aws import naming
 from faasport.deploy.aws.validate import check
+from faasport.deploy.aws.yaml_text import Data
 from faasport.deploy.errors import config_error
 
 LOG_RETENTION_DAYS = 30
@@ -39,6 +43,8 @@ OPENAPI_VERSION = "3.0.1"
 #: Failed messages and failed asynchronous invocations are kept this long (the SQS maximum).
 DEAD_LETTER_RETENTION = 14 * 24 * 3600
 QUEUE_RETENTION = 4 * 24 * 3600
+#: Kinesis keeps records this long (its minimum, at no extra cost).
+STREAM_RETENTION_HOURS = 24
 #: The alarm on Duration fires at this share of the function's timeout.
 DURATION_ALARM_SHARE = 0.9
 ALARM_PERIOD = 300
@@ -77,13 +83,18 @@ class QueueSpec:
     max_receive: int = 0
     #: Whether it keeps failed messages or invocations: an alarm watches its depth.
     keeps_failures: bool = False
+    #: A FIFO queue (``.fifo``), deduplicating by body with ``content_dedup``.
+    fifo: bool = False
+    content_dedup: bool = False
+    delay: int = 0
 
 
 def failure_queue(function: Function) -> str | None:
     """The queue that keeps a function's failed asynchronous invocations (schedules, bucket
-    and topic events); None for functions only invoked synchronously or by a queue."""
+    and topic events, bus rules); None for functions only invoked synchronously or by a
+    queue or stream."""
     asynchronous = (ScheduleEvent, BucketEvent, TopicEvent)
-    if any(isinstance(event, asynchronous) for event in function.events):
+    if function.rules or any(isinstance(event, asynchronous) for event in function.events):
         return f"{function.name}-failures"
     return None
 
@@ -98,6 +109,9 @@ def _queues(project: Project) -> tuple[QueueSpec, ...]:
             retention=QUEUE_RETENTION,
             dead_letter=queue.dlq,
             max_receive=queue.max_receive if queue.dlq else 0,
+            fifo=queue.fifo,
+            content_dedup=queue.content_dedup,
+            delay=queue.delay,
         )
     dead_letters = sorted({q.dlq for q in project.queues.values() if q.dlq} - set(specs))
     for function in project.functions.values():
@@ -119,6 +133,7 @@ def _queues(project: Project) -> tuple[QueueSpec, ...]:
             visibility_timeout=30,
             retention=DEAD_LETTER_RETENTION,
             keeps_failures=True,
+            fifo=key.endswith(".fifo"),
         )
     targets = {queue.dlq for queue in project.queues.values()}
     return tuple(
@@ -131,9 +146,10 @@ def queue_events(function: Function) -> tuple[QueueEvent, ...]:
     return tuple(event for event in function.events if isinstance(event, QueueEvent))
 
 
-def batching_window(batch: int) -> int:
-    """Seconds to gather a batch: SQS requires at least 1 for batches over 10 messages."""
-    return 1 if batch > 10 else 0
+def batching_window(event: QueueEvent) -> int:
+    """Seconds to gather a batch: the configured window, and at least 1 for batches over 10
+    messages, as SQS requires."""
+    return max(event.window, 1 if event.batch > 10 else 0)
 
 
 # -- HTTP ------------------------------------------------------------------------------------
@@ -216,6 +232,7 @@ def _bucket_notifications(project: Project) -> Mapping[str, tuple[Notification, 
 
 
 def _topics(project: Project) -> tuple[str, ...]:
+    """The topics functions subscribe to and the ``[topics.*]`` tables, sorted."""
     return tuple(
         sorted(
             {
@@ -224,8 +241,62 @@ def _topics(project: Project) -> tuple[str, ...]:
                 for event in function.events
                 if isinstance(event, TopicEvent)
             }
+            | set(project.topics)
         )
     )
+
+
+def subscriptions(project: Project) -> tuple[tuple[str, TopicQueue], ...]:
+    """``(topic, subscription)`` of each queue subscribed to a topic, in configuration order."""
+    return tuple((topic.name, queue) for topic in project.topics.values() for queue in topic.queues)
+
+
+def subscribed_queues(project: Project) -> Mapping[str, tuple[str, ...]]:
+    """The topics that send to each subscribed queue, by queue key (for its queue policy)."""
+    found: dict[str, list[str]] = {}
+    for topic, subscription in subscriptions(project):
+        found.setdefault(subscription.queue, []).append(topic)
+    return {queue: tuple(dict.fromkeys(found[queue])) for queue in sorted(found)}
+
+
+def filter_policy(text: str) -> Data | None:
+    """An SNS filter policy (canonical JSON text in the configuration) as data; None if
+    the configuration has none."""
+    return cast(Data, json.loads(text)) if text else None
+
+
+def streams(project: Project) -> tuple[str, ...]:
+    """The Kinesis streams the functions read, sorted."""
+    return tuple(
+        sorted({s.stream for function in project.functions.values() for s in function.streams})
+    )
+
+
+def buses(project: Project) -> tuple[str, ...]:
+    """The event buses the rules use other than the account's ``default`` bus, sorted."""
+    return tuple(
+        sorted(
+            {
+                rule.bus
+                for function in project.functions.values()
+                for rule in function.rules
+                if rule.bus != "default"
+            }
+        )
+    )
+
+
+def rule_name(project: Project, function: Function, index: int) -> str:
+    return naming.physical(naming.function_name(project, function), f"rule{index}", limit=64)
+
+
+def invoke_failure(project: Project, function: Function) -> tuple[str, str] | None:
+    """Where ``on_failure`` sends a failed asynchronous invocation: ``("function", name)``
+    or ``("queue", key)``; None without one."""
+    target = function.on_failure
+    if target is None:
+        return None
+    return ("function", target) if target in project.functions else ("queue", target)
 
 
 def function_topics(function: Function) -> tuple[str, ...]:
@@ -300,6 +371,10 @@ class Infrastructure:
     schedules: Mapping[str, tuple[tuple[str, str], ...]]
     #: The DynamoDB table of ``[state] url = "dynamodb://TABLE"``, else None.
     state_table: str | None
+    #: The Kinesis streams the functions read, and the event buses (not ``default``) their
+    #: rules watch, sorted.
+    streams: tuple[str, ...] = ()
+    buses: tuple[str, ...] = ()
 
     @property
     def runtime(self) -> str:
@@ -324,6 +399,8 @@ def build(project: Project) -> Infrastructure:
             {name: _schedules(project, fn) for name, fn in project.functions.items()}
         ),
         state_table=_state_table(project),
+        streams=streams(project),
+        buses=buses(project),
     )
     check(infrastructure)
     return infrastructure

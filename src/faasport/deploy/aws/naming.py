@@ -43,7 +43,19 @@ def function_name(project: Project, function: Function) -> str:
 
 
 def queue_name(project: Project, queue: str) -> str:
+    """A FIFO queue's name keeps its ``.fifo`` suffix, which SQS requires, however cut."""
+    if queue.endswith(".fifo"):
+        return physical(project.name, queue.removesuffix(".fifo"), limit=75) + ".fifo"
     return physical(project.name, queue, limit=80)
+
+
+def stream_name(project: Project, stream: str) -> str:
+    return physical(project.name, stream, limit=128)
+
+
+def bus_name(project: Project, bus: str) -> str:
+    """``default`` is the account's own bus; any other is created for the project."""
+    return bus if bus == "default" else physical(project.name, bus, limit=256)
 
 
 def topic_name(project: Project, topic: str) -> str:

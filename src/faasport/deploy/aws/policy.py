@@ -20,6 +20,14 @@ STATE_ACTIONS = (
     "dynamodb:Query",
     "dynamodb:UpdateItem",
 )
+STREAM_ACTIONS = (
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+    "kinesis:SubscribeToShard",
+)
 QUEUE_ACTIONS = (
     "sqs:ChangeMessageVisibility",
     "sqs:DeleteMessage",
@@ -30,9 +38,9 @@ QUEUE_ACTIONS = (
 
 @dataclass(frozen=True)
 class Output:
-    """The ARN of a resource this deployment creates: a queue or the state table."""
+    """The ARN of a resource this deployment creates: a queue, the state table or a stream."""
 
-    kind: Literal["queue", "table"]
+    kind: Literal["queue", "table", "stream"]
     key: str
 
 
@@ -75,6 +83,27 @@ def statements(infrastructure: Infrastructure, function: Function) -> tuple[Stat
     if failures:
         found.append(
             Statement("KeepFailedEvents", ("sqs:SendMessage",), (Output("queue", failures),))
+        )
+    streams = _unique(Output("stream", stream.stream) for stream in function.streams)
+    if streams:
+        found.append(Statement("ReadStreams", STREAM_ACTIONS, streams))
+    notes = _unique(
+        Output("queue", stream.on_failure) for stream in function.streams if stream.on_failure
+    )
+    destination = model.invoke_failure(project, function)
+    if destination and destination[0] == "queue":
+        notes = _unique((*notes, Output("queue", destination[1])))
+    if notes:
+        found.append(Statement("SendFailureNotes", ("sqs:SendMessage",), notes))
+    if destination and destination[0] == "function":
+        # By name, not by the function's output: two functions may name each other.
+        target = naming.function_name(project, project.functions[destination[1]])
+        found.append(
+            Statement(
+                "InvokeOnFailure",
+                ("lambda:InvokeFunction",),
+                (Pattern("lambda", f"function:{target}"),),
+            )
         )
     secrets = _unique(
         Pattern("secretsmanager", f"secret:{secret}-??????")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from faasport.config.model import BucketEvent, Function, Project
+from faasport.config.model import BucketEvent, Function, Project, QueueEvent, ScheduleEvent
 from faasport.deploy.aws import naming
 from faasport.deploy.errors import config_error
 from faasport.secrets.names import aws_name, is_ssm
@@ -54,6 +54,7 @@ def check(infrastructure: Infrastructure) -> None:
             "functions' alarms; rename the topic",
         )
     _check_buckets(infrastructure)
+    _check_events(project)
 
 
 def _check_snapstart(project: Project, function: Function) -> None:
@@ -112,3 +113,47 @@ def _overlap(a: BucketEvent, b: BucketEvent) -> bool:
     prefixes = a.prefix.startswith(b.prefix) or b.prefix.startswith(a.prefix)
     suffixes = a.suffix.endswith(b.suffix) or b.suffix.endswith(a.suffix)
     return prefixes and suffixes
+
+
+def _check_events(project: Project) -> None:
+    """FIFO queues take no batching window nor batches over 10, receive no destination
+    notes and no standard topic's messages; schedules are EventBridge rules, which run in
+    UTC."""
+    fifo = {name for name, queue in project.queues.items() if queue.fifo}
+    for function in project.functions.values():
+        key = ("functions", function.name)
+        for index, event in enumerate(function.events):
+            at = (*key, "events", index)
+            if isinstance(event, QueueEvent) and event.queue in fifo:
+                if event.window:
+                    raise config_error(
+                        project, (*at, "window"), "SQS takes no batching window on FIFO queues"
+                    )
+                if event.batch > 10:
+                    raise config_error(
+                        project, (*at, "batch"), "SQS FIFO batches are at most 10 messages"
+                    )
+            if isinstance(event, ScheduleEvent) and event.timezone:
+                raise config_error(
+                    project,
+                    (*at, "timezone"),
+                    "AWS schedules are deployed as EventBridge rules, which run in UTC; "
+                    "write the cron expression in UTC",
+                )
+        if function.on_failure in fifo:
+            raise config_error(
+                project, (*key, "on_failure"), "Lambda sends failures to standard queues only"
+            )
+        for stream in function.streams:
+            if stream.on_failure in fifo:
+                raise config_error(
+                    project, (*key, "events"), "Lambda sends failures to standard queues only"
+                )
+    for topic in project.topics.values():
+        for subscription in topic.queues:
+            if subscription.queue in fifo:
+                raise config_error(
+                    project,
+                    ("topics", topic.name, "queues"),
+                    f'standard SNS topics cannot send to the FIFO queue "{subscription.queue}"',
+                )

@@ -20,6 +20,7 @@ from faasport.config.model import (
 from faasport.core.errors import ConfigError
 from faasport.deploy.azure import names
 from faasport.deploy.errors import config_error
+from faasport.deploy.unsupported import Supports, refuse
 
 #: The Python versions Flex Consumption runs.
 PYTHONS = ("3.11", "3.12", "3.13")
@@ -73,6 +74,7 @@ def build(project: Project) -> Model:
             f"Azure Functions (Flex Consumption) runs Python {', '.join(PYTHONS)}, "
             f"not {project.python}",
         )
+    refuse(project, Supports("Azure"))
     functions = list(project.functions.values())
     for function in functions:
         if function.snapstart:

@@ -17,6 +17,7 @@ import json
 from faasport.config.model import BucketEvent, QueueEvent, ScheduleEvent, TopicEvent
 from faasport.deploy.gcp import names
 from faasport.deploy.gcp.base import APIS_REF, EVENTS, PUBSUB_AGENT, bucket
+from faasport.deploy.gcp.filters import pubsub_filter
 from faasport.deploy.gcp.functions import ref
 from faasport.deploy.gcp.model import Event, Model, ack_deadline, delivery_attempts
 from faasport.deploy.hcl import Block, Call, Ref, Value, template
@@ -90,7 +91,11 @@ def _delivery(model: Model, event: Event) -> list[Block]:
     if isinstance(source, QueueEvent):
         return _queue(model, event, source)
     if isinstance(source, TopicEvent):
-        return [_push(model, event, _topic_ref("topic", source.topic))]
+        extra: dict[str, Value | Block] = {}
+        if source.filter:
+            # Checked by the model: only policies with a Pub/Sub counterpart get here.
+            extra["filter"] = pubsub_filter(source.filter)
+        return [_push(model, event, _topic_ref("topic", source.topic), extra)]
     if isinstance(source, ScheduleEvent):
         return _schedule(model, event, source)
     assert isinstance(source, BucketEvent)
@@ -198,7 +203,7 @@ def _schedule(model: Model, event: Event, source: ScheduleEvent) -> list[Block]:
                 "region": Ref("var.region"),
                 "description": f"{source.schedule} for function {function.name}",
                 "schedule": model.crons[(function.name, event.index)],
-                "time_zone": TIME_ZONE,
+                "time_zone": source.timezone or TIME_ZONE,
                 "pubsub_target": Block(
                     "pubsub_target",
                     body={

@@ -19,7 +19,9 @@ from faasport.config.model import (
 )
 from faasport.core.errors import ConfigError
 from faasport.deploy.errors import config_error
+from faasport.deploy.gcp.filters import pubsub_filter
 from faasport.deploy.package.ncrontab import ncrontab
+from faasport.deploy.unsupported import Supports, refuse
 
 #: The Python versions Cloud Functions runs.
 PYTHONS = ("3.11", "3.12", "3.13")
@@ -56,6 +58,9 @@ _KINDS: Mapping[type, str] = {
     BucketEvent: "bucket",
 }
 
+#: Cloud Scheduler takes a schedule's time zone as is.
+SUPPORTS = Supports("Google Cloud", topic_filters=True, timezones=True)
+
 
 @dataclass(frozen=True)
 class Model:
@@ -85,6 +90,7 @@ def build(project: Project) -> Model:
             ("python",),
             f"Cloud Functions runs Python {', '.join(PYTHONS)}, not {project.python}",
         )
+    refuse(project, SUPPORTS)
     events = tuple(
         Event(function, index, source)
         for function in project.functions.values()
@@ -92,6 +98,16 @@ def build(project: Project) -> Model:
     )
     for function in project.functions.values():
         _check_function(project, function)
+    for event in events:
+        source = event.source
+        if isinstance(source, TopicEvent) and source.filter and not pubsub_filter(source.filter):
+            raise _event_error(
+                project,
+                event,
+                "filter",
+                "only a filter of attributes each equal to one of a list of strings maps to a "
+                "Pub/Sub subscription filter on Google Cloud",
+            )
     queues = sorted({*project.queues, *(q.dlq for q in project.queues.values() if q.dlq)})
     topics = sorted({e.source.topic for e in events if isinstance(e.source, TopicEvent)})
     _check_topic_names(project, events)

@@ -110,3 +110,11 @@ def bucket_id(name: str) -> str:
 
 def authorizer_id(name: str) -> str:
     return logical_id(name, "Authorizer")
+
+
+def stream_id(name: str) -> str:
+    return logical_id(name, "Stream")
+
+
+def bus_id(name: str) -> str:
+    return logical_id(name, "Bus")

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from faasport.config.model import BucketEvent, Function, Project, QueueEvent, ScheduleEvent
+import json
+from typing import cast
+
+from faasport.config.model import (
+    BucketEvent,
+    BusRule,
+    Function,
+    Project,
+    QueueEvent,
+    ScheduleEvent,
+    StreamEvent,
+)
 from faasport.deploy.aws import model, naming, policy
 from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.sam import cfn
@@ -59,6 +70,11 @@ def _function(infrastructure: Infrastructure, function: Function) -> cfn.Resourc
         }
     else:
         skips = (*skips, "CKV_AWS_116")
+    destination = model.invoke_failure(project, function)
+    if destination:
+        properties["EventInvokeConfig"] = {
+            "DestinationConfig": {"OnFailure": _destination(infrastructure, destination)}
+        }
     events = _events(infrastructure, function)
     if events:
         properties["Events"] = events
@@ -117,6 +133,8 @@ def _resource(resource: policy.Resource) -> Data:
     if isinstance(resource, policy.Output):
         if resource.kind == "queue":
             return cfn.arn(cfn.queue_id(resource.key))
+        if resource.kind == "stream":
+            return cfn.arn(cfn.stream_id(resource.key))
         return cfn.arn(cfn.STATE_TABLE)
     where = ":${AWS::Region}:${AWS::AccountId}:" if resource.regional else ":::"
     return cfn.sub(
@@ -148,11 +166,51 @@ def _events(infrastructure: Infrastructure, function: Function) -> dict[str, Dat
         elif isinstance(event, BucketEvent):
             events[key] = _bucket(event)
         else:
-            events[key] = {
-                "Type": "SNS",
-                "Properties": {"Topic": cfn.ref(cfn.topic_id(event.topic))},
-            }
+            topic: dict[str, Data] = {"Topic": cfn.ref(cfn.topic_id(event.topic))}
+            policy_data = model.filter_policy(event.filter)
+            if policy_data is not None:
+                topic["FilterPolicy"] = policy_data
+            events[key] = {"Type": "SNS", "Properties": topic}
+    for index, stream in enumerate(function.streams):
+        events[f"Stream{index}"] = _stream(stream)
+    for index, bus_rule in enumerate(function.rules):
+        events[f"Rule{index}"] = _rule(infrastructure, function, index, bus_rule)
     return events
+
+
+def _destination(infrastructure: Infrastructure, destination: tuple[str, str]) -> Data:
+    kind, target = destination
+    if kind == "queue":
+        return {"Type": "SQS", "Destination": cfn.arn(cfn.queue_id(target))}
+    name = naming.function_name(infrastructure.project, infrastructure.project.functions[target])
+    arn = f"arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}"
+    return {"Type": "Lambda", "Destination": cfn.sub(arn)}
+
+
+def _stream(stream: StreamEvent) -> Data:
+    properties: dict[str, Data] = {
+        "Stream": cfn.arn(cfn.stream_id(stream.stream)),
+        "StartingPosition": stream.start,
+        "BatchSize": stream.batch,
+        "BisectBatchOnFunctionError": stream.bisect,
+        "MaximumRetryAttempts": stream.retries,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+    }
+    if stream.on_failure:
+        properties["DestinationConfig"] = {
+            "OnFailure": {"Type": "SQS", "Destination": cfn.arn(cfn.queue_id(stream.on_failure))}
+        }
+    return {"Type": "Kinesis", "Properties": properties}
+
+
+def _rule(infrastructure: Infrastructure, function: Function, index: int, rule: BusRule) -> Data:
+    properties: dict[str, Data] = {
+        "RuleName": model.rule_name(infrastructure.project, function, index),
+        "Pattern": cast(Data, json.loads(rule.pattern)),
+    }
+    if rule.bus != "default":
+        properties["EventBusName"] = {"Fn::GetAtt": [cfn.bus_id(rule.bus), "Name"]}
+    return {"Type": "EventBridgeRule", "Properties": properties}
 
 
 def _route(project: Project, route: model.HttpRoute) -> Data:
@@ -187,7 +245,7 @@ def _queue(event: QueueEvent) -> Data:
         "BatchSize": event.batch,
         "FunctionResponseTypes": ["ReportBatchItemFailures"],
     }
-    window = model.batching_window(event.batch)
+    window = model.batching_window(event)
     if window:
         properties["MaximumBatchingWindowInSeconds"] = window
     return {"Type": "SQS", "Properties": properties}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from faasport.config.model import Project
+from faasport.config.model import Project, TopicQueue
 from faasport.deploy.aws import model, naming
 from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.sam import cfn
@@ -26,6 +26,30 @@ def resources(infrastructure: Infrastructure) -> cfn.Resources:
             cfn.add(out, {naming.logical_id(f"{queue.key}-depth", "Alarm"): alarm})
     for topic in infrastructure.topics:
         cfn.add(out, {cfn.topic_id(topic): _topic(project, topic)})
+    for index, (topic, subscription) in enumerate(model.subscriptions(project)):
+        cfn.add(
+            out,
+            {
+                naming.logical_id(f"{topic}-{index}", "Subscription"): _subscription(
+                    topic, subscription
+                )
+            },
+        )
+    for queue_key, topics in model.subscribed_queues(project).items():
+        cfn.add(
+            out, {naming.logical_id(queue_key, "QueuePolicy"): _queue_policy(queue_key, topics)}
+        )
+    for stream in infrastructure.streams:
+        cfn.add(out, {cfn.stream_id(stream): _stream(project, stream)})
+    for bus in infrastructure.buses:
+        cfn.add(
+            out,
+            {
+                cfn.bus_id(bus): cfn.resource(
+                    "AWS::Events::EventBus", {"Name": naming.bus_name(project, bus)}
+                )
+            },
+        )
     for bucket in infrastructure.notifications:
         cfn.add(out, _bucket(bucket))
     table = infrastructure.state_table
@@ -51,6 +75,11 @@ def _queue(queue: model.QueueSpec) -> dict[str, Data]:
         "MessageRetentionPeriod": queue.retention,
         "SqsManagedSseEnabled": True,
     }
+    if queue.fifo:
+        properties["FifoQueue"] = True
+        properties["ContentBasedDeduplication"] = queue.content_dedup
+    if queue.delay:
+        properties["DelaySeconds"] = queue.delay
     if queue.dead_letter:
         properties["RedrivePolicy"] = {
             "deadLetterTargetArn": cfn.arn(cfn.queue_id(queue.dead_letter)),
@@ -63,6 +92,60 @@ def _topic(project: Project, topic: str) -> dict[str, Data]:
     return cfn.resource(
         "AWS::SNS::Topic",
         {"TopicName": naming.topic_name(project, topic), "KmsMasterKeyId": "alias/aws/sns"},
+    )
+
+
+def _subscription(topic: str, subscription: TopicQueue) -> dict[str, Data]:
+    properties: dict[str, Data] = {
+        "TopicArn": cfn.ref(cfn.topic_id(topic)),
+        "Protocol": "sqs",
+        "Endpoint": cfn.arn(cfn.queue_id(subscription.queue)),
+        "RawMessageDelivery": subscription.raw,
+    }
+    policy_data = model.filter_policy(subscription.filter)
+    if policy_data is not None:
+        properties["FilterPolicy"] = policy_data
+    return cfn.resource("AWS::SNS::Subscription", properties)
+
+
+def _queue_policy(queue_key: str, topics: tuple[str, ...]) -> dict[str, Data]:
+    """The queue accepts messages from the topics subscribed to it, and from nothing else."""
+    queue_id = cfn.queue_id(queue_key)
+    return cfn.resource(
+        "AWS::SQS::QueuePolicy",
+        {
+            "Queues": [cfn.ref(queue_id)],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "TopicsSend",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "sns.amazonaws.com"},
+                        "Action": "sqs:SendMessage",
+                        "Resource": cfn.arn(queue_id),
+                        "Condition": {
+                            "ArnEquals": {
+                                "aws:SourceArn": [cfn.ref(cfn.topic_id(t)) for t in topics]
+                            }
+                        },
+                    }
+                ],
+            },
+        },
+    )
+
+
+def _stream(project: Project, stream: str) -> dict[str, Data]:
+    return cfn.resource(
+        "AWS::Kinesis::Stream",
+        {
+            "Name": naming.stream_name(project, stream),
+            "RetentionPeriodHours": model.STREAM_RETENTION_HOURS,
+            "StreamModeDetails": {"StreamMode": "ON_DEMAND"},
+            "StreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"},
+        },
+        on_delete="Delete",
     )
 
 

@@ -51,6 +51,19 @@ VARIABLES = (
     variable(
         "topic_sources", "map(string)", "Permission statement id -> ARN of a topic it subscribes"
     ),
+    variable("topic_filters", "map(string)", "Permission statement id -> SNS filter policy"),
+    variable(
+        "stream_sources",
+        "map(object({ arn = string, batch_size = number, starting_position = string, "
+        "bisect = bool, retries = number, on_failure_arn = string }))",
+        "Kinesis streams that trigger the function",
+    ),
+    variable(
+        "bus_rules",
+        "map(object({ bus = string, pattern = string }))",
+        "EventBridge rule name -> the bus it watches and its event pattern",
+    ),
+    variable("on_failure_arn", "string", "Where failed asynchronous invocations are sent, or null"),
 )
 
 
@@ -251,6 +264,7 @@ def _triggers() -> tuple[Block, ...]:
             "topic_arn": Ref("each.value"),
             "protocol": "lambda",
             "endpoint": _TARGET_ARN,
+            "filter_policy": Ref("lookup(var.topic_filters, each.key, null)"),
         },
     )
     return (
@@ -271,10 +285,91 @@ def _triggers() -> tuple[Block, ...]:
     )
 
 
+def _more_triggers() -> tuple[Block, ...]:
+    on_failure = Block(
+        "dynamic",
+        ("destination_config",),
+        {
+            "for_each": Ref("each.value.on_failure_arn == null ? [] : [each.value.on_failure_arn]"),
+            "content": Block(
+                "content",
+                (),
+                {
+                    "on_failure": Block(
+                        "on_failure", (), {"destination_arn": Ref("destination_config.value")}
+                    )
+                },
+            ),
+        },
+    )
+    streams = resource(
+        "aws_lambda_event_source_mapping",
+        "stream",
+        {
+            "for_each": Ref("var.stream_sources"),
+            "event_source_arn": Ref("each.value.arn"),
+            "function_name": _TARGET_ARN,
+            "batch_size": Ref("each.value.batch_size"),
+            "starting_position": Ref("each.value.starting_position"),
+            "bisect_batch_on_function_error": Ref("each.value.bisect"),
+            "maximum_retry_attempts": Ref("each.value.retries"),
+            "function_response_types": ["ReportBatchItemFailures"],
+            "destination_config": on_failure,
+        },
+    )
+    rules = resource(
+        "aws_cloudwatch_event_rule",
+        "bus",
+        {
+            "for_each": Ref("var.bus_rules"),
+            "name": Ref("each.key"),
+            "event_bus_name": Ref("each.value.bus"),
+            "event_pattern": Ref("each.value.pattern"),
+        },
+    )
+    targets = resource(
+        "aws_cloudwatch_event_target",
+        "bus",
+        {
+            "for_each": Ref("var.bus_rules"),
+            "rule": Ref("aws_cloudwatch_event_rule.bus[each.key].name"),
+            "event_bus_name": Ref("each.value.bus"),
+            "arn": _TARGET_ARN,
+        },
+    )
+    invoke_config = resource(
+        "aws_lambda_function_event_invoke_config",
+        "this",
+        {
+            "count": Ref("var.on_failure_arn == null ? 0 : 1"),
+            "function_name": _FUNCTION_NAME,
+            "qualifier": _QUALIFIER,
+            "destination_config": Block(
+                "destination_config",
+                (),
+                {"on_failure": Block("on_failure", (), {"destination": Ref("var.on_failure_arn")})},
+            ),
+        },
+    )
+    return (
+        streams,
+        rules,
+        targets,
+        _permission(
+            "bus",
+            "events.amazonaws.com",
+            Ref("aws_cloudwatch_event_rule.bus[each.key].arn"),
+            "var.bus_rules",
+            template("rule-", Ref("each.key")),
+        ),
+        invoke_config,
+    )
+
+
 MODULE = Module(
     name="function",
     variables=VARIABLES,
-    main=(*_role(), *_function(), _alarms(), *_triggers()),
+    main=(*_role(), *_function(), _alarms(), *_triggers(), *_more_triggers()),
     outputs=(
         output("function_name", _FUNCTION_NAME, "The function's name"),
         output("qualifier", _QUALIFIER, "The alias event sources invoke, or null"),

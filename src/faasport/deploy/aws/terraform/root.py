@@ -3,7 +3,7 @@ API, the state table and the alarm topic, wired together by their outputs."""
 
 from __future__ import annotations
 
-from faasport.config.model import Function, Project, Throttle
+from faasport.config.model import Function, Project, Throttle, TopicEvent
 from faasport.core.errors import FaasportError
 from faasport.deploy.aws import model, naming, policy
 from faasport.deploy.aws.model import Infrastructure
@@ -80,6 +80,7 @@ def main(infrastructure: Infrastructure) -> tuple[list[Block], list[Module]]:
             "aws_sns_topic", "alarms", {"name": naming.alarm_topic(project)}, skip=("CKV_AWS_26",)
         )
     )
+    root.blocks.extend(_event_sources(infrastructure))
     for function in project.functions.values():
         root.module(
             naming.tf_id("function", function.name),
@@ -138,6 +139,9 @@ def _queue(queue: model.QueueSpec) -> dict[str, Value]:
         if queue.dead_letter
         else None,
         "max_receive_count": queue.max_receive,
+        "fifo": queue.fifo,
+        "content_dedup": queue.content_dedup,
+        "delay": queue.delay,
     }
 
 
@@ -175,7 +179,7 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
             event.queue: {
                 "arn": Ref(f"{queue_ref(event.queue)}.arn"),
                 "batch_size": event.batch,
-                "batching_window": model.batching_window(event.batch),
+                "batching_window": model.batching_window(event),
             }
             for event in model.queue_events(function)
         },
@@ -184,7 +188,128 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
             naming.statement_id("topic", topic): Ref(f"module.{naming.tf_id('topic', topic)}.arn")
             for topic in model.function_topics(function)
         },
+        "topic_filters": {
+            naming.statement_id("topic", event.topic): event.filter
+            for event in function.events
+            if isinstance(event, TopicEvent) and event.filter
+        },
+        "stream_sources": {
+            str(index): {
+                "arn": Ref(f"{stream_ref(stream.stream)}.arn"),
+                "batch_size": stream.batch,
+                "starting_position": stream.start,
+                "bisect": stream.bisect,
+                "retries": stream.retries,
+                "on_failure_arn": Ref(f"{queue_ref(stream.on_failure)}.arn")
+                if stream.on_failure
+                else None,
+            }
+            for index, stream in enumerate(function.streams)
+        },
+        "bus_rules": {
+            model.rule_name(project, function, index): {
+                "bus": "default" if rule.bus == "default" else Ref(f"{bus_ref(rule.bus)}.name"),
+                "pattern": rule.pattern,
+            }
+            for index, rule in enumerate(function.rules)
+        },
+        "on_failure_arn": _on_failure(infrastructure, function),
     }
+
+
+def stream_ref(stream: str) -> str:
+    return f"aws_kinesis_stream.{naming.tf_id('stream', stream)}"
+
+
+def bus_ref(bus: str) -> str:
+    return f"aws_cloudwatch_event_bus.{naming.tf_id('bus', bus)}"
+
+
+def _on_failure(infrastructure: Infrastructure, function: Function) -> Value:
+    destination = model.invoke_failure(infrastructure.project, function)
+    if destination is None:
+        return None
+    kind, target = destination
+    if kind == "queue":
+        return Ref(f"{queue_ref(target)}.arn")
+    # By name, not by the module's output: two functions may name each other.
+    name = naming.function_name(infrastructure.project, infrastructure.project.functions[target])
+    region = infrastructure.project.region
+    return template(
+        "arn:",
+        Ref("local.partition"),
+        f":lambda:{region}:",
+        Ref("local.account_id"),
+        f":function:{name}",
+    )
+
+
+def _event_sources(infrastructure: Infrastructure) -> list[Block]:
+    """The streams and buses the functions read, and the queues' topic subscriptions."""
+    project = infrastructure.project
+    blocks: list[Block] = []
+    for stream in infrastructure.streams:
+        blocks.append(
+            resource(
+                "aws_kinesis_stream",
+                naming.tf_id("stream", stream),
+                {
+                    "name": naming.stream_name(project, stream),
+                    "retention_period": model.STREAM_RETENTION_HOURS,
+                    "encryption_type": "KMS",
+                    "kms_key_id": "alias/aws/kinesis",
+                    "stream_mode_details": Block(
+                        "stream_mode_details", (), {"stream_mode": "ON_DEMAND"}
+                    ),
+                },
+            )
+        )
+    for bus in infrastructure.buses:
+        blocks.append(
+            resource(
+                "aws_cloudwatch_event_bus",
+                naming.tf_id("bus", bus),
+                {"name": naming.bus_name(project, bus)},
+            )
+        )
+    for index, (topic, subscription) in enumerate(model.subscriptions(project)):
+        body: dict[str, Value] = {
+            "topic_arn": Ref(f"module.{naming.tf_id('topic', topic)}.arn"),
+            "protocol": "sqs",
+            "endpoint": Ref(f"{queue_ref(subscription.queue)}.arn"),
+            "raw_message_delivery": subscription.raw,
+        }
+        if subscription.filter:
+            body["filter_policy"] = subscription.filter
+        blocks.append(
+            resource(
+                "aws_sns_topic_subscription", naming.tf_id("subscription", f"{topic}-{index}"), body
+            )
+        )
+    for queue, topics in model.subscribed_queues(project).items():
+        statement: dict[str, Value] = {
+            "Sid": "TopicsSend",
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": Ref(f"{queue_ref(queue)}.arn"),
+            "Condition": {
+                "ArnEquals": {
+                    "aws:SourceArn": [Ref(f"module.{naming.tf_id('topic', t)}.arn") for t in topics]
+                }
+            },
+        }
+        blocks.append(
+            resource(
+                "aws_sqs_queue_policy",
+                naming.tf_id("queue", queue),
+                {
+                    "queue_url": Ref(f"{queue_ref(queue)}.url"),
+                    "policy": jsonencode({"Version": "2012-10-17", "Statement": [statement]}),
+                },
+            )
+        )
+    return blocks
 
 
 def _statements(infrastructure: Infrastructure, function: Function) -> list[Value]:
@@ -204,6 +329,8 @@ def _resource(region: str, resource: policy.Resource) -> Value:
     if isinstance(resource, policy.Output):
         if resource.kind == "queue":
             return Ref(f"{queue_ref(resource.key)}.arn")
+        if resource.kind == "stream":
+            return Ref(f"{stream_ref(resource.key)}.arn")
         return Ref("module.state_table.arn")
     if resource.regional:
         where: tuple[str | Ref, ...] = (f":{region}:", Ref("local.account_id"), ":")

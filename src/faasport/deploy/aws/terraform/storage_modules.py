@@ -22,6 +22,9 @@ QUEUE = Module(
         variable("max_receive_count", "number", "Receives before a message moves to it"),
         variable("depth_alarm", "bool", "Whether a message waiting here raises an alarm"),
         variable("alarm_topic_arn", "string", "Topic the alarm notifies"),
+        variable("fifo", "bool", "A FIFO queue (its name ends in .fifo)"),
+        variable("content_dedup", "bool", "FIFO: deduplicate messages by their body"),
+        variable("delay", "number", "Seconds every message waits before its first delivery"),
     ),
     main=(
         resource(
@@ -33,6 +36,10 @@ QUEUE = Module(
                 "message_retention_seconds": Ref("var.retention_seconds"),
                 "sqs_managed_sse_enabled": True,
                 "redrive_policy": Ref(_REDRIVE),
+                "fifo_queue": Ref("var.fifo"),
+                # Only FIFO queues take the setting at all.
+                "content_based_deduplication": Ref("var.fifo ? var.content_dedup : null"),
+                "delay_seconds": Ref("var.delay"),
             },
         ),
         resource(
