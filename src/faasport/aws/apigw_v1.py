@@ -177,7 +177,9 @@ class ApiGatewayV1:
             query[qkey] = qvalue
             multi_query.setdefault(qkey, []).append(qvalue)
         path = (request.raw_path or quote(request.path).encode()).decode("utf-8")
-        body, is_base64 = event_body(request.body, base64_always=False)
+        # The REST API faasport deploys has binary media types */*: API Gateway passes every
+        # request body base64-encoded, so events built here (faasport dev, testing) do too.
+        body, is_base64 = event_body(request.body, base64_always=True)
         now = time.time()
         proxy = path.lstrip("/")
         return {

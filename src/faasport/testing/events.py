@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from binascii import b2a_base64
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -22,21 +21,9 @@ if TYPE_CHECKING:
     from faasport.aws.codec import Codec
 
 
-class RestApi(ApiGatewayV1):
-    """REST API events as the API ``faasport deploy aws`` writes sends them: its binary media
-    types are ``*/*``, so API Gateway passes every request body base64-encoded."""
-
-    def build_event(self, request: HttpRequest, stage: str = "prod") -> dict[str, Any]:
-        event = super().build_event(request, stage)
-        if request.body and not event["isBase64Encoded"]:
-            event["body"] = b2a_base64(request.body, newline=False).decode("ascii")
-            event["isBase64Encoded"] = True
-        return event
-
-
 #: source name -> (codec, its ``stage`` argument)
 SOURCES: dict[str, tuple[Codec, str]] = {
-    "apigw-v1": (RestApi(), "prod"),
+    "apigw-v1": (ApiGatewayV1(), "prod"),
     "apigw-v2": (ApiGatewayV2(), "$default"),
     "alb": (Alb(), "multi"),
     "alb-single": (Alb(), "single"),
