@@ -74,6 +74,16 @@ class Dev:
         self._clients.append(client)
         return client
 
+    def settled(self) -> int:
+        """START lines once every invocation logged so far has logged its REPORT too: stderr
+        is read on another thread, a little behind the responses."""
+
+        def count(prefix: str) -> int:
+            return sum(line.startswith(prefix) for line in self.lines)
+
+        wait_for(lambda: count("START") == count("REPORT"), 10, "the REPORT lines")
+        return count("START")
+
     def children(self) -> set[int]:
         """Child processes of any of the server's threads (Linux /proc)."""
         found: set[int] = set()

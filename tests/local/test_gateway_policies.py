@@ -143,6 +143,7 @@ def test_a_bad_token_is_401_without_reaching_the_function(
     if authorization is not None:
         value = tokens.get(authorization, authorization)
         headers["authorization"] = value if value.startswith("Bearer") else f"Bearer {value}"
+    dev.settled()
     before = len(dev.lines)
     answer = httpx.get(f"{dev.url}/secure", headers=headers)
     assert answer.status_code == 401
