@@ -20,6 +20,7 @@ import json
 import threading
 import traceback
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -128,6 +129,8 @@ class Gateway:
         self.flavour = _REST_API if project.api.type == "rest" else _HTTP_API
         self.server: Server | None = None
         self._stopped = threading.Event()
+        #: (prefix, answer) pairs served before the API's routes: the dashboard.
+        self.mounts: list[tuple[str, Callable[[Request], Awaitable[HttpResponse]]]] = []
 
     @property
     def url(self) -> str:
@@ -195,6 +198,10 @@ class Gateway:
         return gateway_response(status, message, self.flavour.id_header)
 
     async def _answer(self, request: Request, peer: tuple[str, int]) -> HttpResponse:
+        for prefix, answer in self.mounts:
+            target = request.target
+            if target.startswith(prefix) and target[len(prefix) : len(prefix) + 1] in "/?":
+                return await answer(request)
         http_request = self._request(request, peer)
         if http_request is None:
             return self._reject(403)  # outside the REST API's stage
