@@ -42,7 +42,8 @@ redis:
 	fi
 
 # Headless Chromium opens the import chart of faasport coldstart --html in its test
-# (tests/cli/test_coldstart.py). Nothing to do when it is already installed.
+# (tests/cli/test_coldstart.py) and drives the dev dashboard through Playwright
+# (tests/local/dashboard/test_browser.py). Nothing to do when it is already installed.
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

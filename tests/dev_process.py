@@ -61,6 +61,11 @@ class Dev:
                 return found.group(1)
         raise AssertionError(f"no line matches {pattern}: {self.lines}")
 
+    @property
+    def dashboard(self) -> str:
+        """The dashboard's URL (``.../_faasport/``)."""
+        return self._find(r"Dashboard on (http://\S+)")
+
     def client(self, service: str) -> Any:
         """A boto3 client of the running server, closed with it (an unclosed one leaves its
         socket to the garbage collector, which warns in whichever test comes next)."""
