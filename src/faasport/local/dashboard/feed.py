@@ -141,6 +141,7 @@ class Feed:
         record.state = state
         if state == "killed":
             del self.environments[env]
+            self._current.pop(env, None)
             self.stopped.append(record)
         if self._clients:
             self.publish("environment", record.summary())
@@ -168,8 +169,6 @@ class Feed:
         self, function: str, env: Environment | None, invocation: Invocation, outcome: Outcome
     ) -> None:
         record = self._by_id.get(invocation.request_id)
-        if env is not None:
-            self._current.pop(env, None)
         if record is None:
             return
         record.status = outcome.status.value
@@ -181,9 +180,13 @@ class Feed:
             self.publish("invocation", record.summary())
 
     def output(self, function: str, env: Environment, line: str) -> None:
+        # Until the environment's next invocation: what the runtime wrote before posting the
+        # result is read from its pipe a little after the result.
         record = self._current.get(env)
         if record is not None and len(record.logs) < MAX_LOG_LINES:
             record.logs.append(line)
+            if self._clients:
+                self.publish("log", {"id": record.request_id, "line": line})
 
     # -- reading ------------------------------------------------------------------------
 

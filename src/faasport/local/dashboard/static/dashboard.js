@@ -206,6 +206,12 @@ function connect() {
     for (const old of stopped.slice(0, Math.max(0, stopped.length - 20))) state.environments.delete(old.id);
     renderEnvironments();
   });
+  stream.addEventListener("log", (message) => {
+    const log = JSON.parse(message.data);
+    if (log.id !== selected || document.getElementById("details").hidden) return;
+    const pane = document.getElementById("details-logs");
+    pane.textContent += (pane.textContent ? "\n" : "") + log.line;
+  });
   stream.addEventListener("queues", (message) => {
     state.queues = JSON.parse(message.data);
     renderQueues();
