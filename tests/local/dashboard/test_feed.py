@@ -82,13 +82,15 @@ def test_a_client_that_falls_behind_is_dropped() -> None:
         slow, fast = feed.subscribe(), feed.subscribe()
         for number in range(BACKLOG + 1):
             feed.publish("invocation", {"n": number})
-            if not fast.empty():
-                fast.get_nowait()
+            assert await fast.wait(0) == [b'event: invocation\ndata: {"n": %d}\n\n' % number]
         assert feed._clients == {fast}
-        messages = [slow.get_nowait() for _ in range(slow.qsize())]
-        assert messages[-1] is None  # the end of its stream: it reconnects and reloads
-        assert len(messages) == BACKLOG
+        assert slow.ended and len(slow.messages) == BACKLOG
+        assert await slow.wait(1) is None  # the end of its stream: it reconnects and reloads
+        waiting = asyncio.ensure_future(fast.wait(10))
+        await asyncio.sleep(0)
+        feed.publish("environment", {"n": 0})
+        assert await waiting == [b'event: environment\ndata: {"n": 0}\n\n']
         feed.close()
-        assert fast.get_nowait() is None and feed._clients == set()
+        assert await fast.wait(1) is None and feed._clients == set()
 
     asyncio.run(run())

@@ -127,7 +127,7 @@ class Feed:
         self.stopped: deque[EnvRecord] = deque(maxlen=STOPPED)
         self._numbers: dict[str, int] = {}
         self._current: dict[Environment, InvocationRecord] = {}
-        self._clients: set[asyncio.Queue[bytes | None]] = set()
+        self._clients: set[Client] = set()
 
     # -- the observer -------------------------------------------------------------------
 
@@ -143,7 +143,9 @@ class Feed:
             del self.environments[env]
             self._current.pop(env, None)
             self.stopped.append(record)
-        if self._clients:
+        # busy and idle follow from the invocation events (they name the environment): a
+        # message less per invocation and watcher.
+        if self._clients and state not in ("busy", "idle"):
             self.publish("environment", record.summary())
 
     def invocation_started(
@@ -201,29 +203,70 @@ class Feed:
 
     # -- the live feed ------------------------------------------------------------------
 
-    def subscribe(self) -> asyncio.Queue[bytes | None]:
-        client: asyncio.Queue[bytes | None] = asyncio.Queue(BACKLOG)
+    def subscribe(self) -> Client:
+        client = Client()
         self._clients.add(client)
         return client
 
-    def unsubscribe(self, client: asyncio.Queue[bytes | None]) -> None:
+    def unsubscribe(self, client: Client) -> None:
         self._clients.discard(client)
 
     def publish(self, kind: str, data: dict[str, Any]) -> None:
-        """One Server-Sent Event to every client; a client too far behind gets None (the
-        end of its stream) and is dropped."""
-        message = f"event: {kind}\ndata: {json.dumps(data)}\n\n".encode()
+        """One Server-Sent Event to every client; a client too far behind is ended (its
+        page reconnects and reloads the state) and dropped."""
+        message = b"event: %s\ndata: %s\n\n" % (kind.encode(), json.dumps(data).encode())
         for client in list(self._clients):
-            try:
-                client.put_nowait(message)
-            except asyncio.QueueFull:
+            if not client.push(message):
                 self._clients.discard(client)
-                client.get_nowait()
-                client.put_nowait(None)
 
     def close(self) -> None:
         for client in list(self._clients):
             self._clients.discard(client)
-            if client.full():
-                client.get_nowait()
-            client.put_nowait(None)
+            client.end()
+
+
+class Client:
+    """The messages one live client has yet to be sent: a deque and one waiter, cheaper per
+    message than an :class:`asyncio.Queue`."""
+
+    __slots__ = ("_waiter", "ended", "messages")
+
+    def __init__(self) -> None:
+        self.messages: deque[bytes] = deque()
+        self.ended = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def push(self, message: bytes) -> bool:
+        """Queue ``message``; False (and the client ended) when it is too far behind."""
+        if len(self.messages) >= BACKLOG:
+            self.end()
+            return False
+        self.messages.append(message)
+        self._wake()
+        return True
+
+    def end(self) -> None:
+        self.ended = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def wait(self, timeout: float) -> list[bytes] | None:
+        """What queued up, after waiting up to ``timeout`` seconds for something; None once
+        the client is ended."""
+        if not self.messages and not self.ended and timeout > 0:
+            loop = asyncio.get_running_loop()
+            self._waiter = waiter = loop.create_future()
+            timer = loop.call_later(timeout, self._wake)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+        if self.ended:
+            return None
+        batch = list(self.messages)
+        self.messages.clear()
+        return batch

@@ -10,7 +10,6 @@ send that without a CORS preflight, which is never granted, so it cannot press t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from importlib import resources
@@ -194,20 +193,18 @@ class Dashboard:
             depths = self._queue_depths()
             next_look = loop.time() + QUEUE_INTERVAL
             while True:
-                message: bytes | None = b""
-                with contextlib.suppress(TimeoutError):
-                    message = await asyncio.wait_for(client.get(), next_look - loop.time())
-                if message is None:
+                batch = await client.wait(next_look - loop.time())
+                if batch is None:
                     return
-                if message:
-                    yield message
+                if batch:
+                    yield b"".join(batch)
                 if loop.time() >= next_look:
                     next_look = loop.time() + QUEUE_INTERVAL
                     now = self._queue_depths()
                     if now != depths:
                         depths = now
                         yield b"event: queues\ndata: " + json.dumps(now).encode() + b"\n\n"
-                    elif not message:
+                    elif not batch:
                         yield b": idle\n\n"
         finally:
             self.feed.unsubscribe(client)

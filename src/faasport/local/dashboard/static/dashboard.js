@@ -195,6 +195,17 @@ function connect() {
   stream.addEventListener("invocation", (message) => {
     const inv = JSON.parse(message.data);
     state.invocations.set(inv.id, inv);
+    // Busy and idle are not sent apart: an invocation's start and end say it.
+    const env = state.environments.get(inv.env);
+    if (env) {
+      env.state = inv.status === "running" ? "busy" : "idle";
+      if (inv.status !== "running") {
+        env.invocations += 1;
+        env.memory_mb = Math.max(env.memory_mb, inv.max_memory_mb || 0);
+        env.peak_mb = Math.max(env.peak_mb, inv.max_memory_mb || 0);
+      }
+      renderEnvironments();
+    }
     while (state.invocations.size > 200) state.invocations.delete(state.invocations.keys().next().value);
     renderInvocations();
   });
