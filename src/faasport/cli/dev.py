@@ -172,7 +172,8 @@ def dev(
     Each function runs in execution environments (child processes speaking the Lambda
     Runtime API) with its memory, timeout, concurrency and warm settings. HTTP requests go
     through a gateway that routes as API Gateway HTTP APIs do; boto3 can invoke functions
-    on --lambda-port. START/END/REPORT lines go to stderr.
+    on --lambda-port. The log goes to stderr (--log-format); a live dashboard is served at
+    /_faasport/ on the gateway's port.
     """
     from faasport.config import load_project
     from faasport.core.errors import FaasportError
