@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import textwrap
@@ -12,7 +13,9 @@ import httpx
 import pytest
 
 from dev_process import Dev, wait_for
-from faasport.local.logformat import PrettyLog
+from faasport.local.logformat import SETTLE, PrettyLog
+from faasport.local.outcome import Outcome, Status, error_payload
+from faasport.local.runtime_api import Invocation
 from faasport.testing.events import sqs_event
 
 APP = textwrap.dedent(
@@ -179,4 +182,22 @@ def test_lambda_runtime_lines_get_their_level() -> None:
         "    Traceback",
         "      File x",
         "T api printed text",
+    ]
+
+
+def test_an_invocation_without_an_environment_says_init_failed() -> None:
+    written: list[str] = []
+    log = PrettyLog(written.append)
+    invocation = Invocation(json.dumps(sqs_event("x")).encode(), deadline_ms=0)
+    error = error_payload("Runtime exited with error: exit status 1", "Runtime.ExitError")
+    outcome = Outcome(invocation.request_id, Status.CRASH, error, memory_mb=512)
+
+    async def run() -> None:
+        log.invocation_ended("worker", None, invocation, outcome)
+        await asyncio.sleep(SETTLE * 2)
+
+    asyncio.run(run())
+    assert [re.sub(TIME, "T", line) for line in written] == [
+        "T worker sqs 1 record crash init failed Runtime.ExitError: Runtime exited with error: "
+        "exit status 1"
     ]

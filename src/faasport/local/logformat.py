@@ -118,6 +118,8 @@ class PrettyLog:
         if outcome.init_ms is not None:
             start += f" (init {outcome.init_ms:.1f} ms)"
         numbers = f"{outcome.duration_ms:.1f} ms {outcome.max_memory_mb} MB {start}"
+        if env is None:  # no environment could start
+            numbers = "init failed"
         line = f"{self._now()} {self._paint(function, _BOLD)} {what} {numbers}"
         if not outcome.ok:
             line += " " + self._paint(_error_text(outcome.payload), _DIM)

@@ -203,3 +203,15 @@ def test_a_rest_api_has_the_dashboard_outside_its_stage(project: Path) -> None:
         )
     finally:
         dev.close()
+
+
+def test_an_open_feed_does_not_hold_up_the_shutdown(dev: Dev) -> None:
+    with httpx.stream("GET", f"{dev.dashboard}api/stream", timeout=30) as stream:
+        lines = stream.iter_lines()
+        assert next(lines) == "retry: 1000"
+        started = time.monotonic()
+        dev.process.terminate()
+        dev.process.wait(30)
+        # Requests in flight get --grace (10 s); a live feed is not one.
+        assert time.monotonic() - started < 5
+        assert list(lines)[-1:] in ([], [""])
