@@ -97,9 +97,12 @@ def test_invoke_with_a_generated_event_and_redrive_a_dead_letter_queue(dev: Dev)
     sqs = dev.client("sqs")
     dlq = sqs.get_queue_url(QueueName="jobs-dlq")["QueueUrl"]
     sqs.send_message(QueueUrl=dlq, MessageBody="again")
+    sqs.send_message(QueueUrl=dlq, MessageBody="y" * 10000)
     with httpx.Client(base_url=dev.dashboard, timeout=30) as client:
         messages = client.get("api/queues/jobs-dlq").json()["messages"]
-        assert [(m["body"], m["receives"]) for m in messages] == [("again", 0)]
+        assert [(m["body"][:5], m["receives"]) for m in messages] == [("again", 0), ("yyyyy", 0)]
+        # A long body is listed by its start.
+        assert messages[1]["body"] == "y" * 4096 + "\n... (10000 characters in all)"
         invoked = client.post("api/functions/worker/invoke", json={"body": "by hand"}).json()
         assert invoked["status"] == "ok"
         details = client.get(f"api/invocations/{invoked['requestId']}").json()
@@ -107,7 +110,7 @@ def test_invoke_with_a_generated_event_and_redrive_a_dead_letter_queue(dev: Dev)
         assert json.loads(details["response"]) == {"done": 1}
         assert client.post("api/queues/jobs/redrive", json={}).json() == {
             "queue": "jobs",
-            "moved": 1,
+            "moved": 2,
         }
 
         def redriven() -> bool:

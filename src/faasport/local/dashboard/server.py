@@ -55,6 +55,11 @@ def shadowing_route(project: Project) -> str | None:
     return None
 
 
+def _shown(body: str, limit: int = 4096) -> str:
+    """A message body as listed: its start when it is long (a queue holds up to 256 KB each)."""
+    return body if len(body) <= limit else f"{body[:limit]}\n... ({len(body)} characters in all)"
+
+
 def _json(status: int, document: Any) -> HttpResponse:
     body = json.dumps(document, ensure_ascii=False).encode()
     return HttpResponse(status, [(b"content-type", b"application/json"), *_SECURITY], body)
@@ -124,7 +129,7 @@ class Dashboard:
                 if self.queues is None or name not in self.queues.specs:
                     return _error(404, f'unknown queue "{name}"')
                 messages = [
-                    {"id": m, "body": body, "receives": receives}
+                    {"id": m, "body": _shown(body), "receives": receives}
                     for m, body, receives in self.queues.peek(name)
                 ]
                 return _json(200, {"queue": name, "messages": messages})
