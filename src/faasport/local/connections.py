@@ -14,7 +14,7 @@ import contextlib
 import resource
 import socket
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from faasport.core.http import HttpResponse
@@ -39,7 +39,9 @@ class StreamingResponse(HttpResponse):
 
     __slots__ = ("chunks",)
 
-    def __init__(self, headers: list[tuple[bytes, bytes]], chunks: AsyncIterator[bytes]) -> None:
+    def __init__(
+        self, headers: list[tuple[bytes, bytes]], chunks: AsyncGenerator[bytes, None]
+    ) -> None:
         super().__init__(200, headers)
         self.chunks = chunks
 
@@ -218,9 +220,12 @@ class Server:
         lines += [b"date: " + http_date(), b"connection: close"]
         writer.write(b"\r\n".join(lines) + b"\r\n\r\n")
         await writer.drain()
-        async for chunk in response.chunks:
-            writer.write(chunk)
-            await writer.drain()
+        try:
+            async for chunk in response.chunks:
+                writer.write(chunk)
+                await writer.drain()
+        finally:  # the client left, or the server stops: the producer's clean-up runs now
+            await response.chunks.aclose()
 
     async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Answer 503 to a connection over the cap and close it."""

@@ -218,3 +218,11 @@ def test_an_open_feed_does_not_hold_up_the_shutdown(dev: Dev) -> None:
         # Requests in flight get --grace (10 s); a live feed is not one.
         assert time.monotonic() - started < 5
         assert list(lines)[-1:] in ([], [""])
+
+
+def test_a_feed_client_that_leaves_is_forgotten(dev: Dev) -> None:
+    state = f"{dev.dashboard}api/state"
+    with httpx.stream("GET", f"{dev.dashboard}api/stream", timeout=30) as stream:
+        assert next(stream.iter_lines()) == "retry: 1000"
+        assert httpx.get(state).json()["watchers"] == 1
+    wait_for(lambda: httpx.get(state).json()["watchers"] == 0, 10, "the feed to notice")

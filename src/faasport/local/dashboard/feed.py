@@ -211,6 +211,11 @@ class Feed:
     def unsubscribe(self, client: Client) -> None:
         self._clients.discard(client)
 
+    @property
+    def watchers(self) -> int:
+        """Live clients now."""
+        return len(self._clients)
+
     def publish(self, kind: str, data: dict[str, Any]) -> None:
         """One Server-Sent Event to every client; a client too far behind is ended (its
         page reconnects and reloads the state) and dropped."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -179,6 +179,7 @@ class Dashboard:
             "functions": self.functions,
             **self.feed.snapshot(),
             "queues": self._queue_depths(),
+            "watchers": self.feed.watchers,
         }
 
     def _queue_depths(self) -> list[dict[str, Any]]:
@@ -190,7 +191,7 @@ class Dashboard:
             depths.append({"name": name, "dlq": spec.dlq, **counts})
         return depths
 
-    async def _stream(self) -> AsyncIterator[bytes]:
+    async def _stream(self) -> AsyncGenerator[bytes, None]:
         client = self.feed.subscribe()
         loop = asyncio.get_running_loop()
         try:
