@@ -162,3 +162,18 @@ def test_a_zip_that_is_not_an_artifact_is_one_line(project: Path, tmp_path: Path
 
 def test_a_missing_zip_is_a_usage_error(project: Path, tmp_path: Path) -> None:
     assert run("--zip", str(tmp_path / "none.zip"), "--project", str(project)).exit_code == 2
+
+
+def test_without_the_configs_python_it_says_what_that_costs(tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    for name, text in SOURCES.items():
+        (other / name).parent.mkdir(parents=True, exist_ok=True)
+        (other / name).write_text(text)
+    (other / "faasport.toml").write_text(CONFIG.replace(f'"{VERSION}"', '"3.19"'))
+    report = as_json(run("--artifact", "--runs", "1", "--json", "--project", str(other)))
+    artifact = report["artifact"]
+    assert artifact["python"] == VERSION and artifact["pyc_files"] == 0
+    assert artifact["note"].startswith("no Python 3.19 (python in faasport.toml) on this machine")
+    (missing,) = (f for f in report["findings"] if f["kind"] == "pyc-missing")
+    assert missing["message"].endswith("which compiles the artifact's modules at every start")
