@@ -94,13 +94,19 @@ def coldstart(
     from contextlib import nullcontext
 
     from faasport.config import load_project
+    from faasport.deploy.package import build_directory
+    from faasport.deploy.package.bytecode import find_interpreter
     from faasport.local.coldstart import function_named, measure
-    from faasport.local.coldstart_artifact import unpacked
+    from faasport.local.coldstart_artifact import interpreter, unpacked
 
     project = load_project(resolve_project_dir(None, project_dir))
     function = function_named(project, function).name
+
+    def build(directory: Path) -> None:
+        build_directory(project, directory, "aws", lambda line: click.echo(line, err=True))
+
     packaged = (
-        unpacked(project, zip_path, lambda line: click.echo(line, err=True))
+        unpacked(zip_path, build, interpreter(project, find_interpreter(project.python)))
         if artifact or zip_path is not None
         else nullcontext()
     )

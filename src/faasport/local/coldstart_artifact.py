@@ -1,10 +1,12 @@
-"""What ``faasport coldstart --artifact`` starts from: the AWS artifact, built as ``faasport
-package --target aws`` builds it (or an existing zip), unpacked into a temporary directory
-that is made read-only as Lambda's code directory is, and the interpreter that runs it.
+"""What ``faasport coldstart --artifact`` starts from: the AWS artifact (built by the
+caller, as ``faasport package --target aws`` builds it, or an existing zip), unpacked into a
+temporary directory that is made read-only as Lambda's code directory is, and the
+interpreter that runs it.
 
 The interpreter is the config's ``python`` when this machine has it, as for the bytecode
 the artifact ships: an interpreter of another version cannot use those ``.pyc`` files and
-compiles every module, which the report then says.
+compiles every module, which the report then says. Building is the caller's (the command
+line's): the emulator's layer does not reach up into packaging.
 """
 
 from __future__ import annotations
@@ -23,8 +25,6 @@ from faasport.config.load import display_path
 from faasport.config.model import Project
 from faasport.core.errors import FaasportError
 from faasport.local.entry import MODULE
-
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,9 @@ def _set_modes(directory: Path, *, writable: bool) -> None:
     os.chmod(directory, dir_mode)
 
 
-def _interpreter(project: Project) -> tuple[str, str, str | None]:
-    from faasport.deploy.package.bytecode import find_interpreter
-
-    found = find_interpreter(project.python)
+def interpreter(project: Project, found: str | None) -> tuple[str, str, str | None]:
+    """(executable, version, note) for ``found``, the config's Python on this machine (None
+    when it has none, and the current interpreter runs the artifact instead)."""
     if found is not None:
         return _real_executable(found), project.python, None
     here = "{}.{}".format(*sys.version_info[:2])
@@ -93,39 +92,41 @@ def _interpreter(project: Project) -> tuple[str, str, str | None]:
     )
 
 
-def _real_executable(interpreter: str) -> str:
+def _real_executable(executable: str) -> str:
     """The interpreter's own binary, not a wrapper script (a pyenv shim) whose start-up
     would be counted in every Init Duration."""
     try:
         done = subprocess.run(
-            [interpreter, "-I", "-c", "import sys; print(sys.executable)"],
+            [executable, "-I", "-c", "import sys; print(sys.executable)"],
             capture_output=True,
             text=True,
             timeout=30,
         )
     except (OSError, subprocess.TimeoutExpired):
-        return interpreter
+        return executable
     found = done.stdout.strip()
-    return found if done.returncode == 0 and found else interpreter
+    return found if done.returncode == 0 and found else executable
 
 
 @contextmanager
-def unpacked(project: Project, source: Path | None, log: Log) -> Iterator[Artifact]:
-    """The artifact of ``project`` (or the zip ``source``) unpacked for the time of the
-    ``with`` block, read-only."""
-    interpreter, version, note = _interpreter(project)
+def unpacked(
+    source: Path | None,
+    build: Callable[[Path], object],
+    runner: tuple[str, str, str | None],
+) -> Iterator[Artifact]:
+    """The artifact that ``build(directory)`` writes (or the zip ``source``) unpacked for the
+    time of the ``with`` block, read-only, to be run by ``runner`` (see :func:`interpreter`)."""
+    executable, version, note = runner
     with tempfile.TemporaryDirectory(prefix="faasport-artifact-") as work:
         directory = Path(work).resolve() / "task"
         if source is None:
-            from faasport.deploy.package import build_directory
-
-            build_directory(project, directory, "aws", log)
+            build(directory)
         else:
             directory.mkdir()
             _extract(source, directory)
         pyc = sum(1 for _ in directory.rglob("*.pyc"))
         _set_modes(directory, writable=False)
         try:
-            yield Artifact(directory, interpreter, version, pyc, note)
+            yield Artifact(directory, executable, version, pyc, note)
         finally:
             _set_modes(directory, writable=True)
