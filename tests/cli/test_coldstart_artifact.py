@@ -103,7 +103,8 @@ def test_the_artifact_run_names_the_slow_import_and_uses_the_shipped_pyc(
     slow = next(f for f in built["findings"] if f["kind"] == "slow-import")
     assert slow["module"] == "slowpack.slowmod" and slow["ms"] >= 290
     # Lazily imported app: the first request pays the sleep, Init does not.
-    assert built["first_request_ms"]["median"] >= 290 > built["init_ms"]["median"]
+    assert built["first_request_ms"]["median"] >= 290
+    assert built["init_ms"]["median"] < built["first_request_ms"]["median"]
     assert built["artifact"]["pyc_files"] >= len(OWN)
     assert "pyc-missing" not in kinds(built)
 
@@ -140,7 +141,7 @@ def test_text_report_says_it_ran_the_artifact(project: Path, zips: tuple[Path, P
     result = run("api", "--zip", str(zips[0]), "--runs", "1", "--project", str(project))
     assert result.exit_code == 0, result.output
     assert "from the packaged artifact, isolated (python" in result.stdout
-    assert "slowpack.slowmod takes 3" in result.stdout
+    assert "  - slowpack.slowmod takes " in result.stdout
 
 
 def test_a_zip_that_is_not_an_artifact_is_one_line(project: Path, tmp_path: Path) -> None:
