@@ -27,8 +27,10 @@ from urllib.parse import unquote, urlsplit
 from faasport.aws.apigw_v1 import ApiGatewayV1
 from faasport.aws.apigw_v2 import ApiGatewayV2
 from faasport.core.http import HttpRequest, HttpResponse
+from faasport.gateway.lambda_authorizer import Verdict
 from faasport.gateway.request import Request as PolicyRequest
 from faasport.gateway.request import Response as PolicyResponse
+from faasport.local.authorizers import Authorizers
 from faasport.local.connections import Limits, Server
 from faasport.local.invoker import InvocationError, Log, RuntimeInvoker, stderr_line
 from faasport.local.policies import Policies
@@ -120,6 +122,8 @@ class Gateway:
         self.router = Router.for_functions(project.functions)
         #: What API Gateway enforces before the function: CORS, JWT authorizers, throttles.
         self.policies = Policies(project)
+        #: Lambda authorizers, run once the request passed the policies above.
+        self.authorizers = Authorizers(project)
         self.log = log
         self.invoker = invoker
         self.limits = limits or Limits()
@@ -253,6 +257,11 @@ class Gateway:
         where = f"{request.method} {request.path}"
         invoker = self.invoker
         assert invoker is not None
+        if match.function in self.authorizers:
+            verdict = await self.authorizers.authorize(match.function, event, invoker, self.log)
+            if not isinstance(verdict, Verdict):
+                return self._policy_answer(verdict)
+            event["requestContext"]["authorizer"] = verdict.authorizer
         try:
             invocation = invoker.invoke_async(match.function, event)
             if invoker.emulator.specs[match.function].timeout <= self.integration_timeout:

@@ -3,7 +3,7 @@ The routes themselves are events of the functions (:mod:`.functions`)."""
 
 from __future__ import annotations
 
-from faasport.config.model import Cors
+from faasport.config.model import Cors, JwtAuth
 from faasport.deploy.aws import model, naming
 from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.sam import cfn
@@ -48,6 +48,7 @@ def _http_api(infrastructure: Infrastructure) -> dict[str, Data]:
                     "JwtConfiguration": {"issuer": auth.issuer, "audience": list(auth.audience)},
                 }
                 for auth in authorizers
+                if isinstance(auth, JwtAuth)
             }
         }
     if project.api.cors:

@@ -3,7 +3,7 @@ API, the state table and the alarm topic, wired together by their outputs."""
 
 from __future__ import annotations
 
-from faasport.config.model import Function, Project, Throttle, TopicEvent
+from faasport.config.model import Function, JwtAuth, Project, Throttle, TopicEvent
 from faasport.core.errors import FaasportError
 from faasport.deploy.aws import model, naming, policy
 from faasport.deploy.aws.model import Infrastructure
@@ -418,6 +418,7 @@ def _api(infrastructure: Infrastructure, root: Root) -> None:
             "authorizers": {
                 auth.name: {"issuer": auth.issuer, "audience": list(auth.audience)}
                 for auth in infrastructure.authorizers
+                if isinstance(auth, JwtAuth)
             },
             "functions": functions,
             "routes": {
