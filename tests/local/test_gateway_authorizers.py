@@ -72,6 +72,9 @@ HANDLERS = textwrap.dedent(
 
     def show(event, context):
         body = {"authorizer": event["requestContext"].get("authorizer")}
+        identity = event["requestContext"].get("identity") or {}
+        if identity.get("apiKeyId"):
+            body["key"] = [identity["apiKeyId"], identity["apiKey"]]
         return {"statusCode": 200, "body": json.dumps(body)}
     """
 )
@@ -361,6 +364,7 @@ def test_rest_a_generated_key_passes_and_is_shown_at_start(rest_dev: tuple[Dev, 
     partner = generated(root)["partner"]
     answer = httpx.get(f"{dev.url}/keyed", headers={"x-api-key": partner})
     assert answer.status_code == 200
+    assert answer.json()["key"] == ["partner", partner]  # requestContext.identity, as on AWS
     assert any(line.endswith(f"API key partner: {partner}") for line in dev.lines)
 
 

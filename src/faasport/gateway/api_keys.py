@@ -5,8 +5,9 @@ each key's SHA-256 (:func:`register`), with its name and usage plan. A missing, 
 disabled key, or one in no plan, is answered 403 ``{"message":"Forbidden"}``; a key over its
 plan's rate (a token bucket per key: ``rate`` per second, ``burst``) 429 ``{"message":"Too
 Many Requests"}``; over its quota for the calendar period (UTC day, ISO week, month) 429
-``{"message":"Limit Exceeded"}``. The app finds ``{"apiKeyId": ..., "plan": ...}`` under
-``request.context["api_key"]``.
+``{"message":"Limit Exceeded"}``. ``request.context["api_key"]`` is ``{"apiKey": ...,
+"apiKeyId": ...}`` (the key and its name), what REST APIs put in
+``requestContext.identity``.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ class ApiKeys(Policy):
                 return too_many(decision)
         if plan.quota is not None and not self._within_quota(store, plan, hashed):
             return Response.message(429, "Limit Exceeded")
-        request.context["api_key"] = {"apiKeyId": record["name"], "plan": plan.name}
+        request.context["api_key"] = {"apiKey": value, "apiKeyId": record["name"]}
         return None
 
     @staticmethod

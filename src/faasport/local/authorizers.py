@@ -50,15 +50,21 @@ class Authorizers:
 
         entry, authorizer = self._by_function[function]
 
+        raised = False
+
         async def invoke(authorizer_event: dict[str, Any]) -> Any:
+            nonlocal raised
             try:
                 return await invoker.invoke_async(entry.function, authorizer_event)
             except InvocationError as exc:
-                message = str(exc.payload.get("errorMessage"))
+                raised = True
                 log(f'[gateway] authorizer "{entry.name}" ({entry.function}) failed: {exc}')
-                raise AuthorizerRaised(message) from None
+                raise AuthorizerRaised(str(exc.payload.get("errorMessage"))) from None
 
         answer = await authorizer.authorize(event, invoke)
-        if not isinstance(answer, Verdict) and answer.status == 500:
-            log(f'[gateway] authorizer "{entry.name}" ({entry.function}): 500: unusable answer')
+        if not raised and not isinstance(answer, Verdict) and answer.status == 500:
+            log(
+                f'[gateway] authorizer "{entry.name}" ({entry.function}): 500: its answer is '
+                "neither a simple response nor an IAM policy API Gateway accepts"
+            )
         return answer

@@ -220,7 +220,9 @@ class Gateway:
             return await self._invoke(request, match, None)
 
         async def call(view: PolicyRequest) -> PolicyResponse:
-            response = await self._invoke(request, match, view.context.get("authorizer"))
+            response = await self._invoke(
+                request, match, view.context.get("authorizer"), view.context.get("api_key")
+            )
             return PolicyResponse(
                 response.status,
                 [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers],
@@ -241,7 +243,11 @@ class Gateway:
         return HttpResponse(answer.status, headers, answer.body)
 
     async def _invoke(
-        self, request: HttpRequest, match: Match, authorizer: dict[str, Any] | None
+        self,
+        request: HttpRequest,
+        match: Match,
+        authorizer: dict[str, Any] | None,
+        api_key: dict[str, str] | None = None,
     ) -> HttpResponse:
         """The function's answer to a request the policies let through; never raises."""
         flavour = self.flavour
@@ -252,6 +258,8 @@ class Gateway:
         _route(event, match.route.key, match.route.path, match.params)
         if authorizer is not None:
             _authorize(event, authorizer)
+        if api_key is not None and "identity" in event["requestContext"]:
+            event["requestContext"]["identity"].update(api_key)  # REST: apiKey, apiKeyId
         if len(request.body) > MAX_EVENT // 2 and _event_size(event) > MAX_EVENT:
             return self._reject(413)
         where = f"{request.method} {request.path}"
