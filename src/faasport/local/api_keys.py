@@ -27,15 +27,9 @@ MIN_LENGTH = 20
 
 def key_values(project: Project) -> dict[str, str]:
     """``{key name: value}`` for every ``[api_keys.NAME]``; generates the missing ones."""
-    values: dict[str, str] = {}
-    generated = _read_generated(project.root / GENERATED)
-    changed = False
+    values = generated_keys(project)
     for key in project.api_keys.values():
         if key.secret is None:
-            if key.name not in generated:
-                generated[key.name] = secrets.token_urlsafe(30)
-                changed = True
-            values[key.name] = generated[key.name]
             continue
         found = local_environment(project.root, os.environ, [key.secret]).get(env_name(key.secret))
         where = f"{project.source.name}: api_keys.{key.name}.secret"
@@ -50,18 +44,23 @@ def key_values(project: Project) -> dict[str, str]:
                 f"API keys have at least {MIN_LENGTH}"
             )
         values[key.name] = found
-    if changed:
-        _write_generated(project.root / GENERATED, generated)
     return values
 
 
 def generated_keys(project: Project) -> dict[str, str]:
-    """The generated keys' values, to show them when ``faasport dev`` starts."""
-    wanted = {key.name for key in project.api_keys.values() if key.secret is None}
+    """The values of the keys without a secret, generated on first use and kept (also what
+    ``faasport dev`` shows when it starts)."""
+    wanted = [key.name for key in project.api_keys.values() if key.secret is None]
     if not wanted:
         return {}
-    values = key_values(project)
-    return {name: value for name, value in values.items() if name in wanted}
+    path = project.root / GENERATED
+    generated = _read_generated(path)
+    missing = [name for name in wanted if name not in generated]
+    for name in missing:
+        generated[name] = secrets.token_urlsafe(30)
+    if missing:
+        _write_generated(path, generated)
+    return {name: generated[name] for name in wanted}
 
 
 def api_keys_policy(project: Project, store: str) -> ApiKeys:
