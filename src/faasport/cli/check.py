@@ -155,7 +155,7 @@ def import_errors(project: Project, report: Report) -> None:
                     f'{key}.app: "{function.app}" is {_KINDS[kind]}, not an ASGI or WSGI app; '
                     "set handler instead of app"
                 )
-            elif function.handler is not None and kind != "handler":
+            elif function.app is None and kind != "handler":
                 report.errors.append(
                     f'{key}.handler: "{function.handler}" is {_KINDS[kind]}, not a '
                     "handler(event, context); set app instead of handler"
