@@ -57,7 +57,7 @@ class ApiGatewayV1:
             raise malformed(name, "httpMethod", "a string")
         single, multi = event.get("headers"), event.get("multiValueHeaders")
         headers = header_pairs(single, multi, name)
-        server, scheme = server_and_scheme(headers, single, multi)
+        server, scheme = server_and_scheme(headers, multi)
         event_path = event.get("path")
         if type(event_path) is not str:
             if event_path is not None:
@@ -140,7 +140,7 @@ class ApiGatewayV1:
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:
-        grouped = grouped_headers(response.headers)
+        grouped = grouped_headers(response)
         body, is_base64 = encode_body(response.body, *first_values(grouped), options)
         single: dict[str, str] = {}
         multi: dict[str, list[str]] = {}

@@ -75,7 +75,11 @@ class ApiGatewayV2:
                 raise malformed(name, "cookies", "a list of strings or null") from None
             except UnicodeEncodeError:
                 raise malformed(name, "cookies", "a list of valid Unicode text") from None
-            headers.append(("cookie", cookie))
+            if type(headers) is dict and "cookie" not in headers and cookie.isascii():
+                headers = {**headers, "cookie": cookie}  # never into the event's own object
+            else:
+                pairs = headers.items() if type(headers) is dict else headers
+                headers = [*pairs, ("cookie", cookie)]
         elif cookies is not None and cookies != []:
             raise malformed(name, "cookies", "a list of strings or null")
         if given:
@@ -141,7 +145,7 @@ class ApiGatewayV2:
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:
-        headers, cookies = joined_headers(response.headers)
+        headers, cookies = joined_headers(response)
         body, is_base64 = encode_body(
             response.body, headers.get("content-type"), headers.get("content-encoding"), options
         )

@@ -120,17 +120,19 @@ class LambdaHandler:
         if isinstance(request, HttpResponse):
             return codec.encode(request, event, options)
         runner = self.runner
-        if runner.kind is None and not is_health_check(request, options.health_path):
-            # contextlib would cost milliseconds of import time; handle() answers a failed
-            # import with a 500.
-            try:  # noqa: SIM105
-                runner.load()
-            except Exception:
-                pass
-        if runner.kind == "handler":
+        kind = runner.kind
+        if kind is None:
+            if not is_health_check(request, options.health_path):
+                # contextlib would cost milliseconds of import time; handle() answers a
+                # failed import with a 500.
+                try:  # noqa: SIM105
+                    runner.load()
+                except Exception:
+                    pass
+            kind = runner.kind
+        if kind == "handler":
             return runner.call_handler(event, context)
-        response = runner.handle(request, request_id)
-        return codec.encode(response, event, options)
+        return codec.encode(runner.handle(request, request_id), event, options)
 
     def _not_http(self, event: Any, context: Any) -> Any:
         _, kind = self.runner.load()

@@ -13,17 +13,22 @@ if TYPE_CHECKING:
     from typing import Any
 
     Headers = list[tuple[bytes, bytes]]
-    TextHeaders = list[tuple[str, str]]
-
-#: Header names as text (any case) -> lower-case bytes: the same few names recur.
-_NAME_BYTES: dict[str, bytes] = {}
+    #: One ASCII value per name (an event's own header object), or pairs.
+    TextHeaders = dict[str, str] | list[tuple[str, str]]
 
 
-def _name_bytes(name: str) -> bytes:
-    key = name.lower().encode("latin-1")
-    if len(_NAME_BYTES) < 2048:
-        _NAME_BYTES[name] = key
-    return key
+class _NameBytes(dict[str, bytes]):
+    """Header names as text (any case) -> lower-case bytes: the same few names recur, so
+    they are remembered (up to a bound, against clients that invent names)."""
+
+    def __missing__(self, name: str) -> bytes:
+        key = name.lower().encode("latin-1")
+        if len(self) < 2048:
+            self[name] = key
+        return key
+
+
+_NAME_BYTES = _NameBytes()
 
 
 def _first(headers: Headers, name: bytes) -> bytes | None:
@@ -41,10 +46,11 @@ class HttpRequest:
     sent it, when known; ``query_string`` is exactly what the client sent. ``extras`` are the
     provider's own objects handed to the app (``aws.event``, ``aws.context``...).
 
-    ``text_headers``, when a codec gives them instead of ``headers``, are ``(name, value)``
-    text pairs as the event spelled them: ASCII names in any case, values that encode as
-    UTF-8 (the codec has checked both). ``headers`` is made from them on first use, with
-    lower-case names; a WSGI environ is made from them directly.
+    ``text_headers``, when a codec gives them instead of ``headers``, are text as the event
+    spelled them: ASCII names in any case, values that encode as UTF-8 (the codec has
+    checked both): a dict of one value per name when every value is ASCII (often the
+    event's own object: read-only), else ``(name, value)`` pairs. ``headers`` is made from
+    them on first use, with lower-case names; a WSGI environ is made from them directly.
     """
 
     __slots__ = (
@@ -99,13 +105,12 @@ class HttpRequest:
     def headers(self) -> Headers:
         headers = self._headers
         if headers is None:
-            names = _NAME_BYTES
             text = self.text_headers
             assert text is not None
-            headers = self._headers = [
-                (names.get(name) or _name_bytes(name), value.encode("utf-8"))
-                for name, value in text
-            ]
+            names = _NAME_BYTES
+            pairs = text.items() if isinstance(text, dict) else text
+            headers = [(names[name], value.encode()) for name, value in pairs]
+            self._headers = headers
         return headers
 
     @headers.setter
@@ -122,12 +127,48 @@ class HttpRequest:
 
 
 class HttpResponse:
-    __slots__ = ("body", "headers", "status")
+    """One HTTP response. ``text_headers``, when a bridge gives them instead of
+    ``headers``, are ``(name, value)`` text pairs with lower-case names and values in
+    latin-1 (a WSGI app's, checked): ``headers`` is made from them on first use, and a
+    codec that writes text reads them directly."""
 
-    def __init__(self, status: int, headers: Headers | None = None, body: bytes = b"") -> None:
+    __slots__ = ("_headers", "body", "status", "text_headers")
+
+    def __init__(
+        self,
+        status: int,
+        headers: Headers | None = None,
+        body: bytes = b"",
+        text_headers: list[tuple[str, str]] | None = None,
+    ) -> None:
         self.status = status
-        self.headers: Headers = headers if headers is not None else []
+        self._headers: Headers | None = (
+            headers if headers is not None else None if text_headers is not None else []
+        )
+        self.text_headers = text_headers
         self.body = body
+
+    @property
+    def headers(self) -> Headers:
+        headers = self._headers
+        if headers is None:
+            text = self.text_headers
+            assert text is not None
+            headers = self._headers = [
+                (name.encode("latin-1"), value.encode("latin-1")) for name, value in text
+            ]
+            self.text_headers = None  # changes go to the byte pairs from now on
+        return headers
+
+    @headers.setter
+    def headers(self, headers: Headers) -> None:
+        self._headers = headers
+        self.text_headers = None
+
+    def set_text_headers(self, text: list[tuple[str, str]]) -> None:
+        """Replace the headers with text pairs (see the class docstring)."""
+        self._headers = None
+        self.text_headers = text
 
     def header(self, name: bytes) -> bytes | None:
         """The first value of header ``name`` (lower-case), or None."""

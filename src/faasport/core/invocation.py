@@ -36,7 +36,11 @@ def http_request(
 ) -> HttpRequest | HttpResponse:
     """Begin an HTTP invocation and decode its event with ``decode(*args)`` (the event
     first): the canonical request, or the 400 response to send back instead."""
-    begin(request_id)
+    # begin(), inline: this runs on every request.
+    record = coldstart.record
+    current = logs.current
+    current["request_id"] = request_id
+    current["cold_start"] = record.pending and record.take()
     try:
         return decode(*args)
     except UnsupportedEventError as exc:

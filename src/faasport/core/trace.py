@@ -12,8 +12,15 @@ from __future__ import annotations
 
 import os
 
-#: The raw trace headers of the current invocation, set by the provider entry points.
-current: dict[str, str | None] = {"traceparent": None, "cloud": None}
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+#: The raw trace headers of the current invocation, set by the provider entry points; or
+#: (``headers``) the request's whole header map, read only when the trace is first needed:
+#: most invocations never ask, and every one would pay for the lookups.
+current: dict[str, Any] = {"traceparent": None, "cloud": None, "headers": None}
+_NO_HEADERS: dict[str, str] = {}
 _HEX = "0123456789abcdef"
 _cache: list[tuple[tuple[str | None, ...], Trace | None]] = []
 
@@ -43,10 +50,18 @@ def begin(traceparent: str | None = None, cloud: str | None = None) -> None:
     """Enter an invocation whose request carried these headers (None when absent)."""
     current["traceparent"] = traceparent
     current["cloud"] = cloud
+    current["headers"] = None
 
 
 def context() -> Trace | None:
     """The current invocation's trace, or None when no source carries a valid one."""
+    headers = current["headers"]
+    if headers is not None:
+        current["headers"] = None
+        current["traceparent"] = headers.get("traceparent") or headers.get("Traceparent")
+        current["cloud"] = headers.get("x-cloud-trace-context") or headers.get(
+            "X-Cloud-Trace-Context"
+        )
     key = (current["traceparent"], current["cloud"], os.environ.get("_X_AMZN_TRACE_ID"))
     if _cache and _cache[0][0] == key:
         return _cache[0][1]
@@ -125,11 +140,6 @@ def parse_xray(value: str) -> Trace | None:
 
 
 def begin_headers(headers: object) -> None:
-    """:func:`begin` from an event's header map (a dict, or None when it has none)."""
-    if type(headers) is not dict:
-        begin()
-        return
-    begin(
-        headers.get("traceparent") or headers.get("Traceparent"),
-        headers.get("x-cloud-trace-context") or headers.get("X-Cloud-Trace-Context"),
-    )
+    """:func:`begin` from an event's header map (a dict, or None when it has none), read
+    when the trace is first needed."""
+    current["headers"] = headers if type(headers) is dict else _NO_HEADERS

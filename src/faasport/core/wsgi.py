@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from io import BytesIO
+from itertools import chain
 
 from faasport.core.http import HttpResponse
 
@@ -33,26 +34,46 @@ def _environ_key(name: bytes) -> str:
     return key
 
 
-#: extras key -> environ key, filled as keys are seen.
-_EXTRAS: dict[str, str] = {}
+class _ExtraKeys(dict[str, str]):
+    """extras key -> environ key: ``aws.event`` -> ``faasport.event``; a provider's
+    ``request`` object is its event."""
+
+    def __missing__(self, key: str) -> str:
+        suffix = key.partition(".")[2]
+        name = self[key] = "faasport." + ("event" if suffix == "request" else suffix)
+        return name
 
 
-def _extra_key(key: str) -> str:
-    # "aws.event" -> "faasport.event"; a provider's "request" object is its event.
-    suffix = key.partition(".")[2]
-    name = _EXTRAS[key] = "faasport." + ("event" if suffix == "request" else suffix)
-    return name
+_EXTRA_KEYS = _ExtraKeys()
 
 
-#: header name as text (any case) -> environ key.
-_TEXT_KEYS: dict[str, str] = {}
+class _ServerVars(dict[tuple[tuple[str, int | None] | None, str], tuple[str, str]]):
+    """(ASGI server, scheme) -> SERVER_NAME and SERVER_PORT: a function sees the same few."""
+
+    def __missing__(self, key: tuple[tuple[str, int | None] | None, str]) -> tuple[str, str]:
+        server, scheme = key
+        name, port = server if server is not None else ("localhost", None)
+        found = (name, str(port if port is not None else (443 if scheme == "https" else 80)))
+        if len(self) < 256:
+            self[key] = found
+        return found
 
 
-def _text_environ_key(name: str) -> str:
-    key = _environ_key(name.lower().encode("latin-1"))
-    if len(_TEXT_KEYS) < 1024:
-        _TEXT_KEYS[name] = key
-    return key
+_SERVER_VARS = _ServerVars()
+
+
+class _TextKeys(dict[str, str]):
+    """Header name as text (any case) -> environ key, remembered up to a bound (against
+    clients that invent names)."""
+
+    def __missing__(self, name: str) -> str:
+        key = _environ_key(name.lower().encode("latin-1"))
+        if len(self) < 1024:
+            self[name] = key
+        return key
+
+
+_TEXT_KEYS = _TextKeys()
 
 
 class WsgiBridge:
@@ -60,57 +81,52 @@ class WsgiBridge:
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
-        self._template: dict[str, Any] = {
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.version": (1, 0),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-        }
 
     def serve(self, request: HttpRequest) -> HttpResponse:
         return call_wsgi(self.app, self.environ(request))
 
     def environ(self, request: HttpRequest) -> dict[str, Any]:
-        environ = self._template.copy()
-        server = request.server
         scheme = request.scheme
-        if server is None:
-            server_name, server_port = "localhost", None
-        else:
-            server_name, server_port = server
-        environ["REQUEST_METHOD"] = request.method
+        server_name, server_port = _SERVER_VARS[request.server, scheme]
         root = request.root_path
-        # PEP 3333 "native strings": the path's UTF-8 bytes seen as latin-1 characters.
-        environ["SCRIPT_NAME"] = root.encode("utf-8").decode("latin-1") if root else ""
         path = request.path
-        environ["PATH_INFO"] = path if path.isascii() else path.encode().decode("latin-1")
-        environ["QUERY_STRING"] = request.query_string.decode("latin-1")
-        environ["SERVER_NAME"] = server_name
-        environ["SERVER_PORT"] = str(
-            server_port if server_port is not None else (443 if scheme == "https" else 80)
-        )
-        environ["wsgi.url_scheme"] = scheme
-        environ["wsgi.input"] = BytesIO(request.body)
-        if request.http_version != "1.1":
-            environ["SERVER_PROTOCOL"] = "HTTP/" + request.http_version
+        body = request.body
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": request.method,
+            # PEP 3333 "native strings": the path's UTF-8 bytes seen as latin-1 characters.
+            "SCRIPT_NAME": (root if root.isascii() else root.encode().decode("latin-1")),
+            "PATH_INFO": path if path.isascii() else path.encode().decode("latin-1"),
+            "QUERY_STRING": request.query_string.decode("latin-1"),
+            "SERVER_NAME": server_name,
+            "SERVER_PORT": server_port,
+            "SERVER_PROTOCOL": "HTTP/" + request.http_version,
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": scheme,
+            "wsgi.input": BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
         client = request.client
         if client is not None:
             environ["REMOTE_ADDR"] = client[0]
             environ["REMOTE_PORT"] = str(client[1])
         text = request.text_headers
-        if text is not None:
+        if isinstance(text, dict):
+            # One value per name, all ASCII (HttpRequest's promise for a dict): nothing to
+            # convert or combine. Two spellings of one name (``Host``, ``host``) would
+            # share a key: then the pairs are combined one by one below.
+            size = len(environ) + len(text)
             keys = _TEXT_KEYS
-            for name, value in text:
-                key = keys.get(name) or _text_environ_key(name)
-                if not value.isascii():
-                    value = value.encode("utf-8").decode("latin-1")
-                if key in environ:
-                    # RFC 9110 field combination; cookies are joined as browsers send them.
-                    environ[key] += ("; " if key == "HTTP_COOKIE" else ",") + value
-                else:
-                    environ[key] = value
+            for name, value in text.items():
+                environ[keys[name]] = value
+            if len(environ) != size:
+                for name in text:
+                    environ.pop(keys[name], None)
+                _add_text_headers(environ, text.items())
+        elif text is not None:
+            _add_text_headers(environ, text)
         else:
             for raw_name, raw_value in request.headers:
                 key = _KEYS.get(raw_name) or _environ_key(raw_name)
@@ -119,12 +135,26 @@ class WsgiBridge:
                     environ[key] += ("; " if raw_name == b"cookie" else ",") + value
                 else:
                     environ[key] = value
-        if request.body and "CONTENT_LENGTH" not in environ:
-            environ["CONTENT_LENGTH"] = str(len(request.body))
-        extras = _EXTRAS
+        if body and "CONTENT_LENGTH" not in environ:
+            environ["CONTENT_LENGTH"] = str(len(body))
+        extras = _EXTRA_KEYS
         for key, value in request.extras.items():
-            environ[extras.get(key) or _extra_key(key)] = value
+            environ[extras[key]] = value
         return environ
+
+
+def _add_text_headers(environ: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> None:
+    keys = _TEXT_KEYS
+    for name, value in pairs:
+        key = keys[name]
+        if not value.isascii():
+            # PEP 3333 "native strings": UTF-8 bytes seen as latin-1 characters.
+            value = value.encode("utf-8").decode("latin-1")
+        if key in environ:
+            # RFC 9110 field combination; cookies are joined as browsers send them.
+            environ[key] += ("; " if key == "HTTP_COOKIE" else ",") + value
+        else:
+            environ[key] = value
 
 
 def call_wsgi(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
@@ -140,9 +170,14 @@ def call_wsgi(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
         elif response.status:
             raise RuntimeError("WSGI app called start_response twice without exc_info")
         response.status = int(status[:3])
-        response.headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers
-        ]
+        text = [(name.lower(), value) for name, value in headers]
+        if "".join(chain.from_iterable(text)).isascii():  # TypeError unless all strings
+            response.set_text_headers(text)
+        else:
+            # Non-ASCII text must be latin-1 (PEP 3333): checked now, inside the app's call.
+            response.headers = [
+                (name.encode("latin-1"), value.encode("latin-1")) for name, value in text
+            ]
         return written.append
 
     result = app(environ, start_response)
