@@ -234,3 +234,15 @@ def test_console_spans_are_one_json_line_each() -> None:
     assert span["context"]["trace_id"] == "0x5759e988bd862e3fe1be46a994272793"
     assert span["attributes"]["faas.coldstart"] is True
     assert span["resource"]["attributes"]["faas.name"] == "worker"
+
+
+def test_trace_from_an_event_header_map_is_read_when_needed() -> None:
+    trace.begin_headers({"Traceparent": TRACEPARENT})
+    assert trace.trace_id() == TID
+    trace.begin_headers({"x-cloud-trace-context": f"{'a' * 32}/5;o=1"})
+    assert trace.trace_id() == "a" * 32
+    trace.begin_headers(None)  # a non-HTTP event: no trace headers
+    assert trace.context() == trace.parse_xray(os.environ.get("_X_AMZN_TRACE_ID", ""))
+    trace.begin_headers({"traceparent": TRACEPARENT})
+    trace.begin()  # a later invocation from another entry point, with no headers
+    assert trace.context() == trace.parse_xray(os.environ.get("_X_AMZN_TRACE_ID", ""))
