@@ -43,12 +43,10 @@ class ApiGatewayV2:
 
     def infer(self, event: Event) -> bool:
         ctx = event.get("requestContext")
-        return (
-            event.get("version") == "2.0"
-            and type(ctx) is dict
-            and "http" in ctx
-            and (".lambda-url." in str(ctx.get("domainName", ""))) is self.function_url
-        )
+        if event.get("version") != "2.0" or type(ctx) is not dict or "http" not in ctx:
+            return False
+        domain = ctx.get("domainName")
+        return (type(domain) is str and ".lambda-url." in domain) is self.function_url
 
     def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
         # The hot path of every HTTP API request: type checks inline, no helper per field.
