@@ -26,13 +26,28 @@ from faasport.aws.codec import (
 )
 from faasport.core.forwarded import server_cached
 from faasport.core.http import HttpRequest, HttpResponse
+from faasport.core.wsgi import make_environ
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from faasport.aws.codec import Event
+    from faasport.core.http import TextHeaders
     from faasport.core.options import AppOptions
+
+    _Parts = tuple[
+        str,
+        str,
+        str,
+        str | None,
+        str,
+        bytes,
+        str,
+        tuple[str, int | None],
+        str | None,
+        TextHeaders,
+    ]
 
 
 class ApiGatewayV2:
@@ -49,6 +64,40 @@ class ApiGatewayV2:
         return (type(domain) is str and ".lambda-url." in domain) is self.function_url
 
     def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
+        method, path, root, raw, query, body, scheme, server, source_ip, headers = self._parts(
+            event, options
+        )
+        return HttpRequest(
+            method,
+            path,
+            query.encode("utf-8") if query else b"",
+            None,
+            body,
+            scheme,
+            server,
+            (source_ip, 0) if source_ip else None,
+            root,
+            request_raw_path(root, path, raw),
+            "1.1",
+            {"aws.event": event, "aws.context": context},
+            headers,
+        )
+
+    def wsgi_environ(self, event: Event, context: Any, options: AppOptions) -> dict[str, Any]:
+        """The WSGI environ of the request :meth:`decode` reads, made without the canonical
+        request in between (see :func:`faasport.core.wsgi.make_environ`)."""
+        method, path, root, _, query, body, scheme, server, source_ip, headers = self._parts(
+            event, options
+        )
+        environ = make_environ(method, root, path, query, body, scheme, server, source_ip, headers)
+        environ["faasport.event"] = event
+        environ["faasport.context"] = context
+        return environ
+
+    def _parts(self, event: Event, options: AppOptions) -> _Parts:
+        """Every field of the request, checked: method, path, root path, the raw path when
+        the event keeps it encoded (Function URLs), query, body, scheme, server, source IP
+        and text headers."""
         # The hot path of every HTTP API request: type checks inline, no helper per field.
         name = self.name
         ctx = event["requestContext"]
@@ -124,21 +173,20 @@ class ApiGatewayV2:
         if source_ip is not None and type(source_ip) is not str:
             raise malformed(name, "requestContext.http.sourceIp", "a string or null")
         query = event.get("rawQueryString")
-        if query is not None and type(query) is not str:
+        if query is None:
+            query = ""
+        elif type(query) is not str:
             raise malformed(name, "rawQueryString", "a string or null")
-        return HttpRequest(
+        return (
             method,
             path,
-            query.encode("utf-8") if query else b"",
-            None,
+            root,
+            raw_path if self.function_url else None,
+            query,
             decode_body(event, name),
             scheme,
             server,
-            (source_ip, 0) if source_ip else None,
-            root,
-            request_raw_path(root, path, raw_path if self.function_url else None),
-            "1.1",
-            {"aws.event": event, "aws.context": context},
+            source_ip or None,
             headers,
         )
 

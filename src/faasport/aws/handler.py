@@ -17,6 +17,7 @@ from faasport.core.health import is_health_check
 from faasport.core.http import HttpResponse
 from faasport.core.options import AppOptions
 from faasport.core.runner import AppRunner
+from faasport.core.wsgi import serve_environ
 from faasport.metrics import flush as _flush_metrics
 
 TYPE_CHECKING = False
@@ -80,6 +81,12 @@ class LambdaHandler:
         self.runner = AppRunner(app, options)
         self.codecs: tuple[HttpCodec[Event, Any], ...] = (*codecs, *CODECS)
         self._last: HttpCodec[Event, Any] = self.codecs[0]
+        #: The WSGI app, once the runner has loaded one: then codecs that can make its
+        #: environ straight from the event (``wsgi_environ``) do.
+        self._wsgi: Any = None
+        health = options.health_path
+        #: The health path as PATH_INFO spells it (PEP 3333 native string).
+        self._health = None if health is None else health.encode().decode("latin-1")
         self.span_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "invocation"
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency":
             # Provisioned environments initialise before any request waits on them: import
@@ -116,6 +123,16 @@ class LambdaHandler:
                 return self._not_http(event, context)
             codec = self._last = found
         options = self.options
+        if self._wsgi is not None:
+            environ_of = getattr(codec, "wsgi_environ", None)
+            if environ_of is not None:
+                environ = invocation.http_request(request_id, environ_of, event, context, options)
+                if isinstance(environ, HttpResponse):
+                    return codec.encode(environ, event, options)
+                health = self._health
+                if health is None or environ["PATH_INFO"] != health:
+                    response = serve_environ(self._wsgi, environ, request_id)
+                    return codec.encode(response, event, options)
         request = invocation.http_request(request_id, codec.decode, event, context, options)
         if isinstance(request, HttpResponse):
             return codec.encode(request, event, options)
@@ -132,7 +149,10 @@ class LambdaHandler:
             kind = runner.kind
         if kind == "handler":
             return runner.call_handler(event, context)
-        return codec.encode(runner.handle(request, request_id), event, options)
+        response = runner.handle(request, request_id)
+        if kind == "wsgi" and self._wsgi is None:
+            self._wsgi = runner.load()[0]
+        return codec.encode(response, event, options)
 
     def _not_http(self, event: Any, context: Any) -> Any:
         _, kind = self.runner.load()

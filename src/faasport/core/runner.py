@@ -91,7 +91,7 @@ class AppRunner:
     def handle(self, request: HttpRequest, request_id: str | None = None) -> HttpResponse:
         """Answer one request; never raises for a failure of the app."""
         health = self.options.health_path
-        if health is not None and request.path == health and is_health_check(request, health):
+        if health is not None and is_health_check(request, health):
             return health_response(request)
         try:
             # Once the app is loaded and started, the bridge is called directly.

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any
 
-    from faasport.core.http import HttpRequest
+    from faasport.core.http import HttpRequest, TextHeaders
 
     ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
     StartResponse = Callable[..., Callable[[bytes], object]]
@@ -86,48 +86,23 @@ class WsgiBridge:
         return call_wsgi(self.app, self.environ(request))
 
     def environ(self, request: HttpRequest) -> dict[str, Any]:
-        scheme = request.scheme
-        server_name, server_port = _SERVER_VARS[request.server, scheme]
-        root = request.root_path
-        path = request.path
-        body = request.body
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": request.method,
-            # PEP 3333 "native strings": the path's UTF-8 bytes seen as latin-1 characters.
-            "SCRIPT_NAME": (root if root.isascii() else root.encode().decode("latin-1")),
-            "PATH_INFO": path if path.isascii() else path.encode().decode("latin-1"),
-            "QUERY_STRING": request.query_string.decode("latin-1"),
-            "SERVER_NAME": server_name,
-            "SERVER_PORT": server_port,
-            "SERVER_PROTOCOL": "HTTP/" + request.http_version,
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": scheme,
-            "wsgi.input": BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-        }
         client = request.client
-        if client is not None:
-            environ["REMOTE_ADDR"] = client[0]
-            environ["REMOTE_PORT"] = str(client[1])
         text = request.text_headers
-        if isinstance(text, dict):
-            # One value per name, all ASCII (HttpRequest's promise for a dict): nothing to
-            # convert or combine. Two spellings of one name (``Host``, ``host``) would
-            # share a key: then the pairs are combined one by one below.
-            size = len(environ) + len(text)
-            keys = _TEXT_KEYS
-            for name, value in text.items():
-                environ[keys[name]] = value
-            if len(environ) != size:
-                for name in text:
-                    environ.pop(keys[name], None)
-                _add_text_headers(environ, text.items())
-        elif text is not None:
-            _add_text_headers(environ, text)
-        else:
+        environ = make_environ(
+            request.method,
+            request.root_path,
+            request.path,
+            request.query_string.decode("latin-1"),
+            request.body,
+            request.scheme,
+            request.server,
+            client[0] if client is not None else None,
+            text,
+            request.http_version,
+        )
+        if client is not None and client[1]:
+            environ["REMOTE_PORT"] = str(client[1])
+        if text is None:
             for raw_name, raw_value in request.headers:
                 key = _KEYS.get(raw_name) or _environ_key(raw_name)
                 value = raw_value.decode("latin-1")
@@ -135,12 +110,89 @@ class WsgiBridge:
                     environ[key] += ("; " if raw_name == b"cookie" else ",") + value
                 else:
                     environ[key] = value
-        if body and "CONTENT_LENGTH" not in environ:
-            environ["CONTENT_LENGTH"] = str(len(body))
+            if request.body and "CONTENT_LENGTH" not in environ:
+                environ["CONTENT_LENGTH"] = str(len(request.body))
         extras = _EXTRA_KEYS
         for key, value in request.extras.items():
             environ[extras[key]] = value
         return environ
+
+
+def make_environ(
+    method: str,
+    root: str,
+    path: str,
+    query: str,
+    body: bytes,
+    scheme: str,
+    server: tuple[str, int | None] | None,
+    client: str | None,
+    text: TextHeaders | None,
+    http_version: str = "1.1",
+) -> dict[str, Any]:
+    """The environ of a request, from its parts: what :meth:`WsgiBridge.environ` makes of a
+    canonical request, and what a provider codec makes of its event directly when the app
+    is a WSGI app (no canonical request in between: its every field would be set and read
+    once more per invocation). ``path`` and ``root`` are decoded text, ``query`` the query
+    string as sent, ``text`` the request's text headers (None: the caller adds headers and
+    ``CONTENT_LENGTH`` itself)."""
+    server_name, server_port = _SERVER_VARS[server, scheme]
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        # PEP 3333 "native strings": UTF-8 bytes seen as latin-1 characters.
+        "SCRIPT_NAME": root if root.isascii() else root.encode().decode("latin-1"),
+        "PATH_INFO": path if path.isascii() else path.encode().decode("latin-1"),
+        "QUERY_STRING": query if query.isascii() else query.encode().decode("latin-1"),
+        "SERVER_NAME": server_name,
+        "SERVER_PORT": server_port,
+        "SERVER_PROTOCOL": "HTTP/" + http_version,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    if client is not None:
+        environ["REMOTE_ADDR"] = client
+        environ["REMOTE_PORT"] = "0"
+    if text is None:
+        return environ
+    if isinstance(text, dict):
+        # One value per name, all ASCII (HttpRequest's promise for a dict): nothing to
+        # convert or combine. Two spellings of one name (``Host``, ``host``) would share a
+        # key: then the pairs are combined one by one below.
+        size = len(environ) + len(text)
+        keys = _TEXT_KEYS
+        for name, value in text.items():
+            environ[keys[name]] = value
+        if len(environ) != size:
+            for name in text:
+                environ.pop(keys[name], None)
+            _add_text_headers(environ, text.items())
+    else:
+        _add_text_headers(environ, text)
+    if body and "CONTENT_LENGTH" not in environ:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    return environ
+
+
+def serve_environ(app: WSGIApp, environ: dict[str, Any], request_id: str | None) -> HttpResponse:
+    """:meth:`faasport.core.runner.AppRunner.handle` for an environ a codec made (see
+    :func:`make_environ`): the app's response, a 500 when it fails, no body for HEAD."""
+    try:
+        response = call_wsgi(app, environ)
+    except Exception:
+        from faasport.core.logs import logger
+        from faasport.core.runner import error_response
+
+        path = environ["PATH_INFO"].encode("latin-1").decode("utf-8", "replace")
+        logger().exception("unhandled exception in app for %s %s", environ["REQUEST_METHOD"], path)
+        return error_response(500, "Internal Server Error", request_id)
+    if environ["REQUEST_METHOD"] == "HEAD" and response.body:
+        response.body = b""
+    return response
 
 
 def _add_text_headers(environ: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> None:
