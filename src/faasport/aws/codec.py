@@ -109,10 +109,11 @@ def header_pairs(single: Any, multi: Any, source: str) -> TextHeaders:
                         break
                     one[name] = values[0]
                 else:
+                    # One join: TypeError unless every value is a string.
+                    if "".join([*one, *one.values()]).isascii():
+                        return one
                     if not "".join(one).isascii():
                         raise TypeError
-                    if "".join(one.values()).isascii():  # TypeError unless all strings
-                        return one
                     _check_unicode(multi, source, "multiValueHeaders")
                     return list(one.items())
             given = multi.values()
@@ -139,10 +140,10 @@ def header_pairs(single: Any, multi: Any, source: str) -> TextHeaders:
         if single:
             if type(single) is not dict:
                 raise TypeError
+            if "".join([*single, *single.values()]).isascii():
+                return single
             if not "".join(single).isascii():
                 raise TypeError
-            if "".join(single.values()).isascii():
-                return single
             _check_unicode(single, source, "headers")
             return list(single.items())
         if single is not None and type(single) is not dict:
@@ -174,12 +175,12 @@ def header_text(given: Any, source: str) -> TextHeaders:
     try:
         if type(given) is not dict:
             raise TypeError
-        values = "".join(given.values())  # TypeError unless every value is a string
+        # One join: TypeError unless every value is a string, ASCII in the usual case.
+        if "".join([*given, *given.values()]).isascii():
+            return given
         if not "".join(given).isascii():
             raise TypeError
-        if values.isascii():
-            return given
-        values.encode("utf-8")  # lone surrogates cannot reach a UTF-8 request
+        "".join(given.values()).encode("utf-8")  # lone surrogates cannot reach UTF-8
         return list(given.items())
     except (TypeError, UnicodeEncodeError):
         if not is_text_map(given):

@@ -17,18 +17,17 @@ if TYPE_CHECKING:
     TextHeaders = dict[str, str] | list[tuple[str, str]]
 
 
-class _NameBytes(dict[str, bytes]):
-    """Header names as text (any case) -> lower-case bytes: the same few names recur, so
-    they are remembered (up to a bound, against clients that invent names)."""
-
-    def __missing__(self, name: str) -> bytes:
-        key = name.lower().encode("latin-1")
-        if len(self) < 2048:
-            self[name] = key
-        return key
+#: Header names as text (any case) -> lower-case bytes: the same few names recur, so they
+#: are remembered (up to a bound, against clients that invent names). A plain dict:
+#: subscripting a dict subclass is markedly slower.
+_NAME_BYTES: dict[str, bytes] = {}
 
 
-_NAME_BYTES = _NameBytes()
+def _name_bytes(name: str) -> bytes:
+    key = name.lower().encode("latin-1")
+    if len(_NAME_BYTES) < 2048:
+        _NAME_BYTES[name] = key
+    return key
 
 
 def _first(headers: Headers, name: bytes) -> bytes | None:
@@ -109,7 +108,12 @@ class HttpRequest:
             assert text is not None
             names = _NAME_BYTES
             pairs = text.items() if isinstance(text, dict) else text
-            headers = [(names[name], value.encode()) for name, value in pairs]
+            try:
+                headers = [(names[name], value.encode()) for name, value in pairs]
+            except KeyError:  # a name not seen before
+                headers = [
+                    (names.get(name) or _name_bytes(name), value.encode()) for name, value in pairs
+                ]
             self._headers = headers
         return headers
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from io import BytesIO
-from itertools import chain
 
 from faasport.core.http import HttpResponse
 
@@ -62,18 +61,18 @@ class _ServerVars(dict[tuple[tuple[str, int | None] | None, str], tuple[str, str
 _SERVER_VARS = _ServerVars()
 
 
-class _TextKeys(dict[str, str]):
-    """Header name as text (any case) -> environ key, remembered up to a bound (against
-    clients that invent names)."""
+#: Header name as text (any case) -> environ key, remembered up to a bound (against clients
+#: that invent names). A plain dict: subscripting a dict subclass is markedly slower.
+_TEXT_KEYS: dict[str, str] = {}
 
-    def __missing__(self, name: str) -> str:
+
+def _text_key(name: str) -> str:
+    key = _TEXT_KEYS.get(name)
+    if key is None:
         key = _environ_key(name.lower().encode("latin-1"))
-        if len(self) < 1024:
-            self[name] = key
-        return key
-
-
-_TEXT_KEYS = _TextKeys()
+        if len(_TEXT_KEYS) < 1024:
+            _TEXT_KEYS[name] = key
+    return key
 
 
 class WsgiBridge:
@@ -165,11 +164,14 @@ def make_environ(
         # key: then the pairs are combined one by one below.
         size = len(environ) + len(text)
         keys = _TEXT_KEYS
-        for name, value in text.items():
-            environ[keys[name]] = value
+        try:
+            for name, value in text.items():
+                environ[keys[name]] = value
+        except KeyError:  # a name not seen before
+            size = -1
         if len(environ) != size:
             for name in text:
-                environ.pop(keys[name], None)
+                environ.pop(_text_key(name), None)
             _add_text_headers(environ, text.items())
     else:
         _add_text_headers(environ, text)
@@ -196,9 +198,8 @@ def serve_environ(app: WSGIApp, environ: dict[str, Any], request_id: str | None)
 
 
 def _add_text_headers(environ: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> None:
-    keys = _TEXT_KEYS
     for name, value in pairs:
-        key = keys[name]
+        key = _text_key(name)
         if not value.isascii():
             # PEP 3333 "native strings": UTF-8 bytes seen as latin-1 characters.
             value = value.encode("utf-8").decode("latin-1")
@@ -223,13 +224,19 @@ def call_wsgi(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
             raise RuntimeError("WSGI app called start_response twice without exc_info")
         response.status = int(status[:3])
         text = [(name.lower(), value) for name, value in headers]
-        if "".join(chain.from_iterable(text)).isascii():  # TypeError unless all strings
-            response.set_text_headers(text)
+        for name, value in text:
+            if not (type(name) is str and type(value) is str and name.isascii()):
+                break
+            if not value.isascii():
+                break
         else:
-            # Non-ASCII text must be latin-1 (PEP 3333): checked now, inside the app's call.
-            response.headers = [
-                (name.encode("latin-1"), value.encode("latin-1")) for name, value in text
-            ]
+            response.set_text_headers(text)
+            return written.append
+        # Non-ASCII text must be latin-1 (PEP 3333), and text: checked now, inside the
+        # app's call.
+        response.headers = [
+            (name.encode("latin-1"), value.encode("latin-1")) for name, value in text
+        ]
         return written.append
 
     result = app(environ, start_response)
