@@ -33,7 +33,7 @@ def no_trace(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     trace.begin()
     yield
     trace.begin()
-    otel._tracer.clear()
+    otel.tracer.clear()
     coldstart.record.pending = False
 
 
@@ -207,7 +207,7 @@ def test_spans_are_off_by_default_and_a_bad_mode_names_the_variable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert otel.start("x") is None
-    otel._tracer.clear()
+    otel.tracer.clear()
     monkeypatch.setenv("FAASPORT_OTEL", "jaeger")
     with pytest.raises(
         ValueError, match='FAASPORT_OTEL: must be one of off, console, otlp, got "jaeger"'

@@ -22,7 +22,7 @@ from faasport.metrics import flush as _flush_metrics
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from typing import Any, Unpack
 
     from faasport.aws.codec import Codec, Event
@@ -84,6 +84,10 @@ class LambdaHandler:
         #: The WSGI app, once the runner has loaded one: then codecs that can make its
         #: environ straight from the event (``wsgi_environ``) do.
         self._wsgi: Any = None
+        #: The last codec's ``wsgi_environ``, when it has one.
+        self._environ_of: Callable[..., dict[str, Any]] | None = getattr(
+            self._last, "wsgi_environ", None
+        )
         health = options.health_path
         #: The health path as PATH_INFO spells it (PEP 3333 native string).
         self._health = None if health is None else health.encode().decode("latin-1")
@@ -100,6 +104,12 @@ class LambdaHandler:
     def __call__(self, event: Any, context: Any) -> Any:
         headers = event.get("headers") if type(event) is dict else None
         trace.begin_headers(headers)
+        tracer = otel.tracer
+        if tracer and tracer[0] is None:  # spans are off
+            try:
+                return self._invoke(event, context)
+            finally:
+                _flush_metrics()
         span = otel.start(self.span_name, "other" if headers is None else "http")
         try:
             return self._invoke(event, context)
@@ -122,9 +132,10 @@ class LambdaHandler:
                 invocation.begin(request_id)
                 return self._not_http(event, context)
             codec = self._last = found
+            self._environ_of = getattr(codec, "wsgi_environ", None)
         options = self.options
         if self._wsgi is not None:
-            environ_of = getattr(codec, "wsgi_environ", None)
+            environ_of = self._environ_of
             if environ_of is not None:
                 environ = invocation.http_request(request_id, environ_of, event, context, options)
                 if isinstance(environ, HttpResponse):
