@@ -13,14 +13,14 @@ from faasport.aws.codec import (
     encode_body,
     encode_query,
     event_body,
-    first_values,
-    grouped_headers,
+    first_value,
     header_pairs,
     malformed,
     optional_object,
     request_raw_path,
     route_path,
     server_and_scheme,
+    split_headers,
     split_root,
 )
 from faasport.core.http import HttpRequest, HttpResponse
@@ -188,15 +188,13 @@ class ApiGatewayV1:
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:
-        grouped = grouped_headers(response)
-        body, is_base64 = encode_body(response.body, *first_values(grouped), options)
-        single: dict[str, str] = {}
-        multi: dict[str, list[str]] = {}
-        for name, values in grouped.items():
-            if len(values) == 1:
-                single[name] = values[0]
-            else:
-                multi[name] = values
+        single, multi = split_headers(response)
+        body, is_base64 = encode_body(
+            response.body,
+            first_value(single, multi, "content-type"),
+            first_value(single, multi, "content-encoding"),
+            options,
+        )
         result: dict[str, Any] = {
             "statusCode": response.status,
             "headers": single,

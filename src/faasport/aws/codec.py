@@ -103,12 +103,16 @@ def header_pairs(single: Any, multi: Any, source: str) -> TextHeaders:
             if not single or single.keys() <= multi.keys():
                 # The usual event: one value per name. A plain loop is the cheapest way
                 # to both check the lists and collect their values.
-                one = {}
-                for name, values in multi.items():
-                    if type(values) is not list or len(values) != 1:
-                        break
-                    one[name] = values[0]
-                else:
+                one: dict[str, str] = {}
+                try:
+                    for name, values in multi.items():
+                        if type(values) is not list:
+                            raise ValueError
+                        [one[name]] = values  # ValueError unless exactly one value
+                    single_valued = True
+                except ValueError:
+                    single_valued = False
+                if single_valued:
                     # One join: TypeError unless every value is a string.
                     if "".join([*one, *one.values()]).isascii():
                         return one
@@ -466,6 +470,30 @@ def grouped_headers(response: HttpResponse) -> dict[str, list[str]]:
         else:
             found.append(value)
     return grouped
+
+
+def split_headers(response: HttpResponse) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Response headers as REST API results carry them: names with one value in the
+    first map, names with several (in order) in the second."""
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    text = response.text_headers
+    for key, value in text if text is not None else _text_pairs(response.headers):
+        if key in single:
+            multi[key] = [single.pop(key), value]
+        elif key in multi:
+            multi[key].append(value)
+        else:
+            single[key] = value
+    return single, multi
+
+
+def first_value(single: dict[str, str], multi: dict[str, list[str]], name: str) -> str | None:
+    """The first value of response header ``name`` in :func:`split_headers`' maps."""
+    value = single.get(name)
+    if value is None and name in multi:
+        return multi[name][0]
+    return value
 
 
 def _text_pairs(headers: Headers) -> list[tuple[str, str]]:
