@@ -210,6 +210,10 @@ def _add_text_headers(environ: dict[str, Any], pairs: Iterable[tuple[str, str]])
             environ[key] = value
 
 
+#: Status lines ("200 OK") -> their codes: an app answers with the same few.
+_STATUS_CODES: dict[str, int] = {}
+
+
 def call_wsgi(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
     response = HttpResponse(0)
     written: list[bytes] = []
@@ -222,7 +226,12 @@ def call_wsgi(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
                 raise exc_info[1].with_traceback(exc_info[2])
         elif response.status:
             raise RuntimeError("WSGI app called start_response twice without exc_info")
-        response.status = int(status[:3])
+        code = _STATUS_CODES.get(status)
+        if code is None:
+            code = int(status[:3])
+            if len(_STATUS_CODES) < 256:
+                _STATUS_CODES[status] = code
+        response.status = code
         text = [(name.lower(), value) for name, value in headers]
         for name, value in text:
             if not (type(name) is str and type(value) is str and name.isascii()):
