@@ -169,11 +169,6 @@ class HttpResponse:
         self._headers = headers
         self.text_headers = None
 
-    def set_text_headers(self, text: list[tuple[str, str]]) -> None:
-        """Replace the headers with text pairs (see the class docstring)."""
-        self._headers = None
-        self.text_headers = text
-
     def header(self, name: bytes) -> bytes | None:
         """The first value of header ``name`` (lower-case), or None."""
         return _first(self.headers, name)

@@ -215,23 +215,24 @@ _STATUS_CODES: dict[str, int] = {}
 
 
 def call_wsgi(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
-    response = HttpResponse(0)
     written: list[bytes] = []
+    #: [status code, text headers, byte headers] once start_response was called.
+    started: list[Any] = []
 
     def start_response(
         status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
     ) -> Callable[[bytes], object]:
         if exc_info is not None:
-            if response.status and written:
+            if started and written:
                 raise exc_info[1].with_traceback(exc_info[2])
-        elif response.status:
+        elif started:
             raise RuntimeError("WSGI app called start_response twice without exc_info")
         code = _STATUS_CODES.get(status)
         if code is None:
             code = int(status[:3])
             if len(_STATUS_CODES) < 256:
                 _STATUS_CODES[status] = code
-        response.status = code
+        started[:] = (code, None, None)
         text = [(name.lower(), value) for name, value in headers]
         for name, value in text:
             if not (type(name) is str and type(value) is str and name.isascii()):
@@ -239,13 +240,11 @@ def call_wsgi(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
             if not value.isascii():
                 break
         else:
-            response.set_text_headers(text)
+            started[1] = text
             return written.append
         # Non-ASCII text must be latin-1 (PEP 3333), and text: checked now, inside the
         # app's call.
-        response.headers = [
-            (name.encode("latin-1"), value.encode("latin-1")) for name, value in text
-        ]
+        started[2] = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in text]
         return written.append
 
     result = app(environ, start_response)
@@ -257,7 +256,7 @@ def call_wsgi(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
         close = getattr(result, "close", None)
         if close is not None:
             close()
-    if not response.status:
+    if not started:
         raise RuntimeError("WSGI app returned without calling start_response")
-    response.body = b"".join(written)
-    return response
+    code, text, headers = started
+    return HttpResponse(code, headers, b"".join(written), text)
