@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         tuple[str, int | None],
         str | None,
         TextHeaders,
+        str | None,
     ]
 
 
@@ -64,9 +65,15 @@ class ApiGatewayV2:
         return (type(domain) is str and ".lambda-url." in domain) is self.function_url
 
     def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
-        method, path, root, raw, query, body, scheme, server, source_ip, headers = self._parts(
-            event, options
+        method, path, root, raw, query, body, scheme, server, source_ip, headers, cookie = (
+            self._parts(event, options)
         )
+        if cookie is not None:
+            if type(headers) is dict and "cookie" not in headers and cookie.isascii():
+                headers = {**headers, "cookie": cookie}  # never into the event's own object
+            else:
+                pairs = headers.items() if type(headers) is dict else headers
+                headers = [*pairs, ("cookie", cookie)]
         return HttpRequest(
             method,
             path,
@@ -86,18 +93,20 @@ class ApiGatewayV2:
     def wsgi_environ(self, event: Event, context: Any, options: AppOptions) -> dict[str, Any]:
         """The WSGI environ of the request :meth:`decode` reads, made without the canonical
         request in between (see :func:`faasport.core.wsgi.make_environ`)."""
-        method, path, root, _, query, body, scheme, server, source_ip, headers = self._parts(
-            event, options
+        method, path, root, _, query, body, scheme, server, source_ip, headers, cookie = (
+            self._parts(event, options)
         )
-        environ = make_environ(method, root, path, query, body, scheme, server, source_ip, headers)
+        environ = make_environ(
+            method, root, path, query, body, scheme, server, source_ip, headers, cookie=cookie
+        )
         environ["faasport.event"] = event
         environ["faasport.context"] = context
         return environ
 
     def _parts(self, event: Event, options: AppOptions) -> _Parts:
         """Every field of the request, checked: method, path, root path, the raw path when
-        the event keeps it encoded (Function URLs), query, body, scheme, server, source IP
-        and text headers."""
+        the event keeps it encoded (Function URLs), query, body, scheme, server, source IP,
+        text headers and the cookies (the header they make, or None)."""
         # The hot path of every HTTP API request: type checks inline, no helper per field.
         name = self.name
         ctx = event["requestContext"]
@@ -122,13 +131,10 @@ class ApiGatewayV2:
                 raise malformed(name, "cookies", "a list of strings or null") from None
             except UnicodeEncodeError:
                 raise malformed(name, "cookies", "a list of valid Unicode text") from None
-            if type(headers) is dict and "cookie" not in headers and cookie.isascii():
-                headers = {**headers, "cookie": cookie}  # never into the event's own object
-            else:
-                pairs = headers.items() if type(headers) is dict else headers
-                headers = [*pairs, ("cookie", cookie)]
         elif cookies is not None and cookies != []:
             raise malformed(name, "cookies", "a list of strings or null")
+        else:
+            cookie = None
         if given:
             get = given.get
             host, port, proto = get("host"), get("x-forwarded-port"), get("x-forwarded-proto")
@@ -188,6 +194,7 @@ class ApiGatewayV2:
             server,
             source_ip or None,
             headers,
+            cookie,
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:

@@ -128,13 +128,15 @@ def make_environ(
     client: str | None,
     text: TextHeaders | None,
     http_version: str = "1.1",
+    cookie: str | None = None,
 ) -> dict[str, Any]:
     """The environ of a request, from its parts: what :meth:`WsgiBridge.environ` makes of a
     canonical request, and what a provider codec makes of its event directly when the app
     is a WSGI app (no canonical request in between: its every field would be set and read
     once more per invocation). ``path`` and ``root`` are decoded text, ``query`` the query
     string as sent, ``text`` the request's text headers (None: the caller adds headers and
-    ``CONTENT_LENGTH`` itself)."""
+    ``CONTENT_LENGTH`` itself), ``cookie`` a Cookie header to add after them (HTTP API
+    events carry cookies apart from the headers)."""
     server_name, server_port = _SERVER_VARS[server, scheme]
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
@@ -175,6 +177,11 @@ def make_environ(
             _add_text_headers(environ, text.items())
     else:
         _add_text_headers(environ, text)
+    if cookie is not None:
+        if not cookie.isascii():
+            cookie = cookie.encode().decode("latin-1")
+        found = environ.get("HTTP_COOKIE")
+        environ["HTTP_COOKIE"] = cookie if found is None else found + "; " + cookie
     if body and "CONTENT_LENGTH" not in environ:
         environ["CONTENT_LENGTH"] = str(len(body))
     return environ
