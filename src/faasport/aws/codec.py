@@ -301,13 +301,12 @@ def encode_query(params: Any, multi: bool, source: str, field: str) -> bytes:
             for key, value in params.items():
                 parts.append(key + "=" + value)
         query = "&".join(parts)
-        # Nothing to escape: only safe characters, and ``=`` and ``&`` where they were put.
-        if (
-            _QUERY_JOIN_SAFE.issuperset(query)
-            and query.count("=") == len(parts)
-            and query.count("&") == len(parts) - 1
-        ):
-            return query.encode("ascii")
+        # Nothing to escape: only safe characters (letters and digits, checked in C first),
+        # and ``=`` and ``&`` only where they were put.
+        if query.count("=") == len(parts) and query.count("&") == len(parts) - 1:
+            bare = query.replace("=", "").replace("&", "")
+            if (bare.isascii() and bare.isalnum()) or _QUERY_JOIN_SAFE.issuperset(query):
+                return query.encode("ascii")
         if multi:
             parts = [
                 f"{_quote_plus(key)}={_quote_plus(value)}"
