@@ -128,3 +128,19 @@ def test_health_checks_and_failures_after_the_first_request() -> None:
     bad = handler({**event("apigw-v2", "GET", "/"), "rawPath": 5}, LambdaContext())
     assert bad["statusCode"] == 400
     assert "rawPath" in bad["body"]
+
+
+def test_a_codec_subclass_that_decodes_differently_is_not_bypassed() -> None:
+    from faasport.aws.apigw_v2 import ApiGatewayV2
+
+    class Tagged(ApiGatewayV2):
+        def decode(self, event: Any, context: Any, options: Any) -> Any:
+            request = super().decode(event, context, options)
+            request.extras["aws.tag"] = "mine"
+            return request
+
+    seen: list[dict[str, Any]] = []
+    handler = aws.handler(_wsgi_seer(seen), codecs=[Tagged()])
+    for _ in range(3):
+        handler(recorded("httpApiDocsExample"), LambdaContext())
+    assert [environ.get("faasport.tag") for environ in seen] == ["mine"] * 3

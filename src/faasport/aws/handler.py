@@ -71,6 +71,17 @@ def _websocket_route(event: Any) -> str | None:
     return None
 
 
+def _environ_builder(codec: Any) -> Callable[..., dict[str, Any]] | None:
+    """The codec's ``wsgi_environ``, unless a subclass changed how it decodes events (then
+    only its ``decode`` knows what the app should see)."""
+    built = getattr(codec, "wsgi_environ", None)
+    if built is None:
+        return None
+    owner = next(c for c in type(codec).__mro__ if "wsgi_environ" in vars(c))
+    same = getattr(type(codec), "decode", None) is getattr(owner, "decode", None)
+    return built if same else None
+
+
 class LambdaHandler:
     """Callable as ``handler(event, context)``; one instance per execution environment."""
 
@@ -85,9 +96,7 @@ class LambdaHandler:
         #: environ straight from the event (``wsgi_environ``) do.
         self._wsgi: Any = None
         #: The last codec's ``wsgi_environ``, when it has one.
-        self._environ_of: Callable[..., dict[str, Any]] | None = getattr(
-            self._last, "wsgi_environ", None
-        )
+        self._environ_of = _environ_builder(self._last)
         health = options.health_path
         #: The health path as PATH_INFO spells it (PEP 3333 native string).
         self._health = None if health is None else health.encode().decode("latin-1")
@@ -132,7 +141,7 @@ class LambdaHandler:
                 invocation.begin(request_id)
                 return self._not_http(event, context)
             codec = self._last = found
-            self._environ_of = getattr(codec, "wsgi_environ", None)
+            self._environ_of = _environ_builder(codec)
         options = self.options
         if self._wsgi is not None:
             environ_of = self._environ_of
