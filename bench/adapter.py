@@ -36,10 +36,10 @@ request and a fresh scope or environ per call:
 * WSGI: the environ is built once and copied per call with a fresh ``wsgi.input``;
   ``start_response`` records the status; the body iterable is joined and closed.
 
-The same cases run again with trivial apps (an ASGI callable and a WSGI function that each
-answer ``{}`` at once, no framework): there the app costs almost nothing, so the overhead
-of each adapter stands out from the framework's own variation. The targets are judged on
-both tables.
+The AWS cases run again with trivial apps (an ASGI callable and a WSGI function that each
+answer the same JSON at once, no framework): there the app costs almost nothing, so the
+overhead of each adapter stands out from the framework's own variation. The targets are
+judged on both.
 
 Method: one Lambda context and one event dict per source are shared by every case (the
 script checks that no handler mutates them). Each case is checked once (status 200, the
@@ -50,8 +50,7 @@ counts the Azure worker's pool threads too): on a shared machine, time spent wai
 CPU is not charged to any case. Reported: the median over rounds of batch time / N, with
 its interquartile range, and each case's overhead: the median over rounds of its time minus
 the direct call's time in the same round (so a slow moment weighs on both alike); the
-ratios divide those overheads. The garbage collector stays on, as
-in a real function.
+ratios divide those overheads. The garbage collector stays on, as in a real function.
 """
 
 from __future__ import annotations
