@@ -16,8 +16,8 @@ from faasport.core.errors import UnsupportedEventError
 from faasport.core.health import is_health_check
 from faasport.core.http import HttpResponse
 from faasport.core.options import AppOptions
-from faasport.core.runner import AppRunner
-from faasport.core.wsgi import serve_environ
+from faasport.core.runner import AppRunner, error_response
+from faasport.core.wsgi import call_wsgi
 from faasport.metrics import flush as _flush_metrics
 
 TYPE_CHECKING = False
@@ -69,6 +69,22 @@ def _websocket_route(event: Any) -> str | None:
     if isinstance(ctx, dict) and "connectionId" in ctx and "eventType" in ctx:
         return str(ctx.get("routeKey") or ctx["eventType"])
     return None
+
+
+def _serve_environ(app: Any, environ: dict[str, Any], request_id: str | None) -> HttpResponse:
+    """:meth:`AppRunner.handle` for an environ a codec made straight from its event: the
+    app's response, a 500 when it fails, no body for HEAD."""
+    try:
+        response = call_wsgi(app, environ)
+    except Exception:
+        from faasport.core.logs import logger
+
+        path = environ["PATH_INFO"].encode("latin-1").decode("utf-8", "replace")
+        logger().exception("unhandled exception in app for %s %s", environ["REQUEST_METHOD"], path)
+        return error_response(500, "Internal Server Error", request_id)
+    if environ["REQUEST_METHOD"] == "HEAD" and response.body:
+        response.body = b""
+    return response
 
 
 def _environ_builder(codec: Any) -> Callable[..., dict[str, Any]] | None:
@@ -151,7 +167,7 @@ class LambdaHandler:
                     return codec.encode(environ, event, options)
                 health = self._health
                 if health is None or environ["PATH_INFO"] != health:
-                    response = serve_environ(self._wsgi, environ, request_id)
+                    response = _serve_environ(self._wsgi, environ, request_id)
                     return codec.encode(response, event, options)
         request = invocation.http_request(request_id, codec.decode, event, context, options)
         if isinstance(request, HttpResponse):

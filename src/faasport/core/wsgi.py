@@ -187,23 +187,6 @@ def make_environ(
     return environ
 
 
-def serve_environ(app: WSGIApp, environ: dict[str, Any], request_id: str | None) -> HttpResponse:
-    """:meth:`faasport.core.runner.AppRunner.handle` for an environ a codec made (see
-    :func:`make_environ`): the app's response, a 500 when it fails, no body for HEAD."""
-    try:
-        response = call_wsgi(app, environ)
-    except Exception:
-        from faasport.core.logs import logger
-        from faasport.core.runner import error_response
-
-        path = environ["PATH_INFO"].encode("latin-1").decode("utf-8", "replace")
-        logger().exception("unhandled exception in app for %s %s", environ["REQUEST_METHOD"], path)
-        return error_response(500, "Internal Server Error", request_id)
-    if environ["REQUEST_METHOD"] == "HEAD" and response.body:
-        response.body = b""
-    return response
-
-
 def _add_text_headers(environ: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> None:
     for name, value in pairs:
         key = _text_key(name)
