@@ -59,6 +59,9 @@ def describe(project: Project, url: str) -> list[str]:
             lines.append(
                 f"  {function.name} ({function.target}): no HTTP routes; events: {sources}"
             )
+    for proxy in project.proxies:
+        route = proxy.route
+        lines.append(f"  {route.method:<7} {url}{route.path}  ->  proxy {proxy.url}")
     lines.append(f"Listening on {url} (Ctrl-C to stop)")
     return lines
 

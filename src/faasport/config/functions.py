@@ -23,6 +23,11 @@ from faasport.config.model import (
     Throttle,
     TopicEvent,
 )
+from faasport.config.policies import (
+    parse_idempotency,
+    parse_rate_limit,
+    parse_scopes,
+)
 from faasport.config.routes import Route, parse_route
 
 DEFAULT_HTTP_ROUTES = ("ANY /{proxy+}",)
@@ -89,6 +94,7 @@ def parse_function(
             f'no [auth.{auth_name}] table is defined (defined: {defined}); add one or use "none"',
         )
     events = _events(table, queues, timeout)
+    routes = _routes(table, default=DEFAULT_HTTP_ROUTES if app else ())
     function = Function(
         name=name,
         app=app,
@@ -101,7 +107,7 @@ def parse_function(
         warm=warm,
         snapstart=snapstart,
         health=health,
-        routes=_routes(table, default=DEFAULT_HTTP_ROUTES if app else ()),
+        routes=routes,
         auth=auth_name,
         throttle=parse_throttle(table),
         environment=_environment(table),
@@ -110,6 +116,9 @@ def parse_function(
         rules=tuple(e for e in events if isinstance(e, BusRule)),
         streams=tuple(e for e in events if isinstance(e, StreamEvent)),
         on_failure=table.string("on_failure", None, expected="the name of a function or a queue"),
+        scopes=parse_scopes(table, routes, auth_name),
+        rate_limit=parse_rate_limit(table),
+        idempotency=parse_idempotency(table),
     )
     table.finish()
     return function

@@ -29,6 +29,7 @@ from faasport.config.model import (
     TopicQueue,
     Traffic,
 )
+from faasport.config.proxy import parse_proxies
 from faasport.core.errors import ConfigError
 
 CONFIG_FILE = "faasport.toml"
@@ -122,6 +123,7 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
     }
     check_routes(top, functions)
     check_on_failure(top, functions, queues)
+    proxies = parse_proxies(top, functions)
     exclude = top.strings("exclude", 'glob patterns like "docs/*" or "*.md"') or ()
     strip = top.boolean("strip", False)
     traffic = _traffic(top, functions)
@@ -141,6 +143,7 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
         exclude=exclude,
         strip=strip,
         traffic=MappingProxyType(traffic),
+        proxies=proxies,
     )
 
 

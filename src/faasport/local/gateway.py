@@ -21,6 +21,7 @@ import threading
 import traceback
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -31,11 +32,14 @@ from faasport.gateway.request import Request as PolicyRequest
 from faasport.gateway.request import Response as PolicyResponse
 from faasport.local.connections import Limits, Server
 from faasport.local.invoker import InvocationError, Log, RuntimeInvoker, stderr_line
+from faasport.local.offload import Offload
 from faasport.local.policies import Policies
+from faasport.local.proxy import Failed, Upstreams, proxy_pipeline
 from faasport.local.routes import Match, Router
 
 if TYPE_CHECKING:
     from faasport.config.model import Project
+    from faasport.gateway.pipeline import Pipeline
     from faasport.local.http11 import Request
 
 #: HTTP API's payload limit.
@@ -117,9 +121,14 @@ class Gateway:
         self.project = project
         self.host = host
         self.port = port
-        self.router = Router.for_functions(project.functions)
+        #: ``[proxy]`` routes, answered by upstream HTTP servers.
+        self.upstreams = Upstreams(project.proxies, log)
+        functions = Router.for_functions(project.functions).entries
+        self.router = Router([*functions, *self.upstreams.entries()])
         #: What API Gateway enforces before the function: CORS, JWT authorizers, throttles.
         self.policies = Policies(project)
+        #: Where policy decisions run when a network store would block the loop.
+        self.offload = Offload(project)
         self.log = log
         self.invoker = invoker
         self.limits = limits or Limits()
@@ -171,6 +180,8 @@ class Gateway:
         to those left (on the runtime's loop)."""
         if self.server is not None:
             await self.server.close(grace)
+        await self.upstreams.close()
+        self.offload.close()
 
     def close(self, grace: float = 0.0) -> None:
         """:meth:`stop`, then stop the functions' environments."""
@@ -211,12 +222,15 @@ class Gateway:
                 if answer is not None:
                     return self._policy_answer(answer)
             return self._reject(*self.flavour.unrouted)
-        pipeline = self.policies.pipeline(match.function)
+        if match.function in self.upstreams:
+            pipeline, target = self.upstreams_pipeline, self._forward
+        else:
+            pipeline, target = self.policies.pipeline(match.function), self._invoke
         if pipeline is None:
-            return await self._invoke(request, match, None)
+            return await target(request, match, None)
 
         async def call(view: PolicyRequest) -> PolicyResponse:
-            response = await self._invoke(request, match, view.context.get("authorizer"))
+            response = await target(request, match, view.context.get("authorizer"))
             return PolicyResponse(
                 response.status,
                 [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers],
@@ -224,11 +238,32 @@ class Gateway:
             )
 
         try:
-            answer = await pipeline.run_async(policy_request(request), call)
+            answer = await self.offload.run(pipeline, policy_request(request), call)
         except Exception as exc:  # e.g. a store that cannot be reached
             self.log(f"[gateway] {request.method} {request.path}: 500: policy failed: {exc}")
             return self._reject(500)
         return self._policy_answer(answer)
+
+    @cached_property
+    def upstreams_pipeline(self) -> Pipeline | None:
+        """What API Gateway applies in front of a proxy route: CORS and the stage throttle."""
+        return proxy_pipeline(self.policies)
+
+    async def _forward(
+        self, request: HttpRequest, match: Match, authorizer: dict[str, Any] | None
+    ) -> HttpResponse:
+        """The upstream's answer to a request on a ``[proxy]`` route; never raises."""
+        try:
+            response = await self.upstreams.forward(request, match.function, match.params)
+        except Failed as exc:
+            self.log(f"[gateway] {request.method} {request.path}: {exc.status}: {exc}")
+            return self._reject(exc.status)
+        except Exception:
+            self.log(f"[gateway] {request.method} {request.path}: 502: proxying failed")
+            self.log(traceback.format_exc().rstrip())
+            return self._reject(502)
+        response.headers.append((self.flavour.id_header, _request_id()))
+        return response
 
     def _policy_answer(self, answer: PolicyResponse) -> HttpResponse:
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]

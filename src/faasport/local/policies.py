@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from faasport.config.model import Throttle as ThrottleConfig
+from faasport.local.client_policies import client_policies
 
 if TYPE_CHECKING:
     from faasport.config.model import Project
@@ -78,7 +79,11 @@ class Policies:
                 jwks = auth.issuer.rstrip("/") + "/.well-known/jwks.json"
             elif "://" not in jwks:
                 jwks = str(Path(self.project.root, jwks))
-            policies.append(JwtAuthorizer(issuer=auth.issuer, audience=auth.audience, jwks=jwks))
+            policies.append(
+                JwtAuthorizer(
+                    issuer=auth.issuer, audience=auth.audience, jwks=jwks, scopes=fn.scopes
+                )
+            )
         throttle = self.project.api.throttle
         if throttle != ThrottleConfig():  # the account's defaults are not a configured limit
             from faasport.gateway.ratelimit import Throttle
@@ -92,4 +97,5 @@ class Policies:
             policies.append(
                 Throttle(self._store, rate=fn.throttle.rate, burst=fn.throttle.burst, name=function)
             )
+        policies += client_policies(fn, self._store)
         return Pipeline(policies) if policies else None
