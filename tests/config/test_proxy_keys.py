@@ -79,7 +79,8 @@ def test_proxy_routes(tmp_path: Path) -> None:
         ),
         (
             '"GET /a" = { url = "http://a.example.com/", timeout = 31 }',
-            'faasport.toml: proxy."GET /a".timeout: must be 0.05 to 30 seconds, got 31',
+            'faasport.toml: proxy."GET /a".timeout: must be 0.05 to 30 seconds on an HTTP API, '
+            "got 31",
         ),
         (
             '"GET /a" = { timeout = 3 }',

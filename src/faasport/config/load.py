@@ -123,7 +123,7 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
     }
     check_routes(top, functions)
     check_on_failure(top, functions, queues)
-    proxies = parse_proxies(top, functions)
+    proxies = parse_proxies(top, functions, rest=api.type == "rest")
     exclude = top.strings("exclude", 'glob patterns like "docs/*" or "*.md"') or ()
     strip = top.boolean("strip", False)
     traffic = _traffic(top, functions)

@@ -18,14 +18,18 @@ from faasport.config.model import Function, ProxyRoute
 from faasport.config.routes import parse_route
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)\}")
-#: API Gateway's bounds on an HTTP API integration timeout, in seconds.
-MIN_TIMEOUT, MAX_TIMEOUT = 0.05, 30.0
+#: API Gateway's bounds on an integration timeout, in seconds: HTTP APIs up to 30, REST APIs
+#: up to 29 (their default).
+MIN_TIMEOUT, MAX_TIMEOUT, MAX_REST_TIMEOUT = 0.05, 30.0, 29.0
 
 
-def parse_proxies(top: Table, functions: Mapping[str, Function]) -> tuple[ProxyRoute, ...]:
+def parse_proxies(
+    top: Table, functions: Mapping[str, Function], *, rest: bool = False
+) -> tuple[ProxyRoute, ...]:
     table = top.table("proxy")
     if table is None:
         return ()
+    most = MAX_REST_TIMEOUT if rest else MAX_TIMEOUT
     owners = {
         (route.method, route.shape): (name, route.key)
         for name, fn in functions.items()
@@ -38,7 +42,7 @@ def parse_proxies(top: Table, functions: Mapping[str, Function]) -> tuple[ProxyR
             route = parse_route(key)
         except ValueError as exc:
             table.fail(key, f"bad route: {exc}")
-        timeout = MAX_TIMEOUT
+        timeout = most
         if isinstance(value, dict):
             sub = table.table(key)
             assert sub is not None
@@ -47,11 +51,12 @@ def parse_proxies(top: Table, functions: Mapping[str, Function]) -> tuple[ProxyR
                 sub.fail(
                     "url", 'is required: the upstream URL, like "http://127.0.0.1:9001/{proxy}"'
                 )
-            timeout = sub.number("timeout", MAX_TIMEOUT)
-            if not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:
+            timeout = sub.number("timeout", most)
+            if not MIN_TIMEOUT <= timeout <= most:
+                api = "a REST API" if rest else "an HTTP API"
                 sub.fail(
                     "timeout",
-                    f"must be {MIN_TIMEOUT:g} to {MAX_TIMEOUT:g} seconds, got {timeout:g}",
+                    f"must be {MIN_TIMEOUT:g} to {most:g} seconds on {api}, got {timeout:g}",
                 )
             sub.finish()
             where = join(table.key(key), "url")

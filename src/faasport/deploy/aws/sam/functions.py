@@ -230,7 +230,10 @@ def _route(project: Project, route: model.HttpRoute) -> Data:
         "PayloadFormatVersion": "2.0",
     }
     if route.auth:
-        properties["Auth"] = {"Authorizer": cfn.authorizer_id(route.auth.name)}
+        auth: dict[str, Data] = {"Authorizer": cfn.authorizer_id(route.auth.name)}
+        if route.scopes:
+            auth["AuthorizationScopes"] = list(route.scopes)
+        properties["Auth"] = auth
     if route.throttle:
         properties["RouteSettings"] = {
             "ThrottlingRateLimit": route.throttle.rate,
