@@ -172,6 +172,10 @@ def test_scopes_for_every_route_or_per_route(tmp_path: Path) -> None:
             'got "cookie"',
         ),
         (
+            'rate_limit = { rate = 10, by = "sub" }',
+            'faasport.toml: functions.f.rate_limit.by: counts JWT subjects: set auth = "NAME"',
+        ),
+        (
             "rate_limit = { rate = 0 }",
             "faasport.toml: functions.f.rate_limit.rate:",
         ),

@@ -117,7 +117,7 @@ def parse_function(
         streams=tuple(e for e in events if isinstance(e, StreamEvent)),
         on_failure=table.string("on_failure", None, expected="the name of a function or a queue"),
         scopes=parse_scopes(table, routes, auth_name),
-        rate_limit=parse_rate_limit(table),
+        rate_limit=parse_rate_limit(table, auth_name),
         idempotency=parse_idempotency(table),
     )
     table.finish()

@@ -59,7 +59,7 @@ def _scope_list(table: Table, name: str) -> tuple[str, ...]:
     return scopes
 
 
-def parse_rate_limit(table: Table) -> RateLimit | None:
+def parse_rate_limit(table: Table, auth: str) -> RateLimit | None:
     sub = table.table("rate_limit")
     if sub is None:
         return None
@@ -76,6 +76,8 @@ def parse_rate_limit(table: Table) -> RateLimit | None:
             "per", f"must be one of {', '.join(PERIODS)} or seconds > 0, got {describe(per_value)}"
         )
     by = sub.string("by", "ip", pattern=_BY, expected='"ip", "sub" or "api_key"')
+    if by == "sub" and auth == "none":
+        sub.fail("by", 'counts JWT subjects: set auth = "NAME" of an [auth.NAME] table')
     sub.finish()
     return RateLimit(
         rate=rate, per=per, by="sub" if by == "sub" else "api_key" if by == "api_key" else "ip"
