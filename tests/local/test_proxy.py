@@ -200,3 +200,36 @@ def test_an_answer_over_the_payload_limit_is_502(dev: Dev) -> None:
     assert answer.json() == {"message": "Internal Server Error"}
     # The gateway is still serving.
     assert httpx.get(f"{dev.url}/users/ada").status_code == 200
+
+
+REST_CONFIG = """
+name = "proxied-rest"
+
+[api]
+type = "rest"
+
+[functions.api]
+handler = "{module}:handle"
+routes = ["GET /items"]
+
+[proxy]
+"ANY /users/{{proxy+}}" = "http://127.0.0.1:{port}/v1/{{proxy}}"
+"""
+
+
+def test_a_rest_api_proxies_under_its_stage(tmp_path: Path, upstream: ThreadingHTTPServer) -> None:
+    write_project(tmp_path, REST_CONFIG.replace("{port}", str(upstream.server_address[1])))
+    server = Dev(tmp_path, "--no-reload")
+    try:
+        answer = httpx.get(f"{server.url}/users/ada", params={"x": "1"})
+        assert answer.status_code == 200
+        assert answer.json()["target"] == "/v1/ada?x=1"
+        assert "x-amzn-requestid" in answer.headers and "apigw-requestid" not in answer.headers
+        unrouted = httpx.get(f"{server.url}/users")
+        assert (unrouted.status_code, unrouted.json()) == (
+            403,
+            {"message": "Missing Authentication Token"},
+        )
+        assert httpx.get(f"{server.url}/items").json()["version"] == "1.0"
+    finally:
+        server.close()

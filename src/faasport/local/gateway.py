@@ -221,7 +221,7 @@ class Gateway:
                 answer = cors.check(policy_request(request))
                 if answer is not None:
                     return self._policy_answer(answer)
-            return self._reject(*self.flavour.unrouted)
+            return self._unrouted()
         if match.function in self.upstreams:
             pipeline, target = self.upstreams_pipeline, self._forward
         else:
@@ -243,6 +243,12 @@ class Gateway:
             self.log(f"[gateway] {request.method} {request.path}: 500: policy failed: {exc}")
             return self._reject(500)
         return self._policy_answer(answer)
+
+    def _unrouted(self) -> HttpResponse:
+        response = self._reject(*self.flavour.unrouted)
+        if self.flavour is _REST_API:  # as REST APIs type their 403 for an unknown resource
+            response.headers.append((b"x-amzn-errortype", b"MissingAuthenticationTokenException"))
+        return response
 
     @cached_property
     def upstreams_pipeline(self) -> Pipeline | None:
