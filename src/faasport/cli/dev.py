@@ -62,6 +62,9 @@ def describe(project: Project, url: str) -> list[str]:
     for proxy in project.proxies:
         route = proxy.route
         lines.append(f"  {route.method:<7} {url}{route.path}  ->  proxy {proxy.url}")
+    from faasport.local.api_keys import generated_keys
+
+    lines += [f"  API key {name}: {value}" for name, value in generated_keys(project).items()]
     lines.append(f"Listening on {url} (Ctrl-C to stop)")
     return lines
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from faasport.config.fields import Table, describe, join
 from faasport.config.model import (
+    Auth,
     BucketEvent,
     BusRule,
     EventSource,
@@ -45,7 +46,7 @@ _EVENT_KINDS = ("queue", "schedule", "bucket", "topic", "bus", "stream")
 
 
 def parse_function(
-    name: str, table: Table, *, queues: Mapping[str, Queue], auth: Mapping[str, JwtAuth]
+    name: str, table: Table, *, queues: Mapping[str, Queue], auth: Mapping[str, Auth]
 ) -> Function:
     if not _IDENTIFIER.fullmatch(name) or keyword.iskeyword(name) or len(name) > 64:
         table.source.fail(
@@ -116,9 +117,10 @@ def parse_function(
         rules=tuple(e for e in events if isinstance(e, BusRule)),
         streams=tuple(e for e in events if isinstance(e, StreamEvent)),
         on_failure=table.string("on_failure", None, expected="the name of a function or a queue"),
-        scopes=parse_scopes(table, routes, auth_name),
+        scopes=parse_scopes(table, routes, auth_name, jwt=isinstance(auth.get(auth_name), JwtAuth)),
         rate_limit=parse_rate_limit(table, auth_name),
         idempotency=parse_idempotency(table),
+        api_key_required=table.boolean("api_key_required", False),
     )
     table.finish()
     return function

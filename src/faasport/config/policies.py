@@ -18,14 +18,14 @@ _SCOPE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6749 scope-token
 
 
 def parse_scopes(
-    table: Table, routes: tuple[Route, ...], auth: str
+    table: Table, routes: tuple[Route, ...], auth: str, *, jwt: bool = True
 ) -> Mapping[str, tuple[str, ...]]:
     """``scopes = ["items:read"]`` (every route of the function) or ``scopes = { "POST
     /items" = ["items:write"] }`` (route key -> scopes, any one of which is needed)."""
     value = table.raw("scopes")
     if not table.has("scopes"):
         return MappingProxyType({})
-    if auth == "none":
+    if auth == "none" or not jwt:
         table.fail("scopes", 'needs a JWT authorizer: set auth = "NAME" of an [auth.NAME] table')
     found: dict[str, tuple[str, ...]] = {}
     if isinstance(value, list):

@@ -28,8 +28,10 @@ from urllib.parse import unquote, urlsplit
 from faasport.aws.apigw_v1 import ApiGatewayV1
 from faasport.aws.apigw_v2 import ApiGatewayV2
 from faasport.core.http import HttpRequest, HttpResponse
+from faasport.gateway.lambda_authorizer import Verdict
 from faasport.gateway.request import Request as PolicyRequest
 from faasport.gateway.request import Response as PolicyResponse
+from faasport.local.authorizers import Authorizers
 from faasport.local.connections import Limits, Server
 from faasport.local.invoker import InvocationError, Log, RuntimeInvoker, stderr_line
 from faasport.local.offload import Offload
@@ -129,6 +131,8 @@ class Gateway:
         self.policies = Policies(project)
         #: Where policy decisions run when a network store would block the loop.
         self.offload = Offload(project)
+        #: Lambda authorizers, run once the request passed the policies above.
+        self.authorizers = Authorizers(project)
         self.log = log
         self.invoker = invoker
         self.limits = limits or Limits()
@@ -230,7 +234,9 @@ class Gateway:
             return await target(request, match, None)
 
         async def call(view: PolicyRequest) -> PolicyResponse:
-            response = await target(request, match, view.context.get("authorizer"))
+            response = await target(
+                request, match, view.context.get("authorizer"), view.context.get("api_key")
+            )
             return PolicyResponse(
                 response.status,
                 [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers],
@@ -256,7 +262,11 @@ class Gateway:
         return proxy_pipeline(self.policies)
 
     async def _forward(
-        self, request: HttpRequest, match: Match, authorizer: dict[str, Any] | None
+        self,
+        request: HttpRequest,
+        match: Match,
+        authorizer: dict[str, Any] | None,
+        api_key: dict[str, str] | None = None,
     ) -> HttpResponse:
         """The upstream's answer to a request on a ``[proxy]`` route; never raises."""
         try:
@@ -278,7 +288,11 @@ class Gateway:
         return HttpResponse(answer.status, headers, answer.body)
 
     async def _invoke(
-        self, request: HttpRequest, match: Match, authorizer: dict[str, Any] | None
+        self,
+        request: HttpRequest,
+        match: Match,
+        authorizer: dict[str, Any] | None,
+        api_key: dict[str, str] | None = None,
     ) -> HttpResponse:
         """The function's answer to a request the policies let through; never raises."""
         flavour = self.flavour
@@ -289,11 +303,18 @@ class Gateway:
         _route(event, match.route.key, match.route.path, match.params)
         if authorizer is not None:
             _authorize(event, authorizer)
+        if api_key is not None and "identity" in event["requestContext"]:
+            event["requestContext"]["identity"].update(api_key)  # REST: apiKey, apiKeyId
         if len(request.body) > MAX_EVENT // 2 and _event_size(event) > MAX_EVENT:
             return self._reject(413)
         where = f"{request.method} {request.path}"
         invoker = self.invoker
         assert invoker is not None
+        if match.function in self.authorizers:
+            verdict = await self.authorizers.authorize(match.function, event, invoker, self.log)
+            if not isinstance(verdict, Verdict):
+                return self._policy_answer(verdict)
+            event["requestContext"]["authorizer"] = verdict.authorizer
         try:
             invocation = invoker.invoke_async(match.function, event)
             if invoker.emulator.specs[match.function].timeout <= self.integration_timeout:

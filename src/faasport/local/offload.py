@@ -57,4 +57,9 @@ class Offload:
 def _remote_jwks(project: Project) -> bool:
     """An authorizer whose keys come over the network (a JWKS URL, or discovered from the
     issuer) may fetch them while deciding."""
-    return any(auth.jwks is None or "://" in auth.jwks for auth in project.auth.values())
+    from faasport.config.model import JwtAuth
+
+    return any(
+        isinstance(auth, JwtAuth) and (auth.jwks is None or "://" in auth.jwks)
+        for auth in project.auth.values()
+    )

@@ -16,7 +16,7 @@ from faasport.config.model import (
 )
 from faasport.deploy.aws import model, naming, policy
 from faasport.deploy.aws.model import Infrastructure
-from faasport.deploy.aws.sam import cfn
+from faasport.deploy.aws.sam import access, cfn
 from faasport.deploy.aws.yaml_text import Data
 
 ALIAS = "live"
@@ -215,14 +215,15 @@ def _rule(infrastructure: Infrastructure, function: Function, index: int, rule: 
 
 def _route(project: Project, route: model.HttpRoute) -> Data:
     if project.api.type == "rest":
-        return {
-            "Type": "Api",
-            "Properties": {
-                "RestApiId": cfn.ref(cfn.REST_API),
-                "Path": route.path,
-                "Method": route.method.lower(),
-            },
+        rest: dict[str, Data] = {
+            "RestApiId": cfn.ref(cfn.REST_API),
+            "Path": route.path,
+            "Method": route.method.lower(),
         }
+        auth = access.route_auth(project, route)
+        if auth:
+            rest["Auth"] = auth
+        return {"Type": "Api", "Properties": rest}
     properties: dict[str, Data] = {
         "ApiId": cfn.ref(cfn.HTTP_API),
         "Method": route.method,
@@ -230,10 +231,10 @@ def _route(project: Project, route: model.HttpRoute) -> Data:
         "PayloadFormatVersion": "2.0",
     }
     if route.auth:
-        auth: dict[str, Data] = {"Authorizer": cfn.authorizer_id(route.auth.name)}
+        jwt: dict[str, Data] = {"Authorizer": cfn.authorizer_id(route.auth.name)}
         if route.scopes:
-            auth["AuthorizationScopes"] = list(route.scopes)
-        properties["Auth"] = auth
+            jwt["AuthorizationScopes"] = list(route.scopes)
+        properties["Auth"] = jwt
     if route.throttle:
         properties["RouteSettings"] = {
             "ThrottlingRateLimit": route.throttle.rate,
