@@ -86,6 +86,9 @@ def describe(project: Project, url: str) -> list[str]:
             lines.append(
                 f"  {function.name} ({function.target}): no HTTP routes; events: {sources}"
             )
+    for proxy in project.proxies:
+        route = proxy.route
+        lines.append(f"  {route.method:<7} {url}{route.path}  ->  proxy {proxy.url}")
     from faasport.local.api_keys import generated_keys
 
     lines += [f"  API key {name}: {value}" for name, value in generated_keys(project).items()]
