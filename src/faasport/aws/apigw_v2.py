@@ -266,10 +266,9 @@ class ApiGatewayV2:
         if request.query_string:
             # As HTTP APIs send them: decoded, a repeated name's values joined by commas.
             params: dict[str, str] = {}
-            for key, value in parse_qsl(
-                request.query_string.decode("latin-1"), keep_blank_values=True
-            ):
-                params[key] = f"{params[key]},{value}" if key in params else value
+            query = request.query_string.decode("latin-1")
+            for param, given in parse_qsl(query, keep_blank_values=True):
+                params[param] = f"{params[param]},{given}" if param in params else given
             event["queryStringParameters"] = params
         if body is not None:
             event["body"] = body
