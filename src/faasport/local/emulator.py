@@ -132,10 +132,12 @@ class Emulator:
         *,
         client_context: str | None = None,
         trace_id: str | None = None,
+        tail: bool = False,
     ) -> Outcome:
-        """A synchronous ("RequestResponse") invocation, from the emulator's loop."""
+        """A synchronous ("RequestResponse") invocation, from the emulator's loop; with
+        ``tail``, its log is kept in the outcome."""
         return await self.pool(name).invoke(
-            payload, client_context=client_context, trace_id=trace_id
+            payload, client_context=client_context, trace_id=trace_id, tail=tail
         )
 
     def invoke(self, name: str, payload: bytes, *, client_context: str | None = None) -> Outcome:

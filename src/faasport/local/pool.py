@@ -21,7 +21,7 @@ from typing import Any
 
 from faasport.local.durations import DurationLog
 from faasport.local.environment import Environment, InitFailed
-from faasport.local.outcome import Outcome, Status, error_payload
+from faasport.local.outcome import Outcome, Status, error_payload, with_request_id
 from faasport.local.runtime_api import Invocation
 from faasport.local.spec import EmulatorSettings, FunctionSpec
 from faasport.local.supervisor import Log
@@ -67,6 +67,7 @@ class FunctionPool:
         wait: bool = False,
         client_context: str | None = None,
         trace_id: str | None = None,
+        tail: bool = False,
     ) -> Outcome:
         invocation = Invocation(
             payload,
@@ -75,6 +76,8 @@ class FunctionPool:
         )
         if trace_id:
             invocation.trace_id = trace_id
+        if tail:
+            invocation.log = []
         try:
             env = await self._acquire(wait)
         except Throttled:
@@ -84,13 +87,14 @@ class FunctionPool:
                 error_payload("Rate Exceeded.", "TooManyRequestsException"),
             )
         except InitFailed as failed:
-            self.report(f"START RequestId: {invocation.request_id} Version: $LATEST")
-            outcome = self._outcome(invocation, Status.CRASH, failed.payload)
-            self._log_end(outcome)
+            self._report(invocation, f"START RequestId: {invocation.request_id} Version: $LATEST")
+            error = with_request_id(failed.payload, invocation.request_id)
+            outcome = self._outcome(invocation, Status.CRASH, error)
+            self._log_end(invocation, outcome)
             return outcome
         # Environments started ahead (warm) did their init before anyone waited for it.
         cold = env.invocations == 0 and not env.provisioned
-        self.report(f"START RequestId: {invocation.request_id} Version: $LATEST")
+        self._report(invocation, f"START RequestId: {invocation.request_id} Version: $LATEST")
         status, result, duration = await env.invoke(invocation)
         outcome = self._outcome(invocation, status, result)
         outcome.duration_ms = duration
@@ -100,17 +104,29 @@ class FunctionPool:
         # Lambda cannot measure more than the limit; a crashed process keeps its last value.
         outcome.max_memory_mb = min(env.supervisor.peak(), self.spec.memory)
         if status is Status.TIMEOUT:
-            self.log(error_message(result))
-        self._log_end(outcome)
+            self._output(invocation, error_message(result))
+        self._log_end(invocation, outcome)
         self._release(env)
         return outcome
 
     def _outcome(self, invocation: Invocation, status: Status, payload: bytes) -> Outcome:
         return Outcome(invocation.request_id, status, payload, memory_mb=self.spec.memory)
 
-    def _log_end(self, outcome: Outcome) -> None:
-        self.report(f"END RequestId: {outcome.request_id}")
-        self.report(outcome.report())
+    def _output(self, invocation: Invocation, line: str) -> None:
+        if invocation.log is not None:
+            invocation.log.append(line)
+        self.log(line)
+
+    def _report(self, invocation: Invocation, line: str) -> None:
+        if invocation.log is not None:
+            invocation.log.append(line)
+        self.report(line)
+
+    def _log_end(self, invocation: Invocation, outcome: Outcome) -> None:
+        self._report(invocation, f"END RequestId: {outcome.request_id}")
+        self._report(invocation, outcome.report())
+        if invocation.log is not None:
+            outcome.log = "".join(line + "\n" for line in invocation.log)
 
     # -- environments -------------------------------------------------------------------
 
