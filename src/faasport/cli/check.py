@@ -54,6 +54,8 @@ class Report:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)
+    #: Functions whose target does not import -> the init error Lambda would report.
+    broken: dict[str, str] = field(default_factory=dict)
 
 
 def _one_line(text: str) -> str:
@@ -144,9 +146,10 @@ def import_errors(project: Project, report: Report) -> None:
             verdict = _verdict(process, Path(scratch) / f"{function.name}.json")
             key = f"{prefix}functions.{function.name}"
             if "error" in verdict:
-                report.errors.append(
-                    f'{key}: cannot import "{function.target}": {_one_line(verdict["error"])}'
-                )
+                reason = _one_line(verdict["error"])
+                report.errors.append(f'{key}: cannot import "{function.target}": {reason}')
+                module = function.target.partition(":")[0]
+                report.broken[function.name] = f"Unable to import module '{module}': {reason}"
                 continue
             kind = verdict["kind"]
             report.kinds[function.name] = kind

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from faasport.cli.project import project_option, resolve_project_dir
+from faasport.core.errors import FaasportError
 
 if TYPE_CHECKING:
     from types import FrameType
 
     from faasport.config.model import EventSource, Project
+    from faasport.local.emulator import Emulator
 
 
 class _Stop(Exception):
@@ -39,6 +43,46 @@ def _event_name(source: EventSource) -> str:
 
 def _stderr_line(line: str) -> None:
     click.echo(f"faasport dev: {line}", err=True)
+
+
+def _cannot_listen(host: str, port: int, option: str, exc: OSError) -> FaasportError:
+    # asyncio's servers wrap the errno in a sentence of their own: the errno's text is enough.
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return FaasportError(
+        f"cannot listen on {host}:{port} ({option}): {reason}; choose another {option}"
+    )
+
+
+class Checker:
+    """``faasport check`` at start and after each change: one line per problem, and the
+    functions whose app does not import answered with that init error (the others run)."""
+
+    def __init__(self, project: Project, emulator: Emulator) -> None:
+        self.project = project
+        self.emulator = emulator
+        self.broken: dict[str, str] = {}
+
+    def run(self, first: bool) -> None:
+        from faasport.cli.check import run_checks
+        from faasport.cli.main import one_line
+
+        try:
+            report = run_checks(self.project)
+        except (FaasportError, OSError) as exc:  # e.g. an unreadable requirements file
+            click.echo(f"error: {one_line(exc)}", err=True)
+            return
+        self.emulator.set_unavailable(report.broken)
+        if first:  # the interpreter and the requirements do not change with a reload
+            for line in report.warnings:
+                click.echo(f"warning: {line}", err=True)
+            errors = report.errors
+        else:
+            errors = [line for line in report.errors if ": cannot import " in line]
+        for line in errors:
+            click.echo(f"error: {line}", err=True)
+        for name in self.broken.keys() - report.broken.keys():
+            _stderr_line(f"functions.{name} imports again")
+        self.broken = report.broken
 
 
 def describe(project: Project, url: str) -> list[str]:
@@ -133,7 +177,6 @@ def dev(
     on --lambda-port. START/END/REPORT lines go to stderr.
     """
     from faasport.config import load_project
-    from faasport.core.errors import FaasportError
     from faasport.local.gateway import Gateway
     from faasport.local.invoke_api import InvokeApi
     from faasport.local.invoker import RuntimeInvoker
@@ -148,9 +191,7 @@ def dev(
         project = sources.open()
     except OSError as exc:
         sources.stop()
-        raise FaasportError(
-            f"cannot listen on {host}: {exc.strerror or exc}; choose another --services-port"
-        ) from None
+        raise _cannot_listen(host, services_port, "--services-port", exc) from None
     settings = EmulatorSettings(
         idle_timeout=idle_timeout,
         retry_delays=(retry_delay, 2 * retry_delay),
@@ -161,34 +202,40 @@ def dev(
     invoke_api = InvokeApi(emulator)
     invoker.start()
     sources.start(emulator.invoke)
+    gateway = Gateway(project, host=host, port=port, invoker=invoker)
+    option, chosen = "--port", port
     try:
-        gateway = Gateway(project, host=host, port=port, invoker=invoker)
         gateway.start()
+        option, chosen = "--lambda-port", lambda_port
         bound = emulator.call(invoke_api.start(host, lambda_port))
     except OSError as exc:
         sources.stop()
         invoker.close()
-        raise FaasportError(
-            f"cannot listen on {host}: {exc.strerror or exc}; choose another --port or "
-            "--lambda-port"
-        ) from None
-    for line in describe(project, gateway.url):
-        click.echo(line, err=True)
-    click.echo(f"Lambda Invoke API on http://{host}:{bound}", err=True)
-    click.echo(f"AWS services on {sources.url} (SQS, SNS, S3, Kinesis, EventBridge)", err=True)
+        raise _cannot_listen(host, chosen, option, exc) from None
+    checker = Checker(project, emulator)
     reloader = None
-    if reload:
-
-        def on_change(changed: list[str]) -> None:
-            names = ", ".join(Path(p).name for p in changed[:3])
-            click.echo(f"faasport dev: {names} changed; new environments from now on", err=True)
-            invoker.reload()
-
-        reloader = Reloader(project.root, on_change)
-        reloader.start()
     previous = signal.getsignal(signal.SIGTERM)
     try:
+        # Before the lines that say dev is up: a SIGTERM sent once they are read stops it.
         signal.signal(signal.SIGTERM, _on_sigterm)
+        for line in describe(project, gateway.url):
+            click.echo(line, err=True)
+        click.echo(f"Lambda Invoke API on http://{host}:{bound}", err=True)
+        click.echo(f"AWS services on {sources.url} (SQS, SNS, S3, Kinesis, EventBridge)", err=True)
+        # Off the start's path: until it reports, a broken app fails in its environment.
+        threading.Thread(
+            target=checker.run, args=(True,), name="faasport-check", daemon=True
+        ).start()
+        if reload:
+
+            def on_change(changed: list[str]) -> None:
+                names = ", ".join(Path(p).name for p in changed[:3])
+                click.echo(f"faasport dev: {names} changed; new environments from now on", err=True)
+                checker.run(first=False)
+                invoker.reload()
+
+            reloader = Reloader(project.root, on_change)
+            reloader.start()
         gateway.serve_forever()
     except (_Stop, KeyboardInterrupt):
         pass

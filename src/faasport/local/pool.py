@@ -19,12 +19,15 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
+from faasport.aws.runtime_client import error_document
 from faasport.local.durations import DurationLog
 from faasport.local.environment import Environment, InitFailed
 from faasport.local.outcome import Outcome, Status, error_payload, with_request_id
 from faasport.local.runtime_api import Invocation
 from faasport.local.spec import EmulatorSettings, FunctionSpec
 from faasport.local.supervisor import Log
+
+IMPORT_ERROR = "Runtime.ImportModuleError"
 
 
 class FunctionPool:
@@ -52,6 +55,9 @@ class FunctionPool:
         self._reapers: dict[Environment, asyncio.TimerHandle] = {}
         self._closed = False
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Why the function cannot run, when a check found that its app does not import:
+        #: its invocations then fail at once with that init error, no environment started.
+        self.unavailable: str | None = None
 
     @property
     def size(self) -> int:
@@ -78,6 +84,8 @@ class FunctionPool:
             invocation.trace_id = trace_id
         if tail:
             invocation.log = []
+        if self.unavailable is not None:
+            return self._unavailable(invocation, self.unavailable)
         try:
             env = await self._acquire(wait)
         except Throttled:
@@ -107,6 +115,14 @@ class FunctionPool:
             self._output(invocation, error_message(result))
         self._log_end(invocation, outcome)
         self._release(env)
+        return outcome
+
+    def _unavailable(self, invocation: Invocation, message: str) -> Outcome:
+        self._report(invocation, f"START RequestId: {invocation.request_id} Version: $LATEST")
+        self._output(invocation, f"[ERROR] {IMPORT_ERROR}: {message}")
+        error = error_document(message, IMPORT_ERROR, invocation.request_id)
+        outcome = self._outcome(invocation, Status.CRASH, error)
+        self._log_end(invocation, outcome)
         return outcome
 
     def _outcome(self, invocation: Invocation, status: Status, payload: bytes) -> Outcome:
