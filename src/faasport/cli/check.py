@@ -36,7 +36,7 @@ try:
     from faasport.core.loader import detect_kind, import_from_string
     kind = detect_kind(import_from_string(target))
 except AppError as exc:
-    verdict = {"error": str(exc)}
+    verdict = {"error": str(exc), "own": "yes"}
 except BaseException as exc:
     text = str(exc)
     verdict = {"error": type(exc).__name__ + (": " + text if text else "")}
@@ -105,14 +105,23 @@ def dependency_errors(project: Project) -> list[str]:
     return problems
 
 
-def _probe(project: Project, function: Function, out: Path) -> subprocess.Popen[bytes]:
+def _probe(
+    root: Path, function: Function, out: Path, *, isolated: bool = False
+) -> subprocess.Popen[bytes]:
+    """Import ``function``'s target from ``root``: with ``isolated``, from ``root`` and the
+    standard library alone (no site-packages), as a deployed artifact runs."""
     environ = {**os.environ, **function.environment}
-    environ["PYTHONPATH"] = os.pathsep.join(
-        [str(project.root), *filter(None, [os.environ.get("PYTHONPATH")])]
-    )
+    argv = [sys.executable, "-c", _PROBE, function.target, str(out)]
+    if isolated:
+        environ.pop("PYTHONPATH", None)
+        argv.insert(1, "-S")  # -c puts the working directory, root, first on sys.path
+    else:
+        environ["PYTHONPATH"] = os.pathsep.join(
+            [str(root), *filter(None, [os.environ.get("PYTHONPATH")])]
+        )
     return subprocess.Popen(
-        [sys.executable, "-c", _PROBE, function.target, str(out)],
-        cwd=project.root,
+        argv,
+        cwd=root,
         env=environ,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -134,35 +143,56 @@ def _verdict(process: subprocess.Popen[bytes], out: Path) -> dict[str, str]:
     return verdict
 
 
-def import_errors(project: Project, report: Report) -> None:
-    """Import every function's target, each in its own fresh interpreter, all at once."""
-    prefix = "tool.faasport." if project.source.name == "pyproject.toml" else ""
+def probe_imports(
+    project: Project, root: Path, *, isolated: bool = False
+) -> dict[str, dict[str, str]]:
+    """Import every function's target from ``root``, each in its own fresh interpreter, all
+    at once: the verdict per function (``kind``, or ``error`` and ``own`` when the target's
+    own module or attribute is missing)."""
     with tempfile.TemporaryDirectory(prefix="faasport-check-") as scratch:
         started = [
-            (function, _probe(project, function, Path(scratch) / f"{function.name}.json"))
+            (
+                function,
+                _probe(root, function, Path(scratch) / f"{function.name}.json", isolated=isolated),
+            )
             for function in project.functions.values()
         ]
-        for function, process in started:
-            verdict = _verdict(process, Path(scratch) / f"{function.name}.json")
-            key = f"{prefix}functions.{function.name}"
-            if "error" in verdict:
-                reason = _one_line(verdict["error"])
-                report.errors.append(f'{key}: cannot import "{function.target}": {reason}')
-                module = function.target.partition(":")[0]
-                report.broken[function.name] = f"Unable to import module '{module}': {reason}"
-                continue
-            kind = verdict["kind"]
-            report.kinds[function.name] = kind
-            if function.app is not None and kind == "handler":
-                report.errors.append(
-                    f'{key}.app: "{function.app}" is {_KINDS[kind]}, not an ASGI or WSGI app; '
-                    "set handler instead of app"
-                )
-            elif function.handler is not None and kind != "handler":
-                report.errors.append(
-                    f'{key}.handler: "{function.handler}" is {_KINDS[kind]}, not a '
-                    "handler(event, context); set app instead of handler"
-                )
+        return {
+            function.name: _verdict(process, Path(scratch) / f"{function.name}.json")
+            for function, process in started
+        }
+
+
+def config_key(project: Project) -> str:
+    """How keys are named in messages: ``tool.faasport.`` in a pyproject.toml."""
+    return "tool.faasport." if project.source.name == "pyproject.toml" else ""
+
+
+def import_errors(project: Project, report: Report) -> None:
+    """Import every function's target as the runtime will, from the project root."""
+    prefix = config_key(project)
+    verdicts = probe_imports(project, project.root)
+    for function in project.functions.values():
+        verdict = verdicts[function.name]
+        key = f"{prefix}functions.{function.name}"
+        if "error" in verdict:
+            reason = _one_line(verdict["error"])
+            report.errors.append(f'{key}: cannot import "{function.target}": {reason}')
+            module = function.target.partition(":")[0]
+            report.broken[function.name] = f"Unable to import module '{module}': {reason}"
+            continue
+        kind = verdict["kind"]
+        report.kinds[function.name] = kind
+        if function.app is not None and kind == "handler":
+            report.errors.append(
+                f'{key}.app: "{function.app}" is {_KINDS[kind]}, not an ASGI or WSGI app; '
+                "set handler instead of app"
+            )
+        elif function.handler is not None and kind != "handler":
+            report.errors.append(
+                f'{key}.handler: "{function.handler}" is {_KINDS[kind]}, not a '
+                "handler(event, context); set app instead of handler"
+            )
 
 
 def run_checks(project: Project) -> Report:
