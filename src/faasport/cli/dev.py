@@ -212,30 +212,30 @@ def dev(
         sources.stop()
         invoker.close()
         raise _cannot_listen(host, chosen, option, exc) from None
+    for line in describe(project, gateway.url):
+        click.echo(line, err=True)
+    click.echo(f"Lambda Invoke API on http://{host}:{bound}", err=True)
+    click.echo(f"AWS services on {sources.url} (SQS, SNS, S3, Kinesis, EventBridge)", err=True)
     checker = Checker(project, emulator)
     reloader = None
+    if reload:
+
+        def on_change(changed: list[str]) -> None:
+            names = ", ".join(Path(p).name for p in changed[:3])
+            click.echo(f"faasport dev: {names} changed; new environments from now on", err=True)
+            checker.run(first=False)
+            invoker.reload()
+
+        reloader = Reloader(project.root, on_change)
+        reloader.start()
     previous = signal.getsignal(signal.SIGTERM)
     try:
-        # Before the lines that say dev is up: a SIGTERM sent once they are read stops it.
         signal.signal(signal.SIGTERM, _on_sigterm)
-        for line in describe(project, gateway.url):
-            click.echo(line, err=True)
-        click.echo(f"Lambda Invoke API on http://{host}:{bound}", err=True)
-        click.echo(f"AWS services on {sources.url} (SQS, SNS, S3, Kinesis, EventBridge)", err=True)
-        # Off the start's path: until it reports, a broken app fails in its environment.
+        # Off the start's path (until it reports, a broken app fails in its environment),
+        # and once SIGTERM is handled.
         threading.Thread(
             target=checker.run, args=(True,), name="faasport-check", daemon=True
         ).start()
-        if reload:
-
-            def on_change(changed: list[str]) -> None:
-                names = ", ".join(Path(p).name for p in changed[:3])
-                click.echo(f"faasport dev: {names} changed; new environments from now on", err=True)
-                checker.run(first=False)
-                invoker.reload()
-
-            reloader = Reloader(project.root, on_change)
-            reloader.start()
         gateway.serve_forever()
     except (_Stop, KeyboardInterrupt):
         pass
