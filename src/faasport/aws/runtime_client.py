@@ -29,17 +29,31 @@ EXTENSION_PREFIX = "/2020-01-01/extension"
 SOCKET_VARIABLE = "FAASPORT_RUNTIME_API_SOCKET"
 
 
+class HandlerNotFound(Exception):
+    """The handler's module imports but has no such attribute."""
+
+    error_type = "Runtime.HandlerNotFound"
+
+
+HandlerNotFound.__name__ = HandlerNotFound.error_type
+
+
 def load_handler(spec: str) -> Callable[[Any, Any], Any]:
     """``"pkg.module.attr"`` (Lambda's form) or ``"pkg.module:attr"``."""
-    from faasport.core.errors import AppError
-    from faasport.core.loader import import_from_string
+    import importlib
 
-    if ":" not in spec:
+    if ":" in spec:
+        module_name, _, attr = spec.partition(":")
+    else:
         module_name, _, attr = spec.rpartition(".")
-        spec = f"{module_name}:{attr}"
-    handler = import_from_string(spec)
+    handler: Any = importlib.import_module(module_name)
+    try:
+        for name in attr.split("."):
+            handler = getattr(handler, name)
+    except AttributeError:
+        raise HandlerNotFound(f"Handler '{attr}' missing on module '{module_name}'") from None
     if not callable(handler):
-        raise AppError(f"handler {spec!r} is not callable")
+        raise HandlerNotFound(f"Handler '{attr}' on module '{module_name}' is not callable")
     return handler  # type: ignore[no-any-return]
 
 
