@@ -97,6 +97,8 @@ class FunctionPool:
         except InitFailed as failed:
             self._report(invocation, f"START RequestId: {invocation.request_id} Version: $LATEST")
             error = with_request_id(failed.payload, invocation.request_id)
+            if invocation.log is not None:  # the environment logged it before this START
+                invocation.log.append(f"[ERROR] {error_type(error)}: {error_message(error)}")
             outcome = self._outcome(invocation, Status.CRASH, error)
             self._log_end(invocation, outcome)
             return outcome
@@ -256,6 +258,14 @@ class FunctionPool:
         envs = list(self.environments)
         self.environments.clear()
         await asyncio.gather(*(env.close() for env in envs), return_exceptions=True)
+
+
+def error_type(payload: bytes) -> str:
+    """The ``errorType`` of a Lambda error payload."""
+    try:
+        return str(json.loads(payload).get("errorType", "Runtime.Unknown"))
+    except (ValueError, AttributeError):
+        return "Runtime.Unknown"
 
 
 def error_message(payload: bytes) -> str:
