@@ -35,9 +35,10 @@ def _runs_here(project: Project) -> bool:
 
 def import_errors(project: Project, artifact: Artifact) -> list[str]:
     """Each function's target imported from the unpacked zip alone (no site-packages), as
-    the cloud will. Where the artifact's dependencies were built for another interpreter,
-    only the project's own missing module or attribute counts: a compiled dependency for
-    CPython 3.12 failing to import into 3.11 says nothing of the cloud."""
+    the cloud will. Only the project's own missing module or attribute counts when the
+    zip's dependencies are not all there to import: on GCP and Azure the platform installs
+    them, and a compiled dependency built for another interpreter (CPython 3.12 when this
+    is 3.11) says nothing of the cloud by failing here."""
     from faasport.cli.check import config_key, probe_imports
     from faasport.config.load import display_path
 
@@ -45,7 +46,7 @@ def import_errors(project: Project, artifact: Artifact) -> list[str]:
         with zipfile.ZipFile(artifact.path) as opened:
             opened.extractall(unpacked)
         verdicts = probe_imports(project, Path(unpacked), isolated=True)
-    runs_here = _runs_here(project)
+    complete = artifact.target == "aws" and _runs_here(project)
     errors = []
     for name, verdict in verdicts.items():
         if "error" not in verdict:
@@ -56,7 +57,7 @@ def import_errors(project: Project, artifact: Artifact) -> list[str]:
             f'{config_key(project)}functions.{name}: cannot import "{function.target}" from '
             f"{display_path(artifact.path)}: {reason}"
         )
-        if runs_here or verdict.get("own"):
+        if complete or verdict.get("own"):
             errors.append(line)
     return errors
 
