@@ -64,12 +64,11 @@ class Checker:
 
     def run(self, first: bool) -> None:
         from faasport.cli.check import run_checks
-        from faasport.cli.main import one_line
 
         try:
             report = run_checks(self.project)
         except (FaasportError, OSError) as exc:  # e.g. an unreadable requirements file
-            click.echo(f"error: {one_line(exc)}", err=True)
+            click.echo(f"error: {' '.join(str(exc).split())}", err=True)
             return
         self.emulator.set_unavailable(report.broken)
         if first:  # the interpreter and the requirements do not change with a reload
