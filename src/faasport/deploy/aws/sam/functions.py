@@ -16,7 +16,7 @@ from faasport.config.model import (
 )
 from faasport.deploy.aws import model, naming, policy
 from faasport.deploy.aws.model import Infrastructure
-from faasport.deploy.aws.sam import cfn
+from faasport.deploy.aws.sam import access, cfn
 from faasport.deploy.aws.yaml_text import Data
 
 ALIAS = "live"
@@ -215,14 +215,15 @@ def _rule(infrastructure: Infrastructure, function: Function, index: int, rule: 
 
 def _route(project: Project, route: model.HttpRoute) -> Data:
     if project.api.type == "rest":
-        return {
-            "Type": "Api",
-            "Properties": {
-                "RestApiId": cfn.ref(cfn.REST_API),
-                "Path": route.path,
-                "Method": route.method.lower(),
-            },
+        rest: dict[str, Data] = {
+            "RestApiId": cfn.ref(cfn.REST_API),
+            "Path": route.path,
+            "Method": route.method.lower(),
         }
+        auth = access.route_auth(project, route)
+        if auth:
+            rest["Auth"] = auth
+        return {"Type": "Api", "Properties": rest}
     properties: dict[str, Data] = {
         "ApiId": cfn.ref(cfn.HTTP_API),
         "Method": route.method,
