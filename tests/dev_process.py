@@ -74,14 +74,19 @@ class Dev:
         self._clients.append(client)
         return client
 
-    def settled(self) -> int:
-        """START lines once every invocation logged so far has logged its REPORT too: stderr
-        is read on another thread, a little behind the responses."""
+    def settled(self, at_least: int = 0) -> int:
+        """START lines once every invocation logged so far has logged its REPORT too, and at
+        least `at_least` have started: stderr is read on another thread, a little behind the
+        responses, so a response can arrive before its START line is read."""
 
         def count(prefix: str) -> int:
             return sum(line.startswith(prefix) for line in self.lines)
 
-        wait_for(lambda: count("START") == count("REPORT"), 10, "the REPORT lines")
+        wait_for(
+            lambda: count("START") >= at_least and count("START") == count("REPORT"),
+            10,
+            "the REPORT lines",
+        )
         return count("START")
 
     def children(self) -> set[int]:

@@ -8,6 +8,7 @@ import os
 from faasport.aws.alb import Alb
 from faasport.aws.apigw_v1 import ApiGatewayV1
 from faasport.aws.apigw_v2 import ApiGatewayV2
+from faasport.aws.dispatch import EventDispatch
 from faasport.aws.edge import Edge
 from faasport.aws.function_url import FunctionUrl
 from faasport.aws.lattice import Lattice, LatticeV2
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from typing import Any, Unpack
 
     from faasport.aws.codec import Codec, Event
+    from faasport.aws.dispatch import EventHandlers
     from faasport.core.codec import Codec as HttpCodec
     from faasport.core.options import OptionArgs
 
@@ -102,9 +104,14 @@ class LambdaHandler:
     """Callable as ``handler(event, context)``; one instance per execution environment."""
 
     def __init__(
-        self, app: Any, options: AppOptions, codecs: Iterable[HttpCodec[Event, Any]] = ()
+        self,
+        app: Any,
+        options: AppOptions,
+        codecs: Iterable[HttpCodec[Event, Any]] = (),
+        events: EventHandlers | None = None,
     ) -> None:
         self.options = options
+        self.events = None if events is None else EventDispatch(events)
         self.runner = AppRunner(app, options)
         self.codecs: tuple[HttpCodec[Event, Any], ...] = (*codecs, *CODECS)
         self._last: HttpCodec[Event, Any] = self.codecs[0]
@@ -199,6 +206,8 @@ class LambdaHandler:
             raise import_failure(self.runner.target, exc) from exc
 
     def _not_http(self, event: Any, context: Any) -> Any:
+        if self.events is not None:
+            return self.events(event, context)
         kind = self._load()
         if kind == "handler":
             return self.runner.call_handler(event, context)
@@ -214,14 +223,21 @@ class LambdaHandler:
             f"faasport.aws.handler received {_describe(event)}, which is not an HTTP event "
             "from API Gateway (REST or HTTP API), an ALB or a Function URL; an "
             f"{kind.upper()} app can only answer HTTP events. Route other event sources to "
-            "a plain handler(event, context)."
+            "a plain handler(event, context), or register one for the app: "
+            "aws.handler(app, events={'sqs': handle, ...})."
         )
 
 
 def handler(
-    app: Any, *, codecs: Iterable[HttpCodec[Event, Any]] = (), **options: Unpack[OptionArgs]
+    app: Any,
+    *,
+    codecs: Iterable[HttpCodec[Event, Any]] = (),
+    events: EventHandlers | None = None,
+    **options: Unpack[OptionArgs],
 ) -> LambdaHandler:
     """A Lambda handler serving ``app``: an ASGI app, a WSGI app, a plain
     ``handler(event, context)``, or a ``"module:attr"`` string imported on first use.
+    ``events`` receives the non-HTTP events (see :mod:`faasport.aws.dispatch`): one
+    handler for all, or a mapping like ``{"sqs": on_orders, "schedule": nightly}``.
     ``options`` are :class:`~faasport.core.options.AppOptions`'."""
-    return LambdaHandler(app, AppOptions(**options), codecs)
+    return LambdaHandler(app, AppOptions(**options), codecs, events)

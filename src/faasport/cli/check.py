@@ -106,12 +106,12 @@ def dependency_errors(project: Project) -> list[str]:
 
 
 def _probe(
-    root: Path, function: Function, out: Path, *, isolated: bool = False
+    root: Path, function: Function, target: str, out: Path, *, isolated: bool = False
 ) -> subprocess.Popen[bytes]:
-    """Import ``function``'s target from ``root``: with ``isolated``, from ``root`` and the
-    standard library alone (no site-packages), as a deployed artifact runs."""
+    """Import ``target`` from ``root``: with ``isolated``, from ``root`` and the standard
+    library alone (no site-packages), as a deployed artifact runs."""
     environ = {**os.environ, **function.environment}
-    argv = [sys.executable, "-c", _PROBE, function.target, str(out)]
+    argv = [sys.executable, "-c", _PROBE, target, str(out)]
     if isolated:
         environ.pop("PYTHONPATH", None)
         argv.insert(1, "-S")  # -c puts the working directory, root, first on sys.path
@@ -153,7 +153,13 @@ def probe_imports(
         started = [
             (
                 function,
-                _probe(root, function, Path(scratch) / f"{function.name}.json", isolated=isolated),
+                _probe(
+                    root,
+                    function,
+                    function.target,
+                    Path(scratch) / f"{function.name}.json",
+                    isolated=isolated,
+                ),
             )
             for function in project.functions.values()
         ]
@@ -169,30 +175,54 @@ def config_key(project: Project) -> str:
 
 
 def import_errors(project: Project, report: Report) -> None:
-    """Import every function's target as the runtime will, from the project root."""
+    """Import every function's target, each in its own fresh interpreter, all at once (and
+    the event handler of an HTTP function that has one)."""
     prefix = config_key(project)
-    verdicts = probe_imports(project, project.root)
-    for function in project.functions.values():
-        verdict = verdicts[function.name]
-        key = f"{prefix}functions.{function.name}"
-        if "error" in verdict:
-            reason = _one_line(verdict["error"])
-            report.errors.append(f'{key}: cannot import "{function.target}": {reason}')
-            module = function.target.partition(":")[0]
-            report.broken[function.name] = f"Unable to import module '{module}': {reason}"
-            continue
-        kind = verdict["kind"]
-        report.kinds[function.name] = kind
-        if function.app is not None and kind == "handler":
-            report.errors.append(
-                f'{key}.app: "{function.app}" is {_KINDS[kind]}, not an ASGI or WSGI app; '
-                "set handler instead of app"
-            )
-        elif function.handler is not None and kind != "handler":
-            report.errors.append(
-                f'{key}.handler: "{function.handler}" is {_KINDS[kind]}, not a '
-                "handler(event, context); set app instead of handler"
-            )
+    targets = [
+        (function, "app" if function.app else "handler", function.target)
+        for function in project.functions.values()
+    ]
+    targets += [
+        (function, "handler", function.handler)
+        for function in project.functions.values()
+        if function.app is not None and function.handler is not None
+    ]
+    with tempfile.TemporaryDirectory(prefix="faasport-check-") as scratch:
+        started = [
+            (function, field, target, Path(scratch) / f"{function.name}.{field}.json")
+            for function, field, target in targets
+        ]
+        processes = [_probe(project.root, f, target, out) for f, _, target, out in started]
+        for (function, field, target, out), process in zip(started, processes, strict=True):
+            verdict = _verdict(process, out)
+            key = f"{prefix}functions.{function.name}"
+            both = function.app is not None and function.handler is not None
+            if "error" in verdict:
+                where = f"{key}.handler" if both and field == "handler" else key
+                reason = _one_line(verdict["error"])
+                report.errors.append(f'{where}: cannot import "{target}": {reason}')
+                if target == function.target:
+                    module = target.partition(":")[0]
+                    report.broken[function.name] = f"Unable to import module '{module}': {reason}"
+                continue
+            kind = verdict["kind"]
+            if field == "app" or function.app is None:
+                report.kinds[function.name] = kind
+            if field == "app" and kind == "handler":
+                report.errors.append(
+                    f'{key}.app: "{function.app}" is {_KINDS[kind]}, not an ASGI or WSGI app; '
+                    "set handler instead of app"
+                )
+            elif field == "handler" and kind != "handler":
+                fix = (
+                    "it receives the events of the HTTP function"
+                    if both
+                    else "set app instead of handler"
+                )
+                report.errors.append(
+                    f'{key}.handler: "{target}" is {_KINDS[kind]}, not a '
+                    f"handler(event, context); {fix}"
+                )
 
 
 def run_checks(project: Project) -> Report:

@@ -51,13 +51,12 @@ def parse_function(
     expected = 'a "module:attribute" import string, like "myapp.main:app"'
     app = table.string("app", None, pattern=_TARGET, expected=expected)
     handler = table.string("handler", None, pattern=_TARGET, expected=expected)
-    if (app is None) == (handler is None):
+    if app is None and handler is None:
         table.misspelled("app", "handler")
-        what = "both" if app else "neither"
         table.source.fail(
             table.path,
-            f"set exactly one of app (an ASGI/WSGI app) or handler (a plain "
-            f"handler(event, context)), got {what}",
+            "set app (an ASGI/WSGI app), handler (a plain handler(event, context)), or both "
+            "(the app answers HTTP, the handler the function's events); got neither",
         )
     memory = table.integer("memory", 512, 128, 10240)
     timeout = table.integer("timeout", 30, 1, 900)
@@ -89,6 +88,12 @@ def parse_function(
             f'no [auth.{auth_name}] table is defined (defined: {defined}); add one or use "none"',
         )
     events = _events(table, queues, timeout)
+    if app is not None and handler is None and events:
+        table.fail(
+            "events",
+            'an HTTP function (app) needs handler = "module:function" to receive its '
+            "events; the app answers HTTP requests only",
+        )
     function = Function(
         name=name,
         app=app,

@@ -102,7 +102,8 @@ class Topic:
 
 @dataclass(frozen=True)
 class Function:
-    """One deployable function: an HTTP app (``app``) or a plain handler (``handler``)."""
+    """One deployable function: an HTTP app (``app``), a plain handler (``handler``), or
+    both: the app answers HTTP and the handler the function's other events."""
 
     name: str
     app: str | None = None
