@@ -3,6 +3,7 @@ Invoke API and AWS services endpoint), its stderr collected line by line, stoppe
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -21,7 +22,7 @@ READY = "AWS services on"
 
 
 class Dev:
-    def __init__(self, project: Path, *options: str) -> None:
+    def __init__(self, project: Path, *options: str, env: dict[str, str] | None = None) -> None:
         self.project = project
         self.process = subprocess.Popen(
             [
@@ -32,6 +33,7 @@ class Dev:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            env=None if env is None else {**os.environ, **env},
         )
         self.lines: list[str] = []
         self._clients: list[Any] = []
@@ -58,6 +60,11 @@ class Dev:
             if found:
                 return found.group(1)
         raise AssertionError(f"no line matches {pattern}: {self.lines}")
+
+    @property
+    def dashboard(self) -> str:
+        """The dashboard's URL (``.../_faasport/``)."""
+        return self._find(r"Dashboard on (http://\S+)")
 
     def client(self, service: str) -> Any:
         """A boto3 client of the running server, closed with it (an unclosed one leaves its

@@ -181,3 +181,29 @@ def test_query_is_re_encoded_only_where_needed(query: dict[str, Any], expected: 
     event["queryStringParameters"] = {k: v[-1] for k, v in query.items()}
     status, environ = call(WSGI, event)
     assert (status, environ["QUERY_STRING"]) == (200, expected)
+
+
+def test_a_built_event_has_every_key_of_a_recorded_one() -> None:
+    """What the local REST API sends: a function reading any key AWS sends (even a null
+    one, like ``requestContext.identity.caller``) finds it locally too."""
+    from faasport.aws.apigw_v1 import ApiGatewayV1
+    from faasport.core.http import HttpRequest
+
+    request = HttpRequest(
+        method="GET",
+        path="/items/7",
+        query_string=b"a=1",
+        headers=[(b"host", b"localhost"), (b"user-agent", b"curl/8")],
+        body=b"",
+        scheme="http",
+        server=("127.0.0.1", 3000),
+        client=("127.0.0.1", 50000),
+        raw_path=b"/items/7",
+    )
+    built = ApiGatewayV1().build_event(request, "prod")
+    real = recorded("restApiDocsExample")
+    assert set(real) <= set(built)
+    assert set(real["requestContext"]) <= set(built["requestContext"])
+    assert set(real["requestContext"]["identity"]) <= set(built["requestContext"]["identity"])
+    identity = built["requestContext"]["identity"]
+    assert (identity["caller"], identity["userAgent"]) == (None, "curl/8")

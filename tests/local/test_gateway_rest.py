@@ -63,6 +63,7 @@ def test_unrouted_requests_never_reach_the_function(dev: Dev, method: str, path:
     assert response.status_code == 403
     assert response.json() == {"message": "Missing Authentication Token"}
     assert "x-amzn-requestid" in response.headers
+    assert response.headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
     # A routed request after it: once its START and REPORT are read, any earlier START would
     # have been read too.
     assert httpx.get(f"{dev.url}/items/1").status_code == 200

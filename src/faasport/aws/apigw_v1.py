@@ -48,6 +48,19 @@ if TYPE_CHECKING:
     ]
 
 
+_IDENTITY_KEYS = (
+    "cognitoIdentityPoolId",
+    "accountId",
+    "cognitoIdentityId",
+    "caller",
+    "accessKey",
+    "cognitoAuthenticationType",
+    "cognitoAuthenticationProvider",
+    "userArn",
+    "user",
+)
+
+
 class ApiGatewayV1:
     name = "apigw-v1"
 
@@ -251,7 +264,9 @@ class ApiGatewayV1:
                 "domainPrefix": "local",
                 "requestTimeEpoch": int(now * 1000),
                 "requestId": str(uuid.uuid4()),
+                # Every key a REST API sends, null when no IAM or Cognito caller is known.
                 "identity": {
+                    **dict.fromkeys(_IDENTITY_KEYS),
                     "sourceIp": request.client[0] if request.client else "127.0.0.1",
                     "userAgent": headers.get("user-agent"),
                 },

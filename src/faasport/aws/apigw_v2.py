@@ -215,7 +215,7 @@ class ApiGatewayV2:
     def build_event(self, request: HttpRequest, stage: str = "$default") -> dict[str, Any]:
         import time
         import uuid
-        from urllib.parse import quote
+        from urllib.parse import parse_qsl, quote
 
         headers: dict[str, str] = {}
         cookies: list[str] = []
@@ -263,6 +263,13 @@ class ApiGatewayV2:
         }
         if cookies:
             event["cookies"] = cookies
+        if request.query_string:
+            # As HTTP APIs send them: decoded, a repeated name's values joined by commas.
+            params: dict[str, str] = {}
+            query = request.query_string.decode("latin-1")
+            for param, given in parse_qsl(query, keep_blank_values=True):
+                params[param] = f"{params[param]},{given}" if param in params else given
+            event["queryStringParameters"] = params
         if body is not None:
             event["body"] = body
         return event

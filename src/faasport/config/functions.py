@@ -16,12 +16,18 @@ from faasport.config.model import (
     BusRule,
     EventSource,
     Function,
+    JwtAuth,
     Queue,
     QueueEvent,
     ScheduleEvent,
     StreamEvent,
     Throttle,
     TopicEvent,
+)
+from faasport.config.policies import (
+    parse_idempotency,
+    parse_rate_limit,
+    parse_scopes,
 )
 from faasport.config.routes import Route, parse_route
 
@@ -94,6 +100,7 @@ def parse_function(
             'an HTTP function (app) needs handler = "module:function" to receive its '
             "events; the app answers HTTP requests only",
         )
+    routes = _routes(table, default=DEFAULT_HTTP_ROUTES if app else ())
     function = Function(
         name=name,
         app=app,
@@ -106,7 +113,7 @@ def parse_function(
         warm=warm,
         snapstart=snapstart,
         health=health,
-        routes=_routes(table, default=DEFAULT_HTTP_ROUTES if app else ()),
+        routes=routes,
         auth=auth_name,
         throttle=parse_throttle(table),
         environment=_environment(table),
@@ -115,6 +122,9 @@ def parse_function(
         rules=tuple(e for e in events if isinstance(e, BusRule)),
         streams=tuple(e for e in events if isinstance(e, StreamEvent)),
         on_failure=table.string("on_failure", None, expected="the name of a function or a queue"),
+        scopes=parse_scopes(table, routes, auth_name, jwt=isinstance(auth.get(auth_name), JwtAuth)),
+        rate_limit=parse_rate_limit(table, auth_name),
+        idempotency=parse_idempotency(table),
         api_key_required=table.boolean("api_key_required", False),
     )
     table.finish()

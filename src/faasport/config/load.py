@@ -36,6 +36,7 @@ from faasport.config.model import (
     TopicQueue,
     Traffic,
 )
+from faasport.config.proxy import parse_proxies
 from faasport.core.errors import ConfigError
 
 CONFIG_FILE = "faasport.toml"
@@ -139,6 +140,7 @@ def _parse(top: Table, root: Path, source: Path) -> Project:
     }
     check_routes(top, functions)
     check_on_failure(top, functions, queues)
+    proxies = parse_proxies(top, functions, rest=api.type == "rest")
     api_keys = parse_api_keys(top)
     usage_plans = parse_usage_plans(top, api_keys)
     check_access(top, api, auth, functions, api_keys)
@@ -163,6 +165,7 @@ def _parse(top: Table, root: Path, source: Path) -> Project:
         exclude=exclude,
         strip=strip,
         traffic=MappingProxyType(traffic),
+        proxies=proxies,
     )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from faasport.aws.runtime_client import error_document
+from faasport.local.activity import EnvState, Observer
 from faasport.local.durations import DurationLog
 from faasport.local.environment import Environment, InitFailed
 from faasport.local.outcome import Outcome, Status, error_payload, with_request_id
@@ -58,6 +59,8 @@ class FunctionPool:
         #: Why the function cannot run, when a check found that its app does not import:
         #: its invocations then fail at once with that init error, no environment started.
         self.unavailable: str | None = None
+        #: Who watches (the readable log, the dashboard); called on the emulator's loop.
+        self.observers: list[Observer] = []
 
     @property
     def size(self) -> int:
@@ -96,15 +99,22 @@ class FunctionPool:
             )
         except InitFailed as failed:
             self._report(invocation, f"START RequestId: {invocation.request_id} Version: $LATEST")
+            for observer in self.observers:
+                observer.invocation_started(self.spec.name, None, invocation)
             error = with_request_id(failed.payload, invocation.request_id)
             if invocation.log is not None:  # the environment logged it before this START
                 invocation.log.append(f"[ERROR] {error_type(error)}: {error_message(error)}")
             outcome = self._outcome(invocation, Status.CRASH, error)
             self._log_end(invocation, outcome)
+            for observer in self.observers:
+                observer.invocation_ended(self.spec.name, None, invocation, outcome)
             return outcome
         # Environments started ahead (warm) did their init before anyone waited for it.
         cold = env.invocations == 0 and not env.provisioned
         self._report(invocation, f"START RequestId: {invocation.request_id} Version: $LATEST")
+        self._changed(env, "busy")
+        for observer in self.observers:
+            observer.invocation_started(self.spec.name, env, invocation)
         status, result, duration = await env.invoke(invocation)
         outcome = self._outcome(invocation, status, result)
         outcome.duration_ms = duration
@@ -116,15 +126,21 @@ class FunctionPool:
         if status is Status.TIMEOUT:
             self._output(invocation, error_message(result))
         self._log_end(invocation, outcome)
+        for observer in self.observers:
+            observer.invocation_ended(self.spec.name, env, invocation, outcome)
         self._release(env)
         return outcome
 
     def _unavailable(self, invocation: Invocation, message: str) -> Outcome:
         self._report(invocation, f"START RequestId: {invocation.request_id} Version: $LATEST")
+        for observer in self.observers:
+            observer.invocation_started(self.spec.name, None, invocation)
         self._output(invocation, f"[ERROR] {IMPORT_ERROR}: {message}")
         error = error_document(message, IMPORT_ERROR, invocation.request_id)
         outcome = self._outcome(invocation, Status.CRASH, error)
         self._log_end(invocation, outcome)
+        for observer in self.observers:
+            observer.invocation_ended(self.spec.name, None, invocation, outcome)
         return outcome
 
     def _outcome(self, invocation: Invocation, status: Status, payload: bytes) -> Outcome:
@@ -146,6 +162,21 @@ class FunctionPool:
         if invocation.log is not None:
             outcome.log = "".join(line + "\n" for line in invocation.log)
 
+    def _changed(self, env: Environment, state: EnvState) -> None:
+        for observer in self.observers:
+            observer.environment_changed(self.spec.name, env, state)
+
+    def _tee(self, cell: list[Environment]) -> Log:
+        """The environment's output to the log and to the observers."""
+        log, name, observers = self.log, self.spec.name, self.observers
+
+        def write(line: str) -> None:
+            log(line)
+            for observer in observers:
+                observer.output(name, cell[0], line)
+
+        return write
+
     # -- environments -------------------------------------------------------------------
 
     async def _acquire(self, wait: bool) -> Environment:
@@ -158,6 +189,7 @@ class FunctionPool:
                 if env.alive:
                     return env
                 self.environments.discard(env)
+                self._changed(env, "killed")
             if self.size < self.spec.concurrency:
                 return await self._new_environment()
             if not wait:
@@ -171,14 +203,17 @@ class FunctionPool:
         socket = None
         if self.sockets is not None:
             socket = self.sockets / f"{self.spec.name}-{next(self._numbers)}.sock"
+        cell: list[Environment] = []
         env = Environment(
             self.spec,
             self.generation,
-            self.log,
+            self._tee(cell) if self.observers else self.log,
             provisioned=provisioned,
             shutdown_grace=self.settings.shutdown_grace,
             socket_path=socket,
         )
+        cell.append(env)
+        self._changed(env, "starting")
         try:
             await env.start()
         except BaseException:
@@ -186,9 +221,11 @@ class FunctionPool:
             # The slot this start held is free again: whoever waits for one may try.
             self._wake_one()
             await env.close()
+            self._changed(env, "killed")
             raise
         self._starting -= 1
         self.environments.add(env)
+        self._changed(env, "warm")
         return env
 
     def _release(self, env: Environment) -> None:
@@ -196,6 +233,7 @@ class FunctionPool:
             self._retire(env)
         else:
             self.idle.append(env)
+            self._changed(env, "idle")
             if len(self.idle) > self.spec.warm:
                 loop = asyncio.get_running_loop()
                 self._reapers[env] = loop.call_later(self.settings.idle_timeout, self._reap, env)
@@ -218,6 +256,7 @@ class FunctionPool:
         self.environments.discard(env)
         if env in self.idle:
             self.idle.remove(env)
+        self._changed(env, "killed")
         self._background(env.close())
         if not self._closed:
             self._background(self._keep_warm())
@@ -258,6 +297,8 @@ class FunctionPool:
         envs = list(self.environments)
         self.environments.clear()
         await asyncio.gather(*(env.close() for env in envs), return_exceptions=True)
+        for env in envs:
+            self._changed(env, "killed")
 
 
 def error_type(payload: bytes) -> str:
