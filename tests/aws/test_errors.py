@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from apps import APPS
 from faasport import aws
-from faasport.core.errors import AppError, ConfigError, UnsupportedEventError
+from faasport.core.errors import AppError, ConfigError, ImportModuleError, UnsupportedEventError
 from faasport.testing import LambdaClient, LambdaContext, event
 
 
@@ -147,12 +148,35 @@ def test_invalid_base64_body_is_400(source: str) -> None:
     assert b"base64" in result.body
 
 
-def test_app_import_errors_are_500_and_name_the_problem(
+@pytest.mark.parametrize(
+    ("target", "source", "reason"),
+    [
+        ("no_such_module_here:app", None, "No module named 'no_such_module_here'"),
+        ("broken_app_attr:ap", "app = 1\n", "module 'broken_app_attr' has no attribute 'ap'"),
+        ("broken_app_raises:app", "raise RuntimeError('no DATABASE_URL')\n", "RuntimeError: "),
+    ],
+)
+def test_an_app_that_does_not_import_is_an_init_error(
+    target: str,
+    source: str | None,
+    reason: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    client = LambdaClient(aws.handler("no_such_module_here:app"))
-    assert client.get("/").status == 500
-    assert "could not import module 'no_such_module_here'" in capsys.readouterr().out
+    module = target.partition(":")[0]
+    if source is not None:
+        (tmp_path / f"{module}.py").write_text(source)
+        monkeypatch.syspath_prepend(str(tmp_path))
+    handler = aws.handler(target, health_path="/health")
+    client = LambdaClient(handler)
+    # A health check never imports the app.
+    assert client.get("/health").status == 200
+    with pytest.raises(ImportModuleError) as raised:
+        client.get("/")
+    assert type(raised.value).__name__ == "Runtime.ImportModuleError"
+    assert str(raised.value).startswith(f"Unable to import module '{module}': {reason}")
+    assert "unhandled exception in app" not in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

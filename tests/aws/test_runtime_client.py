@@ -1,4 +1,4 @@
-"""faasport's runtime client: Lambda's handler strings resolved through the app loader,
+"""faasport's runtime client: Lambda's handler strings resolved, failing as Lambda reports it,
 and the internal extension it (or any runtime) registers at import of the entry module."""
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from faasport.aws.runtime_client import load_handler
-from faasport.core.errors import AppError
+from faasport.aws.runtime_client import HandlerNotFound, init_failure, load_handler
 
 
 @pytest.fixture
@@ -32,16 +31,25 @@ def test_lambda_and_import_string_forms(module: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("spec", "message"),
+    ("spec", "error", "message"),
     [
-        ("rc_missing.handle", "could not import module 'rc_missing'"),
-        ("rc_target.nothing", "has no attribute 'nothing'"),
-        ("rc_target.VALUE", "is not callable"),
+        ("rc_missing.handle", ModuleNotFoundError, "No module named 'rc_missing'"),
+        ("rc_target.nothing", HandlerNotFound, "Handler 'nothing' missing on module 'rc_target'"),
+        ("rc_target.VALUE", HandlerNotFound, "Handler 'VALUE' on module 'rc_target' is not"),
     ],
 )
-def test_bad_handlers_are_app_errors(module: str, spec: str, message: str) -> None:
-    with pytest.raises(AppError, match=message):
+def test_bad_handlers_fail_as_lambda_reports_them(
+    module: str, spec: str, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message) as raised:
         load_handler(spec)
+    assert (
+        init_failure(spec, raised.value)[0]
+        == {
+            ModuleNotFoundError: "Runtime.ImportModuleError",
+            HandlerNotFound: "Runtime.HandlerNotFound",
+        }[error]
+    )
 
 
 REGISTER = textwrap.dedent(

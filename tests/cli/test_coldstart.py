@@ -181,8 +181,8 @@ def test_a_function_that_cannot_start_is_one_line(tmp_path: Path) -> None:
     result = run("--runs", "1", "--json", "--project", str(root))
     assert result.exit_code == 1
     assert one_error_line(result) == (
-        "error: function bad failed to start: "
-        "ModuleNotFoundError: No module named 'no_such_module_here'"
+        "error: function bad failed to start: faasport.core.errors.ImportModuleError: "
+        "Unable to import module 'broken.main': No module named 'no_such_module_here'"
     )
 
 

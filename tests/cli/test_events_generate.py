@@ -4,8 +4,11 @@ generated event is read back by ``events.records`` and the real boto3 deserializ
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from decimal import Decimal
 
+import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from click.testing import CliRunner
 
@@ -56,3 +59,46 @@ def test_bodies_that_are_not_items_are_usage_errors() -> None:
     result = CliRunner().invoke(main, ["events", "generate", "eventbridge", "--body", "x"])
     assert result.exit_code == 2
     assert "is not a JSON object" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["s3", "--key", "a.txt", "--method", "POST"], "--method does not apply to s3 events"),
+        (["sqs", "--path", "/x"], "--path does not apply to sqs events"),
+        (["schedule", "--header", "a:b"], "--header does not apply to schedule events"),
+        (["sns", "--query", "a=b"], "--query does not apply to sns events"),
+        (["alb", "--trigger", "origin-request"], "--trigger does not apply to alb events"),
+        (["apigw-v2", "--name", "jobs"], "--name does not apply to apigw-v2 events"),
+        (["function-url", "--key", "a"], "--key does not apply to function-url events"),
+        (["sqs", "--removed"], "--removed does not apply to sqs events"),
+        (["schedule", "--body", "x"], "--body does not apply to schedule events"),
+        (["s3", "--key", "a", "--body", "x"], "--body does not apply to s3 events"),
+    ],
+)
+def test_an_option_that_does_not_apply_is_refused(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["events", "generate", *args])
+    assert result.exit_code == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"Error: {message} (only to ")
+    assert result.stdout == ""
+
+
+def test_options_that_apply_are_taken() -> None:
+    assert generate("s3", "--key", "a", "--removed", "--name", "b")["Records"]
+    edge = generate("edge", "--trigger", "origin-request", "--method", "POST", "--body", "x")
+    assert edge["Records"]
+
+
+def test_a_refused_option_in_a_real_process() -> None:
+    process = subprocess.run(
+        [sys.executable, "-m", "faasport.cli.main", "events", "generate", "s3", "--method", "PUT"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert process.returncode == 2
+    assert process.stderr.splitlines()[-1] == (
+        "Error: --method does not apply to s3 events (only to HTTP sources)"
+    )
+    assert "Traceback" not in process.stderr

@@ -83,12 +83,31 @@ def test_with_an_extension_the_runtime_gets_sigterm(root: Path) -> None:
     assert (root / "terminated").exists()
 
 
-def test_init_failure_carries_the_error(root: Path) -> None:
-    (root / "broken.py").write_text("raise ImportError('no such thing')\n")
+@pytest.mark.parametrize(
+    ("source", "error_type", "message"),
+    [
+        (
+            "raise ImportError('no such thing')\n",
+            "Runtime.ImportModuleError",
+            "Unable to import module 'broken': no such thing",
+        ),
+        (
+            "def handle(event, context)\n    return 1\n",
+            "Runtime.UserCodeSyntaxError",
+            "Syntax error in module 'broken': expected ':' (broken.py, line 1)",
+        ),
+        ("import os\n", "Runtime.HandlerNotFound", "Handler 'handle' missing on module 'broken'"),
+    ],
+)
+def test_init_failure_carries_the_error(
+    root: Path, source: str, error_type: str, message: str
+) -> None:
+    (root / "broken.py").write_text(source)
     spec = FunctionSpec("fn", "broken.handle", root)
+    lines: list[str] = []
 
     async def main() -> bytes:
-        env = Environment(spec, 0, lambda line: None)
+        env = Environment(spec, 0, lines.append)
         try:
             await env.start()
         except InitFailed as failed:
@@ -97,6 +116,12 @@ def test_init_failure_carries_the_error(root: Path) -> None:
             await env.close()
         raise AssertionError("init should fail")
 
-    error = json.loads(asyncio.run(main()))
-    assert error["errorMessage"] == "no such thing"
-    assert error["errorType"] == "ImportError"
+    # As Lambda reports a handler module that does not import.
+    assert json.loads(asyncio.run(main())) == {
+        "errorMessage": message,
+        "errorType": error_type,
+        "requestId": "",
+        "stackTrace": [],
+    }
+    if error_type.startswith("Runtime."):
+        assert lines == [f"[ERROR] {error_type}: {message}"]

@@ -337,3 +337,41 @@ def test_awslambdaric_runs_a_function(make_runtime: Callable[..., Emulator]) -> 
     assert error.status is Status.FUNCTION_ERROR
     assert json.loads(error.payload)["errorMessage"] == "bad input: ric"
     assert body(call(runtime))["calls"] == 3
+
+
+def test_an_init_error_carries_the_request_id_and_is_in_the_log_tail(
+    project: Path, make_runtime: Callable[..., Emulator]
+) -> None:
+    (project / "broken.py").write_text("import no_such_dependency\n")
+    runtime = make_runtime(handler="broken.handle")
+    outcome = runtime.call(runtime.invoke_async("fn", b"{}", tail=True))
+    assert outcome.status is Status.CRASH
+    message = "Unable to import module 'broken': No module named 'no_such_dependency'"
+    assert json.loads(outcome.payload) == {
+        "errorMessage": message,
+        "errorType": "Runtime.ImportModuleError",
+        "requestId": outcome.request_id,
+        "stackTrace": [],
+    }
+    assert outcome.log is not None
+    assert outcome.log.splitlines()[:2] == [
+        f"START RequestId: {outcome.request_id} Version: $LATEST",
+        f"[ERROR] Runtime.ImportModuleError: {message}",
+    ]
+    # The environment's own line is logged once, not again by the pool.
+    assert sum(message in line for line in runtime.lines) == 1  # type: ignore[attr-defined]
+
+
+def test_an_unavailable_function_fails_at_once_without_an_environment(
+    make_runtime: Callable[..., Emulator],
+) -> None:
+    runtime = make_runtime()
+    runtime.set_unavailable({"fn": "Unable to import module 'fn': boom"})
+    wait_until(lambda: runtime.pools["fn"].unavailable is not None)
+    outcome = call(runtime)
+    assert outcome.status is Status.CRASH
+    assert json.loads(outcome.payload)["requestId"] == outcome.request_id
+    assert not runtime.pools["fn"].environments
+    runtime.set_unavailable({})
+    wait_until(lambda: runtime.pools["fn"].unavailable is None)
+    assert body(call(runtime))

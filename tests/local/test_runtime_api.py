@@ -140,9 +140,15 @@ def test_response_over_6_mb_is_refused_and_fails_the_invocation(
 
 def test_init_error_is_kept(served: tuple[RuntimeApi, RuntimeClient]) -> None:
     api, client = served
-    assert client.init_error(ImportError("no module x")) == 202
+    message = "Unable to import module 'x': No module named 'x'"
+    assert client.init_error("Runtime.ImportModuleError", message) == 202
     assert api.init_error is not None
-    assert json.loads(api.init_error)["errorMessage"] == "no module x"
+    assert json.loads(api.init_error) == {
+        "errorMessage": message,
+        "errorType": "Runtime.ImportModuleError",
+        "requestId": "",
+        "stackTrace": [],
+    }
 
 
 def test_internal_extension_registers_during_init_only(

@@ -13,7 +13,7 @@ from faasport.aws.edge import Edge
 from faasport.aws.function_url import FunctionUrl
 from faasport.aws.lattice import Lattice, LatticeV2
 from faasport.core import invocation, otel, trace
-from faasport.core.errors import UnsupportedEventError
+from faasport.core.errors import UnsupportedEventError, import_failure
 from faasport.core.health import is_health_check
 from faasport.core.http import HttpResponse
 from faasport.core.options import AppOptions
@@ -127,7 +127,12 @@ class LambdaHandler:
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency":
             # Provisioned environments initialise before any request waits on them: import
             # the app and start it now, so their first request is as fast as any other.
-            self.runner.prepare()
+            try:
+                self.runner.prepare()
+            except Exception as exc:
+                if self.runner.kind is None:  # the import failed, not lifespan startup
+                    raise import_failure(self.runner.target, exc) from exc
+                raise
         elif os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
             from faasport.aws import snapstart
 
@@ -183,12 +188,7 @@ class LambdaHandler:
         kind = runner.kind
         if kind is None:
             if not is_health_check(request, options.health_path):
-                # contextlib would cost milliseconds of import time; handle() answers a
-                # failed import with a 500.
-                try:  # noqa: SIM105
-                    runner.load()
-                except Exception:
-                    pass
+                self._load()
             kind = runner.kind
         if kind == "handler":
             return runner.call_handler(event, context)
@@ -197,10 +197,18 @@ class LambdaHandler:
             self._wsgi = runner.load()[0]
         return codec.encode(response, event, options)
 
+    def _load(self) -> str:
+        """Import the app; an app that does not import fails the invocation as the init
+        error it is (``Runtime.ImportModuleError``), not as an error of the app."""
+        try:
+            return self.runner.load()[1]
+        except Exception as exc:
+            raise import_failure(self.runner.target, exc) from exc
+
     def _not_http(self, event: Any, context: Any) -> Any:
         if self.events is not None:
             return self.events(event, context)
-        _, kind = self.runner.load()
+        kind = self._load()
         if kind == "handler":
             return self.runner.call_handler(event, context)
         route = _websocket_route(event)

@@ -29,29 +29,76 @@ EXTENSION_PREFIX = "/2020-01-01/extension"
 SOCKET_VARIABLE = "FAASPORT_RUNTIME_API_SOCKET"
 
 
+class HandlerNotFound(Exception):
+    """The handler's module imports but has no such attribute."""
+
+    error_type = "Runtime.HandlerNotFound"
+
+
+HandlerNotFound.__name__ = HandlerNotFound.error_type
+
+
 def load_handler(spec: str) -> Callable[[Any, Any], Any]:
     """``"pkg.module.attr"`` (Lambda's form) or ``"pkg.module:attr"``."""
-    from faasport.core.errors import AppError
-    from faasport.core.loader import import_from_string
+    import importlib
 
-    if ":" not in spec:
+    if ":" in spec:
+        module_name, _, attr = spec.partition(":")
+    else:
         module_name, _, attr = spec.rpartition(".")
-        spec = f"{module_name}:{attr}"
-    handler = import_from_string(spec)
+    handler: Any = importlib.import_module(module_name)
+    try:
+        for name in attr.split("."):
+            handler = getattr(handler, name)
+    except AttributeError:
+        raise HandlerNotFound(f"Handler '{attr}' missing on module '{module_name}'") from None
     if not callable(handler):
-        raise AppError(f"handler {spec!r} is not callable")
+        raise HandlerNotFound(f"Handler '{attr}' on module '{module_name}' is not callable")
     return handler  # type: ignore[no-any-return]
 
 
-def error_body(exc: BaseException) -> bytes:
+def error_document(
+    message: str, error_type: str, request_id: str = "", stack: list[str] | None = None
+) -> bytes:
+    """An error as Lambda's runtime clients post it (and as Invoke returns it)."""
     return json.dumps(
         {
-            "errorMessage": str(exc),
-            "errorType": type(exc).__name__,
-            "requestId": "",
-            "stackTrace": traceback.format_list(traceback.extract_tb(exc.__traceback__)),
+            "errorMessage": message,
+            "errorType": error_type,
+            "requestId": request_id,
+            "stackTrace": stack or [],
         }
     ).encode()
+
+
+def error_body(exc: BaseException, request_id: str = "") -> bytes:
+    # An init error (the app does not import) has no stack of the user's code to show.
+    stack = (
+        []
+        if hasattr(exc, "error_type")
+        else traceback.format_list(traceback.extract_tb(exc.__traceback__))
+    )
+    return error_document(str(exc), type(exc).__name__, request_id, stack)
+
+
+def init_failure(handler_spec: str, exc: BaseException) -> tuple[str, str]:
+    """Lambda's error type and message for a handler module that fails to import."""
+    if ":" in handler_spec:
+        module = handler_spec.partition(":")[0]
+    else:
+        module = handler_spec.rpartition(".")[0]
+    if hasattr(exc, "error_type"):
+        return type(exc).__name__, str(exc)
+    if isinstance(exc, SyntaxError):
+        return "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module}': {exc}"
+    if isinstance(exc, ImportError):
+        return "Runtime.ImportModuleError", f"Unable to import module '{module}': {exc}"
+    return type(exc).__name__, str(exc)
+
+
+def log_error(error_type: str, message: str) -> None:
+    """The one line Lambda logs for an error: ``[ERROR] Type: message``."""
+    print(f"[ERROR] {error_type}: {' '.join(message.split())}", flush=True)
 
 
 class RuntimeClient:
@@ -157,16 +204,16 @@ class RuntimeClient:
         return self.request(
             "POST",
             f"{PREFIX}/invocation/{request_id}/error",
-            error_body(exc),
+            error_body(exc, request_id),
             {"Lambda-Runtime-Function-Error-Type": "Unhandled"},
         )[0]
 
-    def init_error(self, exc: BaseException) -> int:
+    def init_error(self, error_type: str, message: str) -> int:
         return self.request(
             "POST",
             f"{PREFIX}/init/error",
-            error_body(exc),
-            {"Lambda-Runtime-Function-Error-Type": "Runtime.ImportModuleError"},
+            error_document(message, error_type),
+            {"Lambda-Runtime-Function-Error-Type": error_type},
         )[0]
 
 
@@ -198,8 +245,12 @@ def run(client: RuntimeClient, handler_spec: str) -> None:
     try:
         handler = load_handler(handler_spec)
     except Exception as exc:
-        traceback.print_exc()
-        client.init_error(exc)
+        error_type, message = init_failure(handler_spec, exc)
+        if error_type == type(exc).__name__ and not hasattr(exc, "error_type"):
+            traceback.print_exc()
+        else:
+            log_error(error_type, message)
+        client.init_error(error_type, message)
         sys.exit(1)
     body, headers = client.next()
     while True:
@@ -214,7 +265,10 @@ def run(client: RuntimeClient, handler_spec: str) -> None:
             result = handler(json.loads(body), _context(headers))
             payload = json.dumps(result).encode()
         except Exception as exc:
-            traceback.print_exc()
+            if hasattr(exc, "error_type"):
+                log_error(type(exc).__name__, str(exc))
+            else:
+                traceback.print_exc()
             client.fail(request_id, exc)
             deferred.run()
             body, headers = client.next()

@@ -36,7 +36,7 @@ try:
     from faasport.core.loader import detect_kind, import_from_string
     kind = detect_kind(import_from_string(target))
 except AppError as exc:
-    verdict = {"error": str(exc)}
+    verdict = {"error": str(exc), "own": "yes"}
 except BaseException as exc:
     text = str(exc)
     verdict = {"error": type(exc).__name__ + (": " + text if text else "")}
@@ -54,6 +54,8 @@ class Report:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)
+    #: Functions whose target does not import -> the init error Lambda would report.
+    broken: dict[str, str] = field(default_factory=dict)
 
 
 def _one_line(text: str) -> str:
@@ -103,14 +105,23 @@ def dependency_errors(project: Project) -> list[str]:
     return problems
 
 
-def _probe(project: Project, function: Function, target: str, out: Path) -> subprocess.Popen[bytes]:
+def _probe(
+    root: Path, function: Function, target: str, out: Path, *, isolated: bool = False
+) -> subprocess.Popen[bytes]:
+    """Import ``target`` from ``root``: with ``isolated``, from ``root`` and the standard
+    library alone (no site-packages), as a deployed artifact runs."""
     environ = {**os.environ, **function.environment}
-    environ["PYTHONPATH"] = os.pathsep.join(
-        [str(project.root), *filter(None, [os.environ.get("PYTHONPATH")])]
-    )
+    argv = [sys.executable, "-c", _PROBE, target, str(out)]
+    if isolated:
+        environ.pop("PYTHONPATH", None)
+        argv.insert(1, "-S")  # -c puts the working directory, root, first on sys.path
+    else:
+        environ["PYTHONPATH"] = os.pathsep.join(
+            [str(root), *filter(None, [os.environ.get("PYTHONPATH")])]
+        )
     return subprocess.Popen(
-        [sys.executable, "-c", _PROBE, target, str(out)],
-        cwd=project.root,
+        argv,
+        cwd=root,
         env=environ,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -132,10 +143,41 @@ def _verdict(process: subprocess.Popen[bytes], out: Path) -> dict[str, str]:
     return verdict
 
 
+def probe_imports(
+    project: Project, root: Path, *, isolated: bool = False
+) -> dict[str, dict[str, str]]:
+    """Import every function's target from ``root``, each in its own fresh interpreter, all
+    at once: the verdict per function (``kind``, or ``error`` and ``own`` when the target's
+    own module or attribute is missing)."""
+    with tempfile.TemporaryDirectory(prefix="faasport-check-") as scratch:
+        started = [
+            (
+                function,
+                _probe(
+                    root,
+                    function,
+                    function.target,
+                    Path(scratch) / f"{function.name}.json",
+                    isolated=isolated,
+                ),
+            )
+            for function in project.functions.values()
+        ]
+        return {
+            function.name: _verdict(process, Path(scratch) / f"{function.name}.json")
+            for function, process in started
+        }
+
+
+def config_key(project: Project) -> str:
+    """How keys are named in messages: ``tool.faasport.`` in a pyproject.toml."""
+    return "tool.faasport." if project.source.name == "pyproject.toml" else ""
+
+
 def import_errors(project: Project, report: Report) -> None:
     """Import every function's target, each in its own fresh interpreter, all at once (and
     the event handler of an HTTP function that has one)."""
-    prefix = "tool.faasport." if project.source.name == "pyproject.toml" else ""
+    prefix = config_key(project)
     targets = [
         (function, "app" if function.app else "handler", function.target)
         for function in project.functions.values()
@@ -150,16 +192,18 @@ def import_errors(project: Project, report: Report) -> None:
             (function, field, target, Path(scratch) / f"{function.name}.{field}.json")
             for function, field, target in targets
         ]
-        processes = [_probe(project, f, target, out) for f, _, target, out in started]
+        processes = [_probe(project.root, f, target, out) for f, _, target, out in started]
         for (function, field, target, out), process in zip(started, processes, strict=True):
             verdict = _verdict(process, out)
             key = f"{prefix}functions.{function.name}"
             both = function.app is not None and function.handler is not None
             if "error" in verdict:
                 where = f"{key}.handler" if both and field == "handler" else key
-                report.errors.append(
-                    f'{where}: cannot import "{target}": {_one_line(verdict["error"])}'
-                )
+                reason = _one_line(verdict["error"])
+                report.errors.append(f'{where}: cannot import "{target}": {reason}')
+                if target == function.target:
+                    module = target.partition(":")[0]
+                    report.broken[function.name] = f"Unable to import module '{module}': {reason}"
                 continue
             kind = verdict["kind"]
             if field == "app" or function.app is None:

@@ -6,12 +6,14 @@ import asyncio
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from faasport.cli.project import project_option, resolve_project_dir
+from faasport.core.errors import FaasportError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -66,6 +68,45 @@ def _colour() -> bool:
 
 def _stderr_line(line: str) -> None:
     click.echo(f"faasport dev: {line}", err=True)
+
+
+def _cannot_listen(host: str, port: int, option: str, exc: OSError) -> FaasportError:
+    # asyncio's servers wrap the errno in a sentence of their own: the errno's text is enough.
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return FaasportError(
+        f"cannot listen on {host}:{port} ({option}): {reason}; choose another {option}"
+    )
+
+
+class Checker:
+    """``faasport check`` at start and after each change: one line per problem, and the
+    functions whose app does not import answered with that init error (the others run)."""
+
+    def __init__(self, project: Project, emulator: Emulator) -> None:
+        self.project = project
+        self.emulator = emulator
+        self.broken: dict[str, str] = {}
+
+    def run(self, first: bool) -> None:
+        from faasport.cli.check import run_checks
+
+        try:
+            report = run_checks(self.project)
+        except (FaasportError, OSError) as exc:  # e.g. an unreadable requirements file
+            click.echo(f"error: {' '.join(str(exc).split())}", err=True)
+            return
+        self.emulator.set_unavailable(report.broken)
+        if first:  # the interpreter and the requirements do not change with a reload
+            for line in report.warnings:
+                click.echo(f"warning: {line}", err=True)
+            errors = report.errors
+        else:
+            errors = [line for line in report.errors if ": cannot import " in line]
+        for line in errors:
+            click.echo(f"error: {line}", err=True)
+        for name in self.broken.keys() - report.broken.keys():
+            _stderr_line(f"functions.{name} imports again")
+        self.broken = report.broken
 
 
 def describe(project: Project, url: str) -> list[str]:
@@ -182,7 +223,6 @@ def dev(
     /_faasport/ on the gateway's port.
     """
     from faasport.config import load_project
-    from faasport.core.errors import FaasportError
     from faasport.local.gateway import Gateway
     from faasport.local.invoke_api import InvokeApi
     from faasport.local.invoker import RuntimeInvoker, stderr_line
@@ -198,9 +238,7 @@ def dev(
         project = sources.open()
     except OSError as exc:
         sources.stop()
-        raise FaasportError(
-            f"cannot listen on {host}: {exc.strerror or exc}; choose another --services-port"
-        ) from None
+        raise _cannot_listen(host, services_port, "--services-port", exc) from None
     settings = EmulatorSettings(
         idle_timeout=idle_timeout,
         retry_delays=(retry_delay, 2 * retry_delay),
@@ -219,21 +257,20 @@ def dev(
     invoke_api = InvokeApi(emulator)
     invoker.start()
     sources.start(emulator.invoke)
-    try:
-        gateway = Gateway(project, host=host, port=port, invoker=invoker, log=log)
-        if board is not None:
-            from faasport.local.dashboard.server import PREFIX
+    gateway = Gateway(project, host=host, port=port, invoker=invoker, log=log)
+    if board is not None:
+        from faasport.local.dashboard.server import PREFIX
 
-            gateway.mounts.append((PREFIX, board.answer))
+        gateway.mounts.append((PREFIX, board.answer))
+    option, chosen = "--port", port
+    try:
         gateway.start()
+        option, chosen = "--lambda-port", lambda_port
         bound = emulator.call(invoke_api.start(host, lambda_port))
     except OSError as exc:
         sources.stop()
         invoker.close()
-        raise FaasportError(
-            f"cannot listen on {host}: {exc.strerror or exc}; choose another --port or "
-            "--lambda-port"
-        ) from None
+        raise _cannot_listen(host, chosen, option, exc) from None
     for line in describe(project, gateway.url):
         click.echo(line, err=True)
     if board is not None:
@@ -241,12 +278,14 @@ def dev(
         click.echo(f"Dashboard on {base}/_faasport/", err=True)
     click.echo(f"Lambda Invoke API on http://{host}:{bound}", err=True)
     click.echo(f"AWS services on {sources.url} (SQS, SNS, S3, Kinesis, EventBridge)", err=True)
+    checker = Checker(project, emulator)
     reloader = None
     if reload:
 
         def on_change(changed: list[str]) -> None:
             names = ", ".join(Path(p).name for p in changed[:3])
             click.echo(f"faasport dev: {names} changed; new environments from now on", err=True)
+            checker.run(first=False)
             invoker.reload()
 
         reloader = Reloader(project.root, on_change)
@@ -254,6 +293,11 @@ def dev(
     previous = signal.getsignal(signal.SIGTERM)
     try:
         signal.signal(signal.SIGTERM, _on_sigterm)
+        # Off the start's path (until it reports, a broken app fails in its environment),
+        # and once SIGTERM is handled.
+        threading.Thread(
+            target=checker.run, args=(True,), name="faasport-check", daemon=True
+        ).start()
         gateway.serve_forever()
     except (_Stop, KeyboardInterrupt):
         pass

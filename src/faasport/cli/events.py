@@ -27,6 +27,35 @@ def _path(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
+_HTTP = frozenset(SOURCES)
+_BODIES = frozenset(RECORD_SOURCES) - {"s3", "schedule"}
+#: The sources each option means something for, and how a message names them.
+_APPLIES: dict[str, tuple[str, frozenset[str], str]] = {
+    "method": ("--method", _HTTP, "HTTP sources"),
+    "path": ("--path", _HTTP, "HTTP sources"),
+    "headers": ("--header", _HTTP, "HTTP sources"),
+    "query": ("--query", _HTTP, "HTTP sources"),
+    "trigger": ("--trigger", frozenset({"edge"}), "edge"),
+    "name": ("--name", frozenset(RECORD_SOURCES), ", ".join(RECORD_SOURCES)),
+    "keys": ("--key", frozenset({"s3"}), "s3"),
+    "removed": ("--removed", frozenset({"s3"}), "s3"),
+    "bodies": ("--body", _HTTP | _BODIES, "HTTP sources, " + ", ".join(sorted(_BODIES))),
+}
+
+
+def refuse_inapplicable(ctx: click.Context, source: str) -> None:
+    """An option given for a source it means nothing to is refused, not silently ignored."""
+    from click.core import ParameterSource
+
+    for param, (option, sources, described) in _APPLIES.items():
+        if ctx.get_parameter_source(param) is ParameterSource.COMMANDLINE and (
+            source not in sources
+        ):
+            raise click.UsageError(
+                f"{option} does not apply to {source} events (only to {described})"
+            )
+
+
 @click.group()
 def events() -> None:
     """Sample events from event sources."""
@@ -87,6 +116,7 @@ def generate(
     trigger (--trigger); sqs, sns, s3 and schedule, kinesis, dynamodb and eventbridge are
     the event sources of plain handlers.
     """
+    refuse_inapplicable(click.get_current_context(), source)
     if source in RECORD_SOURCES:
         payload = _record_event(source, bodies, name, keys, removed)
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))

@@ -64,7 +64,15 @@ class Table:
         return join(self.path, name)
 
     def fail(self, name: str | int, message: str) -> NoReturn:
+        if isinstance(name, str) and name not in self.data:
+            # A key reported missing is most often there, spelled wrong: name the typo.
+            self.misspelled(name)
         self.source.fail(self.key(name), message)
+
+    @property
+    def known(self) -> tuple[str, ...]:
+        """The keys read so far."""
+        return tuple(self._known)
 
     def has(self, name: str) -> bool:
         if name not in self._known:

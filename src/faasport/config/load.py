@@ -104,6 +104,16 @@ def load_project(path: str | os.PathLike[str] = ".") -> Project:
 def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str = "") -> Project:
     """Build the project from an already-read TOML table (``prefix`` is its key path)."""
     top = Table(Source(display_path(source)), prefix, data)
+    try:
+        return _parse(top, root, source)
+    except ConfigError:
+        # A misspelled table ([queuess.jobs]) first shows as what it defines being missing
+        # ("queue jobs is not defined"): the typo is the cause to report.
+        top.misspelled(*top.known)
+        raise
+
+
+def _parse(top: Table, root: Path, source: Path) -> Project:
     default_name = re.sub(r"[^A-Za-z0-9-]+", "-", root.name).strip("-") or "app"
     if not default_name[0].isalpha():
         default_name = "app-" + default_name

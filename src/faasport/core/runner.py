@@ -57,6 +57,11 @@ class AppRunner:
         """The app's kind once it is loaded, else None."""
         return self._kind
 
+    @property
+    def target(self) -> Any:
+        """The app as given: an object, or the ``"module:attr"`` string to import."""
+        return self._target
+
     def load(self) -> tuple[Any, AppKind]:
         """Import the app (once) and return it with its kind."""
         kind = self._kind

@@ -15,7 +15,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -136,10 +136,12 @@ class Emulator:
         *,
         client_context: str | None = None,
         trace_id: str | None = None,
+        tail: bool = False,
     ) -> Outcome:
-        """A synchronous ("RequestResponse") invocation, from the emulator's loop."""
+        """A synchronous ("RequestResponse") invocation, from the emulator's loop; with
+        ``tail``, its log is kept in the outcome."""
         return await self.pool(name).invoke(
-            payload, client_context=client_context, trace_id=trace_id
+            payload, client_context=client_context, trace_id=trace_id, tail=tail
         )
 
     def invoke(self, name: str, payload: bytes, *, client_context: str | None = None) -> Outcome:
@@ -152,6 +154,19 @@ class Emulator:
         on-failure destination."""
         name = self.name(name)
         self.loop.call_soon_threadsafe(self.async_invocations.submit, name, payload)
+
+    def set_unavailable(self, reasons: Mapping[str, str]) -> None:
+        """Functions whose app does not import (name -> Lambda's error message): their
+        invocations fail at once with that init error; every other function runs again."""
+        reasons = dict(reasons)
+        if self.loop.is_closed():  # a check that ended after the emulator stopped
+            return
+
+        def apply() -> None:
+            for name, pool in self.pools.items():
+                pool.unavailable = reasons.get(name)
+
+        self.loop.call_soon_threadsafe(apply)
 
     def reload(self) -> None:
         """Fresh environments for every function from the next invocation on."""

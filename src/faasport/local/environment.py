@@ -52,7 +52,8 @@ class Environment:
         self.shutdown_grace = shutdown_grace
         self.socket_path = socket_path
         self.api = RuntimeApi(spec.arn, spec.function_name, spec.handler)
-        self.supervisor = Supervisor(log)
+        self._log = log
+        self.supervisor = Supervisor(self._output)
         self.supervisor.on_exit(self._exited)
         self.init_ms: float | None = None
         self.invocations = 0
@@ -153,6 +154,12 @@ class Environment:
         environ.update(spec.environment)
         return environ
 
+    def _output(self, line: str) -> None:
+        current = self.api.current
+        if current is not None and current.log is not None:
+            current.log.append(line)
+        self._log(line)
+
     def _exited(self) -> None:
         self.api.close()
         current = self.api.current
@@ -180,6 +187,11 @@ class Environment:
         self.api.submit(invocation)
         try:
             status, payload = await result
+            if invocation.log is not None:
+                # What the runtime printed before it answered may still sit in the pipe:
+                # the reads already due run first.
+                for _ in range(3):
+                    await asyncio.sleep(0)
         finally:
             timer.cancel()
             self.api.current = None

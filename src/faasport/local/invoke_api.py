@@ -24,6 +24,8 @@ from faasport.local.runtime_api import MAX_PAYLOAD
 
 PREFIX = "/2015-03-31/functions/"
 SUFFIX = "/invocations"
+#: How much of the end of an invocation's log ``LogType: Tail`` returns.
+TAIL_BYTES = 4096
 #: Lambda's limit on an asynchronous (Event) invocation's payload.
 MAX_EVENT_PAYLOAD = 1024 * 1024
 _JSON = (b"content-type", b"application/json")
@@ -111,6 +113,13 @@ class InvokeApi:
                 f"Could not parse request body into json: {exc}",
             )
         kind = request.header("x-amz-invocation-type") or "RequestResponse"
+        log_type = request.header("x-amz-log-type") or "None"
+        if log_type not in ("None", "Tail"):
+            return _error(
+                400,
+                "InvalidParameterValueException",
+                f"Log type {log_type!r} is not one of None, Tail",
+            )
         if kind == "DryRun":
             return HttpResponse(204, [_request_id()], b"")
         if kind == "Event":
@@ -142,7 +151,7 @@ class InvokeApi:
         if trace_id and parse_xray(trace_id) is None:
             trace_id = None
         outcome = await self.runtime.invoke_async(
-            name, payload, client_context=client_context, trace_id=trace_id
+            name, payload, client_context=client_context, trace_id=trace_id, tail=log_type == "Tail"
         )
         if outcome.status is Status.THROTTLED:
             return _error(429, "TooManyRequestsException", "Rate Exceeded.")
@@ -153,4 +162,7 @@ class InvokeApi:
         ]
         if not outcome.ok:
             headers.append((b"x-amz-function-error", b"Unhandled"))
+        if outcome.log is not None:
+            tail = outcome.log.encode()[-TAIL_BYTES:]
+            headers.append((b"x-amz-log-result", base64.b64encode(tail)))
         return HttpResponse(200, headers, outcome.payload)

@@ -31,6 +31,8 @@ class Outcome:
     init_ms: float | None = None
     max_memory_mb: int = 0
     memory_mb: int = 0
+    #: The invocation's log (START to REPORT), when it was asked for.
+    log: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -55,3 +57,16 @@ class Outcome:
 
 def error_payload(message: str, error_type: str) -> bytes:
     return json.dumps({"errorMessage": message, "errorType": error_type}).encode()
+
+
+def with_request_id(payload: bytes, request_id: str) -> bytes:
+    """An error document with the invocation's request id: an init error is posted before
+    any invocation exists, but the invocation it fails reports its own id, as Invoke does."""
+    try:
+        document = json.loads(payload)
+    except ValueError:
+        return payload
+    if not isinstance(document, dict) or document.get("requestId"):
+        return payload
+    document["requestId"] = request_id
+    return json.dumps(document).encode()

@@ -19,13 +19,16 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
+from faasport.aws.runtime_client import error_document
 from faasport.local.activity import EnvState, Observer
 from faasport.local.durations import DurationLog
 from faasport.local.environment import Environment, InitFailed
-from faasport.local.outcome import Outcome, Status, error_payload
+from faasport.local.outcome import Outcome, Status, error_payload, with_request_id
 from faasport.local.runtime_api import Invocation
 from faasport.local.spec import EmulatorSettings, FunctionSpec
 from faasport.local.supervisor import Log
+
+IMPORT_ERROR = "Runtime.ImportModuleError"
 
 
 class FunctionPool:
@@ -53,6 +56,9 @@ class FunctionPool:
         self._reapers: dict[Environment, asyncio.TimerHandle] = {}
         self._closed = False
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Why the function cannot run, when a check found that its app does not import:
+        #: its invocations then fail at once with that init error, no environment started.
+        self.unavailable: str | None = None
         #: Who watches (the readable log, the dashboard); called on the emulator's loop.
         self.observers: list[Observer] = []
 
@@ -70,6 +76,7 @@ class FunctionPool:
         wait: bool = False,
         client_context: str | None = None,
         trace_id: str | None = None,
+        tail: bool = False,
     ) -> Outcome:
         invocation = Invocation(
             payload,
@@ -78,6 +85,10 @@ class FunctionPool:
         )
         if trace_id:
             invocation.trace_id = trace_id
+        if tail:
+            invocation.log = []
+        if self.unavailable is not None:
+            return self._unavailable(invocation, self.unavailable)
         try:
             env = await self._acquire(wait)
         except Throttled:
@@ -87,17 +98,20 @@ class FunctionPool:
                 error_payload("Rate Exceeded.", "TooManyRequestsException"),
             )
         except InitFailed as failed:
-            self.report(f"START RequestId: {invocation.request_id} Version: $LATEST")
+            self._report(invocation, f"START RequestId: {invocation.request_id} Version: $LATEST")
             for observer in self.observers:
                 observer.invocation_started(self.spec.name, None, invocation)
-            outcome = self._outcome(invocation, Status.CRASH, failed.payload)
-            self._log_end(outcome)
+            error = with_request_id(failed.payload, invocation.request_id)
+            if invocation.log is not None:  # the environment logged it before this START
+                invocation.log.append(f"[ERROR] {error_type(error)}: {error_message(error)}")
+            outcome = self._outcome(invocation, Status.CRASH, error)
+            self._log_end(invocation, outcome)
             for observer in self.observers:
                 observer.invocation_ended(self.spec.name, None, invocation, outcome)
             return outcome
         # Environments started ahead (warm) did their init before anyone waited for it.
         cold = env.invocations == 0 and not env.provisioned
-        self.report(f"START RequestId: {invocation.request_id} Version: $LATEST")
+        self._report(invocation, f"START RequestId: {invocation.request_id} Version: $LATEST")
         self._changed(env, "busy")
         for observer in self.observers:
             observer.invocation_started(self.spec.name, env, invocation)
@@ -110,15 +124,43 @@ class FunctionPool:
         # Lambda cannot measure more than the limit; a crashed process keeps its last value.
         outcome.max_memory_mb = min(env.supervisor.peak(), self.spec.memory)
         if status is Status.TIMEOUT:
-            self.log(error_message(result))
-        self._log_end(outcome)
+            self._output(invocation, error_message(result))
+        self._log_end(invocation, outcome)
         for observer in self.observers:
             observer.invocation_ended(self.spec.name, env, invocation, outcome)
         self._release(env)
         return outcome
 
+    def _unavailable(self, invocation: Invocation, message: str) -> Outcome:
+        self._report(invocation, f"START RequestId: {invocation.request_id} Version: $LATEST")
+        for observer in self.observers:
+            observer.invocation_started(self.spec.name, None, invocation)
+        self._output(invocation, f"[ERROR] {IMPORT_ERROR}: {message}")
+        error = error_document(message, IMPORT_ERROR, invocation.request_id)
+        outcome = self._outcome(invocation, Status.CRASH, error)
+        self._log_end(invocation, outcome)
+        for observer in self.observers:
+            observer.invocation_ended(self.spec.name, None, invocation, outcome)
+        return outcome
+
     def _outcome(self, invocation: Invocation, status: Status, payload: bytes) -> Outcome:
         return Outcome(invocation.request_id, status, payload, memory_mb=self.spec.memory)
+
+    def _output(self, invocation: Invocation, line: str) -> None:
+        if invocation.log is not None:
+            invocation.log.append(line)
+        self.log(line)
+
+    def _report(self, invocation: Invocation, line: str) -> None:
+        if invocation.log is not None:
+            invocation.log.append(line)
+        self.report(line)
+
+    def _log_end(self, invocation: Invocation, outcome: Outcome) -> None:
+        self._report(invocation, f"END RequestId: {outcome.request_id}")
+        self._report(invocation, outcome.report())
+        if invocation.log is not None:
+            outcome.log = "".join(line + "\n" for line in invocation.log)
 
     def _changed(self, env: Environment, state: EnvState) -> None:
         for observer in self.observers:
@@ -134,10 +176,6 @@ class FunctionPool:
                 observer.output(name, cell[0], line)
 
         return write
-
-    def _log_end(self, outcome: Outcome) -> None:
-        self.report(f"END RequestId: {outcome.request_id}")
-        self.report(outcome.report())
 
     # -- environments -------------------------------------------------------------------
 
@@ -261,6 +299,14 @@ class FunctionPool:
         await asyncio.gather(*(env.close() for env in envs), return_exceptions=True)
         for env in envs:
             self._changed(env, "killed")
+
+
+def error_type(payload: bytes) -> str:
+    """The ``errorType`` of a Lambda error payload."""
+    try:
+        return str(json.loads(payload).get("errorType", "Runtime.Unknown"))
+    except (ValueError, AttributeError):
+        return "Runtime.Unknown"
 
 
 def error_message(payload: bytes) -> str:

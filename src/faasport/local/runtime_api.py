@@ -38,6 +38,8 @@ class Invocation:
         default_factory=lambda: f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Sampled=0"
     )
     result: asyncio.Future[tuple[Status, bytes]] | None = None
+    #: The invocation's log lines, collected when the caller asked for them (LogType Tail).
+    log: list[str] | None = None
 
 
 def _response(status: int, headers: list[tuple[str, str]], body: bytes = b"") -> bytes:

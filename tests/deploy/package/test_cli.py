@@ -25,12 +25,34 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
 
 
+#: The app without the test project's dependencies (``package`` refuses an app that does not
+#: import from its artifact, and without requirements nothing third-party is in it).
+BARE_APP = """
+async def app(scope, receive, send):
+    await send({"type": "http.response.start", "status": 204, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+"""
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """The test project without requirements, so no pip runs here."""
     root = Path(shutil.copytree(PROJECT, tmp_path / "shop"))
     (root / "requirements.txt").unlink()
+    (root / "shop" / "web.py").write_text(BARE_APP)
     return root
+
+
+def test_an_app_importing_what_is_not_packaged_is_refused(project: Path) -> None:
+    (project / "shop" / "web.py").write_text("import idna\n" + BARE_APP)
+    result = run("package", "--target", "aws", "--project", str(project))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert [line for line in result.stderr.splitlines() if "error" in line] == [
+        'error: functions.api: cannot import "shop.web:app" from '
+        f"{project / 'dist' / 'aws' / 'shop.zip'}: ModuleNotFoundError: No module named 'idna'"
+    ]
+    assert not (project / "dist" / "aws" / "shop.zip").exists()
 
 
 def test_package_prints_the_artifact_and_its_size_then_a_size_report(project: Path) -> None:

@@ -7,6 +7,7 @@
 """
 
 from faasport.deploy.package.build import (
+    DIRECTORY_TARGETS,
     TARGETS,
     Artifact,
     artifact_path,
@@ -14,4 +15,4 @@ from faasport.deploy.package.build import (
     build_directory,
 )
 
-__all__ = ["TARGETS", "Artifact", "artifact_path", "build", "build_directory"]
+__all__ = ["DIRECTORY_TARGETS", "TARGETS", "Artifact", "artifact_path", "build", "build_directory"]
