@@ -74,9 +74,15 @@ class LambdaHandler:
     """Callable as ``handler(event, context)``; one instance per execution environment."""
 
     def __init__(
-        self, app: Any, options: AppOptions, codecs: Iterable[HttpCodec[Event, Any]] = ()
+        self,
+        app: Any,
+        options: AppOptions,
+        codecs: Iterable[HttpCodec[Event, Any]] = (),
+        stream: bool = False,
     ) -> None:
         self.options = options
+        #: Responses are streamed by faasport's runtime client (:mod:`faasport.aws.streaming`).
+        self.streaming = stream
         self.runner = AppRunner(app, options)
         self.codecs: tuple[HttpCodec[Event, Any], ...] = (*codecs, *CODECS)
         self._last: HttpCodec[Event, Any] = self.codecs[0]
@@ -153,9 +159,15 @@ class LambdaHandler:
 
 
 def handler(
-    app: Any, *, codecs: Iterable[HttpCodec[Event, Any]] = (), **options: Unpack[OptionArgs]
+    app: Any,
+    *,
+    codecs: Iterable[HttpCodec[Event, Any]] = (),
+    stream: bool = False,
+    **options: Unpack[OptionArgs],
 ) -> LambdaHandler:
     """A Lambda handler serving ``app``: an ASGI app, a WSGI app, a plain
     ``handler(event, context)``, or a ``"module:attr"`` string imported on first use.
-    ``options`` are :class:`~faasport.core.options.AppOptions`'."""
-    return LambdaHandler(app, AppOptions(**options), codecs)
+    With ``stream=True`` faasport's runtime client streams each response as the app
+    produces it (Lambda response streaming). ``options`` are
+    :class:`~faasport.core.options.AppOptions`'."""
+    return LambdaHandler(app, AppOptions(**options), codecs, stream)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from faasport.core.http import HttpResponse
 from faasport.local.http11 import MAX_HEAD, BadRequest, Request, encode_response, read_request
+from faasport.local.streaming import StreamedResponse, write_streamed
 
 Answer = Callable[[Request, tuple[str, int]], Awaitable[HttpResponse]]
 Reject = Callable[[int], HttpResponse]
@@ -170,6 +171,9 @@ class Server:
     async def _write(
         self, writer: asyncio.StreamWriter, response: HttpResponse, method: str, *, close: bool
     ) -> None:
+        if isinstance(response, StreamedResponse):
+            await write_streamed(writer, response, method, close=close)
+            return
         length: bytes | None = None
         headers: list[tuple[bytes, bytes]] = []
         for name, value in response.headers:
