@@ -1,0 +1,227 @@
+"""faasport's runtime client streaming a response, checked byte for byte against a recording
+Runtime API: the request AWS documents for custom runtimes (``Lambda-Runtime-Function-
+Response-Mode: streaming``, chunked transfer coding, the HTTP integration prelude and eight
+NUL bytes, the error trailers)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+APP = textwrap.dedent(
+    """
+    from faasport import aws
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            return
+        await send({"type": "http.response.start", "status": 201, "headers": [
+            (b"content-type", b"text/plain"), (b"set-cookie", b"a=1"), (b"x-many", b"1"),
+            (b"x-many", b"2")]})
+        await send({"type": "http.response.body", "body": b"one", "more_body": True})
+        if scope["path"] == "/boom":
+            raise RuntimeError("broke mid-stream")
+        await send({"type": "http.response.body", "body": b"two", "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    def generate(event, context):
+        yield "plain "
+        yield b"bytes"
+
+    def early(event, context):
+        raise ValueError("before any byte")
+        yield b"never"
+
+    http = aws.handler(app, stream=True, lifespan="off")
+    gen = aws.handler(generate, stream=True)
+    fails = aws.handler(early, stream=True)
+    """
+)
+
+EVENT = {
+    "version": "2.0",
+    "routeKey": "$default",
+    "rawPath": "/feed",
+    "rawQueryString": "",
+    "headers": {"host": "abc.lambda-url.us-east-1.on.aws"},
+    "requestContext": {
+        "domainName": "abc.lambda-url.us-east-1.on.aws",
+        "http": {"method": "GET", "path": "/feed", "protocol": "HTTP/1.1", "sourceIp": "1.2.3.4"},
+        "requestId": "r",
+        "routeKey": "$default",
+        "stage": "$default",
+        "timeEpoch": 0,
+    },
+    "isBase64Encoded": False,
+}
+
+HEAD = (
+    b"POST /2018-06-01/runtime/invocation/req-1/response HTTP/1.1\r\n"
+    b"Host: runtime\r\n"
+    b"Lambda-Runtime-Function-Response-Mode: streaming\r\n"
+    b"Transfer-Encoding: chunked\r\n"
+    b"Content-Type: %s\r\n"
+    b"Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n"
+    b"\r\n"
+)
+
+
+def chunk(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+class Recorder:
+    """A Runtime API that hands out one invocation and records the response request's bytes."""
+
+    def __init__(self, event: dict[str, object]) -> None:
+        self.event = json.dumps(event).encode()
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.recorded = b""
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.server.accept()
+        buffer = b""
+        handed = False
+        with conn:
+            while not self.done.is_set():
+                while b"\r\n\r\n" not in buffer:
+                    data = conn.recv(65536)
+                    if not data:
+                        self.done.set()
+                        return
+                    buffer += data
+                head, _, _ = buffer.partition(b"\r\n\r\n")
+                if head.startswith(b"GET"):
+                    buffer = buffer[len(head) + 4 :]
+                    if handed:
+                        self.done.set()
+                        return
+                    handed = True
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: req-1\r\n"
+                        b"Lambda-Runtime-Deadline-Ms: 9999999999999\r\n"
+                        b"Content-Length: %d\r\n\r\n%b" % (len(self.event), self.event)
+                    )
+                    continue
+                # The streamed response: everything up to the end of its chunked body.
+                while not self._complete(buffer):
+                    data = conn.recv(65536)
+                    if not data:
+                        self.done.set()
+                        return
+                    buffer += data
+                end = self._complete(buffer)
+                self.recorded, buffer = buffer[:end], buffer[end:]
+                conn.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+
+    @staticmethod
+    def _complete(buffer: bytes) -> int:
+        """The length of the request at the start of ``buffer`` once all of it is there."""
+        position = buffer.index(b"\r\n\r\n") + 4
+        for line in buffer[:position].split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                end = position + int(line.split(b":")[1])
+                return end if end <= len(buffer) else 0
+        while True:
+            line_end = buffer.find(b"\r\n", position)
+            if line_end < 0:
+                return 0
+            size = int(buffer[position:line_end], 16)
+            if size == 0:
+                trailers_end = buffer.find(b"\r\n\r\n", line_end)
+                if buffer[line_end : line_end + 4] == b"\r\n\r\n":
+                    return line_end + 4
+                return trailers_end + 4 if trailers_end >= 0 else 0
+            position = line_end + 2 + size + 2
+            if position > len(buffer):
+                return 0
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Iterator[object]:
+    (tmp_path / "stream_app.py").write_text(APP)
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(handler: str, event: dict[str, object]) -> tuple[bytes, str]:
+        recorder = Recorder(event)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "faasport.aws.runtime_client"],
+            env={
+                "PATH": "/usr/bin:/bin",
+                "PYTHONPATH": ":".join([str(tmp_path), *sys.path]),
+                "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{recorder.port}",
+                "_HANDLER": f"stream_app.{handler}",
+            },
+            stderr=subprocess.PIPE,
+        )
+        processes.append(process)
+        assert recorder.done.wait(20), "the runtime client never asked for the next invocation"
+        process.kill()
+        _, stderr = process.communicate(timeout=10)
+        recorder.server.close()
+        return recorder.recorded, stderr.decode()
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_http_response_streams_with_the_documented_bytes(run) -> None:  # type: ignore[no-untyped-def]
+    recorded, _ = run("http", EVENT)
+    prelude = (
+        b'{"statusCode":201,"headers":{"content-type":"text/plain","x-many":"1, 2"},'
+        b'"cookies":["a=1"]}' + b"\0" * 8
+    )
+    expected = (
+        HEAD % b"application/vnd.awslambda.http-integration-response"
+        + chunk(prelude)
+        + chunk(b"one")
+        + chunk(b"two")
+        + b"0\r\n\r\n"
+    )
+    assert recorded == expected
+
+
+def test_error_mid_stream_ends_with_the_error_trailers(run) -> None:  # type: ignore[no-untyped-def]
+    event = json.loads(json.dumps(EVENT).replace("/feed", "/boom"))
+    recorded, stderr = run("http", event)
+    body, _, trailer = recorded.rpartition(b"0\r\nLambda-Runtime-Function-Error-Type: ")
+    assert body.endswith(chunk(b"one"))
+    assert b"two" not in body
+    error_type, _, rest = trailer.partition(b"\r\n")
+    assert error_type == b"RuntimeError"
+    name, _, value = rest.partition(b": ")
+    assert name == b"Lambda-Runtime-Function-Error-Body"
+    assert value.endswith(b"\r\n\r\n")
+    document = json.loads(base64.b64decode(value[:-4], validate=True))
+    assert document["errorType"] == "RuntimeError"
+    assert document["errorMessage"] == "broke mid-stream"
+    assert "broke mid-stream" in stderr  # and logged
+
+
+def test_plain_generator_streams_octet_stream(run) -> None:  # type: ignore[no-untyped-def]
+    recorded, _ = run("gen", {"any": "event"})
+    expected = HEAD % b"application/octet-stream" + chunk(b"plain ") + chunk(b"bytes") + b"0\r\n\r\n"
+    assert recorded == expected
+
+
+def test_failure_before_the_first_byte_is_no_stream(run) -> None:  # type: ignore[no-untyped-def]
+    recorded, _ = run("fails", {"any": "event"})
+    head, _, body = recorded.partition(b"\r\n\r\n")
+    assert head.startswith(b"POST /2018-06-01/runtime/invocation/req-1/error HTTP/1.1")
+    assert b"Lambda-Runtime-Function-Response-Mode" not in head
+    assert json.loads(body)["errorMessage"] == "before any byte"

@@ -1,0 +1,199 @@
+"""Response streaming through a real ``faasport dev``: the gateway passes chunks on while the
+function runs, holds no whole body, cuts a failed stream short, and the Invoke API answers
+boto3's ``invoke_with_response_stream`` with event-stream events."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.dev_process import Dev, wait_for
+
+CONFIG = """
+name = "streams"
+
+[functions.feed]
+app = "feed:app"
+stream = true
+memory = 1024
+
+[functions.buffered]
+handler = "feed:plain"
+routes = ["GET /plain"]
+"""
+
+APP = textwrap.dedent(
+    """
+    import asyncio
+
+    from fastapi import FastAPI
+    from fastapi.responses import StreamingResponse
+
+    app = FastAPI()
+
+    @app.get("/ticks")
+    async def ticks():
+        async def chunks():
+            for i in range(20):
+                yield f"tick {i}\\n"
+                await asyncio.sleep(0.1)
+
+        return StreamingResponse(chunks(), media_type="text/plain", headers={"x-feed": "yes"})
+
+    @app.get("/boom")
+    async def boom():
+        async def chunks():
+            yield "first\\n"
+            await asyncio.sleep(0.05)
+            raise RuntimeError("feed broke mid-stream")
+
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    @app.get("/big")
+    async def big(mb: int = 20):
+        block = b"x" * 65536
+
+        async def chunks():
+            for _ in range(mb * 16):
+                yield block
+
+        return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+    def plain(event, context):
+        return {"statusCode": 200, "body": "whole"}
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
+    root: Path = tmp_path_factory.mktemp("streams")
+    (root / "faasport.toml").write_text(CONFIG)
+    (root / "feed.py").write_text(APP)
+    server = Dev(root)
+    try:
+        # A warm environment: the timings below are the stream's, not a cold start's.
+        assert httpx.get(server.url + "/big?mb=1", timeout=30).status_code == 200
+        yield server
+    finally:
+        server.close()
+
+
+def test_chunks_arrive_while_the_function_runs(dev: Dev) -> None:
+    arrivals: list[tuple[float, str]] = []
+    started = time.perf_counter()
+    with httpx.stream("GET", dev.url + "/ticks", timeout=30) as response:
+        assert response.status_code == 200
+        assert response.headers["x-feed"] == "yes"
+        assert response.headers["transfer-encoding"] == "chunked"
+        assert "content-length" not in response.headers
+        for line in response.iter_lines():
+            arrivals.append((time.perf_counter() - started, line))
+    assert [line for _, line in arrivals] == [f"tick {i}" for i in range(20)]
+    first, last = arrivals[0][0], arrivals[-1][0]
+    assert first < 0.3, f"first chunk after {first:.3f} s"
+    # The function takes about 2 s: most chunks came before it ended, not all at the end.
+    assert last - first > 1.0
+    assert sum(1 for at, _ in arrivals if at < last - 0.5) >= 10
+
+
+def _rss_peak(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+def test_twenty_megabytes_stream_without_the_gateway_holding_them(dev: Dev) -> None:
+    with httpx.stream("GET", dev.url + "/big?mb=2", timeout=60) as response:
+        assert sum(len(c) for c in response.iter_raw()) == 2 * 1024 * 1024
+    before = _rss_peak(dev.process.pid)
+    received = 0
+    with httpx.stream("GET", dev.url + "/big?mb=20", timeout=60) as response:
+        for data in response.iter_raw():
+            received += len(data)
+    assert received == 20 * 1024 * 1024
+    grown = _rss_peak(dev.process.pid) - before
+    assert grown < 5 * 1024 * 1024, f"the gateway's peak RSS grew by {grown / 2**20:.1f} MB"
+
+
+def test_an_error_mid_stream_cuts_the_response_short_and_is_logged(dev: Dev) -> None:
+    received: list[str] = []
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream("GET", dev.url + "/boom", timeout=30) as response,
+    ):
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            received.append(line)
+    assert received == ["first"]
+    wait_for(
+        lambda: any('failed mid-stream: RuntimeError: feed broke' in x for x in dev.lines),
+        10,
+        "the gateway's log line",
+    )
+    assert any(line.endswith("RuntimeError: feed broke mid-stream") for line in dev.lines)
+
+
+def _events(result: dict[str, object]) -> list[dict[str, object]]:
+    return list(result["EventStream"])  # type: ignore[call-overload]
+
+
+def test_boto3_reads_the_streamed_events(dev: Dev) -> None:
+    client = dev.client("lambda")
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/ticks",
+        "rawQueryString": "",
+        "headers": {"host": "local"},
+        "requestContext": {
+            "http": {"method": "GET", "path": "/ticks", "protocol": "HTTP/1.1", "sourceIp": "1"},
+            "requestId": "r",
+            "routeKey": "$default",
+            "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }
+    result = client.invoke_with_response_stream(FunctionName="feed", Payload=json.dumps(event))
+    assert result["StatusCode"] == 200
+    events = _events(result)
+    chunks = [e["PayloadChunk"]["Payload"] for e in events if "PayloadChunk" in e]  # type: ignore[index]
+    assert len(chunks) >= 20  # one event per chunk the function sent
+    prelude, _, body = b"".join(chunks).partition(b"\0" * 8)
+    assert json.loads(prelude)["statusCode"] == 200
+    assert body == b"".join(f"tick {i}\n".encode() for i in range(20))
+    assert events[-1] == {"InvokeComplete": {}}
+
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/boom"  # type: ignore[index]
+    failed = _events(
+        client.invoke_with_response_stream(FunctionName="feed", Payload=json.dumps(event))
+    )
+    complete = failed[-1]["InvokeComplete"]
+    assert complete["ErrorCode"] == "RuntimeError"  # type: ignore[index]
+    assert "feed broke mid-stream" in complete["ErrorDetails"]  # type: ignore[index]
+
+
+def test_a_buffered_function_answers_in_one_chunk(dev: Dev) -> None:
+    client = dev.client("lambda")
+    events = _events(client.invoke_with_response_stream(FunctionName="buffered", Payload="{}"))
+    assert events[0]["PayloadChunk"]["Payload"] == b'{"statusCode": 200, "body": "whole"}'  # type: ignore[index]
+    assert events[1] == {"InvokeComplete": {}}
+    missing = client.exceptions.ResourceNotFoundException
+    with pytest.raises(missing):
+        client.invoke_with_response_stream(FunctionName="nothing", Payload="{}")
+
+
+def test_a_client_that_leaves_mid_stream_does_not_block_the_function(dev: Dev) -> None:
+    with httpx.stream("GET", dev.url + "/big?mb=20", timeout=30) as response:
+        next(response.iter_raw())
+    # The function runs to its end, as on Lambda: its invocation ends (REPORT) and the
+    # environment serves the next request.
+    dev.settled()
+    assert httpx.get(dev.url + "/big?mb=1", timeout=30).status_code == 200
