@@ -215,7 +215,8 @@ def test_error_mid_stream_ends_with_the_error_trailers(run) -> None:  # type: ig
 
 def test_plain_generator_streams_octet_stream(run) -> None:  # type: ignore[no-untyped-def]
     recorded, _ = run("gen", {"any": "event"})
-    expected = HEAD % b"application/octet-stream" + chunk(b"plain ") + chunk(b"bytes") + b"0\r\n\r\n"
+    expected = HEAD % b"application/octet-stream" + chunk(b"plain ") + chunk(b"bytes")
+    expected += b"0\r\n\r\n"
     assert recorded == expected
 
 

@@ -125,6 +125,7 @@ def test_stream_is_a_boolean_that_defaults_to_off(tmp_path: Path) -> None:
         stream = true
         [functions.b]
         app = "m:app"
+        routes = ["GET /b"]
         """,
     )
     assert (project.functions["a"].stream, project.functions["b"].stream) == (True, False)

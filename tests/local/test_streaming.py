@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.dev_process import Dev, wait_for
 
 CONFIG = """
@@ -134,7 +133,7 @@ def test_an_error_mid_stream_cuts_the_response_short_and_is_logged(dev: Dev) -> 
             received.append(line)
     assert received == ["first"]
     wait_for(
-        lambda: any('failed mid-stream: RuntimeError: feed broke' in x for x in dev.lines),
+        lambda: any("failed mid-stream: RuntimeError: feed broke" in x for x in dev.lines),
         10,
         "the gateway's log line",
     )
