@@ -99,11 +99,13 @@ class StreamWriter:
         self.started = False
         self.ended = False
         self.sent = 0
+        self._pending = b""
 
     def begin(self, content_type: str, first: bytes = b"") -> None:
+        """Begin the request; it goes out with the first chunk of the body (or its end),
+        so that the head, the prelude and that chunk cost one write and one wake-up."""
         self.started = True
-        data = head(self.path, content_type) + (chunk(first) if first else b"")
-        self.client.send_head(data)
+        self._pending = head(self.path, content_type) + (chunk(first) if first else b"")
 
     def start(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
         """The HTTP status and headers (a :class:`~faasport.core.streaming.ResponseSink`)."""
@@ -115,7 +117,7 @@ class StreamWriter:
         if not self.started:
             self.begin(OCTET_STREAM)
         self.sent += len(data)
-        self.client.send(chunk(data))
+        self._send(chunk(data))
 
     def end(self) -> None:
         """The last chunk; the Runtime API's answer is read with the next request."""
@@ -124,12 +126,20 @@ class StreamWriter:
         if not self.started:
             self.begin(OCTET_STREAM)
         self.ended = True
-        self.client.send(b"0\r\n\r\n")
+        self._send(b"0\r\n\r\n")
 
     def fail(self, exc: BaseException) -> None:
         """End the stream with the error trailers."""
         self.ended = True
-        self.client.send(error_trailer(exc))
+        self._send(error_trailer(exc))
+
+    def _send(self, data: bytes) -> None:
+        pending = self._pending
+        if pending:
+            self._pending = b""
+            self.client.send_head(pending + data)
+        else:
+            self.client.send(data)
 
 
 def serve(handler: LambdaHandler, event: Any, context: Any, writer: StreamWriter) -> Any:
