@@ -4,6 +4,7 @@ boto3's ``invoke_with_response_stream`` with event-stream events."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import textwrap
 import time
@@ -13,6 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.dev_process import Dev, wait_for
+
+from faasport.local.outcome import Status
+from faasport.local.runtime_api import Invocation
+from faasport.local.streaming import LocalStream
 
 CONFIG = """
 name = "streams"
@@ -25,6 +30,16 @@ memory = 1024
 [functions.buffered]
 handler = "feed:plain"
 routes = ["GET /plain"]
+
+[functions.wsgi]
+app = "feed:wsgi"
+stream = true
+routes = ["GET /wsgi"]
+
+[functions.gen]
+handler = "feed:generate"
+stream = true
+routes = ["GET /gen"]
 """
 
 APP = textwrap.dedent(
@@ -66,6 +81,26 @@ APP = textwrap.dedent(
 
     def plain(event, context):
         return {"statusCode": 200, "body": "whole"}
+
+    def wsgi(environ, start_response):
+        import time
+
+        start_response("200 OK", [("Content-Type", "text/plain"), ("X-Kind", "wsgi")])
+
+        def lines():
+            for i in range(5):
+                yield f"w{i}\\n".encode()
+                time.sleep(0.15)
+
+        return lines()
+
+    def generate(event, context):
+        import time
+
+        yield {"statusCode": 202, "headers": {"x-kind": "generator"}, "cookies": ["c=1"]}
+        for i in range(5):
+            yield f"g{i}\\n"
+            time.sleep(0.15)
     """
 )
 
@@ -100,6 +135,26 @@ def test_chunks_arrive_while_the_function_runs(dev: Dev) -> None:
     # The function takes about 2 s: most chunks came before it ended, not all at the end.
     assert last - first > 1.0
     assert sum(1 for at, _ in arrivals if at < last - 0.5) >= 10
+
+
+@pytest.mark.parametrize(("path", "status", "prefix"), [("/wsgi", 200, "w"), ("/gen", 202, "g")])
+def test_wsgi_iterables_and_generators_stream(
+    dev: Dev, path: str, status: int, prefix: str
+) -> None:
+    arrivals: list[tuple[float, str]] = []
+    started = time.perf_counter()
+    with httpx.stream("GET", dev.url + path, timeout=30) as response:
+        assert response.status_code == status
+        for line in response.iter_lines():
+            arrivals.append((time.perf_counter() - started, line))
+    assert [line for _, line in arrivals] == [f"{prefix}{i}" for i in range(5)]
+    # Five chunks 150 ms apart: the first came well before the last was sent.
+    assert arrivals[-1][0] - arrivals[0][0] > 0.3
+    if path == "/gen":
+        assert response.headers["x-kind"] == "generator"
+        assert response.headers["set-cookie"] == "c=1"
+    else:
+        assert response.headers["x-kind"] == "wsgi"
 
 
 def _rss_peak(pid: int) -> int:
@@ -179,6 +234,34 @@ def test_boto3_reads_the_streamed_events(dev: Dev) -> None:
     assert "feed broke mid-stream" in complete["ErrorDetails"]  # type: ignore[index]
 
 
+def test_a_buffered_invoke_of_a_streaming_function_gathers_the_stream(dev: Dev) -> None:
+    client = dev.client("lambda")
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/big",
+        "rawQueryString": "mb=1",
+        "queryStringParameters": {"mb": "1"},
+        "headers": {"host": "local"},
+        "requestContext": {
+            "http": {"method": "GET", "path": "/big", "protocol": "HTTP/1.1", "sourceIp": "1"},
+            "requestId": "r",
+            "routeKey": "$default",
+            "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }
+    result = client.invoke(FunctionName="feed", Payload=json.dumps(event))
+    prelude, _, body = result["Payload"].read().partition(b"\0" * 8)
+    assert json.loads(prelude)["statusCode"] == 200
+    assert body == b"x" * 1024 * 1024
+    # Past the 6 MB of a buffered response, the stream is refused as Lambda refuses it.
+    event["rawQueryString"], event["queryStringParameters"] = "mb=7", {"mb": "7"}
+    result = client.invoke(FunctionName="feed", Payload=json.dumps(event))
+    assert result["FunctionError"] == "Unhandled"
+    assert json.loads(result["Payload"].read())["errorType"] == "Function.ResponseSizeTooLarge"
+
+
 def test_a_buffered_function_answers_in_one_chunk(dev: Dev) -> None:
     client = dev.client("lambda")
     events = _events(client.invoke_with_response_stream(FunctionName="buffered", Payload="{}"))
@@ -196,3 +279,21 @@ def test_a_client_that_leaves_mid_stream_does_not_block_the_function(dev: Dev) -
     # environment serves the next request.
     dev.settled()
     assert httpx.get(dev.url + "/big?mb=1", timeout=30).status_code == 200
+
+
+def test_a_stream_past_its_limit_ends_with_lambdas_size_error() -> None:
+    async def run() -> tuple[list[bytes], LocalStream, tuple[Status, bytes]]:
+        invocation = Invocation(b"{}", deadline_ms=0)
+        invocation.result = asyncio.get_running_loop().create_future()
+        stream = LocalStream(invocation, "text/plain", lambda: None, lambda: None, limit=1000)
+        assert stream.feed(b"a" * 600)
+        assert not stream.feed(b"b" * 600)  # over 1000 bytes: refused, the stream ends
+        assert not stream.feed(b"c")
+        received = [data async for data in stream.chunks()]
+        return received, stream, await invocation.result
+
+    received, stream, (status, payload) = asyncio.run(run())
+    assert received == [b"a" * 600]
+    assert stream.error_type == "Function.ResponseSizeTooLarge"
+    assert status is Status.FUNCTION_ERROR
+    assert "(1000 bytes)" in json.loads(payload)["errorMessage"]
