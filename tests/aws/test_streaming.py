@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from recording_runtime import Recorder
 
 APP = textwrap.dedent(
     """
@@ -77,77 +77,6 @@ HEAD = (
 
 def chunk(data: bytes) -> bytes:
     return f"{len(data):x}\r\n".encode() + data + b"\r\n"
-
-
-class Recorder:
-    """A Runtime API that hands out one invocation and records the response request's bytes."""
-
-    def __init__(self, event: dict[str, object]) -> None:
-        self.event = json.dumps(event).encode()
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.recorded = b""
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        conn, _ = self.server.accept()
-        buffer = b""
-        handed = False
-        with conn:
-            while not self.done.is_set():
-                while b"\r\n\r\n" not in buffer:
-                    data = conn.recv(65536)
-                    if not data:
-                        self.done.set()
-                        return
-                    buffer += data
-                head, _, _ = buffer.partition(b"\r\n\r\n")
-                if head.startswith(b"GET"):
-                    buffer = buffer[len(head) + 4 :]
-                    if handed:
-                        self.done.set()
-                        return
-                    handed = True
-                    conn.sendall(
-                        b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: req-1\r\n"
-                        b"Lambda-Runtime-Deadline-Ms: 9999999999999\r\n"
-                        b"Content-Length: %d\r\n\r\n%b" % (len(self.event), self.event)
-                    )
-                    continue
-                # The streamed response: everything up to the end of its chunked body.
-                while not self._complete(buffer):
-                    data = conn.recv(65536)
-                    if not data:
-                        self.done.set()
-                        return
-                    buffer += data
-                end = self._complete(buffer)
-                self.recorded, buffer = buffer[:end], buffer[end:]
-                conn.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
-
-    @staticmethod
-    def _complete(buffer: bytes) -> int:
-        """The length of the request at the start of ``buffer`` once all of it is there."""
-        position = buffer.index(b"\r\n\r\n") + 4
-        for line in buffer[:position].split(b"\r\n"):
-            if line.lower().startswith(b"content-length:"):
-                end = position + int(line.split(b":")[1])
-                return end if end <= len(buffer) else 0
-        while True:
-            line_end = buffer.find(b"\r\n", position)
-            if line_end < 0:
-                return 0
-            size = int(buffer[position:line_end], 16)
-            if size == 0:
-                trailers_end = buffer.find(b"\r\n\r\n", line_end)
-                if buffer[line_end : line_end + 4] == b"\r\n\r\n":
-                    return line_end + 4
-                return trailers_end + 4 if trailers_end >= 0 else 0
-            position = line_end + 2 + size + 2
-            if position > len(buffer):
-                return 0
 
 
 @pytest.fixture
