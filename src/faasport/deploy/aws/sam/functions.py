@@ -220,14 +220,15 @@ def _rule(infrastructure: Infrastructure, function: Function, index: int, rule: 
 
 def _route(project: Project, route: model.HttpRoute) -> Data:
     if project.api.type == "rest":
-        return {
-            "Type": "Api",
-            "Properties": {
-                "RestApiId": cfn.ref(cfn.REST_API),
-                "Path": route.path,
-                "Method": route.method.lower(),
-            },
+        rest: dict[str, Data] = {
+            "RestApiId": cfn.ref(cfn.REST_API),
+            "Path": route.path,
+            "Method": route.method.lower(),
         }
+        if route.function.stream:
+            # SAM spells it RESPONSE_STREAM and writes STREAM into the integration.
+            rest["ResponseTransferMode"] = "RESPONSE_STREAM"
+        return {"Type": "Api", "Properties": rest}
     properties: dict[str, Data] = {
         "ApiId": cfn.ref(cfn.HTTP_API),
         "Method": route.method,
