@@ -40,6 +40,13 @@ routes = ["GET /wsgi"]
 handler = "feed:generate"
 stream = true
 routes = ["GET /gen"]
+
+[functions.slow]
+app = "feed:app"
+stream = true
+timeout = 2
+warm = 1                # the app is imported at init: the timeout falls mid-stream
+routes = ["GET /forever"]
 """
 
 APP = textwrap.dedent(
@@ -66,6 +73,15 @@ APP = textwrap.dedent(
             yield "first\\n"
             await asyncio.sleep(0.05)
             raise RuntimeError("feed broke mid-stream")
+
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    @app.get("/forever")
+    async def forever():
+        async def chunks():
+            while True:
+                yield "more\\n"
+                await asyncio.sleep(0.1)
 
         return StreamingResponse(chunks(), media_type="text/plain")
 
@@ -193,6 +209,22 @@ def test_an_error_mid_stream_cuts_the_response_short_and_is_logged(dev: Dev) -> 
         "the gateway's log line",
     )
     assert any(line.endswith("RuntimeError: feed broke mid-stream") for line in dev.lines)
+
+
+def test_a_stream_cut_by_the_timeout_ends_short(dev: Dev) -> None:
+    received: list[str] = []
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream("GET", dev.url + "/forever", timeout=30) as response,
+    ):
+        for line in response.iter_lines():
+            received.append(line)
+    assert len(received) >= 5 and set(received) == {"more"}  # what came before the timeout
+    wait_for(
+        lambda: any("Task timed out after 2.00 seconds" in line for line in dev.lines),
+        10,
+        "the timeout line",
+    )
 
 
 def _events(result: dict[str, object]) -> list[dict[str, object]]:
