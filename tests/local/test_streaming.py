@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import textwrap
 import time
 from collections.abc import Iterator
@@ -329,3 +331,20 @@ def test_a_stream_past_its_limit_ends_with_lambdas_size_error() -> None:
     assert stream.error_type == "Function.ResponseSizeTooLarge"
     assert status is Status.FUNCTION_ERROR
     assert "(1000 bytes)" in json.loads(payload)["errorMessage"]
+
+
+def test_faasport_invoke_prints_a_streamed_response_as_a_proxy_result(dev: Dev) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "faasport.cli.main", "invoke", "gen", "--project", str(dev.project)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "statusCode": 202,
+        "headers": {"x-kind": "generator"},
+        "cookies": ["c=1"],
+        "body": "".join(f"g{i}\n" for i in range(5)),
+        "isBase64Encoded": False,
+    }

@@ -18,6 +18,7 @@ from faasport.local.emulator import Emulator, UnknownFunctionError
 from faasport.local.entry import MODULE, write_entry
 from faasport.local.outcome import Outcome, Status
 from faasport.local.spec import EmulatorSettings, FunctionSpec, RuntimeClientKind
+from faasport.local.streaming import gathered
 
 if TYPE_CHECKING:
     from faasport.config.model import Function, Project
@@ -114,8 +115,8 @@ def result_of(function: str, outcome: Outcome) -> Any:
     try:
         payload = json.loads(outcome.payload) if outcome.payload else None
     except ValueError:
-        payload = None
-        if outcome.ok:
+        payload = gathered(outcome.payload) if outcome.ok else None
+        if outcome.ok and payload is None:
             raise InvocationError(
                 function,
                 {"errorType": "Runtime.MarshalError", "errorMessage": "result is not JSON"},

@@ -173,6 +173,26 @@ def trailer_error(trailers: dict[str, str]) -> tuple[str | None, bytes | None]:
     return error_type, document
 
 
+def gathered(payload: bytes) -> dict[str, Any] | None:
+    """A streamed HTTP response gathered whole (a buffered Invoke of a streaming function) as
+    the proxy result a buffered function returns: ``statusCode``, ``headers``, ``cookies``
+    and ``body`` (base64 when it is not UTF-8). None when ``payload`` is not one."""
+    prelude, found, body = payload.partition(DELIMITER)
+    if not found or len(prelude) > MAX_PRELUDE:
+        return None
+    try:
+        document = json.loads(prelude)
+    except ValueError:
+        return None
+    if not isinstance(document, dict) or "statusCode" not in document:
+        return None
+    try:
+        document["body"], document["isBase64Encoded"] = body.decode(), False
+    except UnicodeDecodeError:
+        document["body"], document["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    return document
+
+
 _tasks: set[asyncio.Task[Outcome]] = set()
 
 
