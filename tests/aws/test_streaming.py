@@ -44,6 +44,7 @@ APP = textwrap.dedent(
     http = aws.handler(app, stream=True, lifespan="off")
     gen = aws.handler(generate, stream=True)
     fails = aws.handler(early, stream=True)
+    unimportable = aws.handler("nowhere_to_be_found:app", stream=True, health_path="/health")
     """
 )
 
@@ -94,14 +95,15 @@ def run(tmp_path: Path) -> Iterator[object]:
                 "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{recorder.port}",
                 "_HANDLER": f"stream_app.{handler}",
             },
-            stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         processes.append(process)
         assert recorder.done.wait(20), "the runtime client never asked for the next invocation"
         process.kill()
-        _, stderr = process.communicate(timeout=10)
+        output, _ = process.communicate(timeout=10)
         recorder.server.close()
-        return recorder.recorded, stderr.decode()
+        return recorder.recorded, output.decode()
 
     yield start
     for process in processes:
@@ -155,3 +157,29 @@ def test_failure_before_the_first_byte_is_no_stream(run) -> None:  # type: ignor
     assert head.startswith(b"POST /2018-06-01/runtime/invocation/req-1/error HTTP/1.1")
     assert b"Lambda-Runtime-Function-Response-Mode" not in head
     assert json.loads(body)["errorMessage"] == "before any byte"
+
+
+def _streamed_http(recorded: bytes) -> tuple[dict[str, object], bytes]:
+    head, _, chunked = recorded.partition(b"\r\n\r\n")
+    assert b"\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n" in head
+    body = b""
+    while True:
+        size_line, _, chunked = chunked.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            break
+        body, chunked = body + chunked[:size], chunked[size + 2 :]
+    prelude, _, rest = body.partition(b"\0" * 8)
+    return json.loads(prelude), rest
+
+
+def test_a_health_check_streams_without_importing_the_app(run) -> None:  # type: ignore[no-untyped-def]
+    event = json.loads(json.dumps(EVENT).replace("/feed", "/health"))
+    prelude, _ = _streamed_http(run("unimportable", event)[0])
+    assert prelude["statusCode"] == 200
+    # Any other path needs the app, whose import fails: a 500 that hides the exception.
+    recorded, stderr = run("unimportable", EVENT)
+    prelude, body = _streamed_http(recorded)
+    assert prelude["statusCode"] == 500
+    assert json.loads(body)["message"] == "Internal Server Error"
+    assert "nowhere_to_be_found" in stderr and b"nowhere" not in body

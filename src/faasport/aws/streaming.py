@@ -147,28 +147,37 @@ def serve(handler: LambdaHandler, event: Any, context: Any, writer: StreamWriter
     handler's generator go to ``writer`` (and :data:`STREAMED` is returned); any other
     result is returned to be posted as a buffered response."""
     from faasport.aws.handler import infer_codec
+    from faasport.core.health import is_health_check
 
     request_id = getattr(context, "aws_request_id", None)
     codec = infer_codec(event, handler.codecs)
-    runner = handler.runner
-    if codec is None or runner.load()[1] == "handler":
-        if codec is None:
-            result = handler(event, context)
-        else:
-            invocation.begin(request_id)
-            result = runner.call_handler(event, context)
-        if _is_stream(result):
-            _write_items(result, writer)
-            return STREAMED
-        return result
-    request = invocation.http_request(request_id, codec.decode, event, context, handler.options)
+    if codec is None:
+        return _items_or_result(handler(event, context), writer)
+    runner, options = handler.runner, handler.options
+    request = invocation.http_request(request_id, codec.decode, event, context, options)
     if isinstance(request, HttpResponse):
         writer.start(request.status, request.headers)
         writer.write(request.body)
-    else:
-        runner.stream(request, writer, request_id)
+        writer.end()
+        return STREAMED
+    if runner.kind is None and not is_health_check(request, options.health_path):
+        # A health check never imports the app; a failed import is answered 500 below.
+        try:  # noqa: SIM105 (contextlib costs import time in every cold start)
+            runner.load()
+        except Exception:
+            pass
+    if runner.kind == "handler":
+        return _items_or_result(runner.call_handler(event, context), writer)
+    runner.stream(request, writer, request_id)
     writer.end()
     return STREAMED
+
+
+def _items_or_result(result: Any, writer: StreamWriter) -> Any:
+    if _is_stream(result):
+        _write_items(result, writer)
+        return STREAMED
+    return result
 
 
 def _is_stream(result: Any) -> bool:
