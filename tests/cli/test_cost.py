@@ -137,3 +137,19 @@ def test_a_bad_traffic_table_names_the_key_and_file(
     config.write_text(config.read_text() + f"\n[traffic]\n{traffic}\n")
     line = one_error_line(run("--duration-ms", "app=5"))
     assert line.startswith(f"error: {message}")
+
+
+def test_api_gateway_volume_tiers_are_a_row_of_their_own(tmp_path: Path) -> None:
+    (tmp_path / "faasport.toml").write_text('name = "big"\n[functions.api]\napp = "a:app"\n')
+    args = ["--project", str(tmp_path), "--requests", "api=432000000", "--duration-ms", "api=10"]
+    text = run(*args)
+    assert text.exit_code == 0, text.output
+    (row,) = [line for line in text.stdout.splitlines() if line.startswith("volume tiers")]
+    # 132M HTTP API requests above 300M at $0.90/M instead of $1.00/M on AWS only.
+    assert row.split()[2:] == ["-$13.20", "$0.00", "$0.00"]
+    data = json.loads(run(*args, "--json").stdout)
+    assert data["providers"]["aws"]["volume_discount"] == "-13.20"
+    charges = data["providers"]["aws"]["functions"]["api"]["charges"]
+    assert charges["API Gateway HTTP API"] == "432.00"
+    small = run("--project", str(tmp_path), "--requests", "api=1000", "--duration-ms", "api=10")
+    assert "volume tiers" not in small.stdout

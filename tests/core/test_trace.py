@@ -84,6 +84,31 @@ def test_sources_in_order_and_outgoing_headers(monkeypatch: pytest.MonkeyPatch) 
     assert parse_xray(out["X-Amzn-Trace-Id"]) == Trace("a" * 32, child.parent_id, False)
 
 
+def test_an_events_header_map_is_read_only_when_the_trace_is_needed() -> None:
+    headers: dict[str, Any] = {"accept": "*/*"}
+    trace.begin_headers(headers)
+    assert trace.trace_id() is None
+    # REST API events keep the client's spelling; HTTP API events are lower case.
+    headers["Traceparent"] = TRACEPARENT
+    assert trace.trace_id() == TID
+    trace.begin_headers({"X-Cloud-Trace-Context": f"{'b' * 32}/7;o=1"})
+    assert trace.context() == Trace("b" * 32, f"{7:016x}", True)
+    # Values no request can carry (an event built by hand) are no trace, not a crash.
+    trace.begin_headers({"traceparent": ["not", "a", "string"], "x-cloud-trace-context": 5})
+    assert trace.trace_id() is None and trace.headers() == {}
+
+
+def test_an_event_without_headers_ends_the_previous_trace() -> None:
+    trace.begin(traceparent=TRACEPARENT)
+    assert trace.trace_id() == TID
+    for headers in (None, "not a map", ["traceparent", TRACEPARENT]):
+        trace.begin_headers(headers)
+        assert trace.trace_id() is None
+    trace.begin_headers({"traceparent": TRACEPARENT})
+    trace.begin()
+    assert trace.trace_id() is None
+
+
 def test_every_log_line_carries_the_trace_id() -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

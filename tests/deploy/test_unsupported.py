@@ -110,3 +110,26 @@ def test_a_topic_filter_without_a_pub_sub_counterpart_is_refused(
     directory = write_project(tmp_path, f'name = "x"\n{config}\n')
     line = deploy("gcp", directory)
     assert "faasport.toml: functions.w.events[0].filter: only a filter of attributes" in line
+
+
+ACCESS_REFUSED = [
+    (
+        WORKER + '[auth.custom]\ntype = "lambda"\nfunction = "w"',
+        "auth.custom.type: Lambda authorizers cannot be deployed to",
+    ),
+    (
+        WORKER + '[api_keys.partner]\n[api]\ntype = "rest"',
+        "api_keys: API keys and usage plans (API Gateway REST APIs) cannot be deployed to",
+    ),
+]
+
+
+@pytest.mark.parametrize(("provider", "cloud"), [("gcp", "Google Cloud"), ("azure", "Azure")])
+@pytest.mark.parametrize(("config", "message"), ACCESS_REFUSED)
+def test_lambda_authorizers_and_api_keys_are_refused_in_one_line(
+    tmp_path: Path, provider: str, cloud: str, config: str, message: str
+) -> None:
+    directory = write_project(tmp_path, f'name = "x"\n{config}\n')
+    line = deploy(provider, directory)
+    assert line.startswith("error: ") and f"faasport.toml: {message} {cloud}" in line
+    assert not (directory / "deploy").exists()

@@ -12,7 +12,14 @@ from faasport.cli.project import project_option, resolve_project_dir
 
 
 def render_text(data: dict[str, Any]) -> str:
-    lines = [f"faasport coldstart {data['function']}: {data['runs']} fresh starts", ""]
+    lines = [f"faasport coldstart {data['function']}: {data['runs']} fresh starts"]
+    artifact = data.get("artifact")
+    if artifact:
+        lines.append(
+            f"from the packaged artifact, isolated (python{artifact['python']} -I -S -B, "
+            f"read-only code directory, {artifact['pyc_files']} .pyc files shipped)"
+        )
+    lines.append("")
     lines.append(f"{'':16}{'median':>10}{'min':>10}{'max':>10}")
     for label, key, unit in (
         ("Init Duration", "init_ms", "ms"),
@@ -53,24 +60,60 @@ def render_text(data: dict[str, Any]) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write an icicle chart of the import tree to this HTML file.",
 )
+@click.option(
+    "--artifact",
+    is_flag=True,
+    help="Start from the AWS artifact (built as package --target aws builds it), "
+    "isolated as Lambda runs it.",
+)
+@click.option(
+    "--zip",
+    "zip_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Start from this existing AWS zip instead of building one (implies --artifact).",
+)
 @project_option
 def coldstart(
-    function: str | None, runs: int, as_json: bool, html_path: Path | None, project_dir: Path | None
+    function: str | None,
+    runs: int,
+    as_json: bool,
+    html_path: Path | None,
+    artifact: bool,
+    zip_path: Path | None,
+    project_dir: Path | None,
 ) -> None:
     """Measure FUNCTION's cold start in fresh interpreters and explain it.
 
     Each start imports the function's entry as faasport dev's environments do and answers
     one request; reports Init Duration, first-request Duration, peak memory, an import
-    profile and findings. FUNCTION defaults to the project's only function.
+    profile and findings. FUNCTION defaults to the project's only function. With
+    --artifact (or --zip), each start runs the packaged artifact unpacked into a read-only
+    directory, in a fresh `python -I -S -B` whose path holds only that directory and the
+    standard library.
     """
+    from contextlib import nullcontext
+
     from faasport.config import load_project
+    from faasport.deploy.package import build_directory
+    from faasport.deploy.package.bytecode import find_interpreter
     from faasport.local.coldstart import function_named, measure
+    from faasport.local.coldstart_artifact import interpreter, unpacked
 
     project = load_project(resolve_project_dir(None, project_dir))
     function = function_named(project, function).name
-    if not as_json:
-        click.echo(f"measuring {runs + 1} fresh starts of {function}...", err=True)
-    report = measure(project, function, runs)
+
+    def build(directory: Path) -> None:
+        build_directory(project, directory, "aws", lambda line: click.echo(line, err=True))
+
+    packaged = (
+        unpacked(zip_path, build, interpreter(project, find_interpreter(project.python)))
+        if artifact or zip_path is not None
+        else nullcontext()
+    )
+    with packaged as unpacked_artifact:
+        if not as_json:
+            click.echo(f"measuring {runs + 1} fresh starts of {function}...", err=True)
+        report = measure(project, function, runs, unpacked_artifact)
     data = report.to_json()
     if html_path is not None:
         from faasport.local.icicle import render

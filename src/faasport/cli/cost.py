@@ -133,6 +133,9 @@ def cost(
     click.echo(
         f"{'free tier':<47}" + "".join(f"{_money(c.free_tier):>15}" for c in providers.values())
     )
+    if any(c.volume_discount for c in providers.values()):
+        volume = "".join(f"{_money(c.volume_discount):>15}" for c in providers.values())
+        click.echo(f"{'volume tiers':<47}" + volume)
     click.echo(f"{'total':<47}" + "".join(f"{_money(c.total):>15}" for c in providers.values()))
     click.echo("")
     for usage in usages:
@@ -177,6 +180,7 @@ def _as_json(
             p: {
                 "total": str(_round(c.total)),
                 "free_tier": str(_round(c.free_tier)),
+                "volume_discount": str(_round(c.volume_discount)),
                 "functions": {
                     f.name: {
                         "total": str(_round(f.total)),

@@ -59,6 +59,9 @@ def describe(project: Project, url: str) -> list[str]:
             lines.append(
                 f"  {function.name} ({function.target}): no HTTP routes; events: {sources}"
             )
+    from faasport.local.api_keys import generated_keys
+
+    lines += [f"  API key {name}: {value}" for name, value in generated_keys(project).items()]
     lines.append(f"Listening on {url} (Ctrl-C to stop)")
     return lines
 

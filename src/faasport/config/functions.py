@@ -11,11 +11,11 @@ from typing import Any
 
 from faasport.config.fields import Table, describe, join
 from faasport.config.model import (
+    Auth,
     BucketEvent,
     BusRule,
     EventSource,
     Function,
-    JwtAuth,
     Queue,
     QueueEvent,
     ScheduleEvent,
@@ -40,7 +40,7 @@ _EVENT_KINDS = ("queue", "schedule", "bucket", "topic", "bus", "stream")
 
 
 def parse_function(
-    name: str, table: Table, *, queues: Mapping[str, Queue], auth: Mapping[str, JwtAuth]
+    name: str, table: Table, *, queues: Mapping[str, Queue], auth: Mapping[str, Auth]
 ) -> Function:
     if not _IDENTIFIER.fullmatch(name) or keyword.iskeyword(name) or len(name) > 64:
         table.source.fail(
@@ -112,6 +112,7 @@ def parse_function(
         rules=tuple(e for e in events if isinstance(e, BusRule)),
         streams=tuple(e for e in events if isinstance(e, StreamEvent)),
         on_failure=table.string("on_failure", None, expected="the name of a function or a queue"),
+        api_key_required=table.boolean("api_key_required", False),
     )
     table.finish()
     return function

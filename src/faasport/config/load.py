@@ -15,11 +15,18 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from faasport.config.access import (
+    check_access,
+    parse_api_keys,
+    parse_lambda_auth,
+    parse_usage_plans,
+)
 from faasport.config.api import parse_api
 from faasport.config.fields import Source, Table, describe
 from faasport.config.functions import check_on_failure, check_routes, parse_function
 from faasport.config.model import (
     DEFAULT_STATE_URL,
+    Auth,
     Function,
     JwtAuth,
     Project,
@@ -122,6 +129,9 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
     }
     check_routes(top, functions)
     check_on_failure(top, functions, queues)
+    api_keys = parse_api_keys(top)
+    usage_plans = parse_usage_plans(top, api_keys)
+    check_access(top, api, auth, functions, api_keys)
     exclude = top.strings("exclude", 'glob patterns like "docs/*" or "*.md"') or ()
     strip = top.boolean("strip", False)
     traffic = _traffic(top, functions)
@@ -136,6 +146,8 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
         queues=MappingProxyType(queues),
         topics=MappingProxyType(topics),
         auth=MappingProxyType(auth),
+        api_keys=MappingProxyType(api_keys),
+        usage_plans=MappingProxyType(usage_plans),
         state=state,
         api=api,
         exclude=exclude,
@@ -257,12 +269,17 @@ def _topics(top: Table, queues: dict[str, Queue]) -> dict[str, Topic]:
     return topics
 
 
-def _auth(top: Table) -> dict[str, JwtAuth]:
-    entries: dict[str, JwtAuth] = {}
+def _auth(top: Table) -> dict[str, Auth]:
+    entries: dict[str, Auth] = {}
     for name, table in top.tables("auth"):
         if not _AUTH_NAME.fullmatch(name) or name == "none":
             top.source.fail(table.path, "auth names are letters, digits, '-' or '_', not 'none'")
-        table.string("type", "jwt", pattern=re.compile("jwt"), expected='"jwt"')
+        kind = table.string(
+            "type", "jwt", pattern=re.compile("jwt|lambda"), expected='"jwt" or "lambda"'
+        )
+        if kind == "lambda":
+            entries[name] = parse_lambda_auth(name, table)
+            continue
         issuer = table.string("issuer", None, pattern=_URL, expected="an http(s) URL")
         if issuer is None:
             table.misspelled("issuer")

@@ -133,6 +133,8 @@ class Function:
     streams: tuple[StreamEvent, ...] = ()
     #: Where an asynchronous invocation goes once its retries failed: a function or a queue.
     on_failure: str | None = None
+    #: REST APIs: requests need an ``x-api-key`` of a usage plan (``api_key_required``).
+    api_key_required: bool = False
 
     @property
     def target(self) -> str:
@@ -171,7 +173,54 @@ class JwtAuth:
     type: Literal["jwt"] = "jwt"
 
 
-Auth = JwtAuth
+@dataclass(frozen=True)
+class LambdaAuth:
+    """A Lambda authorizer: ``function`` (one of the project's) decides on each request."""
+
+    name: str
+    function: str
+    #: The event the authorizer gets: "request" (the request's parts) or "token" (REST only).
+    event: Literal["request", "token"] = "request"
+    #: Identity sources as HTTP APIs write them (``$request.header.Authorization``); a
+    #: request missing any of them is answered 401 without invoking the authorizer.
+    identity: tuple[str, ...] = ("$request.header.Authorization",)
+    #: Seconds a result is cached by identity source values; 0: no cache.
+    ttl: int = 0
+    #: HTTP APIs: simple responses (``isAuthorized``) instead of IAM policies.
+    simple: bool = True
+    #: REST TOKEN authorizers: a regular expression the token must match (else 401).
+    validation: str | None = None
+    type: Literal["lambda"] = "lambda"
+
+
+Auth = JwtAuth | LambdaAuth
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Requests a key may make per calendar period (UTC; weeks start on Monday)."""
+
+    limit: int
+    period: Literal["DAY", "WEEK", "MONTH"] = "DAY"
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An API key (REST APIs): its value from the secret ``secret``, or generated."""
+
+    name: str
+    secret: str | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class UsagePlan:
+    """What the keys of a plan may do: a token bucket per key, and a quota per period."""
+
+    name: str
+    keys: tuple[str, ...]
+    throttle: Throttle | None = None
+    quota: Quota | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +272,9 @@ class Project:
     #: ``[topics.NAME]`` tables: the queues subscribed to each topic.
     topics: Mapping[str, Topic] = field(default_factory=lambda: MappingProxyType({}))
     auth: Mapping[str, Auth] = field(default_factory=lambda: MappingProxyType({}))
+    #: ``[api_keys.NAME]`` and ``[usage_plans.NAME]`` (REST APIs).
+    api_keys: Mapping[str, ApiKey] = field(default_factory=lambda: MappingProxyType({}))
+    usage_plans: Mapping[str, UsagePlan] = field(default_factory=lambda: MappingProxyType({}))
     state: State = field(default_factory=State)
     api: Api = field(default_factory=Api)
     #: Glob patterns of project files left out of deployment artifacts (``exclude``).

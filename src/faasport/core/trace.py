@@ -5,15 +5,20 @@ Sources, first found wins: a W3C ``traceparent`` request header, Google Cloud's
 ``X-Cloud-Trace-Context`` header, then AWS X-Ray's ``_X_AMZN_TRACE_ID`` (which Lambda's
 runtime sets for each invocation). The trace id is kept in W3C form, 32 hex digits: X-Ray's
 ``Root=1-5759e988-bd862e3fe1be46a994272793`` is ``5759e988bd862e3fe1be46a994272793``.
-Parsing waits until a log line or :func:`headers` needs it.
+Parsing waits until a log line or :func:`headers` needs it; the AWS entry point does not
+even look the headers up before then (:func:`begin_headers` keeps the event's header map).
 """
 
 from __future__ import annotations
 
 import os
 
-#: The raw trace headers of the current invocation, set by the provider entry points.
-current: dict[str, str | None] = {"traceparent": None, "cloud": None}
+#: Marks trace headers given to :func:`begin` (rather than a header map to look them up in).
+_GIVEN = object()
+#: The raw trace headers of the current invocation, set by the provider entry points: given
+#: (``"traceparent"``, ``"cloud"``), or the event's header map (``"headers"``), read when
+#: the trace is first needed.
+current: dict[str, object] = {"traceparent": None, "cloud": None, "headers": _GIVEN}
 _HEX = "0123456789abcdef"
 _cache: list[tuple[tuple[str | None, ...], Trace | None]] = []
 
@@ -43,11 +48,32 @@ def begin(traceparent: str | None = None, cloud: str | None = None) -> None:
     """Enter an invocation whose request carried these headers (None when absent)."""
     current["traceparent"] = traceparent
     current["cloud"] = cloud
+    current["headers"] = _GIVEN
+
+
+def _raw() -> tuple[str | None, str | None]:
+    """The current invocation's ``traceparent`` and ``X-Cloud-Trace-Context`` values."""
+    headers = current["headers"]
+    if headers is _GIVEN:
+        values = (current["traceparent"], current["cloud"])
+    elif type(headers) is dict:
+        get = headers.get
+        values = (
+            get("traceparent") or get("Traceparent"),
+            get("x-cloud-trace-context") or get("X-Cloud-Trace-Context"),
+        )
+    else:
+        return None, None
+    traceparent, cloud = values
+    return (
+        traceparent if isinstance(traceparent, str) else None,
+        cloud if isinstance(cloud, str) else None,
+    )
 
 
 def context() -> Trace | None:
     """The current invocation's trace, or None when no source carries a valid one."""
-    key = (current["traceparent"], current["cloud"], os.environ.get("_X_AMZN_TRACE_ID"))
+    key = (*_raw(), os.environ.get("_X_AMZN_TRACE_ID"))
     if _cache and _cache[0][0] == key:
         return _cache[0][1]
     traceparent, cloud, xray = key
@@ -125,11 +151,7 @@ def parse_xray(value: str) -> Trace | None:
 
 
 def begin_headers(headers: object) -> None:
-    """:func:`begin` from an event's header map (a dict, or None when it has none)."""
-    if type(headers) is not dict:
-        begin()
-        return
-    begin(
-        headers.get("traceparent") or headers.get("Traceparent"),
-        headers.get("x-cloud-trace-context") or headers.get("X-Cloud-Trace-Context"),
-    )
+    """:func:`begin` from an event's header map (a dict, or None when it has none): kept
+    as it is, its trace headers looked up only if the invocation needs its trace. This runs
+    on every invocation; most never log a line or call out."""
+    current["headers"] = headers

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from faasport.config.model import Project, QueueEvent, ScheduleEvent, TopicEvent
+from faasport.config.model import LambdaAuth, Project, QueueEvent, ScheduleEvent, TopicEvent
 from faasport.deploy.errors import config_error
 
 
@@ -21,6 +21,20 @@ class Supports:
 def refuse(project: Project, supports: Supports) -> None:
     """Raise a ConfigError for the first setting ``supports.cloud`` cannot deploy."""
     cloud = supports.cloud
+    for name, auth in project.auth.items():
+        if isinstance(auth, LambdaAuth):
+            raise config_error(
+                project,
+                ("auth", name, "type"),
+                f"Lambda authorizers cannot be deployed to {cloud}: check the request in the "
+                'app, or use type = "jwt" (enforced there by faasport\'s middleware)',
+            )
+    if project.api_keys or project.usage_plans:
+        raise config_error(
+            project,
+            ("api_keys",) if project.api_keys else ("usage_plans",),
+            f"API keys and usage plans (API Gateway REST APIs) cannot be deployed to {cloud}",
+        )
     for name, queue in project.queues.items():
         if queue.fifo:
             raise config_error(

@@ -1,6 +1,7 @@
 """``faasport coldstart``: fresh interpreters started the way ``faasport dev`` starts an
-execution environment, each importing the function's entry and answering one request;
-their times, peak memory and import profile, and findings that explain them."""
+execution environment (or, with an artifact, isolated as Lambda starts one: ``-I -S -B``,
+only the unpacked artifact on the path), each importing the function's entry and answering
+one request; their times, peak memory and import profile, and findings that explain them."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any
 from faasport.config.model import Function, Project
 from faasport.core.errors import FaasportError
 from faasport.local import importtime
+from faasport.local.coldstart_artifact import Artifact
 from faasport.local.emulator import UnknownFunctionError
 from faasport.local.entry import MODULE, write_entry
 
@@ -43,6 +45,7 @@ class Report:
     analysis: Run
     roots: list[importtime.Node]
     findings: list[dict[str, Any]] = field(default_factory=list)
+    artifact: Artifact | None = None
 
     def to_json(self) -> dict[str, Any]:
         packages = importtime.by_package(self.roots)
@@ -65,7 +68,20 @@ class Report:
                 for n in top_modules(self.roots)
             ],
             "findings": self.findings,
+            "artifact": self._artifact(),
             "import_tree": [root.to_json() for root in self.roots],
+        }
+
+    def _artifact(self) -> dict[str, Any] | None:
+        """How the starts ran the artifact, as the analysis run saw itself."""
+        if self.artifact is None:
+            return None
+        probe = self.analysis.probe
+        keys = ("isolated", "no_site", "dont_write_bytecode", "code_read_only", "sys_path")
+        return {
+            **self.artifact.to_json(),
+            **{key: probe.get(key) for key in keys},
+            "code_modules": probe.get("code_modules", []),
         }
 
 
@@ -90,27 +106,41 @@ def request_event(function: Function, path: str) -> dict[str, Any] | None:
     return event("apigw-v2", "GET", path)
 
 
-def run_once(project: Project, function: Function, *, analyse: bool) -> Run:
-    entry_dir = write_entry(project)
-    http = request_event(function, "/")
-    health = request_event(function, function.health) if function.health else None
+def _launch(
+    project: Project, function: Function, artifact: Artifact | None
+) -> tuple[list[str], Path, dict[str, str]]:
+    """The interpreter and its flags, the working directory and the environment of a start."""
     environ = {
         **os.environ,
         **dict(function.environment),
-        "PYTHONPATH": os.pathsep.join([str(project.root), str(entry_dir)]),
         # As on Lambda, whose code directory is read-only: nothing is cached between starts.
         "PYTHONDONTWRITEBYTECODE": "1",
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
         "FAASPORT_METRICS": "off",
         "FAASPORT_SECRETS": "env",
     }
+    if artifact is not None:
+        # Isolated as Lambda runs it: no PYTHON* variables, no site-packages, no user site,
+        # no bytecode written; the probe puts the artifact alone in front of the stdlib.
+        environ["LAMBDA_TASK_ROOT"] = str(artifact.directory)
+        command = [artifact.interpreter, "-I", "-S", "-B", "-X", "importtime"]
+        return command, artifact.directory, environ
+    entry_dir = write_entry(project)
+    environ["PYTHONPATH"] = os.pathsep.join([str(project.root), str(entry_dir)])
+    return [sys.executable, "-X", "importtime"], project.root, environ
+
+
+def run_once(
+    project: Project, function: Function, *, analyse: bool, artifact: Artifact | None = None
+) -> Run:
+    command, cwd, environ = _launch(project, function, artifact)
+    http = request_event(function, "/")
+    health = request_event(function, function.health) if function.health else None
     target_module = function.target.partition(":")[0]
     with tempfile.TemporaryDirectory(prefix="faasport-coldstart-") as scratch:
         output = Path(scratch) / "probe.json"
         args = [
-            sys.executable,
-            "-X",
-            "importtime",
+            *command,
             str(PROBE),
             str(output),
             f"{MODULE}.{function.name}",
@@ -119,10 +149,12 @@ def run_once(project: Project, function: Function, *, analyse: bool) -> Run:
             "1" if analyse else "0",
             target_module,
         ]
+        if artifact is not None:
+            args.append(str(artifact.directory))
         started = _monotonic()
         with subprocess.Popen(
             args,
-            cwd=project.root,
+            cwd=cwd,
             env=environ,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -172,14 +204,16 @@ def function_named(project: Project, name: str | None) -> Function:
     return function
 
 
-def measure(project: Project, name: str | None, runs: int) -> Report:
+def measure(
+    project: Project, name: str | None, runs: int, artifact: Artifact | None = None
+) -> Report:
     function = function_named(project, name)
-    timed = [run_once(project, function, analyse=False) for _ in range(runs)]
-    analysis = run_once(project, function, analyse=True)
+    timed = [run_once(project, function, analyse=False, artifact=artifact) for _ in range(runs)]
+    analysis = run_once(project, function, analyse=True, artifact=artifact)
     # The profile of the run whose init was the median one: one real tree, not a blend.
     middle = sorted(timed, key=lambda r: r.init_ms)[len(timed) // 2]
     roots = importtime.parse(middle.stderr)
-    report = Report(function.name, timed, analysis, roots)
+    report = Report(function.name, timed, analysis, roots, artifact=artifact)
     report.findings = findings(project, function, report)
     return report
 
@@ -234,23 +268,7 @@ def findings(project: Project, function: Function, report: Report) -> list[dict[
                 f"request never called into: {named}",
             }
         )
-    root = str(project.root.resolve())
-    own = [
-        path
-        for path in probe.get("missing_pyc", [])
-        if path.startswith(root) and "site-packages" not in path and "/.venv" not in path
-    ]
-    if own:
-        cost = _compile_ms(own)
-        out.append(
-            {
-                "kind": "pyc-missing",
-                "files": len(own),
-                "ms": round(cost, 1),
-                "message": f"{len(own)} of the project's modules have no .pyc: every cold start "
-                f"compiles them ({cost:.0f} ms here); ship bytecode in the artifact",
-            }
-        )
+    out += _missing_bytecode(project, report)
     if function.health and probe.get("health_imported_app"):
         out.append(
             {
@@ -262,6 +280,40 @@ def findings(project: Project, function: Function, report: Report) -> list[dict[
             }
         )
     return out
+
+
+def _missing_bytecode(project: Project, report: Report) -> list[dict[str, Any]]:
+    """The modules imported from source, compiled at every start: the project's own (in the
+    development tree), or any of the artifact's (with ``--artifact``)."""
+    missing = report.analysis.probe.get("missing_pyc", [])
+    if report.artifact is None:
+        root = str(project.root.resolve())
+        files = [
+            path
+            for path in missing
+            if path.startswith(root) and "site-packages" not in path and "/.venv" not in path
+        ]
+        whose, fix = "the project's modules", "ship bytecode in the artifact"
+    else:
+        code = os.path.join(str(report.artifact.directory), "")
+        files = [path for path in missing if path.startswith(code)]
+        whose = "the artifact's modules"
+        fix = report.artifact.note or (
+            f"build the artifact with Python {project.python} on the machine "
+            "(faasport package --target aws) so it ships them"
+        )
+    if not files:
+        return []
+    cost = _compile_ms(files)
+    return [
+        {
+            "kind": "pyc-missing",
+            "files": len(files),
+            "ms": round(cost, 1),
+            "message": f"{len(files)} of {whose} have no .pyc: every cold start compiles them "
+            f"({cost:.0f} ms here); {fix}",
+        }
+    ]
 
 
 def _compile_ms(paths: list[str]) -> float:

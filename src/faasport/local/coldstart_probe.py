@@ -2,7 +2,8 @@
 entry the way an execution environment does, answer one request, and write what happened
 (times, modules, and in the analysis run what the request called) to a JSON file.
 
-Arguments: OUTPUT HANDLER EVENT_JSON HEALTH_EVENT_JSON ANALYSE TARGET_MODULE.
+Arguments: OUTPUT HANDLER EVENT_JSON HEALTH_EVENT_JSON ANALYSE TARGET_MODULE [CODE_DIR];
+CODE_DIR, an unpacked artifact, goes first on ``sys.path`` (Lambda's ``/var/task``).
 Standard library only, so that it adds nothing to the import profile.
 """
 
@@ -45,11 +46,22 @@ importlib.import_module = _import_module  # type: ignore[assignment]
 
 def main() -> None:
     output, handler_spec, event_json, health_json, analyse, target_module = sys.argv[1:7]
+    if len(sys.argv) > 7:
+        sys.path.insert(0, sys.argv[7])
     module_name, _, attr = handler_spec.rpartition(".")
     handler = getattr(importlib.import_module(module_name), attr)
     init_done = time.monotonic()
     after_init = set(sys.modules)
-    result: dict[str, object] = {"started": started, "init_done": init_done}
+    result: dict[str, object] = {
+        "started": started,
+        "init_done": init_done,
+        "sys_path": list(sys.path),
+        "isolated": bool(sys.flags.isolated),
+        "no_site": bool(sys.flags.no_site),
+        "dont_write_bytecode": bool(sys.dont_write_bytecode),
+    }
+    if len(sys.argv) > 7:
+        result["code_read_only"] = not os.stat(sys.argv[7]).st_mode & 0o222
     if analyse == "1" and health_json != "null":
         handler(json.loads(health_json), Context())
         result["health_imported_app"] = target_module in sys.modules
@@ -89,6 +101,9 @@ def main() -> None:
             if path.endswith(".py") and cached and not os.path.exists(cached):
                 missing_pyc.append(path)
         result["called_modules"] = sorted({files[f] for f in called if f in files})
+        if len(sys.argv) > 7:
+            code = os.path.join(sys.argv[7], "")
+            result["code_modules"] = sorted(n for f, n in files.items() if f.startswith(code))
         result["missing_pyc"] = sorted(missing_pyc)
     with open(output, "w") as out:
         json.dump(result, out)

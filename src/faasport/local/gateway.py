@@ -27,8 +27,10 @@ from urllib.parse import unquote, urlsplit
 from faasport.aws.apigw_v1 import ApiGatewayV1
 from faasport.aws.apigw_v2 import ApiGatewayV2
 from faasport.core.http import HttpRequest, HttpResponse
+from faasport.gateway.lambda_authorizer import Verdict
 from faasport.gateway.request import Request as PolicyRequest
 from faasport.gateway.request import Response as PolicyResponse
+from faasport.local.authorizers import Authorizers
 from faasport.local.connections import Limits, Server
 from faasport.local.invoker import InvocationError, Log, RuntimeInvoker, result_of, stderr_line
 from faasport.local.outcome import Outcome
@@ -123,6 +125,8 @@ class Gateway:
         self.router = Router.for_functions(project.functions)
         #: What API Gateway enforces before the function: CORS, JWT authorizers, throttles.
         self.policies = Policies(project)
+        #: Lambda authorizers, run once the request passed the policies above.
+        self.authorizers = Authorizers(project)
         self.log = log
         self.invoker = invoker
         self.limits = limits or Limits()
@@ -221,7 +225,9 @@ class Gateway:
         streamed: list[StreamedResponse] = []
 
         async def call(view: PolicyRequest) -> PolicyResponse:
-            response = await self._invoke(request, match, view.context.get("authorizer"))
+            response = await self._invoke(
+                request, match, view.context.get("authorizer"), view.context.get("api_key")
+            )
             if isinstance(response, StreamedResponse):
                 streamed.append(response)
             return PolicyResponse(
@@ -253,7 +259,11 @@ class Gateway:
         return HttpResponse(answer.status, headers, answer.body)
 
     async def _invoke(
-        self, request: HttpRequest, match: Match, authorizer: dict[str, Any] | None
+        self,
+        request: HttpRequest,
+        match: Match,
+        authorizer: dict[str, Any] | None,
+        api_key: dict[str, str] | None = None,
     ) -> HttpResponse:
         """The function's answer to a request the policies let through; never raises."""
         flavour = self.flavour
@@ -264,11 +274,18 @@ class Gateway:
         _route(event, match.route.key, match.route.path, match.params)
         if authorizer is not None:
             _authorize(event, authorizer)
+        if api_key is not None and "identity" in event["requestContext"]:
+            event["requestContext"]["identity"].update(api_key)  # REST: apiKey, apiKeyId
         if len(request.body) > MAX_EVENT // 2 and _event_size(event) > MAX_EVENT:
             return self._reject(413)
         where = f"{request.method} {request.path}"
         invoker = self.invoker
         assert invoker is not None
+        if match.function in self.authorizers:
+            verdict = await self.authorizers.authorize(match.function, event, invoker, self.log)
+            if not isinstance(verdict, Verdict):
+                return self._policy_answer(verdict)
+            event["requestContext"]["authorizer"] = verdict.authorizer
         function = self.project.functions.get(match.function)
         try:
             if function is not None and function.stream:

@@ -13,11 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from faasport.config.model import JwtAuth
 from faasport.config.model import Throttle as ThrottleConfig
 
 if TYPE_CHECKING:
     from faasport.config.model import Project
     from faasport.gateway import Pipeline, Policy
+    from faasport.gateway.api_keys import ApiKeys
     from faasport.gateway.cors import Cors
 
 
@@ -39,6 +41,7 @@ class Policies:
         self.project = project
         self._cors: Cors | None = None
         self._store = store_url(project)
+        self._api_keys: ApiKeys | None = None
         self._pipelines = {name: self._build(name) for name in project.functions}
 
     @property
@@ -69,10 +72,10 @@ class Policies:
         cors = self.cors
         if cors is not None:  # first: a 401 or 429 carries the CORS headers too
             policies.append(cors)
-        if fn.auth != "none":
+        auth = self.project.auth.get(fn.auth)
+        if isinstance(auth, JwtAuth):  # Lambda authorizers: faasport.local.authorizers
             from faasport.gateway.jwt import JwtAuthorizer
 
-            auth = self.project.auth[fn.auth]
             jwks = auth.jwks
             if jwks is None:  # discovered from the issuer, as API Gateway does
                 jwks = auth.issuer.rstrip("/") + "/.well-known/jwks.json"
@@ -92,4 +95,10 @@ class Policies:
             policies.append(
                 Throttle(self._store, rate=fn.throttle.rate, burst=fn.throttle.burst, name=function)
             )
+        if fn.api_key_required:
+            if self._api_keys is None:
+                from faasport.local.api_keys import api_keys_policy
+
+                self._api_keys = api_keys_policy(self.project, self._store)
+            policies.append(self._api_keys)
         return Pipeline(policies) if policies else None

@@ -13,9 +13,9 @@ from typing import cast
 from urllib.parse import urlsplit
 
 from faasport.config.model import (
+    Auth,
     BucketEvent,
     Function,
-    JwtAuth,
     Project,
     QueueEvent,
     ScheduleEvent,
@@ -174,7 +174,7 @@ class HttpRoute:
     function: Function
     method: str
     path: str
-    auth: JwtAuth | None
+    auth: Auth | None
     throttle: Throttle | None
 
     @property
@@ -199,7 +199,7 @@ def _http_routes(project: Project) -> tuple[HttpRoute, ...]:
     return tuple(routes)
 
 
-def _authorizers(routes: tuple[HttpRoute, ...]) -> tuple[JwtAuth, ...]:
+def _authorizers(routes: tuple[HttpRoute, ...]) -> tuple[Auth, ...]:
     """The [auth.*] entries some route uses, sorted by name."""
     used = {route.auth.name: route.auth for route in routes if route.auth}
     return tuple(used[name] for name in sorted(used))
@@ -377,7 +377,7 @@ class Infrastructure:
     queues: tuple[QueueSpec, ...]
     #: The API routes in configuration order, and the JWT authorizers they use (by name).
     routes: tuple[HttpRoute, ...]
-    authorizers: tuple[JwtAuth, ...]
+    authorizers: tuple[Auth, ...]
     #: Bucket events by bucket name (sorted).
     notifications: Mapping[str, tuple[Notification, ...]]
     topics: tuple[str, ...]

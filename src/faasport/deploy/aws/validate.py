@@ -6,7 +6,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from faasport.config.model import BucketEvent, Function, Project, QueueEvent, ScheduleEvent
+from faasport.config.model import (
+    BucketEvent,
+    Function,
+    JwtAuth,
+    Project,
+    QueueEvent,
+    ScheduleEvent,
+)
 from faasport.deploy.aws import naming
 from faasport.deploy.errors import config_error
 from faasport.secrets.names import aws_name, is_ssm
@@ -25,7 +32,7 @@ def check(infrastructure: Infrastructure) -> None:
         _check_rest(project)
     else:
         for auth in infrastructure.authorizers:
-            if not auth.audience:
+            if isinstance(auth, JwtAuth) and not auth.audience:
                 raise config_error(
                     project,
                     ("auth", auth.name, "audience"),
@@ -84,7 +91,7 @@ def _check_rest(project: Project) -> None:
             "(Starlette CORSMiddleware, flask-cors)",
         )
     for function in project.functions.values():
-        if function.routes and function.auth != "none":
+        if function.routes and isinstance(project.auth.get(function.auth), JwtAuth):
             raise config_error(
                 project,
                 ("functions", function.name, "auth"),

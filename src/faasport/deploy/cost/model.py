@@ -1,22 +1,30 @@
 """Monthly cost of a project's functions on AWS, Google Cloud and Azure, from the config,
-the traffic and the durations: list prices, free tiers applied once per account.
+the traffic and the durations: list prices, free tiers and volume tiers applied once per
+account, traffic spread evenly over the month.
 
 What each provider bills, as modelled here (prices in ``prices.toml``):
 
 * **AWS**: Lambda requests, and GB-seconds by architecture (duration rounded up to 1 ms);
   with ``warm = N``, N provisioned environments all month and every invocation billed at the
-  provisioned duration price. HTTP functions add API Gateway requests (HTTP or REST API);
-  queue events add SQS requests (a send per message, a receive and a delete per batch); topic
-  events add SNS publishes. Free: 1M requests and 400,000 GB-s on demand, 1M SQS requests, 1M
-  SNS publishes.
+  provisioned duration price. HTTP functions add API Gateway requests (HTTP or REST API, at
+  the volume tiers of the account's monthly total); queue events add SQS requests (a send
+  per message, a receive and a delete per batch); topic events add SNS publishes. Free: 1M
+  requests and 400,000 GB-s on demand, 1M SQS requests, 1M SNS publishes.
 * **Google Cloud** (Cloud Run functions, request-based billing): vCPU-seconds and
-  GiB-seconds at the function's memory and CPU (duration rounded up to 100 ms, one request
-  per instance), requests; ``warm = N`` keeps N idle minimum instances all month. Free:
-  180,000 vCPU-s, 360,000 GiB-s, 2M requests.
+  GiB-seconds at the function's memory and CPU while an instance serves requests (one
+  request per instance), rounded up to 100 ms per busy period; requests; ``warm = N`` keeps
+  N minimum instances, billed at the idle rates whenever they serve nothing. Free: 180,000
+  vCPU-s, 360,000 GiB-s, 2M requests.
 * **Azure** (Flex Consumption): one app whose instance memory fits the largest function; on
-  demand GB-seconds and executions, free 100,000 GB-s and 250,000 executions; with
+  demand GB-seconds while an instance executes (each activity period billed at least 1 s,
+  then rounded up to 100 ms) and executions, free 100,000 GB-s and 250,000 executions; with
   ``warm = N`` (always ready) the baseline for N instances all month, and every execution at
   the always-ready rates, with no free grant.
+
+Busy periods follow from the traffic spread evenly over the month: when invocations come
+further apart than they last, each is a period of its own (billed at least the provider's
+minimum, but never past the next invocation); when they come closer, instances are busy
+without a break and billed for the time they run.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ FARGATE_SIZES = ((0.25, 2), (0.5, 4), (1, 8), (2, 16), (4, 30), (8, 60), (16, 12
 NAMES = {"aws": "AWS", "gcp": "Google Cloud", "azure": "Azure"}
 NOT_INCLUDED = (
     "data transfer, logs and storage",
+    "SQS and SNS messages over 64 KB (billed per 64 KB chunk)",
     "API Gateway's free tier (its first 12 months only)",
     "Pub/Sub, Eventarc and Azure Storage queue operations",
     "Lambda's billed init phase",
@@ -89,10 +98,12 @@ class ProviderCost:
     functions: tuple[FunctionCost, ...]
     #: What the free tier takes off (<= 0).
     free_tier: Decimal
+    #: What volume tiers take off (<= 0).
+    volume_discount: Decimal = Decimal(0)
 
     @property
     def total(self) -> Decimal:
-        return sum((f.total for f in self.functions), self.free_tier)
+        return sum((f.total for f in self.functions), self.free_tier + self.volume_discount)
 
 
 def _gb(memory_mb: int) -> Decimal:
@@ -101,6 +112,22 @@ def _gb(memory_mb: int) -> Decimal:
 
 def _seconds(duration_ms: float, step_ms: int) -> Decimal:
     return Decimal(math.ceil(duration_ms / step_ms) * step_ms) / 1000
+
+
+def _busy_seconds(
+    invocations: int, duration_ms: float, step_ms: int, minimum_ms: int = 0
+) -> Decimal:
+    """Instance seconds billed for ``invocations`` of ``duration_ms`` spread evenly over the
+    month, where a provider bills each busy period at least ``minimum_ms`` and rounds it
+    up to ``step_ms`` (see the module docstring)."""
+    if invocations <= 0:
+        return Decimal(0)
+    duration = Decimal(str(duration_ms)) / 1000
+    gap = Decimal(MONTH_SECONDS) / invocations
+    if gap <= duration:
+        return invocations * duration
+    period = max(Decimal(minimum_ms) / 1000, _seconds(duration_ms, step_ms))
+    return invocations * max(duration, min(gap, period))
 
 
 # -- AWS ---------------------------------------------------------------------------------
@@ -129,8 +156,9 @@ def aws(prices: Prices, project: Project, usage: Usage) -> FunctionCost:
         charges.append(Charge("Lambda compute", gb_seconds * price, free))
     events = Decimal(usage.requests)
     if function.app is not None:
-        api = prices[f"aws.{project.api.type}_api_request"]
-        charges.append(Charge(f"API Gateway {project.api.type.upper()} API", events * api))
+        kind = project.api.type
+        api = events * prices[API_TIERS[kind][0][1]]
+        charges.append(Charge(f"API Gateway {kind.upper()} API", api, ((f"aws.{kind}", events),)))
     if any(isinstance(e, QueueEvent) for e in function.events):
         sqs = events + 2 * invocations  # a send per message; a receive and a delete per batch
         charges.append(Charge("SQS", sqs * prices["aws.sqs_request"], (("aws.sqs", sqs),)))
@@ -155,6 +183,32 @@ def _aws_free(prices: Prices, used: Mapping[str, list[tuple[Decimal, Decimal]]])
     return credit
 
 
+#: API Gateway's monthly volume tiers per account and region: (requests in the tier, price).
+API_TIERS = {
+    "http": ((300_000_000, "aws.http_api_request"), (None, "aws.http_api_request_over_300m")),
+    "rest": (
+        (333_000_000, "aws.rest_api_request"),
+        (667_000_000, "aws.rest_api_request_next_667m"),
+        (19_000_000_000, "aws.rest_api_request_next_19b"),
+        (None, "aws.rest_api_request_over_20b"),
+    ),
+}
+
+
+def _aws_volume(prices: Prices, used: Mapping[str, list[tuple[Decimal, Decimal]]]) -> Decimal:
+    """What API Gateway's volume tiers take off the first-tier price every function was
+    charged, the tiers being counted over all the account's requests."""
+    discount = Decimal(0)
+    for kind, tiers in API_TIERS.items():
+        left = sum((q for q, _ in used.get(f"aws.{kind}", [])), Decimal(0))
+        first = prices[tiers[0][1]]
+        for size, key in tiers:
+            taken = left if size is None else min(left, Decimal(size))
+            discount += taken * (first - prices[key])
+            left -= taken
+    return discount
+
+
 # -- Google Cloud ------------------------------------------------------------------------
 
 
@@ -162,7 +216,7 @@ def gcp(prices: Prices, project: Project, usage: Usage) -> FunctionCost:
     function = usage.function
     vcpu = Decimal(cpu(function.memory))
     gib = _gb(function.memory)
-    seconds = Decimal(usage.invocations) * _seconds(usage.duration_ms, 100)
+    seconds = _busy_seconds(usage.invocations, usage.duration_ms, 100)
     requests = Decimal(usage.invocations)
     charges = [
         Charge(
@@ -174,10 +228,10 @@ def gcp(prices: Prices, project: Project, usage: Usage) -> FunctionCost:
         Charge("requests", requests * prices["gcp.request"], (("gcp.requests", requests),)),
     ]
     if function.warm:
-        idle = (
-            function.warm
-            * MONTH_SECONDS
-            * (vcpu * prices["gcp.idle_vcpu_second"] + gib * prices["gcp.idle_gib_second"])
+        # A minimum instance serving a request is billed as busy (above), not as idle.
+        kept = Decimal(function.warm * MONTH_SECONDS)
+        idle = (kept - min(seconds, kept)) * (
+            vcpu * prices["gcp.idle_vcpu_second"] + gib * prices["gcp.idle_gib_second"]
         )
         charges.append(Charge("idle minimum instances", idle))
     return FunctionCost(function.name, tuple(charges))
@@ -207,7 +261,7 @@ def azure(prices: Prices, project: Project, usage: Usage) -> FunctionCost:
     function = usage.function
     gb = _gb(instance_memory(project))
     executions = Decimal(usage.invocations)
-    gb_seconds = executions * gb * _seconds(usage.duration_ms, 1)
+    gb_seconds = gb * _busy_seconds(usage.invocations, usage.duration_ms, 100, minimum_ms=1000)
     charges: tuple[Charge, ...]
     if function.warm:
         baseline = function.warm * gb * MONTH_SECONDS
@@ -253,6 +307,8 @@ PROVIDERS: dict[str, tuple[Costing, FreeTier]] = {
     "gcp": (gcp, _gcp_free),
     "azure": (azure, _azure_free),
 }
+#: Volume tiers applied over the account's total, like free tiers (<= what was charged).
+VOLUME: dict[str, FreeTier] = {"aws": _aws_volume}
 
 
 def estimate(prices: Prices, project: Project, provider: str, usages: list[Usage]) -> ProviderCost:
@@ -265,7 +321,8 @@ def estimate(prices: Prices, project: Project, provider: str, usages: list[Usage
             price = free.pop("price", Decimal(0))
             for key, quantity in free.items():
                 used.setdefault(key, []).append((quantity, price))
-    return ProviderCost(provider, functions, -free_tier(prices, used))
+    volume = -VOLUME[provider](prices, used) if provider in VOLUME else Decimal(0)
+    return ProviderCost(provider, functions, -free_tier(prices, used), volume)
 
 
 def container_month(prices: Prices, memory_mb: int) -> tuple[float, float, Decimal]:

@@ -16,8 +16,13 @@ PROVIDERS = ("aws", "gcp", "azure")
 class Figure:
     value: Decimal
     unit: str
+    #: The provider page's title and what on it the figure is.
     source: str
+    #: The provider page's address.
+    page: str
     date: str
+    #: Why the figure could not be checked on that page; empty when it was.
+    unconfirmed: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ def load(path: Path = PRICES) -> Prices:
                 value=Decimal(str(entry["value"])),
                 unit=str(entry["unit"]),
                 source=str(entry["source"]),
+                page=str(entry["page"]),
                 date=str(entry["date"]),
+                unconfirmed=str(entry.get("unconfirmed", "")),
             )
     return Prices(figures)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from faasport.deploy.aws import naming
 from faasport.deploy.aws.model import Infrastructure
-from faasport.deploy.aws.sam import api, cfn, functions, resources
+from faasport.deploy.aws.sam import access, api, cfn, functions, resources
 from faasport.deploy.aws.yaml_text import Data, dump
 
 
 def template(infrastructure: Infrastructure) -> str:
     all_resources: cfn.Resources = {}
-    for part in (functions.resources, api.resources, resources.resources):
+    for part in (functions.resources, api.resources, access.resources, resources.resources):
         cfn.add(all_resources, part(infrastructure))
     document: dict[str, Data] = {
         "AWSTemplateFormatVersion": "2010-09-09",

@@ -3,10 +3,10 @@ The routes themselves are events of the functions (:mod:`.functions`)."""
 
 from __future__ import annotations
 
-from faasport.config.model import Cors
+from faasport.config.model import Cors, JwtAuth
 from faasport.deploy.aws import model, naming
 from faasport.deploy.aws.model import Infrastructure
-from faasport.deploy.aws.sam import cfn
+from faasport.deploy.aws.sam import access, cfn
 from faasport.deploy.aws.yaml_text import Data
 
 REST_SKIPS = ("CKV_AWS_120", "CKV_AWS_76")
@@ -39,17 +39,17 @@ def _http_api(infrastructure: Infrastructure) -> dict[str, Data]:
             "Format": model.ACCESS_LOG_FORMAT,
         },
     }
-    authorizers = infrastructure.authorizers
-    if authorizers:
-        properties["Auth"] = {
-            "Authorizers": {
-                cfn.authorizer_id(auth.name): {
-                    "IdentitySource": "$request.header.Authorization",
-                    "JwtConfiguration": {"issuer": auth.issuer, "audience": list(auth.audience)},
-                }
-                for auth in authorizers
-            }
+    authorizers: dict[str, Data] = {
+        cfn.authorizer_id(auth.name): {
+            "IdentitySource": "$request.header.Authorization",
+            "JwtConfiguration": {"issuer": auth.issuer, "audience": list(auth.audience)},
         }
+        for auth in infrastructure.authorizers
+        if isinstance(auth, JwtAuth)
+    }
+    authorizers.update(access.authorizer_entries(infrastructure))
+    if authorizers:
+        properties["Auth"] = {"Authorizers": authorizers}
     if project.api.cors:
         properties["CorsConfiguration"] = _cors(project.api.cors)
     properties["DefaultRouteSettings"] = {
@@ -112,4 +112,7 @@ def _rest_api(infrastructure: Infrastructure) -> dict[str, Data]:
         if route.throttle
     ]
     properties["MethodSettings"] = settings
+    authorizers = access.authorizer_entries(infrastructure)
+    if authorizers:
+        properties["Auth"] = {"Authorizers": authorizers}
     return cfn.resource("AWS::Serverless::Api", properties, skip=REST_SKIPS)

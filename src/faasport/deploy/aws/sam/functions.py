@@ -16,7 +16,7 @@ from faasport.config.model import (
 )
 from faasport.deploy.aws import model, naming, policy
 from faasport.deploy.aws.model import Infrastructure
-from faasport.deploy.aws.sam import cfn
+from faasport.deploy.aws.sam import access, cfn
 from faasport.deploy.aws.yaml_text import Data
 
 ALIAS = "live"
@@ -225,6 +225,9 @@ def _route(project: Project, route: model.HttpRoute) -> Data:
             "Path": route.path,
             "Method": route.method.lower(),
         }
+        auth = access.route_auth(project, route)
+        if auth:
+            rest["Auth"] = auth
         if route.function.stream:
             # SAM spells it RESPONSE_STREAM and writes STREAM into the integration.
             rest["ResponseTransferMode"] = "RESPONSE_STREAM"

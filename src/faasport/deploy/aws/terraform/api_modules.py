@@ -9,8 +9,12 @@ from faasport.deploy.hcl import Block, Ref, template
 
 _FUNCTIONS = "map(object({ function_name = string, qualifier = string, invoke_arn = string }))"
 _ROUTES = (
-    "map(object({ function = string, authorizer = string, throttle_rate = number, "
-    "throttle_burst = number }))"
+    "map(object({ function = string, authorizer = string, lambda_authorizer = string, "
+    "throttle_rate = number, throttle_burst = number }))"
+)
+_LAMBDA_AUTHORIZERS = (
+    "map(object({ function_name = string, qualifier = string, invoke_arn = string, "
+    "identity_sources = list(string), ttl = number, simple = bool }))"
 )
 _CORS = (
     "object({ origins = list(string), methods = list(string), headers = list(string), "
@@ -70,6 +74,38 @@ def _http_api() -> tuple[Block, ...]:
             ),
         },
     )
+    lambda_authorizer = resource(
+        "aws_apigatewayv2_authorizer",
+        "lambda",
+        {
+            "for_each": Ref("var.lambda_authorizers"),
+            "api_id": api_id,
+            "name": Ref("each.key"),
+            "authorizer_type": "REQUEST",
+            "authorizer_uri": Ref("each.value.invoke_arn"),
+            "authorizer_payload_format_version": "2.0",
+            "enable_simple_responses": Ref("each.value.simple"),
+            "identity_sources": Ref("each.value.identity_sources"),
+            "authorizer_result_ttl_in_seconds": Ref("each.value.ttl"),
+        },
+    )
+    authorizer_permission = resource(
+        "aws_lambda_permission",
+        "authorizer",
+        {
+            "for_each": Ref("var.lambda_authorizers"),
+            "statement_id": template("api-gateway-authorizer-", Ref("each.key")),
+            "action": "lambda:InvokeFunction",
+            "function_name": Ref("each.value.function_name"),
+            "qualifier": Ref("each.value.qualifier"),
+            "principal": "apigateway.amazonaws.com",
+            "source_arn": template(
+                Ref("aws_apigatewayv2_api.this.execution_arn"),
+                "/authorizers/",
+                Ref("aws_apigatewayv2_authorizer.lambda[each.key].id"),
+            ),
+        },
+    )
     integration = resource(
         "aws_apigatewayv2_integration",
         "function",
@@ -88,7 +124,10 @@ def _http_api() -> tuple[Block, ...]:
         "aws_apigatewayv2_route",
         "public",
         {
-            "for_each": Ref("{ for key, r in var.routes : key => r if r.authorizer == null }"),
+            "for_each": Ref(
+                "{ for key, r in var.routes : key => r "
+                "if r.authorizer == null && r.lambda_authorizer == null }"
+            ),
             "api_id": api_id,
             "route_key": Ref("each.key"),
             "target": target,
@@ -106,6 +145,22 @@ def _http_api() -> tuple[Block, ...]:
             "target": target,
             "authorization_type": "JWT",
             "authorizer_id": Ref("aws_apigatewayv2_authorizer.jwt[each.value.authorizer].id"),
+        },
+    )
+    custom_route = resource(
+        "aws_apigatewayv2_route",
+        "lambda",
+        {
+            "for_each": Ref(
+                "{ for key, r in var.routes : key => r if r.lambda_authorizer != null }"
+            ),
+            "api_id": api_id,
+            "route_key": Ref("each.key"),
+            "target": target,
+            "authorization_type": "CUSTOM",
+            "authorizer_id": Ref(
+                "aws_apigatewayv2_authorizer.lambda[each.value.lambda_authorizer].id"
+            ),
         },
     )
     route_settings = Block(
@@ -134,6 +189,7 @@ def _http_api() -> tuple[Block, ...]:
             "depends_on": [
                 Ref("aws_apigatewayv2_route.public"),
                 Ref("aws_apigatewayv2_route.jwt"),
+                Ref("aws_apigatewayv2_route.lambda"),
             ],
             "access_log_settings": Block(
                 "access_log_settings",
@@ -170,9 +226,12 @@ def _http_api() -> tuple[Block, ...]:
             skip=LOG_SKIPS,
         ),
         authorizer,
+        lambda_authorizer,
+        authorizer_permission,
         integration,
         public_route,
         jwt_route,
+        custom_route,
         stage,
         _permission("aws_apigatewayv2_api.this.execution_arn"),
     )
@@ -194,6 +253,7 @@ HTTP_API = Module(
             "map(object({ issuer = string, audience = list(string) }))",
             "JWT authorizers by name",
         ),
+        variable("lambda_authorizers", _LAMBDA_AUTHORIZERS, "Lambda authorizers by name"),
         variable("functions", _FUNCTIONS, "The functions the routes invoke, by name"),
         variable("routes", _ROUTES, 'Routes by key ("GET /items/{id}")'),
     ),
@@ -281,5 +341,18 @@ REST_API = Module(
         ),
     ),
     main=_rest_api(),
-    outputs=(output("url", Ref("aws_api_gateway_stage.this.invoke_url"), "The API's URL"),),
+    outputs=(
+        output("url", Ref("aws_api_gateway_stage.this.invoke_url"), "The API's URL"),
+        output("id", Ref("aws_api_gateway_rest_api.this.id"), "The REST API's id"),
+        output(
+            "execution_arn",
+            Ref("aws_api_gateway_rest_api.this.execution_arn"),
+            "The REST API's execution ARN, for invoke permissions",
+        ),
+        output(
+            "stage_name",
+            Ref("aws_api_gateway_stage.this.stage_name"),
+            "The stage, for usage plans",
+        ),
+    ),
 )

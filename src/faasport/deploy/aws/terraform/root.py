@@ -3,11 +3,11 @@ API, the state table and the alarm topic, wired together by their outputs."""
 
 from __future__ import annotations
 
-from faasport.config.model import Function, Project, Throttle, TopicEvent
+from faasport.config.model import Function, JwtAuth, LambdaAuth, Project, Throttle, TopicEvent
 from faasport.core.errors import FaasportError
 from faasport.deploy.aws import model, naming, policy
 from faasport.deploy.aws.model import Infrastructure
-from faasport.deploy.aws.terraform import api_modules, function_module, storage_modules
+from faasport.deploy.aws.terraform import access, api_modules, function_module, storage_modules
 from faasport.deploy.aws.terraform.tf import Module, jsonencode, output, resource
 from faasport.deploy.hcl import Block, Ref, Value, template
 from faasport.deploy.terraform import terraform_settings
@@ -387,7 +387,7 @@ def _api(infrastructure: Infrastructure, root: Root) -> None:
                 "name": project.name,
                 "stage": model.REST_STAGE,
                 "binary_media_types": list(model.BINARY_MEDIA_TYPES),
-                "body": jsonencode(_openapi(project, routes)),
+                "body": jsonencode(_openapi(infrastructure, routes)),
                 "functions": functions,
                 "throttles": {
                     "*/*": _throttle(project.api.throttle),
@@ -399,6 +399,7 @@ def _api(infrastructure: Infrastructure, root: Root) -> None:
                 },
             },
         )
+        root.blocks.extend(access.rest_resources(infrastructure))
         return
     cors = project.api.cors
     root.module(
@@ -419,12 +420,17 @@ def _api(infrastructure: Infrastructure, root: Root) -> None:
             "authorizers": {
                 auth.name: {"issuer": auth.issuer, "audience": list(auth.audience)}
                 for auth in infrastructure.authorizers
+                if isinstance(auth, JwtAuth)
             },
+            "lambda_authorizers": access.http_authorizers(infrastructure),
             "functions": functions,
             "routes": {
                 route.key: {
                     "function": route.function.name,
-                    "authorizer": route.auth.name if route.auth else None,
+                    "authorizer": route.auth.name if isinstance(route.auth, JwtAuth) else None,
+                    "lambda_authorizer": route.auth.name
+                    if isinstance(route.auth, LambdaAuth)
+                    else None,
                     "throttle_rate": route.throttle.rate if route.throttle else None,
                     "throttle_burst": route.throttle.burst if route.throttle else None,
                 }
@@ -455,7 +461,8 @@ def _integration(function: Function) -> Value:
     }
 
 
-def _openapi(project: Project, routes: tuple[model.HttpRoute, ...]) -> Value:
+def _openapi(infrastructure: Infrastructure, routes: tuple[model.HttpRoute, ...]) -> Value:
+    project = infrastructure.project
     paths: dict[str, dict[str, Value]] = {}
     for route in routes:
         method = "x-amazon-apigateway-any-method" if route.method == "ANY" else route.method.lower()
@@ -468,5 +475,16 @@ def _openapi(project: Project, routes: tuple[model.HttpRoute, ...]) -> Value:
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                 for name in parameters
             ]
+        required = access.security(route)
+        if required is not None:
+            operation["security"] = required
         paths.setdefault(route.path, {})[method] = operation
-    return {"openapi": "3.0.1", "info": {"title": project.name, "version": "1"}, "paths": paths}
+    document: dict[str, Value] = {
+        "openapi": "3.0.1",
+        "info": {"title": project.name, "version": "1"},
+        "paths": paths,
+    }
+    schemes = access.security_schemes(infrastructure)
+    if schemes:
+        document["components"] = {"securitySchemes": schemes}
+    return document
