@@ -17,9 +17,10 @@ import httpx
 import pytest
 from tests.dev_process import Dev, wait_for
 
+from faasport.aws.streaming import HTTP_INTEGRATION
 from faasport.local.outcome import Status
 from faasport.local.runtime_api import Invocation
-from faasport.local.streaming import LocalStream
+from faasport.local.streaming import LocalStream, StreamedResponse, http_response
 
 CONFIG = """
 name = "streams"
@@ -348,3 +349,31 @@ def test_faasport_invoke_prints_a_streamed_response_as_a_proxy_result(dev: Dev) 
         "body": "".join(f"g{i}\n" for i in range(5)),
         "isBase64Encoded": False,
     }
+
+
+@pytest.mark.parametrize(
+    ("sent", "status"),
+    [
+        (b'{"statusCode":201,"headers":{"x-a":"1"},"cookies":["c=1"]}' + b"\0" * 8 + b"body", 201),
+        (b"{not json" + b"\0" * 8 + b"body", None),
+        (b'{"statusCode":99}' + b"\0" * 8, None),
+        (b" " * (17 * 1024) + b"\0" * 8, None),  # past the 16 KB API Gateway reads it from
+        (b'{"statusCode":200}', None),  # the stream ended before the delimiter
+    ],
+)
+def test_the_gateway_reads_the_prelude_as_api_gateway_does(sent: bytes, status: int | None) -> None:
+    async def run() -> StreamedResponse | None:
+        invocation = Invocation(b"{}", deadline_ms=0)
+        invocation.result = asyncio.get_running_loop().create_future()
+        stream = LocalStream(invocation, HTTP_INTEGRATION, lambda: None, lambda: None)
+        stream.feed(sent)
+        stream.finish()
+        return await http_response(stream)
+
+    response = asyncio.run(run())
+    if status is None:
+        assert response is None
+        return
+    assert response is not None
+    assert response.status == status
+    assert response.headers == [(b"x-a", b"1"), (b"set-cookie", b"c=1")]
