@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 TOOLS  := .venv-tools
 CHECKOV_STAMP := $(TOOLS)/.installed
 
-.PHONY: install postgres redis chromium dev test lint typecheck bench check clean
+.PHONY: install postgres redis chromium dev test lint typecheck bench check clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,8 @@ redis:
 	fi
 
 # Headless Chromium opens the import chart of faasport coldstart --html in its test
-# (tests/cli/test_coldstart.py). Nothing to do when it is already installed.
+# (tests/cli/test_coldstart.py) and drives the dev dashboard through Playwright
+# (tests/local/dashboard/test_browser.py). Nothing to do when it is already installed.
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -77,6 +78,11 @@ bench: postgres redis $(STAMP)
 	$(BIN)/python bench/gateway_http.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/state.py
+	$(BIN)/python bench/dashboard.py
+
+# docs/dashboard.png, the README's picture of the dev dashboard.
+screenshots: chromium $(STAMP)
+	$(BIN)/python docs/dashboard_screenshot.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -7,8 +7,8 @@ run). It prints the machine, then two markdown tables and the targets with PASS/
   handler consumes a queue with ``batch = 1`` or ``batch = 10`` (no batching window, five
   pollers). Messages carry their send time; the handler notes, for each record, the time it
   started minus the send time. *Throughput*: N messages sent with boto3
-  ``send_message_batch`` (10 per call, from ``--producers`` processes, 3 by default) as fast
-  as the endpoint takes them;
+  ``send_message_batch`` (10 per call, from ``--producers`` processes, 3 by default, each
+  with its client made before the clock starts) as fast as the endpoint takes them;
   messages/s = N / (last handler start - first send). *Delay*: messages sent one at a time,
   paced so that the queue never backs up; p50/p99 of send -> handler start. The ``queue
   send`` row runs the CLI, one process per message, as a user does; its rate is bounded by
@@ -145,7 +145,7 @@ def wait_count(root: Path, count: int, timeout: float = 120.0) -> list[tuple[flo
         time.sleep(0.05)
 
 
-def _produce(url: str, endpoint: str, part: range) -> None:
+def _produce(url: str, endpoint: str, part: range, ready: Any, go: Any) -> None:
     import boto3
 
     client = boto3.client(
@@ -155,6 +155,9 @@ def _produce(url: str, endpoint: str, part: range) -> None:
         aws_access_key_id="bench",
         aws_secret_access_key="bench",
     )
+    client.get_queue_attributes(QueueUrl=url)  # the model loaded, the connection open
+    ready.release()
+    go.wait()
     for start in range(part.start, part.stop, 10):
         entries = [
             {"Id": str(i), "MessageBody": json.dumps({"t": time.time(), "i": i})}
@@ -169,15 +172,23 @@ def throughput(dev: Dev, queue: str, count: int, producers: int) -> float:
     (dev.root / "delays.log").unlink(missing_ok=True)
     url = dev.sqs().get_queue_url(QueueName=queue)["QueueUrl"]
     # Producers are processes: boto3's own cost per call would otherwise bound the rate.
+    # Each has made its client (a few hundred ms of boto3 start-up) before the clock starts.
     context = multiprocessing.get_context("fork")
+    ready, go = context.Semaphore(0), context.Event()
     share = count // producers
     processes = [
-        context.Process(target=_produce, args=(url, dev.url, range(i * share, (i + 1) * share)))
+        context.Process(
+            target=_produce,
+            args=(url, dev.url, range(i * share, (i + 1) * share), ready, go),
+        )
         for i in range(producers)
     ]
-    first = time.time()
     for process in processes:
         process.start()
+    for _ in processes:
+        ready.acquire()
+    first = time.time()
+    go.set()
     for process in processes:
         process.join()
     seen = wait_count(dev.root, share * producers)

@@ -3,6 +3,7 @@ Invoke API and AWS services endpoint), its stderr collected line by line, stoppe
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -21,7 +22,7 @@ READY = "AWS services on"
 
 
 class Dev:
-    def __init__(self, project: Path, *options: str) -> None:
+    def __init__(self, project: Path, *options: str, env: dict[str, str] | None = None) -> None:
         self.project = project
         self.process = subprocess.Popen(
             [
@@ -32,6 +33,7 @@ class Dev:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            env=None if env is None else {**os.environ, **env},
         )
         self.lines: list[str] = []
         self._clients: list[Any] = []
@@ -59,6 +61,11 @@ class Dev:
                 return found.group(1)
         raise AssertionError(f"no line matches {pattern}: {self.lines}")
 
+    @property
+    def dashboard(self) -> str:
+        """The dashboard's URL (``.../_faasport/``)."""
+        return self._find(r"Dashboard on (http://\S+)")
+
     def client(self, service: str) -> Any:
         """A boto3 client of the running server, closed with it (an unclosed one leaves its
         socket to the garbage collector, which warns in whichever test comes next)."""
@@ -74,14 +81,19 @@ class Dev:
         self._clients.append(client)
         return client
 
-    def settled(self) -> int:
-        """START lines once every invocation logged so far has logged its REPORT too: stderr
-        is read on another thread, a little behind the responses."""
+    def settled(self, at_least: int = 0) -> int:
+        """START lines once every invocation logged so far has logged its REPORT too, and at
+        least `at_least` have started: stderr is read on another thread, a little behind the
+        responses, so a response can arrive before its START line is read."""
 
         def count(prefix: str) -> int:
             return sum(line.startswith(prefix) for line in self.lines)
 
-        wait_for(lambda: count("START") == count("REPORT"), 10, "the REPORT lines")
+        wait_for(
+            lambda: count("START") >= at_least and count("START") == count("REPORT"),
+            10,
+            "the REPORT lines",
+        )
         return count("START")
 
     def children(self) -> set[int]:

@@ -149,3 +149,61 @@ def test_a_header_with_no_values_is_no_header() -> None:
     assert status == 200
     assert seen["server"] == ["localhost", 443]
     assert header_values(seen, "host") == []
+
+
+def test_one_value_per_name_multi_value_still_wins_over_headers() -> None:
+    # AWS's usual shape (every list one value) takes the fast path: multiValueHeaders
+    # still decides, even when a hand-written event's headers object disagrees.
+    event = recorded("restApiDocsExample")
+    event["headers"]["Host"] = "edited.example.com"
+    for app in (ASGI, WSGI):
+        status, seen = call(app, event)
+        assert status == 200
+        if app is WSGI:
+            assert seen["HTTP_HOST"] == "1234567890.execute-api.us-east-1.amazonaws.com"
+            assert seen["SERVER_NAME"] == "1234567890.execute-api.us-east-1.amazonaws.com"
+        else:
+            assert header_values(seen, "host") == ["1234567890.execute-api.us-east-1.amazonaws.com"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"a": ["1"], "b": ["x", "y"]}, "a=1&b=x&b=y"),
+        ({"a=b": ["c&d"]}, "a%3Db=c%26d"),
+        ({"q": ["a b", "é"]}, "q=a+b&q=%C3%A9"),
+        ({"empty": [""]}, "empty="),
+    ],
+)
+def test_query_is_re_encoded_only_where_needed(query: dict[str, Any], expected: str) -> None:
+    event = recorded("restApiDocsExample")
+    event["multiValueQueryStringParameters"] = query
+    event["queryStringParameters"] = {k: v[-1] for k, v in query.items()}
+    status, environ = call(WSGI, event)
+    assert (status, environ["QUERY_STRING"]) == (200, expected)
+
+
+def test_a_built_event_has_every_key_of_a_recorded_one() -> None:
+    """What the local REST API sends: a function reading any key AWS sends (even a null
+    one, like ``requestContext.identity.caller``) finds it locally too."""
+    from faasport.aws.apigw_v1 import ApiGatewayV1
+    from faasport.core.http import HttpRequest
+
+    request = HttpRequest(
+        method="GET",
+        path="/items/7",
+        query_string=b"a=1",
+        headers=[(b"host", b"localhost"), (b"user-agent", b"curl/8")],
+        body=b"",
+        scheme="http",
+        server=("127.0.0.1", 3000),
+        client=("127.0.0.1", 50000),
+        raw_path=b"/items/7",
+    )
+    built = ApiGatewayV1().build_event(request, "prod")
+    real = recorded("restApiDocsExample")
+    assert set(real) <= set(built)
+    assert set(real["requestContext"]) <= set(built["requestContext"])
+    assert set(real["requestContext"]["identity"]) <= set(built["requestContext"]["identity"])
+    identity = built["requestContext"]["identity"]
+    assert (identity["caller"], identity["userAgent"]) == (None, "curl/8")

@@ -107,3 +107,13 @@ def test_wrong_typed_field_is_a_400_naming_it(field: str, value: Any) -> None:
         status, body = call(handler, event)
         assert status == 400, body
         assert body["message"].startswith(f"malformed apigw-v2 event: {field} must be ")
+
+
+def test_built_events_carry_query_string_parameters_as_http_apis_send_them() -> None:
+    from faasport.aws.apigw_v2 import ApiGatewayV2
+    from faasport.testing import http_request
+
+    query = [("tag", "a"), ("tag", "b c"), ("q", "é&x"), ("empty", "")]
+    event = ApiGatewayV2().build_event(http_request("GET", "/items", query=query))
+    assert event["queryStringParameters"] == {"tag": "a,b c", "q": "é&x", "empty": ""}
+    assert "queryStringParameters" not in ApiGatewayV2().build_event(http_request("GET", "/"))

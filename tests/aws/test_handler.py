@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import copy
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from faasport import aws
-from faasport.testing import LambdaClient
+from faasport.testing import LambdaClient, LambdaContext, event
+from recorded import names, recorded
 
 
 @pytest.mark.parametrize(
@@ -38,3 +42,105 @@ def test_provisioned_environments_import_the_app_during_init(
         assert LambdaClient(handler).get("/").text == "hi"
     finally:
         sys.modules.pop(module, None)
+
+
+#: Every recorded event a codec with ``wsgi_environ`` reads (REST API, HTTP API, Function
+#: URL), and variations of them the environ depends on.
+WSGI_DIRECT = [
+    *names("apiGatewayProxyEvent"),
+    "apiGatewayProxyOtherEvent",
+    "restApiDocsExample",
+    *names("apiGatewayProxyV2"),
+    "httpApiDocsExample",
+    *names("lambdaFunctionUrl"),
+]
+
+
+def _variants(name: str) -> list[dict[str, Any]]:
+    event = recorded(name)
+    variants = [event]
+    changed = copy.deepcopy(event)
+    if "multiValueHeaders" in changed:
+        changed["multiValueHeaders"] = {"Host": ["a.example.com"], "X-Two": ["1", "2"]}
+        changed["headers"] = {"Host": "a.example.com", "X-Two": "2", "X-Only-Single": "é"}
+    else:
+        changed["headers"] = {"Host": "a.example.com", "host": "b.example.com", "X-É": "é"}
+        changed["cookies"] = ["a=1", "b=é"]
+        changed["rawQueryString"] = "q=é&r"
+    changed["body"] = "aGk="
+    changed["isBase64Encoded"] = True
+    variants.append(changed)
+    return variants
+
+
+def _wsgi_seer(seen: list[dict[str, Any]]) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(
+            {k: v for k, v in environ.items() if k != "wsgi.input"}
+            | {"body": environ["wsgi.input"].read()}
+        )
+        start_response("200 OK", [("Content-Type", "text/plain"), ("X-A", "1")])
+        return [b"ok"]
+
+    return app
+
+
+@pytest.mark.parametrize("options", [{}, {"base_path": "/v1"}, {"health_path": "/health"}])
+@pytest.mark.parametrize("name", WSGI_DIRECT)
+def test_the_environ_made_straight_from_the_event_is_the_canonical_one(
+    name: str, options: dict[str, Any]
+) -> None:
+    # The first request of an environment goes through the canonical request (the app is
+    # imported then); later ones build the WSGI environ from the event directly.
+    for payload in _variants(name):
+        canonical: list[dict[str, Any]] = []
+        direct: list[dict[str, Any]] = []
+        fresh = aws.handler(_wsgi_seer(canonical), **options)
+        warm = aws.handler(_wsgi_seer(direct), **options)
+        warm(recorded("httpApiDocsExample"), LambdaContext())
+        assert warm._wsgi is not None
+        direct.clear()
+        context = LambdaContext()
+        assert warm(payload, context) == fresh(payload, context)
+        assert direct == canonical
+
+
+def test_health_checks_and_failures_after_the_first_request() -> None:
+    calls: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        calls.append(environ["PATH_INFO"])
+        if environ["PATH_INFO"] == "/boom":
+            raise RuntimeError("secret detail")
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    handler = aws.handler(app, health_path="/health")
+    client = LambdaClient(handler, source="apigw-v2")
+    assert client.get("/").status == 200
+    health = client.get("/health")
+    assert (health.status, json.loads(health.body)) == (200, {"status": "ok"})
+    assert client.request("HEAD", "/").body == b""
+    failed = client.get("/boom")
+    assert failed.status == 500
+    assert b"secret" not in failed.body
+    assert calls == ["/", "/", "/boom"]
+    bad = handler({**event("apigw-v2", "GET", "/"), "rawPath": 5}, LambdaContext())
+    assert bad["statusCode"] == 400
+    assert "rawPath" in bad["body"]
+
+
+def test_a_codec_subclass_that_decodes_differently_is_not_bypassed() -> None:
+    from faasport.aws.apigw_v2 import ApiGatewayV2
+
+    class Tagged(ApiGatewayV2):
+        def decode(self, event: Any, context: Any, options: Any) -> Any:
+            request = super().decode(event, context, options)
+            request.extras["aws.tag"] = "mine"
+            return request
+
+    seen: list[dict[str, Any]] = []
+    handler = aws.handler(_wsgi_seer(seen), codecs=[Tagged()])
+    for _ in range(3):
+        handler(recorded("httpApiDocsExample"), LambdaContext())
+    assert [environ.get("faasport.tag") for environ in seen] == ["mine"] * 3

@@ -123,6 +123,31 @@ def test_an_app_that_is_a_handler_and_the_reverse(project: Path) -> None:
     ]
 
 
+def test_the_event_handler_of_an_http_function_is_imported_too(project: Path) -> None:
+    web = '[functions.web]\napp = "shop.main:app"\n'
+    replace(project / "faasport.toml", web, web + 'handler = "shop.main:handle"\n')
+    code, out, err = check(project)
+    assert (code, err) == (0, [])
+    assert out.strip().endswith("web (wsgi), worker (handler)")
+    replace(
+        project / "faasport.toml",
+        'handler = "shop.main:handle"\n\n',
+        'handler = "shop.main:handel"\n\n',
+    )
+    assert check(project)[::2] == (
+        1,
+        [
+            'error: functions.web.handler: cannot import "shop.main:handel": '
+            "module 'shop.main' has no attribute 'handel'"
+        ],
+    )
+    replace(project / "faasport.toml", '"shop.main:handel"', '"shop.main:app"')
+    assert check(project)[2] == [
+        'error: functions.web.handler: "shop.main:app" is a WSGI app, not a '
+        "handler(event, context); it receives the events of the HTTP function"
+    ]
+
+
 def test_missing_and_mismatched_dependencies_are_named(project: Path) -> None:
     (project / "requirements.txt").write_text(
         "flask<1\nno-such-distribution-here==1.0\nhttpx ; python_version < '3'\n"

@@ -92,10 +92,13 @@ def test_times_and_memory_of_each_start(report: dict[str, Any]) -> None:
 
 
 def test_names_the_slow_import(report: dict[str, Any]) -> None:
-    # Slowest first; the others (parts of boto3, of the standard library) vary by machine.
-    slow = next(f for f in report["findings"] if f["kind"] == "slow-import")
-    assert slow["module"] == "slowpoke.slowmod" and slow["ms"] >= 290
-    assert slow["message"].startswith("slowpoke.slowmod takes 3")
+    # Other slow imports (parts of boto3, of the standard library) vary by machine and load,
+    # so the sleeping module must be named, not necessarily first.
+    slow_imports = [f for f in report["findings"] if f["kind"] == "slow-import"]
+    slow = next(f for f in slow_imports if f["module"] == "slowpoke.slowmod")
+    assert slow["ms"] >= 290
+    assert slow["message"].startswith("slowpoke.slowmod takes ")
+    assert " ms to import by itself" in slow["message"]
     modules = {row["module"]: row for row in report["modules"]}
     assert modules["slowpoke.slowmod"]["self_ms"] >= 290
     assert modules["slowpoke.main"]["cumulative_ms"] >= modules["slowpoke.slowmod"]["cumulative_ms"]

@@ -90,6 +90,37 @@ def test_send_reaches_the_function_with_attributes(project: tuple[Path, Dev]) ->
     wait_for(lambda: ["hello", {"kind": "report"}] in seen(root), 20, "the message")
 
 
+def test_send_imports_only_what_it_needs(project: tuple[Path, Dev]) -> None:
+    """Commands load lazily: ``queue send`` imports neither the other commands, nor the
+    configuration, nor the emulator; what it costs is mostly Python's own start-up."""
+    root, _ = project
+    out = subprocess.run(
+        [
+            *(sys.executable, "-X", "importtime", "-m", "faasport.cli.main"),
+            *("queue", "send", "held", "quick", "--dir", str(root)),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines()}
+    assert "faasport.cli.running" in imported  # queue.py itself comes by importlib: unlisted
+    heavy = {
+        "faasport.cli.dev",
+        "faasport.cli.deploy",
+        "faasport.cli.check",
+        "faasport.config",
+        "faasport.local.sources.queues",
+        "asyncio",
+        "sqlite3",
+        "ssl",
+        "urllib.request",
+    }
+    assert not heavy & imported
+    assert len(out.stdout.strip()) == 36
+    assert run("queue", "purge", "held", "--dir", str(root)).exit_code == 0
+
+
 def test_list_purge_dlq_and_redrive(project: tuple[Path, Dev]) -> None:
     root, _ = project
     for body in ("a", "b"):

@@ -433,14 +433,27 @@ def test_bad_route_syntax(tmp_path: Path, route: str, expected: str) -> None:
     assert expected in message
 
 
-@pytest.mark.parametrize(
-    ("body", "got"),
-    [('app = "a:app"\nhandler = "a:handle"\n', "got both"), ("memory = 256\n", "got neither")],
-)
-def test_exactly_one_of_app_and_handler(tmp_path: Path, body: str, got: str) -> None:
-    message = error(tmp_path, f"[functions.api]\n{body}")
-    assert message.startswith("faasport.toml: functions.api: set exactly one of app")
-    assert message.endswith(got)
+def test_app_or_handler_is_required(tmp_path: Path) -> None:
+    message = error(tmp_path, "[functions.api]\nmemory = 256\n")
+    assert message.startswith("faasport.toml: functions.api: set app (an ASGI/WSGI app)")
+    assert message.endswith("got neither")
+
+
+def test_app_and_handler_split_http_and_events(tmp_path: Path) -> None:
+    (tmp_path / "faasport.toml").write_text(
+        '[functions.api]\napp = "a:app"\nhandler = "a:handle"\nevents = [{ queue = "jobs" }]\n'
+        "[queues.jobs]\n"
+    )
+    function = load_project(tmp_path).functions["api"]
+    assert (function.app, function.handler, function.target) == ("a:app", "a:handle", "a:app")
+    assert [getattr(event, "queue", None) for event in function.events] == ["jobs"]
+
+
+def test_app_with_events_needs_a_handler(tmp_path: Path) -> None:
+    message = error(
+        tmp_path, '[functions.api]\napp = "a:app"\nevents = [{ queue = "jobs" }]\n[queues.jobs]\n'
+    )
+    assert message.startswith("faasport.toml: functions.api.events: an HTTP function (app) needs")
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ def no_trace(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     trace.begin()
     yield
     trace.begin()
-    otel._tracer.clear()
+    otel.tracer.clear()
     coldstart.record.pending = False
 
 
@@ -232,7 +232,7 @@ def test_spans_are_off_by_default_and_a_bad_mode_names_the_variable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert otel.start("x") is None
-    otel._tracer.clear()
+    otel.tracer.clear()
     monkeypatch.setenv("FAASPORT_OTEL", "jaeger")
     with pytest.raises(
         ValueError, match='FAASPORT_OTEL: must be one of off, console, otlp, got "jaeger"'
@@ -259,3 +259,15 @@ def test_console_spans_are_one_json_line_each() -> None:
     assert span["context"]["trace_id"] == "0x5759e988bd862e3fe1be46a994272793"
     assert span["attributes"]["faas.coldstart"] is True
     assert span["resource"]["attributes"]["faas.name"] == "worker"
+
+
+def test_trace_from_an_event_header_map_is_read_when_needed() -> None:
+    trace.begin_headers({"Traceparent": TRACEPARENT})
+    assert trace.trace_id() == TID
+    trace.begin_headers({"x-cloud-trace-context": f"{'a' * 32}/5;o=1"})
+    assert trace.trace_id() == "a" * 32
+    trace.begin_headers(None)  # a non-HTTP event: no trace headers
+    assert trace.context() == trace.parse_xray(os.environ.get("_X_AMZN_TRACE_ID", ""))
+    trace.begin_headers({"traceparent": TRACEPARENT})
+    trace.begin()  # a later invocation from another entry point, with no headers
+    assert trace.context() == trace.parse_xray(os.environ.get("_X_AMZN_TRACE_ID", ""))

@@ -87,3 +87,68 @@ def test_wsgi_write_callable() -> None:
     result = LambdaClient(aws.handler(app)).get("/")
     assert result.body == b"\x00\x01\x02"
     assert result.raw["isBase64Encoded"] is True
+
+
+def _environ(text_headers: Any) -> dict[str, Any]:
+    from faasport.core.http import HttpRequest
+    from faasport.core.wsgi import WsgiBridge
+
+    request = HttpRequest("GET", "/", text_headers=text_headers)
+    return WsgiBridge(lambda environ, start_response: []).environ(request)
+
+
+def test_two_spellings_of_one_header_in_a_header_object_are_combined() -> None:
+    # One value per name is the fast path; a name spelt twice shares an environ key.
+    environ = _environ({"X-Thing": "1", "Accept": "a", "x-thing": "2", "cookie": "a=1"})
+    assert environ["HTTP_X_THING"] == "1,2"
+    assert environ["HTTP_ACCEPT"] == "a"
+    assert environ["HTTP_COOKIE"] == "a=1"
+    assert _environ({"Cookie": "a=1", "cookie": "b=2"})["HTTP_COOKIE"] == "a=1; b=2"
+    assert _environ([("X-Thing", "1"), ("x-thing", "2")])["HTTP_X_THING"] == "1,2"
+
+
+def test_non_ascii_header_values_become_native_strings() -> None:
+    app_seen: list[dict[str, Any]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        app_seen.append(environ)
+        start_response("200 OK", [])
+        return []
+
+    for kind in ("apigw-v1", "apigw-v2"):
+        payload = event(kind, "GET", "/", headers={"X-Name": "café", "X-Plain": "1"})
+        aws.handler(app)(payload, LambdaContext())
+        assert app_seen[-1]["HTTP_X_NAME"] == "café".encode().decode("latin-1")
+        assert app_seen[-1]["HTTP_X_PLAIN"] == "1"
+
+
+def test_response_headers_in_latin_1_pass_and_others_are_a_500() -> None:
+    def app(value: str) -> Any:
+        def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            start_response("200 OK", [("Content-Type", "text/plain"), ("X-Value", value)])
+            return [b"ok"]
+
+        return wsgi
+
+    result = LambdaClient(aws.handler(app("café"))).get("/")
+    assert (result.status, result.header("x-value")) == (200, "café")
+    assert LambdaClient(aws.handler(app("€"))).get("/").status == 500
+
+
+def test_response_headers_changed_after_the_app_reach_the_client() -> None:
+    from faasport.core.http import HttpRequest
+    from faasport.core.wsgi import WsgiBridge
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Set-Cookie", "a=1")])
+        return [b"ok"]
+
+    response = WsgiBridge(app).serve(HttpRequest("GET", "/"))
+    assert response.text_headers == [("content-type", "text/plain"), ("set-cookie", "a=1")]
+    response.headers.append((b"vary", b"Origin"))  # as the gateway's CORS policy does
+    assert response.text_headers is None
+    assert response.headers == [
+        (b"content-type", b"text/plain"),
+        (b"set-cookie", b"a=1"),
+        (b"vary", b"Origin"),
+    ]

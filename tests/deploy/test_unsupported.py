@@ -37,6 +37,11 @@ REFUSED = [
         WORKER + 'events = [{ queue = "jobs", window = 5 }]\n[queues.jobs]',
         "functions.w.events[0].window: batching windows cannot be deployed to",
     ),
+    (
+        '[proxy]\n"ANY /users/{proxy+}" = "https://users.example.com/{proxy}"',
+        'proxy."ANY /users/{proxy+}": proxy routes (API Gateway HTTP proxy integrations) '
+        "cannot be deployed to",
+    ),
 ]
 
 

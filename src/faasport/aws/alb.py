@@ -66,7 +66,7 @@ class Alb:
         method = string(event.get("httpMethod"), name, "httpMethod")
         single, multi = event.get("headers"), event.get("multiValueHeaders")
         headers = header_pairs(single, multi, name)
-        server, scheme = server_and_scheme(headers, single, multi)
+        server, scheme = server_and_scheme(headers, multi)
         raw_path = optional_string(event.get("path"), name, "path") or "/"
         root, path = split_root(decoded(raw_path), None, options)
         # Keys and values are still percent-encoded as sent: join them, do not re-encode.
@@ -99,7 +99,7 @@ class Alb:
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:
-        grouped = grouped_headers(response.headers)
+        grouped = grouped_headers(response)
         body, is_base64 = encode_body(response.body, *first_values(grouped), options)
         result: dict[str, Any] = {
             "statusCode": response.status,

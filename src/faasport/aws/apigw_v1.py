@@ -13,24 +13,52 @@ from faasport.aws.codec import (
     encode_body,
     encode_query,
     event_body,
-    first_values,
-    grouped_headers,
+    first_value,
     header_pairs,
     malformed,
     optional_object,
     request_raw_path,
     route_path,
     server_and_scheme,
+    split_headers,
     split_root,
 )
 from faasport.core.http import HttpRequest, HttpResponse
+from faasport.core.wsgi import make_environ
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from faasport.aws.codec import Event
+    from faasport.core.http import TextHeaders
     from faasport.core.options import AppOptions
+
+    _Parts = tuple[
+        str,
+        str,
+        str,
+        str | None,
+        bytes,
+        bytes,
+        str,
+        tuple[str, int | None],
+        str | None,
+        TextHeaders,
+    ]
+
+
+_IDENTITY_KEYS = (
+    "cognitoIdentityPoolId",
+    "accountId",
+    "cognitoIdentityId",
+    "caller",
+    "accessKey",
+    "cognitoAuthenticationType",
+    "cognitoAuthenticationProvider",
+    "userArn",
+    "user",
+)
 
 
 class ApiGatewayV1:
@@ -45,6 +73,42 @@ class ApiGatewayV1:
         return not (type(ctx) is dict and "elb" in ctx)
 
     def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
+        method, path, root, raw, query, body, scheme, server, source_ip, headers = self._parts(
+            event, options
+        )
+        return HttpRequest(
+            method,
+            path,
+            query,
+            None,
+            body,
+            scheme,
+            server,
+            (source_ip, 0) if source_ip else None,
+            root,
+            request_raw_path(root, path, raw),
+            "1.1",
+            {"aws.event": event, "aws.context": context},
+            headers,
+        )
+
+    def wsgi_environ(self, event: Event, context: Any, options: AppOptions) -> dict[str, Any]:
+        """The WSGI environ of the request :meth:`decode` reads, made without the canonical
+        request in between (see :func:`faasport.core.wsgi.make_environ`)."""
+        method, path, root, _, query, body, scheme, server, source_ip, headers = self._parts(
+            event, options
+        )
+        environ = make_environ(
+            method, root, path, query.decode("latin-1"), body, scheme, server, source_ip, headers
+        )
+        environ["faasport.event"] = event
+        environ["faasport.context"] = context
+        return environ
+
+    def _parts(self, event: Event, options: AppOptions) -> _Parts:
+        """Every field of the request, checked: method, path, root path, the raw path as
+        sent (REST APIs keep it encoded), query, body, scheme, server, source IP and text
+        headers."""
         name = self.name
         # The hot path of every REST API request: type checks inline, no helper per field.
         ctx = event.get("requestContext")
@@ -57,7 +121,7 @@ class ApiGatewayV1:
             raise malformed(name, "httpMethod", "a string")
         single, multi = event.get("headers"), event.get("multiValueHeaders")
         headers = header_pairs(single, multi, name)
-        server, scheme = server_and_scheme(headers, single, multi)
+        server, scheme = server_and_scheme(headers, multi)
         event_path = event.get("path")
         if type(event_path) is not str:
             if event_path is not None:
@@ -123,32 +187,27 @@ class ApiGatewayV1:
                 raise malformed(name, "requestContext.identity.sourceIp", "a string or null")
         elif identity is not None:
             raise malformed(name, "requestContext.identity", "an object or null")
-        return HttpRequest(
+        return (
             method,
             path,
+            root,
+            raw,
             query_string,
-            None,
             decode_body(event, name),
             scheme,
             server,
-            (source_ip, 0) if source_ip else None,
-            root,
-            request_raw_path(root, path, raw),
-            "1.1",
-            {"aws.event": event, "aws.context": context},
+            source_ip or None,
             headers,
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:
-        grouped = grouped_headers(response.headers)
-        body, is_base64 = encode_body(response.body, *first_values(grouped), options)
-        single: dict[str, str] = {}
-        multi: dict[str, list[str]] = {}
-        for name, values in grouped.items():
-            if len(values) == 1:
-                single[name] = values[0]
-            else:
-                multi[name] = values
+        single, multi = split_headers(response)
+        body, is_base64 = encode_body(
+            response.body,
+            first_value(single, multi, "content-type"),
+            first_value(single, multi, "content-encoding"),
+            options,
+        )
         result: dict[str, Any] = {
             "statusCode": response.status,
             "headers": single,
@@ -205,7 +264,9 @@ class ApiGatewayV1:
                 "domainPrefix": "local",
                 "requestTimeEpoch": int(now * 1000),
                 "requestId": str(uuid.uuid4()),
+                # Every key a REST API sends, null when no IAM or Cognito caller is known.
                 "identity": {
+                    **dict.fromkeys(_IDENTITY_KEYS),
                     "sourceIp": request.client[0] if request.client else "127.0.0.1",
                     "userAgent": headers.get("user-agent"),
                 },

@@ -26,13 +26,29 @@ from faasport.aws.codec import (
 )
 from faasport.core.forwarded import server_cached
 from faasport.core.http import HttpRequest, HttpResponse
+from faasport.core.wsgi import make_environ
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from faasport.aws.codec import Event
+    from faasport.core.http import TextHeaders
     from faasport.core.options import AppOptions
+
+    _Parts = tuple[
+        str,
+        str,
+        str,
+        str | None,
+        str,
+        bytes,
+        str,
+        tuple[str, int | None],
+        str | None,
+        TextHeaders,
+        str | None,
+    ]
 
 
 class ApiGatewayV2:
@@ -43,14 +59,54 @@ class ApiGatewayV2:
 
     def infer(self, event: Event) -> bool:
         ctx = event.get("requestContext")
-        return (
-            event.get("version") == "2.0"
-            and type(ctx) is dict
-            and "http" in ctx
-            and (".lambda-url." in str(ctx.get("domainName", ""))) is self.function_url
-        )
+        if event.get("version") != "2.0" or type(ctx) is not dict or "http" not in ctx:
+            return False
+        domain = ctx.get("domainName")
+        return (type(domain) is str and ".lambda-url." in domain) is self.function_url
 
     def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
+        method, path, root, raw, query, body, scheme, server, source_ip, headers, cookie = (
+            self._parts(event, options)
+        )
+        if cookie is not None:
+            if type(headers) is dict and "cookie" not in headers and cookie.isascii():
+                headers = {**headers, "cookie": cookie}  # never into the event's own object
+            else:
+                pairs = headers.items() if type(headers) is dict else headers
+                headers = [*pairs, ("cookie", cookie)]
+        return HttpRequest(
+            method,
+            path,
+            query.encode("utf-8") if query else b"",
+            None,
+            body,
+            scheme,
+            server,
+            (source_ip, 0) if source_ip else None,
+            root,
+            request_raw_path(root, path, raw),
+            "1.1",
+            {"aws.event": event, "aws.context": context},
+            headers,
+        )
+
+    def wsgi_environ(self, event: Event, context: Any, options: AppOptions) -> dict[str, Any]:
+        """The WSGI environ of the request :meth:`decode` reads, made without the canonical
+        request in between (see :func:`faasport.core.wsgi.make_environ`)."""
+        method, path, root, _, query, body, scheme, server, source_ip, headers, cookie = (
+            self._parts(event, options)
+        )
+        environ = make_environ(
+            method, root, path, query, body, scheme, server, source_ip, headers, cookie=cookie
+        )
+        environ["faasport.event"] = event
+        environ["faasport.context"] = context
+        return environ
+
+    def _parts(self, event: Event, options: AppOptions) -> _Parts:
+        """Every field of the request, checked: method, path, root path, the raw path when
+        the event keeps it encoded (Function URLs), query, body, scheme, server, source IP,
+        text headers and the cookies (the header they make, or None)."""
         # The hot path of every HTTP API request: type checks inline, no helper per field.
         name = self.name
         ctx = event["requestContext"]
@@ -75,9 +131,10 @@ class ApiGatewayV2:
                 raise malformed(name, "cookies", "a list of strings or null") from None
             except UnicodeEncodeError:
                 raise malformed(name, "cookies", "a list of valid Unicode text") from None
-            headers.append(("cookie", cookie))
         elif cookies is not None and cookies != []:
             raise malformed(name, "cookies", "a list of strings or null")
+        else:
+            cookie = None
         if given:
             get = given.get
             host, port, proto = get("host"), get("x-forwarded-port"), get("x-forwarded-proto")
@@ -122,26 +179,26 @@ class ApiGatewayV2:
         if source_ip is not None and type(source_ip) is not str:
             raise malformed(name, "requestContext.http.sourceIp", "a string or null")
         query = event.get("rawQueryString")
-        if query is not None and type(query) is not str:
+        if query is None:
+            query = ""
+        elif type(query) is not str:
             raise malformed(name, "rawQueryString", "a string or null")
-        return HttpRequest(
+        return (
             method,
             path,
-            query.encode("utf-8") if query else b"",
-            None,
+            root,
+            raw_path if self.function_url else None,
+            query,
             decode_body(event, name),
             scheme,
             server,
-            (source_ip, 0) if source_ip else None,
-            root,
-            request_raw_path(root, path, raw_path if self.function_url else None),
-            "1.1",
-            {"aws.event": event, "aws.context": context},
+            source_ip or None,
             headers,
+            cookie,
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:
-        headers, cookies = joined_headers(response.headers)
+        headers, cookies = joined_headers(response)
         body, is_base64 = encode_body(
             response.body, headers.get("content-type"), headers.get("content-encoding"), options
         )
@@ -158,7 +215,7 @@ class ApiGatewayV2:
     def build_event(self, request: HttpRequest, stage: str = "$default") -> dict[str, Any]:
         import time
         import uuid
-        from urllib.parse import quote
+        from urllib.parse import parse_qsl, quote
 
         headers: dict[str, str] = {}
         cookies: list[str] = []
@@ -206,6 +263,13 @@ class ApiGatewayV2:
         }
         if cookies:
             event["cookies"] = cookies
+        if request.query_string:
+            # As HTTP APIs send them: decoded, a repeated name's values joined by commas.
+            params: dict[str, str] = {}
+            query = request.query_string.decode("latin-1")
+            for param, given in parse_qsl(query, keep_blank_values=True):
+                params[param] = f"{params[param]},{given}" if param in params else given
+            event["queryStringParameters"] = params
         if body is not None:
             event["body"] = body
         return event

@@ -85,51 +85,70 @@ _LIST = {list}
 
 
 def header_pairs(single: Any, multi: Any, source: str) -> TextHeaders:
-    """Header pairs, as text and named as the event spells them (the canonical request
-    lower-cases them), from an event's ``multiValueHeaders`` and ``headers``.
+    """Headers as text, named as the event spells them (the canonical request lower-cases
+    them), from an event's ``multiValueHeaders`` and ``headers``.
 
     Both maps are read: ``multiValueHeaders`` wins for a name in both (it carries every
     value), and a name only in ``headers`` is kept (AWS's own example events have them).
-    Names must be ASCII and values text that encodes as UTF-8: checked without a Python
-    loop in the usual case.
+    Names must be ASCII and values text that encodes as UTF-8: checked with C-level joins,
+    without a Python loop, in the usual case. When every name has one value (the usual
+    case) and every value is ASCII, the result is a dict of them, else a list of pairs.
     """
     try:
         if multi:
             if type(multi) is not dict:
                 raise TypeError
+            if single is not None and type(single) is not dict:
+                raise TypeError
+            if not single or single.keys() <= multi.keys():
+                # The usual event: one value per name. A plain loop is the cheapest way
+                # to both check the lists and collect their values.
+                one: dict[str, str] = {}
+                try:
+                    for name, values in multi.items():
+                        if type(values) is not list:
+                            raise ValueError
+                        [one[name]] = values  # ValueError unless exactly one value
+                    single_valued = True
+                except ValueError:
+                    single_valued = False
+                if single_valued:
+                    # One join: TypeError unless every value is a string.
+                    if "".join([*one, *one.values()]).isascii():
+                        return one
+                    if not "".join(one).isascii():
+                        raise TypeError
+                    _check_unicode(multi, source, "multiValueHeaders")
+                    return list(one.items())
             given = multi.values()
-            # Every value a list, and (join raises TypeError otherwise) every item a string.
+            # Every value a list (and, below, every item a string).
             if set(map(type, given)) != _LIST:
                 raise TypeError
             if not "".join(chain.from_iterable(given)).isascii():
                 _check_unicode(multi, source, "multiValueHeaders")
             if not "".join(multi).isascii():
                 raise TypeError
-            pairs: TextHeaders = [
-                (name, value) for name, values in multi.items() for value in values
-            ]
-            if single is not None and type(single) is not dict:
-                raise TypeError
+            pairs = [(name, value) for name, values in multi.items() for value in values]
             if single and not single.keys() <= multi.keys():
                 extra = [name for name in single if name not in multi]
-                if extra:
-                    seen = {name.lower() for name in multi}
-                    extra = [name for name in extra if name.lower() not in seen]
-                    if not "".join(extra).isascii():
-                        raise TypeError
-                    pairs += [(name, single[name]) for name in extra]
-                    if not "".join([single[name] for name in extra]).isascii():
-                        _check_unicode(single, source, "headers")
+                seen = {name.lower() for name in multi}
+                extra = [name for name in extra if name.lower() not in seen]
+                if not "".join(extra).isascii():
+                    raise TypeError
+                pairs += [(name, single[name]) for name in extra]
+                if not "".join([single[name] for name in extra]).isascii():
+                    _check_unicode(single, source, "headers")
             return pairs
         if multi is not None and type(multi) is not dict:
             raise TypeError
         if single:
             if type(single) is not dict:
                 raise TypeError
-            if not "".join(single.values()).isascii():
-                _check_unicode(single, source, "headers")
+            if "".join([*single, *single.values()]).isascii():
+                return single
             if not "".join(single).isascii():
                 raise TypeError
+            _check_unicode(single, source, "headers")
             return list(single.items())
         if single is not None and type(single) is not dict:
             raise TypeError
@@ -148,10 +167,11 @@ def header_pairs(single: Any, multi: Any, source: str) -> TextHeaders:
 
 
 def header_text(given: Any, source: str) -> TextHeaders:
-    """Header pairs, as text and named as the event spells them (the canonical request
-    lower-cases them), from an event's ``headers`` object (HTTP API and Function URL events:
-    one string per name). Names must be ASCII and values text that encodes as UTF-8: checked
-    with C-level joins, without a Python loop, in the usual case."""
+    """Headers as text, named as the event spells them (the canonical request lower-cases
+    them), from an event's ``headers`` object (HTTP API and Function URL events: one string
+    per name): the object itself, once checked, when every value is ASCII. Names must be
+    ASCII and values text that encodes as UTF-8: checked with C-level joins, without a
+    Python loop, in the usual case."""
     if not given:
         if given is None or given == {}:
             return []
@@ -159,11 +179,12 @@ def header_text(given: Any, source: str) -> TextHeaders:
     try:
         if type(given) is not dict:
             raise TypeError
-        values = "".join(given.values())  # TypeError unless every value is a string
+        # One join: TypeError unless every value is a string, ASCII in the usual case.
+        if "".join([*given, *given.values()]).isascii():
+            return given
         if not "".join(given).isascii():
             raise TypeError
-        if not values.isascii():
-            values.encode("utf-8")  # lone surrogates cannot reach a UTF-8 request
+        "".join(given.values()).encode("utf-8")  # lone surrogates cannot reach UTF-8
         return list(given.items())
     except (TypeError, UnicodeEncodeError):
         if not is_text_map(given):
@@ -176,9 +197,9 @@ def header_text(given: Any, source: str) -> TextHeaders:
 
 
 def find_header(headers: TextHeaders, name: str) -> str | None:
-    """The last value of header ``name`` (lower case) in text pairs of any case."""
+    """The last value of header ``name`` (lower case) in text headers of any case."""
     found = None
-    for key, value in headers:
+    for key, value in headers.items() if isinstance(headers, dict) else headers:
         if key == name or key.lower() == name:
             found = value
     return found
@@ -192,20 +213,22 @@ def _check_unicode(given: dict[str, Any], source: str, field: str) -> None:
 
 
 def server_and_scheme(
-    headers: TextHeaders, single: Any, multi: Any = None
+    headers: TextHeaders, multi: Any = None
 ) -> tuple[tuple[str, int | None], str]:
-    """ASGI ``server`` and ``scheme`` from the Host and X-Forwarded-Port/-Proto headers.
-    The event's own header objects (already checked by :func:`header_pairs`) answer
-    directly when they spell the names as AWS does (lower case, or as browsers send them);
-    else the pairs are searched."""
-    if multi:
+    """ASGI ``server`` and ``scheme`` from the Host and X-Forwarded-Port/-Proto headers
+    (text headers from :func:`header_pairs`). Names spelt as AWS spells them (lower case,
+    or as browsers send them) are looked up directly; else every header is searched."""
+    if type(headers) is dict:
+        get = headers.get
+        host = get("host") or get("Host")
+        port = get("x-forwarded-port") or get("X-Forwarded-Port")
+        proto = get("x-forwarded-proto") or get("X-Forwarded-Proto")
+        if host is not None and port is not None and proto is not None:
+            return server_cached(host, port, proto)
+    elif multi:
         found = [multi.get(lower) or multi.get(spelt) for lower, spelt in _FORWARDED]
         if all(found):  # each a non-empty list (header_pairs checked the types)
             return server_cached(found[0][-1], found[1][-1], found[2][-1])
-    elif single:
-        found = [single.get(lower) or single.get(spelt) for lower, spelt in _FORWARDED]
-        if None not in found:
-            return server_cached(found[0], found[1], found[2])
     return server_cached(
         find_header(headers, "host"),
         find_header(headers, "x-forwarded-port"),
@@ -248,6 +271,7 @@ def is_list_map(value: Any) -> bool:
 
 
 _QUERY_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+_QUERY_JOIN_SAFE = _QUERY_SAFE | {"=", "&"}
 
 
 def _quote_plus(text: str) -> str:
@@ -264,33 +288,38 @@ def encode_query(params: Any, multi: bool, source: str, field: str) -> bytes:
     expected = "an object of lists of strings or null" if multi else "an object of strings or null"
     if type(params) is not dict:
         raise malformed(source, field, expected)
-    values = params.values()
+    parts: list[str] = []
     try:
+        # ``+`` raises TypeError unless key and value are strings.
         if multi:
-            if set(map(type, values)) != _LIST:
-                raise TypeError
-            text = "".join(chain(params, chain.from_iterable(values)))  # TypeError: not str
-            if _QUERY_SAFE.issuperset(text):
-                pairs = [f"{key}={value}" for key, items in params.items() for value in items]
-            else:
-                pairs = [
-                    f"{_quote_plus(key)}={_quote_plus(value)}"
-                    for key, items in params.items()
-                    for value in items
-                ]
+            for key, values in params.items():
+                if type(values) is not list:
+                    raise TypeError
+                for value in values:
+                    parts.append(key + "=" + value)
         else:
-            text = "".join(chain(params, values))
-            if _QUERY_SAFE.issuperset(text):
-                pairs = [f"{key}={value}" for key, value in params.items()]
-            else:
-                pairs = [
-                    f"{_quote_plus(key)}={_quote_plus(value)}" for key, value in params.items()
-                ]
+            for key, value in params.items():
+                parts.append(key + "=" + value)
+        query = "&".join(parts)
+        # Nothing to escape: only safe characters (letters and digits, checked in C first),
+        # and ``=`` and ``&`` only where they were put.
+        if query.count("=") == len(parts) and query.count("&") == len(parts) - 1:
+            bare = query.replace("=", "").replace("&", "")
+            if (bare.isascii() and bare.isalnum()) or _QUERY_JOIN_SAFE.issuperset(query):
+                return query.encode("ascii")
+        if multi:
+            parts = [
+                f"{_quote_plus(key)}={_quote_plus(value)}"
+                for key, items in params.items()
+                for value in items
+            ]
+        else:
+            parts = [f"{_quote_plus(key)}={_quote_plus(value)}" for key, value in params.items()]
     except TypeError:
         raise malformed(source, field, expected) from None
     except UnicodeEncodeError:
         raise malformed(source, field, "an object of valid Unicode text") from None
-    return "&".join(pairs).encode("ascii")
+    return "&".join(parts).encode("ascii")
 
 
 def route_path(template: str, params: Mapping[str, Any] | None) -> str | None:
@@ -414,28 +443,60 @@ def encode_body(
     return b2a_base64(body, newline=False).decode("ascii"), True
 
 
-def joined_headers(headers: Headers) -> tuple[dict[str, str], list[str]]:
+def joined_headers(response: HttpResponse) -> tuple[dict[str, str], list[str]]:
     """Response headers as one comma-joined value per name, and the Set-Cookie values."""
     joined: dict[str, str] = {}
     cookies: list[str] = []
-    for name, value in headers:
-        if name == b"set-cookie":
-            cookies.append(value.decode("latin-1"))
-            continue
-        key = name.decode("latin-1")
-        text = value.decode("latin-1")
-        if key in joined:
-            joined[key] += ", " + text
+    text = response.text_headers
+    pairs = text if text is not None else _text_pairs(response.headers)
+    for key, value in pairs:
+        if key == "set-cookie":
+            cookies.append(value)
+        elif key in joined:
+            joined[key] += ", " + value
         else:
-            joined[key] = text
+            joined[key] = value
     return joined, cookies
 
 
-def grouped_headers(headers: Headers) -> dict[str, list[str]]:
+def grouped_headers(response: HttpResponse) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
-    for name, value in headers:
-        grouped.setdefault(name.decode("latin-1"), []).append(value.decode("latin-1"))
+    text = response.text_headers
+    for key, value in text if text is not None else _text_pairs(response.headers):
+        found = grouped.get(key)
+        if found is None:
+            grouped[key] = [value]
+        else:
+            found.append(value)
     return grouped
+
+
+def split_headers(response: HttpResponse) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Response headers as REST API results carry them: names with one value in the
+    first map, names with several (in order) in the second."""
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    text = response.text_headers
+    for key, value in text if text is not None else _text_pairs(response.headers):
+        if key in single:
+            multi[key] = [single.pop(key), value]
+        elif key in multi:
+            multi[key].append(value)
+        else:
+            single[key] = value
+    return single, multi
+
+
+def first_value(single: dict[str, str], multi: dict[str, list[str]], name: str) -> str | None:
+    """The first value of response header ``name`` in :func:`split_headers`' maps."""
+    value = single.get(name)
+    if value is None and name in multi:
+        return multi[name][0]
+    return value
+
+
+def _text_pairs(headers: Headers) -> list[tuple[str, str]]:
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
 
 
 def first_values(grouped: dict[str, list[str]]) -> tuple[str | None, str | None]:

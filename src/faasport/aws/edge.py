@@ -169,7 +169,7 @@ class Edge:
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:
-        grouped = grouped_headers(response.headers)
+        grouped = grouped_headers(response)
         content_type = grouped.get("content-type", [None])[0]
         encoding = grouped.get("content-encoding", [None])[0]
         body, is_base64 = encode_body(response.body, content_type, encoding, options)

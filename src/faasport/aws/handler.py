@@ -8,6 +8,7 @@ import os
 from faasport.aws.alb import Alb
 from faasport.aws.apigw_v1 import ApiGatewayV1
 from faasport.aws.apigw_v2 import ApiGatewayV2
+from faasport.aws.dispatch import EventDispatch
 from faasport.aws.edge import Edge
 from faasport.aws.function_url import FunctionUrl
 from faasport.aws.lattice import Lattice, LatticeV2
@@ -16,15 +17,17 @@ from faasport.core.errors import UnsupportedEventError
 from faasport.core.health import is_health_check
 from faasport.core.http import HttpResponse
 from faasport.core.options import AppOptions
-from faasport.core.runner import AppRunner
+from faasport.core.runner import AppRunner, error_response
+from faasport.core.wsgi import call_wsgi
 from faasport.metrics import flush as _flush_metrics
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from typing import Any, Unpack
 
     from faasport.aws.codec import Codec, Event
+    from faasport.aws.dispatch import EventHandlers
     from faasport.core.codec import Codec as HttpCodec
     from faasport.core.options import OptionArgs
 
@@ -70,6 +73,33 @@ def _websocket_route(event: Any) -> str | None:
     return None
 
 
+def _serve_environ(app: Any, environ: dict[str, Any], request_id: str | None) -> HttpResponse:
+    """:meth:`AppRunner.handle` for an environ a codec made straight from its event: the
+    app's response, a 500 when it fails, no body for HEAD."""
+    try:
+        response = call_wsgi(app, environ)
+    except Exception:
+        from faasport.core.logs import logger
+
+        path = environ["PATH_INFO"].encode("latin-1").decode("utf-8", "replace")
+        logger().exception("unhandled exception in app for %s %s", environ["REQUEST_METHOD"], path)
+        return error_response(500, "Internal Server Error", request_id)
+    if environ["REQUEST_METHOD"] == "HEAD" and response.body:
+        response.body = b""
+    return response
+
+
+def _environ_builder(codec: Any) -> Callable[..., dict[str, Any]] | None:
+    """The codec's ``wsgi_environ``, unless a subclass changed how it decodes events (then
+    only its ``decode`` knows what the app should see)."""
+    built = getattr(codec, "wsgi_environ", None)
+    if built is None:
+        return None
+    owner = next(c for c in type(codec).__mro__ if "wsgi_environ" in vars(c))
+    same = getattr(type(codec), "decode", None) is getattr(owner, "decode", None)
+    return built if same else None
+
+
 class LambdaHandler:
     """Callable as ``handler(event, context)``; one instance per execution environment."""
 
@@ -78,14 +108,24 @@ class LambdaHandler:
         app: Any,
         options: AppOptions,
         codecs: Iterable[HttpCodec[Event, Any]] = (),
+        events: EventHandlers | None = None,
         stream: bool = False,
     ) -> None:
         self.options = options
+        self.events = None if events is None else EventDispatch(events)
         #: Responses are streamed by faasport's runtime client (:mod:`faasport.aws.streaming`).
         self.streaming = stream
         self.runner = AppRunner(app, options)
         self.codecs: tuple[HttpCodec[Event, Any], ...] = (*codecs, *CODECS)
         self._last: HttpCodec[Event, Any] = self.codecs[0]
+        #: The WSGI app, once the runner has loaded one: then codecs that can make its
+        #: environ straight from the event (``wsgi_environ``) do.
+        self._wsgi: Any = None
+        #: The last codec's ``wsgi_environ``, when it has one.
+        self._environ_of = _environ_builder(self._last)
+        health = options.health_path
+        #: The health path as PATH_INFO spells it (PEP 3333 native string).
+        self._health = None if health is None else health.encode().decode("latin-1")
         self.span_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "invocation"
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency":
             # Provisioned environments initialise before any request waits on them: import
@@ -99,6 +139,12 @@ class LambdaHandler:
     def __call__(self, event: Any, context: Any) -> Any:
         headers = event.get("headers") if type(event) is dict else None
         trace.begin_headers(headers)
+        tracer = otel.tracer
+        if tracer and tracer[0] is None:  # spans are off
+            try:
+                return self._invoke(event, context)
+            finally:
+                _flush_metrics()
         span = otel.start(self.span_name, "other" if headers is None else "http")
         try:
             return self._invoke(event, context)
@@ -121,24 +167,42 @@ class LambdaHandler:
                 invocation.begin(request_id)
                 return self._not_http(event, context)
             codec = self._last = found
+            self._environ_of = _environ_builder(codec)
         options = self.options
+        if self._wsgi is not None:
+            environ_of = self._environ_of
+            if environ_of is not None:
+                environ = invocation.http_request(request_id, environ_of, event, context, options)
+                if isinstance(environ, HttpResponse):
+                    return codec.encode(environ, event, options)
+                health = self._health
+                if health is None or environ["PATH_INFO"] != health:
+                    response = _serve_environ(self._wsgi, environ, request_id)
+                    return codec.encode(response, event, options)
         request = invocation.http_request(request_id, codec.decode, event, context, options)
         if isinstance(request, HttpResponse):
             return codec.encode(request, event, options)
         runner = self.runner
-        if runner.kind is None and not is_health_check(request, options.health_path):
-            # contextlib would cost milliseconds of import time; handle() answers a failed
-            # import with a 500.
-            try:  # noqa: SIM105
-                runner.load()
-            except Exception:
-                pass
-        if runner.kind == "handler":
+        kind = runner.kind
+        if kind is None:
+            if not is_health_check(request, options.health_path):
+                # contextlib would cost milliseconds of import time; handle() answers a
+                # failed import with a 500.
+                try:  # noqa: SIM105
+                    runner.load()
+                except Exception:
+                    pass
+            kind = runner.kind
+        if kind == "handler":
             return runner.call_handler(event, context)
         response = runner.handle(request, request_id)
+        if kind == "wsgi" and self._wsgi is None:
+            self._wsgi = runner.load()[0]
         return codec.encode(response, event, options)
 
     def _not_http(self, event: Any, context: Any) -> Any:
+        if self.events is not None:
+            return self.events(event, context)
         _, kind = self.runner.load()
         if kind == "handler":
             return self.runner.call_handler(event, context)
@@ -154,7 +218,8 @@ class LambdaHandler:
             f"faasport.aws.handler received {_describe(event)}, which is not an HTTP event "
             "from API Gateway (REST or HTTP API), an ALB or a Function URL; an "
             f"{kind.upper()} app can only answer HTTP events. Route other event sources to "
-            "a plain handler(event, context)."
+            "a plain handler(event, context), or register one for the app: "
+            "aws.handler(app, events={'sqs': handle, ...})."
         )
 
 
@@ -162,12 +227,15 @@ def handler(
     app: Any,
     *,
     codecs: Iterable[HttpCodec[Event, Any]] = (),
+    events: EventHandlers | None = None,
     stream: bool = False,
     **options: Unpack[OptionArgs],
 ) -> LambdaHandler:
     """A Lambda handler serving ``app``: an ASGI app, a WSGI app, a plain
     ``handler(event, context)``, or a ``"module:attr"`` string imported on first use.
+    ``events`` receives the non-HTTP events (see :mod:`faasport.aws.dispatch`): one
+    handler for all, or a mapping like ``{"sqs": on_orders, "schedule": nightly}``.
     With ``stream=True`` faasport's runtime client streams each response as the app
     produces it (Lambda response streaming). ``options`` are
     :class:`~faasport.core.options.AppOptions`'."""
-    return LambdaHandler(app, AppOptions(**options), codecs, stream)
+    return LambdaHandler(app, AppOptions(**options), codecs, events, stream)

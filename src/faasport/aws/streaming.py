@@ -49,7 +49,7 @@ def prelude(status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
     """The HTTP integration prelude, delimiter included."""
     from faasport.aws.codec import joined_headers
 
-    joined, cookies = joined_headers(headers)
+    joined, cookies = joined_headers(HttpResponse(status, headers))
     document = {"statusCode": status, "headers": joined, "cookies": cookies}
     return json.dumps(document, separators=(",", ":")).encode() + DELIMITER
 

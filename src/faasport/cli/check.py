@@ -103,13 +103,13 @@ def dependency_errors(project: Project) -> list[str]:
     return problems
 
 
-def _probe(project: Project, function: Function, out: Path) -> subprocess.Popen[bytes]:
+def _probe(project: Project, function: Function, target: str, out: Path) -> subprocess.Popen[bytes]:
     environ = {**os.environ, **function.environment}
     environ["PYTHONPATH"] = os.pathsep.join(
         [str(project.root), *filter(None, [os.environ.get("PYTHONPATH")])]
     )
     return subprocess.Popen(
-        [sys.executable, "-c", _PROBE, function.target, str(out)],
+        [sys.executable, "-c", _PROBE, target, str(out)],
         cwd=project.root,
         env=environ,
         stdin=subprocess.DEVNULL,
@@ -133,32 +133,51 @@ def _verdict(process: subprocess.Popen[bytes], out: Path) -> dict[str, str]:
 
 
 def import_errors(project: Project, report: Report) -> None:
-    """Import every function's target, each in its own fresh interpreter, all at once."""
+    """Import every function's target, each in its own fresh interpreter, all at once (and
+    the event handler of an HTTP function that has one)."""
     prefix = "tool.faasport." if project.source.name == "pyproject.toml" else ""
+    targets = [
+        (function, "app" if function.app else "handler", function.target)
+        for function in project.functions.values()
+    ]
+    targets += [
+        (function, "handler", function.handler)
+        for function in project.functions.values()
+        if function.app is not None and function.handler is not None
+    ]
     with tempfile.TemporaryDirectory(prefix="faasport-check-") as scratch:
         started = [
-            (function, _probe(project, function, Path(scratch) / f"{function.name}.json"))
-            for function in project.functions.values()
+            (function, field, target, Path(scratch) / f"{function.name}.{field}.json")
+            for function, field, target in targets
         ]
-        for function, process in started:
-            verdict = _verdict(process, Path(scratch) / f"{function.name}.json")
+        processes = [_probe(project, f, target, out) for f, _, target, out in started]
+        for (function, field, target, out), process in zip(started, processes, strict=True):
+            verdict = _verdict(process, out)
             key = f"{prefix}functions.{function.name}"
+            both = function.app is not None and function.handler is not None
             if "error" in verdict:
+                where = f"{key}.handler" if both and field == "handler" else key
                 report.errors.append(
-                    f'{key}: cannot import "{function.target}": {_one_line(verdict["error"])}'
+                    f'{where}: cannot import "{target}": {_one_line(verdict["error"])}'
                 )
                 continue
             kind = verdict["kind"]
-            report.kinds[function.name] = kind
-            if function.app is not None and kind == "handler":
+            if field == "app" or function.app is None:
+                report.kinds[function.name] = kind
+            if field == "app" and kind == "handler":
                 report.errors.append(
                     f'{key}.app: "{function.app}" is {_KINDS[kind]}, not an ASGI or WSGI app; '
                     "set handler instead of app"
                 )
-            elif function.handler is not None and kind != "handler":
+            elif field == "handler" and kind != "handler":
+                fix = (
+                    "it receives the events of the HTTP function"
+                    if both
+                    else "set app instead of handler"
+                )
                 report.errors.append(
-                    f'{key}.handler: "{function.handler}" is {_KINDS[kind]}, not a '
-                    "handler(event, context); set app instead of handler"
+                    f'{key}.handler: "{target}" is {_KINDS[kind]}, not a '
+                    f"handler(event, context); {fix}"
                 )
 
 

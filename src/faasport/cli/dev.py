@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,9 +14,13 @@ import click
 from faasport.cli.project import project_option, resolve_project_dir
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import FrameType
 
     from faasport.config.model import EventSource, Project
+    from faasport.local.dashboard.server import Dashboard
+    from faasport.local.emulator import Emulator
+    from faasport.local.sources.event_sources import EventSources
 
 
 class _Stop(Exception):
@@ -35,6 +41,27 @@ def _event_name(source: EventSource) -> str:
     if isinstance(source, BucketEvent):
         return f"bucket {source.bucket}"
     return f"topic {source.topic}"
+
+
+def _dashboard(project: Project, emulator: Emulator, sources: EventSources) -> Dashboard | None:
+    """The dashboard, recording from now on; None when a route of the project's own is
+    under its prefix (the project's route wins)."""
+    from faasport.local.dashboard.server import Dashboard, shadowing_route
+
+    clash = shadowing_route(project)
+    if clash is not None:
+        _stderr_line(f"no dashboard: the route {clash} is under /_faasport/")
+        return None
+    board = Dashboard(project, emulator, sources.queues)
+    board.attach()
+    return board
+
+
+def _colour() -> bool:
+    """Colours on a terminal unless NO_COLOR is set; anywhere with FORCE_COLOR."""
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stderr.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _stderr_line(line: str) -> None:
@@ -59,6 +86,9 @@ def describe(project: Project, url: str) -> list[str]:
             lines.append(
                 f"  {function.name} ({function.target}): no HTTP routes; events: {sources}"
             )
+    for proxy in project.proxies:
+        route = proxy.route
+        lines.append(f"  {route.method:<7} {url}{route.path}  ->  proxy {proxy.url}")
     from faasport.local.api_keys import generated_keys
 
     lines += [f"  API key {name}: {value}" for name, value in generated_keys(project).items()]
@@ -115,6 +145,19 @@ def describe(project: Project, url: str) -> list[str]:
     type=click.FloatRange(0),
     help="Seconds requests in flight get to finish on SIGTERM or Ctrl-C (then 503).",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["pretty", "json"]),
+    default=None,
+    help="pretty: one line per invocation, levels in colour, tracebacks on several lines; "
+    "json: the lines as CloudWatch gets them. Default: pretty on a terminal, else json.",
+)
+@click.option(
+    "--dashboard/--no-dashboard",
+    default=True,
+    show_default=True,
+    help="Serve the live dashboard at /_faasport/ on the gateway's port.",
+)
 def dev(
     directory: Path | None,
     project_dir: Path | None,
@@ -127,19 +170,23 @@ def dev(
     retry_delay: float,
     idle_timeout: float,
     grace: float,
+    log_format: str | None,
+    dashboard: bool,
 ) -> None:
     """Serve the project (--project, or DIRECTORY; default: .) as Lambda would, locally.
 
     Each function runs in execution environments (child processes speaking the Lambda
     Runtime API) with its memory, timeout, concurrency and warm settings. HTTP requests go
     through a gateway that routes as API Gateway HTTP APIs do; boto3 can invoke functions
-    on --lambda-port. START/END/REPORT lines go to stderr.
+    on --lambda-port. The log goes to stderr (--log-format); a live dashboard is served at
+    /_faasport/ on the gateway's port.
     """
     from faasport.config import load_project
     from faasport.core.errors import FaasportError
     from faasport.local.gateway import Gateway
     from faasport.local.invoke_api import InvokeApi
-    from faasport.local.invoker import RuntimeInvoker
+    from faasport.local.invoker import RuntimeInvoker, stderr_line
+    from faasport.local.logformat import PrettyLog
     from faasport.local.reload import Reloader
     from faasport.local.sources.event_sources import EventSources
     from faasport.local.spec import EmulatorSettings, RuntimeClientKind
@@ -159,13 +206,25 @@ def dev(
         retry_delays=(retry_delay, 2 * retry_delay),
         state_dir=project.root / ".faasport",
     )
-    invoker = RuntimeInvoker(project, runtime_client=client, settings=settings)
+    pretty = None
+    log: Callable[[str], None] = stderr_line
+    if (log_format or ("pretty" if sys.stderr.isatty() else "json")) == "pretty":
+        pretty = PrettyLog(stderr_line, colour=_colour())
+        log = pretty.line
+    invoker = RuntimeInvoker(project, log=log, runtime_client=client, settings=settings)
     emulator = invoker.emulator
+    if pretty is not None:
+        emulator.observers.append(pretty)
+    board = _dashboard(project, emulator, sources) if dashboard else None
     invoke_api = InvokeApi(emulator)
     invoker.start()
     sources.start(emulator.invoke)
     try:
-        gateway = Gateway(project, host=host, port=port, invoker=invoker)
+        gateway = Gateway(project, host=host, port=port, invoker=invoker, log=log)
+        if board is not None:
+            from faasport.local.dashboard.server import PREFIX
+
+            gateway.mounts.append((PREFIX, board.answer))
         gateway.start()
         bound = emulator.call(invoke_api.start(host, lambda_port))
     except OSError as exc:
@@ -177,6 +236,9 @@ def dev(
         ) from None
     for line in describe(project, gateway.url):
         click.echo(line, err=True)
+    if board is not None:
+        base = gateway.url.removesuffix(gateway.flavour.prefix)
+        click.echo(f"Dashboard on {base}/_faasport/", err=True)
     click.echo(f"Lambda Invoke API on http://{host}:{bound}", err=True)
     click.echo(f"AWS services on {sources.url} (SQS, SNS, S3, Kinesis, EventBridge)", err=True)
     reloader = None

@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 
 from faasport import __version__
-from faasport.cli.bucket import bucket
-from faasport.cli.check import check
-from faasport.cli.coldstart import coldstart
-from faasport.cli.cost import cost
-from faasport.cli.deploy import deploy
-from faasport.cli.dev import dev
-from faasport.cli.events import events
-from faasport.cli.init import init
-from faasport.cli.invoke import invoke
-from faasport.cli.package import build, package
-from faasport.cli.queue import queue
-from faasport.cli.schedule import schedule
-from faasport.cli.topic import bus, stream, topic
 from faasport.core.errors import FaasportError
+
+#: Command name -> where it is defined, imported only when that command runs (or ``--help``
+#: lists them all): ``faasport queue send`` does not pay for ``dev`` or ``deploy``.
+LAZY_COMMANDS = {
+    "dev": "faasport.cli.dev:dev",
+    "invoke": "faasport.cli.invoke:invoke",
+    "events": "faasport.cli.events:events",
+    "package": "faasport.cli.package:package",
+    "build": "faasport.cli.package:build",
+    "deploy": "faasport.cli.deploy:deploy",
+    "init": "faasport.cli.init:init",
+    "check": "faasport.cli.check:check",
+    "queue": "faasport.cli.queue:queue",
+    "schedule": "faasport.cli.schedule:schedule",
+    "topic": "faasport.cli.topic:topic",
+    "bus": "faasport.cli.topic:bus",
+    "bucket": "faasport.cli.bucket:bucket",
+    "stream": "faasport.cli.topic:stream",
+    "cost": "faasport.cli.cost:cost",
+    "coldstart": "faasport.cli.coldstart:coldstart",
+}
 
 
 def one_line(exc: BaseException) -> str:
@@ -35,6 +44,18 @@ class FaasportGroup(click.Group):
     """Reports faasport's own errors as one ``error:`` line and exit code 1, no traceback.
     Usage errors stay click's (exit code 2)."""
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in LAZY_COMMANDS:
+            module, _, attr = LAZY_COMMANDS[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attr)
+            assert isinstance(command, click.Command)
+            self.add_command(command, cmd_name)
+        return command
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -47,24 +68,6 @@ class FaasportGroup(click.Group):
 @click.version_option(__version__, prog_name="faasport")
 def main() -> None:
     """Run one Python app as serverless functions, locally and on every cloud."""
-
-
-main.add_command(dev)
-main.add_command(invoke)
-main.add_command(events)
-main.add_command(package)
-main.add_command(build)
-main.add_command(deploy)
-main.add_command(init)
-main.add_command(check)
-main.add_command(queue)
-main.add_command(schedule)
-main.add_command(topic)
-main.add_command(bus)
-main.add_command(bucket)
-main.add_command(stream)
-main.add_command(cost)
-main.add_command(coldstart)
 
 
 if __name__ == "__main__":

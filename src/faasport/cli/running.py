@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -39,59 +37,96 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _state(path: Path) -> tuple[int, str]:
+    try:
+        found = json.loads(path.read_text())
+        return int(found["pid"]), str(found["services"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0, ""
+
+
+def _exchange(
+    url: str, method: str, path: str, body: bytes, headers: dict[str, str]
+) -> tuple[int, str, bytes]:
+    """One HTTP/1.1 request to the endpoint (which always sends Content-Length): status,
+    reason, body. A socket rather than http.client, which imports email and ssl: their
+    import would cost a one-message command more than the message itself."""
+    import socket
+
+    host, _, port = url.removeprefix("http://").partition(":")
+    head = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close"]
+    head += [f"{name}: {value}" for name, value in headers.items()]
+    head.append(f"Content-Length: {len(body)}")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall("\r\n".join(head).encode("latin-1") + b"\r\n\r\n" + body)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    response = b"".join(chunks)
+    top, sep, rest = response.partition(b"\r\n\r\n")
+    if not sep:
+        raise ValueError("an incomplete response")
+    lines = top.decode("latin-1").split("\r\n")
+    _, status, reason = [*lines[0].split(" ", 2), ""][:3]
+    length = next(
+        (
+            int(v)
+            for k, _, v in (line.partition(":") for line in lines[1:])
+            if k.strip().lower() == "content-length"
+        ),
+        len(rest),
+    )
+    return int(status), reason, rest[:length]
+
+
 class RunningDev:
     def __init__(self, directory: Path) -> None:
-        from faasport.config import load_project
-        from faasport.local.sources.event_sources import DEV_STATE
+        from faasport.local.sources.dev_state import DEV_STATE
 
-        project = load_project(directory)
-        state = project.root / DEV_STATE
-        try:
-            found = json.loads(state.read_text())
-            pid, url = int(found["pid"]), str(found["services"])
-        except (OSError, ValueError, KeyError, TypeError):
-            pid, url = 0, ""
+        # The state file is read before the configuration: a command sent to a running
+        # faasport dev costs little more than starting Python.
+        root = (directory if directory.is_dir() else directory.parent).resolve()
+        pid, url = _state(root / DEV_STATE)
         if not pid or not _alive(pid):
-            raise NotRunningError(
-                f"faasport dev is not running for {project.root}; start it with: faasport dev"
-            )
+            from faasport.config import load_project
+
+            project = load_project(directory)  # a broken or missing config says so first
+            pid, url = _state(project.root / DEV_STATE)
+            if not pid or not _alive(pid):
+                raise NotRunningError(
+                    f"faasport dev is not running for {project.root}; start it with: faasport dev"
+                )
         self.url = url
 
-    def _request(self, request: urllib.request.Request) -> Any:
+    def _request(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str] | None = None
+    ) -> Any:
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as exc:
-            try:
-                message = json.loads(exc.read()).get("message") or exc.reason
-            except ValueError:
-                message = exc.reason
-            raise FaasportError(str(message)) from None
-        except (urllib.error.URLError, ConnectionError) as exc:
+            status, reason, data = _exchange(self.url, method, path, body or b"", headers or {})
+        except (OSError, ValueError) as exc:
             raise NotRunningError(
                 f"faasport dev does not answer on {self.url} ({exc}); is it still running?"
             ) from None
+        if status >= 400:
+            try:
+                message = json.loads(data).get("message") or reason
+            except (ValueError, AttributeError):
+                message = reason
+            raise FaasportError(str(message))
+        return json.loads(data or b"{}")
 
     def sqs(self, operation: str, request: dict[str, Any]) -> Any:
         """One SQS call in the JSON protocol, as boto3 makes it."""
-        return self._request(
-            urllib.request.Request(
-                self.url,
-                data=json.dumps(request).encode(),
-                headers={
-                    "Content-Type": "application/x-amz-json-1.0",
-                    "X-Amz-Target": f"AmazonSQS.{operation}",
-                },
-                method="POST",
-            )
-        )
+        headers = {
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": f"AmazonSQS.{operation}",
+        }
+        return self._request("POST", "/", json.dumps(request).encode(), headers)
 
     def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """A ``faasport dev`` request beyond the AWS APIs (``/_faasport/...``)."""
         data = None if body is None else json.dumps(body).encode()
-        return self._request(
-            urllib.request.Request(f"{self.url}/_faasport/{path}", data=data, method=method)
-        )
+        return self._request(method, f"/_faasport/{path}", data)
 
     def queue_url(self, name: str) -> str:
         return str(self.sqs("GetQueueUrl", {"QueueName": name})["QueueUrl"])

@@ -16,12 +16,18 @@ from faasport.config.model import (
     BusRule,
     EventSource,
     Function,
+    JwtAuth,
     Queue,
     QueueEvent,
     ScheduleEvent,
     StreamEvent,
     Throttle,
     TopicEvent,
+)
+from faasport.config.policies import (
+    parse_idempotency,
+    parse_rate_limit,
+    parse_scopes,
 )
 from faasport.config.routes import Route, parse_route
 
@@ -51,13 +57,12 @@ def parse_function(
     expected = 'a "module:attribute" import string, like "myapp.main:app"'
     app = table.string("app", None, pattern=_TARGET, expected=expected)
     handler = table.string("handler", None, pattern=_TARGET, expected=expected)
-    if (app is None) == (handler is None):
+    if app is None and handler is None:
         table.misspelled("app", "handler")
-        what = "both" if app else "neither"
         table.source.fail(
             table.path,
-            f"set exactly one of app (an ASGI/WSGI app) or handler (a plain "
-            f"handler(event, context)), got {what}",
+            "set app (an ASGI/WSGI app), handler (a plain handler(event, context)), or both "
+            "(the app answers HTTP, the handler the function's events); got neither",
         )
     memory = table.integer("memory", 512, 128, 10240)
     timeout = table.integer("timeout", 30, 1, 900)
@@ -90,6 +95,13 @@ def parse_function(
             f'no [auth.{auth_name}] table is defined (defined: {defined}); add one or use "none"',
         )
     events = _events(table, queues, timeout)
+    if app is not None and handler is None and events:
+        table.fail(
+            "events",
+            'an HTTP function (app) needs handler = "module:function" to receive its '
+            "events; the app answers HTTP requests only",
+        )
+    routes = _routes(table, default=DEFAULT_HTTP_ROUTES if app else ())
     function = Function(
         name=name,
         app=app,
@@ -103,7 +115,7 @@ def parse_function(
         snapstart=snapstart,
         stream=stream,
         health=health,
-        routes=_routes(table, default=DEFAULT_HTTP_ROUTES if app else ()),
+        routes=routes,
         auth=auth_name,
         throttle=parse_throttle(table),
         environment=_environment(table),
@@ -112,6 +124,9 @@ def parse_function(
         rules=tuple(e for e in events if isinstance(e, BusRule)),
         streams=tuple(e for e in events if isinstance(e, StreamEvent)),
         on_failure=table.string("on_failure", None, expected="the name of a function or a queue"),
+        scopes=parse_scopes(table, routes, auth_name, jwt=isinstance(auth.get(auth_name), JwtAuth)),
+        rate_limit=parse_rate_limit(table, auth_name),
+        idempotency=parse_idempotency(table),
         api_key_required=table.boolean("api_key_required", False),
     )
     table.finish()

@@ -36,6 +36,7 @@ from faasport.config.model import (
     TopicQueue,
     Traffic,
 )
+from faasport.config.proxy import parse_proxies
 from faasport.core.errors import ConfigError
 
 CONFIG_FILE = "faasport.toml"
@@ -129,6 +130,7 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
     }
     check_routes(top, functions)
     check_on_failure(top, functions, queues)
+    proxies = parse_proxies(top, functions, rest=api.type == "rest")
     api_keys = parse_api_keys(top)
     usage_plans = parse_usage_plans(top, api_keys)
     check_access(top, api, auth, functions, api_keys)
@@ -153,6 +155,7 @@ def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str
         exclude=exclude,
         strip=strip,
         traffic=MappingProxyType(traffic),
+        proxies=proxies,
     )
 
 

@@ -101,8 +101,41 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """A per-client limit (``rate_limit``): ``rate`` requests per ``per`` seconds for each
+    client, counted by source address, JWT subject or API key."""
+
+    rate: int
+    per: float = 60.0
+    by: Literal["ip", "sub", "api_key"] = "ip"
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """Replay of repeated requests (``idempotency``): the first response to an
+    ``Idempotency-Key`` (or, with ``payload_hash``, to the same body) is kept ``ttl`` seconds."""
+
+    ttl: int = 3600
+    payload_hash: bool = False
+    methods: tuple[str, ...] = ("POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True)
+class ProxyRoute:
+    """A route answered by an upstream HTTP server (``[proxy]``), with no function: API
+    Gateway's HTTP proxy integration. ``url`` may use the route's path parameters
+    (``{proxy}``)."""
+
+    route: Route
+    url: str
+    #: Seconds API Gateway waits for the upstream before answering 504.
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
 class Function:
-    """One deployable function: an HTTP app (``app``) or a plain handler (``handler``)."""
+    """One deployable function: an HTTP app (``app``), a plain handler (``handler``), or
+    both: the app answers HTTP and the handler the function's other events."""
 
     name: str
     app: str | None = None
@@ -133,6 +166,10 @@ class Function:
     streams: tuple[StreamEvent, ...] = ()
     #: Where an asynchronous invocation goes once its retries failed: a function or a queue.
     on_failure: str | None = None
+    #: Route key -> the JWT scopes, any one of which the route needs (``scopes``).
+    scopes: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    rate_limit: RateLimit | None = None
+    idempotency: Idempotency | None = None
     #: REST APIs: requests need an ``x-api-key`` of a usage plan (``api_key_required``).
     api_key_required: bool = False
 
@@ -283,3 +320,5 @@ class Project:
     strip: bool = False
     #: Expected monthly traffic per function (``[traffic]``).
     traffic: Mapping[str, Traffic] = field(default_factory=lambda: MappingProxyType({}))
+    #: Routes answered by upstream HTTP servers (``[proxy]``).
+    proxies: tuple[ProxyRoute, ...] = ()

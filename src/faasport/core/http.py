@@ -13,9 +13,13 @@ if TYPE_CHECKING:
     from typing import Any
 
     Headers = list[tuple[bytes, bytes]]
-    TextHeaders = list[tuple[str, str]]
+    #: One ASCII value per name (an event's own header object), or pairs.
+    TextHeaders = dict[str, str] | list[tuple[str, str]]
 
-#: Header names as text (any case) -> lower-case bytes: the same few names recur.
+
+#: Header names as text (any case) -> lower-case bytes: the same few names recur, so they
+#: are remembered (up to a bound, against clients that invent names). A plain dict:
+#: subscripting a dict subclass is markedly slower.
 _NAME_BYTES: dict[str, bytes] = {}
 
 
@@ -41,10 +45,11 @@ class HttpRequest:
     sent it, when known; ``query_string`` is exactly what the client sent. ``extras`` are the
     provider's own objects handed to the app (``aws.event``, ``aws.context``...).
 
-    ``text_headers``, when a codec gives them instead of ``headers``, are ``(name, value)``
-    text pairs as the event spelled them: ASCII names in any case, values that encode as
-    UTF-8 (the codec has checked both). ``headers`` is made from them on first use, with
-    lower-case names; a WSGI environ is made from them directly.
+    ``text_headers``, when a codec gives them instead of ``headers``, are text as the event
+    spelled them: ASCII names in any case, values that encode as UTF-8 (the codec has
+    checked both): a dict of one value per name when every value is ASCII (often the
+    event's own object: read-only), else ``(name, value)`` pairs. ``headers`` is made from
+    them on first use, with lower-case names; a WSGI environ is made from them directly.
     """
 
     __slots__ = (
@@ -99,13 +104,17 @@ class HttpRequest:
     def headers(self) -> Headers:
         headers = self._headers
         if headers is None:
-            names = _NAME_BYTES
             text = self.text_headers
             assert text is not None
-            headers = self._headers = [
-                (names.get(name) or _name_bytes(name), value.encode("utf-8"))
-                for name, value in text
-            ]
+            names = _NAME_BYTES
+            pairs = text.items() if isinstance(text, dict) else text
+            try:
+                headers = [(names[name], value.encode()) for name, value in pairs]
+            except KeyError:  # a name not seen before
+                headers = [
+                    (names.get(name) or _name_bytes(name), value.encode()) for name, value in pairs
+                ]
+            self._headers = headers
         return headers
 
     @headers.setter
@@ -122,12 +131,43 @@ class HttpRequest:
 
 
 class HttpResponse:
-    __slots__ = ("body", "headers", "status")
+    """One HTTP response. ``text_headers``, when a bridge gives them instead of
+    ``headers``, are ``(name, value)`` text pairs with lower-case names and values in
+    latin-1 (a WSGI app's, checked): ``headers`` is made from them on first use, and a
+    codec that writes text reads them directly."""
 
-    def __init__(self, status: int, headers: Headers | None = None, body: bytes = b"") -> None:
+    __slots__ = ("_headers", "body", "status", "text_headers")
+
+    def __init__(
+        self,
+        status: int,
+        headers: Headers | None = None,
+        body: bytes = b"",
+        text_headers: list[tuple[str, str]] | None = None,
+    ) -> None:
         self.status = status
-        self.headers: Headers = headers if headers is not None else []
+        self._headers: Headers | None = (
+            headers if headers is not None else None if text_headers is not None else []
+        )
+        self.text_headers = text_headers
         self.body = body
+
+    @property
+    def headers(self) -> Headers:
+        headers = self._headers
+        if headers is None:
+            text = self.text_headers
+            assert text is not None
+            headers = self._headers = [
+                (name.encode("latin-1"), value.encode("latin-1")) for name, value in text
+            ]
+            self.text_headers = None  # changes go to the byte pairs from now on
+        return headers
+
+    @headers.setter
+    def headers(self, headers: Headers) -> None:
+        self._headers = headers
+        self.text_headers = None
 
     def header(self, name: bytes) -> bytes | None:
         """The first value of header ``name`` (lower-case), or None."""

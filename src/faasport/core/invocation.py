@@ -16,9 +16,11 @@ from faasport.core.runner import error_response
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
+    from typing import Any, TypeVar
 
-    from faasport.core.http import HttpRequest, HttpResponse
+    from faasport.core.http import HttpResponse
+
+    T = TypeVar("T")
 
 
 def begin(request_id: str | None) -> bool:
@@ -31,12 +33,15 @@ def begin(request_id: str | None) -> bool:
     return cold
 
 
-def http_request(
-    request_id: str | None, decode: Callable[..., HttpRequest], *args: Any
-) -> HttpRequest | HttpResponse:
+def http_request(request_id: str | None, decode: Callable[..., T], *args: Any) -> T | HttpResponse:
     """Begin an HTTP invocation and decode its event with ``decode(*args)`` (the event
-    first): the canonical request, or the 400 response to send back instead."""
-    begin(request_id)
+    first): the canonical request (or what ``decode`` makes of the event instead, such as
+    a WSGI environ), or the 400 response to send back."""
+    # begin(), inline: this runs on every request.
+    record = coldstart.record
+    current = logs.current
+    current["request_id"] = request_id
+    current["cold_start"] = record.pending and record.take()
     try:
         return decode(*args)
     except UnsupportedEventError as exc:

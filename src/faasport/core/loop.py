@@ -186,7 +186,9 @@ class EnvironmentLoop:
                     loop.run_until_complete(stop)
                 finally:
                     exchange.on_done = None
-            if (finished is None or finished.done()) and all(task.done() for task in owned):
+            if (finished is None or finished.done()) and (
+                not owned or all(task.done() for task in owned)
+            ):
                 self.owned_tasks = None
                 if finished is not None:
                     finished.result()

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 VARIABLE = "FAASPORT_OTEL"
 MODES = ("off", "console", "otlp")
-#: [tracer] once decided; [None] when spans are off.
-_tracer: list[Any] = []
+#: [tracer] once decided; [None] when spans are off (entry points check this before
+#: calling :func:`start`, which costs a call per invocation).
+tracer: list[Any] = []
 
 
 def provider_name() -> str:
@@ -67,12 +68,12 @@ def install(exporter: Any) -> Any:
 
     provider = TracerProvider(resource=Resource.create(resource_attributes()))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    _tracer[:] = [provider.get_tracer("faasport")]
+    tracer[:] = [provider.get_tracer("faasport")]
     return provider
 
 
 def uninstall() -> None:
-    _tracer[:] = [None]
+    tracer[:] = [None]
 
 
 def _decide() -> Any:
@@ -80,7 +81,7 @@ def _decide() -> Any:
     if mode not in MODES:
         raise ConfigError(f'{VARIABLE}: must be one of {", ".join(MODES)}, got "{mode}"')
     if mode == "off":
-        _tracer[:] = [None]
+        tracer[:] = [None]
     elif mode == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
@@ -89,7 +90,7 @@ def _decide() -> Any:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         install(OTLPSpanExporter())
-    return _tracer[0]
+    return tracer[0]
 
 
 def _one_line(span: Any) -> str:
@@ -98,8 +99,8 @@ def _one_line(span: Any) -> str:
 
 def start(name: str, trigger: str = "http") -> Any:
     """A started span for the invocation, or None when spans are off."""
-    tracer = _tracer[0] if _tracer else _decide()
-    if tracer is None:
+    chosen = tracer[0] if tracer else _decide()
+    if chosen is None:
         return None
     from opentelemetry import trace as api
 
@@ -113,7 +114,7 @@ def start(name: str, trigger: str = "http") -> Any:
             trace_flags=api.TraceFlags(1 if found.sampled else 0),
         )
         parent = api.set_span_in_context(api.NonRecordingSpan(remote))
-    return tracer.start_span(
+    return chosen.start_span(
         name, context=parent, kind=api.SpanKind.SERVER, attributes={"faas.trigger": trigger}
     )
 

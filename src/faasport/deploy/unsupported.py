@@ -51,6 +51,12 @@ def refuse(project: Project, supports: Supports) -> None:
                 ("topics", name, "queues"),
                 f"queues subscribed to a topic cannot be deployed to {cloud}",
             )
+    for proxy in project.proxies:
+        raise config_error(
+            project,
+            ("proxy", proxy.route.key),
+            f"proxy routes (API Gateway HTTP proxy integrations) cannot be deployed to {cloud}",
+        )
     for function in project.functions.values():
         key = ("functions", function.name)
         if function.streams:

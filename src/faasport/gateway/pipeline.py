@@ -6,6 +6,7 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
+    from typing import Any
 
     from faasport.gateway.request import Policy, Request, Response
 
@@ -56,3 +57,27 @@ class Pipeline:
                     policy.fail(request)
                 raise
         return self._leave(entered, request, answer)
+
+    async def run_threaded(
+        self,
+        request: Request,
+        app: Callable[[Request], Awaitable[Response]],
+        call: Callable[..., Awaitable[Any]],
+    ) -> Response:
+        """As :meth:`run_async`, with the policies' own work done through ``call(function,
+        *args)`` (e.g. on a thread): a policy waiting on a network store then holds no
+        event loop."""
+        entered, answer = await call(self._enter, request)
+        if answer is None:
+            try:
+                answer = await app(request)
+            except BaseException:
+                await call(self._fail, entered, request)
+                raise
+        response: Response = await call(self._leave, entered, request, answer)
+        return response
+
+    @staticmethod
+    def _fail(entered: list[Policy], request: Request) -> None:
+        for policy in reversed(entered):
+            policy.fail(request)

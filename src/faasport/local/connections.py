@@ -14,16 +14,37 @@ import contextlib
 import resource
 import socket
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from faasport.core.http import HttpResponse
-from faasport.local.http11 import MAX_HEAD, BadRequest, Request, encode_response, read_request
+from faasport.local.http11 import (
+    MAX_HEAD,
+    BadRequest,
+    Request,
+    encode_response,
+    http_date,
+    read_request,
+)
 from faasport.local.streaming import StreamedResponse, write_streamed
 
 Answer = Callable[[Request, tuple[str, int]], Awaitable[HttpResponse]]
 Reject = Callable[[int], HttpResponse]
 Log = Callable[[str], None]
+
+
+class StreamingResponse(HttpResponse):
+    """A response written as its body is produced (Server-Sent Events), then the connection
+    closes. The request is not in flight while it streams: a stopping server ends it at once.
+    """
+
+    __slots__ = ("chunks",)
+
+    def __init__(
+        self, headers: list[tuple[bytes, bytes]], chunks: AsyncGenerator[bytes, None]
+    ) -> None:
+        super().__init__(200, headers)
+        self.chunks = chunks
 
 
 def _default_max_connections() -> int:
@@ -161,6 +182,10 @@ class Server:
                 # The grace period is over: the client learns the server is going away.
                 await self._write(writer, self.reject(503), request.method, close=True)
                 return
+            if isinstance(response, StreamingResponse):
+                self._busy.discard(task)
+                await self._stream(writer, response)
+                return
             close = self._closing or not request.keep_alive
             await self._write(writer, response, request.method, close=close)
             if close:
@@ -192,6 +217,19 @@ class Server:
             )
         )
         await writer.drain()
+
+    async def _stream(self, writer: asyncio.StreamWriter, response: StreamingResponse) -> None:
+        # Neither a length nor chunks: the body ends when the connection does.
+        lines = [b"HTTP/1.1 200 OK", *(k + b": " + v for k, v in response.headers)]
+        lines += [b"date: " + http_date(), b"connection: close"]
+        writer.write(b"\r\n".join(lines) + b"\r\n\r\n")
+        await writer.drain()
+        try:
+            async for chunk in response.chunks:
+                writer.write(chunk)
+                await writer.drain()
+        finally:  # the client left, or the server stops: the producer's clean-up runs now
+            await response.chunks.aclose()
 
     async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Answer 503 to a connection over the cap and close it."""

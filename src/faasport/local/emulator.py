@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from faasport.core.errors import FaasportError
+from faasport.local.activity import Observer
 from faasport.local.async_invocations import AsyncInvocations
 from faasport.local.outcome import Outcome
 from faasport.local.pool import FunctionPool
@@ -75,6 +76,8 @@ class Emulator:
         self._thread = threading.Thread(target=self._run, name="faasport-emulator", daemon=True)
         self._memory_timer: asyncio.TimerHandle | None = None
         self._sockets: Path | None = None
+        #: Shared by every pool: add observers before :meth:`start`.
+        self.observers: list[Observer] = []
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
@@ -98,6 +101,7 @@ class Emulator:
             self.pools[name] = FunctionPool(
                 spec, self._prefixed(name), self.log, self.settings, self._sockets
             )
+            self.pools[name].observers = self.observers
         await asyncio.gather(*(pool.start() for pool in self.pools.values()))
         self._watch_memory()
         self.async_invocations.resume()

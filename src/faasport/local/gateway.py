@@ -20,7 +20,9 @@ import json
 import threading
 import traceback
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -33,14 +35,17 @@ from faasport.gateway.request import Response as PolicyResponse
 from faasport.local.authorizers import Authorizers
 from faasport.local.connections import Limits, Server
 from faasport.local.invoker import InvocationError, Log, RuntimeInvoker, result_of, stderr_line
+from faasport.local.offload import Offload
 from faasport.local.outcome import Outcome
 from faasport.local.policies import Policies
 from faasport.local.pool import error_message
+from faasport.local.proxy import Failed, Upstreams, proxy_pipeline
 from faasport.local.routes import Match, Router
 from faasport.local.streaming import StreamedResponse, http_response, invoke_streaming
 
 if TYPE_CHECKING:
     from faasport.config.model import Project
+    from faasport.gateway.pipeline import Pipeline
     from faasport.local.http11 import Request
 
 #: HTTP API's payload limit.
@@ -122,9 +127,14 @@ class Gateway:
         self.project = project
         self.host = host
         self.port = port
-        self.router = Router.for_functions(project.functions)
+        #: ``[proxy]`` routes, answered by upstream HTTP servers.
+        self.upstreams = Upstreams(project.proxies, log)
+        functions = Router.for_functions(project.functions).entries
+        self.router = Router([*functions, *self.upstreams.entries()])
         #: What API Gateway enforces before the function: CORS, JWT authorizers, throttles.
         self.policies = Policies(project)
+        #: Where policy decisions run when a network store would block the loop.
+        self.offload = Offload(project)
         #: Lambda authorizers, run once the request passed the policies above.
         self.authorizers = Authorizers(project)
         self.log = log
@@ -135,6 +145,8 @@ class Gateway:
         self.flavour = _REST_API if project.api.type == "rest" else _HTTP_API
         self.server: Server | None = None
         self._stopped = threading.Event()
+        #: (prefix, answer) pairs served before the API's routes: the dashboard.
+        self.mounts: list[tuple[str, Callable[[Request], Awaitable[HttpResponse]]]] = []
 
     @property
     def url(self) -> str:
@@ -178,6 +190,8 @@ class Gateway:
         to those left (on the runtime's loop)."""
         if self.server is not None:
             await self.server.close(grace)
+        await self.upstreams.close()
+        self.offload.close()
 
     def close(self, grace: float = 0.0) -> None:
         """:meth:`stop`, then stop the functions' environments."""
@@ -202,6 +216,10 @@ class Gateway:
         return gateway_response(status, message, self.flavour.id_header)
 
     async def _answer(self, request: Request, peer: tuple[str, int]) -> HttpResponse:
+        for prefix, answer in self.mounts:
+            target = request.target
+            if target.startswith(prefix) and target[len(prefix) : len(prefix) + 1] in "/?":
+                return await answer(request)
         http_request = self._request(request, peer)
         if http_request is None:
             return self._reject(403)  # outside the REST API's stage
@@ -217,15 +235,18 @@ class Gateway:
                 answer = cors.check(policy_request(request))
                 if answer is not None:
                     return self._policy_answer(answer)
-            return self._reject(*self.flavour.unrouted)
-        pipeline = self.policies.pipeline(match.function)
+            return self._unrouted()
+        if match.function in self.upstreams:
+            pipeline, target = self.upstreams_pipeline, self._forward
+        else:
+            pipeline, target = self.policies.pipeline(match.function), self._invoke
         if pipeline is None:
-            return await self._invoke(request, match, None)
+            return await target(request, match, None)
 
         streamed: list[StreamedResponse] = []
 
         async def call(view: PolicyRequest) -> PolicyResponse:
-            response = await self._invoke(
+            response = await target(
                 request, match, view.context.get("authorizer"), view.context.get("api_key")
             )
             if isinstance(response, StreamedResponse):
@@ -237,7 +258,7 @@ class Gateway:
             )
 
         try:
-            answer = await pipeline.run_async(policy_request(request), call)
+            answer = await self.offload.run(pipeline, policy_request(request), call)
         except Exception as exc:  # e.g. a store that cannot be reached
             self.log(f"[gateway] {request.method} {request.path}: 500: policy failed: {exc}")
             if streamed:
@@ -250,6 +271,37 @@ class Gateway:
             return StreamedResponse(
                 stream.status, response.headers, stream.source, stream.failed, stream.on_abandon
             )
+        return response
+
+    def _unrouted(self) -> HttpResponse:
+        response = self._reject(*self.flavour.unrouted)
+        if self.flavour is _REST_API:  # as REST APIs type their 403 for an unknown resource
+            response.headers.append((b"x-amzn-errortype", b"MissingAuthenticationTokenException"))
+        return response
+
+    @cached_property
+    def upstreams_pipeline(self) -> Pipeline | None:
+        """What API Gateway applies in front of a proxy route: CORS and the stage throttle."""
+        return proxy_pipeline(self.policies)
+
+    async def _forward(
+        self,
+        request: HttpRequest,
+        match: Match,
+        authorizer: dict[str, Any] | None,
+        api_key: dict[str, str] | None = None,
+    ) -> HttpResponse:
+        """The upstream's answer to a request on a ``[proxy]`` route; never raises."""
+        try:
+            response = await self.upstreams.forward(request, match.function, match.params)
+        except Failed as exc:
+            self.log(f"[gateway] {request.method} {request.path}: {exc.status}: {exc}")
+            return self._reject(exc.status)
+        except Exception:
+            self.log(f"[gateway] {request.method} {request.path}: 502: proxying failed")
+            self.log(traceback.format_exc().rstrip())
+            return self._reject(502)
+        response.headers.append((self.flavour.id_header, _request_id()))
         return response
 
     def _policy_answer(self, answer: PolicyResponse) -> HttpResponse:

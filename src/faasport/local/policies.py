@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from faasport.config.model import JwtAuth
 from faasport.config.model import Throttle as ThrottleConfig
+from faasport.local.client_policies import client_policies
 
 if TYPE_CHECKING:
     from faasport.config.model import Project
@@ -81,7 +82,11 @@ class Policies:
                 jwks = auth.issuer.rstrip("/") + "/.well-known/jwks.json"
             elif "://" not in jwks:
                 jwks = str(Path(self.project.root, jwks))
-            policies.append(JwtAuthorizer(issuer=auth.issuer, audience=auth.audience, jwks=jwks))
+            policies.append(
+                JwtAuthorizer(
+                    issuer=auth.issuer, audience=auth.audience, jwks=jwks, scopes=fn.scopes
+                )
+            )
         throttle = self.project.api.throttle
         if throttle != ThrottleConfig():  # the account's defaults are not a configured limit
             from faasport.gateway.ratelimit import Throttle
@@ -101,4 +106,5 @@ class Policies:
 
                 self._api_keys = api_keys_policy(self.project, self._store)
             policies.append(self._api_keys)
+        policies += client_policies(fn, self._store)
         return Pipeline(policies) if policies else None

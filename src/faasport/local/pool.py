@@ -19,6 +19,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
+from faasport.local.activity import EnvState, Observer
 from faasport.local.durations import DurationLog
 from faasport.local.environment import Environment, InitFailed
 from faasport.local.outcome import Outcome, Status, error_payload
@@ -52,6 +53,8 @@ class FunctionPool:
         self._reapers: dict[Environment, asyncio.TimerHandle] = {}
         self._closed = False
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Who watches (the readable log, the dashboard); called on the emulator's loop.
+        self.observers: list[Observer] = []
 
     @property
     def size(self) -> int:
@@ -89,12 +92,19 @@ class FunctionPool:
             )
         except InitFailed as failed:
             self.report(f"START RequestId: {invocation.request_id} Version: $LATEST")
+            for observer in self.observers:
+                observer.invocation_started(self.spec.name, None, invocation)
             outcome = self._outcome(invocation, Status.CRASH, failed.payload)
             self._log_end(outcome)
+            for observer in self.observers:
+                observer.invocation_ended(self.spec.name, None, invocation, outcome)
             return outcome
         # Environments started ahead (warm) did their init before anyone waited for it.
         cold = env.invocations == 0 and not env.provisioned
         self.report(f"START RequestId: {invocation.request_id} Version: $LATEST")
+        self._changed(env, "busy")
+        for observer in self.observers:
+            observer.invocation_started(self.spec.name, env, invocation)
         status, result, duration = await env.invoke(invocation)
         outcome = self._outcome(invocation, status, result)
         outcome.duration_ms = duration
@@ -106,11 +116,28 @@ class FunctionPool:
         if status is Status.TIMEOUT:
             self.log(error_message(result))
         self._log_end(outcome)
+        for observer in self.observers:
+            observer.invocation_ended(self.spec.name, env, invocation, outcome)
         self._release(env)
         return outcome
 
     def _outcome(self, invocation: Invocation, status: Status, payload: bytes) -> Outcome:
         return Outcome(invocation.request_id, status, payload, memory_mb=self.spec.memory)
+
+    def _changed(self, env: Environment, state: EnvState) -> None:
+        for observer in self.observers:
+            observer.environment_changed(self.spec.name, env, state)
+
+    def _tee(self, cell: list[Environment]) -> Log:
+        """The environment's output to the log and to the observers."""
+        log, name, observers = self.log, self.spec.name, self.observers
+
+        def write(line: str) -> None:
+            log(line)
+            for observer in observers:
+                observer.output(name, cell[0], line)
+
+        return write
 
     def _log_end(self, outcome: Outcome) -> None:
         self.report(f"END RequestId: {outcome.request_id}")
@@ -128,6 +155,7 @@ class FunctionPool:
                 if env.alive:
                     return env
                 self.environments.discard(env)
+                self._changed(env, "killed")
             if self.size < self.spec.concurrency:
                 return await self._new_environment()
             if not wait:
@@ -141,14 +169,17 @@ class FunctionPool:
         socket = None
         if self.sockets is not None:
             socket = self.sockets / f"{self.spec.name}-{next(self._numbers)}.sock"
+        cell: list[Environment] = []
         env = Environment(
             self.spec,
             self.generation,
-            self.log,
+            self._tee(cell) if self.observers else self.log,
             provisioned=provisioned,
             shutdown_grace=self.settings.shutdown_grace,
             socket_path=socket,
         )
+        cell.append(env)
+        self._changed(env, "starting")
         try:
             await env.start()
         except BaseException:
@@ -156,9 +187,11 @@ class FunctionPool:
             # The slot this start held is free again: whoever waits for one may try.
             self._wake_one()
             await env.close()
+            self._changed(env, "killed")
             raise
         self._starting -= 1
         self.environments.add(env)
+        self._changed(env, "warm")
         return env
 
     def _release(self, env: Environment) -> None:
@@ -166,6 +199,7 @@ class FunctionPool:
             self._retire(env)
         else:
             self.idle.append(env)
+            self._changed(env, "idle")
             if len(self.idle) > self.spec.warm:
                 loop = asyncio.get_running_loop()
                 self._reapers[env] = loop.call_later(self.settings.idle_timeout, self._reap, env)
@@ -188,6 +222,7 @@ class FunctionPool:
         self.environments.discard(env)
         if env in self.idle:
             self.idle.remove(env)
+        self._changed(env, "killed")
         self._background(env.close())
         if not self._closed:
             self._background(self._keep_warm())
@@ -228,6 +263,8 @@ class FunctionPool:
         envs = list(self.environments)
         self.environments.clear()
         await asyncio.gather(*(env.close() for env in envs), return_exceptions=True)
+        for env in envs:
+            self._changed(env, "killed")
 
 
 def error_message(payload: bytes) -> str:

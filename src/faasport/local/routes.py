@@ -70,6 +70,11 @@ class Router:
     def for_functions(cls, functions: Mapping[str, Function]) -> Router:
         return cls((name, route) for name, fn in functions.items() for route in fn.routes)
 
+    @property
+    def entries(self) -> list[tuple[str, Route]]:
+        """Every (target, route) pair, to build a larger router from."""
+        return [*self._exact.values(), *self._patterns]
+
     def match(self, method: str, path: str) -> Match | None:
         """The route that answers ``method path`` (path percent-decoded), or None."""
         exact = self._exact

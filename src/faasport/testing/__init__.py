@@ -6,6 +6,7 @@ from faasport.testing import LambdaClient
 client = LambdaClient(aws.handler(app), source="apigw-v2")
 response = client.get("/items", query={"page": "2"})
 assert response.status == 200 and response.json() == [...]
+assert client.invoke(sqs_event("hello")) == {"batchItemFailures": []}
 """
 
 from __future__ import annotations
@@ -87,3 +88,8 @@ class LambdaClient(HttpClient):
         response = self.codec.parse_result(raw)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers]
         return HttpResult(response.status, headers, response.body, raw)
+
+    def invoke(self, event: Any) -> Any:
+        """Invoke the handler with a non-HTTP ``event`` (``sqs_event(...)``...) as Lambda
+        does; its result, such as the ``batchItemFailures`` of ``events.process``."""
+        return self.handler(event, LambdaContext())

@@ -255,7 +255,7 @@ def test_the_example_needs_no_vault_roles_and_no_warm_instances() -> None:
             "faasport.toml: functions.b.environment.MODE: is 'y' but function a sets 'x'",
         ),
         (
-            '[functions.api]\napp = "a:app"\nevents = [{ topic = "alerts" }]',
+            '[functions.api]\napp = "a:app"\nhandler = "a:handle"\nevents = [{ topic = "alerts" }]',
             "faasport.toml: functions.api.events: an HTTP function (app) takes no events",
         ),
         (

@@ -264,7 +264,7 @@ def test_a_max_receive_below_pubsubs_range_is_raised_and_said() -> None:
             'faasport.toml: queues.jobs.dlq: "9dead" cannot name a Pub/Sub topic',
         ),
         (
-            '[functions.api]\napp = "a:app"\nevents = [{ topic = "alerts" }]',
+            '[functions.api]\napp = "a:app"\nhandler = "a:handle"\nevents = [{ topic = "alerts" }]',
             "faasport.toml: functions.api.events: an HTTP function (app) takes no events",
         ),
         (

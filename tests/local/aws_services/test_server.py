@@ -161,3 +161,62 @@ def test_services_without_local_sources_name_the_operation(endpoint: str) -> Non
         client(endpoint, "kinesis").put_record(StreamName="s", Data=b"x", PartitionKey="k")
     with pytest.raises(ClientError, match="NotImplemented"):
         client(endpoint, "s3").put_object(Bucket="b", Key="k", Body=b"x")
+
+
+def exchange(url: str, request: bytes) -> bytes:
+    """``request`` as raw bytes over one connection; everything the endpoint answers."""
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GARBAGE\r\n\r\n", b"400"),
+        (b"GET / HTTP/2.0\r\n\r\n", b"400"),
+        (b"POST / HTTP/1.1\r\nno colon here\r\n\r\n", b"400"),
+        (b"POST / HTTP/1.1\r\n" + b"X-A: 1\r\n" * 101 + b"\r\n", b"431"),
+        (b"POST / HTTP/1.1\r\nX-Long: " + b"a" * 70000 + b"\r\n\r\n", b"400"),
+    ],
+)
+def test_malformed_requests_are_refused_and_the_connection_closed(
+    endpoint: str, request_bytes: bytes, status: bytes
+) -> None:
+    answer = exchange(endpoint, request_bytes)
+    assert answer.split(b" ", 2)[1] == status
+    assert b"Traceback" not in answer
+
+
+def test_keep_alive_answers_each_request_whole_and_in_order(endpoint: str) -> None:
+    one = json.dumps({"QueueName": "jobs"}).encode()
+    request = (
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n"
+        b"x-amz-target: AmazonSQS.GetQueueUrl\r\nContent-Length: %d\r\n\r\n%s" % (len(one), one)
+    )
+    closing = request.replace(b"Host: x\r\n", b"Host: x\r\nConnection: close\r\n")
+    answer = exchange(endpoint, request + request + closing)
+    assert answer.count(b"HTTP/1.1 200 OK\r\n") == 3
+    assert answer.count(b'{"QueueUrl": "') == 3
+
+
+def test_expect_100_continue_is_answered_before_the_body(endpoint: str) -> None:
+    import socket
+
+    body = json.dumps({"QueueName": "jobs"}).encode()
+    host, port = endpoint.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n"
+            b"X-Amz-Target: AmazonSQS.GetQueueUrl\r\nContent-Length: %d\r\n\r\n" % len(body)
+        )
+        assert sock.recv(65536).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(body)
+        rest = sock.recv(65536)
+    assert rest.startswith(b"HTTP/1.1 200 OK\r\n") and b"/jobs" in rest

@@ -3,6 +3,7 @@ decides what is retried (the rules of Lambda's ReportBatchItemFailures)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -20,7 +21,7 @@ def received(id: str, group: str | None = None) -> Received:
 
 def test_the_event_reads_back_as_messages() -> None:
     event = sqs_event("jobs.fifo", [received("a", "g"), received("b", "g")], "eu-west-1")
-    first, second = events.records(json.loads(json.dumps(event)))
+    first, second = events.records(json.loads(event))
     assert first == events.Message(
         "a",
         b"body-a",
@@ -56,3 +57,36 @@ BATCH = [received("a"), received("b")]
 )
 def test_what_a_response_retries(payload: bytes, failed: set[str] | None) -> None:
     assert failed_ids(payload, BATCH) == failed
+
+
+def test_the_event_is_json_with_every_field_sqs_sends() -> None:
+    tricky = Received("m-1", 'quote " slash \\ newline \n é 💡', {}, 1, 5, 6, "3:t", None, None, 3)
+    fifo = received("m-2", group='g"1')
+    [standard, ordered] = json.loads(sqs_event("q", [tricky, fifo], "us-east-1"))["Records"]
+    assert standard == {
+        "messageId": "m-1",
+        "receiptHandle": "3:t",
+        "body": 'quote " slash \\ newline \n é 💡',
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "5",
+            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "ApproximateFirstReceiveTimestamp": "6",
+        },
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(tricky.body.encode()).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+        "awsRegion": "us-east-1",
+    }
+    assert ordered["attributes"]["MessageGroupId"] == 'g"1'
+    assert ordered["attributes"]["SequenceNumber"] == "00000000000000000007"
+    assert ordered["attributes"]["MessageDeduplicationId"] == "d"
+    assert ordered["messageAttributes"] == {
+        "kind": {
+            "stringListValues": [],
+            "binaryListValues": [],
+            "dataType": "String",
+            "stringValue": "report",
+        }
+    }

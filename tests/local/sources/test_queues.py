@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
 from pathlib import Path
 
 import pytest
 
-from faasport.local.sources.queues import QueueError, Queues, QueueSpec
+from faasport.local.sources.queues import Outgoing, QueueError, Queues, QueueSpec
 from faasport.local.sources.store import Store
 
 
@@ -140,3 +142,41 @@ def test_purge_empties_a_queue(tmp_path: Path, clock: Clock) -> None:
         queues.send("jobs", str(i))
     assert queues.purge("jobs") == 3
     assert queues.receive("jobs", 10) == []
+
+
+def test_a_send_between_an_empty_receive_and_the_wait_is_not_missed(
+    tmp_path: Path, clock: Clock
+) -> None:
+    queues = make(tmp_path, clock, QueueSpec("jobs"))
+    since = queues.version("jobs")
+    assert queues.receive("jobs", 10) == []
+    queues.send("jobs", "x")  # before the consumer waits: the wait must not block
+    waiter = threading.Thread(target=queues.wait, args=("jobs", 30.0, since))
+    waiter.start()
+    waiter.join(timeout=5)
+    assert not waiter.is_alive()
+    assert [m.body for m in queues.receive("jobs", 10)] == ["x"]
+    with pytest.raises(QueueError, match='queue "nope" does not exist'):
+        queues.version("nope")
+
+
+def test_message_ids_are_version_4_uuids(tmp_path: Path, clock: Clock) -> None:
+    queues = make(tmp_path, clock, QueueSpec("jobs"))
+    sent = queues.send_batch("jobs", [Outgoing(f"m{i}") for i in range(200)])
+    ids = [uuid.UUID(s.id) for s in sent if not isinstance(s, QueueError)]
+    assert len({str(i) for i in ids}) == 200
+    assert all(i.version == 4 and i.variant == uuid.RFC_4122 for i in ids)
+    assert [str(i) for i in ids] == [s.id for s in sent if not isinstance(s, QueueError)]
+
+
+def test_a_backlog_is_received_oldest_first_around_messages_in_flight(
+    tmp_path: Path, clock: Clock
+) -> None:
+    queues = make(tmp_path, clock, QueueSpec("jobs", visibility_timeout=10))
+    queues.send_batch("jobs", [Outgoing(f"m{i}") for i in range(30)])
+    first = queues.receive("jobs", 10)
+    second = queues.receive("jobs", 10)
+    queues.delete("jobs", [m.receipt for m in second])
+    assert [m.body for m in queues.receive("jobs", 10)] == [f"m{i}" for i in range(20, 30)]
+    clock.now += 11  # the first batch was never deleted: it comes back first
+    assert [m.body for m in queues.receive("jobs", 10)] == [m.body for m in first]

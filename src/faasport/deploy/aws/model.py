@@ -176,6 +176,8 @@ class HttpRoute:
     path: str
     auth: Auth | None
     throttle: Throttle | None
+    #: The JWT scopes, any one of which the route needs (AuthorizationScopes).
+    scopes: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -187,15 +189,21 @@ def _http_routes(project: Project) -> tuple[HttpRoute, ...]:
     ``/`` on API Gateway, so it is paired with a ``/`` route for the same method unless a
     function already has one."""
     taken = {route.key for fn in project.functions.values() for route in fn.routes}
+    taken |= {proxy.route.key for proxy in project.proxies}
     routes: list[HttpRoute] = []
     for function in project.functions.values():
         auth = project.auth[function.auth] if function.auth != "none" else None
         for route in function.routes:
-            routes.append(HttpRoute(function, route.method, route.path, auth, function.throttle))
+            scopes = function.scopes.get(route.key, ())
+            routes.append(
+                HttpRoute(function, route.method, route.path, auth, function.throttle, scopes)
+            )
             root = f"{route.method} /"
             if route.greedy and len(route.segments) == 1 and root not in taken:
                 taken.add(root)
-                routes.append(HttpRoute(function, route.method, "/", auth, function.throttle))
+                routes.append(
+                    HttpRoute(function, route.method, "/", auth, function.throttle, scopes)
+                )
     return tuple(routes)
 
 

@@ -10,11 +10,13 @@ SQS's API (a dead-letter queue's contents, redrive).
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import socket
 import threading
 import uuid
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
@@ -89,15 +91,70 @@ class Services:
             self._server = None
 
 
+#: At most this many header lines, each at most this long (as the standard library's own).
+_MAX_HEADERS = 100
+_MAX_LINE = 65536
+
+
 class _Handler(BaseHTTPRequestHandler):
     owner: Services
+    raw_requestline: bytes  # set by handle_one_request
     protocol_version = "HTTP/1.1"
+    # Buffered: a response's head and body leave in one write, flushed once the request is
+    # answered (handle_one_request flushes).
+    wbufsize = 65536
 
     def setup(self) -> None:
         super().setup()
-        # Head and body go out in two writes: without this the client's delayed ACK holds
-        # every keep-alive response back ~40 ms.
+        # A response that outgrows the buffer leaves in several writes: without this the
+        # client's delayed ACK holds every keep-alive response back ~40 ms.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def parse_request(self) -> bool:
+        """The request line and headers, without the email parser the standard library
+        uses for headers: it cost a third of the endpoint's time per request."""
+        line = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        self.requestline = line
+        words = line.split()
+        if len(words) != 3 or words[2] not in ("HTTP/1.1", "HTTP/1.0"):
+            self.request_version = "HTTP/1.1"
+            self.close_connection = True
+            self.send_error(HTTPStatus.BAD_REQUEST, f"Bad request line {line!r}")
+            return False
+        self.command, self.path, self.request_version = words
+        self.close_connection = self.request_version == "HTTP/1.0"
+        if self.path.startswith("//"):
+            self.path = "/" + self.path.lstrip("/")  # never an absolute URI without scheme
+        headers = http.client.HTTPMessage()
+        for _ in range(_MAX_HEADERS + 1):
+            raw = self.rfile.readline(_MAX_LINE + 1)
+            if raw in (b"\r\n", b"\n", b""):
+                break
+            name, sep, value = raw.decode("iso-8859-1").partition(":")
+            if len(raw) > _MAX_LINE or not sep or not name.strip():
+                self.close_connection = True
+                self.send_error(HTTPStatus.BAD_REQUEST, "Bad header line")
+                return False
+            headers[name.strip()] = value.strip()
+        else:
+            self.close_connection = True
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
+            return False
+        self.headers = headers
+        connection = headers.get("Connection", "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive":
+            self.close_connection = False
+        expect = headers.get("Expect", "").lower()
+        if expect == "100-continue" and self.request_version == "HTTP/1.1":
+            return self.handle_expect_100()
+        return True
+
+    def handle_expect_100(self) -> bool:
+        super().handle_expect_100()
+        self.wfile.flush()  # the client waits for it before it sends the body
+        return True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -138,11 +138,14 @@ def receive_message(queues: Queues, request: dict[str, Any], base: str) -> dict[
 
     deadline = time.monotonic() + min(wait, 20.0)
     while True:
+        since = queues.version(name)
         batch = queues.receive(name, count, None if visibility is None else float(visibility))
         left = deadline - time.monotonic()
+        if len(batch) == count:
+            queues.nudge(name)  # another consumer may find more
         if batch or left <= 0:
             break
-        queues.wait(name, left)
+        queues.wait(name, left, since)
     messages = []
     for message in batch:
         out: dict[str, Any] = {

@@ -23,6 +23,7 @@ from faasport.local.sources import cron, patterns
 from faasport.local.sources.buckets import Buckets, notifications, s3_event
 from faasport.local.sources.bus import Bus, bus_event, rules
 from faasport.local.sources.consumer import Invoke, QueueConsumer
+from faasport.local.sources.dev_state import DEV_STATE
 from faasport.local.sources.queues import Queues, QueueSpec
 from faasport.local.sources.schedules import Schedule, Scheduler
 from faasport.local.sources.store import Store
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 
 #: Where the database lives, relative to the project root.
 DATABASE = Path(".faasport") / "events.db"
-#: Where a running ``faasport dev`` says how to reach it (read by ``faasport queue`` ...).
-DEV_STATE = Path(".faasport") / "dev.json"
 #: boto3 reads AWS_ENDPOINT_URL_<service id>; EventBridge's id is EVENTBRIDGE (EVENTS too,
 #: for tools that use the endpoint prefix).
 SERVICES = ("SQS", "SNS", "S3", "KINESIS", "EVENTBRIDGE", "EVENTS")

@@ -31,6 +31,9 @@ CREATE TABLE IF NOT EXISTS messages (
     receipt TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible);
+-- Receives walk a queue oldest first and stop at a batch: a backlog costs them nothing
+-- (on messages_ready every receive sorted every visible message).
+CREATE INDEX IF NOT EXISTS messages_order ON messages (queue, seq);
 CREATE TABLE IF NOT EXISTS dedup (
     queue TEXT NOT NULL,
     dedup TEXT NOT NULL,

@@ -7,21 +7,26 @@ from faasport.config.model import Cors, JwtAuth
 from faasport.deploy.aws import model, naming
 from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.sam import access, cfn
+from faasport.deploy.aws.sam.proxy import proxy_routes, rest_definition
 from faasport.deploy.aws.yaml_text import Data
 
 REST_SKIPS = ("CKV_AWS_120", "CKV_AWS_76")
 
 
 def resources(infrastructure: Infrastructure) -> cfn.Resources:
-    if not infrastructure.routes:
+    if not infrastructure.routes and not infrastructure.project.proxies:
         return {}
     if infrastructure.project.api.type == "rest":
         return {cfn.REST_API: _rest_api(infrastructure)}
-    return {cfn.HTTP_API: _http_api(infrastructure), cfn.API_LOGS: _access_logs(infrastructure)}
+    return {
+        cfn.HTTP_API: _http_api(infrastructure),
+        cfn.API_LOGS: _access_logs(infrastructure),
+        **proxy_routes(infrastructure.project),
+    }
 
 
 def outputs(infrastructure: Infrastructure) -> dict[str, Data]:
-    if not infrastructure.routes:
+    if not infrastructure.routes and not infrastructure.project.proxies:
         return {}
     if infrastructure.project.api.type == "rest":
         url = f"https://${{{cfn.REST_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{model.REST_STAGE}/"
@@ -115,4 +120,6 @@ def _rest_api(infrastructure: Infrastructure) -> dict[str, Data]:
     authorizers = access.authorizer_entries(infrastructure)
     if authorizers:
         properties["Auth"] = {"Authorizers": authorizers}
+    if project.proxies:
+        properties["DefinitionBody"] = rest_definition(infrastructure)
     return cfn.resource("AWS::Serverless::Api", properties, skip=REST_SKIPS)

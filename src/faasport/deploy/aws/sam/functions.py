@@ -239,7 +239,10 @@ def _route(project: Project, route: model.HttpRoute) -> Data:
         "PayloadFormatVersion": "2.0",
     }
     if route.auth:
-        properties["Auth"] = {"Authorizer": cfn.authorizer_id(route.auth.name)}
+        jwt: dict[str, Data] = {"Authorizer": cfn.authorizer_id(route.auth.name)}
+        if route.scopes:
+            jwt["AuthorizationScopes"] = list(route.scopes)
+        properties["Auth"] = jwt
     if route.throttle:
         properties["RouteSettings"] = {
             "ThrottlingRateLimit": route.throttle.rate,

@@ -10,12 +10,13 @@ from faasport.deploy.hcl import Block, Ref, template
 _FUNCTIONS = "map(object({ function_name = string, qualifier = string, invoke_arn = string }))"
 _ROUTES = (
     "map(object({ function = string, authorizer = string, lambda_authorizer = string, "
-    "throttle_rate = number, throttle_burst = number }))"
+    "throttle_rate = number, throttle_burst = number, scopes = list(string) }))"
 )
 _LAMBDA_AUTHORIZERS = (
     "map(object({ function_name = string, qualifier = string, invoke_arn = string, "
     "identity_sources = list(string), ttl = number, simple = bool }))"
 )
+_PROXIES = "map(object({ method = string, uri = string, timeout_ms = number }))"
 _CORS = (
     "object({ origins = list(string), methods = list(string), headers = list(string), "
     "max_age = number })"
@@ -145,7 +146,35 @@ def _http_api() -> tuple[Block, ...]:
             "target": target,
             "authorization_type": "JWT",
             "authorizer_id": Ref("aws_apigatewayv2_authorizer.jwt[each.value.authorizer].id"),
+            "authorization_scopes": Ref("length(each.value.scopes) > 0 ? each.value.scopes : null"),
         },
+    )
+    proxy_integration = resource(
+        "aws_apigatewayv2_integration",
+        "proxy",
+        {
+            "for_each": Ref("var.proxies"),
+            "api_id": api_id,
+            "integration_type": "HTTP_PROXY",
+            "integration_method": Ref("each.value.method"),
+            "integration_uri": Ref("each.value.uri"),
+            "payload_format_version": "1.0",
+            "timeout_milliseconds": Ref("each.value.timeout_ms"),
+        },
+    )
+    proxy_route = resource(
+        "aws_apigatewayv2_route",
+        "proxy",
+        {
+            "for_each": Ref("var.proxies"),
+            "api_id": api_id,
+            "route_key": Ref("each.key"),
+            "target": template(
+                "integrations/", Ref("aws_apigatewayv2_integration.proxy[each.key].id")
+            ),
+            "authorization_type": "NONE",
+        },
+        skip=("CKV_AWS_309",),
     )
     custom_route = resource(
         "aws_apigatewayv2_route",
@@ -189,6 +218,7 @@ def _http_api() -> tuple[Block, ...]:
             "depends_on": [
                 Ref("aws_apigatewayv2_route.public"),
                 Ref("aws_apigatewayv2_route.jwt"),
+                Ref("aws_apigatewayv2_route.proxy"),
                 Ref("aws_apigatewayv2_route.lambda"),
             ],
             "access_log_settings": Block(
@@ -231,6 +261,8 @@ def _http_api() -> tuple[Block, ...]:
         integration,
         public_route,
         jwt_route,
+        proxy_integration,
+        proxy_route,
         custom_route,
         stage,
         _permission("aws_apigatewayv2_api.this.execution_arn"),
@@ -256,6 +288,7 @@ HTTP_API = Module(
         variable("lambda_authorizers", _LAMBDA_AUTHORIZERS, "Lambda authorizers by name"),
         variable("functions", _FUNCTIONS, "The functions the routes invoke, by name"),
         variable("routes", _ROUTES, 'Routes by key ("GET /items/{id}")'),
+        variable("proxies", _PROXIES, "Routes answered by an upstream HTTP server, by key"),
     ),
     main=_http_api(),
     outputs=(output("url", Ref("aws_apigatewayv2_stage.default.invoke_url"), "The API's URL"),),

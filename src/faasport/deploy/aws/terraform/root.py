@@ -7,6 +7,7 @@ from faasport.config.model import Function, JwtAuth, LambdaAuth, Project, Thrott
 from faasport.core.errors import FaasportError
 from faasport.deploy.aws import model, naming, policy
 from faasport.deploy.aws.model import Infrastructure
+from faasport.deploy.aws.proxy import integration_method, rest_paths, timeout_ms
 from faasport.deploy.aws.terraform import access, api_modules, function_module, storage_modules
 from faasport.deploy.aws.terraform.tf import Module, jsonencode, output, resource
 from faasport.deploy.hcl import Block, Ref, Value, template
@@ -369,7 +370,7 @@ def _api_id(project: Project) -> str:
 def _api(infrastructure: Infrastructure, root: Root) -> None:
     project = infrastructure.project
     routes = infrastructure.routes
-    if not routes:
+    if not routes and not project.proxies:
         return
     functions: dict[str, Value] = {}
     for route in routes:
@@ -433,8 +434,17 @@ def _api(infrastructure: Infrastructure, root: Root) -> None:
                     else None,
                     "throttle_rate": route.throttle.rate if route.throttle else None,
                     "throttle_burst": route.throttle.burst if route.throttle else None,
+                    "scopes": list(route.scopes),
                 }
                 for route in routes
+            },
+            "proxies": {
+                proxy.route.key: {
+                    "method": integration_method(proxy),
+                    "uri": proxy.url,
+                    "timeout_ms": timeout_ms(proxy),
+                }
+                for proxy in project.proxies
             },
         },
     )
@@ -479,6 +489,8 @@ def _openapi(infrastructure: Infrastructure, routes: tuple[model.HttpRoute, ...]
         if required is not None:
             operation["security"] = required
         paths.setdefault(route.path, {})[method] = operation
+    for path, operations in rest_paths(project.proxies).items():
+        paths.setdefault(path, {}).update(operations)
     document: dict[str, Value] = {
         "openapi": "3.0.1",
         "info": {"title": project.name, "version": "1"},

@@ -1,0 +1,180 @@
+"""The log of ``faasport dev`` for a person at a terminal (``--log-format pretty``).
+
+One line per invocation (``12:00:01 api GET /items/42 200 3.1 ms 48 MB warm``) in place of
+Lambda's START/END/REPORT lines; the app's own log lines (faasport's JSON lines, the Lambda
+runtime's tab-separated ones, or plain prints) as ``time function LEVEL message`` with the
+level in colour; a traceback as the lines it is made of. ``--log-format json`` keeps the
+lines as CloudWatch gets them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from faasport.local.activity import EnvState, http_status, trigger
+from faasport.local.outcome import Status
+
+if TYPE_CHECKING:
+    from faasport.local.environment import Environment
+    from faasport.local.outcome import Outcome
+    from faasport.local.runtime_api import Invocation
+
+Write = Callable[[str], None]
+#: Seconds the invocation line waits for the invocation's own lines to be read.
+SETTLE = 0.01
+
+_RESET = "\x1b[0m"
+_DIM = "\x1b[2m"
+_BOLD = "\x1b[1m"
+_LEVELS = {
+    "DEBUG": "\x1b[2m",
+    "INFO": "\x1b[32m",
+    "WARNING": "\x1b[33m",
+    "WARN": "\x1b[33m",
+    "ERROR": "\x1b[31m",
+    "CRITICAL": "\x1b[1;31m",
+    "FATAL": "\x1b[1;31m",
+}
+#: What the gateway answers when the invocation failed (as :data:`invoker.GATEWAY_STATUS`).
+_FAILED = {Status.TIMEOUT: 504, Status.THROTTLED: 429}
+#: Lambda's own lines, which the invocation line replaces.
+_LAMBDA_LINES = ("START RequestId: ", "END RequestId: ", "REPORT RequestId: ")
+_PREFIXED = re.compile(r"\[([\w.-]+)\] (.*)", re.DOTALL)
+#: The Lambda runtime's log format: ``[LEVEL]\ttimestamp\trequest id\tmessage``.
+_LAMBDA_FORMAT = re.compile(r"\[([A-Z]+)\]\t[^\t]*\t[^\t]*\t(.*)", re.DOTALL)
+
+
+class PrettyLog:
+    """A line sink for the emulator's log and an observer of its invocations."""
+
+    def __init__(self, write: Write, *, colour: bool = False) -> None:
+        self.write = write
+        self.colour = colour
+        #: Sources in the middle of a printed traceback: its last line (the exception) is
+        #: the first one not indented.
+        self._tracebacks: set[str] = set()
+
+    # -- the line sink ------------------------------------------------------------------
+
+    def line(self, text: str) -> None:
+        if text.startswith(_LAMBDA_LINES):
+            return
+        found = _PREFIXED.match(text)
+        if found is None:
+            self.write(f"{self._now()} {text}")
+            return
+        source, rest = found.groups()
+        self._app_line(source, rest)
+
+    def _app_line(self, source: str, text: str) -> None:
+        if text[:1] in (" ", "\t"):  # a traceback's frames, a multi-line print
+            self.write(f"    {text}")
+            return
+        if source in self._tracebacks:
+            self._tracebacks.discard(source)
+            self.write(f"    {text}")
+            return
+        if text.startswith("Traceback (most recent call last):"):
+            self._tracebacks.add(source)
+        level, message, extra = _parse(text)
+        head = f"{self._now()} {self._paint(source, _BOLD)}"
+        if level:
+            shown = f"{level:<5}"
+            head += " " + self._paint(shown, _LEVELS.get(level, ""))
+        self.write(f"{head} {message}")
+        for line in extra:
+            self.write(f"    {line}")
+
+    # -- the observer -------------------------------------------------------------------
+
+    def environment_changed(self, function: str, env: Environment, state: EnvState) -> None:
+        pass
+
+    def invocation_started(
+        self, function: str, env: Environment | None, invocation: Invocation
+    ) -> None:
+        pass
+
+    def output(self, function: str, env: Environment, line: str) -> None:
+        pass
+
+    def invocation_ended(
+        self, function: str, env: Environment | None, invocation: Invocation, outcome: Outcome
+    ) -> None:
+        cause = trigger(invocation.payload)
+        if cause.kind == "http":
+            status = http_status(outcome.payload, outcome.ok, _FAILED.get(outcome.status, 502))
+            shown = self._paint(str(status), _status_colour(status))
+            what = f"{cause.text()} {shown}"
+        else:
+            result = "ok" if outcome.ok else outcome.status.value.replace("_", " ")
+            what = f"{cause.text()} {self._paint(result, '' if outcome.ok else _LEVELS['ERROR'])}"
+        start = "cold" if outcome.init_ms is not None else "warm"
+        if outcome.init_ms is not None:
+            start += f" (init {outcome.init_ms:.1f} ms)"
+        numbers = f"{outcome.duration_ms:.1f} ms {outcome.max_memory_mb} MB {start}"
+        if env is None:  # no environment could start
+            numbers = "init failed"
+        line = f"{self._now()} {self._paint(function, _BOLD)} {what} {numbers}"
+        if not outcome.ok:
+            line += " " + self._paint(_error_text(outcome.payload), _DIM)
+        # The app's lines of this invocation are in the environment's pipe already (written
+        # before the result was posted), but read on a later turn of the loop: they come first.
+        asyncio.get_running_loop().call_later(SETTLE, self.write, line)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _now(self) -> str:
+        return self._paint(time.strftime("%H:%M:%S"), _DIM)
+
+    def _paint(self, text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if self.colour and code else text
+
+
+def _parse(text: str) -> tuple[str, str, list[str]]:
+    """``(level, message, further lines)`` of one line an environment wrote."""
+    if text.startswith("{"):
+        try:
+            record: Any = json.loads(text)
+        except ValueError:
+            record = None
+        if isinstance(record, dict) and "message" in record:
+            level = str(record.get("level", "")).upper()
+            lines = str(record["message"]).splitlines() or [""]
+            for key in ("exception", "stack_trace", "stackTrace"):
+                value = record.get(key)
+                if isinstance(value, list):
+                    lines += "".join(str(v) for v in value).splitlines()
+                elif value:
+                    lines += str(value).splitlines()
+            return level, lines[0], lines[1:]
+    found = _LAMBDA_FORMAT.match(text)
+    if found is not None:
+        level, message = found.groups()
+        lines = message.replace("\r", "\n").splitlines() or [""]
+        return level, lines[0], lines[1:]
+    return "", text, []
+
+
+def _status_colour(status: int) -> str:
+    if status >= 500:
+        return _LEVELS["ERROR"]
+    if status >= 400:
+        return _LEVELS["WARNING"]
+    return _LEVELS["INFO"]
+
+
+def _error_text(payload: bytes) -> str:
+    try:
+        error = json.loads(payload)
+    except ValueError:
+        return ""
+    if not isinstance(error, dict):
+        return ""
+    kind, message = error.get("errorType", ""), str(error.get("errorMessage", ""))
+    return f"{kind}: {message}" if kind else message

@@ -1,0 +1,203 @@
+"""``faasport dev --log-format``: the readable log and the JSON one, over a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dev_process import Dev, wait_for
+from faasport.local.logformat import SETTLE, PrettyLog
+from faasport.local.outcome import Outcome, Status, error_payload
+from faasport.local.runtime_api import Invocation
+from faasport.testing.events import sqs_event
+
+APP = textwrap.dedent(
+    """
+    import json, logging
+    from faasport.core.jsonlog import configure
+
+    log = configure(logging.getLogger("webapp"))
+
+    def app(environ, start_response):
+        path = environ["PATH_INFO"]
+        log.warning("handling %s", path)
+        if path == "/boom":
+            raise ValueError("boom <b>")
+        start_response("201 Created", [("Content-Type", "application/json")])
+        return [json.dumps({"path": path}).encode()]
+    """
+)
+JOBS = textwrap.dedent(
+    """
+    def handle(event, context):
+        for record in event["Records"]:
+            if record["body"] == "fail":
+                raise RuntimeError("cannot do it")
+            print("job", record["body"])
+        return {"done": len(event["Records"])}
+    """
+)
+CONFIG = textwrap.dedent(
+    """
+    name = "logs"
+
+    [functions.api]
+    app = "webapp:app"
+    routes = ["ANY /{proxy+}"]
+
+    [functions.worker]
+    handler = "jobs:handle"
+    """
+)
+TIME = r"\d\d:\d\d:\d\d"
+ESC = "\x1b["
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "faasport.toml").write_text(CONFIG)
+    (tmp_path / "webapp.py").write_text(APP)
+    (tmp_path / "jobs.py").write_text(JOBS)
+    return tmp_path
+
+
+def _run(dev: Dev) -> None:
+    """Two requests (a cold then a warm one), an app that raises, a handler that raises."""
+    with httpx.Client(base_url=dev.url, timeout=30) as client:
+        assert client.get("/items/42").status_code == 201
+        assert client.get("/items/43").status_code == 201
+        assert client.get("/boom").status_code == 500
+    result = dev.client("lambda").invoke(
+        FunctionName="worker", Payload=json.dumps(sqs_event("fail")).encode()
+    )
+    assert result["FunctionError"] == "Unhandled"
+
+
+def _after_ready(dev: Dev) -> list[str]:
+    start = next(i for i, line in enumerate(dev.lines) if line.startswith("AWS services on"))
+    return dev.lines[start + 1 :]
+
+
+@pytest.fixture
+def pretty(project: Path) -> Iterator[Dev]:
+    server = Dev(project, "--log-format", "pretty")
+    try:
+        _run(server)
+        wait_for(lambda: any("worker sqs 1 record" in line for line in server.lines))
+        wait_for(lambda: any("RuntimeError: cannot do it" in x for x in _after_ready(server)))
+        yield server
+    finally:
+        server.close()
+
+
+def test_pretty_prints_one_line_per_request_instead_of_start_end_report(pretty: Dev) -> None:
+    lines = _after_ready(pretty)
+    assert not [line for line in lines if re.match(r"(START|END|REPORT) RequestId", line)]
+    requests = [line for line in lines if re.match(rf"{TIME} api GET /items/", line)]
+    assert len(requests) == 2, lines
+    cold, warm = requests
+    assert re.fullmatch(
+        rf"{TIME} api GET /items/42 201 \d+\.\d ms \d+ MB cold \(init \d+\.\d ms\)", cold
+    ), cold
+    assert re.fullmatch(rf"{TIME} api GET /items/43 201 \d+\.\d ms \d+ MB warm", warm), warm
+    # The app's own line comes before the request's line.
+    own = lines.index(next(line for line in lines if "handling /items/42" in line))
+    assert re.fullmatch(rf"{TIME} api WARNING handling /items/42", lines[own])
+    assert own < lines.index(cold)
+
+
+def test_pretty_renders_tracebacks_on_several_lines(pretty: Dev) -> None:
+    lines = _after_ready(pretty)
+    assert any(re.fullmatch(rf"{TIME} api GET /boom 500 .* warm", line) for line in lines)
+    error = next(i for i, line in enumerate(lines) if "unhandled exception in app" in line)
+    assert re.fullmatch(rf"{TIME} api ERROR unhandled exception in app for GET /boom", lines[error])
+    traceback = lines[error + 1 : lines.index("    ValueError: boom <b>") + 1]
+    assert traceback[0] == "    Traceback (most recent call last):"
+    assert any(line.startswith('      File "') and "webapp.py" in line for line in traceback)
+    assert not any("\\n" in line for line in lines)
+    # A plain handler's exception: the runtime's own traceback, and the failure in its line.
+    failed = next(line for line in lines if " worker sqs 1 record " in line)
+    assert re.fullmatch(
+        rf"{TIME} worker sqs 1 record function error \d+\.\d ms \d+ MB cold \(init .*\) "
+        "RuntimeError: cannot do it",
+        failed,
+    ), failed
+    printed = next(
+        i for i, line in enumerate(lines) if re.fullmatch(rf"{TIME} worker Traceback .*", line)
+    )
+    end = lines.index("    RuntimeError: cannot do it")
+    assert all(line.startswith("    ") for line in lines[printed + 1 : end])
+    assert any("jobs.py" in line for line in lines[printed + 1 : end])
+
+
+def test_pretty_has_no_colour_codes_unless_asked(pretty: Dev, project: Path) -> None:
+    assert not [line for line in pretty.lines if ESC in line]
+    coloured = Dev(project, "--log-format", "pretty", env={"FORCE_COLOR": "1"})
+    try:
+        with httpx.Client(base_url=coloured.url, timeout=30) as client:
+            client.get("/items/1")
+        wait_for(lambda: any("GET /items/1" in line for line in coloured.lines))
+        line = next(line for line in coloured.lines if "GET /items/1" in line)
+        assert f"{ESC}32m201{ESC}0m" in line
+        wait_for(lambda: any(f"{ESC}33mWARNING" in line for line in coloured.lines))
+    finally:
+        coloured.close()
+
+
+@pytest.mark.parametrize("options", [(), ("--log-format", "json")], ids=["default", "json"])
+def test_json_keeps_the_cloud_lines(project: Path, options: tuple[str, ...]) -> None:
+    dev = Dev(project, *options)
+    try:
+        _run(dev)
+        assert dev.settled(at_least=4) == 4
+        lines = _after_ready(dev)
+        reports = [line for line in lines if line.startswith("REPORT RequestId: ")]
+        assert len(reports) == 4 and "Init Duration: " in reports[0]
+        records = [json.loads(line[6:]) for line in lines if line.startswith("[api] {")]
+        failed = next(r for r in records if r["message"].startswith("unhandled exception"))
+        assert failed["level"] == "ERROR"
+        assert failed["exception"].startswith("Traceback (most recent call last):\n")
+        assert not any(re.match(rf"{TIME} api GET", line) for line in lines)
+        assert not [line for line in dev.lines if ESC in line]
+    finally:
+        dev.close()
+
+
+def test_lambda_runtime_lines_get_their_level() -> None:
+    """awslambdaric's format, ``[LEVEL]\\ttime\\trequest id\\tmessage``, multi-line with \\r."""
+    written: list[str] = []
+    log = PrettyLog(written.append)
+    log.line("[api] [ERROR]\t2024-01-01T00:00:00.000Z\tabc\tfailed\rTraceback\r  File x")
+    log.line("[api] printed text")
+    log.line("START RequestId: abc Version: $LATEST")
+    assert [re.sub(TIME, "T", line) for line in written] == [
+        "T api ERROR failed",
+        "    Traceback",
+        "      File x",
+        "T api printed text",
+    ]
+
+
+def test_an_invocation_without_an_environment_says_init_failed() -> None:
+    written: list[str] = []
+    log = PrettyLog(written.append)
+    invocation = Invocation(json.dumps(sqs_event("x")).encode(), deadline_ms=0)
+    error = error_payload("Runtime exited with error: exit status 1", "Runtime.ExitError")
+    outcome = Outcome(invocation.request_id, Status.CRASH, error, memory_mb=512)
+
+    async def run() -> None:
+        log.invocation_ended("worker", None, invocation, outcome)
+        await asyncio.sleep(SETTLE * 2)
+
+    asyncio.run(run())
+    assert [re.sub(TIME, "T", line) for line in written] == [
+        "T worker sqs 1 record crash init failed Runtime.ExitError: Runtime exited with error: "
+        "exit status 1"
+    ]
