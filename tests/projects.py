@@ -49,6 +49,7 @@ secrets = ["shop/prod/jwt", "ssm:/shop/prod/db-url"]
 app = "shop.public:app"
 routes = ["GET /status"]
 snapstart = true
+stream = true
 
 [functions.worker]
 handler = "shop.jobs:handle"
@@ -136,6 +137,7 @@ app = "legacy.main:app"
 routes = ["ANY /{proxy+}", "GET /items/{id}"]
 throttle = { rate = 50, burst = 100 }
 warm = 1
+stream = true
 """
 
 #: Every configuration key Google Cloud and Azure both take (Azure instances have at most

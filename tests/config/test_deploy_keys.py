@@ -113,3 +113,22 @@ def test_the_api_stage_throttle(tmp_path: Path) -> None:
     assert project.api.throttle == Throttle(rate=50.0, burst=80)
     message = error(tmp_path, 'name = "p"\n[api]\nthrottle = { rate = 0 }\n')
     assert message.startswith("faasport.toml: api.throttle.rate: must be a number greater than 0")
+
+
+def test_stream_is_a_boolean_that_defaults_to_off(tmp_path: Path) -> None:
+    project = load(
+        tmp_path,
+        """
+        name = "p"
+        [functions.a]
+        app = "m:app"
+        stream = true
+        [functions.b]
+        app = "m:app"
+        routes = ["GET /b"]
+        """,
+    )
+    assert (project.functions["a"].stream, project.functions["b"].stream) == (True, False)
+    message = error(tmp_path, 'name = "p"\n[functions.a]\napp = "m:app"\nstream = "yes"\n')
+    assert "functions.a.stream" in message
+    assert "faasport.toml" in message

@@ -109,9 +109,12 @@ class LambdaHandler:
         options: AppOptions,
         codecs: Iterable[HttpCodec[Event, Any]] = (),
         events: EventHandlers | None = None,
+        stream: bool = False,
     ) -> None:
         self.options = options
         self.events = None if events is None else EventDispatch(events)
+        #: Responses are streamed by faasport's runtime client (:mod:`faasport.aws.streaming`).
+        self.streaming = stream
         self.runner = AppRunner(app, options)
         self.codecs: tuple[HttpCodec[Event, Any], ...] = (*codecs, *CODECS)
         self._last: HttpCodec[Event, Any] = self.codecs[0]
@@ -233,11 +236,14 @@ def handler(
     *,
     codecs: Iterable[HttpCodec[Event, Any]] = (),
     events: EventHandlers | None = None,
+    stream: bool = False,
     **options: Unpack[OptionArgs],
 ) -> LambdaHandler:
     """A Lambda handler serving ``app``: an ASGI app, a WSGI app, a plain
     ``handler(event, context)``, or a ``"module:attr"`` string imported on first use.
     ``events`` receives the non-HTTP events (see :mod:`faasport.aws.dispatch`): one
     handler for all, or a mapping like ``{"sqs": on_orders, "schedule": nightly}``.
-    ``options`` are :class:`~faasport.core.options.AppOptions`'."""
-    return LambdaHandler(app, AppOptions(**options), codecs, events)
+    With ``stream=True`` faasport's runtime client streams each response as the app
+    produces it (Lambda response streaming). ``options`` are
+    :class:`~faasport.core.options.AppOptions`'."""
+    return LambdaHandler(app, AppOptions(**options), codecs, events, stream)

@@ -173,6 +173,55 @@ class RuntimeClient:
     def respond(self, request_id: str, body: bytes) -> int:
         return self.request("POST", f"{PREFIX}/invocation/{request_id}/response", body)[0]
 
+    # -- streamed responses (faasport.aws.streaming) --------------------------------------
+
+    def send_head(self, data: bytes) -> None:
+        """Begin a request on the kept-alive connection (reconnecting once if it was
+        closed while idle)."""
+        for attempt in (0, 1):
+            sock = self.sock or self._connect()
+            try:
+                sock.sendall(data)
+                return
+            except OSError:
+                self.sock = None
+                sock.close()
+                if attempt:
+                    raise
+
+    def send(self, data: bytes) -> None:
+        sock = self.sock
+        if sock is None:
+            raise ConnectionResetError("Runtime API closed the connection")
+        sock.sendall(data)
+
+    def streamed_and_next(self) -> tuple[bytes, dict[str, str]]:
+        """After a streamed response's last chunk: its answer, then the next invocation
+        (asked for in the same round trip, as :meth:`respond_and_next` does)."""
+        sock = self.sock
+        if sock is not None:
+            try:
+                sock.sendall(self._encode("GET", f"{PREFIX}/invocation/next"))
+                self._response(sock)
+                _, headers, event = self._response(sock)
+                return event, headers
+            except OSError:
+                # The Runtime API may end a stream it refuses (over the size limit).
+                self.sock = None
+                sock.close()
+        return self.next()
+
+    def streamed(self) -> None:
+        """Read the answer to a streamed response."""
+        sock = self.sock
+        if sock is None:
+            return
+        try:
+            self._response(sock)
+        except OSError:
+            self.sock = None
+            sock.close()
+
     def _response(self, sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
         buffer = self.buffer
         while b"\r\n\r\n" not in buffer:
@@ -252,6 +301,7 @@ def run(client: RuntimeClient, handler_spec: str) -> None:
             log_error(error_type, message)
         client.init_error(error_type, message)
         sys.exit(1)
+    streaming = getattr(handler, "streaming", False) is True
     body, headers = client.next()
     while True:
         request_id = headers.get("lambda-runtime-aws-request-id", "")
@@ -261,6 +311,9 @@ def run(client: RuntimeClient, handler_spec: str) -> None:
             os.environ["_X_AMZN_TRACE_ID"] = trace_header
         else:
             os.environ.pop("_X_AMZN_TRACE_ID", None)
+        if streaming:
+            body, headers = _stream(client, handler, request_id, body, headers)
+            continue
         try:
             result = handler(json.loads(body), _context(headers))
             payload = json.dumps(result).encode()
@@ -279,6 +332,44 @@ def run(client: RuntimeClient, handler_spec: str) -> None:
             body, headers = client.next()
         else:
             body, headers = client.respond_and_next(request_id, payload)
+
+
+def _stream(
+    client: RuntimeClient,
+    handler: Callable[[Any, Any], Any],
+    request_id: str,
+    body: bytes,
+    headers: dict[str, str],
+) -> tuple[bytes, dict[str, str]]:
+    """One invocation of a streaming function (``aws.handler(app, stream=True)``); the
+    next invocation."""
+    from faasport.aws import streaming
+
+    writer = streaming.StreamWriter(client, f"{PREFIX}/invocation/{request_id}/response")
+    try:
+        result = streaming.serve(handler, json.loads(body), _context(headers), writer)  # type: ignore[arg-type]
+        payload = None if result is streaming.STREAMED else json.dumps(result).encode()
+    except Exception as exc:
+        traceback.print_exc()
+        if not writer.started:
+            client.fail(request_id, exc)
+        else:
+            if not writer.ended:
+                try:  # noqa: SIM105 (contextlib costs import time in every cold start)
+                    writer.fail(exc)
+                except OSError:
+                    pass
+            client.streamed()
+        deferred.run()
+        return client.next()
+    if payload is not None:
+        client.respond(request_id, payload)
+    elif not deferred.pending():
+        return client.streamed_and_next()
+    else:
+        client.streamed()
+    deferred.run()
+    return client.next()
 
 
 def main() -> None:

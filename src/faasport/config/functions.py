@@ -83,6 +83,7 @@ def parse_function(
             f"environments out of the reserved ones, got {warm}",
         )
     snapstart = table.boolean("snapstart", False)
+    stream = table.boolean("stream", False)
     health = table.string(
         "health", None, pattern=re.compile(r"/\S*"), expected="a path starting with '/'"
     )
@@ -112,6 +113,7 @@ def parse_function(
         reserved_concurrency=reserved,
         warm=warm,
         snapstart=snapstart,
+        stream=stream,
         health=health,
         routes=routes,
         auth=auth_name,

@@ -151,6 +151,8 @@ class Function:
     warm: int = 0
     #: Lambda SnapStart on published versions (``snapstart``; Python 3.12+).
     snapstart: bool = False
+    #: Response streaming (``stream``): chunks reach the client while the function runs.
+    stream: bool = False
     health: str | None = None
     routes: tuple[Route, ...] = ()
     auth: str = "none"

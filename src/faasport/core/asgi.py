@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from faasport.core.http import HttpRequest
     from faasport.core.options import LifespanMode
     from faasport.core.remainder import Remainder
+    from faasport.core.streaming import ResponseSink
     from faasport.core.types import ASGIApp, Message, Scope
 
 
@@ -54,6 +55,24 @@ class AsgiBridge:
                 raise
             _raised_after_response(request)
         return exchange.finish()
+
+    def stream(self, request: HttpRequest, sink: ResponseSink) -> None:
+        """Serve ``request``, handing each body chunk to ``sink`` as the app sends it."""
+        from faasport.core.streaming import StreamExchange
+
+        lifespan = self.lifespan
+        scope = build_scope(request, lifespan.state if lifespan.supported else None)
+        if self.strip_root_path:
+            scope["path"] = request.path
+        exchange = StreamExchange(request.body, sink)
+        app: Any = self.app
+        try:
+            self.loop.run(app(scope, exchange.receive, exchange.send))
+        except Exception:
+            if not exchange.done:
+                raise
+            _raised_after_response(request)
+        exchange.finish()
 
     async def serve_async(self, request: HttpRequest) -> HttpResponse:
         """Serve on the running loop: for hosts that await their functions (Azure)."""

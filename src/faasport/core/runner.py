@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from faasport.core.lifespan import Lifespan
     from faasport.core.loader import AppKind
     from faasport.core.options import AppOptions
+    from faasport.core.streaming import ResponseSink
+    from faasport.core.wsgi import WsgiBridge
 
 
 def error_response(status: int, message: str, request_id: str | None) -> HttpResponse:
@@ -48,6 +50,7 @@ class AppRunner:
         self._ready: Callable[[HttpRequest], HttpResponse] | None = None
         self._lifespan: Lifespan | None = None
         self._bridge: AsgiBridge | None = None
+        self._wsgi: WsgiBridge | None = None
         self._lock = allocate_lock()
 
     # -- loading -------------------------------------------------------------------------
@@ -86,7 +89,8 @@ class AppRunner:
                 elif kind == "wsgi":
                     from faasport.core.wsgi import WsgiBridge
 
-                    self._serve = WsgiBridge(self._app).serve
+                    self._wsgi = WsgiBridge(self._app)
+                    self._serve = self._wsgi.serve
                 self._kind = kind
         assert self._kind is not None
         return self._app, self._kind
@@ -140,6 +144,32 @@ class AppRunner:
             response.body = b""
         return response
 
+    def stream(
+        self, request: HttpRequest, sink: ResponseSink, request_id: str | None = None
+    ) -> None:
+        """:meth:`handle`, with the body handed to ``sink`` chunk by chunk as the app
+        produces it. A failure before the response started is answered 500 as by
+        :meth:`handle`; after it, it is raised: only the stream can carry it then."""
+        health = self.options.health_path
+        if health is not None and is_health_check(request, health):
+            _whole(sink, health_response(request))
+            return
+        try:
+            self._ready or self._prepare()
+            if self._bridge is not None:
+                self._bridge.stream(request, sink)
+            else:
+                from faasport.core.streaming import stream_wsgi
+
+                wsgi = self._wsgi
+                assert wsgi is not None
+                stream_wsgi(wsgi.app, wsgi.environ(request), sink)
+        except Exception:
+            if sink.started:
+                raise
+            logger().exception("unhandled exception in app for %s %s", request.method, request.path)
+            _whole(sink, error_response(500, "Internal Server Error", request_id))
+
     def prepare(self) -> None:
         """Load the app and run lifespan startup now rather than on the first request."""
         _, kind = self.load()
@@ -170,6 +200,13 @@ class AppRunner:
         """Run ASGI lifespan shutdown, if startup ran. Safe to call more than once."""
         if self._lifespan is not None:
             self._lifespan.shutdown()
+
+
+def _whole(sink: ResponseSink, response: HttpResponse) -> None:
+    sink.start(response.status, response.headers)
+    if response.body:
+        sink.write(response.body)
+    sink.end()
 
 
 def _shutdown_on_sigterm(runner: AppRunner) -> None:

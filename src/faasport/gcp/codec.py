@@ -14,6 +14,7 @@ from faasport.core.http import HttpRequest
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
     from faasport.core.http import Headers, HttpResponse
@@ -91,6 +92,17 @@ _response_class: Any = None
 
 def encode(response: HttpResponse) -> Any:
     """A ``flask.Response`` with every header of ``response`` in order."""
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers]
+    return _passthrough()(response.body, response.status, headers)
+
+
+def encode_streamed(status: int, headers: list[tuple[bytes, bytes]], body: Iterator[bytes]) -> Any:
+    """A ``flask.Response`` whose body goes out chunk by chunk as ``body`` yields it."""
+    pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
+    return _passthrough()(body, status, pairs, direct_passthrough=True)
+
+
+def _passthrough() -> Any:
     global _response_class
     cls = _response_class
     if cls is None:
@@ -102,8 +114,7 @@ def encode(response: HttpResponse) -> Any:
             default_mimetype = None
 
         cls = _response_class = Passthrough
-    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers]
-    return cls(response.body, response.status, headers)
+    return cls
 
 
 class GcpHttp:

@@ -23,8 +23,10 @@ class GcpHandler:
     """Callable as ``function(request)`` with the ``flask.Request`` functions-framework
     passes; one instance per instance of the function."""
 
-    def __init__(self, app: Any, options: AppOptions) -> None:
+    def __init__(self, app: Any, options: AppOptions, stream: bool = False) -> None:
         self.options = options
+        #: Responses go out chunk by chunk (:mod:`faasport.gcp.streaming`).
+        self.stream = stream
         self.runner = AppRunner(app, options)
         self.span_name = (
             os.environ.get("K_SERVICE") or os.environ.get("FUNCTION_TARGET") or "invocation"
@@ -56,17 +58,24 @@ class GcpHandler:
         canonical = invocation.http_request(request_id, codec.decode, request, self.options)
         if isinstance(canonical, HttpResponse):
             return codec.encode(canonical)
+        if self.stream:
+            from faasport.gcp import streaming
+
+            return streaming.respond(self.runner, canonical, request_id)
         return codec.encode(self.runner.handle(canonical, request_id))
 
 
-def handler(app: Any, **options: Unpack[OptionArgs]) -> Callable[[Any], Any]:
+def handler(
+    app: Any, *, stream: bool = False, **options: Unpack[OptionArgs]
+) -> Callable[[Any], Any]:
     """A functions-framework HTTP function serving ``app``: an ASGI or WSGI app or a
     ``"module:attr"`` string imported on first use. ``text_mime_types`` is accepted for
-    symmetry with ``aws.handler``: Google Cloud carries every body as bytes.
+    symmetry with ``aws.handler``: Google Cloud carries every body as bytes. With
+    ``stream=True`` each response goes out chunk by chunk as the app produces it.
 
     functions-framework accepts only plain functions, so this is one; the
     :class:`GcpHandler` behind it is its ``faasport`` attribute."""
-    return as_function(GcpHandler(app, AppOptions(**options)))
+    return as_function(GcpHandler(app, AppOptions(**options), stream))
 
 
 def as_function(target: Callable[[Any], Any]) -> Callable[[Any], Any]:

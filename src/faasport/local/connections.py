@@ -26,6 +26,7 @@ from faasport.local.http11 import (
     http_date,
     read_request,
 )
+from faasport.local.streaming import StreamedResponse, write_streamed
 
 Answer = Callable[[Request, tuple[str, int]], Awaitable[HttpResponse]]
 Reject = Callable[[int], HttpResponse]
@@ -195,6 +196,9 @@ class Server:
     async def _write(
         self, writer: asyncio.StreamWriter, response: HttpResponse, method: str, *, close: bool
     ) -> None:
+        if isinstance(response, StreamedResponse):
+            await write_streamed(writer, response, method, close=close)
+            return
         length: bytes | None = None
         headers: list[tuple[bytes, bytes]] = []
         for name, value in response.headers:

@@ -31,6 +31,8 @@ def entry_source(project: Project) -> str:
             args.append(f"health_path={function.health!r}")
         if function.app and function.handler:
             args.append(f"events={function.handler!r}")
+        if function.stream:
+            args.append("stream=True")
         lines.append(f"{function.name} = aws.handler({', '.join(args)})")
     return "\n".join(lines) + "\n"
 

@@ -34,11 +34,14 @@ from faasport.gateway.request import Request as PolicyRequest
 from faasport.gateway.request import Response as PolicyResponse
 from faasport.local.authorizers import Authorizers
 from faasport.local.connections import Limits, Server
-from faasport.local.invoker import InvocationError, Log, RuntimeInvoker, stderr_line
+from faasport.local.invoker import InvocationError, Log, RuntimeInvoker, result_of, stderr_line
 from faasport.local.offload import Offload
+from faasport.local.outcome import Outcome
 from faasport.local.policies import Policies
+from faasport.local.pool import error_message
 from faasport.local.proxy import Failed, Upstreams, proxy_pipeline
 from faasport.local.routes import Match, Router
+from faasport.local.streaming import StreamedResponse, http_response, invoke_streaming
 
 if TYPE_CHECKING:
     from faasport.config.model import Project
@@ -240,10 +243,14 @@ class Gateway:
         if pipeline is None:
             return await target(request, match, None)
 
+        streamed: list[StreamedResponse] = []
+
         async def call(view: PolicyRequest) -> PolicyResponse:
             response = await target(
                 request, match, view.context.get("authorizer"), view.context.get("api_key")
             )
+            if isinstance(response, StreamedResponse):
+                streamed.append(response)
             return PolicyResponse(
                 response.status,
                 [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers],
@@ -254,8 +261,17 @@ class Gateway:
             answer = await self.offload.run(pipeline, policy_request(request), call)
         except Exception as exc:  # e.g. a store that cannot be reached
             self.log(f"[gateway] {request.method} {request.path}: 500: policy failed: {exc}")
+            if streamed:
+                streamed[0].on_abandon()
             return self._reject(500)
-        return self._policy_answer(answer)
+        response = self._policy_answer(answer)
+        if streamed and response.status == streamed[0].status:
+            # The policies added their headers; the body still comes from the function.
+            stream = streamed[0]
+            return StreamedResponse(
+                stream.status, response.headers, stream.source, stream.failed, stream.on_abandon
+            )
+        return response
 
     def _unrouted(self) -> HttpResponse:
         response = self._reject(*self.flavour.unrouted)
@@ -322,13 +338,20 @@ class Gateway:
             if not isinstance(verdict, Verdict):
                 return self._policy_answer(verdict)
             event["requestContext"]["authorizer"] = verdict.authorizer
+        function = self.project.functions.get(match.function)
         try:
-            invocation = invoker.invoke_async(match.function, event)
-            if invoker.emulator.specs[match.function].timeout <= self.integration_timeout:
+            if function is not None and function.stream:
+                streamed = await self._stream(match.function, event, where)
+                if isinstance(streamed, HttpResponse):
+                    return streamed
+                result = streamed[0]
+            elif invoker.emulator.specs[match.function].timeout <= self.integration_timeout:
+                invocation = invoker.invoke_async(match.function, event)
                 result = await invocation  # the function's own timeout comes first
             else:
                 # API Gateway stops waiting after its integration timeout, whatever the
                 # function's own timeout; the invocation itself runs on, as on AWS.
+                invocation = invoker.invoke_async(match.function, event)
                 result = await asyncio.wait_for(
                     asyncio.shield(invocation), self.integration_timeout
                 )
@@ -355,6 +378,38 @@ class Gateway:
         response.headers.append(
             (flavour.id_header, str(event["requestContext"]["requestId"]).encode("latin-1"))
         )
+        return response
+
+    async def _stream(
+        self, function: str, event: dict[str, Any], where: str
+    ) -> HttpResponse | tuple[Any]:
+        """A streaming function's response as it comes; or, when it did not stream, its
+        result (in a 1-tuple) for the buffered path. Raises as ``invoke_async`` does."""
+        invoker = self.invoker
+        assert invoker is not None
+        answer = await invoke_streaming(invoker.emulator, function, json.dumps(event).encode())
+        if isinstance(answer, Outcome):
+            return (result_of(function, answer),)
+        response = await http_response(answer)
+        if response is None:
+            self.log(f'[gateway] {where}: 502: function "{function}" streamed a malformed prelude')
+            answer.abandon()
+            return self._reject(502)
+        response.headers.append(
+            (self.flavour.id_header, str(event["requestContext"]["requestId"]).encode("latin-1"))
+        )
+        failed = response.failed
+
+        def logged() -> bool:
+            if not failed():
+                return False
+            self.log(
+                f'[gateway] {where}: function "{function}" failed mid-stream: '
+                f"{answer.error_type}: {error_message(answer.error or b'')}"
+            )
+            return True
+
+        response.failed = logged
         return response
 
     def _request(self, request: Request, peer: tuple[str, int]) -> HttpRequest | None:

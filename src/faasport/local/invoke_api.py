@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 from faasport.core.http import HttpResponse
 from faasport.core.trace import parse_xray
+from faasport.local import invoke_stream
 from faasport.local.connections import Limits, Server
 from faasport.local.emulator import Emulator
 from faasport.local.http11 import Request
@@ -83,7 +84,24 @@ class InvokeApi:
             await self.server.close(grace)
 
     async def _answer(self, request: Request, peer: tuple[str, int]) -> HttpResponse:
+        streamed = invoke_stream.function_name(request.path)
+        if streamed is not None and request.method == "POST":
+            return await self._stream(request, streamed)
         return await self._handle(request)
+
+    async def _stream(self, request: Request, name: str) -> HttpResponse:
+        """InvokeWithResponseStream (:mod:`faasport.local.invoke_stream`)."""
+        name = self.runtime.aliases.get(name, name)
+        if name not in self.runtime.specs:
+            return _error(
+                404,
+                "ResourceNotFoundException",
+                f"Function not found: arn:aws:lambda:us-east-1:123456789012:function:{name}",
+            )
+        answer = await invoke_stream.answer(self.runtime, request, name)
+        if isinstance(answer, HttpResponse):
+            return answer
+        return _error(*answer)
 
     async def _handle(self, request: Request) -> HttpResponse:
         name = function_name(request.path)

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 from faasport.core.errors import FaasportError
 from faasport.local.emulator import Emulator, UnknownFunctionError
 from faasport.local.entry import MODULE, write_entry
-from faasport.local.outcome import Status
+from faasport.local.outcome import Outcome, Status
 from faasport.local.spec import EmulatorSettings, FunctionSpec, RuntimeClientKind
+from faasport.local.streaming import gathered
 
 if TYPE_CHECKING:
     from faasport.config.model import Function, Project
@@ -99,20 +100,7 @@ class RuntimeInvoker:
     async def invoke_async(self, function: str, event: Any) -> Any:
         """:meth:`invoke`, for coroutines running on the emulator's loop."""
         outcome = await self.emulator.invoke_async(function, json.dumps(event).encode())
-        try:
-            payload = json.loads(outcome.payload) if outcome.payload else None
-        except ValueError:
-            payload = None
-            if outcome.ok:
-                raise InvocationError(
-                    function,
-                    {"errorType": "Runtime.MarshalError", "errorMessage": "result is not JSON"},
-                ) from None
-        if outcome.ok:
-            return payload
-        if not isinstance(payload, dict):
-            payload = {"errorType": "Runtime.Unknown", "errorMessage": str(payload)}
-        raise InvocationError(function, payload, GATEWAY_STATUS.get(outcome.status, 502))
+        return result_of(function, outcome)
 
     def reload(self) -> None:
         """Fresh environments from the next invocation on (in-flight ones finish first)."""
@@ -120,3 +108,21 @@ class RuntimeInvoker:
 
     def close(self) -> None:
         self.emulator.stop()
+
+
+def result_of(function: str, outcome: Outcome) -> Any:
+    """The JSON result of an invocation; raises :class:`InvocationError` for a failure."""
+    try:
+        payload = json.loads(outcome.payload) if outcome.payload else None
+    except ValueError:
+        payload = gathered(outcome.payload) if outcome.ok else None
+        if outcome.ok and payload is None:
+            raise InvocationError(
+                function,
+                {"errorType": "Runtime.MarshalError", "errorMessage": "result is not JSON"},
+            ) from None
+    if outcome.ok:
+        return payload
+    if not isinstance(payload, dict):
+        payload = {"errorType": "Runtime.Unknown", "errorMessage": str(payload)}
+    raise InvocationError(function, payload, GATEWAY_STATUS.get(outcome.status, 502))

@@ -77,11 +77,15 @@ class FunctionPool:
         client_context: str | None = None,
         trace_id: str | None = None,
         tail: bool = False,
+        started: asyncio.Future[Any] | None = None,
     ) -> Outcome:
+        """One invocation; ``started`` gets the response's stream if the function streams
+        it (:func:`faasport.local.streaming.invoke_streaming`)."""
         invocation = Invocation(
             payload,
             deadline_ms=int((time.time() + self.spec.timeout) * 1000),
             client_context=client_context,
+            started=started,
         )
         if trace_id:
             invocation.trace_id = trace_id

@@ -16,12 +16,16 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
 import httptools
 
 from faasport.aws.runtime_client import EXTENSION_PREFIX, PREFIX
+from faasport.aws.streaming import MAX_STREAM
 from faasport.local.outcome import Status, error_payload
+
+if TYPE_CHECKING:
+    from faasport.local.streaming import LocalStream
 
 MAX_PAYLOAD = 6 * 1024 * 1024
 #: Bodies past this are refused unread and the connection is closed.
@@ -40,6 +44,9 @@ class Invocation:
     result: asyncio.Future[tuple[Status, bytes]] | None = None
     #: The invocation's log lines, collected when the caller asked for them (LogType Tail).
     log: list[str] | None = None
+    #: Given the response's stream when the runtime streams it (local.streaming); without
+    #: it a streamed response is gathered into the payload.
+    started: asyncio.Future[Any] | None = None
 
 
 def _response(status: int, headers: list[tuple[str, str]], body: bytes = b"") -> bytes:
@@ -171,6 +178,36 @@ class RuntimeApi:
 
     # -- the Extensions API -------------------------------------------------------------
 
+    def begin_stream(self, path: str, connection: _Connection) -> LocalStream | bytes:
+        """A streamed ``/response`` whose headers have arrived: its stream, or the error
+        answer (sent once the request is read)."""
+        from faasport.local.streaming import LocalStream
+
+        parts = path[len(PREFIX) :].split("/") if path.startswith(PREFIX) else []
+        if len(parts) != 4 or parts[1] != "invocation" or parts[3] != "response":
+            return _json_error(404, f"no such Runtime API route: POST {path}", "NotFound")
+        current = self.current
+        if current is None or current.result is None or current.result.done():
+            return _json_error(
+                403, "no invocation is in progress in this environment", "InvalidStateTransition"
+            )
+        if parts[2] != current.request_id:
+            return _json_error(
+                400, f"request id {parts[2]} is not the current invocation", "InvalidRequestID"
+            )
+        started = current.started
+        stream = LocalStream(
+            current,
+            connection._headers.get("content-type", "application/octet-stream"),
+            connection.pause,
+            connection.resume,
+            collect=started is None,
+            limit=MAX_STREAM if started is not None else MAX_PAYLOAD,
+        )
+        if started is not None and not started.done():
+            started.set_result(stream)
+        return stream
+
     def _finish(self, request_id: str, kind: str, request: Request) -> bytes:
         current = self.current
         if kind not in ("response", "error"):
@@ -282,6 +319,9 @@ class _Connection(asyncio.Protocol):
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
         self._size = 0
+        #: The streamed response being read (its headers are in), or the error answer to it.
+        self._stream: LocalStream | bytes | None = None
+        self._trailers: dict[str, str] = {}
 
     # -- asyncio.Protocol ---------------------------------------------------------------
 
@@ -295,6 +335,12 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         self.api._connections.discard(self)
+        stream = self._stream
+        if stream is not None and not isinstance(stream, bytes):
+            stream.finish(
+                "Runtime.ExitError",
+                error_payload("the runtime closed the connection mid-stream", "Runtime.ExitError"),
+            )
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -321,19 +367,53 @@ class _Connection(asyncio.Protocol):
         self._url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self._stream is not None:  # a streamed response's trailers
+            self._trailers[name.decode("latin-1").lower()] = value.decode("latin-1")
+            return
         self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
         if self._headers.get("expect", "").lower() == "100-continue" and self.transport:
             self.transport.write(_CONTINUE)
+        if self._headers.get("lambda-runtime-function-response-mode", "").lower() == "streaming":
+            path = self._url.decode("latin-1").partition("?")[0]
+            self._trailers = {}
+            self._stream = self.api.begin_stream(path, self)
+
+    def pause(self) -> None:
+        if self.transport is not None and not self.lost:
+            self.transport.pause_reading()
+
+    def resume(self) -> None:
+        if self.transport is not None and not self.lost:
+            self.transport.resume_reading()
 
     def on_body(self, body: bytes) -> None:
+        stream = self._stream
+        if stream is not None:
+            if not isinstance(stream, bytes) and not stream.feed(body):
+                # Over the limit: the stream is ended; the rest is read and dropped.
+                self._stream = _json_error(
+                    413, "the streamed response is over its size limit", "RequestEntityTooLarge"
+                )
+            return
         self._size += len(body)
         if self._size > MAX_READ:
             raise _TooLarge
         self._body.append(body)
 
     def on_message_complete(self) -> None:
+        stream = self._stream
+        if stream is not None:
+            from faasport.local.streaming import trailer_error
+
+            self._stream = None
+            if isinstance(stream, bytes):
+                self._requests.append(Request("ANSWER", "", {}, stream, True))
+            else:
+                stream.finish(*trailer_error(self._trailers))
+                self._requests.append(Request("ANSWER", "", {}, _ACCEPTED, True))
+            return
         path = self._url.decode("latin-1").partition("?")[0]
         method = self.parser.get_method().decode("latin-1")
         body = b"".join(self._body)
@@ -347,6 +427,9 @@ class _Connection(asyncio.Protocol):
         """Answer the complete requests, in order, until one waits."""
         while self._requests and not self._parked:
             request = self._requests.popleft()
+            if request.method == "ANSWER":  # a streamed response, answered as it ended
+                self._out.append(request.body)
+                continue
             answer = self.api.route(request, self)
             if answer is None:
                 self._parked = True

@@ -481,3 +481,18 @@ def test_on_failure_destinations_and_their_permissions(stacks: dict[str, Stack])
     function_arn = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
     assert grants["Audit"]["InvokeOnFailure"] == [{"Fn::Sub": f"{function_arn}flow-orders"}]
     assert "SendFailureNotes" not in grants["Audit"]
+
+
+def test_streaming_functions_as_sam_transforms_them(stacks: dict[str, Stack]) -> None:
+    (api,) = stacks["rest"].of_type("AWS::ApiGateway::RestApi").values()
+    integrations = [
+        operation["x-amazon-apigateway-integration"]
+        for operations in api["Body"]["paths"].values()
+        for operation in operations.values()
+    ]
+    assert integrations
+    for integration in integrations:
+        assert integration["responseTransferMode"] == "STREAM"
+        assert "/response-streaming-invocations" in json.dumps(integration["uri"])
+    (url,) = stacks["every-key"].of_type("AWS::Lambda::Url").values()
+    assert (url["InvokeMode"], url["AuthType"]) == ("RESPONSE_STREAM", "AWS_IAM")

@@ -27,6 +27,7 @@ from faasport.deploy.package import Artifact, build
 from faasport.deploy.package.aws import MB, limit_warning
 from faasport.deploy.package.bytecode import pyc_name
 from faasport.testing import event
+from recording_runtime import Recorder
 
 PROJECT = Path(__file__).parent / "project"
 PHONEY = Path(__file__).resolve().parents[3] / "examples" / "phoney"
@@ -335,3 +336,58 @@ def test_the_size_report_names_each_functions_code_and_the_heaviest(shop: Built)
     )
     assert worker.startswith("worker: shop ")
     assert heaviest.startswith("heaviest: ") and "faasport" in heaviest and "markupsafe" in heaviest
+
+
+def _dechunk(body: bytes) -> bytes:
+    data = b""
+    while True:
+        size_line, _, body = body.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            return data
+        data, body = data + body[:size], body[size + 2 :]
+
+
+def test_a_streaming_function_starts_the_zips_runtime_client_through_its_wrapper(
+    tmp_path: Path,
+) -> None:
+    root = copy_project(PROJECT, tmp_path / "shop")
+    config = root / "faasport.toml"
+    app = 'app = "shop.web:app"'
+    config.write_text(config.read_text().replace(app, f"{app}\nstream = true"))
+    archive = build(load_project(root), "aws").path
+    with zipfile.ZipFile(archive) as opened:
+        mode = opened.getinfo("faasport_bootstrap").external_attr >> 16
+    assert mode & 0o777 == 0o755  # Lambda keeps the zip's modes; zipfile does not
+    unpacked = unpack(archive, tmp_path / "unpacked")
+    wrapper = unpacked / "faasport_bootstrap"
+    wrapper.chmod(mode & 0o777)
+    # Lambda runs the wrapper with the managed runtime's command; python3 is on its PATH.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(sys.executable)
+    recorder = Recorder(event("apigw-v2", "GET", "/feed"))
+    process = subprocess.Popen(
+        [str(wrapper), "/var/lang/bin/python3.11", "/var/runtime/bootstrap.py"],
+        env={
+            "PATH": f"{bin_dir}:/usr/bin:/bin",
+            "LAMBDA_TASK_ROOT": str(unpacked),
+            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{recorder.port}",
+            "_HANDLER": "faasport_handler.api",
+        },
+        cwd="/",
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert recorder.done.wait(60), "the runtime client never answered"
+    finally:
+        process.kill()
+        _, stderr = process.communicate(timeout=10)
+        recorder.server.close()
+    head, _, chunked = recorder.recorded.partition(b"\r\n\r\n")
+    assert head.startswith(b"POST /2018-06-01/runtime/invocation/req-1/response "), stderr
+    assert b"\r\nLambda-Runtime-Function-Response-Mode: streaming\r\n" in head
+    prelude, _, answer = _dechunk(chunked).partition(b"\0" * 8)
+    assert json.loads(prelude)["statusCode"] == 200
+    files = json.loads(answer)["files"]
+    assert files["faasport"].startswith(str(unpacked))  # the zip's faasport, not this one

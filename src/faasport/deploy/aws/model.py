@@ -89,6 +89,20 @@ class QueueSpec:
     delay: int = 0
 
 
+#: The script in the artifact that Lambda's managed Python runtime runs instead of its own
+#: runtime client when a function streams (``AWS_LAMBDA_EXEC_WRAPPER``).
+EXEC_WRAPPER = "faasport_bootstrap"
+
+
+def environment(function: Function) -> dict[str, str]:
+    """The function's environment variables; a streaming function's name the wrapper that
+    starts faasport's runtime client, the one that streams responses."""
+    variables = dict(sorted(function.environment.items()))
+    if function.stream:
+        variables["AWS_LAMBDA_EXEC_WRAPPER"] = f"/var/task/{EXEC_WRAPPER}"
+    return variables
+
+
 def failure_queue(function: Function) -> str | None:
     """The queue that keeps a function's failed asynchronous invocations (schedules, bucket
     and topic events, bus rules); None for functions only invoked synchronously or by a

@@ -22,6 +22,9 @@ Files = Mapping[str, Content]
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
 DIR_MODE = 0o755
+EXEC_MODE = 0o755
+#: Files Lambda runs as programs (a streaming function's AWS_LAMBDA_EXEC_WRAPPER).
+EXECUTABLES = frozenset({"faasport_bootstrap"})
 _UNIX = 3  # zip "version made by" host system: the permission bits are Unix modes
 
 
@@ -58,7 +61,9 @@ def write_zip(path: Path, files: Files) -> int:
                     info.external_attr |= 0x10  # MS-DOS directory flag
                     archive.writestr(info, b"")
                     continue
-                info = _entry(name, stat.S_IFREG | FILE_MODE)
+                info = _entry(
+                    name, stat.S_IFREG | (EXEC_MODE if name in EXECUTABLES else FILE_MODE)
+                )
                 info.compress_type = zipfile.ZIP_DEFLATED
                 with archive.open(info, "w") as out:
                     if isinstance(content, bytes):
@@ -87,7 +92,7 @@ def write_directory(path: Path, files: Files) -> None:
                 target.write_bytes(content)
             else:
                 shutil.copyfile(content, target)
-            target.chmod(FILE_MODE)
+            target.chmod(EXEC_MODE if name in EXECUTABLES else FILE_MODE)
         for directory in [staging, *(staging / d for d in _directories(list(files)))]:
             directory.chmod(DIR_MODE)
         if path.exists():

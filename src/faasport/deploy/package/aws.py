@@ -4,6 +4,7 @@ dependencies installed by pip for Lambda's platform next to it."""
 from __future__ import annotations
 
 from faasport.config.model import Project
+from faasport.deploy.aws.model import EXEC_WRAPPER
 from faasport.deploy.package import bytecode
 from faasport.deploy.package.archive import Content
 from faasport.deploy.package.bundle import Bundle
@@ -18,6 +19,13 @@ from faasport.deploy.package.sources import code_files
 from faasport.deploy.package.strip import strip
 from faasport.local.entry import MODULE, entry_source
 
+#: ``AWS_LAMBDA_EXEC_WRAPPER`` of streaming functions: Lambda runs it with the managed
+#: runtime's own command as arguments; it starts faasport's runtime client instead, which
+#: streams responses (the managed Python runtime's client cannot).
+BOOTSTRAP = b"""#!/bin/sh
+cd "${LAMBDA_TASK_ROOT:-/var/task}"
+exec "$(command -v python3 || echo /var/lang/bin/python3)" -m faasport.aws.runtime_client
+"""
 MB = 1024 * 1024
 #: Lambda's limits on a .zip deployment package.
 ZIPPED_LIMIT = 50 * MB
@@ -33,6 +41,8 @@ def bundle(project: Project, log: Log) -> Bundle:
         log(f"strip: {saved / MB:.1f} MB of dependency tests, docs and stubs left out")
     files.update(code_files(project))
     generated = {f"{MODULE}.py": entry_source(project).encode()}
+    if any(function.stream for function in project.functions.values()):
+        generated[EXEC_WRAPPER] = BOOTSTRAP
     warnings = []
     interpreter = bytecode.find_interpreter(project.python)
     if interpreter is None:

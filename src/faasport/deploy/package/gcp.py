@@ -29,6 +29,8 @@ def function_line(function: Function) -> str:
     args = [repr(function.app)]
     if function.health:
         args.append(f"health_path={function.health!r}")
+    if function.stream:
+        args.append("stream=True")
     return f"{function.name} = gcp.handler({', '.join(args)})"
 
 

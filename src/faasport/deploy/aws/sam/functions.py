@@ -49,8 +49,13 @@ def _function(infrastructure: Infrastructure, function: Function) -> cfn.Resourc
     }
     if function.reserved_concurrency is not None:
         properties["ReservedConcurrentExecutions"] = function.reserved_concurrency
-    if function.environment:
-        properties["Environment"] = {"Variables": dict(sorted(function.environment.items()))}
+    variables = model.environment(function)
+    if variables:
+        properties["Environment"] = {"Variables": variables}
+    if function.stream:
+        # Signed requests only: front it with CloudFront (origin access control) to serve
+        # the public, or call it with SigV4.
+        properties["FunctionUrlConfig"] = {"AuthType": "AWS_IAM", "InvokeMode": "RESPONSE_STREAM"}
     if function.warm or function.snapstart:
         properties["AutoPublishAlias"] = ALIAS
     if function.warm:
@@ -223,6 +228,9 @@ def _route(project: Project, route: model.HttpRoute) -> Data:
         auth = access.route_auth(project, route)
         if auth:
             rest["Auth"] = auth
+        if route.function.stream:
+            # SAM spells it RESPONSE_STREAM and writes STREAM into the integration.
+            rest["ResponseTransferMode"] = "RESPONSE_STREAM"
         return {"Type": "Api", "Properties": rest}
     properties: dict[str, Data] = {
         "ApiId": cfn.ref(cfn.HTTP_API),

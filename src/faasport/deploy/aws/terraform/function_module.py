@@ -31,6 +31,7 @@ VARIABLES = (
     variable("provisioned_concurrency", "number", "Environments kept initialized (0: none)"),
     variable("snap_start", "bool", "SnapStart on published versions, served by the alias"),
     variable("environment", "map(string)", "Environment variables"),
+    variable("response_stream", "bool", "A Function URL that streams responses (RESPONSE_STREAM)"),
     variable("filename", "string", "The zip built by faasport package --target aws"),
     variable("source_code_hash", "string", "filebase64sha256 of the zip"),
     variable("policy", "string", "The role's permissions, a JSON policy document"),
@@ -183,7 +184,19 @@ def _function() -> tuple[Block, ...]:
             "provisioned_concurrent_executions": Ref("var.provisioned_concurrency"),
         },
     )
-    return (logs, function, alias, provisioned)
+    url = resource(
+        "aws_lambda_function_url",
+        "stream",
+        {
+            "count": Ref("var.response_stream ? 1 : 0"),
+            "function_name": _FUNCTION_NAME,
+            "qualifier": _QUALIFIER,
+            # Signed requests only: CloudFront (origin access control) serves the public.
+            "authorization_type": "AWS_IAM",
+            "invoke_mode": "RESPONSE_STREAM",
+        },
+    )
+    return (logs, function, alias, provisioned, url)
 
 
 def _alarms() -> Block:
@@ -375,5 +388,10 @@ MODULE = Module(
         output("qualifier", _QUALIFIER, "The alias event sources invoke, or null"),
         output("target_arn", _TARGET_ARN, "What event sources invoke: the alias or function"),
         output("invoke_arn", _INVOKE_ARN, "API Gateway integration URI of the target"),
+        output(
+            "stream_url",
+            Ref("one(aws_lambda_function_url.stream[*].function_url)"),
+            "The streaming Function URL, or null",
+        ),
     ),
 )

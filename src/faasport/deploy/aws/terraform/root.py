@@ -159,7 +159,8 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
         "reserved_concurrency": function.reserved_concurrency,
         "provisioned_concurrency": function.warm,
         "snap_start": function.snapstart,
-        "environment": dict(sorted(function.environment.items())),
+        "environment": model.environment(function),
+        "response_stream": function.stream,
         "filename": Ref("local.package"),
         "source_code_hash": Ref("local.package_hash"),
         "policy": jsonencode(
@@ -453,17 +454,30 @@ def _throttle(throttle: Throttle) -> Value:
     return {"rate": throttle.rate, "burst": throttle.burst}
 
 
+def _integration(function: Function) -> Value:
+    invoke_arn = f"{function_ref(function)}.invoke_arn"
+    if not function.stream:
+        return {"type": "aws_proxy", "httpMethod": "POST", "uri": Ref(invoke_arn)}
+    # A streamed integration calls InvokeWithResponseStream instead of Invoke.
+    uri = (
+        f'replace(replace({invoke_arn}, "/2015-03-31/", "/2021-11-15/"), '
+        '"/invocations", "/response-streaming-invocations")'
+    )
+    return {
+        "type": "aws_proxy",
+        "httpMethod": "POST",
+        "uri": Ref(uri),
+        "responseTransferMode": "STREAM",
+    }
+
+
 def _openapi(infrastructure: Infrastructure, routes: tuple[model.HttpRoute, ...]) -> Value:
     project = infrastructure.project
     paths: dict[str, dict[str, Value]] = {}
     for route in routes:
         method = "x-amazon-apigateway-any-method" if route.method == "ANY" else route.method.lower()
         operation: dict[str, Value] = {
-            "x-amazon-apigateway-integration": {
-                "type": "aws_proxy",
-                "httpMethod": "POST",
-                "uri": Ref(f"{function_ref(route.function)}.invoke_arn"),
-            }
+            "x-amazon-apigateway-integration": _integration(route.function)
         }
         parameters = model.path_parameters(route.path)
         if parameters:

@@ -1,0 +1,149 @@
+"""``gcp.handler(app, stream=True)`` behind the real functions-framework server: chunks reach
+the client while the app runs, and an error mid-stream cuts the body short."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from servers import free_port
+
+CLI = Path(sys.executable).with_name("functions-framework")
+
+MAIN = textwrap.dedent(
+    """
+    import asyncio
+    import time
+
+    from fastapi import FastAPI
+    from fastapi.responses import StreamingResponse
+
+    from faasport import gcp
+
+    app = FastAPI()
+
+    @app.get("/ticks")
+    async def ticks():
+        async def chunks():
+            for i in range(8):
+                yield f"tick {i}\\n"
+                await asyncio.sleep(0.1)
+
+        return StreamingResponse(chunks(), media_type="text/plain", headers={"x-feed": "yes"})
+
+    @app.get("/boom")
+    async def boom():
+        async def chunks():
+            yield "first\\n"
+            raise RuntimeError("broke mid-stream")
+
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    def wsgi(environ, start_response):
+        start_response("201 Created", [("Content-Type", "text/plain")])
+
+        def lines():
+            for i in range(4):
+                yield f"w{i}\\n".encode()
+                time.sleep(0.15)
+
+        return lines()
+
+    fastapi = gcp.handler(app, stream=True)
+    flask = gcp.handler(wsgi, stream=True)
+    """
+)
+
+
+def _serve(source: Path, target: str) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            *(str(CLI), "--target", target, "--source", str(source / "main.py")),
+            *("--host", "127.0.0.1", "--port", str(port)),
+        ],
+        env={**os.environ, "PYTHONPATH": str(source), "WORKERS": "1", "THREADS": "4"},
+        cwd=source,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            assert process.poll() is None, "functions-framework exited"
+            try:
+                httpx.get(url + "/", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "functions-framework did not start"
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+        assert process.stderr is not None
+        process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("gcp-stream")
+    (directory / "main.py").write_text(MAIN)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def asgi_url(source: Path) -> Iterator[str]:
+    yield from _serve(source, "fastapi")
+
+
+@pytest.fixture(scope="module")
+def wsgi_url(source: Path) -> Iterator[str]:
+    yield from _serve(source, "flask")
+
+
+def _lines(url: str) -> tuple[httpx.Response, list[tuple[float, str]]]:
+    arrivals: list[tuple[float, str]] = []
+    started = time.perf_counter()
+    with httpx.stream("GET", url, timeout=30) as response:
+        for line in response.iter_lines():
+            arrivals.append((time.perf_counter() - started, line))
+    return response, arrivals
+
+
+def test_asgi_chunks_arrive_while_the_app_runs(asgi_url: str) -> None:
+    response, arrivals = _lines(asgi_url + "/ticks")
+    assert response.status_code == 200
+    assert response.headers["x-feed"] == "yes"
+    assert "content-length" not in response.headers
+    assert [line for _, line in arrivals] == [f"tick {i}" for i in range(8)]
+    assert arrivals[-1][0] - arrivals[0][0] > 0.4  # 8 chunks 100 ms apart, not all at once
+
+
+def test_wsgi_chunks_arrive_while_the_app_runs(wsgi_url: str) -> None:
+    response, arrivals = _lines(wsgi_url + "/")
+    assert response.status_code == 201
+    assert [line for _, line in arrivals] == [f"w{i}" for i in range(4)]
+    assert arrivals[-1][0] - arrivals[0][0] > 0.3
+
+
+def test_an_error_mid_stream_cuts_the_body_short(asgi_url: str) -> None:
+    received: list[str] = []
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream("GET", asgi_url + "/boom", timeout=30) as response,
+    ):
+        for line in response.iter_lines():
+            received.append(line)
+    assert received == ["first"]
+    # The instance still serves.
+    assert _lines(asgi_url + "/ticks")[0].status_code == 200

@@ -1,0 +1,379 @@
+"""Response streaming through a real ``faasport dev``: the gateway passes chunks on while the
+function runs, holds no whole body, cuts a failed stream short, and the Invoke API answers
+boto3's ``invoke_with_response_stream`` with event-stream events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.dev_process import Dev, wait_for
+
+from faasport.aws.streaming import HTTP_INTEGRATION
+from faasport.local.outcome import Status
+from faasport.local.runtime_api import Invocation
+from faasport.local.streaming import LocalStream, StreamedResponse, http_response
+
+CONFIG = """
+name = "streams"
+
+[functions.feed]
+app = "feed:app"
+stream = true
+memory = 1024
+
+[functions.buffered]
+handler = "feed:plain"
+routes = ["GET /plain"]
+
+[functions.wsgi]
+app = "feed:wsgi"
+stream = true
+routes = ["GET /wsgi"]
+
+[functions.gen]
+handler = "feed:generate"
+stream = true
+routes = ["GET /gen"]
+
+[functions.slow]
+app = "feed:app"
+stream = true
+timeout = 2
+warm = 1                # the app is imported at init: the timeout falls mid-stream
+routes = ["GET /forever"]
+"""
+
+APP = textwrap.dedent(
+    """
+    import asyncio
+
+    from fastapi import FastAPI
+    from fastapi.responses import StreamingResponse
+
+    app = FastAPI()
+
+    @app.get("/ticks")
+    async def ticks():
+        async def chunks():
+            for i in range(20):
+                yield f"tick {i}\\n"
+                await asyncio.sleep(0.1)
+
+        return StreamingResponse(chunks(), media_type="text/plain", headers={"x-feed": "yes"})
+
+    @app.get("/boom")
+    async def boom():
+        async def chunks():
+            yield "first\\n"
+            await asyncio.sleep(0.05)
+            raise RuntimeError("feed broke mid-stream")
+
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    @app.get("/forever")
+    async def forever():
+        async def chunks():
+            while True:
+                yield "more\\n"
+                await asyncio.sleep(0.1)
+
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    @app.get("/big")
+    async def big(mb: int = 20):
+        block = b"x" * 65536
+
+        async def chunks():
+            for _ in range(mb * 16):
+                yield block
+
+        return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+    def plain(event, context):
+        return {"statusCode": 200, "body": "whole"}
+
+    def wsgi(environ, start_response):
+        import time
+
+        start_response("200 OK", [("Content-Type", "text/plain"), ("X-Kind", "wsgi")])
+
+        def lines():
+            for i in range(5):
+                yield f"w{i}\\n".encode()
+                time.sleep(0.15)
+
+        return lines()
+
+    def generate(event, context):
+        import time
+
+        yield {"statusCode": 202, "headers": {"x-kind": "generator"}, "cookies": ["c=1"]}
+        for i in range(5):
+            yield f"g{i}\\n"
+            time.sleep(0.15)
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
+    root: Path = tmp_path_factory.mktemp("streams")
+    (root / "faasport.toml").write_text(CONFIG)
+    (root / "feed.py").write_text(APP)
+    server = Dev(root)
+    try:
+        # A warm environment: the timings below are the stream's, not a cold start's.
+        assert httpx.get(server.url + "/big?mb=1", timeout=30).status_code == 200
+        yield server
+    finally:
+        server.close()
+
+
+def test_chunks_arrive_while_the_function_runs(dev: Dev) -> None:
+    arrivals: list[tuple[float, str]] = []
+    started = time.perf_counter()
+    with httpx.stream("GET", dev.url + "/ticks", timeout=30) as response:
+        assert response.status_code == 200
+        assert response.headers["x-feed"] == "yes"
+        assert response.headers["transfer-encoding"] == "chunked"
+        assert "content-length" not in response.headers
+        for line in response.iter_lines():
+            arrivals.append((time.perf_counter() - started, line))
+    assert [line for _, line in arrivals] == [f"tick {i}" for i in range(20)]
+    first, last = arrivals[0][0], arrivals[-1][0]
+    assert first < 0.3, f"first chunk after {first:.3f} s"
+    # The function takes about 2 s: most chunks came before it ended, not all at the end.
+    assert last - first > 1.0
+    assert sum(1 for at, _ in arrivals if at < last - 0.5) >= 10
+
+
+@pytest.mark.parametrize(("path", "status", "prefix"), [("/wsgi", 200, "w"), ("/gen", 202, "g")])
+def test_wsgi_iterables_and_generators_stream(
+    dev: Dev, path: str, status: int, prefix: str
+) -> None:
+    arrivals: list[tuple[float, str]] = []
+    started = time.perf_counter()
+    with httpx.stream("GET", dev.url + path, timeout=30) as response:
+        assert response.status_code == status
+        for line in response.iter_lines():
+            arrivals.append((time.perf_counter() - started, line))
+    assert [line for _, line in arrivals] == [f"{prefix}{i}" for i in range(5)]
+    # Five chunks 150 ms apart: the first came well before the last was sent.
+    assert arrivals[-1][0] - arrivals[0][0] > 0.3
+    if path == "/gen":
+        assert response.headers["x-kind"] == "generator"
+        assert response.headers["set-cookie"] == "c=1"
+    else:
+        assert response.headers["x-kind"] == "wsgi"
+
+
+def _rss_peak(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+def test_twenty_megabytes_stream_without_the_gateway_holding_them(dev: Dev) -> None:
+    with httpx.stream("GET", dev.url + "/big?mb=2", timeout=60) as response:
+        assert sum(len(c) for c in response.iter_raw()) == 2 * 1024 * 1024
+    before = _rss_peak(dev.process.pid)
+    received = 0
+    with httpx.stream("GET", dev.url + "/big?mb=20", timeout=60) as response:
+        for data in response.iter_raw():
+            received += len(data)
+    assert received == 20 * 1024 * 1024
+    grown = _rss_peak(dev.process.pid) - before
+    assert grown < 5 * 1024 * 1024, f"the gateway's peak RSS grew by {grown / 2**20:.1f} MB"
+
+
+def test_an_error_mid_stream_cuts_the_response_short_and_is_logged(dev: Dev) -> None:
+    received: list[str] = []
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream("GET", dev.url + "/boom", timeout=30) as response,
+    ):
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            received.append(line)
+    assert received == ["first"]
+    wait_for(
+        lambda: any("failed mid-stream: RuntimeError: feed broke" in x for x in dev.lines),
+        10,
+        "the gateway's log line",
+    )
+    assert any(line.endswith("RuntimeError: feed broke mid-stream") for line in dev.lines)
+
+
+def test_a_stream_cut_by_the_timeout_ends_short(dev: Dev) -> None:
+    received: list[str] = []
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream("GET", dev.url + "/forever", timeout=30) as response,
+    ):
+        for line in response.iter_lines():
+            received.append(line)
+    assert len(received) >= 5 and set(received) == {"more"}  # what came before the timeout
+    wait_for(
+        lambda: any("Task timed out after 2.00 seconds" in line for line in dev.lines),
+        10,
+        "the timeout line",
+    )
+
+
+def _events(result: dict[str, object]) -> list[dict[str, object]]:
+    return list(result["EventStream"])  # type: ignore[call-overload]
+
+
+def test_boto3_reads_the_streamed_events(dev: Dev) -> None:
+    client = dev.client("lambda")
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/ticks",
+        "rawQueryString": "",
+        "headers": {"host": "local"},
+        "requestContext": {
+            "http": {"method": "GET", "path": "/ticks", "protocol": "HTTP/1.1", "sourceIp": "1"},
+            "requestId": "r",
+            "routeKey": "$default",
+            "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }
+    result = client.invoke_with_response_stream(FunctionName="feed", Payload=json.dumps(event))
+    assert result["StatusCode"] == 200
+    events = _events(result)
+    chunks = [e["PayloadChunk"]["Payload"] for e in events if "PayloadChunk" in e]  # type: ignore[index]
+    assert len(chunks) >= 20  # one event per chunk the function sent
+    prelude, _, body = b"".join(chunks).partition(b"\0" * 8)
+    assert json.loads(prelude)["statusCode"] == 200
+    assert body == b"".join(f"tick {i}\n".encode() for i in range(20))
+    assert events[-1] == {"InvokeComplete": {}}
+
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/boom"  # type: ignore[index]
+    failed = _events(
+        client.invoke_with_response_stream(FunctionName="feed", Payload=json.dumps(event))
+    )
+    complete = failed[-1]["InvokeComplete"]
+    assert complete["ErrorCode"] == "RuntimeError"  # type: ignore[index]
+    assert "feed broke mid-stream" in complete["ErrorDetails"]  # type: ignore[index]
+
+
+def test_a_buffered_invoke_of_a_streaming_function_gathers_the_stream(dev: Dev) -> None:
+    client = dev.client("lambda")
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/big",
+        "rawQueryString": "mb=1",
+        "queryStringParameters": {"mb": "1"},
+        "headers": {"host": "local"},
+        "requestContext": {
+            "http": {"method": "GET", "path": "/big", "protocol": "HTTP/1.1", "sourceIp": "1"},
+            "requestId": "r",
+            "routeKey": "$default",
+            "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }
+    result = client.invoke(FunctionName="feed", Payload=json.dumps(event))
+    prelude, _, body = result["Payload"].read().partition(b"\0" * 8)
+    assert json.loads(prelude)["statusCode"] == 200
+    assert body == b"x" * 1024 * 1024
+    # Past the 6 MB of a buffered response, the stream is refused as Lambda refuses it.
+    event["rawQueryString"], event["queryStringParameters"] = "mb=7", {"mb": "7"}
+    result = client.invoke(FunctionName="feed", Payload=json.dumps(event))
+    assert result["FunctionError"] == "Unhandled"
+    assert json.loads(result["Payload"].read())["errorType"] == "Function.ResponseSizeTooLarge"
+
+
+def test_a_buffered_function_answers_in_one_chunk(dev: Dev) -> None:
+    client = dev.client("lambda")
+    events = _events(client.invoke_with_response_stream(FunctionName="buffered", Payload="{}"))
+    assert events[0]["PayloadChunk"]["Payload"] == b'{"statusCode": 200, "body": "whole"}'  # type: ignore[index]
+    assert events[1] == {"InvokeComplete": {}}
+    missing = client.exceptions.ResourceNotFoundException
+    with pytest.raises(missing):
+        client.invoke_with_response_stream(FunctionName="nothing", Payload="{}")
+
+
+def test_a_client_that_leaves_mid_stream_does_not_block_the_function(dev: Dev) -> None:
+    with httpx.stream("GET", dev.url + "/big?mb=20", timeout=30) as response:
+        next(response.iter_raw())
+    # The function runs to its end, as on Lambda: its invocation ends (REPORT) and the
+    # environment serves the next request.
+    dev.settled()
+    assert httpx.get(dev.url + "/big?mb=1", timeout=30).status_code == 200
+
+
+def test_a_stream_past_its_limit_ends_with_lambdas_size_error() -> None:
+    async def run() -> tuple[list[bytes], LocalStream, tuple[Status, bytes]]:
+        invocation = Invocation(b"{}", deadline_ms=0)
+        invocation.result = asyncio.get_running_loop().create_future()
+        stream = LocalStream(invocation, "text/plain", lambda: None, lambda: None, limit=1000)
+        assert stream.feed(b"a" * 600)
+        assert not stream.feed(b"b" * 600)  # over 1000 bytes: refused, the stream ends
+        assert not stream.feed(b"c")
+        received = [data async for data in stream.chunks()]
+        return received, stream, await invocation.result
+
+    received, stream, (status, payload) = asyncio.run(run())
+    assert received == [b"a" * 600]
+    assert stream.error_type == "Function.ResponseSizeTooLarge"
+    assert status is Status.FUNCTION_ERROR
+    assert "(1000 bytes)" in json.loads(payload)["errorMessage"]
+
+
+def test_faasport_invoke_prints_a_streamed_response_as_a_proxy_result(dev: Dev) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "faasport.cli.main", "invoke", "gen", "--project", str(dev.project)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "statusCode": 202,
+        "headers": {"x-kind": "generator"},
+        "cookies": ["c=1"],
+        "body": "".join(f"g{i}\n" for i in range(5)),
+        "isBase64Encoded": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("sent", "status"),
+    [
+        (b'{"statusCode":201,"headers":{"x-a":"1"},"cookies":["c=1"]}' + b"\0" * 8 + b"body", 201),
+        (b"{not json" + b"\0" * 8 + b"body", None),
+        (b'{"statusCode":99}' + b"\0" * 8, None),
+        (b" " * (17 * 1024) + b"\0" * 8, None),  # past the 16 KB API Gateway reads it from
+        (b'{"statusCode":200}', None),  # the stream ended before the delimiter
+    ],
+)
+def test_the_gateway_reads_the_prelude_as_api_gateway_does(sent: bytes, status: int | None) -> None:
+    async def run() -> StreamedResponse | None:
+        invocation = Invocation(b"{}", deadline_ms=0)
+        invocation.result = asyncio.get_running_loop().create_future()
+        stream = LocalStream(invocation, HTTP_INTEGRATION, lambda: None, lambda: None)
+        stream.feed(sent)
+        stream.finish()
+        return await http_response(stream)
+
+    response = asyncio.run(run())
+    if status is None:
+        assert response is None
+        return
+    assert response is not None
+    assert response.status == status
+    assert response.headers == [(b"x-a", b"1"), (b"set-cookie", b"c=1")]
