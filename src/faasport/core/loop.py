@@ -182,10 +182,23 @@ class EnvironmentLoop:
 
                 exchange.on_done = wake
                 finished.add_done_callback(wake)
+                # While the app waits, the loop also wakes every 50 ms: a thread's result
+                # (anyio's worker threads post theirs with call_soon_threadsafe) whose wake-up
+                # write is lost then arrives late instead of never. Such a loss was seen in
+                # the test suite after a long sequence of in-process tests; its cause is open.
+                beat: list[asyncio.TimerHandle] = []
+
+                def heartbeat() -> None:
+                    if not stop.done():
+                        beat[:] = [loop.call_later(0.05, heartbeat)]
+
+                heartbeat()
                 try:
                     loop.run_until_complete(stop)
                 finally:
                     exchange.on_done = None
+                    for handle in beat:
+                        handle.cancel()
             if (finished is None or finished.done()) and (
                 not owned or all(task.done() for task in owned)
             ):
