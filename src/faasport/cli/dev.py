@@ -271,28 +271,29 @@ def dev(
         sources.stop()
         invoker.close()
         raise _cannot_listen(host, chosen, option, exc) from None
-    for line in describe(project, gateway.url):
-        click.echo(line, err=True)
-    if board is not None:
-        base = gateway.url.removesuffix(gateway.flavour.prefix)
-        click.echo(f"Dashboard on {base}/_faasport/", err=True)
-    click.echo(f"Lambda Invoke API on http://{host}:{bound}", err=True)
-    click.echo(f"AWS services on {sources.url} (SQS, SNS, S3, Kinesis, EventBridge)", err=True)
-    checker = Checker(project, emulator)
-    reloader = None
-    if reload:
-
-        def on_change(changed: list[str]) -> None:
-            names = ", ".join(Path(p).name for p in changed[:3])
-            click.echo(f"faasport dev: {names} changed; new environments from now on", err=True)
-            checker.run(first=False)
-            invoker.reload()
-
-        reloader = Reloader(project.root, on_change)
-        reloader.start()
     previous = signal.getsignal(signal.SIGTERM)
+    reloader = None
     try:
+        # Handled before the ready lines: whoever reads them may stop the server at once.
         signal.signal(signal.SIGTERM, _on_sigterm)
+        for line in describe(project, gateway.url):
+            click.echo(line, err=True)
+        if board is not None:
+            base = gateway.url.removesuffix(gateway.flavour.prefix)
+            click.echo(f"Dashboard on {base}/_faasport/", err=True)
+        click.echo(f"Lambda Invoke API on http://{host}:{bound}", err=True)
+        click.echo(f"AWS services on {sources.url} (SQS, SNS, S3, Kinesis, EventBridge)", err=True)
+        checker = Checker(project, emulator)
+        if reload:
+
+            def on_change(changed: list[str]) -> None:
+                names = ", ".join(Path(p).name for p in changed[:3])
+                click.echo(f"faasport dev: {names} changed; new environments from now on", err=True)
+                checker.run(first=False)
+                invoker.reload()
+
+            reloader = Reloader(project.root, on_change)
+            reloader.start()
         # Off the start's path (until it reports, a broken app fails in its environment),
         # and once SIGTERM is handled.
         threading.Thread(
