@@ -35,12 +35,20 @@ QUEUE_ACTIONS = (
     "sqs:ReceiveMessage",
 )
 
+#: What ``sends`` grants, per kind of target: (statement id, kind, actions).
+SENDS: tuple[tuple[str, Literal["topic", "stream", "queue"], tuple[str, ...]], ...] = (
+    ("PublishToTopics", "topic", ("sns:Publish",)),
+    ("PutToStreams", "stream", ("kinesis:PutRecord", "kinesis:PutRecords")),
+    ("SendToQueues", "queue", ("sqs:SendMessage",)),
+)
+
 
 @dataclass(frozen=True)
 class Output:
-    """The ARN of a resource this deployment creates: a queue, the state table or a stream."""
+    """The ARN of a resource this deployment creates: a queue, the state table, a stream or a
+    topic."""
 
-    kind: Literal["queue", "table", "stream"]
+    kind: Literal["queue", "table", "stream", "topic"]
     key: str
 
 
@@ -105,6 +113,10 @@ def statements(infrastructure: Infrastructure, function: Function) -> tuple[Stat
                 (Pattern("lambda", f"function:{target}"),),
             )
         )
+    for sid, kind, actions in SENDS:
+        targets = _unique(Output(kind, send.name) for send in function.sends if send.kind == kind)
+        if targets:
+            found.append(Statement(sid, actions, targets))
     secrets = _unique(
         Pattern("secretsmanager", f"secret:{secret}-??????")
         for secret in function.secrets

@@ -159,7 +159,7 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
         "reserved_concurrency": function.reserved_concurrency,
         "provisioned_concurrency": function.warm,
         "snap_start": function.snapstart,
-        "environment": model.environment(function),
+        "environment": {**model.environment(function), **_addresses(project, function)},
         "response_stream": function.stream,
         "filename": Ref("local.package"),
         "source_code_hash": Ref("local.package_hash"),
@@ -217,6 +217,24 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
         },
         "on_failure_arn": _on_failure(infrastructure, function),
     }
+
+
+def topic_ref(topic: str) -> str:
+    return f"module.{naming.tf_id('topic', topic)}"
+
+
+def _addresses(project: Project, function: Function) -> dict[str, Value]:
+    """The environment variable of each target of ``sends``: a topic's ARN, a stream's name,
+    a queue's URL."""
+    found: dict[str, Value] = {}
+    for send in function.sends:
+        if send.kind == "topic":
+            found[send.variable] = Ref(f"{topic_ref(send.name)}.arn")
+        elif send.kind == "queue":
+            found[send.variable] = Ref(f"{queue_ref(send.name)}.url")
+        else:
+            found[send.variable] = naming.stream_name(project, send.name)
+    return found
 
 
 def stream_ref(stream: str) -> str:
@@ -333,6 +351,8 @@ def _resource(region: str, resource: policy.Resource) -> Value:
             return Ref(f"{queue_ref(resource.key)}.arn")
         if resource.kind == "stream":
             return Ref(f"{stream_ref(resource.key)}.arn")
+        if resource.kind == "topic":
+            return Ref(f"{topic_ref(resource.key)}.arn")
         return Ref("module.state_table.arn")
     if resource.regional:
         where: tuple[str | Ref, ...] = (f":{region}:", Ref("local.account_id"), ":")
