@@ -2,9 +2,11 @@
 
 A creation is published to the ``item-created`` topic (the audit queue is subscribed to it);
 every change is put on the ``item-changes`` Kinesis stream (the analytics consumer reads it),
-keyed by item id so one item's changes stay in order. Under ``faasport dev`` the clients reach
-its local services through the ``AWS_ENDPOINT_URL_*`` variables it sets; on AWS,
-``ITEMS_TOPIC_ARN`` and ``ITEMS_STREAM`` name the deployed resources.
+keyed by item id so one item's changes stay in order. ``sends`` in faasport.toml gives this
+function the topic's ARN and the stream's name (``FAASPORT_TOPIC_ITEM_CREATED``,
+``FAASPORT_STREAM_ITEM_CHANGES``) and the permission to use them, the same under
+``faasport dev`` (whose local services the clients reach through the ``AWS_ENDPOINT_URL_*``
+variables it sets) and on AWS.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import Any
 
 from items.models import Item
 
-TOPIC = "item-created"
-STREAM = "item-changes"
+#: The environment variables ``sends`` sets, and the entries of ``sends`` that set them.
+TOPIC = ("FAASPORT_TOPIC_ITEM_CREATED", "topic:item-created")
+STREAM = ("FAASPORT_STREAM_ITEM_CHANGES", "stream:item-changes")
 
 
 class Unavailable(Exception):
@@ -38,17 +41,12 @@ def _client(service: str) -> Any:
     return boto3.client(service, config=config)
 
 
-@functools.cache
-def _topic_arn() -> str:
-    arn = os.environ.get("ITEMS_TOPIC_ARN")
-    if arn:
-        return arn
-    # CreateTopic of an existing topic returns its ARN.
-    return str(_client("sns").create_topic(Name=TOPIC)["TopicArn"])
-
-
-def _stream() -> str:
-    return os.environ.get("ITEMS_STREAM", STREAM)
+def _address(target: tuple[str, str]) -> str:
+    variable, entry = target
+    found = os.environ.get(variable)
+    if not found:
+        raise RuntimeError(f'{variable} is not set: add "{entry}" to this function\'s sends')
+    return found
 
 
 def _send(call: Callable[[], object]) -> None:
@@ -70,7 +68,7 @@ def _record(kind: str, item: Item) -> None:
     }
     _send(
         lambda: _client("kinesis").put_record(
-            StreamName=_stream(), Data=json.dumps(data).encode(), PartitionKey=str(item.id)
+            StreamName=_address(STREAM), Data=json.dumps(data).encode(), PartitionKey=str(item.id)
         )
     )
 
@@ -79,7 +77,7 @@ def created(item: Item) -> None:
     message = json.dumps({"action": "created", "item": item.model_dump(mode="json")})
     _send(
         lambda: _client("sns").publish(
-            TopicArn=_topic_arn(),
+            TopicArn=_address(TOPIC),
             Message=message,
             MessageAttributes={"action": {"DataType": "String", "StringValue": "created"}},
         )

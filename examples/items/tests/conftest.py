@@ -76,15 +76,16 @@ def cloud(moto_url: str, moto_cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> 
         "AWS_SECRET_ACCESS_KEY": "test",
     }.items():
         monkeypatch.setenv(name, value)
+    # What faasport dev and the deployment set from the function's sends.
+    monkeypatch.setenv("FAASPORT_TOPIC_ITEM_CREATED", moto_cloud.topic)
+    monkeypatch.setenv("FAASPORT_STREAM_ITEM_CHANGES", "item-changes")
     from items import changes
 
     changes._client.cache_clear()
-    changes._topic_arn.cache_clear()
     moto_cloud.published()
     moto_cloud.records()
     yield moto_cloud
     changes._client.cache_clear()
-    changes._topic_arn.cache_clear()
 
 
 @pytest.fixture(

@@ -195,7 +195,6 @@ def test_a_write_the_topic_does_not_take_is_undone_with_503(
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_SNS", f"http://127.0.0.1:{free_port()}")  # closed
     changes._client.cache_clear()
-    changes._topic_arn.cache_clear()
     response = client.post("/items", json_body={"name": "pen", "price_cents": 1})
     assert response.status == 503
     assert response.header("retry-after") == "1"

@@ -77,6 +77,14 @@ def test_the_template_holds_every_piece(written: dict[str, Path]) -> None:
     }
     api = functions["faasport_handler.api"]
     assert api["ProvisionedConcurrencyConfig"] == {"ProvisionedConcurrentExecutions": 1}
+    # sends: the API finds the topic and the stream, and may publish and put records.
+    variables = api["Environment"]["Variables"]
+    assert set(variables) == {"FAASPORT_TOPIC_ITEM_CREATED", "FAASPORT_STREAM_ITEM_CHANGES"}
+    assert variables["FAASPORT_STREAM_ITEM_CHANGES"] == "items-item-changes"
+    role = next(r for k, r in resources.items() if k == "ApiRole")
+    [document] = role["Properties"]["Policies"]
+    sids = {s["Sid"] for s in document["PolicyDocument"]["Statement"]}
+    assert {"PublishToTopics", "PutToStreams"} <= sids
     [schedule] = functions["faasport_handler.compact"]["Events"].values()
     assert schedule["Properties"]["Schedule"] == "cron(0 3 * * ? *)"
     [stream] = functions["faasport_handler.analytics"]["Events"].values()
