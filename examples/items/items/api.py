@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 from strawberry.fastapi import GraphQLRouter
 
-from items import store
+from items import database, store
 from items.changes import Unavailable
 from items.models import Item, ItemIn, ItemPage, ItemPatch
 from items.schema import schema
 
-app = FastAPI(title="items", docs_url=None, redoc_url=None)
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Once per environment, before its first request: a provisioned (warm) environment has
+    # its tables checked and its connection open before any request waits on it. A database
+    # that is down now is not fatal: requests connect again, and answer 500 until it is back.
+    try:
+        with database.engine().connect():
+            pass
+    except Exception as exc:
+        print(
+            json.dumps(
+                {"level": "WARNING", "message": "database not reachable", "error": repr(exc)}
+            )
+        )
+    yield
+
+
+app = FastAPI(title="items", docs_url=None, redoc_url=None, lifespan=lifespan)
 app.include_router(GraphQLRouter(schema, graphql_ide=None), prefix="/graphql")
 
 

@@ -206,3 +206,20 @@ def test_a_write_the_topic_does_not_take_is_undone_with_503(
 def test_health_is_answered_without_the_app() -> None:
     response = LambdaClient(aws.handler("items.api:app", health_path="/health")).get("/health")
     assert response.status == 200
+
+
+def test_a_warm_environment_is_ready_before_its_first_request(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import create_engine, inspect
+
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "provisioned-concurrency")
+    handler = aws.handler("items.api:app")  # what Lambda's init phase of a warm environment runs
+    engine = create_engine(database)
+    try:
+        assert {"items", "audit", "audit_daily", "item_stats"} <= set(
+            inspect(engine).get_table_names()
+        )
+    finally:
+        engine.dispose()
+    assert LambdaClient(handler).get("/items").json() == {"items": [], "next_cursor": None}
