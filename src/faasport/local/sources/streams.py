@@ -25,6 +25,7 @@ from faasport.local.sources.store import Store
 
 if TYPE_CHECKING:
     from faasport.config.model import StreamEvent
+    from faasport.local.sources.tables import Tables
 
 SHARD = "shardId-000000000000"
 SCHEMA = """
@@ -184,6 +185,7 @@ class StreamMapping:
         source: StreamEvent,
         invoke: Invoke,
         log: Any = lambda line: None,
+        tables: Tables | None = None,
     ) -> None:
         self.streams = streams
         self.queues = queues
@@ -191,15 +193,22 @@ class StreamMapping:
         self.source = source
         self.invoke = invoke
         self.log = log
-        self.name = f"{function}:{source.stream}"
+        self.tables = tables
+        if source.source == "dynamodb":
+            from faasport.local.sources.tables import stream_id
+
+            assert tables is not None, "a table's stream mapping reads the tables"
+            self.stream = stream_id(source.stream)
+            self.name = f"{function}:table:{source.stream}"
+        else:
+            self.stream = source.stream
+            self.name = f"{function}:{source.stream}"
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"faasport-{self.name}", daemon=True)
 
     def start(self) -> None:
         if self.streams.checkpoint(self.name) is None:
-            start = (
-                0 if self.source.start == "TRIM_HORIZON" else self.streams.last(self.source.stream)
-            )
+            start = 0 if self.source.start == "TRIM_HORIZON" else self.streams.last(self.stream)
             self.streams.save(self.name, start)
         self._thread.start()
 
@@ -212,11 +221,11 @@ class StreamMapping:
         limit, attempts = self.source.batch, 0
         while not self._stopping.is_set():
             position = self.streams.checkpoint(self.name) or 0
-            batch = self.streams.read(self.source.stream, position, limit)
+            batch = self.streams.read(self.stream, position, limit)
             if not batch:
                 self.streams.wait(1.0)
                 continue
-            event = self.streams.kinesis_event(self.source.stream, batch)
+            event = self._event(batch)
             try:
                 result = self.invoke(self.function, json.dumps(event).encode())
                 lowest = _lowest_failure(result.payload, batch) if result.ok else None
@@ -240,6 +249,17 @@ class StreamMapping:
                 limit = max(1, len(batch) // 2)
             self._stopping.wait(min(0.05 * attempts, 1.0))
 
+    def _event(self, batch: list[StreamRecordRow]) -> dict[str, Any]:
+        if self.tables is None or self.source.source != "dynamodb":
+            return self.streams.kinesis_event(self.source.stream, batch)
+        table = self.source.stream
+        return {
+            "Records": [
+                self.tables.dynamodb_record(table, sequence_number(row.seq), row.data, row.arrived)
+                for row in batch
+            ]
+        }
+
     def _give_up(self, batch: list[StreamRecordRow]) -> None:
         self.log(f"stream {self.name}: giving up on {len(batch)} record(s) after retries")
         if self.source.on_failure is not None:
@@ -251,13 +271,16 @@ class StreamMapping:
                     "approximateInvokeCount": self.source.retries + 1,
                 },
                 "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                "KinesisBatchInfo": {
-                    "shardId": SHARD,
-                    "startSequenceNumber": sequence_number(batch[0].seq),
-                    "endSequenceNumber": sequence_number(batch[-1].seq),
-                    "batchSize": len(batch),
-                    "streamArn": self.streams.arn(self.source.stream),
-                },
+            }
+            dynamodb = self.tables is not None and self.source.source == "dynamodb"
+            note["DDBStreamBatchInfo" if dynamodb else "KinesisBatchInfo"] = {
+                "shardId": SHARD,
+                "startSequenceNumber": sequence_number(batch[0].seq),
+                "endSequenceNumber": sequence_number(batch[-1].seq),
+                "batchSize": len(batch),
+                "streamArn": self.tables.stream_arn(self.source.stream)
+                if self.tables is not None and dynamodb
+                else self.streams.arn(self.source.stream),
             }
             self.queues.send_batch(self.source.on_failure, [Outgoing(json.dumps(note))])
         self.streams.save(self.name, batch[-1].seq)
