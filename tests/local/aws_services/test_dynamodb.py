@@ -21,7 +21,7 @@ from faasport.local.aws_services.server import Services
 from faasport.local.sources.queues import Queues
 from faasport.local.sources.store import Store
 from faasport.local.sources.streams import Streams
-from faasport.local.sources.tables import Tables, stream_id
+from faasport.local.sources.tables import Tables
 
 TABLES = {
     "orders": DynamoTable("orders", key="customer", sort_key="number", sort_type="N"),
@@ -55,7 +55,7 @@ def session(url: str, kind: str = "resource") -> Any:
 
 
 def changes(tables: Tables, table: str) -> list[dict[str, Any]]:
-    return [json.loads(row.data) for row in tables.streams.read(stream_id(table), 0, 100)]
+    return [json.loads(row.data) for row in tables.streams.read(tables.stream_id(table), 0, 100)]
 
 
 def test_put_get_update_delete_and_the_stream(served: tuple[str, Tables]) -> None:

@@ -246,8 +246,9 @@ class EventSources:
             consumer.start()
         for function in self.project.functions.values():
             for stream in function.streams:
+                records = self.tables if stream.source == "dynamodb" else self.streams
                 mapping = StreamMapping(
-                    self.streams, self.queues, function.name, stream, invoke, self.log, self.tables
+                    self.streams, self.queues, function.name, stream, invoke, self.log, records
                 )
                 self.mappings.append(mapping)
                 mapping.start()

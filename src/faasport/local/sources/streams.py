@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from faasport.local.sources.consumer import ACCOUNT, Invoke
 from faasport.local.sources.queues import Outgoing, QueueError, Queues
@@ -25,7 +25,6 @@ from faasport.local.sources.store import Store
 
 if TYPE_CHECKING:
     from faasport.config.model import StreamEvent
-    from faasport.local.sources.tables import Tables
 
 SHARD = "shardId-000000000000"
 SCHEMA = """
@@ -56,6 +55,24 @@ class StreamRecordRow:
     arrived: float
 
 
+class RecordSource(Protocol):
+    """What a mapping reads records of: Kinesis streams (:class:`Streams`) or DynamoDB tables'
+    streams (:class:`~faasport.local.sources.tables.Tables`), both kept in this store."""
+
+    #: The name of the batch's description in an on-failure note.
+    batch_info: str
+
+    def stream_id(self, name: str) -> str:
+        """The stream of ``name`` in the store."""
+        ...
+
+    def stream_arn(self, name: str) -> str: ...
+
+    def event(self, name: str, batch: list[StreamRecordRow]) -> dict[str, Any]:
+        """The Lambda event of a batch of ``name``'s records."""
+        ...
+
+
 class Streams:
     def __init__(self, store: Store, names: set[str], region: str = "us-east-1") -> None:
         self.store = store
@@ -67,7 +84,12 @@ class Streams:
         with self.store.lock:
             self.store.db.executescript(SCHEMA)
 
-    def arn(self, stream: str) -> str:
+    batch_info = "KinesisBatchInfo"
+
+    def stream_id(self, name: str) -> str:
+        return name
+
+    def stream_arn(self, stream: str) -> str:
         return f"arn:aws:kinesis:{self.region}:{ACCOUNT}:stream/{stream}"
 
     def known(self, stream: str) -> str:
@@ -132,7 +154,7 @@ class Streams:
         with self._arrived:
             self._arrived.notify_all()
 
-    def kinesis_event(self, stream: str, batch: list[StreamRecordRow]) -> dict[str, Any]:
+    def event(self, stream: str, batch: list[StreamRecordRow]) -> dict[str, Any]:
         return {
             "Records": [
                 {
@@ -149,7 +171,7 @@ class Streams:
                     "eventName": "aws:kinesis:record",
                     "invokeIdentityArn": f"arn:aws:iam::{ACCOUNT}:role/lambda-role",
                     "awsRegion": self.region,
-                    "eventSourceARN": self.arn(stream),
+                    "eventSourceARN": self.stream_arn(stream),
                 }
                 for row in batch
             ]
@@ -185,7 +207,7 @@ class StreamMapping:
         source: StreamEvent,
         invoke: Invoke,
         log: Any = lambda line: None,
-        tables: Tables | None = None,
+        records: RecordSource | None = None,
     ) -> None:
         self.streams = streams
         self.queues = queues
@@ -193,16 +215,10 @@ class StreamMapping:
         self.source = source
         self.invoke = invoke
         self.log = log
-        self.tables = tables
-        if source.source == "dynamodb":
-            from faasport.local.sources.tables import stream_id
-
-            assert tables is not None, "a table's stream mapping reads the tables"
-            self.stream = stream_id(source.stream)
-            self.name = f"{function}:table:{source.stream}"
-        else:
-            self.stream = source.stream
-            self.name = f"{function}:{source.stream}"
+        #: Kinesis records unless told otherwise (a table's stream).
+        self.records: RecordSource = records or streams
+        self.stream = self.records.stream_id(source.stream)
+        self.name = f"{function}:{self.stream}"
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"faasport-{self.name}", daemon=True)
 
@@ -225,7 +241,7 @@ class StreamMapping:
             if not batch:
                 self.streams.wait(1.0)
                 continue
-            event = self._event(batch)
+            event = self.records.event(self.source.stream, batch)
             try:
                 result = self.invoke(self.function, json.dumps(event).encode())
                 lowest = _lowest_failure(result.payload, batch) if result.ok else None
@@ -249,17 +265,6 @@ class StreamMapping:
                 limit = max(1, len(batch) // 2)
             self._stopping.wait(min(0.05 * attempts, 1.0))
 
-    def _event(self, batch: list[StreamRecordRow]) -> dict[str, Any]:
-        if self.tables is None or self.source.source != "dynamodb":
-            return self.streams.kinesis_event(self.source.stream, batch)
-        table = self.source.stream
-        return {
-            "Records": [
-                self.tables.dynamodb_record(table, sequence_number(row.seq), row.data, row.arrived)
-                for row in batch
-            ]
-        }
-
     def _give_up(self, batch: list[StreamRecordRow]) -> None:
         self.log(f"stream {self.name}: giving up on {len(batch)} record(s) after retries")
         if self.source.on_failure is not None:
@@ -272,15 +277,12 @@ class StreamMapping:
                 },
                 "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
             }
-            dynamodb = self.tables is not None and self.source.source == "dynamodb"
-            note["DDBStreamBatchInfo" if dynamodb else "KinesisBatchInfo"] = {
+            note[self.records.batch_info] = {
                 "shardId": SHARD,
                 "startSequenceNumber": sequence_number(batch[0].seq),
                 "endSequenceNumber": sequence_number(batch[-1].seq),
                 "batchSize": len(batch),
-                "streamArn": self.tables.stream_arn(self.source.stream)
-                if self.tables is not None and dynamodb
-                else self.streams.arn(self.source.stream),
+                "streamArn": self.records.stream_arn(self.source.stream),
             }
             self.queues.send_batch(self.source.on_failure, [Outgoing(json.dumps(note))])
         self.streams.save(self.name, batch[-1].seq)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from faasport.local.sources.consumer import ACCOUNT
 from faasport.local.sources.queues import QueueError
-from faasport.local.sources.streams import Streams
+from faasport.local.sources.streams import StreamRecordRow, Streams, sequence_number
 
 if TYPE_CHECKING:
     from sqlite3 import Connection
@@ -36,17 +36,16 @@ CREATE TABLE IF NOT EXISTS table_items (
     PRIMARY KEY (tbl, pk, sk)
 );
 """
-#: The stream of table NAME, in the stream store (apart from Kinesis streams' names).
-STREAM_PREFIX = "dynamodb:"
 #: Created once for every local table: stream ARNs end with their creation time.
 STREAM_LABEL = "2024-01-01T00:00:00.000"
 
 
-def stream_id(table: str) -> str:
-    return STREAM_PREFIX + table
-
-
 class Tables:
+    """The tables, and the records of their streams (a
+    :class:`~faasport.local.sources.streams.RecordSource`)."""
+
+    batch_info = "DDBStreamBatchInfo"
+
     def __init__(self, streams: Streams, tables: Mapping[str, DynamoTable], region: str) -> None:
         self.streams = streams
         self.store = streams.store
@@ -59,6 +58,9 @@ class Tables:
 
     def arn(self, table: str) -> str:
         return f"arn:aws:dynamodb:{self.region}:{ACCOUNT}:table/{table}"
+
+    def stream_id(self, table: str) -> str:
+        return "dynamodb:" + table  # apart from the Kinesis streams' names
 
     def stream_arn(self, table: str) -> str:
         return f"{self.arn(table)}/stream/{STREAM_LABEL}"
@@ -174,17 +176,20 @@ class Tables:
             change["OldImage"] = old
         db.execute(
             "INSERT INTO stream_records (stream, partition_key, data, arrived) VALUES (?, ?, ?, ?)",
-            (stream_id(spec.name), json.dumps(keys), json.dumps(change).encode(), time.time()),
+            (self.stream_id(spec.name), json.dumps(keys), json.dumps(change).encode(), time.time()),
         )
 
-    def dynamodb_record(self, table: str, seq: str, data: bytes, arrived: float) -> dict[str, Any]:
-        """One record of a DynamoDB Streams event, as Lambda delivers it."""
-        change = json.loads(data)
+    def event(self, table: str, batch: list[StreamRecordRow]) -> dict[str, Any]:
+        """A DynamoDB Streams event, as Lambda delivers it."""
+        return {"Records": [self._record_of(table, row) for row in batch]}
+
+    def _record_of(self, table: str, row: StreamRecordRow) -> dict[str, Any]:
+        change = json.loads(row.data)
         body: dict[str, Any] = {
-            "ApproximateCreationDateTime": int(arrived),
+            "ApproximateCreationDateTime": int(row.arrived),
             "Keys": change["Keys"],
-            "SequenceNumber": seq,
-            "SizeBytes": len(data),
+            "SequenceNumber": sequence_number(row.seq),
+            "SizeBytes": len(row.data),
             "StreamViewType": change["StreamViewType"],
         }
         for image in ("NewImage", "OldImage"):
