@@ -80,3 +80,14 @@ def test_unknown_targets_are_one_line_naming_the_entry(
 ) -> None:
     error = config_error(tmp_path, PROJECT + f"sends = {sends}\n")
     assert error.startswith(f"{tmp_path / 'faasport.toml'}: {message}"), error
+
+
+def test_a_table_stream_is_not_a_stream_to_send_to(tmp_path: Path) -> None:
+    config = PROJECT.replace(
+        'events = [{ stream = "clicks" }, { topic = "refunds" }]',
+        'events = [{ stream = "clicks" }, { table = "orders" }]',
+    )
+    error = config_error(
+        tmp_path, config + 'sends = ["stream:orders"]\n[tables.orders]\nkey = "id"\n'
+    )
+    assert 'functions.api.sends[0]: no stream "orders" in the project (clicks)' in error
