@@ -24,8 +24,8 @@ from phoney.template import Template, TemplateError, compile_template
 
 log = jsonlog.configure(logging.getLogger("phoney"))
 app = FastAPI(title="phoney")
-# Faker reads a locale's providers in about a second: during the environment's init, not
-# in its first request.
+# Faker reads a locale's providers in about a second: once per environment, when the app is
+# imported, rather than inside the first request's generation time.
 locale_data(settings().default_locale)
 
 
