@@ -18,9 +18,13 @@ The template has five fields, as a typical user record::
   API event in, the JSON array out: FastAPI, validation and encoding included).
 
 Each case runs in rounds, interleaved with the others; reported is the median of records/s
-over rounds and its ratio to the baseline's median measured in the same run.
+(wall time) over rounds and its ratio to the baseline's median measured in the same run, and
+the median of records per second of the process's own CPU time, which a machine busy with
+other work lowers much less.
 
-Target (issue 16): phoney, bulk >= 50,000 records/s.
+Target (issue 16): phoney, bulk >= 50,000 records/s, judged on both measures; on a machine
+busy with other work (the load average is printed) the wall-time one says more about the
+machine than about phoney.
 """
 
 from __future__ import annotations
@@ -109,10 +113,11 @@ def handler_case(count: int) -> Callable[[int], int]:
     return run
 
 
-def measure(run: Callable[[int], int], seed: int) -> float:
-    started = time.perf_counter()
+def measure(run: Callable[[int], int], seed: int) -> tuple[float, float]:
+    """Records per second of wall time and per second of this process's CPU time."""
+    started, cpu = time.perf_counter(), time.process_time()
     made = run(seed)
-    return made / (time.perf_counter() - started)
+    return made / (time.perf_counter() - started), made / (time.process_time() - cpu)
 
 
 def main() -> None:
@@ -130,22 +135,34 @@ def main() -> None:
     for run in cases.values():  # warm-up: imports, locale data, caches
         run(0)
     rates: dict[str, list[float]] = {name: [] for name in cases}
+    cpu_rates: dict[str, list[float]] = {name: [] for name in cases}
     for round_ in range(rounds):
         for name, run in cases.items():
-            rates[name].append(measure(run, 1000 + round_))
+            wall, cpu = measure(run, 1000 + round_)
+            rates[name].append(wall)
+            cpu_rates[name].append(cpu)
 
-    print(f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(
+        f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"load average {load}"
+    )
     print(f"template: {json.dumps(TEMPLATE)}\n")
     baseline = statistics.median(rates["Faker, one call per field"])
-    print(f"| case | records/s (median of {rounds} rounds) | min..max | x Faker |")
-    print("|---|---:|---:|---:|")
+    print(
+        f"| case | records/s (median of {rounds} rounds) | min..max | x Faker "
+        "| records per CPU second |"
+    )
+    print("|---|---:|---:|---:|---:|")
     for name, samples in rates.items():
         median = statistics.median(samples)
         spread = f"{min(samples):,.0f}..{max(samples):,.0f}"
-        print(f"| {name} | {median:,.0f} | {spread} | x{median / baseline:.1f} |")
-    ours = statistics.median(rates["phoney, bulk"])
-    verdict = "PASS" if ours >= TARGET else "FAIL"
-    print(f"\ntarget: phoney, bulk >= {TARGET:,.0f} records/s: {ours:,.0f} {verdict}")
+        cpu = statistics.median(cpu_rates[name])
+        print(f"| {name} | {median:,.0f} | {spread} | x{median / baseline:.1f} | {cpu:,.0f} |")
+    print(f"\ntarget: phoney, bulk >= {TARGET:,.0f} records/s")
+    for what, found in [("wall time", rates), ("CPU time", cpu_rates)]:
+        ours = statistics.median(found["phoney, bulk"])
+        print(f"  per second of {what}: {ours:,.0f} {'PASS' if ours >= TARGET else 'FAIL'}")
 
 
 if __name__ == "__main__":
