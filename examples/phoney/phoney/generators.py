@@ -25,6 +25,10 @@ class ArgumentError(ValueError):
     """An argument a generator cannot take; the message says which and what it expects."""
 
 
+class _MissingData(LookupError):
+    """The locale's providers lack the list a bulk generator draws from."""
+
+
 Bind = Callable[[LocaleData, tuple[str, ...]], Column]
 
 
@@ -67,19 +71,26 @@ def _no_args(make: Callable[[LocaleData], Column]) -> Bind:
 
 
 def _choice(kind: str, attribute: str) -> Bind:
-    bind = _no_args(lambda data: bulk.choice(data.elements(kind, attribute)))
-    bind.simple = (kind, attribute)  # type: ignore[attr-defined]
+    def make(data: LocaleData) -> Column:
+        if not data.has(kind, attribute):
+            raise _MissingData
+        return bulk.choice(data.elements(kind, attribute))
+
+    bind = _no_args(make)
+    bind.simple = bind.source = (kind, attribute)  # type: ignore[attr-defined]
     return bind
 
 
 def _formats(kind: str, attribute: str, *, numerify: bool = False) -> Bind:
     def make(data: LocaleData) -> Column:
         if not data.has(kind, attribute):
-            return _faker_column(data, attribute.removesuffix("_formats"))
+            raise _MissingData
         elements = data.elements(kind, attribute)
         return bulk.formats(elements, _resolver(data), numerify=numerify)
 
-    return _no_args(make)
+    bind = _no_args(make)
+    bind.source = (kind, attribute)  # type: ignore[attr-defined]
+    return bind
 
 
 def _ascii(text: str, data: LocaleData) -> str:
@@ -100,7 +111,7 @@ def _user_name(data: LocaleData) -> Column:
         return bulk.mapped(resolve(name), lambda text: _ascii(text.lower(), data))
 
     if not data.has("internet", "user_name_formats"):
-        return _faker_column(data, "user_name")
+        raise _MissingData
     return bulk.formats(
         data.elements("internet", "user_name_formats"),
         lowered,
@@ -250,8 +261,21 @@ def _sentence(data: LocaleData, args: tuple[str, ...]) -> Column:
 
 
 def _generator(name: str, description: str, bind: Bind, example: str = "") -> Generator:
+    source: tuple[str, str] | None = getattr(bind, "source", None)
+
+    def bound(data: LocaleData, args: tuple[str, ...]) -> Column:
+        try:
+            if source is not None and data.overrides(source[0], name, source[1]):
+                raise _MissingData
+            return bind(data, args)
+        except _MissingData:
+            # This locale keeps the values elsewhere, or computes them: Faker per value.
+            if not callable(getattr(data.faker, name, None)):
+                raise ArgumentError(f"has no data for locale {data.locale}") from None
+            return _faker_column(data, name)
+
     simple = getattr(bind, "simple", None)
-    return Generator(name, description, example or "{{" + name + "}}", bind, simple)
+    return Generator(name, description, example or "{{" + name + "}}", bound, simple)
 
 
 GENERATORS: dict[str, Generator] = {

@@ -59,6 +59,15 @@ class LocaleData:
     def has(self, kind: str, attribute: str) -> bool:
         return kind in self._providers and hasattr(self._providers[kind], attribute)
 
+    def overrides(self, kind: str, method: str, attribute: str) -> bool:
+        """Whether the locale's provider defines ``method`` in a class more specific than
+        the one holding ``attribute``: then the method may not draw from that attribute
+        (ja_JP's ``city()`` picks from its ``cities``, not the inherited ``city_formats``)."""
+        mro = type(self._providers[kind]).__mro__
+        method_at = next((i for i, c in enumerate(mro) if method in vars(c)), None)
+        data_at = next((i for i, c in enumerate(mro) if attribute in vars(c)), None)
+        return method_at is not None and data_at is not None and method_at < data_at
+
 
 @functools.cache
 def locale_data(locale: str) -> LocaleData:

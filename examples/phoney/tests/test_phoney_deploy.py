@@ -14,11 +14,16 @@ import hcl2
 import pytest
 import yaml
 from cfnlint.api import ManualArgs, lint
+
 from iac import run_checkov
 
 EXAMPLE = Path(__file__).resolve().parents[1]
-TARGETS = {"sam": ("aws",), "terraform": ("aws", "--iac", "terraform"), "gcp": ("gcp",)}
-TARGETS["azure"] = ("azure",)
+TARGETS = {
+    "sam": ("aws",),
+    "terraform": ("aws", "--iac", "terraform"),
+    "gcp": ("gcp",),
+    "azure": ("azure",),
+}
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +34,10 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         project = root / name
         ignored = shutil.ignore_patterns("tests", "__pycache__", ".faasport", "keys", "secrets.*")
         shutil.copytree(EXAMPLE, project, ignore=ignored)
+        provider, *options = arguments
+        command = ["deploy", provider, str(project), *options, "--dry-run"]
         result = subprocess.run(
-            [sys.executable, "-m", "faasport.cli.main", "deploy", arguments[0], str(project)]
-            + [*arguments[1:], "--dry-run"],
+            [sys.executable, "-m", "faasport.cli.main", *command],
             capture_output=True,
             text=True,
             timeout=120,

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from phoney.formats import chunks
+from phoney.generators import GENERATORS
 from phoney.locale_data import UnknownLocaleError, locale_data
 from phoney.template import BATCH, TemplateError, compile_template
 
@@ -169,3 +170,24 @@ def test_an_unknown_locale_gets_suggestions() -> None:
     with pytest.raises(UnknownLocaleError) as caught:
         locale_data("en-US")
     assert caught.value.suggestions[0] == "en_US"
+
+
+@pytest.mark.parametrize("locale", ["en_US", "de_DE", "fr_FR", "ja_JP", "pt_BR", "zh_CN"])
+def test_every_generator_fills_or_refuses_in_every_locale(locale: str) -> None:
+    data = locale_data(locale)
+    for name, generator in GENERATORS.items():
+        try:
+            template = compile_template({"v": generator.example}, data, max_fields=1)
+        except TemplateError as exc:
+            assert exc.detail["message"] == f'generator "{name}" has no data for locale {locale}'
+            continue
+        (batch,) = template.records(Random(5), 5)
+        assert len(batch) == 5 and all(record["v"] not in ("", None) for record in batch), name
+
+
+def test_a_locale_that_overrides_a_method_is_followed() -> None:
+    # ja_JP's city() draws from its own list, not from the city_formats it inherits.
+    cities = locale_data("ja_JP").provider("address").cities
+    records = fill({"city": "{{city}}"}, count=50, locale="ja_JP")
+    assert all(record["city"] in cities for record in records)
+    assert fill({"city": "{{city}}"}, count=50, locale="ja_JP") == records  # seeded too
