@@ -8,6 +8,7 @@ import logging
 import secrets
 import time
 from collections.abc import Iterator
+from random import Random
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
@@ -89,6 +90,7 @@ async def fill_template(request: Request) -> Response:
     for part in generated:
         size += len(part)
         if size > config.max_response_bytes:
+            log.warning("refused %d records as %s: over %d bytes", body.count, body.format, size)
             return _too_large(config.max_response_bytes)
         parts.append(part)
     _record(body.count, body.format, started, subject)
@@ -97,8 +99,6 @@ async def fill_template(request: Request) -> Response:
 
 def _generate(template: Template, seed: int, count: int, fmt: str) -> Iterator[bytes]:
     # One Random per request, seeded: the same seed gives the same records in every format.
-    from random import Random
-
     return chunks(fmt, template.records(Random(seed), count), template.fields)
 
 
