@@ -106,13 +106,13 @@ class JwtAuthorizer(Policy):
             return None
         cached = self._verified.get(token)
         if cached is not None:
-            key, kid, claims = cached
+            kept_key, kid, kept = cached
             try:
                 current = self.keys.get(kid)
             except KeySetError:
                 current = None
-            if current is key:  # still the key set's (a rotation may have removed it)
-                return dict(claims) if self._times_ok(claims) else None
+            if current is kept_key:  # still the key set's (a rotation may have removed it)
+                return dict(kept) if self._times_ok(kept) else None
             self._verified.pop(token, None)
         try:
             header = jwt.get_unverified_header(token)
