@@ -469,3 +469,34 @@ print(json.dumps({
     "same": json.loads(first["body"]) == json.loads(again["body"]),
 }))
 """
+
+
+IMPORT_PROBE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+before = set(sys.modules)
+import main
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_the_entry_module_builds_its_policies_with_the_standard_library_only(
+    tmp_path: Path, keys: Keys
+) -> None:
+    """No key set is read and no store opened at import: PyJWT, cryptography and the store
+    drivers come with the first request, and the configuration tools never."""
+    root = project_root(tmp_path / "orders", keys)
+    directory = unpacked(root, "gcp", tmp_path / "unpacked")
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", IMPORT_PROBE, str(directory)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout)
+    third_party = {m.split(".")[0] for m in loaded} - set(sys.stdlib_module_names)
+    assert third_party == {"faasport", "main"}
+    assert not [m for m in loaded if m.startswith(("faasport.config", "faasport.deploy"))]
+    assert "faasport.gateway.jwt" in loaded  # the policies were built
