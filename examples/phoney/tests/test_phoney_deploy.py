@@ -4,9 +4,11 @@ streaming through its Function URL; Terraform for Google Cloud and Azure that ch
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +114,39 @@ def test_checkov_fails_nothing_on_any_target(deployed: Path) -> None:
         for check in report["results"]["passed_checks"]
     }
     assert scanned == set(TARGETS)
+
+
+def faasport(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "faasport.cli.main", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize(("target", "entry"), [("gcp", "main.py"), ("azure", "function_app.py")])
+def test_google_cloud_and_azure_packages_carry_the_key_set_for_the_jwt_check(
+    tmp_path: Path, target: str, entry: str
+) -> None:
+    project = tmp_path / "phoney"
+    ignored = shutil.ignore_patterns("tests", "__pycache__", ".faasport", "keys", "secrets.*")
+    shutil.copytree(EXAMPLE, project, ignore=ignored)
+    # The JWT is checked in these functions: without the key set there is nothing to check.
+    missing = faasport(project, "package", "--target", target)
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines()[-1] == (
+        "error: faasport.toml: auth.jwt.jwks: keys/jwks.json is not a file in the project"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAASPORT_SECRET")}
+    made = subprocess.run(
+        [sys.executable, "-m", "phoney.devtoken", "--init"], cwd=project, env=env, timeout=60
+    )
+    assert made.returncode == 0
+    built = faasport(project, "package", "--target", target)
+    assert built.returncode == 0, built.stderr
+    with zipfile.ZipFile(project / "dist" / target / "phoney.zip") as archive:
+        names = set(archive.namelist())
+    assert {entry, "phoney/main.py", "phoney/generators.py"} <= names
+    assert not any("secrets.local" in name for name in names)
