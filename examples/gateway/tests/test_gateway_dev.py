@@ -42,8 +42,14 @@ def configure(project: Path, upstreams: dict[str, str], jwks: Path, state_url: s
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy = tmp_path_factory.mktemp("gateway") / "gateway"
     shutil.copytree(
-        EXAMPLE, copy, ignore=shutil.ignore_patterns("tests", ".faasport", "__pycache__", "deploy")
+        EXAMPLE,
+        copy,
+        ignore=shutil.ignore_patterns(
+            "tests", ".faasport", "__pycache__", "deploy", "dist", "secrets.local.toml"
+        ),
     )
+    # As the README has it: the local secrets file made from the committed example.
+    shutil.copy(copy / "secrets.local.example.toml", copy / "secrets.local.toml")
     return copy
 
 
