@@ -34,8 +34,20 @@ EXCLUDED_NAMES = (
 #: Left out at the project root: tool state, build output, environments.
 EXCLUDED_AT_ROOT = (".faasport", "dist", "deploy", ".venv*", "node_modules")
 
-#: The parts of faasport that run inside a deployed function.
-RUNTIME_PACKAGES = ("core", "aws", "gcp", "azure", "events", "state", "secrets", "metrics")
+#: The parts of faasport that run inside a deployed function; ``config`` because the
+#: gateway's policies parse route keys with it (standard library only, as the rest).
+RUNTIME_PACKAGES = (
+    "config",
+    "core",
+    "aws",
+    "gcp",
+    "azure",
+    "events",
+    "gateway",
+    "state",
+    "secrets",
+    "metrics",
+)
 RUNTIME_MODULES = ("__init__.py", "py.typed", "db.py")
 
 
