@@ -13,11 +13,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from api_gateway.upstreams import Upstreams, UpstreamTimeout, UpstreamUnreachable
 from faasport import state
 
 if TYPE_CHECKING:
     from api_gateway.settings import Settings
-    from api_gateway.upstreams import Upstreams
 
 PROBE_KEY = "api-gateway:ready"
 
@@ -41,8 +41,6 @@ def app(settings: Settings, upstreams: Upstreams) -> Any:
         return JSONResponse({"status": "live"})
 
     async def upstream(name: str, base: str) -> str:
-        from api_gateway.upstreams import UpstreamTimeout, UpstreamUnreachable
-
         try:
             answer = await upstreams.forward(
                 "GET", f"{base}/health", [], b"", timeout=settings.ready_timeout

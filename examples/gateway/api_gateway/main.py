@@ -28,6 +28,7 @@ from faasport import gateway
 log = logging.getLogger("api_gateway")
 
 Scope = dict[str, Any]
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def _error(status: int, message: str, rid: str, **extra: str) -> JSONResponse:
@@ -146,9 +147,6 @@ def create_app(settings: Settings) -> Any:
             await protected(scope, receive, send)
 
     return app
-
-
-METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def _route_path(scope: Scope) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 #: ``UPSTREAM_USERS=http://...`` routes ``/users/...`` to that URL.
@@ -44,7 +44,6 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     #: Session cookies over HTTPS only (turn off for plain-HTTP local browsers).
     secure_cookies: bool = True
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

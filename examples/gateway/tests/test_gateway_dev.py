@@ -14,6 +14,7 @@ import pytest
 from gateway_support import ISSUER, Token, Upstream
 
 from dev_process import Dev
+from servers import free_port
 
 EXAMPLE = Path(__file__).resolve().parents[1]
 
@@ -28,7 +29,9 @@ def configure(project: Path, upstreams: dict[str, str], jwks: Path, state_url: s
             flags=re.M,
         )
         assert found == 1, name
-    config = config.replace('UPSTREAM_TIMEOUT = "5"', 'UPSTREAM_TIMEOUT = "1"')
+    # And a fourth service whose port nothing listens on.
+    gone = f'UPSTREAM_GONE = "http://127.0.0.1:{free_port()}"'
+    config = config.replace('UPSTREAM_TIMEOUT = "5"', f'UPSTREAM_TIMEOUT = "1"\n{gone}')
     config = config.replace('"https://issuer.gateway.example/"', f'"{ISSUER}"')
     config = config.replace('CLIENT_RATE_PER_MINUTE = "60"', 'CLIENT_RATE_PER_MINUTE = "5"')
     config = config.replace(
@@ -74,7 +77,14 @@ def test_routes_policies_and_health_through_faasport_dev(
     with httpx.Client(base_url=dev.url, timeout=30) as client:
         assert client.get("/health/live").json() == {"status": "live"}
         ready = client.get("/health/ready")
-        assert ready.status_code == 200, ready.text
+        assert ready.status_code == 503
+        assert ready.json()["checks"] == {
+            "store": "ok",
+            "upstream:gone": "unreachable",
+            "upstream:orders": "ok",
+            "upstream:products": "ok",
+            "upstream:users": "ok",
+        }
         assert client.get("/users/1").status_code == 401
 
         auth = {"authorization": f"Bearer {token('dev-user')}"}
@@ -94,8 +104,10 @@ def test_routes_policies_and_health_through_faasport_dev(
         slow = client.get("/products/slow", headers=auth)
         assert slow.status_code == 504
         assert slow.json()["message"] == "Upstream timed out"
+        gone = client.get("/gone/1", headers=auth)
+        assert (gone.status_code, gone.json()["upstream"]) == (502, "gone")
 
-        refused = [client.get("/users/1", headers=auth).status_code for _ in range(4)]
+        refused = [client.get("/users/1", headers=auth).status_code for _ in range(3)]
         assert refused[-1] == 429
 
 
