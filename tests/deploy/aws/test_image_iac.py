@@ -117,12 +117,23 @@ def test_the_repository_stack(plans: Mapping[str, Plan]) -> None:
 
 
 def test_sam_deploys_in_three_steps(plans: Mapping[str, Plan]) -> None:
-    commands = plans["sam"].commands
-    assert commands[0] == ("faasport", "package", "--target", "container", "--project", "../..")
-    assert commands[1][:4] == ("sam", "deploy", "--template-file", "image.yaml")
-    assert "shop-image" in commands[1]
-    assert commands[2] == ("sh", "push-image.sh")
-    assert commands[3][:4] == ("sam", "deploy", "--template-file", "template.yaml")
+    deploy = ("aws", "cloudformation", "deploy", "--region", "eu-west-1")
+    assert plans["sam"].commands == (
+        ("faasport", "package", "--target", "container", "--project", "../.."),
+        (
+            *deploy,
+            *("--template-file", "image.yaml", "--stack-name", "shop-image"),
+            "--no-fail-on-empty-changeset",
+        ),
+        ("sh", "push-image.sh"),
+        (
+            *deploy,
+            *("--template-file", "template.yaml", "--stack-name", "shop"),
+            *("--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"),
+            "--no-fail-on-empty-changeset",
+            *("--parameter-overrides", "file://image-parameters.json"),
+        ),
+    )
 
 
 def test_terraform_functions_run_the_pinned_image(plans: Mapping[str, Plan]) -> None:
@@ -246,8 +257,8 @@ def test_push_script_builds_pushes_and_pins_the_digest(
     tag = build.split("--tag ")[1].split()[0]
     assert f"docker push {tag}" in calls
     if iac == "sam":
-        config = (deploy / "samconfig.toml").read_text()
-        assert config.endswith(f'parameter_overrides = "ImageUri={PINNED}"\n')
+        parameters = json.loads((deploy / "image-parameters.json").read_text())
+        assert parameters == [f"ImageUri={PINNED}"]
     else:
         assert json.loads((deploy / "image.auto.tfvars.json").read_text()) == {"image_uri": PINNED}
 

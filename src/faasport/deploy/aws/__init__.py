@@ -20,6 +20,7 @@ PUSH_IMAGE = ("sh", image.SCRIPT)
 #: What each IaC leaves in deploy/aws: the other one refuses to deploy beside it.
 SAM_FILES = ("template.yaml", "samconfig.toml", ".aws-sam")
 IMAGE_TEMPLATE = "image.yaml"
+CONTAINER_HINT = "install the AWS CLI (version 2) and Docker"
 TERRAFORM_FILES = ("main.tf", "terraform.tfstate", ".terraform")
 
 
@@ -59,18 +60,29 @@ def _sam(infrastructure: model.Infrastructure) -> Plan:
     if infrastructure.container:
         files[IMAGE_TEMPLATE] = image_template(infrastructure)
         files[image.SCRIPT] = image.push_script(project, "sam")
+        cloudformation = ("aws", "cloudformation", "deploy", "--region", project.region)
         repository = (
-            *("sam", "deploy", "--template-file", IMAGE_TEMPLATE),
-            *("--stack-name", image.image_stack(project), "--region", project.region),
+            *cloudformation,
+            *("--template-file", IMAGE_TEMPLATE, "--stack-name", image.image_stack(project)),
             "--no-fail-on-empty-changeset",
         )
-        # The functions' deploy reads the pinned image from samconfig.toml.
-        commands = (PACKAGE_CONTAINER, repository, PUSH_IMAGE, deploy)
+        # CloudFormation runs the SAM transform itself; the SAM CLI would want to push the
+        # image again. The pinned image comes from the file push-image.sh writes.
+        functions = (
+            *cloudformation,
+            *("--template-file", "template.yaml", "--stack-name", project.name),
+            *("--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"),
+            "--no-fail-on-empty-changeset",
+            *("--parameter-overrides", f"file://{image.SAM_PARAMETERS}"),
+        )
+        commands = (PACKAGE_CONTAINER, repository, PUSH_IMAGE, functions)
     return Plan(
         provider="aws",
         files=files,
         commands=commands,
-        install_hint="install the AWS SAM CLI: pip install aws-sam-cli",
+        install_hint=CONTAINER_HINT
+        if infrastructure.container
+        else "install the AWS SAM CLI: pip install aws-sam-cli",
         foreign=TERRAFORM_FILES,
         foreign_hint="deploy/aws holds the Terraform deployment; run `terraform destroy` there "
         "if it was applied and delete its files to switch to SAM, or deploy with --iac "

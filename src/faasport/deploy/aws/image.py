@@ -25,8 +25,10 @@ PATTERN = (
     r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$"
 )
 SCRIPT = "push-image.sh"
-#: Where ``push-image.sh`` leaves the pinned image for the functions' deploy step.
-SAM_CONFIG = "samconfig.toml"
+#: Where ``push-image.sh`` leaves the pinned image for the functions' deploy step: for
+#: ``aws cloudformation deploy --parameter-overrides file://...`` (SAM CLI insists on
+#: pushing images itself), and for Terraform, which reads ``*.auto.tfvars.json``.
+SAM_PARAMETERS = "image-parameters.json"
 TF_VARS = "image.auto.tfvars.json"
 #: The image build context, from deploy/aws.
 CONTEXT = "../../dist/container"
@@ -102,10 +104,7 @@ def push_script(project: Project, iac: str) -> str:
             "--query \"Stacks[0].Outputs[?OutputKey=='RepositoryUri'].OutputValue\" "
             "--output text)"
         )
-        record = (
-            f"printf 'version = 0.1\\n\\n[default.deploy.parameters]\\n"
-            f'parameter_overrides = "{PARAMETER}=%s"\\n\' "$pinned" > {SAM_CONFIG}'
-        )
+        record = f"""printf '["{PARAMETER}=%s"]\\n' "$pinned" > {SAM_PARAMETERS}"""
     return f"""\
 #!/bin/sh
 # Written by `faasport deploy aws --package container` from {project.source.name}; edit the
