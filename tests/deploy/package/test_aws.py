@@ -209,7 +209,7 @@ def test_the_zip_holds_code_and_dependencies_but_no_tests_caches_or_tools(shop: 
     assert not [n for n in files if n.startswith("shop/tests/")]
     assert "shop/notes.md" not in files  # exclude = ["*.md", "shop/fixtures"]
     assert not [n for n in files if n.startswith("shop/fixtures/")]
-    for tool in ("cli", "local", "deploy", "testing"):
+    for tool in ("cli", "local", "deploy", "testing", "config"):
         assert not [n for n in files if n.startswith(f"faasport/{tool}/")]
     noise = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
     assert not [n for n in files if ".dist-info/" in n and n.rsplit("/", 1)[-1] in noise]

@@ -34,10 +34,8 @@ EXCLUDED_NAMES = (
 #: Left out at the project root: tool state, build output, environments.
 EXCLUDED_AT_ROOT = (".faasport", "dist", "deploy", ".venv*", "node_modules")
 
-#: The parts of faasport that run inside a deployed function; ``config`` because the
-#: gateway's policies parse route keys with it (standard library only, as the rest).
+#: The parts of faasport that run inside a deployed function.
 RUNTIME_PACKAGES = (
-    "config",
     "core",
     "aws",
     "gcp",
