@@ -27,6 +27,7 @@ from faasport.local.http11 import (
     read_request,
 )
 from faasport.local.streaming import StreamedResponse, write_streamed
+from faasport.local.websocket.server import Upgraded
 
 Answer = Callable[[Request, tuple[str, int]], Awaitable[HttpResponse]]
 Reject = Callable[[int], HttpResponse]
@@ -185,6 +186,11 @@ class Server:
             if isinstance(response, StreamingResponse):
                 self._busy.discard(task)
                 await self._stream(writer, response)
+                return
+            if isinstance(response, Upgraded):
+                # A WebSocket now: not a request in flight, so a stopping server ends it.
+                self._busy.discard(task)
+                await response.take_over(reader, writer)
                 return
             close = self._closing or not request.keep_alive
             await self._write(writer, response, request.method, close=close)

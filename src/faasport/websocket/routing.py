@@ -67,6 +67,8 @@ class Router:
     """Route handlers of one WebSocket API; callable as ``handler(event, context)``."""
 
     __slots__ = ("_routes",)
+    #: What faasport's loader takes it for: a plain handler(event, context).
+    faasport_kind = "handler"
 
     def __init__(self) -> None:
         self._routes: dict[str, RouteHandler] = {}
