@@ -80,6 +80,14 @@ def test_bad_input_is_answered_never_dropped(dev: Dev) -> None:
         assert receive(dave) == {"error": "join lobby first"}
 
 
+def test_boto3_reaches_the_local_connections_api(dev: Dev) -> None:
+    client = dev.client("apigatewaymanagementapi")
+    with pytest.raises(client.exceptions.GoneException):
+        client.post_to_connection(ConnectionId="not-connected=", Data=b"x")
+    with pytest.raises(client.exceptions.GoneException):
+        client.get_connection(ConnectionId="not-connected=")
+
+
 # -- the same code against a recording @connections API -------------------------------------
 
 

@@ -112,6 +112,18 @@ class Api:
             assert time.monotonic() < deadline, f"no {route} event: {self.seen()}"
             time.sleep(0.02)
 
+    def disconnect_of(self, connection: str) -> dict[str, Any]:
+        """The $disconnect event of ``connection`` (an earlier test's may arrive late)."""
+        deadline = time.monotonic() + 10
+        while True:
+            found = [
+                s for s in self.seen() if s["route"] == "$disconnect" and s["id"] == connection
+            ]
+            if found:
+                return found[0]
+            assert time.monotonic() < deadline, f"no $disconnect for {connection}: {self.seen()}"
+            time.sleep(0.02)
+
     def connect(self, function: str = "chat", query: str = "token=ok") -> ClientConnection:
         return connect(f"{self.base}/{function}?{query}", open_timeout=10)
 
@@ -182,10 +194,9 @@ def test_a_failing_route_answers_internal_server_error_and_stays_open(api: Api) 
 def test_disconnect_reports_the_close_code_and_reason(api: Api) -> None:
     with api.connect() as client:
         client.close(code=4000, reason="bye")
-    (seen,) = api.wait_seen("$disconnect")
+    (connected,) = api.wait_seen("$connect")
+    seen = api.disconnect_of(connected["id"])
     assert (seen["code"], seen["reason"]) == (4000, "bye")
-    connect_id = api.wait_seen("$connect")[0]["id"]
-    assert seen["id"] == connect_id
 
 
 def test_message_over_128_kb_closes_with_1009(api: Api) -> None:
@@ -196,7 +207,8 @@ def test_message_over_128_kb_closes_with_1009(api: Api) -> None:
         with pytest.raises(ConnectionClosed) as caught:
             client.recv(timeout=10)
     assert caught.value.rcvd is not None and caught.value.rcvd.code == 1009
-    assert api.wait_seen("$disconnect")[0]["code"] == 1009
+    (connected,) = api.wait_seen("$connect")
+    assert api.disconnect_of(connected["id"])["code"] == 1009
 
 
 def test_no_route_and_no_default_is_answered_by_the_gateway(api: Api) -> None:
@@ -231,6 +243,19 @@ def test_connections_api_posts_closes_and_describes(api: Api) -> None:
         assert websockets.manage(loop, "DELETE", connection, b"")[0] == 204
         with pytest.raises(ConnectionClosed):
             client.recv(timeout=10)
-    assert api.wait_seen("$disconnect")[0]["code"] == 1000
+    assert api.disconnect_of(connection)["code"] == 1000
     assert websockets.manage(loop, "POST", connection, b"late")[0] == 410
     assert websockets.manage(loop, "GET", "never-was", b"")[0] == 410
+
+
+def test_malformed_handshake_is_400_without_invoking(api: Api) -> None:
+    from rawhttp import exchange
+
+    host, port = api.gateway.server_address
+    answer = exchange(
+        (str(host), port),
+        b"GET /chat?token=ok HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n",  # no Sec-WebSocket-Key
+    )
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert api.seen() == []

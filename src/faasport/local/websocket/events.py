@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-#: The stage the deployed WebSocket API has (deploy names it the same).
+#: The stage the deployed WebSocket API has (``deploy.aws.model.WEBSOCKET_STAGE``).
 STAGE = "prod"
 
 
