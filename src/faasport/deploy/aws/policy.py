@@ -38,9 +38,10 @@ QUEUE_ACTIONS = (
 
 @dataclass(frozen=True)
 class Output:
-    """The ARN of a resource this deployment creates: a queue, the state table or a stream."""
+    """The ARN of a resource this deployment creates: a queue, the state table, a stream, or
+    the ``@connections`` of a function's WebSocket API (``websocket``, keyed by function)."""
 
-    kind: Literal["queue", "table", "stream"]
+    kind: Literal["queue", "table", "stream", "websocket"]
     key: str
 
 
@@ -129,6 +130,15 @@ def statements(infrastructure: Infrastructure, function: Function) -> tuple[Stat
     table = infrastructure.state_table
     if table:
         found.append(Statement("UseStateTable", STATE_ACTIONS, (Output("table", table),)))
+    if function.websocket is not None:
+        # send/close/info on the connections of its own API only.
+        found.append(
+            Statement(
+                "ManageConnections",
+                ("execute-api:ManageConnections",),
+                (Output("websocket", function.name),),
+            )
+        )
     return tuple(found)
 
 

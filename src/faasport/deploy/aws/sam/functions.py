@@ -140,6 +140,12 @@ def _resource(resource: policy.Resource) -> Data:
             return cfn.arn(cfn.queue_id(resource.key))
         if resource.kind == "stream":
             return cfn.arn(cfn.stream_id(resource.key))
+        if resource.kind == "websocket":
+            api = naming.logical_id(resource.key, "WebSocketApi")
+            return cfn.sub(
+                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+                f"${{{api}}}/{model.WEBSOCKET_STAGE}/*/@connections/*"
+            )
         return cfn.arn(cfn.STATE_TABLE)
     where = ":${AWS::Region}:${AWS::AccountId}:" if resource.regional else ":::"
     return cfn.sub(
