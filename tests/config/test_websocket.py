@@ -6,24 +6,19 @@ from pathlib import Path
 
 import pytest
 
+from config_text import config_error, load_config
 from faasport.config import load_project
 from faasport.config.model import WebSocketApi
-from faasport.core.errors import ConfigError
 
 BASE = 'name = "chat"\n[functions.chat]\nhandler = "chat:ws"\n'
 
 
 def load(tmp_path: Path, extra: str, base: str = BASE) -> WebSocketApi | None:
-    (tmp_path / "faasport.toml").write_text(base + extra)
-    return load_project(tmp_path).functions["chat"].websocket
+    return load_config(tmp_path, base + extra).functions["chat"].websocket
 
 
 def error(tmp_path: Path, extra: str, base: str = BASE) -> str:
-    with pytest.raises(ConfigError) as caught:
-        load(tmp_path, extra, base)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
+    return config_error(tmp_path, base + extra)
 
 
 def test_defaults_and_explicit_values(tmp_path: Path) -> None:
