@@ -287,7 +287,8 @@ def dev(
         base = gateway.url.removesuffix(gateway.flavour.prefix).replace("http://", "ws://", 1)
         for name in gateway.websockets.apis:
             click.echo(f"WebSocket API {name} on {base}/{name}", err=True)
-        click.echo(f"AWS services on {sources.url} (SQS, SNS, S3, Kinesis, EventBridge)", err=True)
+        served = "SQS, SNS, S3, Kinesis, EventBridge" + (", DynamoDB" if project.tables else "")
+        click.echo(f"AWS services on {sources.url} ({served})", err=True)
         checker = Checker(project, emulator)
         if reload:
 

@@ -41,6 +41,7 @@ RUNTIME_PACKAGES = (
     "gcp",
     "azure",
     "events",
+    "gateway",
     "state",
     "secrets",
     "metrics",
