@@ -63,6 +63,15 @@ ACCESS_LOG_FORMAT = (
     '"integrationLatency":"$context.integrationLatency",'
     '"error":"$context.error.message"}'
 )
+#: The stage of a function's WebSocket API (``wss://{api}.execute-api.{region}.../prod``);
+#: ``faasport dev`` puts the same stage in its events.
+WEBSOCKET_STAGE = "prod"
+WEBSOCKET_LOG_FORMAT = (
+    '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
+    '"requestTime":"$context.requestTime","routeKey":"$context.routeKey",'
+    '"eventType":"$context.eventType","connectionId":"$context.connectionId",'
+    '"status":"$context.status","error":"$context.error.message"}'
+)
 #: The DynamoDB state store's key schema: one string partition key, and a TTL attribute
 #: holding the expiry as epoch seconds.
 STATE_KEY = "pk"

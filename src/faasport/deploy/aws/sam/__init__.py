@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from faasport.deploy.aws import image, naming
 from faasport.deploy.aws.model import Infrastructure
-from faasport.deploy.aws.sam import access, api, cfn, functions, resources
+from faasport.deploy.aws.sam import access, api, cfn, functions, resources, websocket
 from faasport.deploy.aws.yaml_text import Data, dump
 
 REPOSITORY = "ImageRepository"
@@ -12,7 +12,14 @@ REPOSITORY = "ImageRepository"
 
 def template(infrastructure: Infrastructure) -> str:
     all_resources: cfn.Resources = {}
-    for part in (functions.resources, api.resources, access.resources, resources.resources):
+    parts = (
+        functions.resources,
+        api.resources,
+        access.resources,
+        resources.resources,
+        websocket.resources,
+    )
+    for part in parts:
         cfn.add(all_resources, part(infrastructure))
     document: dict[str, Data] = {
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -30,7 +37,11 @@ def template(infrastructure: Infrastructure) -> str:
             }
         }
     document["Resources"] = all_resources
-    document["Outputs"] = {**api.outputs(infrastructure), **resources.outputs(infrastructure)}
+    document["Outputs"] = {
+        **api.outputs(infrastructure),
+        **resources.outputs(infrastructure),
+        **websocket.outputs(infrastructure),
+    }
     return dump(document)
 
 

@@ -151,6 +151,12 @@ def _resource(resource: policy.Resource) -> Data:
             return cfn.arn(cfn.table_id(resource.key))
         if resource.kind == "table_stream":
             return {"Fn::GetAtt": [cfn.table_id(resource.key), "StreamArn"]}
+        if resource.kind == "websocket":
+            api = naming.logical_id(resource.key, "WebSocketApi")
+            return cfn.sub(
+                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+                f"${{{api}}}/{model.WEBSOCKET_STAGE}/*/@connections/*"
+            )
         return cfn.arn(cfn.STATE_TABLE)
     where = ":${AWS::Region}:${AWS::AccountId}:" if resource.regional else ":::"
     return cfn.sub(

@@ -15,6 +15,7 @@ from faasport.deploy.aws.terraform import (
     function_module,
     image,
     storage_modules,
+    websocket_module,
 )
 from faasport.deploy.aws.terraform.tf import Module, jsonencode, output, resource
 from faasport.deploy.hcl import Block, Ref, Value, template
@@ -102,7 +103,37 @@ def main(infrastructure: Infrastructure) -> tuple[list[Block], list[Module]]:
             naming.tf_id("bucket", bucket), storage_modules.BUCKET, _bucket(bucket, notifications)
         )
     _api(infrastructure, root)
+    for function in project.functions.values():
+        if function.websocket is not None:
+            root.module(
+                websocket_ref(function.name).removeprefix("module."),
+                websocket_module.MODULE,
+                _websocket(infrastructure, function),
+            )
     return root.blocks, list(root.used.values())
+
+
+def websocket_ref(function: str) -> str:
+    return f"module.{naming.tf_id('websocket', function)}"
+
+
+def _websocket(infrastructure: Infrastructure, function: Function) -> dict[str, Value]:
+    project = infrastructure.project
+    websocket = function.websocket
+    assert websocket is not None
+    target = function_ref(function)
+    return {
+        "name": naming.websocket_api_name(project, function),
+        "selection": websocket.selection,
+        "routes": list(websocket.routes),
+        "stage": model.WEBSOCKET_STAGE,
+        "function_name": Ref(f"{target}.function_name"),
+        "qualifier": Ref(f"{target}.qualifier"),
+        "invoke_arn": Ref(f"{target}.invoke_arn"),
+        "log_retention_days": model.LOG_RETENTION_DAYS,
+        "log_format": model.WEBSOCKET_LOG_FORMAT,
+        "throttle": _throttle(project.api.throttle),
+    }
 
 
 def outputs(infrastructure: Infrastructure) -> list[Block]:
@@ -116,6 +147,11 @@ def outputs(infrastructure: Infrastructure) -> list[Block]:
     if infrastructure.routes:
         api_url = Ref(f"module.{_api_id(infrastructure.project)}.url")
         found.insert(0, output("api_url", api_url, "The API's URL"))
+    for function in infrastructure.project.functions.values():
+        if function.websocket is not None:
+            url = Ref(f"{websocket_ref(function.name)}.url")
+            name = naming.tf_id("websocket", function.name) + "_url"
+            found.append(output(name, url, f"The WebSocket API of function {function.name}"))
     return found
 
 
@@ -378,6 +414,11 @@ def _resource(region: str, resource: policy.Resource) -> Value:
             return Ref(f"{table_ref(resource.key)}.arn")
         if resource.kind == "table_stream":
             return Ref(f"{table_ref(resource.key)}.stream_arn")
+        if resource.kind == "websocket":
+            api = websocket_ref(resource.key)
+            return template(
+                Ref(f"{api}.execution_arn"), f"/{model.WEBSOCKET_STAGE}/*/@connections/*"
+            )
         return Ref("module.state_table.arn")
     if resource.regional:
         where: tuple[str | Ref, ...] = (f":{region}:", Ref("local.account_id"), ":")
