@@ -66,9 +66,11 @@ SENDS: tuple[tuple[str, Literal["topic", "stream", "queue"], tuple[str, ...]], .
 @dataclass(frozen=True)
 class Output:
     """The ARN of a resource this deployment creates: a queue, the state table, a Kinesis
-    stream, a [tables.*] table (``project_table``) or its stream (``table_stream``), a topic."""
+    stream, a [tables.*] table (``project_table``) or its stream (``table_stream``), the
+    ``@connections`` of a function's WebSocket API (``websocket``, keyed by function), or a
+    topic."""
 
-    kind: Literal["queue", "table", "stream", "project_table", "table_stream", "topic"]
+    kind: Literal["queue", "table", "stream", "project_table", "table_stream", "websocket", "topic"]
     key: str
 
 
@@ -171,6 +173,15 @@ def statements(infrastructure: Infrastructure, function: Function) -> tuple[Stat
     table = infrastructure.state_table
     if table:
         found.append(Statement("UseStateTable", STATE_ACTIONS, (Output("table", table),)))
+    if function.websocket is not None:
+        # send/close/info on the connections of its own API only.
+        found.append(
+            Statement(
+                "ManageConnections",
+                ("execute-api:ManageConnections",),
+                (Output("websocket", function.name),),
+            )
+        )
     return tuple(found)
 
 
