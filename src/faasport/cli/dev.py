@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from faasport.cli.project import project_option, resolve_project_dir
+from faasport.cli.project import project_option, resolve_project_dir, stage_option
 from faasport.core.errors import FaasportError
 
 if TYPE_CHECKING:
@@ -140,6 +140,7 @@ def describe(project: Project, url: str) -> list[str]:
 @click.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @project_option
+@stage_option
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--lambda-port",
@@ -202,6 +203,7 @@ def describe(project: Project, url: str) -> list[str]:
 def dev(
     directory: Path | None,
     project_dir: Path | None,
+    stage: str | None,
     port: int,
     lambda_port: int,
     services_port: int,
@@ -231,7 +233,7 @@ def dev(
     from faasport.local.sources.event_sources import EventSources
     from faasport.local.spec import EmulatorSettings, RuntimeClientKind
 
-    project = load_project(resolve_project_dir(directory, project_dir))
+    project = load_project(resolve_project_dir(directory, project_dir), stage=stage)
     client: RuntimeClientKind = "awslambdaric" if runtime_client == "awslambdaric" else "faasport"
     sources = EventSources(project, _stderr_line, host=host, port=services_port)
     try:

@@ -322,3 +322,7 @@ class Project:
     traffic: Mapping[str, Traffic] = field(default_factory=lambda: MappingProxyType({}))
     #: Routes answered by upstream HTTP servers (``[proxy]``).
     proxies: tuple[ProxyRoute, ...] = ()
+    #: The stage loaded (``--stage``), whose name ends ``name``; None: the file as written.
+    stage: str | None = None
+    #: The stages the file defines (``[stages.NAME]``).
+    stages: tuple[str, ...] = ()

@@ -10,9 +10,8 @@ from __future__ import annotations
 from faasport.config.model import Project
 from faasport.deploy.aws import model
 from faasport.deploy.options import Options
-from faasport.deploy.plan import Plan
+from faasport.deploy.plan import Plan, deploy_folder, package_command
 
-PACKAGE = ("faasport", "package", "--target", "aws", "--project", "../..")
 #: What each IaC leaves in deploy/aws: the other one refuses to deploy beside it.
 SAM_FILES = ("template.yaml", "samconfig.toml", ".aws-sam")
 TERRAFORM_FILES = ("main.tf", "terraform.tfstate", ".terraform")
@@ -48,10 +47,11 @@ def _sam(infrastructure: model.Infrastructure) -> Plan:
     return Plan(
         provider="aws",
         files={"template.yaml": template(infrastructure)},
-        commands=(PACKAGE, deploy),
+        commands=(package_command("aws", project), deploy),
         install_hint="install the AWS SAM CLI: pip install aws-sam-cli",
         foreign=TERRAFORM_FILES,
-        foreign_hint="deploy/aws holds the Terraform deployment; run `terraform destroy` there "
+        foreign_hint=f"{deploy_folder('aws', project)} holds the Terraform deployment; run "
+        "`terraform destroy` there "
         "if it was applied and delete its files to switch to SAM, or deploy with --iac "
         "terraform",
     )
@@ -61,17 +61,18 @@ def _terraform(infrastructure: model.Infrastructure) -> Plan:
     from faasport.deploy.aws.terraform import files
 
     project = infrastructure.project
+    folder = deploy_folder("aws", project)
     return Plan(
         provider="aws",
         files=files(infrastructure),
         commands=(
-            PACKAGE,
+            package_command("aws", project),
             ("terraform", "init", "-input=false"),
             ("terraform", "apply", "-input=false"),
         ),
         install_hint="install Terraform: https://developer.hashicorp.com/terraform/install",
         foreign=SAM_FILES,
-        foreign_hint="deploy/aws holds the SAM deployment; run `sam delete --stack-name "
-        f"{project.name}` if it was deployed and delete deploy/aws/template.yaml to switch "
+        foreign_hint=f"{folder} holds the SAM deployment; run `sam delete --stack-name "
+        f"{project.name}` if it was deployed and delete {folder}/template.yaml to switch "
         "to Terraform, or deploy with --iac sam",
     )
