@@ -54,3 +54,29 @@ def functions_framework(
     finally:
         server.terminate()
         server.communicate(timeout=10)
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's standalone server (``python -m moto.server``) on a free loopback port; its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url + "/moto-api/", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert process.poll() is None, "moto's server exited"
+                assert time.monotonic() < deadline, "moto's server did not start"
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -228,6 +228,7 @@ def dev(
     from faasport.local.gateway import Gateway
     from faasport.local.invoke_api import InvokeApi
     from faasport.local.invoker import RuntimeInvoker, stderr_line
+    from faasport.local.logfiles import LogFiles
     from faasport.local.logformat import PrettyLog
     from faasport.local.reload import Reloader
     from faasport.local.sources.event_sources import EventSources
@@ -253,6 +254,8 @@ def dev(
         log = pretty.line
     invoker = RuntimeInvoker(project, log=log, runtime_client=client, settings=settings)
     emulator = invoker.emulator
+    log_files = LogFiles(project.root)  # for faasport logs
+    emulator.observers.append(log_files)
     if pretty is not None:
         emulator.observers.append(pretty)
     board = _dashboard(project, emulator, sources) if dashboard else None
@@ -318,6 +321,7 @@ def dev(
             emulator.call(stop_serving())
             sources.stop()  # after the gateway stopped accepting, before the environments go
             gateway.close()
+            log_files.close()
         finally:
             signal.signal(signal.SIGTERM, previous)
             signal.signal(signal.SIGINT, interrupt)
