@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from faasport.local.runtime_api import Invocation
 
 LOGS_DIR = Path(".faasport") / "logs"
+#: Seconds an invocation's line waits for the invocation's own lines to be read.
+SETTLE = 0.1
 #: A file this big is renamed ``<function>.log.1`` (replacing the older one) and restarted.
 MAX_BYTES = 8 * 1024 * 1024
 
@@ -54,22 +56,25 @@ class LogFiles:
         pass
 
     def output(self, function: str, env: Environment, line: str) -> None:
-        self._add(function, {"t": time.time(), "m": line})
+        self._add(function, {"m": line})
 
     def invocation_ended(
         self, function: str, env: Environment | None, invocation: Invocation, outcome: Outcome
     ) -> None:
         what, error = summary(invocation, outcome)
-        record = {"t": time.time(), "m": outcome.report(), "what": what}
+        record = {"m": outcome.report(), "what": what}
         if error:
             record["error"] = error
-        self._add(function, record)
+        # After the invocation's own lines, still in the environment's pipe (as dev's log
+        # does, waiting longer: nobody watches this file line by line).
+        asyncio.get_running_loop().call_later(SETTLE, self._add, function, record)
 
     # -- writing ------------------------------------------------------------------------
 
-    def _add(self, function: str, record: dict[str, object]) -> None:
+    def _add(self, function: str, fields: dict[str, str]) -> None:
         if not self._pending:
             asyncio.get_running_loop().call_soon(self.flush)
+        record = {"t": round(time.time(), 3), **fields}
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
         self._pending.setdefault(function, []).append(line)
 
