@@ -4,8 +4,8 @@ line written in two parts."""
 
 from __future__ import annotations
 
-import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +18,16 @@ from faasport.local.runtime_api import Invocation
 from faasport.testing.events import sqs_event
 
 
-def write(files: LogFiles, steps: list[tuple[str, Any]]) -> None:
-    """Feed the observer on a real loop, as the emulator would, and let it settle."""
-
-    async def run() -> None:
-        for function, step in steps:
-            if isinstance(step, str):
-                files.output(function, None, step)  # type: ignore[arg-type]
-            else:
-                files.invocation_ended(function, None, *step)
-        await asyncio.sleep(logfiles.SETTLE * 2)
-
-    asyncio.run(run())
+def write(root: Path, steps: list[tuple[str, Any]]) -> None:
+    """Feed a writer as the emulator would, and stop it (which writes what is left)."""
+    files = LogFiles(root)
+    files.start()
+    for function, step in steps:
+        if isinstance(step, str):
+            files.output(function, None, step)  # type: ignore[arg-type]
+        else:
+            files.invocation_ended(function, None, *step)
+    files.close()
 
 
 def failed_invocation() -> tuple[Invocation, Outcome]:
@@ -40,10 +38,21 @@ def failed_invocation() -> tuple[Invocation, Outcome]:
     return invocation, outcome
 
 
-def test_lines_and_invocations_per_function(tmp_path: Path) -> None:
+def test_an_invocations_line_waits_for_its_own_lines(tmp_path: Path) -> None:
     files = LogFiles(tmp_path)
-    write(files, [("api", "hello"), ("worker", "job"), ("worker", failed_invocation())])
+    files.start()
+    files.invocation_ended("api", None, *failed_invocation())
+    time.sleep(logfiles.SETTLE / 4)
+    files.output("api", None, "read from the pipe after the result")  # type: ignore[arg-type]
+    time.sleep(logfiles.SETTLE * 3)  # not stopped: written in its own time
+    first, second = read_events(tmp_path, "api", 0)
     files.close()
+    assert first.message == "read from the pipe after the result"
+    assert second.message.startswith("REPORT RequestId: ")
+
+
+def test_lines_and_invocations_per_function(tmp_path: Path) -> None:
+    write(tmp_path, [("api", "hello"), ("worker", "job"), ("worker", failed_invocation())])
     assert [e.message for e in read_events(tmp_path, "api", 0)] == ["hello"]
     job, report = read_events(tmp_path, "worker", 0)
     assert job.message == "job"
@@ -60,10 +69,8 @@ def test_a_big_file_is_rotated_and_read_back_oldest_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(logfiles, "MAX_BYTES", 200)
-    files = LogFiles(tmp_path)
     for batch in range(4):
-        write(files, [("api", f"line {batch}-{i} " + "x" * 40) for i in range(3)])
-    files.close()
+        write(tmp_path, [("api", f"line {batch}-{i} " + "x" * 40) for i in range(3)])
     path = log_path(tmp_path, "api")
     assert path.with_name("api.log.1").is_file()
     read = [e.message.split()[1] for e in read_events(tmp_path, "api", 0)]
@@ -72,9 +79,7 @@ def test_a_big_file_is_rotated_and_read_back_oldest_first(
 
 
 def test_a_line_cut_short_is_skipped(tmp_path: Path) -> None:
-    files = LogFiles(tmp_path)
-    write(files, [("api", "whole")])
-    files.close()
+    write(tmp_path, [("api", "whole")])
     with log_path(tmp_path, "api").open("a") as file:
         file.write('{"t": 1, "m": "cut')
     assert [e.message for e in read_events(tmp_path, "api", 0)] == ["whole"]
@@ -83,8 +88,7 @@ def test_a_line_cut_short_is_skipped(tmp_path: Path) -> None:
 def test_the_follower_gives_complete_new_lines_and_survives_a_rotation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    files = LogFiles(tmp_path)
-    write(files, [("api", "before")])
+    write(tmp_path, [("api", "before")])
     follower = Follower(tmp_path, "api")
     assert follower.poll() == []
     path = log_path(tmp_path, "api")
@@ -95,8 +99,7 @@ def test_the_follower_gives_complete_new_lines_and_survives_a_rotation(
         file.write('lf"}\n')
     assert [e.message for e in follower.poll()] == ["half"]
     monkeypatch.setattr(logfiles, "MAX_BYTES", 1)
-    write(files, [("api", "rotated"), ("api", "away")])
-    files.close()
+    write(tmp_path, [("api", "rotated"), ("api", "away")])
     assert path.with_name("api.log.1").read_text().count("half") == 1
     assert [e.message for e in follower.poll()] == ["rotated", "away"]
     assert [e.message for e in Follower(tmp_path, "api", from_start=True).poll()] == [

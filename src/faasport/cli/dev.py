@@ -255,6 +255,7 @@ def dev(
     invoker = RuntimeInvoker(project, log=log, runtime_client=client, settings=settings)
     emulator = invoker.emulator
     log_files = LogFiles(project.root)  # for faasport logs
+    log_files.start()
     emulator.observers.append(log_files)
     if pretty is not None:
         emulator.observers.append(pretty)

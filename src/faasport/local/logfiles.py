@@ -3,16 +3,16 @@
 what invoked it, what it answered), as JSON lines ``{"t": seconds, "m": line, ...}``.
 
 A file rather than the dashboard's memory: ``faasport logs`` reads it with or without a
-running ``faasport dev``, from any terminal, and ``--tail`` follows it as it grows. Writes are
-gathered per turn of the emulator's loop (one ``write`` per file per turn, no flush per line).
+running ``faasport dev``, from any terminal, and ``--tail`` follows it as it grows.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
+import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -29,8 +29,13 @@ if TYPE_CHECKING:
 LOGS_DIR = Path(".faasport") / "logs"
 #: Seconds an invocation's line waits for the invocation's own lines to be read.
 SETTLE = 0.1
+#: Seconds the writer waits, once woken, for more to write in the same batch.
+BATCH = 0.05
 #: A file this big is renamed ``<function>.log.1`` (replacing the older one) and restarted.
 MAX_BYTES = 8 * 1024 * 1024
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def log_path(root: Path, function: str) -> Path:
@@ -38,12 +43,34 @@ def log_path(root: Path, function: str) -> Path:
 
 
 class LogFiles:
-    """An observer of the emulator (see :mod:`faasport.local.activity`) writing the files."""
+    """An observer of the emulator (see :mod:`faasport.local.activity`) writing the files.
+
+    The loop only notes what happened (a deque append); a thread of its own makes the lines
+    (the invocation's summary parses its event) and writes them, a batch at a time, so the
+    log costs the runtime's loop about a microsecond per line.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._pending: dict[str, list[str]] = {}
+        self._queue: deque[tuple[float, str, str | tuple[Invocation, Outcome]]] = deque()
+        self._wake = threading.Event()
+        self._closing = False
+        self._thread: threading.Thread | None = None
         self._files: dict[str, IO[str]] = {}
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._write, name="faasport-logs", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Write what is left, then stop."""
+        self._closing = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+        for file in self._files.values():
+            file.close()
+        self._files.clear()
 
     # -- the observer -------------------------------------------------------------------
 
@@ -56,55 +83,70 @@ class LogFiles:
         pass
 
     def output(self, function: str, env: Environment, line: str) -> None:
-        self._add(function, {"m": line})
+        self._queue.append((time.time(), function, line))
+        if not self._wake.is_set():
+            self._wake.set()
 
     def invocation_ended(
         self, function: str, env: Environment | None, invocation: Invocation, outcome: Outcome
     ) -> None:
-        what, error = summary(invocation, outcome)
-        record = {"m": outcome.report(), "what": what}
-        if error:
-            record["error"] = error
-        # After the invocation's own lines, still in the environment's pipe (as dev's log
-        # does, waiting longer: nobody watches this file line by line).
-        asyncio.get_running_loop().call_later(SETTLE, self._add, function, record)
+        self._queue.append((time.time(), function, (invocation, outcome)))
+        if not self._wake.is_set():
+            self._wake.set()
 
-    # -- writing ------------------------------------------------------------------------
+    # -- the writer thread --------------------------------------------------------------
 
-    def _add(self, function: str, fields: dict[str, str]) -> None:
-        if not self._pending:
-            asyncio.get_running_loop().call_soon(self.flush)
-        record = {"t": round(time.time(), 3), **fields}
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
-        self._pending.setdefault(function, []).append(line)
-
-    def flush(self) -> None:
-        pending, self._pending = self._pending, {}
-        for function, lines in pending.items():
-            try:
-                file = self._open(function)
-                file.write("".join(lines))
-                file.flush()
-            except OSError:
-                continue  # a full disk loses log lines, never an invocation
+    def _write(self) -> None:
+        # Invocation lines wait SETTLE: the invocation's own lines, still in the
+        # environment's pipe when it ended, are read a little later and go first (as in
+        # dev's own log).
+        held: list[tuple[float, str, str]] = []
+        while True:
+            self._wake.wait(SETTLE if held else None)
+            if not self._closing:
+                time.sleep(BATCH)  # gather a batch rather than wake for each line
+            self._wake.clear()
+            closing = self._closing
+            pending: dict[str, list[str]] = {}
+            while self._queue:
+                moment, function, item = self._queue.popleft()
+                if isinstance(item, str):
+                    line = _encode({"t": moment, "m": item})
+                    pending.setdefault(function, []).append(line + "\n")
+                    continue
+                invocation, outcome = item
+                what, error = summary(invocation, outcome)
+                record = {"t": moment, "m": outcome.report(), "what": what}
+                if error:
+                    record["error"] = error
+                held.append((moment + SETTLE, function, _encode(record) + "\n"))
+            now = time.time()
+            for due, function, line in held:
+                if closing or due <= now:
+                    pending.setdefault(function, []).append(line)
+            held = [entry for entry in held if not (closing or entry[0] <= now)]
+            for function, lines in pending.items():
+                try:
+                    file = self._open(function)
+                    file.write("".join(lines))
+                    file.flush()
+                except OSError:
+                    continue  # a full disk loses log lines, never an invocation
+            if closing and not self._queue:
+                return
 
     def _open(self, function: str) -> IO[str]:
         file = self._files.get(function)
         if file is not None and file.tell() < MAX_BYTES:
             return file
-        path = log_path(self.root, function)
         if file is not None:
             file.close()
-            os.replace(path, path.with_name(path.name + ".1"))
+        path = log_path(self.root, function)
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_file() and path.stat().st_size >= MAX_BYTES:
+            os.replace(path, path.with_name(path.name + ".1"))
         file = self._files[function] = path.open("a", encoding="utf-8")
         return file
-
-    def close(self) -> None:
-        self.flush()
-        for file in self._files.values():
-            file.close()
-        self._files.clear()
 
 
 def _event(function: str, line: str) -> LogEvent | None:
