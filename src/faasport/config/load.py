@@ -22,6 +22,7 @@ from faasport.config.access import (
     parse_usage_plans,
 )
 from faasport.config.api import parse_api
+from faasport.config.ci import parse_ci
 from faasport.config.fields import Source, Table, describe
 from faasport.config.functions import check_on_failure, check_routes, parse_function
 from faasport.config.model import (
@@ -168,6 +169,7 @@ def _parse(top: Table, root: Path, source: Path) -> Project:
     exclude = top.strings("exclude", 'glob patterns like "docs/*" or "*.md"') or ()
     strip = top.boolean("strip", False)
     traffic = _traffic(top, functions)
+    ci = parse_ci(top)
     top.has(STAGES)  # read before the parse: known, so that "[stage.prod]" gets a suggestion
     top.finish()
     return Project(
@@ -188,6 +190,7 @@ def _parse(top: Table, root: Path, source: Path) -> Project:
         strip=strip,
         traffic=MappingProxyType(traffic),
         proxies=proxies,
+        ci=ci,
     )
 
 

@@ -8,7 +8,13 @@ from faasport.core.errors import FaasportError
 from faasport.deploy.aws import model, naming, policy
 from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.proxy import integration_method, rest_paths, timeout_ms
-from faasport.deploy.aws.terraform import access, api_modules, function_module, storage_modules
+from faasport.deploy.aws.terraform import (
+    access,
+    api_modules,
+    ci,
+    function_module,
+    storage_modules,
+)
 from faasport.deploy.aws.terraform.tf import Module, jsonencode, output, resource
 from faasport.deploy.hcl import Block, Ref, Value, template
 from faasport.deploy.terraform import terraform_settings
@@ -93,6 +99,7 @@ def main(infrastructure: Infrastructure) -> tuple[list[Block], list[Module]]:
             naming.tf_id("bucket", bucket), storage_modules.BUCKET, _bucket(bucket, notifications)
         )
     _api(infrastructure, root)
+    root.blocks.extend(ci.blocks(infrastructure))
     return root.blocks, list(root.used.values())
 
 
@@ -107,7 +114,7 @@ def outputs(infrastructure: Infrastructure) -> list[Block]:
     if infrastructure.routes:
         api_url = Ref(f"module.{_api_id(infrastructure.project)}.url")
         found.insert(0, output("api_url", api_url, "The API's URL"))
-    return found
+    return found + ci.outputs(infrastructure)
 
 
 def _locals(project: Project) -> list[Block]:
