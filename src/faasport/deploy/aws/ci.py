@@ -104,7 +104,8 @@ def permissions(infrastructure: Infrastructure) -> dict[str, Any]:
         "events": [f"arn:*:events:*:*:rule/{prefix}", f"arn:*:events:*:*:event-bus/{prefix}"],
         "logs": [
             f"arn:*:logs:*:*:log-group:/aws/lambda/{prefix}",
-            f"arn:*:logs:*:*:log-group:/aws/apigateway/{project.name}*",
+            f"arn:*:logs:*:*:log-group:{naming.api_log_group(project)}",
+            f"arn:*:logs:*:*:log-group:{naming.api_log_group(project)}:*",
         ],
         "cloudwatch": [f"arn:*:cloudwatch:*:*:alarm:{prefix}"],
         "s3": bucket_arns + [f"{arn}/*" for arn in bucket_arns],
