@@ -4,6 +4,7 @@ IaC, and each stage's IaC passes cfn-lint and checkov."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -258,3 +259,24 @@ def test_package_names_the_artifact_for_the_stage(root: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (root / "dist/aws/shop-prod.zip").is_file()
     shutil.rmtree(root / "dist")
+
+
+def test_dev_serves_the_stage_under_its_deployed_names(tmp_path: Path) -> None:
+    from dev_process import Dev
+
+    root = write_project(tmp_path / "shop", CONFIG)
+    (root / "shop").mkdir()
+    (root / "shop" / "__init__.py").write_text("")
+    (root / "shop" / "web.py").write_text("def app(environ, start_response):\n    return []\n")
+    handler = "import os\ndef handle(event, context):\n    return [os.environ['LOG_LEVEL'], 0]\n"
+    (root / "shop" / "jobs.py").write_text(handler)
+    (root / "faasport.toml").write_text(
+        CONFIG + '\n[stages.prod.functions.worker]\nenvironment = { LOG_LEVEL = "WARNING" }\n'
+    )
+    dev = Dev(root, "--stage", "prod", "--no-reload")
+    try:
+        assert any('project "shop-prod"' in line for line in dev.lines), dev.lines
+        result = dev.client("lambda").invoke(FunctionName="shop-prod-worker", Payload=b"{}")
+        assert json.loads(result["Payload"].read()) == ["WARNING", 0]
+    finally:
+        dev.close()
