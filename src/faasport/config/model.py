@@ -329,6 +329,17 @@ class Traffic:
 
 
 @dataclass(frozen=True)
+class Ci:
+    """``[ci]``: the GitHub repository (and branches) whose Actions workflows may deploy."""
+
+    github_repo: str
+    branches: tuple[str, ...] = ("main",)
+    #: The account's GitHub OIDC provider when it exists already (one per account); None:
+    #: the deployment creates it.
+    oidc_provider: str | None = None
+
+
+@dataclass(frozen=True)
 class Project:
     root: Path
     #: The file the configuration came from (faasport.toml or pyproject.toml).
@@ -359,3 +370,9 @@ class Project:
     traffic: Mapping[str, Traffic] = field(default_factory=lambda: MappingProxyType({}))
     #: Routes answered by upstream HTTP servers (``[proxy]``).
     proxies: tuple[ProxyRoute, ...] = ()
+    #: The stage loaded (``--stage``), whose name ends ``name``; None: the file as written.
+    stage: str | None = None
+    #: The stages the file defines (``[stages.NAME]``).
+    stages: tuple[str, ...] = ()
+    #: Who deploys from CI (``[ci]``); None: no deploy role is written.
+    ci: Ci | None = None
