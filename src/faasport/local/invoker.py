@@ -63,6 +63,7 @@ def function_spec(
         timeout=float(function.timeout),
         concurrency=function.concurrency,
         warm=function.warm,
+        max_concurrency=function.max_concurrency,
         environment=dict(function.environment),
         region=project.region,
         runtime_client=runtime_client,
