@@ -57,6 +57,30 @@ APP = textwrap.dedent(
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body})
+
+    streams = {"inside": 0, "peak": 0}
+
+    async def feed(scope, receive, send):
+        # Streams its first chunk, waits until four streams are open at once, then the rest.
+        if scope["type"] != "http":
+            return
+        rid = scope["aws.context"].aws_request_id
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/plain")]})
+        streams["inside"] += 1
+        streams["peak"] = max(streams["peak"], streams["inside"])
+        await send({"type": "http.response.body", "body": f"{rid}\\n".encode(),
+                    "more_body": True})
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 20
+        while streams["peak"] < 4 and loop.time() < until:
+            await asyncio.sleep(0.005)
+        for n in range(3):
+            await send({"type": "http.response.body", "body": f"{n}:{streams['peak']}\\n".encode(),
+                        "more_body": True})
+            await asyncio.sleep(0.01)
+        streams["inside"] -= 1
+        await send({"type": "http.response.body", "body": b""})
     """
 )
 
@@ -68,6 +92,12 @@ CONFIG = textwrap.dedent(
     app = "slow:app"
     max_concurrency = 8
     routes = ["ANY /{proxy+}"]
+
+    [functions.feed]
+    app = "slow:feed"
+    stream = true
+    max_concurrency = 4
+    routes = ["GET /feed"]
     """
 )
 
@@ -88,7 +118,7 @@ async def eight(url: str) -> list[httpx.Response]:
 
 def test_eight_slow_requests_run_at_once_in_one_environment(dev: Dev) -> None:
     responses = asyncio.run(eight(dev.url))
-    assert [r.status_code for r in responses] == [200] * 8
+    assert [r.status_code for r in responses] == [200] * 8, dev.lines[-12:]
     found: list[dict[str, Any]] = [r.json() for r in responses]
     # All eight were inside the app together: none waited for another to finish.
     assert [f["peak"] for f in found] == [8] * 8
@@ -116,3 +146,25 @@ def test_eight_slow_requests_run_at_once_in_one_environment(dev: Dev) -> None:
         assert entry["request_id"] == entry["message"].rsplit(" ", 1)[1]
     first_after = next(i for i, e in enumerate(logged) if e["message"].startswith("after"))
     assert {e["request_id"] for e in logged[:first_after]} == rids
+
+
+async def four_streams(url: str) -> list[list[str]]:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+
+        async def read() -> list[str]:
+            async with client.stream("GET", "/feed") as response:
+                assert response.status_code == 200
+                return [line async for line in response.aiter_lines()]
+
+        return list(await asyncio.gather(*(read() for _ in range(4))))
+
+
+def test_streamed_responses_run_at_once_too(dev: Dev) -> None:
+    bodies = asyncio.run(four_streams(dev.url))
+    # Each stream: its own request id first, then three chunks written once all four were
+    # open together, in order.
+    assert [body[1:] for body in bodies] == [["0:4", "1:4", "2:4"]] * 4
+    assert len({body[0] for body in bodies}) == 4
+    dev.settled(4)
+    reports = [line for line in dev.lines if line.startswith("REPORT")]
+    assert sum("Init Duration" in line for line in reports) == 1
