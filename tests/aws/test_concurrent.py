@@ -32,7 +32,7 @@ APPS = textwrap.dedent(
     from faasport.core.jsonlog import configure
 
     log = configure(logging.getLogger("app"))
-    state = {"inside": 0, "peak": 0}
+    state = {"inside": 0, "peak": 0, "startups": 0}
     lock = threading.Lock()
 
     def enter():
@@ -51,13 +51,23 @@ APPS = textwrap.dedent(
             "trace": trace.trace_id(),
             "remaining": context.get_remaining_time_in_millis(),
             "peak": peak,
+            "startups": state["startups"],
             "pid": os.getpid(),
             "thread": threading.current_thread().name,
         }
 
     async def asgi(scope, receive, send):
-        if scope["type"] != "http":
-            return
+        if scope["type"] == "lifespan":
+            # A startup that takes a while: concurrent first requests must wait for it.
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await asyncio.sleep(0.1)
+                    state["startups"] += 1
+                    await send({"type": "lifespan.startup.complete"})
+                else:
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
         context = scope["aws.context"]
         rid = context.aws_request_id
         want = int(scope["query_string"].decode().partition("=")[2] or "1")
@@ -192,6 +202,7 @@ def test_asgi_invocations_share_one_environment_and_its_loop(
     found = answers(outcomes)
     # All eight were inside the app at once, in one process, on its one event loop thread.
     assert [a["peak"] for a in found] == [8] * 8
+    assert [a["startups"] for a in found] == [1] * 8
     assert len({a["pid"] for a in found}) == 1
     assert {a["thread"] for a in found} == {"faasport-loop"}
     assert len(runtime.pool("fn").environments) == 1
