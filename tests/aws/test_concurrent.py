@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -284,3 +285,49 @@ def test_awslambdaric_polls_concurrently_too(
     assert len({a["pid"] for a in found}) == 4
     assert len(runtime.pool("fn").environments) == 1
     assert [a["rid"] for a in found] == [o.request_id for o in outcomes]
+
+
+LIFESPAN = textwrap.dedent(
+    """
+    import os
+    from faasport import aws
+    from faasport.aws import extension
+
+    extension.register()  # so that the environment ends with SIGTERM, as on Lambda
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                else:
+                    root = os.environ["LAMBDA_TASK_ROOT"]
+                    open(os.path.join(root, "shut down"), "w").close()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"up"})
+
+    handler = aws.handler(app)
+    """
+)
+
+
+def test_lifespan_shutdown_runs_on_sigterm(tmp_path: Path) -> None:
+    from faasport.local.environment import Environment
+    from faasport.local.runtime_api import Invocation
+
+    (tmp_path / "served.py").write_text(LIFESPAN)
+    spec = FunctionSpec("fn", "served.handler", tmp_path, max_concurrency=4)
+
+    async def main() -> Status:
+        env = Environment(spec, 0, lambda line: None, shutdown_grace=5.0)
+        await env.start()
+        deadline = int((time.time() + 5) * 1000)
+        status, _, _ = await env.invoke(Invocation(http("/"), deadline))
+        await env.close()
+        return status
+
+    assert asyncio.run(main()) is Status.OK
+    assert (tmp_path / "shut down").exists()
