@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from faasport.config.model import Function, JwtAuth, LambdaAuth, Project, Throttle, TopicEvent
 from faasport.core.errors import FaasportError
+from faasport.deploy.aws import image as aws_image
 from faasport.deploy.aws import model, naming, policy
 from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.proxy import integration_method, rest_paths, timeout_ms
-from faasport.deploy.aws.terraform import access, api_modules, function_module, storage_modules
+from faasport.deploy.aws.terraform import (
+    access,
+    api_modules,
+    function_module,
+    image,
+    storage_modules,
+)
 from faasport.deploy.aws.terraform.tf import Module, jsonencode, output, resource
 from faasport.deploy.hcl import Block, Ref, Value, template
 from faasport.deploy.terraform import terraform_settings
@@ -60,7 +67,9 @@ def queue_ref(key: str) -> str:
 def main(infrastructure: Infrastructure) -> tuple[list[Block], list[Module]]:
     project = infrastructure.project
     root = Root()
-    root.blocks.extend(_locals(project))
+    root.blocks.extend(_locals(project, infrastructure.container))
+    if infrastructure.container:
+        root.blocks.extend(image.blocks(aws_image.repository_name(project)))
     for queue in infrastructure.queues:
         root.module(naming.tf_id("queue", queue.key), storage_modules.QUEUE, _queue(queue))
     for topic in infrastructure.topics:
@@ -110,21 +119,17 @@ def outputs(infrastructure: Infrastructure) -> list[Block]:
     return found
 
 
-def _locals(project: Project) -> list[Block]:
-    package = template(Ref("path.root"), "/", naming.package_path(project))
+def _locals(project: Project, container: bool) -> list[Block]:
+    values: dict[str, Value] = {}
+    if not container:  # an image deployment has no zip to hash
+        values["package"] = template(Ref("path.root"), "/", naming.package_path(project))
+        values["package_hash"] = Ref("filebase64sha256(local.package)")
+    values["partition"] = Ref("data.aws_partition.current.partition")
+    values["account_id"] = Ref("data.aws_caller_identity.current.account_id")
     return [
         Block("data", ("aws_partition", "current")),
         Block("data", ("aws_caller_identity", "current")),
-        Block(
-            "locals",
-            (),
-            {
-                "package": package,
-                "package_hash": Ref("filebase64sha256(local.package)"),
-                "partition": Ref("data.aws_partition.current.partition"),
-                "account_id": Ref("data.aws_caller_identity.current.account_id"),
-            },
-        ),
+        Block("locals", (), values),
     ]
 
 
@@ -161,7 +166,7 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
         "snap_start": function.snapstart,
         "capacity_provider_arn": function.capacity_provider,
         "max_concurrency": function.max_concurrency if function.max_concurrency > 1 else None,
-        "environment": model.environment(function),
+        "environment": model.environment(function, infrastructure.state_url),
         "response_stream": function.stream,
         "filename": Ref("local.package"),
         "source_code_hash": Ref("local.package_hash"),
@@ -220,6 +225,8 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
             for index, rule in enumerate(function.rules)
         },
         "on_failure_arn": _on_failure(infrastructure, function),
+        "image_uri": None,
+        **(image.function_inputs(function) if infrastructure.container else {}),
     }
 
 
