@@ -183,6 +183,11 @@ class Function:
     snapstart: bool = False
     #: Response streaming (``stream``): chunks reach the client while the function runs.
     stream: bool = False
+    #: Invocations one environment takes at once (``max_concurrency``; Lambda Managed
+    #: Instances' ``PerExecutionEnvironmentMaxConcurrency``, ``faasport dev`` alike).
+    max_concurrency: int = 1
+    #: The Lambda capacity provider (ARN) the function runs on (``capacity_provider``).
+    capacity_provider: str | None = None
     health: str | None = None
     routes: tuple[Route, ...] = ()
     auth: str = "none"

@@ -202,6 +202,8 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
         "reserved_concurrency": function.reserved_concurrency,
         "provisioned_concurrency": function.warm,
         "snap_start": function.snapstart,
+        "capacity_provider_arn": function.capacity_provider,
+        "max_concurrency": function.max_concurrency if function.max_concurrency > 1 else None,
         "environment": model.environment(function, infrastructure.state_url),
         "response_stream": function.stream,
         "filename": Ref("local.package"),
