@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 TOOLS  := .venv-tools
 CHECKOV_STAMP := $(TOOLS)/.installed
 
-.PHONY: install postgres redis chromium dev test lint typecheck bench check clean screenshots
+.PHONY: install postgres redis chromium cdk dev test lint typecheck bench check clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,12 +52,27 @@ chromium:
 	    chromium; \
 	fi
 
-install: postgres redis chromium $(STAMP) $(CHECKOV_STAMP)
+# The cdk extra (aws-cdk-lib, too large for dev) and Node.js, which its jsii runtime needs,
+# for the test that synthesizes faasport.cdk (tests/deploy/aws/test_cdk.py).
+CDK_STAMP := $(VENV)/.installed-cdk
+$(CDK_STAMP): pyproject.toml $(STAMP)
+	@if ! command -v node >/dev/null 2>&1; then \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    nodejs; \
+	fi
+	$(BIN)/python -m pip install --quiet -e '.[cdk]'
+	touch $(CDK_STAMP)
+
+cdk: $(CDK_STAMP)
+
+install: postgres redis chromium $(STAMP) $(CHECKOV_STAMP) $(CDK_STAMP)
 
 dev: $(STAMP)
 	$(BIN)/faasport dev examples/phoney
 
-test: postgres redis chromium $(STAMP) $(CHECKOV_STAMP)
+test: postgres redis chromium $(STAMP) $(CHECKOV_STAMP) $(CDK_STAMP)
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
 	FAASPORT_CHECKOV=$(TOOLS)/bin/checkov $(BIN)/python -m pytest -q

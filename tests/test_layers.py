@@ -27,7 +27,7 @@ LAYERS: list[set[str]] = [
     {"testing"},
     {"local"},
     {"deploy"},
-    {"cli"},
+    {"cli", "cdk"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 #: Providers sit side by side: none of them may depend on another.
@@ -35,7 +35,7 @@ PROVIDERS = {"aws", "gcp", "azure"}
 #: Shipped inside functions; may never reach the development tools.
 RUNTIME = {"core", "aws", "gcp", "azure", "events", "gateway", "state", "secrets", "db"}
 RUNTIME |= {"metrics", "websocket"}
-TOOLS = {"local", "deploy", "cli"}
+TOOLS = {"local", "deploy", "cli", "cdk"}
 
 
 def module_name(path: Path) -> str:

@@ -19,7 +19,7 @@ def test_codec_protocol_and_asgi_types_are_importable() -> None:
             "-c",
             "from faasport.core.codec import Codec; from faasport.core.types import ASGIApp, "
             "Scope; from faasport.core import logs, jsonlog; "
-            "assert logs.current is jsonlog.current; print(Codec.__name__)",
+            "assert logs.get is jsonlog.get; print(Codec.__name__)",
         ],
         capture_output=True,
         text=True,

@@ -285,9 +285,12 @@ def _context(headers: dict[str, str]) -> LambdaContext:
 
 
 def run(client: RuntimeClient, handler_spec: str) -> None:
+    from faasport.aws.concurrent import max_concurrency
+
+    workers = max_concurrency()
     # Work an app leaves after its response (background tasks) runs once the response is
     # posted and before the next invocation is asked for, as Lambda allows.
-    deferred.enable()
+    deferred.enable(workers == 1)
     task_root = os.environ.get("LAMBDA_TASK_ROOT")
     if task_root and task_root not in sys.path:
         sys.path.insert(0, task_root)
@@ -301,6 +304,11 @@ def run(client: RuntimeClient, handler_spec: str) -> None:
             log_error(error_type, message)
         client.init_error(error_type, message)
         sys.exit(1)
+    if workers > 1:
+        from faasport.aws import concurrent
+
+        concurrent.serve(client, handler, workers, _one)
+        return
     streaming = getattr(handler, "streaming", False) is True
     body, headers = client.next()
     while True:
@@ -332,6 +340,30 @@ def run(client: RuntimeClient, handler_spec: str) -> None:
             body, headers = client.next()
         else:
             body, headers = client.respond_and_next(request_id, payload)
+
+
+def _one(
+    client: RuntimeClient,
+    handler: Callable[[Any, Any], Any],
+    body: bytes,
+    headers: dict[str, str],
+) -> tuple[bytes, dict[str, str]]:
+    """One invocation in an environment that takes several at once
+    (:mod:`faasport.aws.concurrent`); the next invocation for this slot."""
+    request_id = headers.get("lambda-runtime-aws-request-id", "")
+    if getattr(handler, "streaming", False) is True:
+        return _stream(client, handler, request_id, body, headers)
+    try:
+        result = handler(json.loads(body), _context(headers))
+        payload = json.dumps(result).encode()
+    except Exception as exc:
+        if hasattr(exc, "error_type"):
+            log_error(type(exc).__name__, str(exc))
+        else:
+            traceback.print_exc()
+        client.fail(request_id, exc)
+        return client.next()
+    return client.respond_and_next(request_id, payload)
 
 
 def _stream(

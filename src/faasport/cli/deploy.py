@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from faasport.cli.project import project_option, resolve_project_dir
+from faasport.cli.project import project_option, resolve_project_dir, stage_option
 from faasport.deploy.options import IAC, PACKAGES
 from faasport.deploy.providers import PROVIDERS
 
@@ -20,6 +20,7 @@ def _stderr(line: str) -> None:
 @click.argument("provider", type=click.Choice(sorted(PROVIDERS)))
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @project_option
+@stage_option
 @click.option(
     "--dry-run",
     is_flag=True,
@@ -40,13 +41,15 @@ def deploy(
     provider: str,
     directory: Path | None,
     project_dir: Path | None,
+    stage: str | None,
     dry_run: bool,
     iac: str | None,
     package: str | None,
 ) -> None:
     """Deploy the project (--project, or DIRECTORY; default: .) to PROVIDER.
 
-    Writes the infrastructure as code into deploy/PROVIDER/ of the project, then runs there
+    Writes the infrastructure as code into deploy/PROVIDER/ of the project (with --stage
+    S: deploy/PROVIDER-S/), then runs there
     faasport package and the provider's CLI (sam or terraform for aws). See docs/deploy.md.
     """
     from faasport.config import load_project
@@ -66,9 +69,9 @@ def deploy(
         chosen = options(provider, given)
     except OptionError as exc:
         raise click.UsageError(str(exc)) from None
-    project = load_project(resolve_project_dir(directory, project_dir))
+    project = load_project(resolve_project_dir(directory, project_dir), stage=stage)
     deployment = plan(provider, project, chosen)
-    directory = deploy_dir(project.root, deployment)
+    directory = deploy_dir(project, deployment)
     check_foreign(deployment, directory)
     if not dry_run:
         check_tools(deployment)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from faasport.cli.project import project_option, resolve_project_dir
+from faasport.cli.project import project_option, resolve_project_dir, stage_option
 from faasport.core.errors import FaasportError
 
 if TYPE_CHECKING:
@@ -141,6 +141,7 @@ def describe(project: Project, url: str) -> list[str]:
 @click.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @project_option
+@stage_option
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--lambda-port",
@@ -203,6 +204,7 @@ def describe(project: Project, url: str) -> list[str]:
 def dev(
     directory: Path | None,
     project_dir: Path | None,
+    stage: str | None,
     port: int,
     lambda_port: int,
     services_port: int,
@@ -227,12 +229,13 @@ def dev(
     from faasport.local.gateway import Gateway
     from faasport.local.invoke_api import InvokeApi
     from faasport.local.invoker import RuntimeInvoker, stderr_line
+    from faasport.local.logfiles import LogFiles
     from faasport.local.logformat import PrettyLog
     from faasport.local.reload import Reloader
     from faasport.local.sources.event_sources import EventSources
     from faasport.local.spec import EmulatorSettings, RuntimeClientKind
 
-    project = load_project(resolve_project_dir(directory, project_dir))
+    project = load_project(resolve_project_dir(directory, project_dir), stage=stage)
     client: RuntimeClientKind = "awslambdaric" if runtime_client == "awslambdaric" else "faasport"
     sources = EventSources(project, _stderr_line, host=host, port=services_port)
     try:
@@ -252,6 +255,9 @@ def dev(
         log = pretty.line
     invoker = RuntimeInvoker(project, log=log, runtime_client=client, settings=settings)
     emulator = invoker.emulator
+    log_files = LogFiles(project.root)  # for faasport logs
+    log_files.start()
+    emulator.observers.append(log_files)
     if pretty is not None:
         emulator.observers.append(pretty)
     board = _dashboard(project, emulator, sources) if dashboard else None
@@ -322,6 +328,7 @@ def dev(
             emulator.call(stop_serving())
             sources.stop()  # after the gateway stopped accepting, before the environments go
             gateway.close()
+            log_files.close()
         finally:
             signal.signal(signal.SIGTERM, previous)
             signal.signal(signal.SIGINT, interrupt)

@@ -15,11 +15,17 @@ import tomllib
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from faasport.cli.project import project_option, resolve_project_dir
+from faasport.cli.project import project_option, resolve_project_dir, stage_option
 from faasport.core.errors import FaasportError
+from faasport.deploy.ci_workflow import CLOUDS, Cloud
+
+if TYPE_CHECKING:
+    from faasport.config.model import Project
+
 
 TEMPLATES = {
     "fastapi": "an HTTP API with FastAPI (ASGI)",
@@ -128,14 +134,35 @@ def plan(directory: Path, template: str, values: dict[str, str]) -> dict[Path, s
 )
 @click.option("--name", help="The project name (default: from the directory's name).")
 @click.option("--list", "list_", is_flag=True, help="List the templates and exit.")
+@click.option(
+    "--ci",
+    type=click.Choice(["github"]),
+    help="Also write a CI workflow that tests, then deploys with short-lived credentials "
+    "(OIDC). In an existing project, writes only the workflow.",
+)
+@click.option(
+    "--cloud",
+    type=click.Choice(CLOUDS),
+    default="aws",
+    show_default=True,
+    help="With --ci: where the workflow deploys.",
+)
+@stage_option
 def init(
-    directory: Path | None, project_dir: Path | None, template: str, name: str | None, list_: bool
+    directory: Path | None,
+    project_dir: Path | None,
+    template: str,
+    name: str | None,
+    list_: bool,
+    ci: str | None,
+    cloud: Cloud,
+    stage: str | None,
 ) -> None:
     """Create a runnable project in DIRECTORY (or --project; default: .) from a template.
 
     Writes the app, faasport.toml (or a [tool.faasport] table appended to an existing
     pyproject.toml), tests using faasport.testing, requirements.txt and a README. Refuses to
-    overwrite any file.
+    overwrite any file. With --ci github, also .github/workflows/faasport.yml.
     """
     if list_:
         for key in sorted(TEMPLATES):
@@ -144,6 +171,11 @@ def init(
     from faasport.config.load import display_path
 
     directory = resolve_project_dir(directory, project_dir)
+    if ci is not None and _has_project(directory):
+        _write_workflow(directory, cloud, stage)
+        return
+    if stage is not None and ci is None:
+        raise click.UsageError("--stage applies to the workflow of --ci")
     values = names_for(directory, name)
     files = plan(directory, template, values)
     pyproject = directory / "pyproject.toml"
@@ -164,7 +196,63 @@ def init(
     click.echo(f'created project "{values["name"]}" ({template}) in {where}: {config}', err=True)
     for path in kept:
         click.echo(f"kept your {path.name}; the template's was not written", err=True)
+    if ci is not None:
+        _write_workflow(directory, cloud, stage)
     cd = "" if where == "." else f"cd {where} && "
     click.echo(
         f"next: {cd}pip install -r requirements.txt && faasport check && faasport dev", err=True
     )
+
+
+def _has_project(directory: Path) -> bool:
+    from faasport.config.load import CONFIG_FILE, PYPROJECT
+
+    if (directory / CONFIG_FILE).is_file():
+        return True
+    pyproject = directory / PYPROJECT
+    try:
+        return "faasport" in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
+def _write_workflow(directory: Path, cloud: Cloud, stage: str | None) -> None:
+    """The workflow for the project in ``directory``, as it is configured."""
+    from faasport.config import load_project
+    from faasport.config.load import display_path
+    from faasport.deploy.ci_workflow import PATH, workflow
+
+    project = load_project(directory, stage=stage)
+    path = directory / PATH
+    if path.exists():
+        raise FaasportError(f"{display_path(path)} already exists; not overwriting it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(workflow(project, cloud, stage=stage), encoding="utf-8")
+    click.echo(f"wrote {display_path(path)}: tests, then deploys to {cloud}", err=True)
+    for line in _ci_setup(project, cloud):
+        click.echo(f"  {line}", err=True)
+
+
+def _ci_setup(project: Project, cloud: Cloud) -> list[str]:
+    """What the repository and the cloud need before the workflow can deploy."""
+    from faasport.deploy.aws.ci import role_name
+
+    if cloud == "aws":
+        lines = [
+            "set the repository variable AWS_ACCOUNT_ID;",
+            f"the role {role_name(project)} is written by faasport deploy aws with "
+            '[ci] github_repo = "OWNER/NAME" in the configuration: deploy once by hand',
+        ]
+        if project.ci is None:
+            lines.append("([ci] is not set yet: add it before that first deploy)")
+        return lines
+    if cloud == "gcp":
+        return [
+            "set the repository variables GCP_PROJECT, GCP_WORKLOAD_IDENTITY_PROVIDER and "
+            "GCP_SERVICE_ACCOUNT (see docs/ci.md)"
+        ]
+    return [
+        "set the repository variables AZURE_CLIENT_ID, AZURE_TENANT_ID and "
+        "AZURE_SUBSCRIPTION_ID of an app registration with a federated credential for this "
+        "repository's branch (see docs/ci.md)"
+    ]

@@ -9,7 +9,12 @@ from typing import Any
 
 import click
 
-from faasport.cli.project import function_named, project_option, resolve_project_dir
+from faasport.cli.project import (
+    function_named,
+    project_option,
+    resolve_project_dir,
+    stage_option,
+)
 from faasport.core.errors import FaasportError
 
 
@@ -40,7 +45,10 @@ def read_event(path: str | None) -> Any:
     help="The event as a JSON file, or - to read it from stdin. Default: {}.",
 )
 @project_option
-def invoke(function: str, event_path: str | None, project_dir: Path | None) -> None:
+@stage_option
+def invoke(
+    function: str, event_path: str | None, project_dir: Path | None, stage: str | None
+) -> None:
     """Invoke FUNCTION (its short name, or its deployed name PROJECT-FUNCTION) once with an
     event and print its JSON result.
 
@@ -50,7 +58,7 @@ def invoke(function: str, event_path: str | None, project_dir: Path | None) -> N
     from faasport.config import load_project
     from faasport.local.invoker import InvocationError, RuntimeInvoker
 
-    project = load_project(resolve_project_dir(None, project_dir))
+    project = load_project(resolve_project_dir(None, project_dir), stage=stage)
     event = read_event(event_path)
     function = function_named(project, function)  # unknown names fail before anything runs
     invoker = RuntimeInvoker(project)

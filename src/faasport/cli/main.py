@@ -29,6 +29,7 @@ LAZY_COMMANDS = {
     "stream": "faasport.cli.topic:stream",
     "cost": "faasport.cli.cost:cost",
     "coldstart": "faasport.cli.coldstart:coldstart",
+    "logs": "faasport.cli.logs:logs",
 }
 
 

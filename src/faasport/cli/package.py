@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from faasport.cli.project import project_option, resolve_project_dir
+from faasport.cli.project import project_option, resolve_project_dir, stage_option
 
 if TYPE_CHECKING:
     from faasport.config.model import Project
@@ -62,11 +62,11 @@ def import_errors(project: Project, artifact: Artifact) -> list[str]:
     return errors
 
 
-def run(project_dir: Path | None, target: str) -> None:
+def run(project_dir: Path | None, target: str, stage: str | None = None) -> None:
     from faasport.config import load_project
     from faasport.deploy.package import DIRECTORY_TARGETS, build
 
-    project = load_project(resolve_project_dir(None, project_dir))
+    project = load_project(resolve_project_dir(None, project_dir), stage=stage)
     artifact = build(project, target, log=_stderr)
     if target not in DIRECTORY_TARGETS:
         errors = import_errors(project, artifact)
@@ -91,17 +91,19 @@ def run(project_dir: Path | None, target: str) -> None:
     "container: dist/container/, a Docker build context for Lambda and Cloud Run.",
 )
 @project_option
-def package(target: str, project_dir: Path | None) -> None:
+@stage_option
+def package(target: str, project_dir: Path | None, stage: str | None) -> None:
     """Build the deployable artifact of the project for one target.
 
     Prints its path and size (zipped and unzipped); progress and warnings go to stderr.
     The same project gives byte-identical zips. See docs/package.md.
     """
-    run(project_dir, target)
+    run(project_dir, target, stage)
 
 
 @click.command()
 @project_option
-def build(project_dir: Path | None) -> None:
+@stage_option
+def build(project_dir: Path | None, stage: str | None) -> None:
     """Build the AWS Lambda zip: the same as package --target aws."""
-    run(project_dir, "aws")
+    run(project_dir, "aws", stage)

@@ -30,6 +30,18 @@ def project_option(command: F) -> F:
     return option(command)
 
 
+def stage_option(command: F) -> F:
+    """``--stage NAME``: the project with ``[stages.NAME]``'s overrides, named for it."""
+    option = click.option(
+        "--stage",
+        default=None,
+        metavar="NAME",
+        help="Load [stages.NAME] of the configuration over the rest; resources are named "
+        "PROJECT-NAME.",
+    )
+    return option(command)
+
+
 def resolve_project_dir(positional: Path | None, option: Path | None) -> Path:
     """The directory given as ``--project`` or, the older spelling of ``dev`` and ``deploy``,
     as an argument; both at once only when they agree."""

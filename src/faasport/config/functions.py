@@ -90,6 +90,7 @@ def parse_function(
         )
     snapstart = table.boolean("snapstart", False)
     stream = table.boolean("stream", False)
+    max_concurrency, capacity_provider = _managed_instances(table, snapstart)
     health = table.string(
         "health", None, pattern=re.compile(r"/\S*"), expected="a path starting with '/'"
     )
@@ -120,6 +121,8 @@ def parse_function(
         warm=warm,
         snapstart=snapstart,
         stream=stream,
+        max_concurrency=max_concurrency,
+        capacity_provider=capacity_provider,
         health=health,
         routes=routes,
         auth=auth_name,
@@ -346,6 +349,34 @@ def _bus_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> BusRule
     if not pattern:
         sub.fail("pattern", 'is required: the event pattern, like { source = ["app.orders"] }')
     return BusRule(bus=bus, pattern=pattern)
+
+
+#: A Lambda capacity provider's ARN (the pattern CloudFormation checks).
+_CAPACITY_PROVIDER = re.compile(
+    r"arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d:\d{12}:"
+    r"capacity-provider:[a-zA-Z0-9-_]+"
+)
+
+
+def _managed_instances(table: Table, snapstart: bool) -> tuple[int, str | None]:
+    """``max_concurrency`` (Lambda's PerExecutionEnvironmentMaxConcurrency: 1 to 1600) and
+    ``capacity_provider``; SnapStart restores microVM snapshots, which Managed Instances'
+    EC2 instances do not take."""
+    max_concurrency = table.integer("max_concurrency", 1, 1, 1600)
+    capacity_provider = table.string(
+        "capacity_provider",
+        None,
+        pattern=_CAPACITY_PROVIDER,
+        expected="a capacity provider ARN (arn:aws:lambda:REGION:ACCOUNT:capacity-provider:NAME)",
+    )
+    if snapstart and (max_concurrency > 1 or capacity_provider is not None):
+        key = "max_concurrency" if max_concurrency > 1 else "capacity_provider"
+        table.fail(
+            key,
+            "Lambda Managed Instances (several invocations per environment) cannot use "
+            "SnapStart; set snapstart = false or remove " + key,
+        )
+    return max_concurrency, capacity_provider
 
 
 def _stream_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> StreamEvent:

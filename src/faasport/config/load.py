@@ -22,6 +22,7 @@ from faasport.config.access import (
     parse_usage_plans,
 )
 from faasport.config.api import parse_api
+from faasport.config.ci import parse_ci
 from faasport.config.fields import Source, Table, describe
 from faasport.config.functions import (
     check_on_failure,
@@ -43,6 +44,7 @@ from faasport.config.model import (
     Traffic,
 )
 from faasport.config.proxy import parse_proxies
+from faasport.config.stages import STAGES, apply_stage, stage_names
 from faasport.core.errors import ConfigError
 
 CONFIG_FILE = "faasport.toml"
@@ -76,8 +78,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{display_path(path)}: cannot read: {exc.strerror}") from None
 
 
-def load_project(path: str | os.PathLike[str] = ".") -> Project:
-    """The configuration of the project at ``path`` (a directory, or a config file)."""
+def load_project(path: str | os.PathLike[str] = ".", *, stage: str | None = None) -> Project:
+    """The configuration of the project at ``path`` (a directory, or a config file), with
+    the overrides of ``[stages.STAGE]`` when ``stage`` is given."""
     given = Path(path)
     if given.is_file():
         root, candidates = given.parent, [given]
@@ -89,12 +92,12 @@ def load_project(path: str | os.PathLike[str] = ".") -> Project:
             continue
         data = _read_toml(candidate)
         if candidate.name != PYPROJECT:
-            return parse_project(data, root=root, source=candidate.resolve())
+            return parse_project(data, root=root, source=candidate.resolve(), stage=stage)
         tool = data.get("tool")
         section = tool.get("faasport") if isinstance(tool, dict) else None
         if isinstance(section, dict):
             return parse_project(
-                section, root=root, source=candidate.resolve(), prefix="tool.faasport"
+                section, root=root, source=candidate.resolve(), prefix="tool.faasport", stage=stage
             )
         if section is not None:
             where = display_path(candidate)
@@ -107,16 +110,35 @@ def load_project(path: str | os.PathLike[str] = ".") -> Project:
     )
 
 
-def parse_project(data: dict[str, Any], *, root: Path, source: Path, prefix: str = "") -> Project:
-    """Build the project from an already-read TOML table (``prefix`` is its key path)."""
-    top = Table(Source(display_path(source)), prefix, data)
+def parse_project(
+    data: dict[str, Any],
+    *,
+    root: Path,
+    source: Path,
+    prefix: str = "",
+    stage: str | None = None,
+) -> Project:
+    """Build the project from an already-read TOML table (``prefix`` is its key path), with
+    stage ``stage``'s overrides merged in (see :mod:`faasport.config.stages`)."""
+    display = display_path(source)
+    reader = Source(display)
+    stages = stage_names(data, reader, prefix)
+    if stage is None:
+        data = {key: value for key, value in data.items() if key != STAGES}
+    else:
+        data, reader = apply_stage(data, stage, display, prefix)
+    top = Table(reader, prefix, data)
     try:
-        return _parse(top, root, source)
+        project = _parse(top, root, source)
     except ConfigError:
         # A misspelled table ([queuess.jobs]) first shows as what it defines being missing
         # ("queue jobs is not defined"): the typo is the cause to report.
         top.misspelled(*top.known)
         raise
+    if stage is None:
+        return replace(project, stages=stages)
+    # Every resource name starts with the project's name: the stage's are its own.
+    return replace(project, name=f"{project.name}-{stage}", stage=stage, stages=stages)
 
 
 def _parse(top: Table, root: Path, source: Path) -> Project:
@@ -156,6 +178,8 @@ def _parse(top: Table, root: Path, source: Path) -> Project:
     exclude = top.strings("exclude", 'glob patterns like "docs/*" or "*.md"') or ()
     strip = top.boolean("strip", False)
     traffic = _traffic(top, functions)
+    ci = parse_ci(top)
+    top.has(STAGES)  # read before the parse: known, so that "[stage.prod]" gets a suggestion
     top.finish()
     return Project(
         root=root,
@@ -177,6 +201,7 @@ def _parse(top: Table, root: Path, source: Path) -> Project:
         strip=strip,
         traffic=MappingProxyType(traffic),
         proxies=proxies,
+        ci=ci,
     )
 
 

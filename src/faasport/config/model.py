@@ -201,6 +201,11 @@ class Function:
     snapstart: bool = False
     #: Response streaming (``stream``): chunks reach the client while the function runs.
     stream: bool = False
+    #: Invocations one environment takes at once (``max_concurrency``; Lambda Managed
+    #: Instances' ``PerExecutionEnvironmentMaxConcurrency``, ``faasport dev`` alike).
+    max_concurrency: int = 1
+    #: The Lambda capacity provider (ARN) the function runs on (``capacity_provider``).
+    capacity_provider: str | None = None
     health: str | None = None
     routes: tuple[Route, ...] = ()
     auth: str = "none"
@@ -349,6 +354,17 @@ class Traffic:
 
 
 @dataclass(frozen=True)
+class Ci:
+    """``[ci]``: the GitHub repository (and branches) whose Actions workflows may deploy."""
+
+    github_repo: str
+    branches: tuple[str, ...] = ("main",)
+    #: The account's GitHub OIDC provider when it exists already (one per account); None:
+    #: the deployment creates it.
+    oidc_provider: str | None = None
+
+
+@dataclass(frozen=True)
 class Project:
     root: Path
     #: The file the configuration came from (faasport.toml or pyproject.toml).
@@ -379,3 +395,9 @@ class Project:
     traffic: Mapping[str, Traffic] = field(default_factory=lambda: MappingProxyType({}))
     #: Routes answered by upstream HTTP servers (``[proxy]``).
     proxies: tuple[ProxyRoute, ...] = ()
+    #: The stage loaded (``--stage``), whose name ends ``name``; None: the file as written.
+    stage: str | None = None
+    #: The stages the file defines (``[stages.NAME]``).
+    stages: tuple[str, ...] = ()
+    #: Who deploys from CI (``[ci]``); None: no deploy role is written.
+    ci: Ci | None = None

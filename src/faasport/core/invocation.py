@@ -27,7 +27,7 @@ def begin(request_id: str | None) -> bool:
     """Enter a new invocation: its id and cold-start flag go into every log line of it.
     Returns the cold-start flag (True for the environment's first invocation)."""
     cold = coldstart.record.pending and coldstart.record.take()
-    current = logs.current
+    current = logs.get()
     current["request_id"] = request_id
     current["cold_start"] = cold
     return cold
@@ -39,7 +39,7 @@ def http_request(request_id: str | None, decode: Callable[..., T], *args: Any) -
     a WSGI environ), or the 400 response to send back."""
     # begin(), inline: this runs on every request.
     record = coldstart.record
-    current = logs.current
+    current = logs.get()
     current["request_id"] = request_id
     current["cold_start"] = record.pending and record.take()
     try:

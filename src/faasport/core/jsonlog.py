@@ -10,20 +10,21 @@ import time
 import traceback
 from typing import Any
 
-from faasport.core.logcontext import current
+from faasport.core.logcontext import get
 from faasport.core.trace import trace_id
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        context = get()
         entry: dict[str, Any] = {
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": current["request_id"],
-            "cold_start": current["cold_start"],
+            "request_id": context["request_id"],
+            "cold_start": context["cold_start"],
             "trace_id": trace_id(),
         }
         if record.exc_info:

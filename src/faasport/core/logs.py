@@ -7,13 +7,13 @@ format: ``faasport.core.jsonlog.configure(logging.getLogger())``.
 
 from __future__ import annotations
 
-from faasport.core.logcontext import current
+from faasport.core.logcontext import current, get
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
 
-__all__ = ["current", "logger"]
+__all__ = ["current", "get", "logger"]
 _logger: list[logging.Logger] = []
 
 

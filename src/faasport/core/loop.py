@@ -19,6 +19,7 @@ response is complete and hands back the rest (:mod:`faasport.core.remainder`).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
 import os
@@ -134,11 +135,39 @@ class EnvironmentLoop:
         # Threaded servers (functions-framework) may call in from several threads; the loop
         # and whatever the app bound to it at startup serve them one at a time.
         self._lock = threading.Lock()
+        #: The thread running the loop for good once :meth:`serve_in_thread` started it.
+        self._thread: threading.Thread | None = None
+
+    def serve_in_thread(self) -> None:
+        """Run the loop on a thread of its own from now on, for an environment that takes
+        several invocations at once (``AWS_LAMBDA_MAX_CONCURRENCY``): each invocation's
+        thread hands its coroutine over, and they all run concurrently on this one loop."""
+        if self._thread is not None:
+            return
+        started = threading.Event()
+
+        def main() -> None:
+            self.loop.call_soon(started.set)
+            self.loop.run_forever()
+
+        self._thread = threading.Thread(target=main, name="faasport-loop", daemon=True)
+        self._thread.start()
+        started.wait()
+
+    def _submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        thread = self._thread
+        assert thread is not None
+        if thread.ident == get_ident():
+            coro.close()
+            raise RuntimeError("a synchronous call cannot wait for the loop from inside it")
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def run(self, awaitable: Awaitable[T]) -> T:
         coro: Coroutine[Any, Any, T] = (
             awaitable if type(awaitable) is CoroutineType else _as_coroutine(awaitable)
         )
+        if self._thread is not None:
+            return self._submit(coro).result()
         self._lock.acquire()
         try:
             if not self.direct or events._get_running_loop() is not None:
@@ -155,6 +184,9 @@ class EnvironmentLoop:
 
         Raises what the coroutine raised when it ended with nothing left to finish.
         """
+        if self._thread is not None:
+            self._respond_threaded(coro, exchange)
+            return None
         self._lock.acquire()
         try:
             if events._get_running_loop() is not None:
@@ -211,6 +243,19 @@ class EnvironmentLoop:
             return rest
         finally:
             self.release()
+
+    def _respond_threaded(self, coro: Coroutine[Any, Any, Any], exchange: Responding) -> None:
+        """:meth:`respond` with the loop on its own thread: wait until the response is
+        complete; the rest of the coroutine runs on there, a failure after it is logged."""
+        complete = threading.Event()
+        exchange.on_done = lambda *_: complete.set()
+        future = self._submit(coro)
+        future.add_done_callback(lambda _: complete.set())
+        complete.wait()
+        if future.done():
+            future.result()
+        else:
+            future.add_done_callback(_log_late_failure)
 
     def acquire(self) -> None:
         """Take the loop for one piece of work (invocations run one at a time)."""
@@ -381,6 +426,7 @@ class EnvironmentLoop:
         """
         if self.loop.is_closed():
             return
+        thread = self._thread
         for rest in list(self.remainders):
             try:
                 rest.finish()
@@ -397,6 +443,10 @@ class EnvironmentLoop:
                 from faasport.core.logs import logger
 
                 logger().exception("shutdown callback failed")
+        if thread is not None and thread.ident != get_ident():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            thread.join()
+            self._thread = None
         with self._lock:
             if self.loop.is_closed():
                 return
@@ -454,6 +504,17 @@ class EnvironmentLoop:
             from faasport.core.logs import logger
 
             logger().exception("closing the event loop failed")
+
+
+def _log_late_failure(future: concurrent.futures.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        from faasport.core.logs import logger
+
+        error = future.exception()
+        logger().error(
+            "exception in app after its response was sent",
+            exc_info=(type(error), error, error.__traceback__) if error else None,
+        )
 
 
 _shared: list[EnvironmentLoop] = []

@@ -121,10 +121,11 @@ def start(name: str, trigger: str = "http") -> Any:
 
 def end(span: Any, error: BaseException | None = None) -> None:
     """End the invocation's span with its id, cold-start flag and outcome."""
-    request_id = logs.current["request_id"]
+    current = logs.get()
+    request_id = current["request_id"]
     if request_id is not None:
         span.set_attribute("faas.invocation_id", str(request_id))
-    span.set_attribute("faas.coldstart", logs.current["cold_start"] is True)
+    span.set_attribute("faas.coldstart", current["cold_start"] is True)
     if error is not None:
         from opentelemetry.trace import Status, StatusCode
 

@@ -52,6 +52,9 @@ class AppRunner:
         self._bridge: AsgiBridge | None = None
         self._wsgi: WsgiBridge | None = None
         self._lock = allocate_lock()
+        #: Held while the app starts: concurrent first requests (several invocations per
+        #: environment) wait for the one lifespan startup.
+        self._starting = allocate_lock()
 
     # -- loading -------------------------------------------------------------------------
 
@@ -196,6 +199,11 @@ class AppRunner:
 
     def _prepare(self) -> Callable[[HttpRequest], HttpResponse]:
         """Load the app and run lifespan startup; the bridge's serve once both are done."""
+        with self._starting:
+            ready = self._ready
+            return ready if ready is not None else self._start()
+
+    def _start(self) -> Callable[[HttpRequest], HttpResponse]:
         if self._kind is None:
             self.load()
         serve = self._serve

@@ -12,13 +12,19 @@ even look the headers up before then (:func:`begin_headers` keeps the event's he
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 
 #: Marks trace headers given to :func:`begin` (rather than a header map to look them up in).
 _GIVEN = object()
 #: The raw trace headers of the current invocation, set by the provider entry points: given
 #: (``"traceparent"``, ``"cloud"``), or the event's header map (``"headers"``), read when
 #: the trace is first needed.
-current: dict[str, object] = {"traceparent": None, "cloud": None, "headers": _GIVEN}
+#: ``"xray"`` is the invocation's X-Ray header when the runtime client cannot put it in the
+#: process-wide ``_X_AMZN_TRACE_ID`` (several invocations at once); None reads that variable.
+current: dict[str, object] = {"traceparent": None, "cloud": None, "headers": _GIVEN, "xray": None}
+_var: ContextVar[dict[str, object]] = ContextVar("faasport_trace", default=current)
+#: The current invocation's trace sources (``current`` unless :func:`isolate` gave it its own).
+get = _var.get
 _HEX = "0123456789abcdef"
 _cache: list[tuple[tuple[str | None, ...], Trace | None]] = []
 
@@ -44,8 +50,15 @@ class Trace:
         return f"Trace({self.trace_id!r}, {self.parent_id!r}, {self.sampled!r})"
 
 
+def isolate(xray: str | None) -> None:
+    """Give the running context trace sources of its own (see
+    :func:`faasport.core.logcontext.isolate`), with ``xray`` as its X-Ray header."""
+    _var.set({"traceparent": None, "cloud": None, "headers": _GIVEN, "xray": xray or ""})
+
+
 def begin(traceparent: str | None = None, cloud: str | None = None) -> None:
     """Enter an invocation whose request carried these headers (None when absent)."""
+    current = get()
     current["traceparent"] = traceparent
     current["cloud"] = cloud
     current["headers"] = _GIVEN
@@ -53,6 +66,7 @@ def begin(traceparent: str | None = None, cloud: str | None = None) -> None:
 
 def _raw() -> tuple[str | None, str | None]:
     """The current invocation's ``traceparent`` and ``X-Cloud-Trace-Context`` values."""
+    current = _var.get()
     headers = current["headers"]
     if headers is _GIVEN:
         values = (current["traceparent"], current["cloud"])
@@ -73,9 +87,11 @@ def _raw() -> tuple[str | None, str | None]:
 
 def context() -> Trace | None:
     """The current invocation's trace, or None when no source carries a valid one."""
-    key = (*_raw(), os.environ.get("_X_AMZN_TRACE_ID"))
-    if _cache and _cache[0][0] == key:
-        return _cache[0][1]
+    given = get()["xray"]
+    key = (*_raw(), os.environ.get("_X_AMZN_TRACE_ID") if given is None else str(given))
+    cached = _cache[0] if _cache else None  # one read: other threads may replace it
+    if cached is not None and cached[0] == key:
+        return cached[1]
     traceparent, cloud, xray = key
     found = (
         (traceparent and parse_traceparent(traceparent))
@@ -154,4 +170,4 @@ def begin_headers(headers: object) -> None:
     """:func:`begin` from an event's header map (a dict, or None when it has none): kept
     as it is, its trace headers looked up only if the invocation needs its trace. This runs
     on every invocation; most never log a line or call out."""
-    current["headers"] = headers
+    get()["headers"] = headers

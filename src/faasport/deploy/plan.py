@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from faasport.config.model import Project
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -26,3 +28,16 @@ class Plan:
     #: template beside Terraform): their presence stops the deploy, with ``foreign_hint``.
     foreign: tuple[str, ...] = ()
     foreign_hint: str = ""
+
+
+def package_command(provider: str, project: Project) -> tuple[str, ...]:
+    """The command that builds ``project``'s artifact, run in its deploy directory (two
+    levels below the project): the stage's, when a stage is loaded."""
+    stage = ("--stage", project.stage) if project.stage else ()
+    return ("faasport", "package", "--target", provider, "--project", "../..", *stage)
+
+
+def deploy_folder(provider: str, project: Project) -> str:
+    """``deploy/<provider>``, or ``deploy/<provider>-<stage>``: each stage has its own
+    files and its own Terraform state, so deploying one never touches another."""
+    return f"deploy/{provider}-{project.stage}" if project.stage else f"deploy/{provider}"

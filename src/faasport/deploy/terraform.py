@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from faasport.config.model import Project
 from faasport.deploy.hcl import Block, render
-from faasport.deploy.plan import Plan
+from faasport.deploy.plan import Plan, package_command
 
 TERRAFORM_VERSION = ">= 1.5"
 
@@ -44,7 +44,7 @@ def terraform_plan(
         provider=provider,
         files={name: render(blocks, header) for name, blocks in files.items() if blocks},
         commands=(
-            ("faasport", "package", "--target", provider, "--project", "../.."),
+            package_command(provider, project),
             *checks,
             ("terraform", "init", "-input=false"),
             ("terraform", "apply"),

@@ -11,15 +11,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from faasport.config.load import display_path
+from faasport.config.model import Project
 from faasport.core.errors import FaasportError
-from faasport.deploy.plan import Plan
+from faasport.deploy.plan import Plan, deploy_folder
 
 #: The command every plan may use to build the artifact: this faasport, always at hand.
 OWN_CLI = "faasport"
 
 
-def deploy_dir(root: Path, plan: Plan) -> Path:
-    return root / "deploy" / plan.provider
+def deploy_dir(project: Project, plan: Plan) -> Path:
+    return project.root / deploy_folder(plan.provider, project)
 
 
 def check_foreign(plan: Plan, directory: Path) -> None:

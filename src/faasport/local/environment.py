@@ -57,6 +57,8 @@ class Environment:
         self.supervisor.on_exit(self._exited)
         self.init_ms: float | None = None
         self.invocations = 0
+        #: Invocations running in it now (up to the function's ``max_concurrency``).
+        self.active = 0
         self._killed = False
 
     @property
@@ -151,6 +153,9 @@ class Environment:
             "PYTHONPATH": os.pathsep.join(path),
             "PYTHONUNBUFFERED": "1",
         }
+        if spec.max_concurrency > 1:
+            # Lambda Managed Instances: the runtime may poll /next this many times at once.
+            environ["AWS_LAMBDA_MAX_CONCURRENCY"] = str(spec.max_concurrency)
         environ.update(spec.environment)
         return environ
 
@@ -162,18 +167,18 @@ class Environment:
 
     def _exited(self) -> None:
         self.api.close()
-        current = self.api.current
-        if current is not None and current.result is not None and not current.result.done():
-            current.result.set_result(
-                (
-                    Status.CRASH,
-                    error_payload(
-                        f"RequestId: {current.request_id} Error: Runtime exited with error: "
-                        f"{self.supervisor.exit_text()}",
-                        "Runtime.ExitError",
-                    ),
+        for current in list(self.api.inflight.values()):
+            if current.result is not None and not current.result.done():
+                current.result.set_result(
+                    (
+                        Status.CRASH,
+                        error_payload(
+                            f"RequestId: {current.request_id} Error: Runtime exited with error: "
+                            f"{self.supervisor.exit_text()}",
+                            "Runtime.ExitError",
+                        ),
+                    )
                 )
-            )
 
     # -- invocations --------------------------------------------------------------------
 
@@ -194,7 +199,7 @@ class Environment:
                     await asyncio.sleep(0)
         finally:
             timer.cancel()
-            self.api.current = None
+            self.api.finished(invocation)
         return status, payload, (time.perf_counter() - started) * 1000
 
     def _time_out(self, invocation: Invocation) -> None:
@@ -216,20 +221,20 @@ class Environment:
 
     def check_memory(self) -> None:
         """Kill the environment if its resident memory is over the function's limit."""
-        invocation = self.api.current
         limit = self.spec.memory
-        if invocation is None or self.supervisor.rss() <= limit:
+        if not self.api.inflight or self.supervisor.rss() <= limit:
             return
-        result = invocation.result
-        if result is not None and not result.done():
-            result.set_result(
-                (
-                    Status.CRASH,
-                    error_payload(
-                        f"RequestId: {invocation.request_id} Error: Runtime exited with error: "
-                        f"signal: killed (memory limit of {limit} MB exceeded)",
-                        "Runtime.OutOfMemory",
-                    ),
+        for invocation in list(self.api.inflight.values()):
+            result = invocation.result
+            if result is not None and not result.done():
+                result.set_result(
+                    (
+                        Status.CRASH,
+                        error_payload(
+                            f"RequestId: {invocation.request_id} Error: Runtime exited with "
+                            f"error: signal: killed (memory limit of {limit} MB exceeded)",
+                            "Runtime.OutOfMemory",
+                        ),
+                    )
                 )
-            )
         self.kill()

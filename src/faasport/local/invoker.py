@@ -64,6 +64,7 @@ def function_spec(
         timeout=float(function.timeout),
         concurrency=function.concurrency,
         warm=function.warm,
+        max_concurrency=function.max_concurrency,
         # [state] url, so the function's own policies count where the gateway's do; the
         # function's environment may name another store.
         environment={STATE_VARIABLE: store_url(project), **function.environment},

@@ -28,10 +28,10 @@ Write = Callable[[str], None]
 #: Seconds the invocation line waits for the invocation's own lines to be read.
 SETTLE = 0.01
 
-_RESET = "\x1b[0m"
-_DIM = "\x1b[2m"
-_BOLD = "\x1b[1m"
-_LEVELS = {
+RESET = "\x1b[0m"
+DIM = "\x1b[2m"
+BOLD = "\x1b[1m"
+LEVELS = {
     "DEBUG": "\x1b[2m",
     "INFO": "\x1b[32m",
     "WARNING": "\x1b[33m",
@@ -81,11 +81,11 @@ class PrettyLog:
             return
         if text.startswith("Traceback (most recent call last):"):
             self._tracebacks.add(source)
-        level, message, extra = _parse(text)
-        head = f"{self._now()} {self._paint(source, _BOLD)}"
+        level, message, extra = parse_line(text)
+        head = f"{self._now()} {self._paint(source, BOLD)}"
         if level:
             shown = f"{level:<5}"
-            head += " " + self._paint(shown, _LEVELS.get(level, ""))
+            head += " " + self._paint(shown, LEVELS.get(level, ""))
         self.write(f"{head} {message}")
         for line in extra:
             self.write(f"    {line}")
@@ -113,16 +113,16 @@ class PrettyLog:
             what = f"{cause.text()} {shown}"
         else:
             result = "ok" if outcome.ok else outcome.status.value.replace("_", " ")
-            what = f"{cause.text()} {self._paint(result, '' if outcome.ok else _LEVELS['ERROR'])}"
+            what = f"{cause.text()} {self._paint(result, '' if outcome.ok else LEVELS['ERROR'])}"
         start = "cold" if outcome.init_ms is not None else "warm"
         if outcome.init_ms is not None:
             start += f" (init {outcome.init_ms:.1f} ms)"
         numbers = f"{outcome.duration_ms:.1f} ms {outcome.max_memory_mb} MB {start}"
         if env is None:  # no environment could start
             numbers = "init failed"
-        line = f"{self._now()} {self._paint(function, _BOLD)} {what} {numbers}"
+        line = f"{self._now()} {self._paint(function, BOLD)} {what} {numbers}"
         if not outcome.ok:
-            line += " " + self._paint(_error_text(outcome.payload), _DIM)
+            line += " " + self._paint(_error_text(outcome.payload), DIM)
         # The app's lines of this invocation are in the environment's pipe already (written
         # before the result was posted), but read on a later turn of the loop: they come first.
         asyncio.get_running_loop().call_later(SETTLE, self.write, line)
@@ -130,13 +130,13 @@ class PrettyLog:
     # -- helpers ------------------------------------------------------------------------
 
     def _now(self) -> str:
-        return self._paint(time.strftime("%H:%M:%S"), _DIM)
+        return self._paint(time.strftime("%H:%M:%S"), DIM)
 
     def _paint(self, text: str, code: str) -> str:
-        return f"{code}{text}{_RESET}" if self.colour and code else text
+        return f"{code}{text}{RESET}" if self.colour and code else text
 
 
-def _parse(text: str) -> tuple[str, str, list[str]]:
+def parse_line(text: str) -> tuple[str, str, list[str]]:
     """``(level, message, further lines)`` of one line an environment wrote."""
     if text.startswith("{"):
         try:
@@ -163,10 +163,10 @@ def _parse(text: str) -> tuple[str, str, list[str]]:
 
 def _status_colour(status: int) -> str:
     if status >= 500:
-        return _LEVELS["ERROR"]
+        return LEVELS["ERROR"]
     if status >= 400:
-        return _LEVELS["WARNING"]
-    return _LEVELS["INFO"]
+        return LEVELS["WARNING"]
+    return LEVELS["INFO"]
 
 
 def _error_text(payload: bytes) -> str:
@@ -178,3 +178,14 @@ def _error_text(payload: bytes) -> str:
         return ""
     kind, message = error.get("errorType", ""), str(error.get("errorMessage", ""))
     return f"{kind}: {message}" if kind else message
+
+
+def summary(invocation: Invocation, outcome: Outcome) -> tuple[str, str]:
+    """What invoked the function and what it answered, as the invocation line shows them
+    (``GET /items/42 200``, ``sqs 3 records ok``), and its error when it failed."""
+    cause = trigger(invocation.payload)
+    if cause.kind == "http":
+        result = str(http_status(outcome.payload, outcome.ok, _FAILED.get(outcome.status, 502)))
+    else:
+        result = "ok" if outcome.ok else outcome.status.value.replace("_", " ")
+    return f"{cause.text()} {result}", "" if outcome.ok else _error_text(outcome.payload)

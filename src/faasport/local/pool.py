@@ -3,9 +3,12 @@
 At most ``concurrency`` environments run at once. A free environment is reused (the most
 recently used first, as Lambda does); otherwise a new one is started (a cold start, with
 Init Duration); at the limit a synchronous invocation is throttled and an asynchronous one
-waits its turn. ``warm`` environments are started ahead and kept; others stop after
-``idle_timeout`` seconds unused. ``reload()`` retires every environment: idle ones at once,
-busy ones when their invocation ends.
+waits its turn. With ``max_concurrency = N`` (Lambda Managed Instances) an environment takes
+up to N invocations at once: a busy one with a free slot is used first, and invocations
+arriving while one starts wait for its free slots rather than start more. ``warm``
+environments are started ahead and kept; others stop after ``idle_timeout`` seconds unused.
+``reload()`` retires every environment: idle ones at once, busy ones when their invocations
+end.
 """
 
 from __future__ import annotations
@@ -51,6 +54,10 @@ class FunctionPool:
         self.generation = 0
         self.environments: set[Environment] = set()
         self.idle: list[Environment] = []
+        #: Busy environments with a free slot (``max_concurrency`` > 1 only).
+        self.open: list[Environment] = []
+        #: Environments starting for an invocation, with the slots others may still claim.
+        self._boots: list[_Boot] = []
         self._starting = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._reapers: dict[Environment, asyncio.TimerHandle] = {}
@@ -184,23 +191,75 @@ class FunctionPool:
     # -- environments -------------------------------------------------------------------
 
     async def _acquire(self, wait: bool) -> Environment:
+        """An environment with a free slot, that slot taken."""
+        capacity = self.spec.max_concurrency
         while True:
-            while self.idle:
-                env = self.idle.pop()
-                reaper = self._reapers.pop(env, None)
+            env: Environment | None = self._open_slot() if capacity > 1 else None
+            while env is None and self.idle:
+                found = self.idle.pop()
+                reaper = self._reapers.pop(found, None)
                 if reaper is not None:
                     reaper.cancel()
-                if env.alive:
-                    return env
-                self.environments.discard(env)
-                self._changed(env, "killed")
+                if found.alive:
+                    env = found
+                else:
+                    self.environments.discard(found)
+                    self._changed(found, "killed")
+            if env is None:
+                boot = next((b for b in self._boots if b.slots > 0), None)
+                if boot is not None:
+                    boot.slots -= 1
+                    started = await asyncio.shield(boot.done)
+                    if not started.alive or started.active >= capacity:
+                        continue
+                    env = started
+            if env is not None:
+                self._take(env)
+                return env
             if self.size < self.spec.concurrency:
-                return await self._new_environment()
+                return await self._boot(capacity)
             if not wait:
                 raise Throttled
             turn = asyncio.get_running_loop().create_future()
             self._waiters.append(turn)
             await turn
+
+    def _open_slot(self) -> Environment | None:
+        for env in reversed(self.open):
+            if env.alive and env.generation == self.generation and not self._closed:
+                return env
+        return None
+
+    def _take(self, env: Environment) -> None:
+        env.active += 1
+        if env.active < self.spec.max_concurrency:
+            if env not in self.open:
+                self.open.append(env)
+        elif env in self.open:
+            self.open.remove(env)
+
+    async def _boot(self, capacity: int) -> Environment:
+        """A new environment for this invocation; the invocations arriving meanwhile wait
+        for its other slots."""
+        if capacity == 1:
+            env = await self._new_environment()
+            env.active = 1
+            return env
+        boot = _Boot(capacity - 1)
+        self._boots.append(boot)
+        try:
+            env = await self._new_environment()
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                boot.done.set_exception(exc)
+            else:
+                boot.done.cancel()
+            raise
+        finally:
+            self._boots.remove(boot)
+        boot.done.set_result(env)
+        self._take(env)
+        return env
 
     async def _new_environment(self, provisioned: bool = False) -> Environment:
         self._starting += 1
@@ -233,6 +292,15 @@ class FunctionPool:
         return env
 
     def _release(self, env: Environment) -> None:
+        env.active -= 1
+        if env.active > 0:
+            # Still busy, with a slot free again.
+            if env.alive and env.generation == self.generation and env not in self.open:
+                self.open.append(env)
+            self._wake_one()
+            return
+        if env in self.open:
+            self.open.remove(env)
         if not env.alive or env.generation != self.generation or self._closed:
             self._retire(env)
         else:
@@ -258,6 +326,8 @@ class FunctionPool:
 
     def _retire(self, env: Environment) -> None:
         self.environments.discard(env)
+        if env in self.open:
+            self.open.remove(env)
         if env in self.idle:
             self.idle.remove(env)
         self._changed(env, "killed")
@@ -288,6 +358,7 @@ class FunctionPool:
     def reload(self) -> None:
         """Retire every environment: idle ones now, busy ones after their invocation."""
         self.generation += 1
+        self.open.clear()
         for env in list(self.idle):
             self._retire(env)
 
@@ -320,6 +391,17 @@ def error_message(payload: bytes) -> str:
     except (ValueError, AttributeError):
         message = payload.decode("utf-8", "replace")
     return str(message)
+
+
+class _Boot:
+    """An environment starting for one invocation, and how many of its other slots are not
+    yet claimed by invocations waiting for it."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self.done: asyncio.Future[Environment] = asyncio.get_running_loop().create_future()
+        # Nobody may be left waiting to read a failure.
+        self.done.add_done_callback(lambda f: f.cancelled() or f.exception())
 
 
 class Throttled(Exception):

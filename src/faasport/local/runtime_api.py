@@ -94,7 +94,9 @@ class RuntimeApi:
         self.arn = arn
         self.function_name = function_name
         self.handler = handler
-        self.current: Invocation | None = None
+        #: The invocations handed to the runtime and not answered yet, by request id: one at
+        #: a time, or up to AWS_LAMBDA_MAX_CONCURRENCY at once (Lambda Managed Instances).
+        self.inflight: dict[str, Invocation] = {}
         #: Set at the runtime's first /next: the end of init.
         self.ready = asyncio.Event()
         self.init_error: bytes | None = None
@@ -130,6 +132,31 @@ class RuntimeApi:
         for connection in list(self._connections):
             connection.close()
 
+    @property
+    def current(self) -> Invocation | None:
+        """The invocation in flight when there is exactly one (then the runtime's output is
+        its output), else None."""
+        inflight = self.inflight
+        if len(inflight) == 1:
+            return next(iter(inflight.values()))
+        return None
+
+    def finished(self, invocation: Invocation) -> None:
+        self.inflight.pop(invocation.request_id, None)
+
+    def _in_flight(self, request_id: str) -> Invocation | bytes:
+        """The unanswered invocation ``request_id``, or the error answer."""
+        found = self.inflight.get(request_id)
+        if found is not None and found.result is not None and not found.result.done():
+            return found
+        if not any(i.result is not None and not i.result.done() for i in self.inflight.values()):
+            return _json_error(
+                403, "no invocation is in progress in this environment", "InvalidStateTransition"
+            )
+        return _json_error(
+            400, f"request id {request_id} is not an invocation in progress", "InvalidRequestID"
+        )
+
     def submit(self, invocation: Invocation) -> None:
         """Hand ``invocation`` to the waiting ``/next``, or keep it for the next one."""
         while self._waiting:
@@ -140,7 +167,7 @@ class RuntimeApi:
         self._queue.append(invocation)
 
     def _deliver(self, invocation: Invocation) -> bytes:
-        self.current = invocation
+        self.inflight[invocation.request_id] = invocation
         headers = [
             ("content-type", "application/json"),
             ("lambda-runtime-aws-request-id", invocation.request_id),
@@ -186,15 +213,9 @@ class RuntimeApi:
         parts = path[len(PREFIX) :].split("/") if path.startswith(PREFIX) else []
         if len(parts) != 4 or parts[1] != "invocation" or parts[3] != "response":
             return _json_error(404, f"no such Runtime API route: POST {path}", "NotFound")
-        current = self.current
-        if current is None or current.result is None or current.result.done():
-            return _json_error(
-                403, "no invocation is in progress in this environment", "InvalidStateTransition"
-            )
-        if parts[2] != current.request_id:
-            return _json_error(
-                400, f"request id {parts[2]} is not the current invocation", "InvalidRequestID"
-            )
+        current = self._in_flight(parts[2])
+        if isinstance(current, bytes):
+            return current
         started = current.started
         stream = LocalStream(
             current,
@@ -209,17 +230,12 @@ class RuntimeApi:
         return stream
 
     def _finish(self, request_id: str, kind: str, request: Request) -> bytes:
-        current = self.current
         if kind not in ("response", "error"):
             return _json_error(404, f"no such Runtime API route: {kind}", "NotFound")
-        if current is None or current.result is None or current.result.done():
-            return _json_error(
-                403, "no invocation is in progress in this environment", "InvalidStateTransition"
-            )
-        if request_id != current.request_id:
-            return _json_error(
-                400, f"request id {request_id} is not the current invocation", "InvalidRequestID"
-            )
+        current = self._in_flight(request_id)
+        if isinstance(current, bytes):
+            return current
+        assert current.result is not None
         if kind == "error":
             current.result.set_result((Status.FUNCTION_ERROR, request.body))
             return _ACCEPTED

@@ -19,6 +19,8 @@ class FunctionSpec:
     timeout: float = 30.0
     concurrency: int = 10
     warm: int = 0
+    #: Invocations one environment takes at once (AWS_LAMBDA_MAX_CONCURRENCY in it).
+    max_concurrency: int = 1
     environment: dict[str, str] = field(default_factory=dict)
     region: str = "us-east-1"
     runtime_client: RuntimeClientKind = "faasport"

@@ -119,7 +119,7 @@ def flush() -> None:
     Called by the entry points at the end of every invocation; cheap when nothing is
     pending."""
     cold = False
-    if not _cold_counted and logs.current["cold_start"] is True:
+    if not _cold_counted and logs.get()["cold_start"] is True:
         _cold_counted.append(True)
         cold = _PLATFORM_VARIABLES & os.environ.keys() != set()
     if not (_pending or cold):

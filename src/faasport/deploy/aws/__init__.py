@@ -12,10 +12,8 @@ from dataclasses import replace
 from faasport.config.model import Project
 from faasport.deploy.aws import image, model
 from faasport.deploy.options import Options
-from faasport.deploy.plan import Plan
+from faasport.deploy.plan import Plan, deploy_folder, package_command
 
-PACKAGE = ("faasport", "package", "--target", "aws", "--project", "../..")
-PACKAGE_CONTAINER = ("faasport", "package", "--target", "container", "--project", "../..")
 PUSH_IMAGE = ("sh", image.SCRIPT)
 #: What each IaC leaves in deploy/aws: the other one refuses to deploy beside it.
 SAM_FILES = ("template.yaml", "samconfig.toml", ".aws-sam")
@@ -56,7 +54,7 @@ def _sam(infrastructure: model.Infrastructure) -> Plan:
         "--no-fail-on-empty-changeset",
     )
     files = {"template.yaml": template(infrastructure)}
-    commands: tuple[tuple[str, ...], ...] = (PACKAGE, deploy)
+    commands: tuple[tuple[str, ...], ...] = (package_command("aws", project), deploy)
     if infrastructure.container:
         files[IMAGE_TEMPLATE] = image_template(infrastructure)
         files[image.SCRIPT] = image.push_script(project, "sam")
@@ -75,7 +73,7 @@ def _sam(infrastructure: model.Infrastructure) -> Plan:
             "--no-fail-on-empty-changeset",
             *("--parameter-overrides", f"file://{image.SAM_PARAMETERS}"),
         )
-        commands = (PACKAGE_CONTAINER, repository, PUSH_IMAGE, functions)
+        commands = (package_command("container", project), repository, PUSH_IMAGE, functions)
     return Plan(
         provider="aws",
         files=files,
@@ -84,7 +82,8 @@ def _sam(infrastructure: model.Infrastructure) -> Plan:
         if infrastructure.container
         else "install the AWS SAM CLI: pip install aws-sam-cli",
         foreign=TERRAFORM_FILES,
-        foreign_hint="deploy/aws holds the Terraform deployment; run `terraform destroy` there "
+        foreign_hint=f"{deploy_folder('aws', project)} holds the Terraform deployment; run "
+        "`terraform destroy` there "
         "if it was applied and delete its files to switch to SAM, or deploy with --iac "
         "terraform",
     )
@@ -94,22 +93,23 @@ def _terraform(infrastructure: model.Infrastructure) -> Plan:
     from faasport.deploy.aws.terraform import REPOSITORY_RESOURCE, files
 
     project = infrastructure.project
+    folder = deploy_folder("aws", project)
     written = files(infrastructure)
     init = ("terraform", "init", "-input=false")
     apply = ("terraform", "apply", "-input=false")
-    commands: tuple[tuple[str, ...], ...] = (PACKAGE, init, apply)
+    commands: tuple[tuple[str, ...], ...] = (package_command("aws", project), init, apply)
     if infrastructure.container:
         written[image.SCRIPT] = image.push_script(project, "terraform")
         # The repository first; push-image.sh writes image.auto.tfvars.json for the rest.
         repository = (*apply, f"-target={REPOSITORY_RESOURCE}")
-        commands = (PACKAGE_CONTAINER, init, repository, PUSH_IMAGE, apply)
+        commands = (package_command("container", project), init, repository, PUSH_IMAGE, apply)
     return Plan(
         provider="aws",
         files=written,
         commands=commands,
         install_hint="install Terraform: https://developer.hashicorp.com/terraform/install",
         foreign=SAM_FILES,
-        foreign_hint="deploy/aws holds the SAM deployment; run `sam delete --stack-name "
-        f"{project.name}` if it was deployed and delete deploy/aws/template.yaml to switch "
+        foreign_hint=f"{folder} holds the SAM deployment; run `sam delete --stack-name "
+        f"{project.name}` if it was deployed and delete {folder}/template.yaml to switch "
         "to Terraform, or deploy with --iac sam",
     )

@@ -41,6 +41,7 @@ def check(infrastructure: Infrastructure) -> None:
     for function in project.functions.values():
         if function.snapstart:
             _check_snapstart(project, function)
+        _check_managed_instances(project, function)
         for secret in function.secrets:
             if is_ssm(secret):
                 valid = _PARAMETER.fullmatch(aws_name(secret))
@@ -62,6 +63,26 @@ def check(infrastructure: Infrastructure) -> None:
         )
     _check_buckets(infrastructure)
     _check_events(project)
+
+
+def _check_managed_instances(project: Project, function: Function) -> None:
+    """Several invocations per environment exist on Lambda only on Managed Instances, which
+    keep their own environments running (no provisioned concurrency)."""
+    key = ("functions", function.name)
+    if function.max_concurrency > 1 and function.capacity_provider is None:
+        raise config_error(
+            project,
+            (*key, "max_concurrency"),
+            f"max_concurrency = {function.max_concurrency} runs on Lambda Managed Instances: "
+            "set capacity_provider to the ARN of a capacity provider (or max_concurrency = 1)",
+        )
+    if function.capacity_provider is not None and function.warm:
+        raise config_error(
+            project,
+            (*key, "warm"),
+            f"Lambda Managed Instances take no provisioned concurrency (warm = {function.warm}): "
+            "the capacity provider keeps the environments; set warm = 0",
+        )
 
 
 def _check_snapstart(project: Project, function: Function) -> None:

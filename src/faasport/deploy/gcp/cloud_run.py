@@ -19,7 +19,7 @@ from faasport.deploy.gcp.functions import INVOKER, SECRET_ACCESSOR, cpu, secret_
 from faasport.deploy.gcp.model import is_http
 from faasport.deploy.hcl import Block, Call, Ref, Value, template
 from faasport.deploy.package.container import DOCKERFILE
-from faasport.deploy.plan import Plan
+from faasport.deploy.plan import Plan, package_command
 from faasport.deploy.terraform import terraform_plan, terraform_settings
 from faasport.local.entry import MODULE
 from faasport.secrets.names import env_name, gcp_name
@@ -45,7 +45,7 @@ def plan(project: Project, install_hint: str) -> Plan:
         provider="gcp",
         files={**base.files, SCRIPT: _script(project)},
         commands=(
-            ("faasport", "package", "--target", "container", "--project", "../.."),
+            package_command("container", project),
             init,
             (*apply, f"-target={REPOSITORY}"),
             ("sh", SCRIPT),

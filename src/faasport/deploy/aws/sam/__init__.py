@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from faasport.deploy.aws import image, naming
 from faasport.deploy.aws.model import Infrastructure
-from faasport.deploy.aws.sam import access, api, cfn, functions, resources, websocket
+from faasport.deploy.aws.sam import access, api, cfn, ci, functions, resources, websocket
 from faasport.deploy.aws.yaml_text import Data, dump
 
 REPOSITORY = "ImageRepository"
@@ -18,6 +18,7 @@ def template(infrastructure: Infrastructure) -> str:
         access.resources,
         resources.resources,
         websocket.resources,
+        ci.resources,
     )
     for part in parts:
         cfn.add(all_resources, part(infrastructure))
@@ -41,6 +42,7 @@ def template(infrastructure: Infrastructure) -> str:
         **api.outputs(infrastructure),
         **resources.outputs(infrastructure),
         **websocket.outputs(infrastructure),
+        **ci.outputs(infrastructure),
     }
     return dump(document)
 

@@ -66,7 +66,13 @@ def _function(infrastructure: Infrastructure, function: Function) -> cfn.Resourc
         # Signed requests only: front it with CloudFront (origin access control) to serve
         # the public, or call it with SigV4.
         properties["FunctionUrlConfig"] = {"AuthType": "AWS_IAM", "InvokeMode": "RESPONSE_STREAM"}
-    if function.warm or function.snapstart:
+    if function.capacity_provider is not None:
+        # Lambda Managed Instances: the published versions run on the capacity provider.
+        managed: dict[str, Data] = {"Arn": function.capacity_provider}
+        if function.max_concurrency > 1:
+            managed["PerExecutionEnvironmentMaxConcurrency"] = function.max_concurrency
+        properties["CapacityProviderConfig"] = managed
+    if function.warm or function.snapstart or function.capacity_provider is not None:
         properties["AutoPublishAlias"] = ALIAS
     if function.warm:
         properties["ProvisionedConcurrencyConfig"] = {

@@ -18,7 +18,7 @@ _INVOKE_ARN = Ref("try(aws_lambda_alias.live[0].invoke_arn, aws_lambda_function.
 _QUALIFIER = Ref("one(aws_lambda_alias.live[*].name)")
 _FUNCTION_NAME = Ref("aws_lambda_function.this.function_name")
 _PROVISIONED = "var.provisioned_concurrency > 0"
-_PUBLISHED = f"{_PROVISIONED} || var.snap_start"
+_PUBLISHED = f"{_PROVISIONED} || var.snap_start || var.capacity_provider_arn != null"
 _ZIP = "var.image_uri == null"
 
 VARIABLES = (
@@ -31,6 +31,8 @@ VARIABLES = (
     variable("reserved_concurrency", "number", "Executions reserved (and at most), or null"),
     variable("provisioned_concurrency", "number", "Environments kept initialized (0: none)"),
     variable("snap_start", "bool", "SnapStart on published versions, served by the alias"),
+    variable("capacity_provider_arn", "string", "A Managed Instances capacity provider, or null"),
+    variable("max_concurrency", "number", "Invocations per execution environment, or null"),
     variable("environment", "map(string)", "Environment variables"),
     variable("response_stream", "bool", "A Function URL that streams responses (RESPONSE_STREAM)"),
     variable("filename", "string", "The zip built by faasport package --target aws"),
@@ -136,6 +138,27 @@ def _function() -> tuple[Block, ...]:
             "content": Block("content", (), {"apply_on": Ref("snap_start.value")}),
         },
     )
+    managed = Block(
+        "dynamic",
+        ("capacity_provider_config",),
+        {
+            "for_each": Ref("var.capacity_provider_arn == null ? [] : [var.capacity_provider_arn]"),
+            "content": Block(
+                "content",
+                (),
+                {
+                    "lambda_managed_instances_capacity_provider_config": Block(
+                        "lambda_managed_instances_capacity_provider_config",
+                        (),
+                        {
+                            "capacity_provider_arn": Ref("capacity_provider_config.value"),
+                            "per_execution_environment_max_concurrency": Ref("var.max_concurrency"),
+                        },
+                    )
+                },
+            ),
+        },
+    )
     image_config = Block(
         "dynamic",
         ("image_config",),
@@ -170,6 +193,7 @@ def _function() -> tuple[Block, ...]:
             "dead_letter_config": dead_letter,
             "snap_start": snap_start,
             "image_config": image_config,
+            "capacity_provider_config": managed,
         },
         skip=FUNCTION_SKIPS,
     )

@@ -12,6 +12,7 @@ from faasport.deploy.aws.proxy import integration_method, rest_paths, timeout_ms
 from faasport.deploy.aws.terraform import (
     access,
     api_modules,
+    ci,
     function_module,
     image,
     storage_modules,
@@ -110,6 +111,7 @@ def main(infrastructure: Infrastructure) -> tuple[list[Block], list[Module]]:
                 websocket_module.MODULE,
                 _websocket(infrastructure, function),
             )
+    root.blocks.extend(ci.blocks(infrastructure))
     return root.blocks, list(root.used.values())
 
 
@@ -152,7 +154,7 @@ def outputs(infrastructure: Infrastructure) -> list[Block]:
             url = Ref(f"{websocket_ref(function.name)}.url")
             name = naming.tf_id("websocket", function.name) + "_url"
             found.append(output(name, url, f"The WebSocket API of function {function.name}"))
-    return found
+    return found + ci.outputs(infrastructure)
 
 
 def _locals(project: Project, container: bool) -> list[Block]:
@@ -200,6 +202,8 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
         "reserved_concurrency": function.reserved_concurrency,
         "provisioned_concurrency": function.warm,
         "snap_start": function.snapstart,
+        "capacity_provider_arn": function.capacity_provider,
+        "max_concurrency": function.max_concurrency if function.max_concurrency > 1 else None,
         "environment": {
             **model.environment(function, infrastructure.state_url),
             **_addresses(project, function),
