@@ -62,3 +62,24 @@ def _report(body: bytes, key: str, settings: Settings, request_id: str | None) -
         return {"contract_name": name, "source_key": key, "error": "the file is not UTF-8 text"}
     report = service.analyze(code, name, "security", settings, request_id=request_id)
     return {**report, "source_key": key}
+
+
+def notify(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A report landed in the reports bucket: one log line per report, a warning when it
+    holds critical or high findings (where an alert or a ticket would go)."""
+    summaries = []
+    for record in events.records(event):
+        if not isinstance(record, events.ObjectChange) or record.change != "created":
+            continue
+        key = unquote_plus(record.key)
+        report = json.loads(s3().get_object(Bucket=record.bucket, Key=key)["Body"].read())
+        counts: dict[str, int] = {}
+        for finding in report.get("findings", []):
+            counts[finding["severity"]] = counts.get(finding["severity"], 0) + 1
+        summary = ", ".join(f"{n} {severity}" for severity, n in sorted(counts.items())) or (
+            report.get("error") or "no finding"
+        )
+        level = logging.WARNING if counts.get("critical") or counts.get("high") else logging.INFO
+        log.log(level, "report %s: %s", key, summary)
+        summaries.append({"key": key, "summary": summary})
+    return {"reports": summaries}
