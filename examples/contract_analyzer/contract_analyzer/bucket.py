@@ -8,10 +8,9 @@ import logging
 from typing import Any
 from urllib.parse import unquote_plus
 
-from faasport import events
-
 from contract_analyzer import service
 from contract_analyzer.settings import Settings
+from faasport import events
 
 log = logging.getLogger("contract_analyzer")
 _clients: dict[str, Any] = {}

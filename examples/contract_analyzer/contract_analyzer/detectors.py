@@ -38,7 +38,8 @@ def functions(source: Source) -> Iterator[tuple[Contract, Function]]:
 
 
 def low_level_calls(body: list[Token], names: tuple[str, ...] = LOW_LEVEL) -> Iterator[int]:
-    """Indices of the names in ``x.call(...)``, ``x.call{value: v}(...)``, ``x.call.value(v)(...)``."""
+    """Indices of the names in ``x.call(...)``, ``x.call{value: v}(...)`` and
+    ``x.call.value(v)(...)``."""
     for i in range(1, len(body) - 1):
         if (
             body[i].text in names
@@ -134,9 +135,7 @@ def _guarded(source: Source, function: Function, before: int | None = None) -> b
     body = function.body[:before] if before is not None else function.body
     if _checks_sender(body):
         return True
-    return any(
-        token.text in ("_checkOwner", "_checkRole", "_onlyOwner") for token in body
-    )
+    return any(token.text in ("_checkOwner", "_checkRole", "_onlyOwner") for token in body)
 
 
 def _checks_sender(body: list[Token]) -> bool:
@@ -229,7 +228,9 @@ def tx_origin(source: Source) -> list[Finding]:
     for _, function in functions(source):
         body = function.body
         for i in range(len(body) - 2):
-            if not (body[i].text == "tx" and body[i + 1].text == "." and body[i + 2].text == "origin"):
+            if not (
+                body[i].text == "tx" and body[i + 1].text == "." and body[i + 2].text == "origin"
+            ):
                 continue
             start, end = statement_bounds(body, i)
             condition = condition_of(body, i) or body[start : end + 1]

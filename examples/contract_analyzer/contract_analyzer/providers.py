@@ -49,8 +49,11 @@ class Attempt:
 
 
 class Provider(Protocol):
-    service: str
-    model: str
+    @property
+    def service(self) -> str: ...
+
+    @property
+    def model(self) -> str: ...
 
     def review(self, code: str, name: str, timeout: float) -> Review: ...
 
@@ -123,9 +126,7 @@ class Gemini:
             content = "".join(part.get("text", "") for part in candidate["content"]["parts"])
             model = answer.get("modelVersion") or self.model
         except (KeyError, IndexError, TypeError, AttributeError):
-            raise ProviderError(
-                "malformed response: no candidates[0].content.parts"
-            ) from None
+            raise ProviderError("malformed response: no candidates[0].content.parts") from None
         if candidate.get("finishReason") not in (None, "STOP"):
             raise ProviderError(f"incomplete answer (finishReason {candidate['finishReason']})")
         return Review(self.service, str(model), parse_findings(content, code))

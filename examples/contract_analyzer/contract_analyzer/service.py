@@ -12,12 +12,11 @@ import uuid
 from dataclasses import asdict
 from typing import Any
 
-from faasport import state
-
 from contract_analyzer import static
 from contract_analyzer.findings import Finding, ordered, score
 from contract_analyzer.providers import Attempt, first_answer
 from contract_analyzer.settings import Settings
+from faasport import state
 
 log = logging.getLogger("contract_analyzer")
 

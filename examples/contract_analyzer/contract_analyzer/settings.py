@@ -48,7 +48,9 @@ class Settings:
         return cls(
             providers=names,
             urls={n: os.environ.get(f"{n.upper()}_BASE_URL", DEFAULT_URLS[n]) for n in KEY_SECRETS},
-            models={n: os.environ.get(f"{n.upper()}_MODEL", DEFAULT_MODELS[n]) for n in KEY_SECRETS},
+            models={
+                n: os.environ.get(f"{n.upper()}_MODEL", DEFAULT_MODELS[n]) for n in KEY_SECRETS
+            },
             timeout=float(os.environ.get("AI_TIMEOUT", "10")),
             state_url=os.environ.get("STATE_URL", default_state),
             reports_bucket=os.environ.get("REPORTS_BUCKET", "reports"),

@@ -13,7 +13,8 @@ _TOKEN = re.compile(
     (?P<ident>[A-Za-z_$][A-Za-z0-9_$]*)
     | (?P<number>0[xX][0-9a-fA-F_]+|[0-9][0-9_]*(?:\.[0-9_]+)?(?:[eE][0-9]+)?)
     | (?P<string>"[ ]*"|'[ ]*')
-    | (?P<op>>>>=|<<=|>>=|>>>|\*\*|\+\+|--|&&|\|\||==|!=|<=|>=|\+=|-=|\*=|/=|%=|\|=|&=|\^=|=>|<<|>>|->|[-+*/%=<>!~&|^?:;,.(){}\[\]])
+    | (?P<op>>>>=|<<=|>>=|>>>|\*\*|\+\+|--|&&|\|\||==|!=|<=|>=|\+=|-=|\*=|/=|%=|\|=|&=|\^=
+        |=>|<<|>>|->|[-+*/%=<>!~&|^?:;,.(){}\[\]])
     """,
     re.VERBOSE,
 )
@@ -176,9 +177,9 @@ def _joined(tokens: list[Token]) -> str:
     """A version expression's tokens as written: ``>=0.6.0 <0.8.0``, ``^0.8.0``."""
     text = ""
     for token in tokens:
-        if text and token.text[0].isdigit() and text[-1] in "0123456789":
-            text += " "
-        elif text and token.text[0] in "<>=^~" and text[-1] not in "<>=^~ ":
+        if (text and token.text[0].isdigit() and text[-1] in "0123456789") or (
+            text and token.text[0] in "<>=^~" and text[-1] not in "<>=^~ "
+        ):
             text += " "
         text += token.text
     return text

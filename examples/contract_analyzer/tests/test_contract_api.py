@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from contract_analyzer import main
+
 from faasport import aws
 from faasport.testing import LambdaClient
 

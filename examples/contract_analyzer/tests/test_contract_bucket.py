@@ -15,8 +15,8 @@ from typing import Any
 
 import boto3
 import pytest
-
 from contract_analyzer import bucket
+
 from faasport.testing import LambdaClient, s3_event
 from servers import free_port
 

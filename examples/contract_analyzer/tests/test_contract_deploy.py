@@ -44,9 +44,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, s
 
 
 @pytest.fixture(scope="module")
-def checkov(
-    generated: dict[str, dict[str, str]], tmp_path_factory: pytest.TempPathFactory
-) -> Any:
+def checkov(generated: dict[str, dict[str, str]], tmp_path_factory: pytest.TempPathFactory) -> Any:
     folder = tmp_path_factory.mktemp("scan")
     for name, files in generated.items():
         for relative, text in files.items():

@@ -19,7 +19,9 @@ BANK = (EXAMPLE / "tests" / "contracts" / "bank_vulnerable.sol").read_text()
 
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "contract_analyzer"
-    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("tests", "__pycache__", ".faasport"))
+    shutil.copytree(
+        EXAMPLE, root, ignore=shutil.ignore_patterns("tests", "__pycache__", ".faasport")
+    )
     config = root / "faasport.toml"
     # A cache of this test's own, not the machine's shared default.
     state = f'STATE_URL = "sqlite:///{tmp_path}/state.db", '
@@ -60,7 +62,9 @@ def test_the_api_and_the_bucket_trigger_under_faasport_dev(tmp_path: Path) -> No
             (f["type"], f["severity"], f["line_number"]) for f in report["findings"]
         }
         wait_for(
-            lambda: any("report audits/bank.json: 1 critical, 1 high" in line for line in dev.lines),
+            lambda: any(
+                "report audits/bank.json: 1 critical, 1 high" in line for line in dev.lines
+            ),
             30,
             "the alert",
         )

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from contract_ai_servers import FakeApi, serve
-
 from contract_analyzer import service
 from contract_analyzer.settings import Settings
 
@@ -100,7 +99,9 @@ def test_a_failing_first_provider_falls_back_to_the_next(
     tmp_path: Path, openai: FakeApi, gemini: FakeApi, behaviour: str, outcome: str
 ) -> None:
     openai.behaviour = behaviour
-    report = service.analyze(BANK, "Bank", "security", settings(tmp_path, openai, gemini, timeout=0.5))
+    report = service.analyze(
+        BANK, "Bank", "security", settings(tmp_path, openai, gemini, timeout=0.5)
+    )
     assert report["service_used"] == "gemini"
     assert report["providers_tried"] == [
         {"service": "openai", "model": "gpt-test", "outcome": outcome},

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from contract_analyzer.findings import score
 from contract_analyzer.static import analyze
 
@@ -135,7 +134,8 @@ contract T {{
 def test_overflow_depends_on_the_oldest_compiler_the_pragma_allows(
     pragma: str, overflow: bool
 ) -> None:
-    code = f"pragma solidity {pragma};\ncontract C {{ uint t; function f(uint a) public {{ t += a; }} }}\n"
+    contract = "contract C { uint t; function f(uint a) public { t += a; } }"
+    code = f"pragma solidity {pragma};\n{contract}\n"
     assert ("integer_overflow" in {f.type for f in analyze(code)}) is overflow
 
 
