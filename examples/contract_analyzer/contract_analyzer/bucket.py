@@ -35,6 +35,8 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if not isinstance(record, events.ObjectChange) or record.change != "created":
             continue
         key = unquote_plus(record.key)  # S3 events carry keys URL-encoded
+        if not key.endswith(".sol"):
+            continue  # Eventarc (Google Cloud) cannot filter by suffix
         body = s3().get_object(Bucket=record.bucket, Key=key)["Body"].read()
         report = _report(body, key, settings, getattr(context, "aws_request_id", None))
         target = report_key(key)
@@ -71,6 +73,8 @@ def notify(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if not isinstance(record, events.ObjectChange) or record.change != "created":
             continue
         key = unquote_plus(record.key)
+        if not key.endswith(".json"):
+            continue
         report = json.loads(s3().get_object(Bucket=record.bucket, Key=key)["Body"].read())
         counts: dict[str, int] = {}
         for finding in report.get("findings", []):
