@@ -103,6 +103,10 @@ def test_the_sam_template_holds_the_functions_buckets_and_trigger(
     assert trigger["Type"] == "S3"
     rules = trigger["Properties"]["Filter"]["S3Key"]["Rules"]
     assert {"Name": "suffix", "Value": ".sol"} in rules
+    role = template["Resources"]["ReportsRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    [write] = [s for s in role["Statement"] if s["Sid"] == "WriteObjects"]
+    assert write["Action"] == ["s3:PutObject"]
+    assert write["Resource"] == [{"Fn::Sub": "arn:${AWS::Partition}:s3:::reports/*"}]
 
 
 @pytest.mark.parametrize("target", ["gcp", "azure"])

@@ -23,7 +23,12 @@ from faasport.config.access import (
 )
 from faasport.config.api import parse_api
 from faasport.config.fields import Source, Table, describe
-from faasport.config.functions import check_on_failure, check_routes, parse_function
+from faasport.config.functions import (
+    check_on_failure,
+    check_routes,
+    check_writes,
+    parse_function,
+)
 from faasport.config.model import (
     DEFAULT_STATE_URL,
     Auth,
@@ -140,6 +145,7 @@ def _parse(top: Table, root: Path, source: Path) -> Project:
     }
     check_routes(top, functions)
     check_on_failure(top, functions, queues)
+    check_writes(top, functions)
     proxies = parse_proxies(top, functions, rest=api.type == "rest")
     api_keys = parse_api_keys(top)
     usage_plans = parse_usage_plans(top, api_keys)
