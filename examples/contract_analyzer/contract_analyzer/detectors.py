@@ -25,6 +25,7 @@ LOW_LEVEL = ("call", "send", "delegatecall", "staticcall")
 _CONDITIONS = ("require", "assert", "if", "while")
 _ASSIGNMENTS = ("=", "+=", "-=", "*=", "/=", "%=", "|=", "&=", "^=", "<<=", ">>=")
 _COMPARISONS = ("<", ">", "<=", ">=", "==", "!=")
+_CALLERS = (("msg", "sender"), ("tx", "origin"))
 _GUARD_NAME = re.compile(r"only|owner|admin|auth|role|guard", re.IGNORECASE)
 _REENTRANCY_GUARD = re.compile(r"nonReentrant|noReentrancy|lock|mutex", re.IGNORECASE)
 
@@ -139,8 +140,10 @@ def _guarded(source: Source, function: Function, before: int | None = None) -> b
 
 
 def _checks_sender(body: list[Token]) -> bool:
+    """Whether a condition compares the caller (``msg.sender``, or ``tx.origin``, whose own
+    weakness the tx_origin check reports) or looks it up in a mapping."""
     for i in range(len(body) - 2):
-        if body[i].text == "msg" and body[i + 1].text == "." and body[i + 2].text == "sender":
+        if body[i + 1].text == "." and (body[i].text, body[i + 2].text) in _CALLERS:
             condition = condition_of(body, i)
             if condition is not None and any(t.text in ("==", "!=") for t in condition):
                 return True
