@@ -3,11 +3,10 @@ with their lines, and contracts cut into state variables and function bodies."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from contract_analyzer.solidity import parse, strip, tokenize
 from contract_analyzer.static import analyze
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 SOURCE = """// SPDX-License-Identifier: MIT
 pragma solidity ^0.8.0;
