@@ -173,6 +173,14 @@ def test_another_python_is_a_warning_not_an_error(project: Path) -> None:
     ]
 
 
+def test_no_python_key_means_no_warning(project: Path) -> None:
+    # The deployed default is not something the user chose: nothing to compare against.
+    replace(project / "faasport.toml", f'python = "{RUNNING}"\n', "")
+    code, out, err = check(project)
+    assert (code, err) == (0, [])
+    assert out.startswith("ok: ")
+
+
 @pytest.mark.parametrize(
     ("old", "new", "line"),
     [

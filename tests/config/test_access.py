@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from faasport.config import load_project
+from config_text import config_error, load_config
 from faasport.config.model import ApiKey, LambdaAuth, Quota, Throttle, UsagePlan
-from faasport.core.errors import ConfigError
 
 BASE = """
 name = "access"
@@ -25,27 +24,19 @@ routes = ["GET /items"]
 REST = BASE + '\n[api]\ntype = "rest"\n'
 
 
-def load(tmp_path: Path, text: str) -> object:
-    (tmp_path / "faasport.toml").write_text(text)
-    return load_project(tmp_path)
-
-
 def error(tmp_path: Path, text: str) -> str:
-    with pytest.raises(ConfigError) as info:
-        load(tmp_path, text)
-    message = str(info.value)
-    assert "\n" not in message
+    message = config_error(tmp_path, text)
     assert message.startswith(str(tmp_path / "faasport.toml") + ": ")
     return message
 
 
 def test_a_lambda_authorizer_with_its_defaults(tmp_path: Path) -> None:
-    project = load(tmp_path, BASE + '\n[auth.custom]\ntype = "lambda"\nfunction = "authz"\n')
+    project = load_config(tmp_path, BASE + '\n[auth.custom]\ntype = "lambda"\nfunction = "authz"\n')
     assert project.auth["custom"] == LambdaAuth(name="custom", function="authz")  # type: ignore[attr-defined]
 
 
 def test_rest_identity_sources_are_read_in_the_http_api_form(tmp_path: Path) -> None:
-    project = load(
+    project = load_config(
         tmp_path,
         REST + '\n[auth.custom]\ntype = "lambda"\nfunction = "authz"\nttl = 60\n'
         'identity = ["method.request.header.X-User", "method.request.querystring.k", '
@@ -62,7 +53,7 @@ def test_rest_identity_sources_are_read_in_the_http_api_form(tmp_path: Path) -> 
 
 
 def test_keys_and_plans(tmp_path: Path) -> None:
-    project = load(
+    project = load_config(
         tmp_path,
         REST + '\n[api_keys.partner]\nsecret = "access/partner"\n[api_keys.free]\nenabled = false\n'
         '[usage_plans.gold]\nkeys = ["partner", "free"]\nrate = 10\nburst = 20\n'
@@ -79,7 +70,7 @@ def test_api_key_required_on_a_rest_function(tmp_path: Path) -> None:
     text = REST.replace(
         'routes = ["GET /items"]', 'routes = ["GET /items"]\napi_key_required = true'
     )
-    project = load(tmp_path, text)
+    project = load_config(tmp_path, text)
     assert project.functions["api"].api_key_required  # type: ignore[attr-defined]
 
 

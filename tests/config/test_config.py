@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from config_text import config_error, load_config, write_config
 from faasport.config import (
     Api,
     BucketEvent,
     Cors,
-    Project,
     QueueEvent,
     ScheduleEvent,
     Throttle,
@@ -79,31 +79,11 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-def write(tmp_path: Path, text: str, name: str = "faasport.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
-def load(tmp_path: Path, text: str) -> Project:
-    write(tmp_path, text)
-    return load_project(tmp_path)
-
-
-def error(tmp_path: Path, text: str, name: str = "faasport.toml") -> str:
-    write(tmp_path, text, name)
-    with pytest.raises(ConfigError) as info:
-        load_project(tmp_path)
-    message = str(info.value)
-    assert "\n" not in message
-    return message
-
-
 # -- good configurations ---------------------------------------------------------------------
 
 
 def test_full_config_round_trip(tmp_path: Path) -> None:
-    project = load(tmp_path, FULL)
+    project = load_config(tmp_path, FULL)
     assert (project.name, project.python, project.region) == ("phoney", "3.12", "eu-west-1")
     assert project.root == tmp_path.resolve()
     assert project.source == (tmp_path / "faasport.toml").resolve()
@@ -142,7 +122,7 @@ def test_full_config_round_trip(tmp_path: Path) -> None:
 
 
 def test_every_key_has_a_default(tmp_path: Path) -> None:
-    project = load(tmp_path, MINIMAL_API)
+    project = load_config(tmp_path, MINIMAL_API)
     assert project.name == tmp_path.name.replace("_", "-")  # the directory name
     assert (project.python, project.region) == ("3.12", "us-east-1")
     assert project.state.url == "sqlite:///.faasport/state.db"
@@ -154,7 +134,7 @@ def test_every_key_has_a_default(tmp_path: Path) -> None:
 
 
 def test_parsed_config_is_frozen(tmp_path: Path) -> None:
-    project = load(tmp_path, MINIMAL_API)
+    project = load_config(tmp_path, MINIMAL_API)
     with pytest.raises(dataclasses.FrozenInstanceError):
         project.functions["api"].memory = 1  # type: ignore[misc]
     with pytest.raises(TypeError):
@@ -162,7 +142,7 @@ def test_parsed_config_is_frozen(tmp_path: Path) -> None:
 
 
 def test_pyproject_tool_table_is_the_fallback(tmp_path: Path) -> None:
-    write(
+    write_config(
         tmp_path,
         """
         [project]
@@ -184,13 +164,13 @@ def test_pyproject_tool_table_is_the_fallback(tmp_path: Path) -> None:
 
 
 def test_faasport_toml_wins_over_pyproject(tmp_path: Path) -> None:
-    write(tmp_path, '[tool.faasport]\nname = "from-pyproject"\n', name="pyproject.toml")
-    write(tmp_path, 'name = "from-faasport-toml"\n')
+    write_config(tmp_path, '[tool.faasport]\nname = "from-pyproject"\n', name="pyproject.toml")
+    write_config(tmp_path, 'name = "from-faasport-toml"\n')
     assert load_project(tmp_path).name == "from-faasport-toml"
 
 
 def test_errors_in_pyproject_name_the_tool_key_path(tmp_path: Path) -> None:
-    message = error(
+    message = config_error(
         tmp_path,
         '[tool.faasport.functions.api]\napp = "a:b"\nmemory = 1\n',
         name="pyproject.toml",
@@ -199,7 +179,7 @@ def test_errors_in_pyproject_name_the_tool_key_path(tmp_path: Path) -> None:
 
 
 def test_no_configuration_says_which_files_were_looked_for(tmp_path: Path) -> None:
-    write(tmp_path, '[project]\nname = "x"\n', name="pyproject.toml")
+    write_config(tmp_path, '[project]\nname = "x"\n', name="pyproject.toml")
     with pytest.raises(ConfigError) as info:
         load_project(tmp_path)
     message = str(info.value)
@@ -208,7 +188,7 @@ def test_no_configuration_says_which_files_were_looked_for(tmp_path: Path) -> No
 
 
 def test_invalid_toml_is_one_line(tmp_path: Path) -> None:
-    message = error(tmp_path, "name = \n")
+    message = config_error(tmp_path, "name = \n")
     assert message.startswith("faasport.toml: invalid TOML: ")
 
 
@@ -216,14 +196,14 @@ def test_invalid_toml_is_one_line(tmp_path: Path) -> None:
 
 
 def test_the_message_format(tmp_path: Path) -> None:
-    message = error(tmp_path, MINIMAL_API + "memory = 99999\n")
+    message = config_error(tmp_path, MINIMAL_API + "memory = 99999\n")
     assert message == (
         "faasport.toml: functions.api.memory: must be an integer from 128 to 10240, got 99999"
     )
 
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:
-    message = error(tmp_path, 'nmae = "phoney"\n')
+    message = config_error(tmp_path, 'nmae = "phoney"\n')
     assert message == 'faasport.toml: nmae: unknown key; did you mean "name"?'
 
 
@@ -241,7 +221,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     ],
 )
 def test_unknown_nested_key(tmp_path: Path, text: str, key: str) -> None:
-    message = error(tmp_path, text)
+    message = config_error(tmp_path, text)
     assert message.startswith(f"faasport.toml: {key}: unknown key; ")
 
 
@@ -262,7 +242,7 @@ def test_unknown_nested_key(tmp_path: Path, text: str, key: str) -> None:
     ],
 )
 def test_wrong_type(tmp_path: Path, text: str, key: str, expected: str) -> None:
-    message = error(tmp_path, text)
+    message = config_error(tmp_path, text)
     assert message.startswith(f"faasport.toml: {key}: ")
     assert expected in message
 
@@ -279,17 +259,17 @@ def test_wrong_type(tmp_path: Path, text: str, key: str, expected: str) -> None:
     ],
 )
 def test_value_out_of_range(tmp_path: Path, line: str, key: str, expected: str) -> None:
-    message = error(tmp_path, MINIMAL_API + line + "\n")
+    message = config_error(tmp_path, MINIMAL_API + line + "\n")
     assert message == f"faasport.toml: functions.api.{key}: {expected}"
 
 
 def test_warm_above_concurrency(tmp_path: Path) -> None:
-    message = error(tmp_path, MINIMAL_API + "concurrency = 2\nwarm = 3\n")
+    message = config_error(tmp_path, MINIMAL_API + "concurrency = 2\nwarm = 3\n")
     assert message == "faasport.toml: functions.api.warm: must be at most concurrency (2), got 3"
 
 
 def test_queue_referenced_but_not_defined(tmp_path: Path) -> None:
-    message = error(
+    message = config_error(
         tmp_path,
         """
         [queues.jobs]
@@ -305,7 +285,7 @@ def test_queue_referenced_but_not_defined(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("target", ["nowhere", "worker"])
 def test_on_failure_names_another_function_or_a_queue(tmp_path: Path, target: str) -> None:
-    message = error(
+    message = config_error(
         tmp_path,
         f"""
         [queues.jobs]
@@ -347,7 +327,7 @@ def test_on_failure_destinations_are_kept(tmp_path: Path) -> None:
 
 
 def test_queue_visibility_timeout_must_cover_the_function_timeout(tmp_path: Path) -> None:
-    message = error(
+    message = config_error(
         tmp_path,
         """
         [queues.jobs]
@@ -379,13 +359,13 @@ def test_queue_visibility_timeout_must_cover_the_function_timeout(tmp_path: Path
     ],
 )
 def test_bad_event_source(tmp_path: Path, events: str, expected: str) -> None:
-    message = error(tmp_path, f"{WORKER}events = {events}\n")
+    message = config_error(tmp_path, f"{WORKER}events = {events}\n")
     assert message.startswith("faasport.toml: functions.w.events[0")
     assert expected in message
 
 
 def test_route_clash_names_both_functions(tmp_path: Path) -> None:
-    message = error(
+    message = config_error(
         tmp_path,
         """
         [functions.api]
@@ -402,13 +382,13 @@ def test_route_clash_names_both_functions(tmp_path: Path) -> None:
 
 
 def test_same_route_twice_in_one_function(tmp_path: Path) -> None:
-    message = error(tmp_path, MINIMAL_API + 'routes = ["GET /a", "GET /a"]\n')
+    message = config_error(tmp_path, MINIMAL_API + 'routes = ["GET /a", "GET /a"]\n')
     assert message.startswith("faasport.toml: functions.api.routes[1]: ")
     assert "listed twice" in message
 
 
 def test_a_method_and_any_on_one_path_do_not_clash(tmp_path: Path) -> None:
-    project = load(tmp_path, MINIMAL_API + 'routes = ["GET /a", "ANY /a", "GET /{p+}"]\n')
+    project = load_config(tmp_path, MINIMAL_API + 'routes = ["GET /a", "ANY /a", "GET /{p+}"]\n')
     assert len(project.functions["api"].routes) == 3
 
 
@@ -428,13 +408,13 @@ def test_a_method_and_any_on_one_path_do_not_clash(tmp_path: Path) -> None:
     ],
 )
 def test_bad_route_syntax(tmp_path: Path, route: str, expected: str) -> None:
-    message = error(tmp_path, MINIMAL_API + f'routes = ["GET /ok", "{route}"]\n')
+    message = config_error(tmp_path, MINIMAL_API + f'routes = ["GET /ok", "{route}"]\n')
     assert message.startswith("faasport.toml: functions.api.routes[1]: bad route ")
     assert expected in message
 
 
 def test_app_or_handler_is_required(tmp_path: Path) -> None:
-    message = error(tmp_path, "[functions.api]\nmemory = 256\n")
+    message = config_error(tmp_path, "[functions.api]\nmemory = 256\n")
     assert message.startswith("faasport.toml: functions.api: set app (an ASGI/WSGI app)")
     assert message.endswith("got neither")
 
@@ -450,7 +430,7 @@ def test_app_and_handler_split_http_and_events(tmp_path: Path) -> None:
 
 
 def test_app_with_events_needs_a_handler(tmp_path: Path) -> None:
-    message = error(
+    message = config_error(
         tmp_path, '[functions.api]\napp = "a:app"\nevents = [{ queue = "jobs" }]\n[queues.jobs]\n'
     )
     assert message.startswith("faasport.toml: functions.api.events: an HTTP function (app) needs")
@@ -471,14 +451,14 @@ def test_app_with_events_needs_a_handler(tmp_path: Path) -> None:
     ],
 )
 def test_other_bad_values_name_their_key(tmp_path: Path, text: str, key: str) -> None:
-    assert error(tmp_path, text).startswith(f"faasport.toml: {key}: ")
+    assert config_error(tmp_path, text).startswith(f"faasport.toml: {key}: ")
 
 
 # -- [api] -------------------------------------------------------------------------------------
 
 
 def test_api_defaults_to_an_http_api_without_cors(tmp_path: Path) -> None:
-    assert load(tmp_path, MINIMAL_API).api == Api(type="http", cors=None)
+    assert load_config(tmp_path, MINIMAL_API).api == Api(type="http", cors=None)
 
 
 def test_api_type_and_cors(tmp_path: Path) -> None:
@@ -487,7 +467,7 @@ def test_api_type_and_cors(tmp_path: Path) -> None:
     type = "rest"
     cors = { origins = ["https://app.example.com", "*"], methods = ["GET"], max_age = 600 }
     """
-    assert load(tmp_path, text).api == Api(
+    assert load_config(tmp_path, text).api == Api(
         type="rest",
         cors=Cors(
             origins=("https://app.example.com", "*"),
@@ -510,11 +490,11 @@ def test_api_type_and_cors(tmp_path: Path) -> None:
     ],
 )
 def test_bad_cors_names_its_key(tmp_path: Path, cors: str, key: str, expected: str) -> None:
-    message = error(tmp_path, f"[api]\ncors = {cors}\n")
+    message = config_error(tmp_path, f"[api]\ncors = {cors}\n")
     assert message.startswith(f"faasport.toml: {key}: ")
     assert expected in message
 
 
 def test_bad_api_type(tmp_path: Path) -> None:
-    message = error(tmp_path, '[api]\ntype = "websocket"\n')
+    message = config_error(tmp_path, '[api]\ntype = "websocket"\n')
     assert message == 'faasport.toml: api.type: must be "http" or "rest", got "websocket"'

@@ -4,13 +4,12 @@ the API's stage throttling."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from faasport.config import Project, Throttle, load_project
-from faasport.core.errors import ConfigError
+from config_text import config_error, load_config
+from faasport.config import Throttle
 
 
 @pytest.fixture(autouse=True)
@@ -18,19 +17,8 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # messages name the file relative to here
 
 
-def load(tmp_path: Path, text: str) -> Project:
-    (tmp_path / "faasport.toml").write_text(textwrap.dedent(text))
-    return load_project(tmp_path)
-
-
-def error(tmp_path: Path, text: str) -> str:
-    with pytest.raises(ConfigError) as info:
-        load(tmp_path, text)
-    return str(info.value)
-
-
 def test_concurrency_reserves_nothing_unless_reserved_concurrency_says(tmp_path: Path) -> None:
-    project = load(
+    project = load_config(
         tmp_path,
         """
         name = "p"
@@ -50,7 +38,7 @@ def test_concurrency_reserves_nothing_unless_reserved_concurrency_says(tmp_path:
 
 
 def test_warm_environments_must_fit_in_the_reserved_ones(tmp_path: Path) -> None:
-    message = error(
+    message = config_error(
         tmp_path,
         """
         name = "p"
@@ -63,7 +51,7 @@ def test_warm_environments_must_fit_in_the_reserved_ones(tmp_path: Path) -> None
     assert message.startswith(
         "faasport.toml: functions.a.warm: must be at most reserved_concurrency"
     )
-    message = error(
+    message = config_error(
         tmp_path, 'name = "p"\n[functions.a]\nhandler = "m:a"\nreserved_concurrency = -1\n'
     )
     assert message == (
@@ -72,7 +60,7 @@ def test_warm_environments_must_fit_in_the_reserved_ones(tmp_path: Path) -> None
 
 
 def test_every_queue_gets_a_dead_letter_queue_unless_it_opts_out(tmp_path: Path) -> None:
-    project = load(
+    project = load_config(
         tmp_path,
         """
         name = "p"
@@ -100,7 +88,7 @@ def test_every_queue_gets_a_dead_letter_queue_unless_it_opts_out(tmp_path: Path)
 
 
 def test_a_bad_dlq_names_the_key(tmp_path: Path) -> None:
-    message = error(tmp_path, 'name = "p"\n[queues.jobs]\ndlq = 3\n')
+    message = config_error(tmp_path, 'name = "p"\n[queues.jobs]\ndlq = 3\n')
     assert message == (
         "faasport.toml: queues.jobs.dlq: must be a queue name (letters, digits, '-', '_') or "
         "false, got 3"
@@ -108,15 +96,15 @@ def test_a_bad_dlq_names_the_key(tmp_path: Path) -> None:
 
 
 def test_the_api_stage_throttle(tmp_path: Path) -> None:
-    assert load(tmp_path, 'name = "p"\n').api.throttle == Throttle()
-    project = load(tmp_path, 'name = "p"\n[api]\nthrottle = { rate = 50, burst = 80 }\n')
+    assert load_config(tmp_path, 'name = "p"\n').api.throttle == Throttle()
+    project = load_config(tmp_path, 'name = "p"\n[api]\nthrottle = { rate = 50, burst = 80 }\n')
     assert project.api.throttle == Throttle(rate=50.0, burst=80)
-    message = error(tmp_path, 'name = "p"\n[api]\nthrottle = { rate = 0 }\n')
+    message = config_error(tmp_path, 'name = "p"\n[api]\nthrottle = { rate = 0 }\n')
     assert message.startswith("faasport.toml: api.throttle.rate: must be a number greater than 0")
 
 
 def test_stream_is_a_boolean_that_defaults_to_off(tmp_path: Path) -> None:
-    project = load(
+    project = load_config(
         tmp_path,
         """
         name = "p"
@@ -129,6 +117,6 @@ def test_stream_is_a_boolean_that_defaults_to_off(tmp_path: Path) -> None:
         """,
     )
     assert (project.functions["a"].stream, project.functions["b"].stream) == (True, False)
-    message = error(tmp_path, 'name = "p"\n[functions.a]\napp = "m:app"\nstream = "yes"\n')
+    message = config_error(tmp_path, 'name = "p"\n[functions.a]\napp = "m:app"\nstream = "yes"\n')
     assert "functions.a.stream" in message
     assert "faasport.toml" in message

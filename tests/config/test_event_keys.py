@@ -8,21 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from faasport.config import QueueEvent, ScheduleEvent, load_project
-from faasport.core.errors import ConfigError
+from config_text import config_error, load_config
+from faasport.config import QueueEvent, ScheduleEvent
 
 WORKER = '[functions.w]\nhandler = "a:b"\ntimeout = 5\n'
 
 
 def load(tmp_path: Path, text: str) -> object:
-    (tmp_path / "faasport.toml").write_text('name = "t"\n' + text)
-    return load_project(tmp_path)
+    return load_config(tmp_path, 'name = "t"\n' + text)
 
 
 def error(tmp_path: Path, text: str) -> str:
-    with pytest.raises(ConfigError) as info:
-        load(tmp_path, text)
-    return str(info.value)
+    return config_error(tmp_path, 'name = "t"\n' + text)
 
 
 def test_fifo_queue_with_its_keys(tmp_path: Path) -> None:

@@ -3,14 +3,12 @@ into the project, and every bad value refused with one line naming the key and t
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from faasport.config import Project, load_project
+from config_text import config_error, load_config
 from faasport.config.model import Idempotency, RateLimit
-from faasport.core.errors import ConfigError
 
 AUTH = """
 name = "p"
@@ -25,19 +23,8 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # messages name the file relative to here
 
 
-def load(tmp_path: Path, text: str) -> Project:
-    (tmp_path / "faasport.toml").write_text(textwrap.dedent(text))
-    return load_project(tmp_path)
-
-
-def error(tmp_path: Path, text: str) -> str:
-    with pytest.raises(ConfigError) as info:
-        load(tmp_path, text)
-    return str(info.value)
-
-
 def test_proxy_routes(tmp_path: Path) -> None:
-    project = load(
+    project = load_config(
         tmp_path,
         """
         name = "p"
@@ -103,11 +90,11 @@ def test_proxy_routes(tmp_path: Path) -> None:
 )
 def test_bad_proxy_routes(tmp_path: Path, entry: str, message: str) -> None:
     text = f'name = "p"\n[functions.api]\napp = "m:app"\n[proxy]\n{entry}\n'
-    assert error(tmp_path, text).startswith(message)
+    assert config_error(tmp_path, text).startswith(message)
 
 
 def test_scopes_for_every_route_or_per_route(tmp_path: Path) -> None:
-    project = load(
+    project = load_config(
         tmp_path,
         AUTH
         + """
@@ -195,11 +182,11 @@ def test_scopes_for_every_route_or_per_route(tmp_path: Path) -> None:
 )
 def test_bad_policy_keys(tmp_path: Path, keys: str, message: str) -> None:
     text = AUTH + f'[functions.f]\nhandler = "m:f"\nroutes = ["GET /items"]\n{keys}\n'
-    assert error(tmp_path, text).startswith(message)
+    assert config_error(tmp_path, text).startswith(message)
 
 
 def test_rate_limit_and_idempotency(tmp_path: Path) -> None:
-    project = load(
+    project = load_config(
         tmp_path,
         """
         name = "p"

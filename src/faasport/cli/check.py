@@ -64,7 +64,7 @@ def _one_line(text: str) -> str:
 
 def python_warning(project: Project) -> str | None:
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    if running == project.python:
+    if running == project.python or not project.python_given:
         return None
     key = "tool.faasport.python" if project.source.name == "pyproject.toml" else "python"
     return (

@@ -159,6 +159,7 @@ def _parse(top: Table, root: Path, source: Path) -> Project:
         source=source,
         name=name,
         python=python,
+        python_given=top.has("python"),
         region=region,
         functions=MappingProxyType(functions),
         queues=MappingProxyType(queues),

@@ -305,6 +305,9 @@ class Project:
     source: Path
     name: str
     python: str = "3.12"
+    #: ``python`` was written in the configuration (else it is only the deployed default,
+    #: and a local interpreter of another version is nothing to warn about).
+    python_given: bool = False
     region: str = "us-east-1"
     functions: Mapping[str, Function] = field(default_factory=lambda: MappingProxyType({}))
     queues: Mapping[str, Queue] = field(default_factory=lambda: MappingProxyType({}))
