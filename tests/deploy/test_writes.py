@@ -12,10 +12,10 @@ import pytest
 import yaml
 from cfnlint.api import ManualArgs, lint
 
+from config_text import config_error
 from faasport.config import load_project
 from faasport.deploy import aws, gcp
 from faasport.deploy.options import Options
-from config_text import config_error
 from iac import resources
 from projects import write_project
 
