@@ -330,20 +330,17 @@ def _parameter_names(tokens: list[Token]) -> list[str]:
 
 def statement_bounds(body: list[Token], index: int) -> tuple[int, int]:
     """The first and last index of the statement holding ``body[index]``: from after the
-    previous ``;``, ``{`` or ``}`` of the same nesting to its ``;``."""
+    previous ``;``, ``{`` or ``}`` outside brackets to its ``;``, or to the closing bracket
+    of the condition it is in (``if (...)``: the block after it is other statements)."""
     start = index
     depth = 0
     while start > 0:
         text = body[start - 1].text
         if text in (")", "]"):
             depth += 1
-        elif text in ("(", "["):
-            if depth == 0:
-                # Inside a call's or a condition's parentheses: the statement is around it.
-                pass
-            else:
-                depth -= 1
-        if depth == 0 and text in (";", "{", "}"):
+        elif text in ("(", "[") and depth:
+            depth -= 1  # an opening bracket we are inside of belongs to this statement
+        elif depth == 0 and text in (";", "{", "}"):
             break
         start -= 1
     end = index

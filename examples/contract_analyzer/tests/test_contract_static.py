@@ -142,3 +142,35 @@ def test_overflow_depends_on_the_oldest_compiler_the_pragma_allows(
 def test_input_that_is_not_solidity_gets_no_finding_and_no_error() -> None:
     for text in ("", "}}}{{{", "contract", "function f( {", "pragma solidity", "/* open", '"open'):
         assert analyze(text) == []
+
+
+def test_a_call_in_an_if_condition_is_checked_and_still_a_reentrancy() -> None:
+    code = """pragma solidity 0.8.24;
+contract Bank {
+    mapping(address => uint256) balances;
+    function withdraw(uint256 amount) external {
+        if (!payable(msg.sender).send(amount)) {
+            revert("failed");
+        }
+        (bool ok, ) = msg.sender.call{value: amount}("");
+        if (ok) { balances[msg.sender] -= amount; }
+    }
+}
+"""
+    found = {(f.type, f.line_number) for f in analyze(code)}
+    assert found == {("reentrancy", 8)}
+
+
+def test_a_state_write_after_the_block_of_an_if_holding_the_call_is_seen() -> None:
+    code = """pragma solidity 0.4.26;
+contract Old {
+    mapping(address => uint256) balances;
+    function withdraw() public {
+        if (!msg.sender.call.value(balances[msg.sender])()) {
+            throw;
+        }
+        balances[msg.sender] = 0;
+    }
+}
+"""
+    assert {(f.type, f.line_number) for f in analyze(code)} == {("reentrancy", 5)}
