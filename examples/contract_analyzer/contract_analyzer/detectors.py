@@ -4,6 +4,7 @@ saying ``tx.origin`` never triggers one."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterator
 
@@ -121,10 +122,13 @@ def _is_state_write(body: list[Token], i: int, state: set[str]) -> bool:
     return j < len(body) and (body[j].text in _ASSIGNMENTS or body[j].text in ("++", "--"))
 
 
-def _guarded(source: Source, function: Function, before: int | None = None) -> bool:
+def _modifiers(source: Source) -> dict[str, Function]:
+    return {f.name: f for _, f in functions(source) if f.kind == "modifier"}
+
+
+def _guarded(modifiers: dict[str, Function], function: Function, before: int | None = None) -> bool:
     """Whether only some callers get through: a modifier that checks ``msg.sender`` (or is
     named like one, when inherited from elsewhere), or a condition on ``msg.sender``."""
-    modifiers = {f.name: f for _, f in functions(source) if f.kind == "modifier"}
     for word in function.modifiers:
         if word in FUNCTION_KEYWORDS:
             continue
@@ -162,24 +166,29 @@ def reentrancy(source: Source) -> list[Finding]:
         if any(_REENTRANCY_GUARD.search(word) for word in function.modifiers):
             continue
         body = function.body
-        for call in low_level_calls(body, ("call",)):
+        calls = list(low_level_calls(body, ("call",)))
+        if not calls:
+            continue
+        writes = [i for i in range(len(body)) if _is_state_write(body, i, state)]
+        for call in calls:
             _, end = statement_bounds(body, call)
-            writes = [i for i in range(end + 1, len(body)) if _is_state_write(body, i, state)]
-            if writes:
-                written = body[writes[0]]
-                found.append(
-                    Finding(
-                        "reentrancy",
-                        "critical",
-                        body[call].line,
-                        f"{function.name}() makes an external call before it updates the "
-                        f"state variable {written.text} (line {written.line}): the callee can "
-                        f"call back into {function.name}() and act on the old state.",
-                        "Update state before the external call (checks-effects-interactions), "
-                        "or guard the function with a reentrancy lock such as OpenZeppelin's "
-                        "nonReentrant.",
-                    )
+            later = bisect.bisect_right(writes, end)
+            if later == len(writes):
+                continue
+            written = body[writes[later]]
+            found.append(
+                Finding(
+                    "reentrancy",
+                    "critical",
+                    body[call].line,
+                    f"{function.name}() makes an external call before it updates the "
+                    f"state variable {written.text} (line {written.line}): the callee can "
+                    f"call back into {function.name}() and act on the old state.",
+                    "Update state before the external call (checks-effects-interactions), "
+                    "or guard the function with a reentrancy lock such as OpenZeppelin's "
+                    "nonReentrant.",
                 )
+            )
     return found
 
 
@@ -187,9 +196,10 @@ def unchecked_call(source: Source) -> list[Finding]:
     found = []
     for _, function in functions(source):
         body = function.body
+        last_use = {token.text: i for i, token in enumerate(body) if token.kind == "ident"}
         for call in low_level_calls(body):
             start, end = statement_bounds(body, call)
-            if _result_checked(body, start, end, call):
+            if _result_checked(body, start, end, call, last_use):
                 continue
             found.append(
                 Finding(
@@ -206,13 +216,14 @@ def unchecked_call(source: Source) -> list[Finding]:
     return found
 
 
-def _result_checked(body: list[Token], start: int, end: int, call: int) -> bool:
+def _result_checked(
+    body: list[Token], start: int, end: int, call: int, last_use: dict[str, int]
+) -> bool:
+    """Whether the call's success flag is tested: the call sits in a condition or a return,
+    or the flag it is assigned to is read after the statement."""
     if body[start].text in (*_CONDITIONS, "return") or condition_of(body, call) is not None:
         return True
-    assignment = next(
-        (i for i in range(start, call) if body[i].text == "="),
-        None,
-    )
+    assignment = next((i for i in range(start, call) if body[i].text == "="), None)
     if assignment is None:
         return False
     names = [
@@ -220,10 +231,7 @@ def _result_checked(body: list[Token], start: int, end: int, call: int) -> bool:
         for t in body[start:assignment]
         if t.kind == "ident" and t.text not in ("bool", "bytes", "memory")
     ]
-    if not names:
-        return False
-    flag = names[0]
-    return any(t.text == flag for t in body[end + 1 :])
+    return bool(names) and last_use.get(names[0], -1) > end
 
 
 def tx_origin(source: Source) -> list[Finding]:
@@ -260,13 +268,14 @@ def tx_origin(source: Source) -> list[Finding]:
 
 def unprotected_selfdestruct(source: Source) -> list[Finding]:
     found = []
+    modifiers = _modifiers(source)
     for _, function in functions(source):
         if not function.callable_from_outside:
             continue
         body = function.body
         for i, token in enumerate(body[:-1]):
             if token.text in ("selfdestruct", "suicide") and body[i + 1].text == "(":
-                if _guarded(source, function, before=i):
+                if _guarded(modifiers, function, before=i):
                     continue
                 found.append(
                     Finding(
@@ -284,13 +293,14 @@ def unprotected_selfdestruct(source: Source) -> list[Finding]:
 
 def delegatecall_untrusted(source: Source) -> list[Finding]:
     found = []
+    modifiers = _modifiers(source)
     for _, function in functions(source):
         if not function.callable_from_outside or not function.parameters:
             continue
         body = function.body
         for call in low_level_calls(body, ("delegatecall",)):
             target = {t.text for t in receiver(body, call - 1) if t.kind == "ident"}
-            if not target & set(function.parameters) or _guarded(source, function, call):
+            if not target & set(function.parameters) or _guarded(modifiers, function, call):
                 continue
             found.append(
                 Finding(

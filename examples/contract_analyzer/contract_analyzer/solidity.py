@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 _TOKEN = re.compile(
     r"""
@@ -37,8 +38,7 @@ FUNCTION_KEYWORDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):  # a tuple: contracts have hundreds of thousands of tokens
     kind: str  # ident, number, string, op
     text: str
     line: int
@@ -86,34 +86,39 @@ class Source:
     pragmas: list[tuple[str, int]]  # (the version expression, line)
 
 
+_SPECIAL = re.compile(r"//|/\*|[\"']")
+
+
 def strip(text: str) -> str:
     """``text`` with every comment and string literal's content replaced by spaces; newlines
     stay, so a token's line in the result is its line in ``text``."""
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
-        char = text[i]
-        pair = text[i : i + 2]
-        if pair == "//":
+        found = _SPECIAL.search(text, i)
+        if found is None:
+            out.append(text[i:])
+            break
+        out.append(text[i : found.start()])
+        i = found.start()
+        if found.group() == "//":
             end = text.find("\n", i)
             end = n if end < 0 else end
             out.append(" " * (end - i))
             i = end
-        elif pair == "/*":
+        elif found.group() == "/*":
             end = text.find("*/", i + 2)
             end = n if end < 0 else end + 2
             out.append(_blank(text[i:end]))
             i = end
-        elif char in "\"'":
+        else:
+            quote = found.group()
             j = i + 1
-            while j < n and text[j] != char and text[j] != "\n":
+            while j < n and text[j] != quote and text[j] != "\n":
                 j += 2 if text[j] == "\\" else 1
             end = min(j + 1, n)
-            out.append(char + _blank(text[i + 1 : end - 1]) + (char if end - 1 > i else ""))
+            out.append(quote + _blank(text[i + 1 : end - 1]) + (quote if end - 1 > i else ""))
             i = end
-        else:
-            out.append(char)
-            i += 1
     return "".join(out)
 
 
