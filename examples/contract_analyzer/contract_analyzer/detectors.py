@@ -1,6 +1,7 @@
 """The static checks, each a function from a parsed source to findings. They read tokens with
 comments and strings already blanked out, so a commented-out ``selfdestruct`` or a string
-saying ``tx.origin`` never triggers one."""
+saying ``tx.origin`` never triggers one, and ask each function's :class:`Scan` about a
+token's statement and condition instead of rescanning."""
 
 from __future__ import annotations
 
@@ -9,26 +10,20 @@ import re
 from collections.abc import Callable, Iterator
 
 from contract_analyzer.findings import Finding
-from contract_analyzer.solidity import (
-    FUNCTION_KEYWORDS,
-    Contract,
-    Function,
-    Source,
-    Token,
-    matching,
-    statement_bounds,
-)
+from contract_analyzer.scan import CONDITIONS, Scan, is_member
+from contract_analyzer.solidity import FUNCTION_KEYWORDS, Contract, Function, Source, Token
 
 Detector = Callable[[Source], list[Finding]]
 
 #: Low-level calls whose result is a success flag rather than a revert.
 LOW_LEVEL = ("call", "send", "delegatecall", "staticcall")
-_CONDITIONS = ("require", "assert", "if", "while")
 _ASSIGNMENTS = ("=", "+=", "-=", "*=", "/=", "%=", "|=", "&=", "^=", "<<=", ">>=")
-_COMPARISONS = ("<", ">", "<=", ">=", "==", "!=")
-_CALLERS = (("msg", "sender"), ("tx", "origin"))
 _GUARD_NAME = re.compile(r"only|owner|admin|auth|role|guard", re.IGNORECASE)
 _REENTRANCY_GUARD = re.compile(r"nonReentrant|noReentrancy|lock|mutex", re.IGNORECASE)
+_GUARD_CALLS = ("_checkOwner", "_checkRole", "_onlyOwner")
+_NOT_NAMES = ("bool", "bytes", "memory")
+#: The longest receiver expression read before a ``.delegatecall``.
+_RECEIVER_TOKENS = 64
 
 
 def functions(source: Source) -> Iterator[tuple[Contract, Function]]:
@@ -57,13 +52,14 @@ def low_level_calls(body: list[Token], names: tuple[str, ...] = LOW_LEVEL) -> It
 
 def receiver(body: list[Token], dot: int) -> list[Token]:
     """The expression before ``body[dot]`` (a ``.``): ``msg.sender``, ``payable(to)``,
-    ``targets[i]``."""
+    ``targets[i]``; at most its last 64 tokens."""
     i = dot - 1
-    while i >= 0:
+    limit = max(0, dot - _RECEIVER_TOKENS)
+    while i >= limit:
         text = body[i].text
         if text in (")", "]"):
             depth = 0
-            while i >= 0:
+            while i >= limit:
                 if body[i].text in (")", "]"):
                     depth += 1
                 elif body[i].text in ("(", "["):
@@ -77,32 +73,13 @@ def receiver(body: list[Token], dot: int) -> list[Token]:
             i -= 1
             continue
         break
-    return body[i + 1 : dot]
+    return body[max(i + 1, limit) : dot]
 
 
-def condition_of(body: list[Token], index: int) -> list[Token] | None:
-    """The parenthesized condition of the ``require``/``assert``/``if``/``while`` that holds
-    ``body[index]``, if any."""
-    depth = 0
-    i = index
-    while i > 0:
-        i -= 1
-        text = body[i].text
-        if text in (")", "]"):
-            depth += 1
-        elif text in ("(", "["):
-            if depth:
-                depth -= 1
-            elif text == "(" and i > 0 and body[i - 1].text in _CONDITIONS:
-                return body[i : matching(body, i) + 1]
-        elif text in (";", "{", "}") and depth == 0:
-            return None
-    return None
-
-
-def _is_state_write(body: list[Token], i: int, state: set[str]) -> bool:
+def _is_state_write(scan: Scan, i: int, state: set[str]) -> bool:
     """Whether ``body[i]``, a state variable's name, is written here: assigned (through any
     index or member), incremented, deleted, pushed or popped."""
+    body = scan.body
     if body[i].kind != "ident" or body[i].text not in state:
         return False
     if i > 0 and body[i - 1].text == ".":  # x.balances is someone else's
@@ -112,7 +89,7 @@ def _is_state_write(body: list[Token], i: int, state: set[str]) -> bool:
     j = i + 1
     while j < len(body):
         if body[j].text == "[":
-            j = matching(body, j) + 1
+            j = scan.close[j] + 1
         elif body[j].text == "." and j + 1 < len(body) and body[j + 1].kind == "ident":
             if body[j + 1].text in ("push", "pop") and j + 2 < len(body):
                 return body[j + 2].text == "("
@@ -122,38 +99,58 @@ def _is_state_write(body: list[Token], i: int, state: set[str]) -> bool:
     return j < len(body) and (body[j].text in _ASSIGNMENTS or body[j].text in ("++", "--"))
 
 
-def _modifiers(source: Source) -> dict[str, Function]:
-    return {f.name: f for _, f in functions(source) if f.kind == "modifier"}
+def _first_sender_check(function: Function) -> int:
+    """The index of the first check on the caller in ``function`` (a condition comparing
+    ``msg.sender``, or ``tx.origin``, whose own weakness the tx_origin check reports, or
+    looking it up in a mapping; a call such as ``_checkOwner()``), or its length."""
+    body, scan = function.body, function.scan
+    for i, token in enumerate(body):
+        if token.text in _GUARD_CALLS:
+            return i
+        if is_member(body, i, "msg", "sender") or is_member(body, i, "tx", "origin"):
+            condition = scan.condition(i)
+            if condition is not None and (
+                scan.count("equality", condition) or scan.count("index", condition)
+            ):
+                return i
+    return len(body)
 
 
-def _guarded(modifiers: dict[str, Function], function: Function, before: int | None = None) -> bool:
-    """Whether only some callers get through: a modifier that checks ``msg.sender`` (or is
-    named like one, when inherited from elsewhere), or a condition on ``msg.sender``."""
-    for word in function.modifiers:
-        if word in FUNCTION_KEYWORDS:
-            continue
-        defined = modifiers.get(word)
-        if defined is not None and _checks_sender(defined.body):
-            return True
-        if defined is None and _GUARD_NAME.search(word):
-            return True
-    body = function.body[:before] if before is not None else function.body
-    if _checks_sender(body):
-        return True
-    return any(token.text in ("_checkOwner", "_checkRole", "_onlyOwner") for token in body)
+def _guarding_modifiers(source: Source) -> set[str]:
+    """The modifiers of the source that check the caller."""
+    return {
+        f.name
+        for _, f in functions(source)
+        if f.kind == "modifier" and _first_sender_check(f) < len(f.body)
+    }
 
 
-def _checks_sender(body: list[Token]) -> bool:
-    """Whether a condition compares the caller (``msg.sender``, or ``tx.origin``, whose own
-    weakness the tx_origin check reports) or looks it up in a mapping."""
-    for i in range(len(body) - 2):
-        if body[i + 1].text == "." and (body[i].text, body[i + 2].text) in _CALLERS:
-            condition = condition_of(body, i)
-            if condition is not None and any(t.text in ("==", "!=") for t in condition):
+def _modifier_names(source: Source) -> set[str]:
+    return {f.name for _, f in functions(source) if f.kind == "modifier"}
+
+
+class _Guards:
+    """Whether only some callers get through to a point of a function: a modifier that
+    checks the caller (or is named like one, when inherited from elsewhere), or a check in
+    the body before that point."""
+
+    def __init__(self, source: Source) -> None:
+        self.defined = _modifier_names(source)
+        self.guarding = _guarding_modifiers(source)
+        self._first: dict[int, int] = {}
+
+    def guarded(self, function: Function, before: int) -> bool:
+        for word in function.modifiers:
+            if word in FUNCTION_KEYWORDS:
+                continue
+            if word in self.guarding:
                 return True
-            if condition is not None and any(t.text == "[" for t in condition):
-                return True  # require(admins[msg.sender])
-    return False
+            if word not in self.defined and _GUARD_NAME.search(word):
+                return True
+        key = id(function)
+        if key not in self._first:
+            self._first[key] = _first_sender_check(function)
+        return self._first[key] < before
 
 
 # -- the checks -----------------------------------------------------------------------------
@@ -165,13 +162,13 @@ def reentrancy(source: Source) -> list[Finding]:
     for _, function in functions(source):
         if any(_REENTRANCY_GUARD.search(word) for word in function.modifiers):
             continue
-        body = function.body
+        body, scan = function.body, function.scan
         calls = list(low_level_calls(body, ("call",)))
         if not calls:
             continue
-        writes = [i for i in range(len(body)) if _is_state_write(body, i, state)]
+        writes = [i for i in range(len(body)) if _is_state_write(scan, i, state)]
         for call in calls:
-            _, end = statement_bounds(body, call)
+            _, end = scan.statement(call)
             later = bisect.bisect_right(writes, end)
             if later == len(writes):
                 continue
@@ -195,11 +192,11 @@ def reentrancy(source: Source) -> list[Finding]:
 def unchecked_call(source: Source) -> list[Finding]:
     found = []
     for _, function in functions(source):
-        body = function.body
+        body, scan = function.body, function.scan
         last_use = {token.text: i for i, token in enumerate(body) if token.kind == "ident"}
+        next_name = _next_names(body)
         for call in low_level_calls(body):
-            start, end = statement_bounds(body, call)
-            if _result_checked(body, start, end, call, last_use):
+            if _result_checked(scan, call, last_use, next_name):
                 continue
             found.append(
                 Finding(
@@ -216,42 +213,41 @@ def unchecked_call(source: Source) -> list[Finding]:
     return found
 
 
-def _result_checked(
-    body: list[Token], start: int, end: int, call: int, last_use: dict[str, int]
-) -> bool:
+def _next_names(body: list[Token]) -> list[int]:
+    """For each index, the first identifier at or after it that is not a type word."""
+    found = [len(body)] * (len(body) + 1)
+    for i in range(len(body) - 1, -1, -1):
+        token = body[i]
+        found[i] = i if token.kind == "ident" and token.text not in _NOT_NAMES else found[i + 1]
+    return found
+
+
+def _result_checked(scan: Scan, call: int, last_use: dict[str, int], next_name: list[int]) -> bool:
     """Whether the call's success flag is tested: the call sits in a condition or a return,
     or the flag it is assigned to is read after the statement."""
-    if body[start].text in (*_CONDITIONS, "return") or condition_of(body, call) is not None:
+    body = scan.body
+    start, end = scan.statement(call)
+    if body[start].text in (*CONDITIONS, "return") or scan.condition(call) is not None:
         return True
-    assignment = next((i for i in range(start, call) if body[i].text == "="), None)
-    if assignment is None:
+    assignment = scan.last_assignment[call]
+    if assignment < start:
         return False
-    names = [
-        t.text
-        for t in body[start:assignment]
-        if t.kind == "ident" and t.text not in ("bool", "bytes", "memory")
-    ]
-    return bool(names) and last_use.get(names[0], -1) > end
+    flag = next_name[start]
+    return flag < assignment and last_use.get(body[flag].text, -1) > end
 
 
 def tx_origin(source: Source) -> list[Finding]:
     found = []
     for _, function in functions(source):
-        body = function.body
+        body, scan = function.body, function.scan
         for i in range(len(body) - 2):
-            if not (
-                body[i].text == "tx" and body[i + 1].text == "." and body[i + 2].text == "origin"
-            ):
+            if not is_member(body, i, "tx", "origin"):
                 continue
-            start, end = statement_bounds(body, i)
-            condition = condition_of(body, i) or body[start : end + 1]
-            if not any(t.text in ("==", "!=") for t in condition):
+            span = scan.condition_or_statement(i)
+            if not scan.count("equality", span):
                 continue
             # tx.origin == msg.sender tells contracts from accounts: not authentication.
-            if any(
-                condition[k].text == "msg" and condition[k + 2].text == "sender"
-                for k in range(len(condition) - 2)
-            ):
+            if scan.count("msg.sender", span):
                 continue
             found.append(
                 Finding(
@@ -268,14 +264,14 @@ def tx_origin(source: Source) -> list[Finding]:
 
 def unprotected_selfdestruct(source: Source) -> list[Finding]:
     found = []
-    modifiers = _modifiers(source)
+    guards = _Guards(source)
     for _, function in functions(source):
         if not function.callable_from_outside:
             continue
         body = function.body
         for i, token in enumerate(body[:-1]):
             if token.text in ("selfdestruct", "suicide") and body[i + 1].text == "(":
-                if _guarded(modifiers, function, before=i):
+                if guards.guarded(function, before=i):
                     continue
                 found.append(
                     Finding(
@@ -293,14 +289,14 @@ def unprotected_selfdestruct(source: Source) -> list[Finding]:
 
 def delegatecall_untrusted(source: Source) -> list[Finding]:
     found = []
-    modifiers = _modifiers(source)
+    guards = _Guards(source)
     for _, function in functions(source):
         if not function.callable_from_outside or not function.parameters:
             continue
         body = function.body
         for call in low_level_calls(body, ("delegatecall",)):
             target = {t.text for t in receiver(body, call - 1) if t.kind == "ident"}
-            if not target & set(function.parameters) or _guarded(modifiers, function, call):
+            if not target & set(function.parameters) or guards.guarded(function, call):
                 continue
             found.append(
                 Finding(
@@ -362,17 +358,15 @@ def timestamp_dependence(source: Source) -> list[Finding]:
     old = lowest is not None and lowest < (0, 7, 0)
     found = []
     for _, function in functions(source):
-        body = function.body
+        body, scan = function.body, function.scan
         for i, token in enumerate(body):
-            is_timestamp = (
-                token.text == "block" and i + 2 < len(body) and body[i + 2].text == "timestamp"
-            ) or (old and token.text == "now" and (i == 0 or body[i - 1].text != "."))
+            is_timestamp = is_member(body, i, "block", "timestamp") or (
+                old and token.text == "now" and (i == 0 or body[i - 1].text != ".")
+            )
             if not is_timestamp:
                 continue
-            start, end = statement_bounds(body, i)
-            statement = condition_of(body, i) or body[start : end + 1]
-            texts = {t.text for t in statement}
-            if "%" in texts or texts & {"keccak256", "sha3", "sha256"}:
+            span = scan.condition_or_statement(i)
+            if scan.count("randomness", span):
                 found.append(
                     Finding(
                         "timestamp_dependence",
@@ -384,8 +378,8 @@ def timestamp_dependence(source: Source) -> list[Finding]:
                         "block.timestamp.",
                     )
                 )
-            elif texts & set(_COMPARISONS) and (
-                condition_of(body, i) is not None or body[start].text in _CONDITIONS
+            elif scan.count("comparison", span) and (
+                scan.condition(i) is not None or body[scan.start[i]].text in CONDITIONS
             ):
                 found.append(
                     Finding(

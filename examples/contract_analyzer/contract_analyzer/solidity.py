@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from functools import cached_property
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from contract_analyzer.scan import Scan
 
 _TOKEN = re.compile(
     r"""
@@ -54,6 +58,13 @@ class Function:
     parameters: list[str]
     modifiers: list[str]  # every word between the parameters and the body
     body: list[Token]
+
+    @cached_property
+    def scan(self) -> Scan:
+        """The body, indexed for the checks (built on first use)."""
+        from contract_analyzer.scan import Scan
+
+        return Scan(self.body)
 
     @property
     def visibility(self) -> str:
@@ -331,34 +342,3 @@ def _parameter_names(tokens: list[Token]) -> list[str]:
         else:
             current.append(token)
     return names
-
-
-def statement_bounds(body: list[Token], index: int) -> tuple[int, int]:
-    """The first and last index of the statement holding ``body[index]``: from after the
-    previous ``;``, ``{`` or ``}`` outside brackets to its ``;``, or to the closing bracket
-    of the condition it is in (``if (...)``: the block after it is other statements)."""
-    start = index
-    depth = 0
-    while start > 0:
-        text = body[start - 1].text
-        if text in (")", "]"):
-            depth += 1
-        elif text in ("(", "[") and depth:
-            depth -= 1  # an opening bracket we are inside of belongs to this statement
-        elif depth == 0 and text in (";", "{", "}"):
-            break
-        start -= 1
-    end = index
-    depth = 0
-    while end < len(body) - 1:
-        text = body[end].text
-        if text in ("(", "[", "{"):
-            depth += 1
-        elif text in (")", "]", "}"):
-            depth -= 1
-            if depth < 0:
-                break
-        elif text == ";" and depth <= 0:
-            break
-        end += 1
-    return start, end
