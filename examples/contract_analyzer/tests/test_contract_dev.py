@@ -1,6 +1,7 @@
 """The example under a real ``faasport dev``: POST /analyze over HTTP, and a contract put
 into the ``contracts`` bucket with boto3 through dev's S3 endpoint, whose report appears in
-the ``reports`` bucket and whose alert reaches the log."""
+the ``reports`` bucket and whose alert reaches the log; AI review with its key from
+``secrets.local.toml``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import httpx
 from botocore.exceptions import ClientError
+from contract_ai_servers import FakeApi, serve
 
 from dev_process import Dev, wait_for
 
@@ -70,3 +72,43 @@ def test_the_api_and_the_bucket_trigger_under_faasport_dev(tmp_path: Path) -> No
         )
     finally:
         dev.close()
+
+
+def test_ai_review_with_its_key_from_secrets_local_toml(tmp_path: Path) -> None:
+    """The api function asks a local OpenAI-compatible server with the key faasport dev
+    passes from ``secrets.local.toml``, and falls back to the static analyzer on a 429."""
+    finding = {
+        "type": "reentrancy",
+        "severity": "critical",
+        "line_number": 14,
+        "description": "external call before the balance update",
+        "recommendation": "update the balance first",
+    }
+    with serve(FakeApi("openai", findings=[finding], model="gpt-local")) as fake:
+        root = project(tmp_path)
+        config = root / "faasport.toml"
+        config.write_text(
+            config.read_text().replace(
+                'AI_PROVIDERS = "", AI_TIMEOUT = "10" }',
+                f'AI_PROVIDERS = "openai", OPENAI_BASE_URL = "{fake.url}/v1", '
+                'OPENAI_MODEL = "gpt-local", AI_TIMEOUT = "5" }',
+                1,
+            )
+        )
+        (root / "secrets.local.toml").write_text('"contract-analyzer/openai-key" = "sk-local"\n')
+        dev = Dev(root, "--no-reload")
+        try:
+            with httpx.Client(base_url=dev.url, timeout=30) as http:
+                body = {"contract_code": BANK, "contract_name": "Bank"}
+                report = http.post("/analyze", json=body).json()
+                assert (report["service_used"], report["model_used"]) == ("openai", "gpt-local")
+                assert report["findings"] == [finding]
+                assert fake.requests[0].headers["authorization"] == "Bearer sk-local"
+                fake.behaviour = "429"
+                body["contract_code"] += "\n// another version\n"
+                report = http.post("/analyze", json=body).json()
+                assert report["service_used"] == "static"
+                [tried] = report["providers_tried"]
+                assert tried["outcome"] == "rate limited (HTTP 429)"
+        finally:
+            dev.close()
