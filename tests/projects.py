@@ -109,7 +109,14 @@ on_failure = "orders"
 events = [
   { stream = "clicks", batch = 10 },
   { bus = "default", pattern = { detail-type = ["audit"] } },
+  { table = "ledger", batch = 50, start = "TRIM_HORIZON", retries = 2 },
 ]
+
+[tables.ledger]
+key = "account"
+sort_key = "at"
+sort_type = "N"
+stream = "NEW_IMAGE"
 
 [queues."tasks.fifo"]
 content_dedup = true

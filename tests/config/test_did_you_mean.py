@@ -28,7 +28,7 @@ CONFIGS = {
 }
 #: Tables whose keys the user names (functions, queues...), and values that are data
 #: (EventBridge patterns, subscription filters): no key there is faasport's to suggest.
-USER_NAMED = {"functions", "queues", "topics", "auth", "environment", "traffic", "proxy"}
+USER_NAMED = {"functions", "queues", "topics", "tables", "auth", "environment", "traffic", "proxy"}
 DATA = {"pattern", "filter"}
 
 Path_ = tuple[str | int, ...]

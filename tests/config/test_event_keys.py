@@ -10,6 +10,7 @@ import pytest
 
 from config_text import config_error, load_config
 from faasport.config import QueueEvent, ScheduleEvent
+from faasport.config.model import DynamoTable, StreamEvent
 
 WORKER = '[functions.w]\nhandler = "a:b"\ntimeout = 5\n'
 
@@ -50,9 +51,55 @@ def test_schedule_time_zone(tmp_path: Path) -> None:
     )
 
 
+def test_tables_and_their_stream_mappings(tmp_path: Path) -> None:
+    project = load(
+        tmp_path,
+        '[tables.orders]\nkey = "customer"\nsort_key = "n"\nsort_type = "N"\n'
+        '[tables."audit.log"]\nkey = "id"\nstream = "KEYS_ONLY"\n'
+        + WORKER
+        + 'events = [{ table = "orders", batch = 5, bisect = true }, { stream = "orders" }]\n',
+    )
+    assert dict(project.tables) == {  # type: ignore[attr-defined]
+        "orders": DynamoTable("orders", "customer", "S", "n", "N", "NEW_AND_OLD_IMAGES"),
+        "audit.log": DynamoTable("audit.log", "id", stream="KEYS_ONLY"),
+    }
+    # A table's stream and a Kinesis stream of the same name are two sources.
+    assert project.functions["w"].streams == (  # type: ignore[attr-defined]
+        StreamEvent("orders", "dynamodb", batch=5, bisect=True),
+        StreamEvent("orders"),
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        (
+            "[tables.orders]\n",
+            "faasport.toml: tables.orders.key: is required: the partition key's attribute name, "
+            'like "id"',
+        ),
+        (
+            '[tables.orders]\nkey = "id"\nkey_type = "X"\n',
+            'faasport.toml: tables.orders.key_type: must be "S" (string), "N" (number) or "B" '
+            '(binary), got "X"',
+        ),
+        (
+            '[tables.orders]\nkey = "id"\nstream = "ALL"\n',
+            "faasport.toml: tables.orders.stream: must be KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or "
+            'NEW_AND_OLD_IMAGES, got "ALL"',
+        ),
+        (
+            WORKER + 'events = [{ table = "orders" }]\n',
+            'faasport.toml: functions.w.events: table "orders" is not defined (defined: none); '
+            "add [tables.orders] with its key",
+        ),
+        (
+            '[tables.orders]\nkey = "id"\n'
+            + WORKER
+            + 'events = [{ table = "orders", batch = 1001 }]\n',
+            "faasport.toml: functions.w.events[0].batch: must be an integer from 1 to 1000, "
+            "got 1001",
+        ),
         (
             "[queues.jobs]\ncontent_dedup = true\n",
             'faasport.toml: queues.jobs.content_dedup: is for FIFO queues (named "NAME.fifo")',

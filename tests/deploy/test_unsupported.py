@@ -20,6 +20,11 @@ REFUSED = [
         'functions.w.events: stream "clicks" (Kinesis) cannot be deployed to',
     ),
     (
+        WORKER + 'events = [{ table = "orders" }]\n[tables.orders]\nkey = "id"',
+        'functions.w.events: table "orders" stream (DynamoDB Streams) cannot be deployed to',
+    ),
+    ('[tables.orders]\nkey = "id"', "tables.orders: DynamoDB tables cannot be deployed to"),
+    (
         WORKER + 'events = [{ bus = "default", pattern = { source = ["app"] } }]',
         'functions.w.events: bus "default" rule (EventBridge) cannot be deployed to',
     ),

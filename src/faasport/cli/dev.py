@@ -282,7 +282,8 @@ def dev(
             base = gateway.url.removesuffix(gateway.flavour.prefix)
             click.echo(f"Dashboard on {base}/_faasport/", err=True)
         click.echo(f"Lambda Invoke API on http://{host}:{bound}", err=True)
-        click.echo(f"AWS services on {sources.url} (SQS, SNS, S3, Kinesis, EventBridge)", err=True)
+        served = "SQS, SNS, S3, Kinesis, EventBridge" + (", DynamoDB" if project.tables else "")
+        click.echo(f"AWS services on {sources.url} ({served})", err=True)
         checker = Checker(project, emulator)
         if reload:
 

@@ -38,11 +38,13 @@ _TARGET = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _TOPIC = re.compile(r"[A-Za-z0-9_-]{1,256}")
+#: DynamoDB table names.
+_TABLE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
 _CRON = re.compile(r"cron\(([^()]*)\)")
 _CRON_FIELD = re.compile(r"[0-9A-Za-z*?,/#-]+")
 _SCHEDULE = '"rate(N unit)" or "cron(m h dom mon dow year)", like "rate(5 minutes)"'
-_EVENT_KINDS = ("queue", "schedule", "bucket", "topic", "bus", "stream")
+_EVENT_KINDS = ("queue", "schedule", "bucket", "topic", "bus", "stream", "table")
 
 
 def parse_function(
@@ -308,7 +310,11 @@ def _bus_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> BusRule
 
 
 def _stream_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> StreamEvent:
-    stream = sub.string("stream", "", pattern=_TOPIC, expected="a stream name")
+    dynamodb = sub.has("table")
+    if dynamodb:
+        stream = sub.string("table", "", pattern=_TABLE, expected="a table name")
+    else:
+        stream = sub.string("stream", "", pattern=_TOPIC, expected="a stream name")
     start = sub.string(
         "start",
         "LATEST",
@@ -321,7 +327,8 @@ def _stream_event(sub: Table, queues: Mapping[str, Queue], timeout: int) -> Stre
         sub.fail("on_failure", f'queue "{on_failure}" is not defined (defined: {defined})')
     return StreamEvent(
         stream=stream,
-        batch=sub.integer("batch", 100, 1, 10000),
+        source="dynamodb" if dynamodb else "kinesis",
+        batch=sub.integer("batch", 100, 1, 1000 if dynamodb else 10000),
         start="TRIM_HORIZON" if start == "TRIM_HORIZON" else "LATEST",
         bisect=sub.boolean("bisect", False),
         retries=sub.integer("retries", -1, -1, 10000),
@@ -336,6 +343,7 @@ _EVENT_PARSERS = {
     "topic": _topic_event,
     "bus": _bus_event,
     "stream": _stream_event,
+    "table": _stream_event,
 }
 
 

@@ -32,6 +32,7 @@ from faasport.config.functions import (
 from faasport.config.model import (
     DEFAULT_STATE_URL,
     Auth,
+    DynamoTable,
     Function,
     JwtAuth,
     Project,
@@ -136,6 +137,7 @@ def _parse(top: Table, root: Path, source: Path) -> Project:
     )
     queues = _queues(top)
     topics = _topics(top, queues)
+    tables = _tables(top)
     auth = _auth(top)
     state = _state(top)
     api = parse_api(top)
@@ -146,6 +148,7 @@ def _parse(top: Table, root: Path, source: Path) -> Project:
     check_routes(top, functions)
     check_on_failure(top, functions, queues)
     check_writes(top, functions)
+    _check_table_events(top, functions, tables)
     proxies = parse_proxies(top, functions, rest=api.type == "rest")
     api_keys = parse_api_keys(top)
     usage_plans = parse_usage_plans(top, api_keys)
@@ -164,6 +167,7 @@ def _parse(top: Table, root: Path, source: Path) -> Project:
         functions=MappingProxyType(functions),
         queues=MappingProxyType(queues),
         topics=MappingProxyType(topics),
+        tables=MappingProxyType(tables),
         auth=MappingProxyType(auth),
         api_keys=MappingProxyType(api_keys),
         usage_plans=MappingProxyType(usage_plans),
@@ -287,6 +291,53 @@ def _topics(top: Table, queues: dict[str, Queue]) -> dict[str, Topic]:
         topics[name] = Topic(name=name, queues=tuple(subscribed))
         table.finish()
     return topics
+
+
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+_KEY_TYPE = re.compile("S|N|B")
+_VIEW = re.compile("KEYS_ONLY|NEW_IMAGE|OLD_IMAGE|NEW_AND_OLD_IMAGES")
+
+
+def _tables(top: Table) -> dict[str, DynamoTable]:
+    """``[tables.NAME]``: ``key = "id"`` (and ``key_type``, ``sort_key``, ``sort_type``,
+    ``stream``, the stream view type)."""
+    tables: dict[str, DynamoTable] = {}
+    for name, table in top.tables("tables"):
+        if not _TABLE_NAME.fullmatch(name):
+            top.source.fail(table.path, "table names are 3 to 255 letters, digits, '_', '-' or '.'")
+        expected_type = '"S" (string), "N" (number) or "B" (binary)'
+        key = table.string("key", None, expected="the partition key's attribute name")
+        if not key:
+            table.fail("key", 'is required: the partition key\'s attribute name, like "id"')
+        tables[name] = DynamoTable(
+            name=name,
+            key=key,
+            key_type=table.string("key_type", "S", pattern=_KEY_TYPE, expected=expected_type),  # type: ignore[arg-type]
+            sort_key=table.string("sort_key", None, expected="the sort key's attribute name"),
+            sort_type=table.string("sort_type", "S", pattern=_KEY_TYPE, expected=expected_type),  # type: ignore[arg-type]
+            stream=table.string(  # type: ignore[arg-type]
+                "stream",
+                "NEW_AND_OLD_IMAGES",
+                pattern=_VIEW,
+                expected="KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES",
+            ),
+        )
+        table.finish()
+    return tables
+
+
+def _check_table_events(
+    top: Table, functions: Mapping[str, Function], tables: Mapping[str, DynamoTable]
+) -> None:
+    for function in functions.values():
+        for event in function.streams:
+            if event.source == "dynamodb" and event.stream not in tables:
+                defined = ", ".join(tables) or "none"
+                top.source.fail(
+                    f"functions.{function.name}.events",
+                    f'table "{event.stream}" is not defined (defined: {defined}); '
+                    f"add [tables.{event.stream}] with its key",
+                )
 
 
 def _auth(top: Table) -> dict[str, Auth]:

@@ -67,9 +67,12 @@ class BusRule:
 
 @dataclass(frozen=True)
 class StreamEvent:
-    """A Kinesis stream mapping: ordered batches, retried from the first failed record."""
+    """A Kinesis stream mapping (``{ stream = ... }``) or a DynamoDB table's stream mapping
+    (``{ table = ... }``): ordered batches, retried from the first failed record."""
 
+    #: The Kinesis stream's name, or the table's whose stream it is.
     stream: str
+    source: Literal["kinesis", "dynamodb"] = "kinesis"
     batch: int = 100
     #: Where a new mapping starts: "LATEST" (new records) or "TRIM_HORIZON" (all).
     start: Literal["LATEST", "TRIM_HORIZON"] = "LATEST"
@@ -82,6 +85,23 @@ class StreamEvent:
 
 
 EventSource = QueueEvent | ScheduleEvent | BucketEvent | TopicEvent
+
+
+@dataclass(frozen=True)
+class DynamoTable:
+    """A DynamoDB table (``[tables.NAME]``): served by ``faasport dev``'s DynamoDB endpoint,
+    created by the IaC, its stream feeding the functions whose events name it."""
+
+    name: str
+    #: The partition key's attribute name and type ("S", "N" or "B").
+    key: str
+    key_type: Literal["S", "N", "B"] = "S"
+    sort_key: str | None = None
+    sort_type: Literal["S", "N", "B"] = "S"
+    #: What each stream record holds (StreamViewType).
+    stream: Literal["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"] = (
+        "NEW_AND_OLD_IMAGES"
+    )
 
 
 @dataclass(frozen=True)
@@ -313,6 +333,8 @@ class Project:
     queues: Mapping[str, Queue] = field(default_factory=lambda: MappingProxyType({}))
     #: ``[topics.NAME]`` tables: the queues subscribed to each topic.
     topics: Mapping[str, Topic] = field(default_factory=lambda: MappingProxyType({}))
+    #: ``[tables.NAME]``: DynamoDB tables.
+    tables: Mapping[str, DynamoTable] = field(default_factory=lambda: MappingProxyType({}))
     auth: Mapping[str, Auth] = field(default_factory=lambda: MappingProxyType({}))
     #: ``[api_keys.NAME]`` and ``[usage_plans.NAME]`` (REST APIs).
     api_keys: Mapping[str, ApiKey] = field(default_factory=lambda: MappingProxyType({}))

@@ -60,11 +60,13 @@ def refuse(project: Project, supports: Supports) -> None:
     for function in project.functions.values():
         key = ("functions", function.name)
         if function.streams:
-            raise config_error(
-                project,
-                (*key, "events"),
-                f'stream "{function.streams[0].stream}" (Kinesis) cannot be deployed to {cloud}',
+            stream = function.streams[0]
+            what = (
+                f'table "{stream.stream}" stream (DynamoDB Streams)'
+                if stream.source == "dynamodb"
+                else f'stream "{stream.stream}" (Kinesis)'
             )
+            raise config_error(project, (*key, "events"), f"{what} cannot be deployed to {cloud}")
         if function.rules:
             raise config_error(
                 project,
@@ -93,3 +95,8 @@ def refuse(project: Project, supports: Supports) -> None:
                     (*at, "timezone"),
                     f"schedule time zones cannot be deployed to {cloud}",
                 )
+    # After the functions: a table's stream mapping is the more precise answer.
+    for name in project.tables:
+        raise config_error(
+            project, ("tables", name), f"DynamoDB tables cannot be deployed to {cloud}"
+        )

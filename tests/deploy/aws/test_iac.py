@@ -238,7 +238,10 @@ def _sam_summary(template: str, region: str) -> dict[str, Any]:
 def _sam_policy(statements: list[Any], queue_names: Mapping[str, str], region: str) -> list[Any]:
     def arn(resource: Any) -> str:
         if "Fn::GetAtt" in resource:
-            logical_id = resource["Fn::GetAtt"][0]
+            logical_id, attribute = resource["Fn::GetAtt"]
+            if logical_id.endswith("Table") and logical_id != "StateTable":
+                table = logical_id.removesuffix("Table").lower()
+                return f"table-stream:{table}" if attribute == "StreamArn" else f"table:{table}"
             if logical_id.endswith("Stream"):  # the test projects' streams are one word
                 return f"stream:{logical_id.removesuffix('Stream').lower()}"
             return f"queue:{queue_names[logical_id]}" if logical_id in queue_names else "table"
@@ -300,7 +303,10 @@ def _tf_summary(files: Mapping[str, str]) -> dict[str, Any]:
             + [blocks(root, "resource")["aws_sns_topic"]["alarms"]["name"]]
         ),
         "buckets": sorted(c["name"] for c in calls.values() if c["source"] == "./modules/bucket"),
-        "tables": sorted(c["name"] for c in calls.values() if c["source"] == "./modules/table"),
+        "tables": sorted(
+            [c["name"] for c in calls.values() if c["source"] == "./modules/table"]
+            + [t["name"] for t in blocks(root, "resource").get("aws_dynamodb_table", {}).values()]
+        ),
         "alarms": sorted(
             [
                 (f"{c['name']}-{suffix}", alarm["metric"], alarm["threshold"])
@@ -327,6 +333,9 @@ def _tf_policy(expression: str, queue_names: Mapping[str, str]) -> list[Any]:
             return "table"
         if resource.startswith("${aws_kinesis_stream.stream_"):
             return f"stream:{resource.removeprefix('${aws_kinesis_stream.stream_')[:-5]}"
+        if resource.startswith("${aws_dynamodb_table.table_"):
+            table, _, attribute = resource[len("${aws_dynamodb_table.table_") : -1].partition(".")
+            return f"table-stream:{table}" if attribute == "stream_arn" else f"table:{table}"
         return resource.replace("${local.partition}", "PARTITION").replace(
             "${local.account_id}", "ACCOUNT"
         )

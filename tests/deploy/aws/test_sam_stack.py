@@ -384,7 +384,15 @@ def test_queue_and_stream_mappings_carry_their_settings(stacks: dict[str, Stack]
     # moto keeps only some of a stream mapping's settings: read the rest in the template.
     assert mappings["stream/flow-clicks"]["BatchSize"] == 100
     audit = lambda_.list_event_source_mappings(FunctionName="flow-audit")["EventSourceMappings"]
-    assert [m["BatchSize"] for m in audit] == [10]
+    assert sorted(m["BatchSize"] for m in audit) == [10, 50]
+    table = stack.client("dynamodb").describe_table(TableName="flow-ledger")["Table"]
+    assert table["KeySchema"] == [
+        {"AttributeName": "account", "KeyType": "HASH"},
+        {"AttributeName": "at", "KeyType": "RANGE"},
+    ]
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    [ledger] = [m for m in audit if m["BatchSize"] == 50]
+    assert ledger["EventSourceArn"] == table["LatestStreamArn"]
     settings = {
         props["EventSourceArn"]["Fn::GetAtt"][0]: props
         for props in stack.of_type("AWS::Lambda::EventSourceMapping").values()

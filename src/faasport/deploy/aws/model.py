@@ -290,7 +290,14 @@ def filter_policy(text: str) -> Data | None:
 def streams(project: Project) -> tuple[str, ...]:
     """The Kinesis streams the functions read, sorted."""
     return tuple(
-        sorted({s.stream for function in project.functions.values() for s in function.streams})
+        sorted(
+            {
+                s.stream
+                for function in project.functions.values()
+                for s in function.streams
+                if s.source == "kinesis"
+            }
+        )
     )
 
 

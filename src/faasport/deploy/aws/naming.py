@@ -53,6 +53,10 @@ def stream_name(project: Project, stream: str) -> str:
     return physical(project.name, stream, limit=128)
 
 
+def table_name(project: Project, table: str) -> str:
+    return physical(project.name, table, limit=255)
+
+
 def bus_name(project: Project, bus: str) -> str:
     """``default`` is the account's own bus; any other is created for the project."""
     return bus if bus == "default" else physical(project.name, bus, limit=256)

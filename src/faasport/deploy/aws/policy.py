@@ -28,6 +28,26 @@ STREAM_ACTIONS = (
     "kinesis:ListShards",
     "kinesis:SubscribeToShard",
 )
+TABLE_STREAM_ACTIONS = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
+#: What a function may do with the project's [tables.*] (the configuration does not say
+#: which function uses which table).
+TABLE_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+)
 QUEUE_ACTIONS = (
     "sqs:ChangeMessageVisibility",
     "sqs:DeleteMessage",
@@ -38,9 +58,10 @@ QUEUE_ACTIONS = (
 
 @dataclass(frozen=True)
 class Output:
-    """The ARN of a resource this deployment creates: a queue, the state table or a stream."""
+    """The ARN of a resource this deployment creates: a queue, the state table, a Kinesis
+    stream, a [tables.*] table (``project_table``) or its stream (``table_stream``)."""
 
-    kind: Literal["queue", "table", "stream"]
+    kind: Literal["queue", "table", "stream", "project_table", "table_stream"]
     key: str
 
 
@@ -84,9 +105,19 @@ def statements(infrastructure: Infrastructure, function: Function) -> tuple[Stat
         found.append(
             Statement("KeepFailedEvents", ("sqs:SendMessage",), (Output("queue", failures),))
         )
-    streams = _unique(Output("stream", stream.stream) for stream in function.streams)
+    streams = _unique(
+        Output("stream", stream.stream) for stream in function.streams if stream.source == "kinesis"
+    )
     if streams:
         found.append(Statement("ReadStreams", STREAM_ACTIONS, streams))
+    table_streams = _unique(
+        Output("table_stream", s.stream) for s in function.streams if s.source == "dynamodb"
+    )
+    if table_streams:
+        found.append(Statement("ReadTableStreams", TABLE_STREAM_ACTIONS, table_streams))
+    if project.tables:
+        tables = tuple(Output("project_table", name) for name in sorted(project.tables))
+        found.append(Statement("UseTables", TABLE_ACTIONS, tables))
     notes = _unique(
         Output("queue", stream.on_failure) for stream in function.streams if stream.on_failure
     )

@@ -23,8 +23,8 @@ REASONS = {
     "data events cover auditing",
     "CKV_AWS_144": "cross-region replication needs a second bucket and region the project does "
     "not configure",
-    "CKV_AWS_119": "encrypted with the AWS managed DynamoDB key; state items are short-lived "
-    "(TTL), and a customer key would add a key policy to manage",
+    "CKV_AWS_119": "encrypted at rest with the AWS managed DynamoDB key; a customer managed "
+    "key would add a key policy to manage, which the configuration does not ask for",
     "CKV_AWS_27": "encrypted with SSE-SQS (SqsManagedSseEnabled), which this CloudFormation "
     "check does not recognise; it accepts only a KMS key",
     "CKV_AWS_120": "responses are per request and per user; a stage cache would serve stale "

@@ -21,13 +21,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from faasport.local.aws_services import control, query, s3, sns
+from faasport.local.aws_services import control, dynamodb, query, s3, sns
 from faasport.local.aws_services.sqs import OPERATIONS
 from faasport.local.sources.buckets import Buckets
 from faasport.local.sources.bus import Bus
 from faasport.local.sources.queues import QueueError, Queues
 from faasport.local.sources.schedules import Scheduler
 from faasport.local.sources.streams import SHARD, Streams
+from faasport.local.sources.tables import Tables
 from faasport.local.sources.topics import Topics
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_request")
@@ -51,9 +52,11 @@ class Services:
         bus: Bus | None = None,
         buckets: Buckets | None = None,
         streams: Streams | None = None,
+        tables: Tables | None = None,
     ) -> None:
         self.queues = queues
         self.streams = streams
+        self.tables = tables
         self.buckets = buckets
         self.topics = topics
         self.bus = bus
@@ -215,6 +218,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._sqs_json(target.partition(".")[2], body)
         elif target.startswith("Kinesis_20131202.") and self.owner.streams is not None:
             self._kinesis_json(target.partition(".")[2], body, self.owner.streams)
+        elif target.startswith("DynamoDB_20120810.") and self.owner.tables is not None:
+            status, answer = dynamodb.call(self.owner.tables, target.partition(".")[2], body)
+            self._answer(status, json.dumps(answer).encode(), "application/x-amz-json-1.0")
         elif target.startswith("AWSEvents.") and self.owner.bus is not None:
             self._events_json(target.partition(".")[2], body, self.owner.bus)
         elif service == "sns" and self.owner.topics is not None:
@@ -371,7 +377,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _unsupported(self, service: str, operation: str) -> None:
         message = f"faasport dev does not emulate the {service or 'unknown'} operation {operation}"
-        if service in ("kinesis", "events"):
+        if service in ("kinesis", "events", "dynamodb"):
             error = {"__type": "UnknownOperationException", "message": message}
             self._answer(400, json.dumps(error).encode(), "application/x-amz-json-1.1")
         elif service == "s3":

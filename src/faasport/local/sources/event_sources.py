@@ -28,6 +28,7 @@ from faasport.local.sources.queues import Queues, QueueSpec
 from faasport.local.sources.schedules import Schedule, Scheduler
 from faasport.local.sources.store import Store
 from faasport.local.sources.streams import StreamMapping, Streams
+from faasport.local.sources.tables import Tables
 from faasport.local.sources.topics import FAILED, Topics, sns_event, subscriptions
 
 if TYPE_CHECKING:
@@ -144,8 +145,11 @@ class EventSources:
         self.topics = Topics(self.queues, project)
         self.bus = Bus(self.queues, project)
         self.buckets = Buckets(self.store, self.queues, project)
-        names = {s.stream for f in project.functions.values() for s in f.streams}
+        names = {
+            s.stream for f in project.functions.values() for s in f.streams if s.source == "kinesis"
+        }
         self.streams = Streams(self.store, names, project.region)
+        self.tables = Tables(self.streams, project.tables, project.region)
         self.mappings: list[StreamMapping] = []
         self.services = Services(
             self.queues,
@@ -155,6 +159,7 @@ class EventSources:
             bus=self.bus,
             buckets=self.buckets,
             streams=self.streams,
+            tables=self.tables,
         )
         self.consumers: list[QueueConsumer] = []
         self.scheduler: Scheduler | None = None
@@ -166,6 +171,7 @@ class EventSources:
         check_patterns(self.project)
         self.store.open()
         self.streams.open()
+        self.tables.open()
         self.buckets.start()
         self.url = self.services.start()
         state = self.project.root / DEV_STATE
@@ -240,8 +246,9 @@ class EventSources:
             consumer.start()
         for function in self.project.functions.values():
             for stream in function.streams:
+                records = self.tables if stream.source == "dynamodb" else self.streams
                 mapping = StreamMapping(
-                    self.streams, self.queues, function.name, stream, invoke, self.log
+                    self.streams, self.queues, function.name, stream, invoke, self.log, records
                 )
                 self.mappings.append(mapping)
                 mapping.start()
@@ -266,6 +273,10 @@ def with_endpoints(project: Project, url: str) -> Project:
     """``project`` with the endpoint in each function's environment (the function's own
     settings win), and dummy credentials when this machine has none, so boto3 can sign."""
     extra = {f"AWS_ENDPOINT_URL_{service}": url for service in SERVICES}
+    if project.tables:
+        # Only then: without [tables.*], DynamoDB calls (a dynamodb:// state store) go where
+        # the machine's own settings send them.
+        extra["AWS_ENDPOINT_URL_DYNAMODB"] = url
     if "AWS_ACCESS_KEY_ID" not in os.environ:
         extra |= {"AWS_ACCESS_KEY_ID": "faasport", "AWS_SECRET_ACCESS_KEY": "faasport"}
     functions = {

@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from faasport.local.sources.consumer import ACCOUNT, Invoke
 from faasport.local.sources.queues import Outgoing, QueueError, Queues
@@ -55,6 +55,24 @@ class StreamRecordRow:
     arrived: float
 
 
+class RecordSource(Protocol):
+    """What a mapping reads records of: Kinesis streams (:class:`Streams`) or DynamoDB tables'
+    streams (:class:`~faasport.local.sources.tables.Tables`), both kept in this store."""
+
+    #: The name of the batch's description in an on-failure note.
+    batch_info: str
+
+    def stream_id(self, name: str) -> str:
+        """The stream of ``name`` in the store."""
+        ...
+
+    def stream_arn(self, name: str) -> str: ...
+
+    def event(self, name: str, batch: list[StreamRecordRow]) -> dict[str, Any]:
+        """The Lambda event of a batch of ``name``'s records."""
+        ...
+
+
 class Streams:
     def __init__(self, store: Store, names: set[str], region: str = "us-east-1") -> None:
         self.store = store
@@ -66,7 +84,12 @@ class Streams:
         with self.store.lock:
             self.store.db.executescript(SCHEMA)
 
-    def arn(self, stream: str) -> str:
+    batch_info = "KinesisBatchInfo"
+
+    def stream_id(self, name: str) -> str:
+        return name
+
+    def stream_arn(self, stream: str) -> str:
         return f"arn:aws:kinesis:{self.region}:{ACCOUNT}:stream/{stream}"
 
     def known(self, stream: str) -> str:
@@ -131,7 +154,7 @@ class Streams:
         with self._arrived:
             self._arrived.notify_all()
 
-    def kinesis_event(self, stream: str, batch: list[StreamRecordRow]) -> dict[str, Any]:
+    def event(self, stream: str, batch: list[StreamRecordRow]) -> dict[str, Any]:
         return {
             "Records": [
                 {
@@ -148,7 +171,7 @@ class Streams:
                     "eventName": "aws:kinesis:record",
                     "invokeIdentityArn": f"arn:aws:iam::{ACCOUNT}:role/lambda-role",
                     "awsRegion": self.region,
-                    "eventSourceARN": self.arn(stream),
+                    "eventSourceARN": self.stream_arn(stream),
                 }
                 for row in batch
             ]
@@ -184,6 +207,7 @@ class StreamMapping:
         source: StreamEvent,
         invoke: Invoke,
         log: Any = lambda line: None,
+        records: RecordSource | None = None,
     ) -> None:
         self.streams = streams
         self.queues = queues
@@ -191,15 +215,16 @@ class StreamMapping:
         self.source = source
         self.invoke = invoke
         self.log = log
-        self.name = f"{function}:{source.stream}"
+        #: Kinesis records unless told otherwise (a table's stream).
+        self.records: RecordSource = records or streams
+        self.stream = self.records.stream_id(source.stream)
+        self.name = f"{function}:{self.stream}"
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"faasport-{self.name}", daemon=True)
 
     def start(self) -> None:
         if self.streams.checkpoint(self.name) is None:
-            start = (
-                0 if self.source.start == "TRIM_HORIZON" else self.streams.last(self.source.stream)
-            )
+            start = 0 if self.source.start == "TRIM_HORIZON" else self.streams.last(self.stream)
             self.streams.save(self.name, start)
         self._thread.start()
 
@@ -212,11 +237,11 @@ class StreamMapping:
         limit, attempts = self.source.batch, 0
         while not self._stopping.is_set():
             position = self.streams.checkpoint(self.name) or 0
-            batch = self.streams.read(self.source.stream, position, limit)
+            batch = self.streams.read(self.stream, position, limit)
             if not batch:
                 self.streams.wait(1.0)
                 continue
-            event = self.streams.kinesis_event(self.source.stream, batch)
+            event = self.records.event(self.source.stream, batch)
             try:
                 result = self.invoke(self.function, json.dumps(event).encode())
                 lowest = _lowest_failure(result.payload, batch) if result.ok else None
@@ -251,13 +276,13 @@ class StreamMapping:
                     "approximateInvokeCount": self.source.retries + 1,
                 },
                 "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                "KinesisBatchInfo": {
-                    "shardId": SHARD,
-                    "startSequenceNumber": sequence_number(batch[0].seq),
-                    "endSequenceNumber": sequence_number(batch[-1].seq),
-                    "batchSize": len(batch),
-                    "streamArn": self.streams.arn(self.source.stream),
-                },
+            }
+            note[self.records.batch_info] = {
+                "shardId": SHARD,
+                "startSequenceNumber": sequence_number(batch[0].seq),
+                "endSequenceNumber": sequence_number(batch[-1].seq),
+                "batchSize": len(batch),
+                "streamArn": self.records.stream_arn(self.source.stream),
             }
             self.queues.send_batch(self.source.on_failure, [Outgoing(json.dumps(note))])
         self.streams.save(self.name, batch[-1].seq)

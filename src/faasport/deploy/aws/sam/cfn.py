@@ -116,5 +116,9 @@ def stream_id(name: str) -> str:
     return logical_id(name, "Stream")
 
 
+def table_id(name: str) -> str:
+    return logical_id(name, "Table")
+
+
 def bus_id(name: str) -> str:
     return logical_id(name, "Bus")

@@ -140,6 +140,10 @@ def _resource(resource: policy.Resource) -> Data:
             return cfn.arn(cfn.queue_id(resource.key))
         if resource.kind == "stream":
             return cfn.arn(cfn.stream_id(resource.key))
+        if resource.kind == "project_table":
+            return cfn.arn(cfn.table_id(resource.key))
+        if resource.kind == "table_stream":
+            return {"Fn::GetAtt": [cfn.table_id(resource.key), "StreamArn"]}
         return cfn.arn(cfn.STATE_TABLE)
     where = ":${AWS::Region}:${AWS::AccountId}:" if resource.regional else ":::"
     return cfn.sub(
@@ -193,8 +197,11 @@ def _destination(infrastructure: Infrastructure, destination: tuple[str, str]) -
 
 
 def _stream(stream: StreamEvent) -> Data:
+    dynamodb = stream.source == "dynamodb"
     properties: dict[str, Data] = {
-        "Stream": cfn.arn(cfn.stream_id(stream.stream)),
+        "Stream": {"Fn::GetAtt": [cfn.table_id(stream.stream), "StreamArn"]}
+        if dynamodb
+        else cfn.arn(cfn.stream_id(stream.stream)),
         "StartingPosition": stream.start,
         "BatchSize": stream.batch,
         "BisectBatchOnFunctionError": stream.bisect,
@@ -205,7 +212,7 @@ def _stream(stream: StreamEvent) -> Data:
         properties["DestinationConfig"] = {
             "OnFailure": {"Type": "SQS", "Destination": cfn.arn(cfn.queue_id(stream.on_failure))}
         }
-    return {"Type": "Kinesis", "Properties": properties}
+    return {"Type": "DynamoDB" if dynamodb else "Kinesis", "Properties": properties}
 
 
 def _rule(infrastructure: Infrastructure, function: Function, index: int, rule: BusRule) -> Data:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from faasport.config.model import Project, TopicQueue
+from faasport.config.model import DynamoTable, Project, TopicQueue
 from faasport.deploy.aws import model, naming
 from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.sam import cfn
@@ -41,6 +41,8 @@ def resources(infrastructure: Infrastructure) -> cfn.Resources:
         )
     for stream in infrastructure.streams:
         cfn.add(out, {cfn.stream_id(stream): _stream(project, stream)})
+    for spec in project.tables.values():
+        cfn.add(out, {cfn.table_id(spec.name): _project_table(project, spec)})
     for bus in infrastructure.buses:
         cfn.add(
             out,
@@ -146,6 +148,28 @@ def _stream(project: Project, stream: str) -> dict[str, Data]:
             "StreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"},
         },
         on_delete="Delete",
+    )
+
+
+def _project_table(project: Project, table: DynamoTable) -> dict[str, Data]:
+    keys = [(table.key, table.key_type, "HASH")]
+    if table.sort_key is not None:
+        keys.append((table.sort_key, table.sort_type, "RANGE"))
+    return cfn.resource(
+        "AWS::DynamoDB::Table",
+        {
+            "TableName": naming.table_name(project, table.name),
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [
+                {"AttributeName": name, "AttributeType": kind} for name, kind, _ in keys
+            ],
+            "KeySchema": [{"AttributeName": name, "KeyType": role} for name, _, role in keys],
+            "StreamSpecification": {"StreamViewType": table.stream},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True},
+        },
+        skip=("CKV_AWS_119",),
+        on_delete="Retain",
     )
 
 

@@ -57,7 +57,7 @@ VARIABLES = (
         "stream_sources",
         "map(object({ arn = string, batch_size = number, starting_position = string, "
         "bisect = bool, retries = number, on_failure_arn = string }))",
-        "Kinesis streams that trigger the function",
+        "Kinesis streams and DynamoDB table streams that trigger the function",
     ),
     variable(
         "bus_rules",

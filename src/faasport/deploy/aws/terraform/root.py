@@ -197,7 +197,9 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
         },
         "stream_sources": {
             str(index): {
-                "arn": Ref(f"{stream_ref(stream.stream)}.arn"),
+                "arn": Ref(f"{table_ref(stream.stream)}.stream_arn")
+                if stream.source == "dynamodb"
+                else Ref(f"{stream_ref(stream.stream)}.arn"),
                 "batch_size": stream.batch,
                 "starting_position": stream.start,
                 "bisect": stream.bisect,
@@ -221,6 +223,10 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
 
 def stream_ref(stream: str) -> str:
     return f"aws_kinesis_stream.{naming.tf_id('stream', stream)}"
+
+
+def table_ref(table: str) -> str:
+    return f"aws_dynamodb_table.{naming.tf_id('table', table)}"
 
 
 def bus_ref(bus: str) -> str:
@@ -247,7 +253,7 @@ def _on_failure(infrastructure: Infrastructure, function: Function) -> Value:
 
 
 def _event_sources(infrastructure: Infrastructure) -> list[Block]:
-    """The streams and buses the functions read, and the queues' topic subscriptions."""
+    """The streams, tables and buses the functions read, and the queues' topic subscriptions."""
     project = infrastructure.project
     blocks: list[Block] = []
     for stream in infrastructure.streams:
@@ -264,6 +270,34 @@ def _event_sources(infrastructure: Infrastructure) -> list[Block]:
                         "stream_mode_details", (), {"stream_mode": "ON_DEMAND"}
                     ),
                 },
+            )
+        )
+    for table in project.tables.values():
+        keys = [(table.key, table.key_type)]
+        if table.sort_key is not None:
+            keys.append((table.sort_key, table.sort_type))
+        table_body: dict[str, Value | Block | list[Block]] = {
+            "name": naming.table_name(project, table.name),
+            "billing_mode": "PAY_PER_REQUEST",
+            "hash_key": table.key,
+        }
+        if table.sort_key is not None:
+            table_body["range_key"] = table.sort_key
+        table_body |= {
+            "attribute": [
+                Block("attribute", (), {"name": name, "type": kind}) for name, kind in keys
+            ],
+            "stream_enabled": True,
+            "stream_view_type": table.stream,
+            "point_in_time_recovery": Block("point_in_time_recovery", (), {"enabled": True}),
+            "server_side_encryption": Block("server_side_encryption", (), {"enabled": True}),
+        }
+        blocks.append(
+            resource(
+                "aws_dynamodb_table",
+                naming.tf_id("table", table.name),
+                table_body,
+                skip=("CKV_AWS_119",),
             )
         )
     for bus in infrastructure.buses:
@@ -333,6 +367,10 @@ def _resource(region: str, resource: policy.Resource) -> Value:
             return Ref(f"{queue_ref(resource.key)}.arn")
         if resource.kind == "stream":
             return Ref(f"{stream_ref(resource.key)}.arn")
+        if resource.kind == "project_table":
+            return Ref(f"{table_ref(resource.key)}.arn")
+        if resource.kind == "table_stream":
+            return Ref(f"{table_ref(resource.key)}.stream_arn")
         return Ref("module.state_table.arn")
     if resource.regional:
         where: tuple[str | Ref, ...] = (f":{region}:", Ref("local.account_id"), ":")
