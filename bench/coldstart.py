@@ -4,7 +4,7 @@ Run it with ``.venv/bin/python bench/coldstart.py`` (a few minutes: it pip-insta
 dependencies twice, then starts ~100 interpreters); ``--runs N`` sets the starts per case
 (default 15).
 
-Two apps: the FastAPI example (``examples/phoney``, through Mangum the usual way) and a Flask
+Two apps: the FastAPI example (``tests/fixtures/phoney``, through Mangum the usual way) and a Flask
 app (``bench/flaskapp``, through apig-wsgi). For each, two artifacts are unpacked into a
 temporary directory:
 
@@ -94,8 +94,8 @@ class App:
 
 APPS = (
     App(
-        "FastAPI (examples/phoney)",
-        ROOT / "examples" / "phoney",
+        "FastAPI (tests/fixtures/phoney)",
+        ROOT / "tests" / "fixtures" / "phoney",
         "phoney",
         "mangum",
         "from mangum import Mangum\nfrom phoney.main import app\n\n"

@@ -26,7 +26,7 @@ only as quiet as the machine was) and one markdown table:
    line of that first request gives ``Init Duration`` (interpreter start to the runtime
    client's first ``/next``) and ``Duration``. faasport imports the app on first use, so the
    app's import is in that first ``Duration``, not in ``Init Duration``; both are shown. The
-   baseline is the wall time of ``python -c "import phoney.main"`` (cwd examples/phoney)
+   baseline is the wall time of ``python -c "import phoney.main"`` (cwd tests/fixtures/phoney)
    minus that of ``python -c pass``, medians of fresh interpreters run round-robin between
    the ``faasport dev`` starts. The children inherit PYTHONDONTWRITEBYTECODE, as the
    execution environments do (faasport sets it for them).
@@ -85,7 +85,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PHONEY = ROOT / "examples" / "phoney"
+PHONEY = ROOT / "tests" / "fixtures" / "phoney"
 APP = "phoney.main:app"
 PATH = "/items/1"
 EXPECTED = {"item_id": 1, "q": None}
@@ -337,7 +337,7 @@ class Servers:
 
 
 def project_copy(into: Path, concurrency: int) -> Path:
-    """examples/phoney with ``concurrency`` for its function ``api``."""
+    """tests/fixtures/phoney with ``concurrency`` for its function ``api``."""
     target = into / f"phoney-c{concurrency}"
     shutil.copytree(
         PHONEY, target, ignore=shutil.ignore_patterns(".faasport", "__pycache__", "*.pyc")

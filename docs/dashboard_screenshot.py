@@ -31,7 +31,7 @@ def main() -> None:
         sys.exit("error: chromium is not installed (make chromium installs it)")
     with tempfile.TemporaryDirectory(prefix="faasport-shot-") as folder:
         project = Path(folder) / "phoney"
-        shutil.copytree(ROOT / "examples" / "phoney", project)
+        shutil.copytree(ROOT / "tests" / "fixtures" / "phoney", project)
         dev = subprocess.Popen(
             [
                 sys.executable,

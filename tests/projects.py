@@ -14,7 +14,7 @@ import pytest
 from faasport.config import load_project
 from faasport.deploy.package import Artifact, build
 
-PHONEY = Path(__file__).resolve().parents[1] / "examples" / "phoney"
+PHONEY = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "phoney"
 
 #: Every configuration key AWS takes, with an HTTP API.
 AWS_EVERY_KEY = """

@@ -25,7 +25,7 @@ from faasport.cli.main import main
 from faasport.testing import LambdaContext
 from faasport.testing.events import codec_for
 
-PHONEY = Path(__file__).resolve().parents[2] / "examples" / "phoney"
+PHONEY = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "phoney"
 HTTP_SOURCES = ["apigw-v1", "apigw-v2", "alb", "function-url"]
 BAD_MEMORY = '[functions.api]\napp = "phoney.main:app"\nmemory = 99999\n'
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from cli_output import one_error_line
 from faasport.cli.main import main
 
-PHONEY = Path(__file__).resolve().parents[2] / "examples" / "phoney"
+PHONEY = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "phoney"
 
 # A stand-in for the cloud CLI: records where and how it ran, and whether the artifact of
 # `faasport package` was where the template points.

@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from cli_output import one_error_line
 from faasport.cli.main import main
 
-PHONEY = Path(__file__).resolve().parents[2] / "examples" / "phoney"
+PHONEY = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "phoney"
 
 
 def run(*args: str, stdin: str | None = None) -> Result:

@@ -141,3 +141,9 @@ def client_for(entry: str, policies: list[Policy], asgi_app: Any = echo_asgi) ->
     if entry == "azure":
         return AzureClient(azure.function_app(app))
     return LambdaClient(aws.handler(app), source=entry)
+
+
+@pytest.fixture
+def echo_apps() -> dict[str, Any]:
+    """The echo app, by kind (``"asgi"``, ``"wsgi"``)."""
+    return {"asgi": echo_asgi, "wsgi": echo_wsgi}

@@ -235,3 +235,59 @@ def test_an_unreadable_key_set_fails_closed(
     assert "missing.json: FileNotFoundError" in capsys.readouterr().err
     with pytest.raises(gateway.KeySetError, match="must use https"):
         gateway.KeySet("http://issuer.example.com/jwks.json")
+
+
+# -- tokens already verified --------------------------------------------------------------
+
+
+def test_a_verified_token_still_expires(issuer: Any) -> None:
+    clock = Clock()
+    clock.now = time.time()
+    authorizer = gateway.JwtAuthorizer(
+        issuer=issuer.name, audience=issuer.audience, jwks=str(issuer.jwks), clock=clock
+    )
+    token = issuer.token(exp=int(clock.now) + 60)
+    assert authorizer.verify(token) is not None
+    assert authorizer.verify(token) is not None  # the second time from what was verified
+    clock.now += 66  # past exp and the 5 seconds of leeway
+    assert authorizer.verify(token) is None
+
+
+def test_a_verified_token_of_a_key_rotated_out_is_refused(issuer: Any) -> None:
+    clock = Clock()
+    keys = gateway.KeySet(str(issuer.jwks), clock=clock)
+    authorizer = gateway.JwtAuthorizer(issuer=issuer.name, audience=issuer.audience, jwks=keys)
+    old = issuer.token("rsa-1")
+    assert authorizer.verify(old) is not None
+    issuer.add("rsa-2", "rsa")
+    issuer.publish(["rsa-2"])  # rsa-1 withdrawn
+    clock.now += 3600  # the key set is read again once it is an hour old
+    assert authorizer.verify(issuer.token("rsa-2")) is not None
+    assert authorizer.verify(old) is None
+
+
+def test_verified_claims_are_the_requests_own(issuer: Any) -> None:
+    authorizer = gateway.JwtAuthorizer(
+        issuer=issuer.name, audience=issuer.audience, jwks=str(issuer.jwks)
+    )
+    token = issuer.token()
+    first = authorizer.verify(token)
+    assert first is not None
+    first["sub"] = "changed by the app"
+    second = authorizer.verify(token)
+    assert second is not None and second["sub"] == "user-1"
+
+
+def test_verified_tokens_are_bounded(issuer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from faasport.gateway import jwt as module
+
+    monkeypatch.setattr(module, "VERIFIED_TOKENS", 3)
+    authorizer = gateway.JwtAuthorizer(
+        issuer=issuer.name, audience=issuer.audience, jwks=str(issuer.jwks)
+    )
+    tokens = [issuer.token(sub=f"user-{n}") for n in range(5)]
+    for token in tokens:
+        assert authorizer.verify(token) is not None
+    assert len(authorizer._verified) == 3
+    # A token that left the cache is verified again, and passes.
+    assert authorizer.verify(tokens[0]) is not None

@@ -166,9 +166,10 @@ def test_the_documented_deny_policy_is_an_explicit_deny_on_rest() -> None:
     event["path"] = "/"
     result = run(authorizer, event, Calls(answer))
     assert isinstance(result, Response) and result.status == 403
-    assert body(result) == {
-        "Message": "User is not authorized to access this resource with an explicit deny"
-    }
+    # Byte for byte what a REST API sends: "Message" with a capital M, no spaces.
+    assert result.body == (
+        b'{"Message":"User is not authorized to access this resource with an explicit deny"}'
+    )
 
 
 def test_the_documented_policy_turned_to_allow_passes_the_context_as_strings() -> None:

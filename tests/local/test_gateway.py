@@ -19,7 +19,7 @@ import pytest
 from faasport.config import load_project
 from faasport.local.gateway import MAX_BODY, Gateway
 
-PHONEY = Path(__file__).resolve().parents[2] / "examples" / "phoney"
+PHONEY = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "phoney"
 
 REPORT = re.compile(
     r"REPORT RequestId: (?P<id>[0-9a-f-]{36})\tDuration: \d+\.\d\d ms\t"

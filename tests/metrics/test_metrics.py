@@ -174,7 +174,7 @@ def test_no_cold_start_line_off_any_platform(
 
 
 def test_faasport_dev_shows_the_cold_start_in_a_few_words(tmp_path: Any) -> None:
-    phoney = Path(__file__).resolve().parents[2] / "examples" / "phoney"
+    phoney = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "phoney"
     event = tmp_path / "event.json"
     event.write_text(json.dumps(sample_event("apigw-v2", "GET", "/health")))
     out = subprocess.run(

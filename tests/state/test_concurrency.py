@@ -23,7 +23,7 @@ url, key, operation, attempts = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.a
 store = state.open(url)
 print("ready", flush=True)
 sys.stdin.readline()
-admitted, first, last = 0, time.time(), 0.0
+admitted, first, last, slowest = 0, time.time(), 0.0, 0.0
 for _ in range(attempts):
     # The store decides with the clock read when the call starts: so is the time recorded.
     started = time.time()
@@ -34,15 +34,16 @@ for _ in range(attempts):
     if decision.allowed:
         admitted += 1
         last = started
+    slowest = max(slowest, time.time() - started)
     if operation == "take" and time.time() > first + float(sys.argv[7]):
         break
-print(json.dumps([admitted, first, last]), flush=True)
+print(json.dumps([admitted, first, last, slowest]), flush=True)
 """
 
 
-def run(url: str, *arguments: str) -> list[tuple[int, float, float]]:
+def run(url: str, *arguments: str) -> list[tuple[int, float, float, float]]:
     """Each worker's (admitted, start of its first attempt, start of its last admitted
-    attempt) once all are done."""
+    attempt, its slowest call in seconds) once all are done."""
     if url == "memory://":
         return run_threads(state.open(url), *arguments)
     workers = [
@@ -75,12 +76,12 @@ def run(url: str, *arguments: str) -> list[tuple[int, float, float]]:
 
 
 def run_threads(store: state.Store, key: str, operation: str, attempts: str, *rest: str) -> list:
-    results: list[tuple[int, float, float]] = []
+    results: list[tuple[int, float, float, float]] = []
     go = threading.Barrier(WORKERS)
 
     def work() -> None:
         go.wait()
-        admitted, first, last = 0, time.time(), 0.0
+        admitted, first, last, slowest = 0, time.time(), 0.0, 0.0
         for _ in range(int(attempts)):
             started = time.time()
             if operation == "fixed":
@@ -90,9 +91,10 @@ def run_threads(store: state.Store, key: str, operation: str, attempts: str, *re
             if decision.allowed:
                 admitted += 1
                 last = started
+            slowest = max(slowest, time.time() - started)
             if operation == "take" and time.time() > first + float(rest[2]):
                 break
-        results.append((admitted, first, last))
+        results.append((admitted, first, last, slowest))
 
     threads = [threading.Thread(target=work) for _ in range(WORKERS)]
     for thread in threads:
@@ -107,7 +109,7 @@ def test_fixed_window_admits_exactly_the_limit(store_url: str) -> None:
     if time.time() % 3600 > 3500:
         time.sleep(3600 - time.time() % 3600 + 0.1)
     results = run(store_url, key, "fixed", str(ATTEMPTS))
-    assert sum(admitted for admitted, _, _ in results) == 1000
+    assert sum(admitted for admitted, _, _, _ in results) == 1000
 
 
 def test_token_bucket_admits_burst_plus_rate_times_elapsed(store_url: str) -> None:
@@ -120,8 +122,12 @@ def test_token_bucket_admits_burst_plus_rate_times_elapsed(store_url: str) -> No
     else:
         rate, burst, duration = 5.0, 10, 2.0
     results = run(store_url, key, "take", "100000", str(rate), str(burst), str(duration))
-    admitted = sum(count for count, _, _ in results)
-    start = min(first for _, first, _ in results)
-    end = max(last for _, _, last in results)
+    admitted = sum(count for count, _, _, _ in results)
+    start = min(first for _, first, _, _ in results)
+    end = max(last for _, _, last, _ in results)
     expected = burst + rate * (end - start)
-    assert abs(admitted - expected) <= 1, (admitted, expected)
+    # Never more than the bucket allows. Fewer only by what calls reaching the store out of
+    # clock order can lose: a call older than the newest one seen may find the bucket moved
+    # past it, and calls overlap by at most the slowest one (seconds, on a loaded machine).
+    slowest = max(late for _, _, _, late in results)
+    assert expected - 1 - rate * slowest <= admitted <= expected + 1, (admitted, expected, slowest)

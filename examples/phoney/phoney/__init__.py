@@ -1,1 +1,1 @@
-"""phoney: the example app of faasport."""
+"""phoney: fake data from templates, generated in bulk (faasport's example service)."""

@@ -196,7 +196,8 @@ class LambdaHandler:
         if kind == "handler":
             return runner.call_handler(event, context)
         response = runner.handle(request, request_id)
-        if kind == "wsgi" and self._wsgi is None:
+        # The WSGI fast path skips the runner, and with it the policies.
+        if kind == "wsgi" and self._wsgi is None and options.policies is None:
             self._wsgi = runner.load()[0]
         return codec.encode(response, event, options)
 

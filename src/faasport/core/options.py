@@ -7,10 +7,24 @@ from faasport.core.errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-    from typing import Literal, TypedDict
+    from collections.abc import Awaitable, Callable, Iterable
+    from typing import Literal, Protocol, TypedDict
+
+    from faasport.core.http import HttpRequest, HttpResponse
 
     LifespanMode = Literal["auto", "on", "off"]
+
+    class RequestPolicies(Protocol):
+        """Request policies run around the app (``faasport.gateway.policies(...)``): each
+        method answers ``request``, calling ``serve`` unless a policy answers first."""
+
+        def run(
+            self, request: HttpRequest, serve: Callable[[HttpRequest], HttpResponse]
+        ) -> HttpResponse: ...
+
+        async def run_async(
+            self, request: HttpRequest, serve: Callable[[HttpRequest], Awaitable[HttpResponse]]
+        ) -> HttpResponse: ...
 
     class OptionArgs(TypedDict, total=False):
         """The keyword options of ``aws.handler``, ``gcp.handler`` and
@@ -21,6 +35,7 @@ if TYPE_CHECKING:
         base_path: str
         text_mime_types: Iterable[str]
         strip_root_path: bool
+        policies: RequestPolicies | None
 
 
 class AppOptions:
@@ -30,9 +45,18 @@ class AppOptions:
     ``path`` to ``root_path``. ``text_mime_types``: extra content types sent as text.
     ``strip_root_path``: the ASGI scope's ``path`` leaves out ``root_path`` (as Mangum
     does), for frameworks that route on ``path`` without removing ``root_path`` (Falcon's
-    ASGI app, Sanic); by default ``path`` includes it, as the ASGI spec and uvicorn do."""
+    ASGI app, Sanic); by default ``path`` includes it, as the ASGI spec and uvicorn do.
+    ``policies``: request policies (``faasport.gateway.policies(...)``) every request but a
+    health check passes before it reaches the app, for platforms with no gateway doing it."""
 
-    __slots__ = ("base_path", "health_path", "lifespan", "strip_root_path", "text_mime_types")
+    __slots__ = (
+        "base_path",
+        "health_path",
+        "lifespan",
+        "policies",
+        "strip_root_path",
+        "text_mime_types",
+    )
 
     def __init__(
         self,
@@ -41,6 +65,7 @@ class AppOptions:
         base_path: str = "",
         text_mime_types: Iterable[str] = (),
         strip_root_path: bool = False,
+        policies: RequestPolicies | None = None,
     ) -> None:
         if lifespan not in ("auto", "on", "off"):
             raise ConfigError(f"lifespan must be 'auto', 'on' or 'off', not {lifespan!r}")
@@ -61,3 +86,4 @@ class AppOptions:
         self.base_path = base_path
         self.text_mime_types = tuple(t.lower() for t in text_mime_types)
         self.strip_root_path = bool(strip_root_path)
+        self.policies = policies

@@ -103,9 +103,13 @@ class AppRunner:
         if health is not None and is_health_check(request, health):
             return health_response(request)
         try:
-            # Once the app is loaded and started, the bridge is called directly.
-            serve = self._ready or self._prepare()
-            response = serve(request)
+            policies = self.options.policies
+            if policies is not None:
+                response = policies.run(request, self._serve_prepared)
+            else:
+                # Once the app is loaded and started, the bridge is called directly.
+                serve = self._ready or self._prepare()
+                response = serve(request)
         except Exception:
             logger().exception("unhandled exception in app for %s %s", request.method, request.path)
             return error_response(500, "Internal Server Error", request_id)
@@ -123,20 +127,11 @@ class AppRunner:
         if health is not None and is_health_check(request, health):
             return health_response(request)
         try:
-            _, kind = self.load()
-            if kind == "asgi":
-                bridge = self._bridge
-                assert bridge is not None
-                if not bridge.lifespan.started:
-                    await bridge.lifespan.startup_async()
-                response = await bridge.serve_async(request)
+            policies = self.options.policies
+            if policies is not None:
+                response = await policies.run_async(request, self._serve_async)
             else:
-                import asyncio
-
-                serve = self._serve
-                if serve is None:
-                    raise TypeError("a plain handler cannot answer a canonical HTTP request")
-                response = await asyncio.get_running_loop().run_in_executor(None, serve, request)
+                response = await self._serve_async(request)
         except Exception:
             logger().exception("unhandled exception in app for %s %s", request.method, request.path)
             return error_response(500, "Internal Server Error", request_id)
@@ -144,12 +139,35 @@ class AppRunner:
             response.body = b""
         return response
 
+    async def _serve_async(self, request: HttpRequest) -> HttpResponse:
+        _, kind = self.load()
+        if kind == "asgi":
+            bridge = self._bridge
+            assert bridge is not None
+            if not bridge.lifespan.started:
+                await bridge.lifespan.startup_async()
+            return await bridge.serve_async(request)
+        import asyncio
+
+        serve = self._serve
+        if serve is None:
+            raise TypeError("a plain handler cannot answer a canonical HTTP request")
+        return await asyncio.get_running_loop().run_in_executor(None, serve, request)
+
+    def _serve_prepared(self, request: HttpRequest) -> HttpResponse:
+        return (self._ready or self._prepare())(request)
+
     def stream(
         self, request: HttpRequest, sink: ResponseSink, request_id: str | None = None
     ) -> None:
         """:meth:`handle`, with the body handed to ``sink`` chunk by chunk as the app
         produces it. A failure before the response started is answered 500 as by
-        :meth:`handle`; after it, it is raised: only the stream can carry it then."""
+        :meth:`handle`; after it, it is raised: only the stream can carry it then.
+        With ``policies`` the response is whole: they may change or keep it (headers,
+        idempotent replays) only once the app has finished it."""
+        if self.options.policies is not None:
+            _whole(sink, self.handle(request, request_id))
+            return
         health = self.options.health_path
         if health is not None and is_health_check(request, health):
             _whole(sink, health_response(request))

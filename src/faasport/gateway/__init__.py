@@ -11,6 +11,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from faasport.gateway.canonical import FunctionPolicies, policies, store_url
     from faasport.gateway.cors import Cors
     from faasport.gateway.idempotency import Idempotency
     from faasport.gateway.jwks import KeySet, KeySetError
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Cors",
+    "FunctionPolicies",
     "Idempotency",
     "JwtAuthorizer",
     "KeySet",
@@ -37,12 +39,15 @@ __all__ = [
     "Throttle",
     "asgi",
     "authorizer",
+    "policies",
     "session",
+    "store_url",
     "wsgi",
 ]
 
 _WHERE = {
     "Cors": "cors",
+    "FunctionPolicies": "canonical",
     "Idempotency": "idempotency",
     "JwtAuthorizer": "jwt",
     "KeySet": "jwks",
@@ -57,7 +62,9 @@ _WHERE = {
     "Throttle": "ratelimit",
     "asgi": "middleware",
     "authorizer": "middleware",
+    "policies": "canonical",
     "session": "middleware",
+    "store_url": "canonical",
     "wsgi": "middleware",
 }
 

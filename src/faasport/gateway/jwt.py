@@ -42,6 +42,9 @@ ALGORITHMS = {
 }
 #: Seconds of clock difference tolerated on exp, nbf and iat.
 LEEWAY = 5.0
+#: Tokens kept verified at most: a client sends one token for many requests, and checking
+#: its signature again costs far more than the rest of a request's policies.
+VERIFIED_TOKENS = 1024
 
 
 class JwtAuthorizer(Policy):
@@ -78,6 +81,8 @@ class JwtAuthorizer(Policy):
         self.algorithms = tuple(algorithms)
         self.leeway = leeway
         self._clock = clock
+        #: token -> (key, kid, claims) of tokens whose signature, issuer and audience held.
+        self._verified: dict[str, tuple[Any, str | None, dict[str, Any]]] = {}
 
     def check(self, request: Request) -> Response | None:
         claims = self.verify(request.headers.get("authorization", ""))
@@ -99,6 +104,16 @@ class JwtAuthorizer(Policy):
             token = token[7:].strip()
         if not token:
             return None
+        cached = self._verified.get(token)
+        if cached is not None:
+            kept_key, kid, kept = cached
+            try:
+                current = self.keys.get(kid)
+            except KeySetError:
+                current = None
+            if current is kept_key:  # still the key set's (a rotation may have removed it)
+                return dict(kept) if self._times_ok(kept) else None
+            self._verified.pop(token, None)
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -137,7 +152,18 @@ class JwtAuthorizer(Policy):
             return None
         if not self._audience_ok(claims) or not self._times_ok(claims):
             return None
-        return claims
+        self._remember(token, key, header.get("kid"), claims)
+        return dict(claims)
+
+    def _remember(self, token: str, key: Any, kid: str | None, claims: dict[str, Any]) -> None:
+        verified = self._verified
+        if len(verified) >= VERIFIED_TOKENS:
+            from contextlib import suppress
+
+            # The oldest goes; another thread may be at it too.
+            with suppress(KeyError, RuntimeError, StopIteration):
+                del verified[next(iter(verified))]
+        verified[token] = (key, kid, claims)
 
     def _audience_ok(self, claims: Mapping[str, Any]) -> bool:
         audience = claims.get("aud")

@@ -7,14 +7,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from faasport.config.routes import Route
+    from faasport.core.routes import Route
 
 
 class RouteTable:
     """Route keys mapped to values; ``find`` returns the value of the best match."""
 
     def __init__(self, entries: Mapping[str, object]) -> None:
-        from faasport.config.routes import parse_route
+        from faasport.core.routes import parse_route
 
         self._routes: list[tuple[Route, object]] = []
         for key, value in entries.items():
@@ -45,7 +45,7 @@ class RouteTable:
 def _rank(route: Route, parts: list[str]) -> tuple[int, ...] | None:
     """None when ``route`` does not match the path ``parts``; else a sort key: literal
     segments first, then parameters, and a greedy parameter last."""
-    from faasport.config.routes import GREEDY, LITERAL
+    from faasport.core.routes import GREEDY, LITERAL
 
     literals = params = 0
     for index, (kind, text) in enumerate(route.segments):

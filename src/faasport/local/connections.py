@@ -14,7 +14,7 @@ import contextlib
 import resource
 import socket
 import traceback
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from faasport.core.http import HttpResponse
@@ -23,7 +23,6 @@ from faasport.local.http11 import (
     BadRequest,
     Request,
     encode_response,
-    http_date,
     read_request,
 )
 from faasport.local.streaming import StreamedResponse, write_streamed
@@ -31,20 +30,6 @@ from faasport.local.streaming import StreamedResponse, write_streamed
 Answer = Callable[[Request, tuple[str, int]], Awaitable[HttpResponse]]
 Reject = Callable[[int], HttpResponse]
 Log = Callable[[str], None]
-
-
-class StreamingResponse(HttpResponse):
-    """A response written as its body is produced (Server-Sent Events), then the connection
-    closes. The request is not in flight while it streams: a stopping server ends it at once.
-    """
-
-    __slots__ = ("chunks",)
-
-    def __init__(
-        self, headers: list[tuple[bytes, bytes]], chunks: AsyncGenerator[bytes, None]
-    ) -> None:
-        super().__init__(200, headers)
-        self.chunks = chunks
 
 
 def _default_max_connections() -> int:
@@ -182,9 +167,9 @@ class Server:
                 # The grace period is over: the client learns the server is going away.
                 await self._write(writer, self.reject(503), request.method, close=True)
                 return
-            if isinstance(response, StreamingResponse):
+            if isinstance(response, StreamedResponse) and response.live:
                 self._busy.discard(task)
-                await self._stream(writer, response)
+                await write_streamed(writer, response, request.method, close=True)
                 return
             close = self._closing or not request.keep_alive
             await self._write(writer, response, request.method, close=close)
@@ -217,19 +202,6 @@ class Server:
             )
         )
         await writer.drain()
-
-    async def _stream(self, writer: asyncio.StreamWriter, response: StreamingResponse) -> None:
-        # Neither a length nor chunks: the body ends when the connection does.
-        lines = [b"HTTP/1.1 200 OK", *(k + b": " + v for k, v in response.headers)]
-        lines += [b"date: " + http_date(), b"connection: close"]
-        writer.write(b"\r\n".join(lines) + b"\r\n\r\n")
-        await writer.drain()
-        try:
-            async for chunk in response.chunks:
-                writer.write(chunk)
-                await writer.drain()
-        finally:  # the client left, or the server stops: the producer's clean-up runs now
-            await response.chunks.aclose()
 
     async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Answer 503 to a connection over the cap and close it."""

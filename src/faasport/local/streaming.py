@@ -217,7 +217,7 @@ async def invoke_streaming(
 class StreamedResponse(HttpResponse):
     """A response whose body is written as it comes (``transfer-encoding: chunked``)."""
 
-    __slots__ = ("failed", "on_abandon", "source")
+    __slots__ = ("failed", "live", "on_abandon", "source")
 
     def __init__(
         self,
@@ -226,9 +226,15 @@ class StreamedResponse(HttpResponse):
         source: AsyncIterator[bytes],
         failed: Callable[[], bool] = lambda: False,
         on_abandon: Callable[[], None] = lambda: None,
+        *,
+        live: bool = False,
     ) -> None:
         super().__init__(status, headers)
         self.source = source
+        #: A feed that lasts as long as the client watches (Server-Sent Events): not a
+        #: request in flight, so a stopping server ends it at once; the connection closes
+        #: after it.
+        self.live = live
         #: Asked once the source is exhausted: True if it ended in error, and the client
         #: must see the body cut short rather than complete.
         self.failed = failed
@@ -251,26 +257,32 @@ async def write_streamed(
     ]
     lines.append(b"date: " + http_date())
     bodiless = method == "HEAD" or status < 200 or status in (204, 304)
-    if not bodiless:
+    # A live feed's body ends when its connection does, however the server stops it.
+    chunked = not bodiless and not response.live
+    if chunked:
         lines.append(b"transfer-encoding: chunked")
-    if close:
+    if close or response.live:
         lines.append(b"connection: close")
     # The head goes out with the first chunk: one write, one packet.
     pending = b"\r\n".join(lines) + b"\r\n\r\n"
     try:
         async for data in response.source:
             if data and not bodiless:
-                writer.write(pending + b"%x\r\n%b\r\n" % (len(data), data))
+                writer.write(pending + (b"%x\r\n%b\r\n" % (len(data), data) if chunked else data))
                 pending = b""
                 await writer.drain()
     except BaseException:
         response.on_abandon()
         raise
+    finally:  # the client left, or the server stops: the producer's clean-up runs now
+        close_source = getattr(response.source, "aclose", None)
+        if close_source is not None:
+            await close_source()
     if response.failed():
         if pending:
             writer.write(pending)
         raise ConnectionAbortedError("the function's stream ended with an error")
-    writer.write(pending if bodiless else pending + b"0\r\n\r\n")
+    writer.write(pending + b"0\r\n\r\n" if chunked else pending)
     await writer.drain()
 
 

@@ -60,6 +60,47 @@ CONFIGS = {
         [proxy]
         "ANY /users/{{proxy+}}" = "{USERS}"
         """,
+    # With proxy routes SAM is given the REST API's whole document, where it writes the
+    # authorizers' schemes but not the routes' security: the document must carry it.
+    "rest-auth": f"""
+        name = "partners"
+
+        [api]
+        type = "rest"
+
+        [auth.token]
+        type = "lambda"
+        function = "authz"
+        event = "token"
+
+        [functions.authz]
+        handler = "partners.auth:handle"
+
+        [functions.api]
+        app = "partners.main:app"
+        routes = ["GET /items/{{id}}", "ANY /{{proxy+}}"]
+        auth = "token"
+        api_key_required = true
+
+        [functions.reports]
+        app = "partners.reports:app"
+        routes = ["GET /reports"]
+        auth = "token"
+
+        [functions.open]
+        app = "partners.open:app"
+        routes = ["GET /open"]
+
+        [api_keys.acme]
+
+        [usage_plans.gold]
+        keys = ["acme"]
+        rate = 5
+        burst = 10
+
+        [proxy]
+        "ANY /users/{{proxy+}}" = "{USERS}"
+        """,
 }
 
 
@@ -163,6 +204,25 @@ def test_rest_api_proxy_route_in_sam(generated: Mapping[str, Mapping[str, Plan]]
         }
     permissions = [body for body in stack.values() if body["Type"] == "AWS::Lambda::Permission"]
     assert len(permissions) == 2
+
+
+def test_rest_api_document_keeps_each_routes_authorizer_and_api_key(
+    generated: Mapping[str, Mapping[str, Plan]],
+) -> None:
+    body = transformed(sam(generated, "rest-auth"))["Resources"]["RestApi"]["Properties"]["Body"]
+    paths = body["paths"]
+    both = [{"TokenAuthorizer": [], "api_key": []}]
+    assert paths["/items/{id}"]["get"]["security"] == both
+    for path in ("/{proxy+}", "/"):
+        assert paths[path]["x-amazon-apigateway-any-method"]["security"] == both
+    assert paths["/reports"]["get"]["security"] == [{"TokenAuthorizer": []}]
+    assert "security" not in paths["/open"]["get"]
+    assert "security" not in paths["/users/{proxy+}"]["x-amazon-apigateway-any-method"]
+    schemes = body["components"]["securitySchemes"]
+    assert schemes["api_key"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
+    authorizer = schemes["TokenAuthorizer"]["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "token"
+    assert "securityDefinitions" not in body  # all moved where OpenAPI 3 keeps them
 
 
 def test_http_api_in_terraform(generated: Mapping[str, Mapping[str, Plan]]) -> None:

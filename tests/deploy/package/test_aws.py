@@ -30,7 +30,7 @@ from faasport.testing import event
 from recording_runtime import Recorder
 
 PROJECT = Path(__file__).parent / "project"
-PHONEY = Path(__file__).resolve().parents[3] / "examples" / "phoney"
+PHONEY = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "phoney"
 #: What the exclusion rules must keep out of the zip, relative to the project root.
 JUNK = (
     "tests/test_shop.py",

@@ -178,7 +178,7 @@ def test_a_project_without_functions_has_nothing_to_package(
 
 
 def test_the_example_project_packages(tmp_path: Path) -> None:
-    phoney = Path(__file__).resolve().parents[3] / "examples" / "phoney"
+    phoney = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "phoney"
     root = Path(shutil.copytree(phoney, tmp_path / "phoney"))
     assert sorted(project_files(load_project(root))) == [
         "phoney/__init__.py",

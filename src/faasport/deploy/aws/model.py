@@ -40,6 +40,8 @@ BINARY_MEDIA_TYPES = ("*/*",)
 #: The OpenAPI version of a SAM REST API: without it, the SAM transform adds a second,
 #: unthrottled stage named ``Stage``.
 OPENAPI_VERSION = "3.0.1"
+#: The OpenAPI security scheme of REST API keys (``x-api-key``), as SAM names it.
+API_KEY_SCHEME = "api_key"
 #: Failed messages and failed asynchronous invocations are kept this long (the SQS maximum).
 DEAD_LETTER_RETENTION = 14 * 24 * 3600
 QUEUE_RETENTION = 4 * 24 * 3600

@@ -15,6 +15,7 @@ from faasport.deploy.package.dependencies import (
     platform_tag,
     read_requirements,
 )
+from faasport.deploy.package.policies import entry_policies
 from faasport.deploy.package.sources import code_files
 from faasport.deploy.package.strip import strip
 from faasport.local.entry import MODULE, entry_source
@@ -40,7 +41,10 @@ def bundle(project: Project, log: Log) -> Bundle:
         files, saved = strip(files)
         log(f"strip: {saved / MB:.1f} MB of dependency tests, docs and stubs left out")
     files.update(code_files(project))
-    generated = {f"{MODULE}.py": entry_source(project).encode()}
+    policies = entry_policies(project, "aws")
+    files.update(policies.files)
+    source = entry_source(project, policies.imports, policies.setup, policies.arguments)
+    generated = {f"{MODULE}.py": source.encode()}
     if any(function.stream for function in project.functions.values()):
         generated[EXEC_WRAPPER] = BOOTSTRAP
     warnings = []

@@ -24,6 +24,7 @@ from faasport.deploy.errors import config_error
 from faasport.deploy.package.bundle import Bundle
 from faasport.deploy.package.dependencies import Log, read_requirements, runtime_extra
 from faasport.deploy.package.ncrontab import ncrontab
+from faasport.deploy.package.policies import EntryPolicies, entry_policies
 from faasport.deploy.package.sources import code_files
 
 FUNCTION_APP = "function_app.py"
@@ -47,8 +48,9 @@ def azure_route(route: Route) -> str:
 class _Writer:
     """Collects the lines of function_app.py, giving each Azure function a unique name."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, policies: EntryPolicies) -> None:
         self.project = project
+        self.policies = policies
         self.lines: list[str] = []
         self.names: set[str] = set()
         self.routes: dict[str, tuple[str, str]] = {}  # template -> (function, route key)
@@ -63,9 +65,9 @@ class _Writer:
         self.names.add(name)
         return name
 
-    def call(self, helper: str, target: str, **options: Any) -> None:
-        args = ", ".join(["app", repr(target), *(f"{k}={v!r}" for k, v in options.items())])
-        self.lines.append(f"azure.{helper}({args})")
+    def call(self, helper: str, target: str, *extra: str, **options: Any) -> None:
+        args = ["app", repr(target), *(f"{k}={v!r}" for k, v in options.items()), *extra]
+        self.lines.append(f"azure.{helper}({', '.join(args)})")
 
     def http(self, function: Function) -> None:
         assert function.app is not None
@@ -91,11 +93,13 @@ class _Writer:
             options["route_prefix"] = ""
             if function.health:
                 options["health_path"] = function.health
+            policies = self.policies.arguments.get(function.name)
+            extra = [f"policies={policies}"] if policies else []
             if self.app_line is None:
-                args = ", ".join([repr(function.app), *(f"{k}={v!r}" for k, v in options.items())])
-                self.app_line = f"app = azure.function_app({args})"
+                args = [repr(function.app), *(f"{k}={v!r}" for k, v in options.items()), *extra]
+                self.app_line = f"app = azure.function_app({', '.join(args)})"
             else:
-                self.call("http_trigger", function.app, **options)
+                self.call("http_trigger", function.app, *extra, **options)
 
     def events(self, function: Function) -> None:
         target = function.target
@@ -119,9 +123,12 @@ class _Writer:
                 self.call("event_grid_trigger", target, name=self.name(function.name), queue=queue)
 
 
-def function_app_source(project: Project) -> tuple[str, list[str]]:
+def function_app_source(
+    project: Project, policies: EntryPolicies | None = None
+) -> tuple[str, list[str]]:
     """The text of function_app.py, and the functions left out of it (no trigger)."""
-    writer = _Writer(project)
+    policies = policies or EntryPolicies()
+    writer = _Writer(project, policies)
     for function in project.functions.values():
         if function.app is not None:
             writer.http(function)
@@ -133,7 +140,8 @@ def function_app_source(project: Project) -> tuple[str, list[str]]:
         lines += ["import azure.functions as func", "", "from faasport import azure", ""]
         lines.append("app = func.FunctionApp()")
     else:
-        lines += ["from faasport import azure", "", writer.app_line]
+        lines += [*policies.imports, "from faasport import azure", ""]
+        lines += [*policies.setup, *([""] if policies.setup else []), writer.app_line]
     return "\n".join([*lines, *writer.lines]) + "\n", writer.left_out
 
 
@@ -180,7 +188,8 @@ def host_json(project: Project) -> str:
 
 
 def bundle(project: Project, log: Log) -> Bundle:
-    source, left_out = function_app_source(project)
+    policies = entry_policies(project, "azure")
+    source, left_out = function_app_source(project, policies)
     generated = {
         FUNCTION_APP: source.encode(),
         HOST_JSON: host_json(project).encode(),
@@ -191,4 +200,4 @@ def bundle(project: Project, log: Log) -> Bundle:
         f"functions: it is left out of {FUNCTION_APP}"
         for name in left_out
     ]
-    return Bundle(dict(code_files(project)), generated, warnings)
+    return Bundle({**code_files(project), **policies.files}, generated, warnings)

@@ -35,7 +35,17 @@ EXCLUDED_NAMES = (
 EXCLUDED_AT_ROOT = (".faasport", "dist", "deploy", ".venv*", "node_modules")
 
 #: The parts of faasport that run inside a deployed function.
-RUNTIME_PACKAGES = ("core", "aws", "gcp", "azure", "events", "state", "secrets", "metrics")
+RUNTIME_PACKAGES = (
+    "core",
+    "aws",
+    "gcp",
+    "azure",
+    "events",
+    "gateway",
+    "state",
+    "secrets",
+    "metrics",
+)
 RUNTIME_MODULES = ("__init__.py", "py.typed", "db.py")
 
 

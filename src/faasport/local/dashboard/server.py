@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from faasport.core.http import HttpResponse
-from faasport.local.connections import StreamingResponse
 from faasport.local.dashboard.feed import Feed
 from faasport.local.dashboard.functions import BadEvent, describe, generate
+from faasport.local.streaming import StreamedResponse
 
 if TYPE_CHECKING:
     from faasport.config.model import Project
@@ -116,9 +116,11 @@ class Dashboard:
             case ["state"]:
                 return _json(200, self.state())
             case ["stream"]:
-                return StreamingResponse(
+                return StreamedResponse(
+                    200,
                     [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-store")],
                     self._stream(),
+                    live=True,
                 )
             case ["invocations", request_id]:
                 record = self.feed.invocation(request_id)

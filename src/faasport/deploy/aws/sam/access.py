@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from faasport.config.model import LambdaAuth, Project
 from faasport.deploy.aws import model, naming
-from faasport.deploy.aws.model import HttpRoute, Infrastructure
+from faasport.deploy.aws.model import API_KEY_SCHEME, HttpRoute, Infrastructure
 from faasport.deploy.aws.sam import cfn
 from faasport.deploy.aws.yaml_text import Data
 from faasport.secrets.names import aws_name, is_ssm
@@ -46,6 +46,25 @@ def route_auth(project: Project, route: HttpRoute) -> dict[str, Data]:
     if route.function.api_key_required:
         auth["ApiKeyRequired"] = True
     return auth
+
+
+def operation_security(route: HttpRoute) -> list[Data] | None:
+    """A route's OpenAPI ``security`` in a document SAM is given whole (the REST API with
+    proxy routes): SAM adds the authorizers' schemes to it, but not its events' ``Auth``,
+    so without this the route would be open. Authorizer and API key are both required."""
+    required: dict[str, Data] = {}
+    if isinstance(route.auth, LambdaAuth):
+        required[cfn.authorizer_id(route.auth.name)] = []
+    if route.function.api_key_required:
+        required[API_KEY_SCHEME] = []
+    return [required] if required else None
+
+
+def api_key_scheme(infrastructure: Infrastructure) -> dict[str, Data]:
+    """``components.securitySchemes`` for the API key, when a route requires one."""
+    if not any(route.function.api_key_required for route in infrastructure.routes):
+        return {}
+    return {API_KEY_SCHEME: {"type": "apiKey", "name": "x-api-key", "in": "header"}}
 
 
 def resources(infrastructure: Infrastructure) -> cfn.Resources:

@@ -8,7 +8,7 @@ from faasport.config.model import Project
 from faasport.deploy.aws import model
 from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.proxy import integration_method, rest_paths, timeout_ms
-from faasport.deploy.aws.sam import cfn
+from faasport.deploy.aws.sam import access, cfn
 from faasport.deploy.aws.yaml_text import Data
 
 
@@ -61,6 +61,9 @@ def rest_definition(infrastructure: Infrastructure) -> dict[str, Data]:
                 "uri": cfn.sub(uri),
             }
         }
+        security = access.operation_security(route)
+        if security:
+            operation["security"] = security
         parameters = model.path_parameters(route.path)
         if parameters:
             operation["parameters"] = [
@@ -71,8 +74,14 @@ def rest_definition(infrastructure: Infrastructure) -> dict[str, Data]:
         paths.setdefault(route.path, {})[method] = operation
     for path, operations in rest_paths(project.proxies).items():
         paths.setdefault(path, {}).update(operations)
-    return {
+    document: dict[str, Data] = {
         "openapi": model.OPENAPI_VERSION,
         "info": {"title": project.name, "version": "1"},
         "paths": dict(paths),
     }
+    schemes = access.api_key_scheme(infrastructure)
+    if schemes:
+        # Where SAM keeps the schemes it adds (the authorizers') before it moves them all to
+        # components.securitySchemes, replacing what was there.
+        document["securityDefinitions"] = schemes
+    return document

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from faasport.config.model import LambdaAuth
 from faasport.deploy.aws import naming
-from faasport.deploy.aws.model import HttpRoute, Infrastructure
+from faasport.deploy.aws.model import API_KEY_SCHEME, HttpRoute, Infrastructure
 from faasport.deploy.aws.terraform.tf import resource
 from faasport.deploy.hcl import Block, Ref, Value, template
 from faasport.secrets.names import aws_name, is_ssm
 
-API_KEY_SCHEME = "api_key"
 REST_API = "module.rest_api"
 
 

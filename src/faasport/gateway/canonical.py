@@ -1,0 +1,145 @@
+"""Policies inside a deployed function: the same :class:`~faasport.gateway.pipeline.Pipeline`
+around the canonical request, for platforms with no gateway applying them (Google Cloud,
+Azure) and for what API Gateway cannot do (per-client rate limits, idempotency)::
+
+    from faasport import gateway, gcp
+
+    api = gcp.handler("shop.web:app", policies=gateway.policies(gateway.JwtAuthorizer(...)))
+
+Every provider entry point takes ``policies=``, so they run the same way for an ASGI or a
+WSGI app, after the health check and before the app is imported. What the policies learn
+reaches the app as ``scope["faasport.authorizer"]`` / ``environ["faasport.authorizer"]``
+(and ``faasport.session``), which :func:`faasport.gateway.authorizer` reads. Behind API
+Gateway, the authorizer context it sends in the event is what a rate limit by ``sub`` counts.
+"""
+
+from __future__ import annotations
+
+import os
+
+from faasport.gateway.middleware import EXPOSED
+from faasport.gateway.pipeline import Pipeline
+from faasport.gateway.request import Request, Response
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+    from typing import Any
+
+    from faasport.core.http import HttpRequest, HttpResponse
+    from faasport.gateway.request import Policy
+
+#: Overrides the store URL written into a generated entry module.
+STATE_URL_VARIABLE = "FAASPORT_STATE_URL"
+
+
+class FunctionPolicies:
+    """``policies`` run in this order around the app of a provider entry point."""
+
+    def __init__(self, *policies: Policy) -> None:
+        self.pipeline = Pipeline(policies)
+
+    def run(
+        self, request: HttpRequest, serve: Callable[[HttpRequest], HttpResponse]
+    ) -> HttpResponse:
+        def call(view: Request) -> Response:
+            _expose(view, request)
+            return _view_response(serve(request))
+
+        return _canonical(self.pipeline.run(_view(request), call))
+
+    async def run_async(
+        self, request: HttpRequest, serve: Callable[[HttpRequest], Awaitable[HttpResponse]]
+    ) -> HttpResponse:
+        """:meth:`run` on an event loop: the policies' own work (a store, a key set fetch)
+        runs in the loop's default executor, so it never holds the loop."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+
+        async def call(view: Request) -> Response:
+            _expose(view, request)
+            return _view_response(await serve(request))
+
+        async def off_loop(function: Callable[..., Any], *args: Any) -> Any:
+            return await loop.run_in_executor(None, function, *args)
+
+        answer = await self.pipeline.run_threaded(_view(request), call, off_loop)
+        return _canonical(answer)
+
+
+def policies(*policies: Policy) -> FunctionPolicies:
+    """``policies`` as the ``policies=`` option of ``aws.handler``, ``gcp.handler`` and
+    ``azure.function_app``."""
+    return FunctionPolicies(*policies)
+
+
+def store_url(configured: str) -> str:
+    """The store policies keep their state in: ``FAASPORT_STATE_URL`` when it is set, else
+    ``configured``; a relative SQLite path goes under the temporary directory, the one
+    place a function may write (each instance then counts alone)."""
+    url = os.environ.get(STATE_URL_VARIABLE) or configured
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/"):
+        path = url[len(prefix) :]
+        if not path.startswith(":memory:"):
+            import tempfile
+
+            return prefix + os.path.join(tempfile.gettempdir(), "faasport", path)
+    return url
+
+
+def _view(request: HttpRequest) -> Request:
+    headers: dict[str, str] = {}
+    text = request.text_headers
+    if text is not None:
+        pairs = text.items() if isinstance(text, dict) else text
+        for name, value in pairs:
+            _add(headers, name.lower(), value)
+    else:
+        for raw_name, raw_value in request.headers:
+            _add(headers, raw_name.decode("latin-1"), raw_value.decode("latin-1"))
+    client = request.client
+    view = Request(
+        request.method,
+        request.path,
+        headers,
+        client[0] if client else "",
+        request.query_string.decode("latin-1"),
+        request.body,
+    )
+    # Behind API Gateway its authorizer has run: a rate limit by subject counts its verdict.
+    event = request.extras.get("aws.event")
+    if isinstance(event, dict):
+        context = event.get("requestContext")
+        if isinstance(context, dict) and isinstance(context.get("authorizer"), dict):
+            view.context["authorizer"] = context["authorizer"]
+    return view
+
+
+def _add(headers: dict[str, str], name: str, value: str) -> None:
+    if name in headers:
+        headers[name] += ("; " if name == "cookie" else ", ") + value
+    else:
+        headers[name] = value
+
+
+def _expose(view: Request, request: HttpRequest) -> None:
+    for name, key in EXPOSED.items():
+        if name in view.context:
+            request.extras[key] = view.context[name]
+
+
+def _view_response(response: HttpResponse) -> Response:
+    text = response.text_headers
+    if text is not None:
+        headers = list(text)
+    else:
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers]
+    return Response(response.status, headers, response.body)
+
+
+def _canonical(response: Response) -> HttpResponse:
+    from faasport.core.http import HttpResponse
+
+    return HttpResponse(response.status, body=response.body, text_headers=response.headers)
