@@ -19,6 +19,7 @@ RUNTIME = [
     "faasport.metrics",
     "faasport.state",
     "faasport.gateway",
+    "faasport.websocket",
 ]
 
 PROBE = """

@@ -17,6 +17,7 @@ from faasport.aws.dispatch import KINDS, event_kind
 from faasport.core.errors import ConfigError, UnsupportedEventError
 from faasport.testing import LambdaClient, s3_event, schedule_event, sns_event, sqs_event
 from faasport.testing.events import dynamodb_event, eventbridge_event, kinesis_event
+from recorded import recorded
 
 SEEN: list[str] = []
 
@@ -121,6 +122,7 @@ def test_every_kind_is_recognised() -> None:
         "dynamodb": dynamodb_event({"id": "1"}),
         "schedule": schedule_event(),
         "eventbridge": eventbridge_event({"id": 1}),
+        "websocket": recorded("apiGatewayWebSocketApiMessage"),
     }
     assert tuple(samples) == KINDS
     assert {kind: event_kind(event) for kind, event in samples.items()} == {k: k for k in KINDS}

@@ -24,6 +24,7 @@ def test_options_are_typed_with_defaults() -> None:
     assert options("aws", {}) == Options(iac="sam")
     assert options("aws", {"iac": "terraform"}) == Options(iac="terraform")
     assert options("gcp", {}) == Options()
+    assert options("gcp", {"package": "container"}) == Options(package="container")
 
 
 @pytest.mark.parametrize(
@@ -33,6 +34,8 @@ def test_options_are_typed_with_defaults() -> None:
         ("azure", {"iac": "terraform"}, "--iac applies to aws only, not azure"),
         ("aws", {"iac": "cdk"}, "--iac must be one of sam, terraform, got 'cdk'"),
         ("aws", {"stack": "x"}, "deploy has no option --stack"),
+        ("azure", {"package": "container"}, "--package applies to aws, gcp only, not azure"),
+        ("gcp", {"package": "oci"}, "--package must be one of zip, container, got 'oci'"),
     ],
 )
 def test_options_that_do_not_apply_are_refused(

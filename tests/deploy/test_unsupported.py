@@ -29,6 +29,10 @@ REFUSED = [
         'functions.w.events: bus "default" rule (EventBridge) cannot be deployed to',
     ),
     (
+        WORKER + "websocket = {}",
+        "functions.w.websocket: API Gateway WebSocket APIs cannot be deployed to",
+    ),
+    (
         WORKER + 'on_failure = "jobs"\n[queues.jobs]',
         "functions.w.on_failure: an on-failure destination cannot be deployed to",
     ),

@@ -2,5 +2,6 @@
 
 from faasport.aws.handler import CODECS, LambdaHandler, handler, infer_codec
 from faasport.aws.snapstart import on_restore
+from faasport.websocket.routing import router as websocket
 
-__all__ = ["CODECS", "LambdaHandler", "handler", "infer_codec", "on_restore"]
+__all__ = ["CODECS", "LambdaHandler", "handler", "infer_codec", "on_restore", "websocket"]

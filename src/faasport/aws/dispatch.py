@@ -1,7 +1,8 @@
 """Non-HTTP events reaching an HTTP app's Lambda handler: ``aws.handler(app, events=...)``.
 
 One function can serve an API and consume the events that feed it (an order API that also
-drains the ``orders`` queue) without a second deployment. ``events`` is either one plain
+drains the ``orders`` queue, or a chat page and its WebSocket API) without a second
+deployment. ``events`` is either one plain
 ``handler(event, context)`` that receives every non-HTTP event, or a mapping from the
 event's kind to such a handler. Handlers may be ``"module:attr"`` strings, imported on the
 first event that needs them, so an HTTP request never imports event code and an event never
@@ -12,6 +13,7 @@ imports the app. What a handler returns is the invocation's result, so the
 from __future__ import annotations
 
 from faasport.core.errors import ConfigError, UnsupportedEventError
+from faasport.websocket.event import is_websocket_event
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     EventHandlers = EventHandler | str | Mapping[str, EventHandler | str]
 
 #: The kinds a mapping may name, and the ``eventSource`` of the records that carry them.
-KINDS = ("sqs", "sns", "s3", "kinesis", "dynamodb", "schedule", "eventbridge")
+KINDS = ("sqs", "sns", "s3", "kinesis", "dynamodb", "schedule", "eventbridge", "websocket")
 _RECORD_SOURCES = {
     "aws:sqs": "sqs",
     "aws:sns": "sns",
@@ -42,6 +44,8 @@ def event_kind(event: Any) -> str | None:
         return _RECORD_SOURCES.get(str(first.get("eventSource") or first.get("EventSource")))
     if "detail-type" in event and "source" in event:
         return "schedule" if event["detail-type"] == "Scheduled Event" else "eventbridge"
+    if is_websocket_event(event):
+        return "websocket"
     return None
 
 

@@ -221,7 +221,9 @@ class LambdaHandler:
                 f"faasport.aws.handler received an API Gateway WebSocket event (route "
                 f"{route}), which an {kind.upper()} app cannot answer: ASGI and WSGI apps "
                 "serve HTTP only. Point the WebSocket API at a plain handler(event, context) "
-                "and reply with faasport.websocket.send(connection_id, data)."
+                "(a router: ws = aws.websocket()), or give one to the app's handler: "
+                'aws.handler(app, events={"websocket": ws}); reply with '
+                "faasport.websocket.send(connection_id, data)."
             )
         raise UnsupportedEventError(
             f"faasport.aws.handler received {_describe(event)}, which is not an HTTP event "

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from faasport.cli.project import project_option, resolve_project_dir
-from faasport.deploy.options import IAC
+from faasport.deploy.options import IAC, PACKAGES
 from faasport.deploy.providers import PROVIDERS
 
 
@@ -30,12 +30,19 @@ def _stderr(line: str) -> None:
     type=click.Choice(IAC),
     help="aws only: write a SAM template (default) or Terraform modules.",
 )
+@click.option(
+    "--package",
+    type=click.Choice(PACKAGES),
+    help="aws, gcp: the functions as a zip (default) or as one container image "
+    "(faasport package --target container; docs/package.md).",
+)
 def deploy(
     provider: str,
     directory: Path | None,
     project_dir: Path | None,
     dry_run: bool,
     iac: str | None,
+    package: str | None,
 ) -> None:
     """Deploy the project (--project, or DIRECTORY; default: .) to PROVIDER.
 
@@ -54,8 +61,9 @@ def deploy(
         write_files,
     )
 
+    given = {name: value for name, value in (("iac", iac), ("package", package)) if value}
     try:
-        chosen = options(provider, {"iac": iac} if iac is not None else {})
+        chosen = options(provider, given)
     except OptionError as exc:
         raise click.UsageError(str(exc)) from None
     project = load_project(resolve_project_dir(directory, project_dir))

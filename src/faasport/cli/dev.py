@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -258,6 +259,7 @@ def dev(
     invoker.start()
     sources.start(emulator.invoke)
     gateway = Gateway(project, host=host, port=port, invoker=invoker, log=log)
+    sources.services.connections = partial(gateway.websockets.manage, emulator.loop)
     if board is not None:
         from faasport.local.dashboard.server import PREFIX
 
@@ -282,6 +284,9 @@ def dev(
             base = gateway.url.removesuffix(gateway.flavour.prefix)
             click.echo(f"Dashboard on {base}/_faasport/", err=True)
         click.echo(f"Lambda Invoke API on http://{host}:{bound}", err=True)
+        base = gateway.url.removesuffix(gateway.flavour.prefix).replace("http://", "ws://", 1)
+        for name in gateway.websockets.apis:
+            click.echo(f"WebSocket API {name} on {base}/{name}", err=True)
         served = "SQS, SNS, S3, Kinesis, EventBridge" + (", DynamoDB" if project.tables else "")
         click.echo(f"AWS services on {sources.url} ({served})", err=True)
         checker = Checker(project, emulator)

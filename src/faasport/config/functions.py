@@ -30,6 +30,7 @@ from faasport.config.policies import (
     parse_scopes,
 )
 from faasport.config.routes import Route, parse_route
+from faasport.config.websocket import parse_websocket
 
 DEFAULT_HTTP_ROUTES = ("ANY /{proxy+}",)
 
@@ -131,6 +132,7 @@ def parse_function(
         rate_limit=parse_rate_limit(table, auth_name),
         idempotency=parse_idempotency(table),
         api_key_required=table.boolean("api_key_required", False),
+        websocket=parse_websocket(table, handler),
     )
     table.finish()
     return function

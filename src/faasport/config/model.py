@@ -153,6 +153,16 @@ class ProxyRoute:
 
 
 @dataclass(frozen=True)
+class WebSocketApi:
+    """An API Gateway WebSocket API served by one function (``websocket = {...}``)."""
+
+    #: Route keys: ``$connect``, ``$disconnect``, ``$default`` and custom ones (``join``).
+    routes: tuple[str, ...] = ("$connect", "$disconnect", "$default")
+    #: The route selection expression: which JSON field of a message names its route.
+    selection: str = "$request.body.action"
+
+
+@dataclass(frozen=True)
 class Function:
     """One deployable function: an HTTP app (``app``), a plain handler (``handler``), or
     both: the app answers HTTP and the handler the function's other events."""
@@ -194,6 +204,8 @@ class Function:
     idempotency: Idempotency | None = None
     #: REST APIs: requests need an ``x-api-key`` of a usage plan (``api_key_required``).
     api_key_required: bool = False
+    #: The WebSocket API this function serves (``websocket``), if any.
+    websocket: WebSocketApi | None = None
 
     @property
     def target(self) -> str:

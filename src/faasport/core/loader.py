@@ -53,6 +53,11 @@ def detect_kind(app: Any) -> AppKind:
 
     if not callable(app):
         raise AppError(f"the app must be callable, got {type(app).__name__}")
+    # Callable objects can say what they are (a WebSocket router is a handler, though its
+    # (event, context) looks like WSGI's two arguments).
+    declared = getattr(app, "faasport_kind", None)
+    if declared in ("asgi", "wsgi", "handler"):
+        return declared  # type: ignore[no-any-return]
     call = app if inspect.isroutine(app) else type(app).__call__
     if inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(app):
         return "asgi"

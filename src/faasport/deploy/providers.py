@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from faasport.config.model import Project
 from faasport.core.errors import FaasportError
-from faasport.deploy.options import IAC, Options
+from faasport.deploy.options import IAC, PACKAGES, Options
 from faasport.deploy.plan import Plan
 
 
@@ -26,7 +26,7 @@ def _aws(project: Project, options: Options) -> Plan:
 def _gcp(project: Project, options: Options) -> Plan:
     from faasport.deploy import gcp
 
-    return gcp.plan(project)
+    return gcp.plan(project, options)
 
 
 def _azure(project: Project, options: Options) -> Plan:
@@ -46,8 +46,8 @@ class Provider:
 PROVIDERS: Mapping[str, Provider] = {
     provider.name: provider
     for provider in (
-        Provider("aws", _aws, {"iac": IAC}),
-        Provider("gcp", _gcp, {}),
+        Provider("aws", _aws, {"iac": IAC, "package": PACKAGES}),
+        Provider("gcp", _gcp, {"package": PACKAGES}),
         Provider("azure", _azure, {}),
     )
 }

@@ -79,6 +79,14 @@ def refuse(project: Project, supports: Supports) -> None:
                 (*key, "on_failure"),
                 f"an on-failure destination cannot be deployed to {cloud}",
             )
+        if function.websocket is not None:
+            raise config_error(
+                project,
+                (*key, "websocket"),
+                f"API Gateway WebSocket APIs cannot be deployed to {cloud}; there an ASGI "
+                "WebSocket app under a server that holds connections is the model "
+                "(docs/websockets.md)",
+            )
         for index, event in enumerate(function.events):
             at = (*key, "events", index)
             if isinstance(event, TopicEvent) and event.filter and not supports.topic_filters:

@@ -26,6 +26,7 @@ from faasport.local.http11 import (
     read_request,
 )
 from faasport.local.streaming import StreamedResponse, write_streamed
+from faasport.local.websocket.server import Upgraded
 
 Answer = Callable[[Request, tuple[str, int]], Awaitable[HttpResponse]]
 Reject = Callable[[int], HttpResponse]
@@ -170,6 +171,11 @@ class Server:
             if isinstance(response, StreamedResponse) and response.live:
                 self._busy.discard(task)
                 await write_streamed(writer, response, request.method, close=True)
+                return
+            if isinstance(response, Upgraded):
+                # A WebSocket now: not a request in flight, so a stopping server ends it.
+                self._busy.discard(task)
+                await response.take_over(reader, writer)
                 return
             close = self._closing or not request.keep_alive
             await self._write(writer, response, request.method, close=close)

@@ -42,6 +42,7 @@ from faasport.local.pool import error_message
 from faasport.local.proxy import Failed, Upstreams, proxy_pipeline
 from faasport.local.routes import Match, Router
 from faasport.local.streaming import StreamedResponse, http_response, invoke_streaming
+from faasport.local.websocket.server import WebSocketApis
 
 if TYPE_CHECKING:
     from faasport.config.model import Project
@@ -145,6 +146,8 @@ class Gateway:
         self.flavour = _REST_API if project.api.type == "rest" else _HTTP_API
         self.server: Server | None = None
         self._stopped = threading.Event()
+        #: The functions' WebSocket APIs, at ``ws://HOST:PORT/{function}``.
+        self.websockets = WebSocketApis(project.functions, log)
         #: (prefix, answer) pairs served before the API's routes: the dashboard.
         self.mounts: list[tuple[str, Callable[[Request], Awaitable[HttpResponse]]]] = []
 
@@ -177,6 +180,7 @@ class Gateway:
             self.invoker.close()
             raise
         self.server = server
+        self.websockets.invoker = self.invoker
 
     def serve_forever(self) -> None:
         """Block until :meth:`shutdown` (the gateway serves from the runtime's thread)."""
@@ -216,6 +220,12 @@ class Gateway:
         return gateway_response(status, message, self.flavour.id_header)
 
     async def _answer(self, request: Request, peer: tuple[str, int]) -> HttpResponse:
+        websocket = self.websockets.function_for(request)
+        if websocket is not None:
+            host, port = self.server_address
+            return await self.websockets.upgrade(
+                websocket, request, peer, f"{host}:{port}", self._reject
+            )
         for prefix, answer in self.mounts:
             target = request.target
             if target.startswith(prefix) and target[len(prefix) : len(prefix) + 1] in "/?":

@@ -17,6 +17,7 @@ from faasport.core.errors import FaasportError
 from faasport.local.emulator import Emulator, UnknownFunctionError
 from faasport.local.entry import MODULE, write_entry
 from faasport.local.outcome import Outcome, Status
+from faasport.local.policies import STATE_VARIABLE, store_url
 from faasport.local.spec import EmulatorSettings, FunctionSpec, RuntimeClientKind
 from faasport.local.streaming import gathered
 
@@ -63,7 +64,9 @@ def function_spec(
         timeout=float(function.timeout),
         concurrency=function.concurrency,
         warm=function.warm,
-        environment=dict(function.environment),
+        # [state] url, so the function's own policies count where the gateway's do; the
+        # function's environment may name another store.
+        environment={STATE_VARIABLE: store_url(project), **function.environment},
         region=project.region,
         runtime_client=runtime_client,
         extra_path=(entry,),

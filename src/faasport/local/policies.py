@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from faasport.gateway.api_keys import ApiKeys
     from faasport.gateway.cors import Cors
 
+#: The variable that gives every function ``[state] url`` (locally, and on AWS when the
+#: state store is the DynamoDB table the deployment creates).
+STATE_VARIABLE = "FAASPORT_STATE_URL"
+
 
 def store_url(project: Project) -> str:
     """``[state] url``, a relative ``sqlite:///`` path made absolute under the project."""

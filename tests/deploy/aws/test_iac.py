@@ -363,7 +363,12 @@ def test_every_key_reaches_the_infrastructure(
     assert worker["reserved"] is None  # nothing reserved unless asked
     assert summary["functions"]["shop-public"]["snapstart"]
     assert not api["snapstart"] and not worker["snapstart"]
-    assert api["environment"] == {"LOG_LEVEL": "INFO", "STAGE": "prod"}
+    assert api["environment"] == {
+        "LOG_LEVEL": "INFO",
+        "STAGE": "prod",
+        # [state] url is the table the deployment creates: the functions find it there.
+        "FAASPORT_STATE_URL": "dynamodb://shop-state?region=eu-west-1",
+    }
     assert api["policy"] == [
         (
             "WriteLogs",

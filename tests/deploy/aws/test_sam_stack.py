@@ -190,7 +190,11 @@ def test_functions_are_created_as_configured(stacks: dict[str, Stack]) -> None:
     functions = stacks["every-key"].of_type("AWS::Lambda::Function")
     assert functions["ApiFunction"]["Architectures"] == ["arm64"]
     assert functions["ApiFunction"]["TracingConfig"] == {"Mode": "Active"}
-    assert config["Environment"]["Variables"] == {"LOG_LEVEL": "INFO", "STAGE": "prod"}
+    assert config["Environment"]["Variables"] == {
+        "LOG_LEVEL": "INFO",
+        "STAGE": "prod",
+        "FAASPORT_STATE_URL": "dynamodb://shop-state?region=eu-west-1",
+    }
     # Reserved only where reserved_concurrency asks; concurrency alone reserves nothing.
     assert api["Concurrency"] == {"ReservedConcurrentExecutions": 5}
     for name in ("shop-public", "shop-worker"):

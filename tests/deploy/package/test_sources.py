@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+import faasport
 from faasport.config import load_project
 from faasport.core.errors import ConfigError, FaasportError
 from faasport.deploy.package import build
 from faasport.deploy.package.sources import project_files, runtime_files
+from test_layers import RUNTIME
 
 CONFIG = 'name = "site"\n[functions.api]\napp = "site_app.web:app"\n'
 
@@ -149,6 +151,11 @@ def test_only_faasports_runtime_is_vendored() -> None:
     files = runtime_files()
     packages = {name.split("/")[1] for name in files if name.count("/") > 1}
     assert {"core", "aws", "gcp", "azure", "events", "secrets"} <= packages
+    # Every runtime layer of faasport that exists in this checkout ships: an app that wraps
+    # itself in faasport.gateway's policies imports it in the cloud.
+    source = Path(faasport.__file__).parent
+    runtime = {name for name in RUNTIME if (source / name / "__init__.py").is_file()}
+    assert runtime <= packages
     assert not packages & {"cli", "local", "deploy", "testing", "config"}
     assert {"faasport/__init__.py", "faasport/py.typed"} <= set(files)
     assert not [name for name in files if "__pycache__" in name or name.endswith(".pyc")]

@@ -27,6 +27,7 @@ from faasport.deploy.aws import naming
 from faasport.deploy.aws.validate import check
 from faasport.deploy.aws.yaml_text import Data
 from faasport.deploy.errors import config_error
+from faasport.local.policies import STATE_VARIABLE
 
 LOG_RETENTION_DAYS = 30
 #: The stage of a REST API (HTTP APIs use ``$default``, which adds no path prefix).
@@ -62,6 +63,15 @@ ACCESS_LOG_FORMAT = (
     '"integrationLatency":"$context.integrationLatency",'
     '"error":"$context.error.message"}'
 )
+#: The stage of a function's WebSocket API (``wss://{api}.execute-api.{region}.../prod``);
+#: ``faasport dev`` puts the same stage in its events.
+WEBSOCKET_STAGE = "prod"
+WEBSOCKET_LOG_FORMAT = (
+    '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
+    '"requestTime":"$context.requestTime","routeKey":"$context.routeKey",'
+    '"eventType":"$context.eventType","connectionId":"$context.connectionId",'
+    '"status":"$context.status","error":"$context.error.message"}'
+)
 #: The DynamoDB state store's key schema: one string partition key, and a TTL attribute
 #: holding the expiry as epoch seconds.
 STATE_KEY = "pk"
@@ -96,10 +106,13 @@ class QueueSpec:
 EXEC_WRAPPER = "faasport_bootstrap"
 
 
-def environment(function: Function) -> dict[str, str]:
+def environment(function: Function, state_url: str | None = None) -> dict[str, str]:
     """The function's environment variables; a streaming function's name the wrapper that
-    starts faasport's runtime client, the one that streams responses."""
+    starts faasport's runtime client, the one that streams responses. ``state_url``, the
+    deployed state table's, is ``FAASPORT_STATE_URL`` unless the function sets it."""
     variables = dict(sorted(function.environment.items()))
+    if state_url is not None:
+        variables.setdefault(STATE_VARIABLE, state_url)
     if function.stream:
         variables["AWS_LAMBDA_EXEC_WRAPPER"] = f"/var/task/{EXEC_WRAPPER}"
     return variables
@@ -406,6 +419,15 @@ class Infrastructure:
     #: rules watch, sorted.
     streams: tuple[str, ...] = ()
     buses: tuple[str, ...] = ()
+    #: The functions run one container image (``--package container``), not the zip.
+    container: bool = False
+
+    @property
+    def state_url(self) -> str | None:
+        """``[state] url`` as the functions reach the table this deployment creates."""
+        if self.state_table is None:
+            return None
+        return f"dynamodb://{self.state_table}?region={self.project.region}"
 
     @property
     def runtime(self) -> str:

@@ -93,5 +93,14 @@ def api_log_group(project: Project) -> str:
     return f"/aws/apigateway/{project.name}"
 
 
+def websocket_api_name(project: Project, function: Function) -> str:
+    return physical(project.name, function.name, "ws", limit=128)
+
+
+def websocket_log_group(project: Project, function: Function) -> str:
+    """The log group of a function's WebSocket API's access logs."""
+    return f"/aws/apigateway/{websocket_api_name(project, function)}"
+
+
 def alarm_topic(project: Project) -> str:
     return physical(project.name, "alarms", limit=256)

@@ -59,9 +59,10 @@ QUEUE_ACTIONS = (
 @dataclass(frozen=True)
 class Output:
     """The ARN of a resource this deployment creates: a queue, the state table, a Kinesis
-    stream, a [tables.*] table (``project_table``) or its stream (``table_stream``)."""
+    stream, a [tables.*] table (``project_table``) or its stream (``table_stream``), or the
+    ``@connections`` of a function's WebSocket API (``websocket``, keyed by function)."""
 
-    kind: Literal["queue", "table", "stream", "project_table", "table_stream"]
+    kind: Literal["queue", "table", "stream", "project_table", "table_stream", "websocket"]
     key: str
 
 
@@ -163,6 +164,15 @@ def statements(infrastructure: Infrastructure, function: Function) -> tuple[Stat
     table = infrastructure.state_table
     if table:
         found.append(Statement("UseStateTable", STATE_ACTIONS, (Output("table", table),)))
+    if function.websocket is not None:
+        # send/close/info on the connections of its own API only.
+        found.append(
+            Statement(
+                "ManageConnections",
+                ("execute-api:ManageConnections",),
+                (Output("websocket", function.name),),
+            )
+        )
     return tuple(found)
 
 

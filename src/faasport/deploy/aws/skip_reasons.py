@@ -29,9 +29,9 @@ REASONS = {
     "check does not recognise; it accepts only a KMS key",
     "CKV_AWS_120": "responses are per request and per user; a stage cache would serve stale "
     "or foreign answers",
-    "CKV_AWS_309": 'only routes of functions configured with auth = "none" and [proxy] '
-    "routes (their upstream authenticates) are here: public on purpose; the others are JWT "
-    "routes",
+    "CKV_AWS_309": 'only routes of functions configured with auth = "none", [proxy] '
+    "routes (their upstream authenticates) and WebSocket routes (the function checks the "
+    "$connect request) are here: public on purpose; the others are JWT routes",
     "CKV_AWS_225": "responses are per request and per user; a method cache would serve stale "
     "or foreign answers",
     "CKV2_AWS_29": "a WAF web ACL is a paid add-on whose rules depend on the application; "

@@ -13,6 +13,7 @@ from faasport.config.model import Project
 from faasport.deploy.gcp import base, events, functions
 from faasport.deploy.gcp.model import build, is_http
 from faasport.deploy.hcl import Block, Ref
+from faasport.deploy.options import Options
 from faasport.deploy.plan import Plan
 from faasport.deploy.terraform import terraform_plan
 
@@ -22,8 +23,13 @@ INSTALL_HINT = (
 )
 
 
-def plan(project: Project) -> Plan:
-    """The Terraform for ``project``."""
+def plan(project: Project, options: Options | None = None) -> Plan:
+    """The Terraform for ``project``: Cloud Functions from the source bundle, or with
+    ``options.package == "container"`` Cloud Run services from one image."""
+    if options is not None and options.package == "container":
+        from faasport.deploy.gcp import cloud_run
+
+        return cloud_run.plan(project, INSTALL_HINT)
     model = build(project)
     files = {
         "main.tf": base.blocks(model),

@@ -45,6 +45,7 @@ RUNTIME_PACKAGES = (
     "state",
     "secrets",
     "metrics",
+    "websocket",
 )
 RUNTIME_MODULES = ("__init__.py", "py.typed", "db.py")
 

@@ -16,10 +16,11 @@ import re
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from faasport.local.aws_services import control, dynamodb, query, s3, sns
 from faasport.local.aws_services.sqs import OPERATIONS
@@ -62,6 +63,9 @@ class Services:
         self.bus = bus
         #: Set once functions can be invoked: ``faasport schedule run`` fires through it.
         self.scheduler: Scheduler | None = None
+        #: The WebSocket APIs' ``@connections`` API: (method, connection id, body) ->
+        #: (status, body); set by ``faasport dev`` once the gateway serves them.
+        self.connections: Callable[[str, str, bytes], tuple[int, bytes]] | None = None
         self.host = host
         self.port = port
         self._server: ThreadingHTTPServer | None = None
@@ -201,6 +205,13 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body()
         if self.path.startswith("/_faasport/"):
             self._control(self.command, body)
+            return
+        if self.path.startswith("/@connections/") and self.owner.connections is not None:
+            connection = unquote(self.path.partition("?")[0][len("/@connections/") :])
+            status, answer = self.owner.connections(self.command, connection, body)
+            kind = {410: "GoneException", 413: "PayloadTooLargeException"}.get(status)
+            extra = {"x_amzn_ErrorType": kind} if kind else {}
+            self._answer(status, answer, "application/json", **extra)
             return
         service = self._service()
         if service == "s3" and self.owner.buckets is not None:

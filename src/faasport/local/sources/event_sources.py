@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 #: Where the database lives, relative to the project root.
 DATABASE = Path(".faasport") / "events.db"
 #: boto3 reads AWS_ENDPOINT_URL_<service id>; EventBridge's id is EVENTBRIDGE (EVENTS too,
-#: for tools that use the endpoint prefix).
-SERVICES = ("SQS", "SNS", "S3", "KINESIS", "EVENTBRIDGE", "EVENTS")
+#: for tools that use the endpoint prefix). APIGATEWAYMANAGEMENTAPI: the WebSocket APIs'
+#: @connections calls (faasport.websocket.send too), which the endpoint passes to the gateway.
+SERVICES = ("SQS", "SNS", "S3", "KINESIS", "EVENTBRIDGE", "EVENTS", "APIGATEWAYMANAGEMENTAPI")
 #: At most this many pollers per queue mapping (Lambda starts with five).
 MAX_POLLERS = 5
 

@@ -14,7 +14,7 @@ from faasport.config.model import (
     ScheduleEvent,
     StreamEvent,
 )
-from faasport.deploy.aws import model, naming, policy
+from faasport.deploy.aws import image, model, naming, policy
 from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.sam import access, cfn
 from faasport.deploy.aws.yaml_text import Data
@@ -36,20 +36,27 @@ def _function(infrastructure: Infrastructure, function: Function) -> cfn.Resourc
     name = naming.function_name(project, function)
     function_id = cfn.function_id(function.name)
     role_id = naming.logical_id(function.name, "Role")
-    properties: dict[str, Data] = {
-        "FunctionName": name,
-        "CodeUri": naming.package_path(project),
-        "Handler": f"faasport_handler.{function.name}",
-        "Runtime": infrastructure.runtime,
-        "Architectures": [function.architecture],
-        "MemorySize": function.memory,
-        "Timeout": function.timeout,
-        "Role": cfn.arn(role_id),
-        "Tracing": "Active",
-    }
+    properties: dict[str, Data] = {"FunctionName": name}
+    if infrastructure.container:
+        properties["PackageType"] = "Image"
+        properties["ImageUri"] = cfn.ref(image.PARAMETER)
+        properties["ImageConfig"] = {"Command": [image.command(function)]}
+    else:
+        properties["CodeUri"] = naming.package_path(project)
+        properties["Handler"] = f"faasport_handler.{function.name}"
+        properties["Runtime"] = infrastructure.runtime
+    properties.update(
+        {
+            "Architectures": [function.architecture],
+            "MemorySize": function.memory,
+            "Timeout": function.timeout,
+            "Role": cfn.arn(role_id),
+            "Tracing": "Active",
+        }
+    )
     if function.reserved_concurrency is not None:
         properties["ReservedConcurrentExecutions"] = function.reserved_concurrency
-    variables = model.environment(function)
+    variables = model.environment(function, infrastructure.state_url)
     if variables:
         properties["Environment"] = {"Variables": variables}
     if function.stream:
@@ -144,6 +151,12 @@ def _resource(resource: policy.Resource) -> Data:
             return cfn.arn(cfn.table_id(resource.key))
         if resource.kind == "table_stream":
             return {"Fn::GetAtt": [cfn.table_id(resource.key), "StreamArn"]}
+        if resource.kind == "websocket":
+            api = naming.logical_id(resource.key, "WebSocketApi")
+            return cfn.sub(
+                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+                f"${{{api}}}/{model.WEBSOCKET_STAGE}/*/@connections/*"
+            )
         return cfn.arn(cfn.STATE_TABLE)
     where = ":${AWS::Region}:${AWS::AccountId}:" if resource.regional else ":::"
     return cfn.sub(

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from faasport.deploy.aws import naming
 from faasport.deploy.aws.model import Infrastructure
-from faasport.deploy.aws.terraform import root
+from faasport.deploy.aws.terraform import image, root
 from faasport.deploy.hcl import render
+
+REPOSITORY_RESOURCE = image.REPOSITORY
 
 
 def files(infrastructure: Infrastructure) -> dict[str, str]:
@@ -16,7 +18,10 @@ def files(infrastructure: Infrastructure) -> dict[str, str]:
     out = {
         "versions.tf": render(root.terraform_block(infrastructure.project), header),
         "main.tf": render(blocks, header),
-        "outputs.tf": render(root.outputs(infrastructure), header),
+        "outputs.tf": render(
+            root.outputs(infrastructure) + (image.outputs() if infrastructure.container else []),
+            header,
+        ),
     }
     for module in sorted(modules, key=lambda module: module.name):
         out.update(module.files(header))

@@ -19,6 +19,7 @@ _QUALIFIER = Ref("one(aws_lambda_alias.live[*].name)")
 _FUNCTION_NAME = Ref("aws_lambda_function.this.function_name")
 _PROVISIONED = "var.provisioned_concurrency > 0"
 _PUBLISHED = f"{_PROVISIONED} || var.snap_start"
+_ZIP = "var.image_uri == null"
 
 VARIABLES = (
     variable("name", "string", "The function name"),
@@ -34,6 +35,12 @@ VARIABLES = (
     variable("response_stream", "bool", "A Function URL that streams responses (RESPONSE_STREAM)"),
     variable("filename", "string", "The zip built by faasport package --target aws"),
     variable("source_code_hash", "string", "filebase64sha256 of the zip"),
+    variable(
+        "image_uri",
+        "string",
+        "A container image (REPOSITORY@sha256:DIGEST) run with "
+        "handler as its command instead of the zip, or null",
+    ),
     variable("policy", "string", "The role's permissions, a JSON policy document"),
     variable("log_retention_days", "number", "Days the function's logs are kept"),
     variable("dead_letter_arn", "string", "Queue for failed asynchronous invocations, or null"),
@@ -129,13 +136,23 @@ def _function() -> tuple[Block, ...]:
             "content": Block("content", (), {"apply_on": Ref("snap_start.value")}),
         },
     )
+    image_config = Block(
+        "dynamic",
+        ("image_config",),
+        {
+            "for_each": Ref(f"{_ZIP} ? [] : [var.handler]"),
+            "content": Block("content", (), {"command": [Ref("image_config.value")]}),
+        },
+    )
     function = resource(
         "aws_lambda_function",
         "this",
         {
             "function_name": Ref("var.name"),
             "role": Ref("aws_iam_role.this.arn"),
-            "handler": Ref("var.handler"),
+            "package_type": Ref(f'{_ZIP} ? "Zip" : "Image"'),
+            "image_uri": Ref("var.image_uri"),
+            "handler": Ref(f"{_ZIP} ? var.handler : null"),
             "runtime": Ref("var.runtime"),
             "architectures": [Ref("var.architecture")],
             "memory_size": Ref("var.memory_size"),
@@ -152,6 +169,7 @@ def _function() -> tuple[Block, ...]:
             "environment": environment,
             "dead_letter_config": dead_letter,
             "snap_start": snap_start,
+            "image_config": image_config,
         },
         skip=FUNCTION_SKIPS,
     )

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from faasport.config.model import Function, JwtAuth, LambdaAuth, Project, Throttle, TopicEvent
 from faasport.core.errors import FaasportError
+from faasport.deploy.aws import image as aws_image
 from faasport.deploy.aws import model, naming, policy
 from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.proxy import integration_method, rest_paths, timeout_ms
-from faasport.deploy.aws.terraform import access, api_modules, function_module, storage_modules
+from faasport.deploy.aws.terraform import (
+    access,
+    api_modules,
+    function_module,
+    image,
+    storage_modules,
+    websocket_module,
+)
 from faasport.deploy.aws.terraform.tf import Module, jsonencode, output, resource
 from faasport.deploy.hcl import Block, Ref, Value, template
 from faasport.deploy.terraform import terraform_settings
@@ -60,7 +68,9 @@ def queue_ref(key: str) -> str:
 def main(infrastructure: Infrastructure) -> tuple[list[Block], list[Module]]:
     project = infrastructure.project
     root = Root()
-    root.blocks.extend(_locals(project))
+    root.blocks.extend(_locals(project, infrastructure.container))
+    if infrastructure.container:
+        root.blocks.extend(image.blocks(aws_image.repository_name(project)))
     for queue in infrastructure.queues:
         root.module(naming.tf_id("queue", queue.key), storage_modules.QUEUE, _queue(queue))
     for topic in infrastructure.topics:
@@ -93,7 +103,37 @@ def main(infrastructure: Infrastructure) -> tuple[list[Block], list[Module]]:
             naming.tf_id("bucket", bucket), storage_modules.BUCKET, _bucket(bucket, notifications)
         )
     _api(infrastructure, root)
+    for function in project.functions.values():
+        if function.websocket is not None:
+            root.module(
+                websocket_ref(function.name).removeprefix("module."),
+                websocket_module.MODULE,
+                _websocket(infrastructure, function),
+            )
     return root.blocks, list(root.used.values())
+
+
+def websocket_ref(function: str) -> str:
+    return f"module.{naming.tf_id('websocket', function)}"
+
+
+def _websocket(infrastructure: Infrastructure, function: Function) -> dict[str, Value]:
+    project = infrastructure.project
+    websocket = function.websocket
+    assert websocket is not None
+    target = function_ref(function)
+    return {
+        "name": naming.websocket_api_name(project, function),
+        "selection": websocket.selection,
+        "routes": list(websocket.routes),
+        "stage": model.WEBSOCKET_STAGE,
+        "function_name": Ref(f"{target}.function_name"),
+        "qualifier": Ref(f"{target}.qualifier"),
+        "invoke_arn": Ref(f"{target}.invoke_arn"),
+        "log_retention_days": model.LOG_RETENTION_DAYS,
+        "log_format": model.WEBSOCKET_LOG_FORMAT,
+        "throttle": _throttle(project.api.throttle),
+    }
 
 
 def outputs(infrastructure: Infrastructure) -> list[Block]:
@@ -107,24 +147,25 @@ def outputs(infrastructure: Infrastructure) -> list[Block]:
     if infrastructure.routes:
         api_url = Ref(f"module.{_api_id(infrastructure.project)}.url")
         found.insert(0, output("api_url", api_url, "The API's URL"))
+    for function in infrastructure.project.functions.values():
+        if function.websocket is not None:
+            url = Ref(f"{websocket_ref(function.name)}.url")
+            name = naming.tf_id("websocket", function.name) + "_url"
+            found.append(output(name, url, f"The WebSocket API of function {function.name}"))
     return found
 
 
-def _locals(project: Project) -> list[Block]:
-    package = template(Ref("path.root"), "/", naming.package_path(project))
+def _locals(project: Project, container: bool) -> list[Block]:
+    values: dict[str, Value] = {}
+    if not container:  # an image deployment has no zip to hash
+        values["package"] = template(Ref("path.root"), "/", naming.package_path(project))
+        values["package_hash"] = Ref("filebase64sha256(local.package)")
+    values["partition"] = Ref("data.aws_partition.current.partition")
+    values["account_id"] = Ref("data.aws_caller_identity.current.account_id")
     return [
         Block("data", ("aws_partition", "current")),
         Block("data", ("aws_caller_identity", "current")),
-        Block(
-            "locals",
-            (),
-            {
-                "package": package,
-                "package_hash": Ref("filebase64sha256(local.package)"),
-                "partition": Ref("data.aws_partition.current.partition"),
-                "account_id": Ref("data.aws_caller_identity.current.account_id"),
-            },
-        ),
+        Block("locals", (), values),
     ]
 
 
@@ -159,7 +200,7 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
         "reserved_concurrency": function.reserved_concurrency,
         "provisioned_concurrency": function.warm,
         "snap_start": function.snapstart,
-        "environment": model.environment(function),
+        "environment": model.environment(function, infrastructure.state_url),
         "response_stream": function.stream,
         "filename": Ref("local.package"),
         "source_code_hash": Ref("local.package_hash"),
@@ -218,6 +259,8 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
             for index, rule in enumerate(function.rules)
         },
         "on_failure_arn": _on_failure(infrastructure, function),
+        "image_uri": None,
+        **(image.function_inputs(function) if infrastructure.container else {}),
     }
 
 
@@ -371,6 +414,11 @@ def _resource(region: str, resource: policy.Resource) -> Value:
             return Ref(f"{table_ref(resource.key)}.arn")
         if resource.kind == "table_stream":
             return Ref(f"{table_ref(resource.key)}.stream_arn")
+        if resource.kind == "websocket":
+            api = websocket_ref(resource.key)
+            return template(
+                Ref(f"{api}.execution_arn"), f"/{model.WEBSOCKET_STAGE}/*/@connections/*"
+            )
         return Ref("module.state_table.arn")
     if resource.regional:
         where: tuple[str | Ref, ...] = (f":{region}:", Ref("local.account_id"), ":")

@@ -1,0 +1,1 @@
+"""An API gateway in front of upstream HTTP services, as one faasport function."""

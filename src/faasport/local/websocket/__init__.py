@@ -1,0 +1,1 @@
+"""API Gateway WebSocket APIs on the local gateway: events and connections."""
