@@ -24,7 +24,12 @@ from faasport.config.access import (
 from faasport.config.api import parse_api
 from faasport.config.ci import parse_ci
 from faasport.config.fields import Source, Table, describe
-from faasport.config.functions import check_on_failure, check_routes, parse_function
+from faasport.config.functions import (
+    check_on_failure,
+    check_routes,
+    check_writes,
+    parse_function,
+)
 from faasport.config.model import (
     DEFAULT_STATE_URL,
     Auth,
@@ -164,6 +169,7 @@ def _parse(top: Table, root: Path, source: Path) -> Project:
     }
     check_routes(top, functions)
     check_on_failure(top, functions, queues)
+    check_writes(top, functions)
     _check_table_events(top, functions, tables)
     proxies = parse_proxies(top, functions, rest=api.type == "rest")
     api_keys = parse_api_keys(top)
