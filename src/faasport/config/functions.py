@@ -129,6 +129,7 @@ def parse_function(
         throttle=parse_throttle(table),
         environment=_environment(table),
         secrets=table.strings("secrets", "secret names") or (),
+        writes=table.strings("writes", "bucket names") or (),
         events=tuple(e for e in events if not isinstance(e, BusRule | StreamEvent)),
         rules=tuple(e for e in events if isinstance(e, BusRule)),
         streams=tuple(e for e in events if isinstance(e, StreamEvent)),
@@ -209,6 +210,23 @@ def check_sends(
             top.source.fail(
                 key, f'no {send.kind} "{send.name}" in the project ({known}); add {how}'
             )
+
+
+def check_writes(top: Table, functions: Mapping[str, Function]) -> None:
+    """Each bucket in ``writes`` is one the deployment creates: a bucket of some function's
+    events."""
+    buckets = sorted(
+        {e.bucket for f in functions.values() for e in f.events if isinstance(e, BucketEvent)}
+    )
+    for function in functions.values():
+        for index, bucket in enumerate(function.writes):
+            if bucket not in buckets:
+                top.source.fail(
+                    join(join(join(join(top.path, "functions"), function.name), "writes"), index),
+                    f'"{bucket}" is not a bucket of this project: writes names buckets that '
+                    "a function's events = [{ bucket = ... }] creates "
+                    f"(buckets: {', '.join(buckets) or 'none'})",
+                )
 
 
 def _routes(table: Table, default: tuple[str, ...]) -> tuple[Route, ...]:

@@ -212,6 +212,8 @@ class Function:
     throttle: Throttle | None = None
     environment: Mapping[str, str] = field(default_factory=_empty)
     secrets: tuple[str, ...] = ()
+    #: Buckets (of the project's bucket events) the function's own code puts objects into.
+    writes: tuple[str, ...] = ()
     events: tuple[EventSource, ...] = ()
     #: ``{ bus = ..., pattern = ... }`` entries of ``events``: EventBridge rules.
     rules: tuple[BusRule, ...] = ()

@@ -170,6 +170,9 @@ def statements(infrastructure: Infrastructure, function: Function) -> tuple[Stat
     )
     if objects:
         found.append(Statement("ReadNewObjects", ("s3:GetObject",), objects))
+    written = _unique(Pattern("s3", f"{bucket}/*") for bucket in function.writes)
+    if written:
+        found.append(Statement("WriteObjects", ("s3:PutObject",), written))
     table = infrastructure.state_table
     if table:
         found.append(Statement("UseStateTable", STATE_ACTIONS, (Output("table", table),)))

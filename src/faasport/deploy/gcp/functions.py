@@ -1,5 +1,5 @@
 """``functions.tf``: each function as a Cloud Functions (2nd gen) function with a service
-account of its own, the secrets it reads, and who may call it.
+account of its own, the secrets it reads, the buckets it writes to, and who may call it.
 
 HTTP functions serve the app to the internet: anyone may call them when ``auth = "none"``;
 otherwise only the IAM members in ``var.invokers`` (an API Gateway's service account, say).
@@ -28,6 +28,7 @@ CPU_BY_MEMORY = (
 )
 SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"
 INVOKER = "roles/run.invoker"
+OBJECT_CREATOR = "roles/storage.objectCreator"
 
 
 def blocks(model: Model) -> list[Block]:
@@ -96,6 +97,21 @@ def _function(model: Model, function: Function) -> list[Block]:
                     "project_id": Ref("var.project"),
                     "secret": secret_id,
                     "version": "latest",
+                },
+            )
+        )
+    for bucket in function.writes:  # objects its own code puts (``writes``)
+        out.append(
+            Block(
+                "resource",
+                (
+                    "google_storage_bucket_iam_member",
+                    f"{function.name}-writes-{bucket.replace('.', '_')}",
+                ),
+                {
+                    "bucket": Ref(f"google_storage_bucket.{names.label('bucket', bucket)}.name"),
+                    "role": OBJECT_CREATOR,
+                    "member": member,
                 },
             )
         )
