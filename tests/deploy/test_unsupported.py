@@ -36,6 +36,11 @@ REFUSED = [
         WORKER + 'on_failure = "jobs"\n[queues.jobs]',
         "functions.w.on_failure: an on-failure destination cannot be deployed to",
     ),
+    (
+        WORKER + 'sends = ["queue:jobs"]\n[queues.jobs]',
+        "functions.w.sends: sends (the project's topics, streams and queues as targets) "
+        "cannot be deployed to",
+    ),
     ('[queues."jobs.fifo"]', 'queues."jobs.fifo": FIFO queues (SQS .fifo) cannot be deployed to'),
     ("[queues.jobs]\ndelay = 5", "queues.jobs.delay: delayed queues cannot be deployed to"),
     (

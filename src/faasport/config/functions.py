@@ -20,8 +20,10 @@ from faasport.config.model import (
     Queue,
     QueueEvent,
     ScheduleEvent,
+    Send,
     StreamEvent,
     Throttle,
+    Topic,
     TopicEvent,
 )
 from faasport.config.policies import (
@@ -46,6 +48,7 @@ _CRON = re.compile(r"cron\(([^()]*)\)")
 _CRON_FIELD = re.compile(r"[0-9A-Za-z*?,/#-]+")
 _SCHEDULE = '"rate(N unit)" or "cron(m h dom mon dow year)", like "rate(5 minutes)"'
 _EVENT_KINDS = ("queue", "schedule", "bucket", "topic", "bus", "stream", "table")
+_SEND = re.compile(r"(topic|stream|queue):(\S+)")
 
 
 def parse_function(
@@ -131,6 +134,7 @@ def parse_function(
         rules=tuple(e for e in events if isinstance(e, BusRule)),
         streams=tuple(e for e in events if isinstance(e, StreamEvent)),
         on_failure=table.string("on_failure", None, expected="the name of a function or a queue"),
+        sends=_sends(table),
         scopes=parse_scopes(table, routes, auth_name, jwt=isinstance(auth.get(auth_name), JwtAuth)),
         rate_limit=parse_rate_limit(table, auth_name),
         idempotency=parse_idempotency(table),
@@ -155,6 +159,57 @@ def check_on_failure(
             f'"{target}" is neither another function nor a queue '
             f"(defined: {', '.join(others) or 'none'})",
         )
+
+
+def _sends(table: Table) -> tuple[Send, ...]:
+    def one(value: Any, key: str) -> Send:
+        found = _SEND.fullmatch(value) if isinstance(value, str) else None
+        if found is None:
+            table.source.fail(
+                key,
+                'must be "topic:NAME", "stream:NAME" or "queue:NAME", like "topic:orders", '
+                f"got {describe(value)}",
+            )
+        kind = found.group(1)
+        return Send(
+            "topic" if kind == "topic" else "stream" if kind == "stream" else "queue",
+            found.group(2),
+        )
+
+    sends = table.array("sends", one, 'strings like "topic:orders"') or []
+    return tuple(dict.fromkeys(sends))
+
+
+def check_sends(
+    top: Table,
+    functions: Mapping[str, Function],
+    topics: Mapping[str, Topic],
+    queues: Mapping[str, Queue],
+) -> None:
+    """Each ``sends`` entry names a topic, stream or queue the project defines: a stream
+    exists when a function reads it, a topic when it has a table or a subscriber."""
+    defined = {
+        "topic": set(topics)
+        | {e.topic for f in functions.values() for e in f.events if isinstance(e, TopicEvent)},
+        "stream": {
+            s.stream for f in functions.values() for s in f.streams if s.source == "kinesis"
+        },
+        "queue": set(queues),
+    }
+    for function in functions.values():
+        for index, send in enumerate(function.sends):
+            if send.name in defined[send.kind]:
+                continue
+            known = ", ".join(sorted(defined[send.kind])) or "none"
+            how = {
+                "topic": f"a [topics.{send.name}] table",
+                "stream": f'a function with events = [{{ stream = "{send.name}" }}]',
+                "queue": f"a [queues.{send.name}] table",
+            }[send.kind]
+            key = join(join(join(join(top.path, "functions"), function.name), "sends"), index)
+            top.source.fail(
+                key, f'no {send.kind} "{send.name}" in the project ({known}); add {how}'
+            )
 
 
 def check_writes(top: Table, functions: Mapping[str, Function]) -> None:

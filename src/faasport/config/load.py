@@ -27,6 +27,7 @@ from faasport.config.fields import Source, Table, describe
 from faasport.config.functions import (
     check_on_failure,
     check_routes,
+    check_sends,
     check_writes,
     parse_function,
 )
@@ -169,6 +170,7 @@ def _parse(top: Table, root: Path, source: Path) -> Project:
     }
     check_routes(top, functions)
     check_on_failure(top, functions, queues)
+    check_sends(top, functions, topics, queues)
     check_writes(top, functions)
     _check_table_events(top, functions, tables)
     proxies = parse_proxies(top, functions, rest=api.type == "rest")

@@ -3,6 +3,7 @@ all read. :mod:`faasport.config.load` builds them from ``faasport.toml``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,8 @@ from types import MappingProxyType
 from typing import Literal
 
 from faasport.config.routes import Route
+
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 
 DEFAULT_STATE_URL = "sqlite:///.faasport/state.db"
 
@@ -85,6 +88,21 @@ class StreamEvent:
 
 
 EventSource = QueueEvent | ScheduleEvent | BucketEvent | TopicEvent
+
+
+@dataclass(frozen=True)
+class Send:
+    """A topic, stream or queue of the project the function sends to (``sends``): it gets
+    permission to, and the resource's address in the environment variable :attr:`variable`."""
+
+    kind: Literal["topic", "stream", "queue"]
+    name: str
+
+    @property
+    def variable(self) -> str:
+        """``FAASPORT_TOPIC_ITEM_CREATED`` for ``topic:item-created``: the topic's ARN, the
+        stream's name, the queue's URL, as deployed (or served by ``faasport dev``)."""
+        return f"FAASPORT_{self.kind.upper()}_{_NOT_ALNUM.sub('_', self.name).upper()}"
 
 
 @dataclass(frozen=True)
@@ -203,6 +221,8 @@ class Function:
     streams: tuple[StreamEvent, ...] = ()
     #: Where an asynchronous invocation goes once its retries failed: a function or a queue.
     on_failure: str | None = None
+    #: The topics, streams and queues it sends to (``sends``).
+    sends: tuple[Send, ...] = ()
     #: Route key -> the JWT scopes, any one of which the route needs (``scopes``).
     scopes: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     rate_limit: RateLimit | None = None

@@ -73,6 +73,13 @@ def refuse(project: Project, supports: Supports) -> None:
                 (*key, "events"),
                 f'bus "{function.rules[0].bus}" rule (EventBridge) cannot be deployed to {cloud}',
             )
+        if function.sends:
+            raise config_error(
+                project,
+                (*key, "sends"),
+                f"sends (the project's topics, streams and queues as targets) cannot be "
+                f"deployed to {cloud}",
+            )
         if function.on_failure:
             raise config_error(
                 project,

@@ -55,14 +55,22 @@ QUEUE_ACTIONS = (
     "sqs:ReceiveMessage",
 )
 
+#: What ``sends`` grants, per kind of target: (statement id, kind, actions).
+SENDS: tuple[tuple[str, Literal["topic", "stream", "queue"], tuple[str, ...]], ...] = (
+    ("PublishToTopics", "topic", ("sns:Publish",)),
+    ("PutToStreams", "stream", ("kinesis:PutRecord", "kinesis:PutRecords")),
+    ("SendToQueues", "queue", ("sqs:SendMessage",)),
+)
+
 
 @dataclass(frozen=True)
 class Output:
     """The ARN of a resource this deployment creates: a queue, the state table, a Kinesis
-    stream, a [tables.*] table (``project_table``) or its stream (``table_stream``), or the
-    ``@connections`` of a function's WebSocket API (``websocket``, keyed by function)."""
+    stream, a [tables.*] table (``project_table``) or its stream (``table_stream``), the
+    ``@connections`` of a function's WebSocket API (``websocket``, keyed by function), or a
+    topic."""
 
-    kind: Literal["queue", "table", "stream", "project_table", "table_stream", "websocket"]
+    kind: Literal["queue", "table", "stream", "project_table", "table_stream", "websocket", "topic"]
     key: str
 
 
@@ -137,6 +145,10 @@ def statements(infrastructure: Infrastructure, function: Function) -> tuple[Stat
                 (Pattern("lambda", f"function:{target}"),),
             )
         )
+    for sid, kind, actions in SENDS:
+        targets = _unique(Output(kind, send.name) for send in function.sends if send.kind == kind)
+        if targets:
+            found.append(Statement(sid, actions, targets))
     secrets = _unique(
         Pattern("secretsmanager", f"secret:{secret}-??????")
         for secret in function.secrets

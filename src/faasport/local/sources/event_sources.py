@@ -19,10 +19,11 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from faasport.local.aws_services.server import Services
+from faasport.local.aws_services.sqs import queue_url
 from faasport.local.sources import cron, patterns
 from faasport.local.sources.buckets import Buckets, notifications, s3_event
 from faasport.local.sources.bus import Bus, bus_event, rules
-from faasport.local.sources.consumer import Invoke, QueueConsumer
+from faasport.local.sources.consumer import ACCOUNT, Invoke, QueueConsumer
 from faasport.local.sources.dev_state import DEV_STATE
 from faasport.local.sources.queues import Queues, QueueSpec
 from faasport.local.sources.schedules import Schedule, Scheduler
@@ -32,7 +33,7 @@ from faasport.local.sources.tables import Tables
 from faasport.local.sources.topics import FAILED, Topics, sns_event, subscriptions
 
 if TYPE_CHECKING:
-    from faasport.config.model import Project
+    from faasport.config.model import Function, Project
 
 #: Where the database lives, relative to the project root.
 DATABASE = Path(".faasport") / "events.db"
@@ -281,7 +282,26 @@ def with_endpoints(project: Project, url: str) -> Project:
     if "AWS_ACCESS_KEY_ID" not in os.environ:
         extra |= {"AWS_ACCESS_KEY_ID": "faasport", "AWS_SECRET_ACCESS_KEY": "faasport"}
     functions = {
-        name: replace(function, environment=MappingProxyType({**extra, **function.environment}))
+        name: replace(
+            function,
+            environment=MappingProxyType(
+                {**extra, **_addresses(project, function, url), **function.environment}
+            ),
+        )
         for name, function in project.functions.items()
     }
     return replace(project, functions=MappingProxyType(functions))
+
+
+def _addresses(project: Project, function: Function, url: str) -> dict[str, str]:
+    """What the function ``sends`` to, as the deployed function finds it: a topic's ARN, a
+    stream's name, a queue's URL."""
+    found = {}
+    for send in function.sends:
+        if send.kind == "topic":
+            found[send.variable] = f"arn:aws:sns:{project.region}:{ACCOUNT}:{send.name}"
+        elif send.kind == "queue":
+            found[send.variable] = queue_url(url, send.name)
+        else:
+            found[send.variable] = send.name
+    return found

@@ -56,7 +56,10 @@ def _function(infrastructure: Infrastructure, function: Function) -> cfn.Resourc
     )
     if function.reserved_concurrency is not None:
         properties["ReservedConcurrentExecutions"] = function.reserved_concurrency
-    variables = model.environment(function, infrastructure.state_url)
+    variables: dict[str, Data] = {
+        **model.environment(function, infrastructure.state_url),
+        **_addresses(project, function),
+    }
     if variables:
         properties["Environment"] = {"Variables": variables}
     if function.stream:
@@ -111,6 +114,20 @@ def _function(infrastructure: Infrastructure, function: Function) -> cfn.Resourc
     return out
 
 
+def _addresses(project: Project, function: Function) -> dict[str, Data]:
+    """The environment variable of each target of ``sends``: a topic's ARN, a stream's name,
+    a queue's URL (``Ref`` of a topic is its ARN, of a queue its URL)."""
+    found: dict[str, Data] = {}
+    for send in function.sends:
+        if send.kind == "topic":
+            found[send.variable] = cfn.ref(cfn.topic_id(send.name))
+        elif send.kind == "queue":
+            found[send.variable] = cfn.ref(cfn.queue_id(send.name))
+        else:
+            found[send.variable] = naming.stream_name(project, send.name)
+    return found
+
+
 def _role(infrastructure: Infrastructure, function: Function) -> dict[str, Data]:
     statements: list[Data] = [
         {
@@ -153,6 +170,8 @@ def _resource(resource: policy.Resource) -> Data:
             return cfn.arn(cfn.queue_id(resource.key))
         if resource.kind == "stream":
             return cfn.arn(cfn.stream_id(resource.key))
+        if resource.kind == "topic":
+            return cfn.ref(cfn.topic_id(resource.key))
         if resource.kind == "project_table":
             return cfn.arn(cfn.table_id(resource.key))
         if resource.kind == "table_stream":

@@ -204,7 +204,10 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
         "snap_start": function.snapstart,
         "capacity_provider_arn": function.capacity_provider,
         "max_concurrency": function.max_concurrency if function.max_concurrency > 1 else None,
-        "environment": model.environment(function, infrastructure.state_url),
+        "environment": {
+            **model.environment(function, infrastructure.state_url),
+            **_addresses(project, function),
+        },
         "response_stream": function.stream,
         "filename": Ref("local.package"),
         "source_code_hash": Ref("local.package_hash"),
@@ -266,6 +269,24 @@ def _function(infrastructure: Infrastructure, function: Function) -> dict[str, V
         "image_uri": None,
         **(image.function_inputs(function) if infrastructure.container else {}),
     }
+
+
+def topic_ref(topic: str) -> str:
+    return f"module.{naming.tf_id('topic', topic)}"
+
+
+def _addresses(project: Project, function: Function) -> dict[str, Value]:
+    """The environment variable of each target of ``sends``: a topic's ARN, a stream's name,
+    a queue's URL."""
+    found: dict[str, Value] = {}
+    for send in function.sends:
+        if send.kind == "topic":
+            found[send.variable] = Ref(f"{topic_ref(send.name)}.arn")
+        elif send.kind == "queue":
+            found[send.variable] = Ref(f"{queue_ref(send.name)}.url")
+        else:
+            found[send.variable] = naming.stream_name(project, send.name)
+    return found
 
 
 def stream_ref(stream: str) -> str:
@@ -414,6 +435,8 @@ def _resource(region: str, resource: policy.Resource) -> Value:
             return Ref(f"{queue_ref(resource.key)}.arn")
         if resource.kind == "stream":
             return Ref(f"{stream_ref(resource.key)}.arn")
+        if resource.kind == "topic":
+            return Ref(f"{topic_ref(resource.key)}.arn")
         if resource.kind == "project_table":
             return Ref(f"{table_ref(resource.key)}.arn")
         if resource.kind == "table_stream":
