@@ -22,7 +22,7 @@ Each case runs in rounds, interleaved with the others; reported is the median of
 the median of records per second of the process's own CPU time, which a machine busy with
 other work lowers much less.
 
-Target (issue 16): phoney, bulk >= 50,000 records/s, judged on both measures; on a machine
+Target: phoney, bulk >= 50,000 records/s, judged on both measures; on a machine
 busy with other work (the load average is printed) the wall-time one says more about the
 machine than about phoney.
 """
