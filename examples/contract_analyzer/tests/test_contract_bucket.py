@@ -5,10 +5,6 @@ so instead of endless retries."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,33 +14,15 @@ import pytest
 from contract_analyzer import bucket
 
 from faasport.testing import LambdaClient, s3_event
-from servers import free_port
+from servers import moto_server
 
 BANK = (Path(__file__).with_name("contracts") / "bank_vulnerable.sol").read_bytes()
 
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/moto-api/", timeout=1):
-                    break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "no moto"
-                time.sleep(0.05)
+    with moto_server() as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture

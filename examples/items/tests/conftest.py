@@ -4,10 +4,8 @@ server from tests/postgres.py)."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 
 from faasport import db
 from postgres import PostgresServer
-from servers import free_port
+from servers import moto_server
 
 HERE = Path(__file__).resolve().parent
 for path in (HERE.parent, HERE):  # the app, and items_cloud.py
@@ -27,27 +25,8 @@ from items_cloud import Cloud  # noqa: E402
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    """moto's standalone server on a free loopback port."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/moto-api/", timeout=1):
-                    break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "no moto"
-                time.sleep(0.05)
+    with moto_server() as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

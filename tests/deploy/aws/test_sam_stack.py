@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
-import time
-import urllib.request
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -29,7 +25,7 @@ from faasport.config import load_project
 from faasport.config.model import Project
 from faasport.deploy.aws import plan
 from projects import AWS_EVENTS, AWS_EVERY_KEY, AWS_REST, project_dir
-from servers import free_port
+from servers import moto_server
 
 CONFIGS = {"every-key": AWS_EVERY_KEY, "rest": AWS_REST, "events": AWS_EVENTS}
 PROJECTS = ("phoney", "every-key", "rest", "events")
@@ -37,27 +33,8 @@ PROJECTS = ("phoney", "every-key", "rest", "events")
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    """moto's standalone server on a free loopback port."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/moto-api/", timeout=1):
-                    break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "no moto"
-                time.sleep(0.05)
+    with moto_server() as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 class Stack:
