@@ -289,7 +289,7 @@ class Servers:
 
     def faasport(self, project: Path, name: str = "faasport dev") -> Server:
         argv = [sys.executable, "-m", "faasport.cli.main", "dev", str(project)]
-        argv += ["--port", "0", "--lambda-port", "0", "--no-reload"]
+        argv += ["--port", "0", "--lambda-port", "0", "--services-port", "0", "--no-reload"]
         server = Server(name, argv, ROOT, self.logdir)
         self.running.append(server)
         return server
