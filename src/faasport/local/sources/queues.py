@@ -9,6 +9,7 @@ sent, and drop a message whose deduplication id was seen in the last five minute
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import random
@@ -108,6 +109,15 @@ class _Waiters:
     #: Bumped by every notification: a consumer that saw the queue empty at version N
     #: does not wait if it has moved on since (the notification came before its wait).
     version: int = 0
+    #: Consumers waiting on an event loop (the event source mappings' pollers), oldest first.
+    futures: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = field(
+        default_factory=list
+    )
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class Queues:
@@ -240,8 +250,14 @@ class Queues:
             waiters.version += 1
             if everyone:
                 waiters.condition.notify_all()
+                woken, waiters.futures = waiters.futures, []
+            elif waiters.futures:
+                woken = [waiters.futures.pop(0)]
             else:
                 waiters.condition.notify()
+                return
+        for loop, future in woken:
+            loop.call_soon_threadsafe(_wake, future)
 
     def nudge(self, queue: str) -> None:
         """Wake one more consumer of ``queue``: more messages may be waiting."""
@@ -351,10 +367,8 @@ class Queues:
             self._notify(queue)
         return bool(changed)
 
-    def wait(self, queue: str, timeout: float, since: int | None = None) -> None:
-        """Block until a message is sent to ``queue``, the next one becomes visible, or
-        ``timeout`` passes; at once if ``queue`` was notified after :meth:`version` gave
-        ``since``."""
+    def _until_visible(self, queue: str, timeout: float) -> float:
+        """``timeout``, or less when a message of ``queue`` becomes visible sooner."""
         now = self.clock()
         with self.store.lock:
             row = self.store.db.execute(
@@ -362,10 +376,37 @@ class Queues:
             ).fetchone()
         if row[0] is not None:
             timeout = min(timeout, max(row[0] - now, 0.0) + 0.001)
+        return timeout
+
+    def wait(self, queue: str, timeout: float, since: int | None = None) -> None:
+        """Block until a message is sent to ``queue``, the next one becomes visible, or
+        ``timeout`` passes; at once if ``queue`` was notified after :meth:`version` gave
+        ``since``."""
+        timeout = self._until_visible(queue, timeout)
         waiters = self._waiters[queue]
         with waiters.condition:
             if since is None or waiters.version == since:
                 waiters.condition.wait(timeout)
+
+    async def wait_async(self, queue: str, timeout: float, since: int | None = None) -> None:
+        """:meth:`wait` for a coroutine: the loop goes on meanwhile."""
+        timeout = self._until_visible(queue, timeout)
+        waiters = self._waiters[queue]
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        entry = (loop, future)
+        with waiters.condition:
+            if since is not None and waiters.version != since:
+                return
+            waiters.futures.append(entry)
+        timer = loop.call_later(timeout, _wake, future)
+        try:
+            await future
+        finally:
+            timer.cancel()
+            with waiters.condition:
+                if entry in waiters.futures:  # timed out or cancelled: not woken
+                    waiters.futures.remove(entry)
 
     def wake_all(self) -> None:
         for name in self._waiters:
