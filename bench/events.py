@@ -207,11 +207,12 @@ def _produce(url: str, endpoint: str, part: range, ready: Any, go: Any, spent: A
 
 @dataclass
 class Cpu:
-    """CPU milliseconds per message, by who spent them."""
+    """CPU milliseconds per message, by who spent them, and the records per invocation."""
 
     dev: float
     environments: float
     producers: float
+    per_invocation: float
 
 
 def throughput(dev: Dev, queue: str, count: int, producers: int) -> tuple[float, Cpu]:
@@ -253,6 +254,8 @@ def throughput(dev: Dev, queue: str, count: int, producers: int) -> tuple[float,
         (own_after - own) * 1000 / total,
         environments * 1000 / total,
         producer_cpu * 1000 / total,
+        # The records of one event share their start time.
+        total / len({started for _, started in seen}),
     )
     return total / (max(started for _, started in seen) - first), cpu
 
@@ -350,7 +353,8 @@ def main() -> None:
                     rate, cpu = throughput(dev, "ten", count, args.producers)
                     print(
                         f"batch 10: {rate:,.0f} msg/s; CPU ms/msg: dev {cpu.dev:.3f}, "
-                        f"environments {cpu.environments:.3f}, producers {cpu.producers:.3f}"
+                        f"environments {cpu.environments:.3f}, producers {cpu.producers:.3f};"
+                        f" {cpu.per_invocation:.1f} records per invocation"
                     )
                 return
             rows: list[tuple[str, float, list[float], Cpu | None]] = []

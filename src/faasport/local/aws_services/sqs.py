@@ -141,8 +141,8 @@ def receive_message(queues: Queues, request: dict[str, Any], base: str) -> dict[
         since = queues.version(name)
         batch = queues.receive(name, count, None if visibility is None else float(visibility))
         left = deadline - time.monotonic()
-        if len(batch) == count:
-            queues.nudge(name)  # another consumer may find more
+        if batch.more:
+            queues.nudge(name)  # another consumer finds the rest
         if batch or left <= 0:
             break
         queues.wait(name, left, since)

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from hashlib import md5
 from typing import Any, Protocol
 
-from faasport.local.sources.queues import Queues, Received
+from faasport.local.sources.queues import Batch, Queues, Received
 
 ACCOUNT = "123456789012"
 
@@ -185,24 +185,29 @@ class QueueConsumer:
             asyncio.run_coroutine_threadsafe(finish(), self.loop).result(timeout=10)
 
     async def _poll(self) -> None:
+        #: Receipts of the messages done with: deleted by the next receive, in its write.
+        done: list[str] = []
         while not self._stopping:
             try:
                 since = self.queues.version(self.queue)
-                batch = await self._next_batch()
-                if len(batch) >= self.batch:
-                    self.queues.nudge(self.queue)  # a full batch: another poller takes more
+                batch = await self._next_batch(done)
+                done = []
+                if batch.more:
+                    self.queues.nudge(self.queue)  # another poller takes the rest
                 if batch:
-                    await self._deliver(batch)
+                    done = await self._deliver(batch)
                 elif not self._stopping:
                     await self.queues.wait_async(self.queue, 1.0, since)
             except Exception as exc:  # the poller must outlive one bad turn
                 if self._stopping:
-                    return
+                    break
                 self.log(f"queue {self.queue}: {type(exc).__name__}: {exc}")
                 await asyncio.sleep(0.1)
+        if done:
+            self.queues.delete(self.queue, done)
 
-    async def _next_batch(self) -> list[Received]:
-        batch = self.queues.receive(self.queue, self.batch)
+    async def _next_batch(self, done: list[str]) -> Batch:
+        batch = self.queues.receive(self.queue, self.batch, done=done)
         if not batch or self.window <= 0:
             return batch
         deadline = time.monotonic() + self.window
@@ -211,24 +216,25 @@ class QueueConsumer:
             if left <= 0:
                 break
             await self.queues.wait_async(self.queue, left)
-            batch += self.queues.receive(self.queue, self.batch - len(batch))
+            more = self.queues.receive(self.queue, self.batch - len(batch))
+            batch += more
+            batch.more = more.more
         return batch
 
-    async def _deliver(self, batch: list[Received]) -> None:
+    async def _deliver(self, batch: list[Received]) -> list[str]:
+        """The receipts of the messages to delete: those the function is done with."""
         if self.event is None:
             payload = sqs_event(self.queue, batch, self.region)
         else:
             payload = json.dumps(self.event(batch)).encode()
         result = await self.invoke(self.function, payload)
         if not result.ok:
-            return  # the batch reappears after its visibility timeout
+            return []  # the batch reappears after its visibility timeout
         failed = failed_ids(result.payload, batch) if self.event is None else set()
         if failed is None:
             self.log(
                 f"queue {self.queue}: {self.function} returned batchItemFailures naming no "
                 "message of the batch; the whole batch is retried"
             )
-            return
-        done = [message.receipt for message in batch if message.id not in failed]
-        if done:
-            self.queues.delete(self.queue, done)
+            return []
+        return [message.receipt for message in batch if message.id not in failed]
