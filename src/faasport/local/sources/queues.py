@@ -10,6 +10,7 @@ sent, and drop a message whose deduplication id was seen in the last five minute
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import random
@@ -47,8 +48,8 @@ class QueueSpec:
     #: FIFO queues: deduplication by the body's SHA-256 when no id is given.
     content_dedup: bool = False
 
-    @property
-    def fifo(self) -> bool:
+    @functools.cached_property
+    def fifo(self) -> bool:  # read for every message sent
         return self.name.endswith(".fifo")
 
 
