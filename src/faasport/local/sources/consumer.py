@@ -179,7 +179,9 @@ class QueueConsumer:
 
         async def finish() -> None:
             if self._tasks:
-                await asyncio.wait(self._tasks, timeout=5)
+                _, late = await asyncio.wait(self._tasks, timeout=5)
+                for task in late:  # its batch reappears after the visibility timeout
+                    task.cancel()
 
         with contextlib.suppress(TimeoutError, RuntimeError):  # the loop stopped meanwhile
             asyncio.run_coroutine_threadsafe(finish(), self.loop).result(timeout=10)
