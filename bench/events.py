@@ -1,7 +1,8 @@
 """Event sources of ``faasport dev`` end to end, and ``events.process`` against Powertools.
 
 Run it with ``.venv/bin/python bench/events.py`` (a minute or two; ``--quick`` for a smoke
-run). It prints the machine, then two markdown tables and the targets with PASS/FAIL:
+run; ``--throughput-only`` repeats the batch 10 throughput row, to compare two versions run
+alternately). It prints the machine, then two markdown tables and the targets with PASS/FAIL:
 
 * **Queue -> function.** A real ``faasport dev`` process serves a project whose plain
   handler consumes a queue with ``batch = 1`` or ``batch = 10`` (no batching window, five
