@@ -24,6 +24,7 @@ from faasport.aws.codec import (
     split_root,
 )
 from faasport.core.http import HttpRequest, HttpResponse
+from faasport.core.scope import make_scope
 from faasport.core.wsgi import make_environ
 
 TYPE_CHECKING = False
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from faasport.aws.codec import Event
     from faasport.core.http import TextHeaders
     from faasport.core.options import AppOptions
+    from faasport.core.types import Scope
 
     _Parts = tuple[
         str,
@@ -104,6 +106,27 @@ class ApiGatewayV1:
         environ["faasport.event"] = event
         environ["faasport.context"] = context
         return environ
+
+    def asgi_scope(self, event: Event, context: Any, options: AppOptions) -> tuple[Scope, bytes]:
+        """The ASGI scope and body of the request :meth:`decode` reads, made without the
+        canonical request in between (see :func:`faasport.core.scope.make_scope`)."""
+        method, path, root, raw, query, body, scheme, server, source_ip, headers = self._parts(
+            event, options
+        )
+        scope = make_scope(
+            method,
+            root,
+            path,
+            request_raw_path(root, path, raw),
+            query,
+            scheme,
+            server,
+            source_ip,
+            headers,
+        )
+        scope["aws.event"] = event
+        scope["aws.context"] = context
+        return scope, body
 
     def _parts(self, event: Event, options: AppOptions) -> _Parts:
         """Every field of the request, checked: method, path, root path, the raw path as

@@ -26,6 +26,7 @@ from faasport.aws.codec import (
 )
 from faasport.core.forwarded import server_cached
 from faasport.core.http import HttpRequest, HttpResponse
+from faasport.core.scope import make_scope
 from faasport.core.wsgi import make_environ
 
 TYPE_CHECKING = False
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from faasport.aws.codec import Event
     from faasport.core.http import TextHeaders
     from faasport.core.options import AppOptions
+    from faasport.core.types import Scope
 
     _Parts = tuple[
         str,
@@ -102,6 +104,28 @@ class ApiGatewayV2:
         environ["faasport.event"] = event
         environ["faasport.context"] = context
         return environ
+
+    def asgi_scope(self, event: Event, context: Any, options: AppOptions) -> tuple[Scope, bytes]:
+        """The ASGI scope and body of the request :meth:`decode` reads, made without the
+        canonical request in between (see :func:`faasport.core.scope.make_scope`)."""
+        method, path, root, raw, query, body, scheme, server, source_ip, headers, cookie = (
+            self._parts(event, options)
+        )
+        scope = make_scope(
+            method,
+            root,
+            path,
+            request_raw_path(root, path, raw),
+            query.encode("utf-8") if query else b"",
+            scheme,
+            server,
+            source_ip,
+            headers,
+            cookie,
+        )
+        scope["aws.event"] = event
+        scope["aws.context"] = context
+        return scope, body
 
     def _parts(self, event: Event, options: AppOptions) -> _Parts:
         """Every field of the request, checked: method, path, root path, the raw path when
