@@ -203,7 +203,7 @@ class _Exchange:
             if headers:
                 # ASGI asks apps for lower-case names; frameworks comply, but cheaply check.
                 response.headers = [
-                    (name if name.islower() else bytes(name).lower(), value)
+                    (name if type(name) is bytes and name.islower() else bytes(name).lower(), value)
                     for name, value in headers
                 ]
         # Other messages (trailers, extensions) are ignored: no provider carries them.
