@@ -108,14 +108,17 @@ def _serve_scope(
 
 
 def _direct_builder(codec: Any, name: str) -> Callable[..., Any] | None:
-    """The codec's ``wsgi_environ`` or ``asgi_scope`` (``name``), unless a subclass changed
-    how it decodes events (then only its ``decode`` knows what the app should see)."""
+    """The codec's ``wsgi_environ`` or ``asgi_scope`` (``name``, see
+    :mod:`faasport.aws.direct`), unless a subclass changed how it decodes events (then only
+    its ``decode`` knows what the app should see): both read the event through ``_parts``,
+    so they stand for ``decode`` only while one class defines the two."""
     built = getattr(codec, name, None)
     if built is None:
         return None
-    owner = next(c for c in type(codec).__mro__ if name in vars(c))
-    same = getattr(type(codec), "decode", None) is getattr(owner, "decode", None)
-    return built if same else None
+    mro = type(codec).__mro__
+    decoder = next((c for c in mro if "decode" in vars(c)), None)
+    reader = next((c for c in mro if "_parts" in vars(c)), None)
+    return built if decoder is not None and decoder is reader else None
 
 
 class LambdaHandler:
