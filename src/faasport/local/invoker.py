@@ -8,12 +8,15 @@ and environment variables.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from faasport.core.errors import FaasportError
+from faasport.local.activity import trigger_of
 from faasport.local.emulator import Emulator, UnknownFunctionError
 from faasport.local.entry import MODULE, write_entry
 from faasport.local.outcome import Outcome, Status
@@ -37,6 +40,39 @@ def stderr_line(line: str) -> None:
     stream = sys.stderr
     stream.write(line + "\n")
     stream.flush()
+
+
+class BatchedLines:
+    """A log sink that writes the lines logged during one turn of the event loop together
+    (one write to stderr per turn, not one per line); lines logged outside a running loop
+    are written at once, after those still waiting. Order is kept."""
+
+    def __init__(self, write: Log = stderr_line) -> None:
+        self._write = write
+        self._lines: deque[str] = deque()
+        self._scheduled = False
+
+    def __call__(self, line: str) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            self._write(line)
+            return
+        self._lines.append(line)
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._scheduled = False
+        lines = self._lines
+        if not lines:
+            return
+        batch = []
+        while lines:  # popleft: safe against a line appended meanwhile
+            batch.append(lines.popleft())
+        self._write("\n".join(batch))
 
 
 class InvocationError(FaasportError):
@@ -103,7 +139,12 @@ class RuntimeInvoker:
 
     async def invoke_async(self, function: str, event: Any) -> Any:
         """:meth:`invoke`, for coroutines running on the emulator's loop."""
-        outcome = await self.emulator.invoke_async(function, json.dumps(event).encode())
+        # Straight to the pool, and what invoked it read from the dict: the log need not
+        # parse the encoded event again.
+        cause = trigger_of(event) if isinstance(event, dict) else None
+        outcome = await self.emulator.pool(function).invoke(
+            json.dumps(event).encode(), trigger=cause
+        )
         return result_of(function, outcome)
 
     def reload(self) -> None:
