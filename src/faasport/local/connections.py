@@ -108,12 +108,14 @@ class Server:
         for connection in list(self.fast):
             if connection.idle:
                 connection.close()
+            elif not connection.busy and connection.task is not None:
+                connection.task.cancel()
         for task in self._tasks - self._busy:
             task.cancel()
         busy = set(self._busy) | self._answering()
         if busy and grace > 0:
             await asyncio.wait(busy, timeout=grace)
-        answering = self._answering()
+        answering = {c.task for c in self.fast if c.task is not None}
         for task in self._tasks | answering:
             task.cancel()
         left = self._tasks | answering | {t for t in self._spawned if not t.done()}
@@ -123,7 +125,7 @@ class Server:
             connection.close()
 
     def _answering(self) -> set[asyncio.Task[None]]:
-        return {c.task for c in self.fast if c.task is not None}
+        return {c.task for c in self.fast if c.task is not None and c.busy}
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self._closing or self.connections >= self.limits.max_connections:

@@ -38,6 +38,8 @@ class Connection(asyncio.Protocol):
         self.peer: tuple[str, int] = ("127.0.0.1", 0)
         #: The request being answered (its task), if any.
         self.task: asyncio.Task[None] | None = None
+        #: A request is in flight (a WebSocket or a live stream is not).
+        self.busy = False
         #: Data that arrived while a request was being answered (pipelining).
         self._pending: list[bytes] = []
         self._timer: asyncio.TimerHandle | None = None
@@ -111,29 +113,43 @@ class Connection(asyncio.Protocol):
             self._to_stream(data)
             return
         self._cancel_timer()
+        self.busy = True
         self.task = self.loop.create_task(self._answer(request))
 
     async def _answer(self, request: Request) -> None:
         server = self.server
         try:
-            response = await server.answer(request, self.peer)
-        except asyncio.CancelledError:
-            # The grace period is over: the client learns the server is going away.
-            self._write(server.reject(503), request.method, close=True)
-            return
-        except Exception:
-            server.log("[server] connection dropped after an internal error:")
-            server.log(traceback.format_exc().rstrip())
-            self.close()
-            return
+            try:
+                response = await server.answer(request, self.peer)
+            except asyncio.CancelledError:
+                # The grace period is over: the client learns the server is going away.
+                self._write(server.reject(503), request.method, close=True)
+                return
+            except Exception:
+                server.log("[server] connection dropped after an internal error:")
+                server.log(traceback.format_exc().rstrip())
+                self.close()
+                return
+            close = server.closing or not request.keep_alive
+            if isinstance(response, Upgraded) or (
+                isinstance(response, StreamedResponse) and response.live
+            ):
+                await self._hand_over(request, response)
+                return
+            if isinstance(response, StreamedResponse):
+                _, writer = self._stream_objects()
+                try:
+                    await write_streamed(writer, response, request.method, close=close)
+                except (ConnectionError, asyncio.CancelledError):
+                    close = True
+                if close:
+                    self.close()
+            else:
+                self._write(response, request.method, close=close)
         finally:
             self.task = None
-        if isinstance(response, StreamedResponse | Upgraded):
-            await self._hand_over(request, response)
-            return
-        close = server.closing or not request.keep_alive
-        self._write(response, request.method, close=close)
-        if close or self._closed:
+            self.busy = False
+        if self._closed:
             return
         if self._pending:
             data = b"".join(self._pending)
@@ -145,8 +161,9 @@ class Connection(asyncio.Protocol):
             self._idle(server.limits.keep_alive_timeout)
 
     async def _hand_over(self, request: Request, response: HttpResponse) -> None:
-        """A streamed response or a WebSocket: written through a stream writer, then the
-        connection ends (as the reader ends it)."""
+        """A live stream or a WebSocket: no longer a request in flight (a stopping server
+        ends it at once), written through a stream writer; then the connection ends."""
+        self.busy = False
         reader, writer = self._stream_objects()
         try:
             if isinstance(response, Upgraded):
