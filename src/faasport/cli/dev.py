@@ -228,7 +228,7 @@ def dev(
     from faasport.config import load_project
     from faasport.local.gateway import Gateway
     from faasport.local.invoke_api import InvokeApi
-    from faasport.local.invoker import BatchedLines, RuntimeInvoker
+    from faasport.local.invoker import RuntimeInvoker, stderr_line
     from faasport.local.logfiles import LogFiles
     from faasport.local.logformat import PrettyLog
     from faasport.local.reload import Reloader
@@ -249,10 +249,9 @@ def dev(
         state_dir=project.root / ".faasport",
     )
     pretty = None
-    log_lines = BatchedLines()  # one write per turn of the runtime's loop, not one per line
-    log: Callable[[str], None] = log_lines
+    log: Callable[[str], None] = stderr_line
     if (log_format or ("pretty" if sys.stderr.isatty() else "json")) == "pretty":
-        pretty = PrettyLog(log_lines, colour=_colour())
+        pretty = PrettyLog(stderr_line, colour=_colour())
         log = pretty.line
     invoker = RuntimeInvoker(project, log=log, runtime_client=client, settings=settings)
     emulator = invoker.emulator
@@ -330,7 +329,6 @@ def dev(
             sources.stop()  # after the gateway stopped accepting, before the environments go
             gateway.close()
             log_files.close()
-            log_lines.flush()
         finally:
             signal.signal(signal.SIGTERM, previous)
             signal.signal(signal.SIGINT, interrupt)

@@ -8,10 +8,8 @@ and environment variables.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -40,39 +38,6 @@ def stderr_line(line: str) -> None:
     stream = sys.stderr
     stream.write(line + "\n")
     stream.flush()
-
-
-class BatchedLines:
-    """A log sink that writes the lines logged during one turn of the event loop together
-    (one write to stderr per turn, not one per line); lines logged outside a running loop
-    are written at once, after those still waiting. Order is kept."""
-
-    def __init__(self, write: Log = stderr_line) -> None:
-        self._write = write
-        self._lines: deque[str] = deque()
-        self._scheduled = False
-
-    def __call__(self, line: str) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self.flush()
-            self._write(line)
-            return
-        self._lines.append(line)
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self.flush)
-
-    def flush(self) -> None:
-        self._scheduled = False
-        lines = self._lines
-        if not lines:
-            return
-        batch = []
-        while lines:  # popleft: safe against a line appended meanwhile
-            batch.append(lines.popleft())
-        self._write("\n".join(batch))
 
 
 class InvocationError(FaasportError):
