@@ -82,3 +82,42 @@ def test_no_registration_outside_lambda() -> None:
 def test_refused_registration_never_fails_init() -> None:
     # Nothing listens there: init goes on without the extension.
     assert run_register({"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9"}) == [None, None]
+
+
+def test_a_send_cut_short_by_a_signal_sends_the_rest_in_order() -> None:
+    # A blocking send returns what it sent when a signal arrives while it waits for room:
+    # the rest of a chunk must follow, or the stream's framing breaks.
+    import signal
+    import socket
+    import threading
+    import time
+
+    from faasport.aws.runtime_client import RuntimeClient
+
+    sender, receiver = socket.socketpair()
+    sender.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    client = RuntimeClient("127.0.0.1:1")
+    client.sock = sender
+    pieces = (b"%x\r\n" % (1 << 20), b"x" * (1 << 20), b"\r\n")
+    received = bytearray()
+
+    def read() -> None:
+        time.sleep(0.3)  # the send fills the buffer and waits, the signal comes meanwhile
+        while len(received) < sum(map(len, pieces)):
+            received.extend(receiver.recv(65536))
+
+    signals: list[int] = []
+    previous = signal.signal(signal.SIGALRM, lambda number, frame: signals.append(number))
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        client.send(*pieces)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        reader.join(10)
+        sender.close()
+        receiver.close()
+    assert signals == [signal.SIGALRM]
+    assert bytes(received) == b"".join(pieces)
