@@ -63,10 +63,11 @@ def trigger(payload: bytes) -> Trigger:
         return Trigger("invoke")
     if not isinstance(event, dict):
         return Trigger("invoke")
-    return _trigger(event)
+    return trigger_of(event)
 
 
-def _trigger(event: dict[str, Any]) -> Trigger:
+def trigger_of(event: dict[str, Any]) -> Trigger:
+    """:func:`trigger` for an event not yet encoded."""
     context = event.get("requestContext")
     if isinstance(context, dict) and isinstance(context.get("http"), dict):  # 2.0
         http = context["http"]

@@ -25,6 +25,7 @@ from faasport.local.http11 import (
     encode_response,
     read_request,
 )
+from faasport.local.http_protocol import Connection
 from faasport.local.streaming import StreamedResponse, write_streamed
 from faasport.local.websocket.server import Upgraded
 
@@ -72,14 +73,31 @@ class Server:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._busy: set[asyncio.Task[None]] = set()
+        #: Connections answered straight from their transport (local.http_protocol).
+        self.fast: set[Connection] = set()
+        self._spawned: set[asyncio.Task[None]] = set()
         self._refusing = 0
         self._closing = False
 
     async def start(self, host: str, port: int) -> None:
-        self._server = await asyncio.start_server(
-            self._serve, host, port, backlog=128, limit=self.limits.max_head
-        )
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: Connection(self), host, port, backlog=128)
         self.address = self._server.sockets[0].getsockname()[:2]
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    @property
+    def connections(self) -> int:
+        """Open client connections (both kinds)."""
+        return len(self._tasks) + len(self.fast)
+
+    def serve_stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Serve a connection through the stream reader from now on."""
+        task = asyncio.ensure_future(self._serve(reader, writer))
+        self._spawned.add(task)
+        task.add_done_callback(self._spawned.discard)
 
     async def close(self, grace: float = 0.0) -> None:
         """Stop accepting; idle connections close now, requests in flight get ``grace``
@@ -87,18 +105,30 @@ class Server:
         self._closing = True
         if self._server is not None:
             self._server.close()
+        for connection in list(self.fast):
+            if connection.idle:
+                connection.close()
+            elif not connection.busy and connection.task is not None:
+                connection.task.cancel()
         for task in self._tasks - self._busy:
             task.cancel()
-        busy = set(self._busy)
+        busy = set(self._busy) | self._answering()
         if busy and grace > 0:
             await asyncio.wait(busy, timeout=grace)
-        for task in self._tasks:
+        answering = {c.task for c in self.fast if c.task is not None}
+        for task in self._tasks | answering:
             task.cancel()
-        if self._tasks:
-            await asyncio.wait(set(self._tasks))
+        left = self._tasks | answering | {t for t in self._spawned if not t.done()}
+        if left:
+            await asyncio.wait(left)
+        for connection in list(self.fast):
+            connection.close()
+
+    def _answering(self) -> set[asyncio.Task[None]]:
+        return {c.task for c in self.fast if c.task is not None and c.busy}
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self._closing or len(self._tasks) >= self.limits.max_connections:
+        if self._closing or self.connections >= self.limits.max_connections:
             await self._refuse(reader, writer)
             return
         task = asyncio.current_task()
@@ -190,6 +220,11 @@ class Server:
         if isinstance(response, StreamedResponse):
             await write_streamed(writer, response, method, close=close)
             return
+        writer.write(self.encode(response, method, close=close))
+        await writer.drain()
+
+    def encode(self, response: HttpResponse, method: str, *, close: bool) -> bytes:
+        """A whole (not streamed) response as bytes."""
         length: bytes | None = None
         headers: list[tuple[bytes, bytes]] = []
         for name, value in response.headers:
@@ -197,17 +232,14 @@ class Server:
                 length = value  # kept for HEAD, where the body is not sent
             else:
                 headers.append((name, value))
-        writer.write(
-            encode_response(
-                response.status,
-                headers,
-                response.body,
-                head_only=method == "HEAD",
-                length=length,
-                close=close,
-            )
+        return encode_response(
+            response.status,
+            headers,
+            response.body,
+            head_only=method == "HEAD",
+            length=length,
+            close=close,
         )
-        await writer.drain()
 
     async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Answer 503 to a connection over the cap and close it."""

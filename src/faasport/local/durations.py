@@ -53,7 +53,7 @@ class DurationLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(prefix=".durations-", dir=self.path.parent)
             with os.fdopen(fd, "w") as out:
-                json.dump(data, out)
+                out.write(json.dumps(data))  # one write: json.dump writes piece by piece
             os.replace(temporary, self.path)
         except OSError:
             self.enabled = False  # a read-only project: measuring must never fail a request

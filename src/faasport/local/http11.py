@@ -178,6 +178,54 @@ async def read_request(
     return request
 
 
+#: Headers that need more than the bytes of the request: the stream reader handles them.
+_NOT_WHOLE = frozenset(["transfer-encoding", "expect"])
+
+
+def parse_whole(data: bytes, max_body: int, max_head: int) -> Request | None:
+    """The request ``data`` holds when it is exactly one whole, well-formed request that
+    :func:`read_request` would read as is: a head within ``max_head``, an ASCII request
+    line, HTTP/1.0 or 1.1 (with its Host), no transfer coding, no ``Expect``, no upgrade,
+    and all of its ``Content-Length`` body (within ``max_body``). None for anything else:
+    the stream reader then reads it and gives the precise answer."""
+    end = data.find(b"\r\n\r\n")
+    if end < 0 or end + 4 >= max_head:
+        return None
+    head_end = end + 4
+    if not data[: data.index(b"\r\n")].isascii():
+        return None
+    message = _Message()
+    parser = httptools.HttpRequestParser(message)
+    try:
+        parser.feed_data(data[:head_end])
+    except (httptools.HttpParserError, httptools.HttpParserUpgrade):
+        return None
+    version = parser.get_http_version()
+    if version != "1.1" and version != "1.0":
+        return None
+    length = None
+    host = False
+    for name, value in message.headers:
+        if name in _NOT_WHOLE:
+            return None
+        if name == "content-length":
+            length = value
+        elif name == "host":
+            host = True
+    if version == "1.1" and not host:
+        return None
+    size = int(length) if length is not None else 0  # llhttp checked: digits, one value
+    if size > max_body or len(data) != head_end + size:
+        return None
+    return Request(
+        parser.get_method().decode("ascii"),
+        message.url.decode("latin-1"),
+        "HTTP/" + version,
+        message.headers,
+        data[head_end:],
+    )
+
+
 async def _read_chunked(
     reader: asyncio.StreamReader,
     parser: httptools.HttpRequestParser,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from faasport.core.errors import FaasportError
+from faasport.local.activity import trigger_of
 from faasport.local.emulator import Emulator, UnknownFunctionError
 from faasport.local.entry import MODULE, write_entry
 from faasport.local.outcome import Outcome, Status
@@ -103,7 +104,12 @@ class RuntimeInvoker:
 
     async def invoke_async(self, function: str, event: Any) -> Any:
         """:meth:`invoke`, for coroutines running on the emulator's loop."""
-        outcome = await self.emulator.invoke_async(function, json.dumps(event).encode())
+        # Straight to the pool, and what invoked it read from the dict: the log need not
+        # parse the encoded event again.
+        cause = trigger_of(event) if isinstance(event, dict) else None
+        outcome = await self.emulator.pool(function).invoke(
+            json.dumps(event).encode(), trigger=cause
+        )
         return result_of(function, outcome)
 
     def reload(self) -> None:

@@ -106,7 +106,7 @@ class PrettyLog:
     def invocation_ended(
         self, function: str, env: Environment | None, invocation: Invocation, outcome: Outcome
     ) -> None:
-        cause = trigger(invocation.payload)
+        cause = invocation.trigger or trigger(invocation.payload)
         if cause.kind == "http":
             status = http_status(outcome.payload, outcome.ok, _FAILED.get(outcome.status, 502))
             shown = self._paint(str(status), _status_colour(status))
@@ -183,7 +183,7 @@ def _error_text(payload: bytes) -> str:
 def summary(invocation: Invocation, outcome: Outcome) -> tuple[str, str]:
     """What invoked the function and what it answered, as the invocation line shows them
     (``GET /items/42 200``, ``sqs 3 records ok``), and its error when it failed."""
-    cause = trigger(invocation.payload)
+    cause = invocation.trigger or trigger(invocation.payload)
     if cause.kind == "http":
         result = str(http_status(outcome.payload, outcome.ok, _FAILED.get(outcome.status, 502)))
     else:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from faasport.aws.runtime_client import error_document
-from faasport.local.activity import EnvState, Observer
+from faasport.local.activity import EnvState, Observer, Trigger
 from faasport.local.durations import DurationLog
 from faasport.local.environment import Environment, InitFailed
 from faasport.local.outcome import Outcome, Status, error_payload, with_request_id
@@ -85,6 +85,7 @@ class FunctionPool:
         trace_id: str | None = None,
         tail: bool = False,
         started: asyncio.Future[Any] | None = None,
+        trigger: Trigger | None = None,
     ) -> Outcome:
         """One invocation; ``started`` gets the response's stream if the function streams
         it (:func:`faasport.local.streaming.invoke_streaming`)."""
@@ -93,6 +94,7 @@ class FunctionPool:
             deadline_ms=int((time.time() + self.spec.timeout) * 1000),
             client_context=client_context,
             started=started,
+            trigger=trigger,
         )
         if trace_id:
             invocation.trace_id = trace_id

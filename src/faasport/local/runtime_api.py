@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
+import random
 import time
 import uuid
 from collections import deque
@@ -25,6 +25,7 @@ from faasport.aws.streaming import MAX_STREAM
 from faasport.local.outcome import Status, error_payload
 
 if TYPE_CHECKING:
+    from faasport.local.activity import Trigger
     from faasport.local.streaming import LocalStream
 
 MAX_PAYLOAD = 6 * 1024 * 1024
@@ -32,14 +33,26 @@ MAX_PAYLOAD = 6 * 1024 * 1024
 MAX_READ = 64 * 1024 * 1024
 
 
+_bits = random.getrandbits
+
+
+def new_request_id() -> str:
+    """A version 4 UUID, as text. Local request ids need to be unique, not secret: drawn
+    from :mod:`random`, without the system call (and the UUID object) :func:`uuid.uuid4`
+    costs per invocation."""
+    n = _bits(128) & ~(0xF000 << 64) & ~(0xC000 << 48) | (0x4000 << 64) | (0x8000 << 48)
+    h = f"{n:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 @dataclass(slots=True)
 class Invocation:
     payload: bytes
     deadline_ms: int
-    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    request_id: str = field(default_factory=lambda: new_request_id())
     client_context: str | None = None
     trace_id: str = field(
-        default_factory=lambda: f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Sampled=0"
+        default_factory=lambda: f"Root=1-{int(time.time()):08x}-{_bits(96):024x};Sampled=0"
     )
     result: asyncio.Future[tuple[Status, bytes]] | None = None
     #: The invocation's log lines, collected when the caller asked for them (LogType Tail).
@@ -47,6 +60,8 @@ class Invocation:
     #: Given the response's stream when the runtime streams it (local.streaming); without
     #: it a streamed response is gathered into the payload.
     started: asyncio.Future[Any] | None = None
+    #: What the event came from, when the caller knew it without parsing the payload.
+    trigger: Trigger | None = None
 
 
 def _response(status: int, headers: list[tuple[str, str]], body: bytes = b"") -> bytes:
