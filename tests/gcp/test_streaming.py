@@ -3,9 +3,6 @@ the client while the app runs, and an error mid-stream cuts the body short."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import Iterator
@@ -14,9 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from servers import free_port
-
-CLI = Path(sys.executable).with_name("functions-framework")
+from servers import functions_framework
 
 MAIN = textwrap.dedent(
     """
@@ -64,34 +59,9 @@ MAIN = textwrap.dedent(
 
 
 def _serve(source: Path, target: str) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            *(str(CLI), "--target", target, "--source", str(source / "main.py")),
-            *("--host", "127.0.0.1", "--port", str(port)),
-        ],
-        env={**os.environ, "PYTHONPATH": str(source), "WORKERS": "1", "THREADS": "4"},
-        cwd=source,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            assert process.poll() is None, "functions-framework exited"
-            try:
-                httpx.get(url + "/", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "functions-framework did not start"
-                time.sleep(0.1)
+    environment = {"WORKERS": "1", "THREADS": "4"}
+    with functions_framework(source / "main.py", target, environment) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-        assert process.stderr is not None
-        process.stderr.close()
 
 
 @pytest.fixture(scope="module")
