@@ -10,47 +10,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.local.test_streaming import APP
 
 from servers import functions_framework
 
-MAIN = textwrap.dedent(
+# The app that tests/local/test_streaming.py streams through faasport dev.
+MAIN = APP + textwrap.dedent(
     """
-    import asyncio
-    import time
-
-    from fastapi import FastAPI
-    from fastapi.responses import StreamingResponse
-
     from faasport import gcp
-
-    app = FastAPI()
-
-    @app.get("/ticks")
-    async def ticks():
-        async def chunks():
-            for i in range(8):
-                yield f"tick {i}\\n"
-                await asyncio.sleep(0.1)
-
-        return StreamingResponse(chunks(), media_type="text/plain", headers={"x-feed": "yes"})
-
-    @app.get("/boom")
-    async def boom():
-        async def chunks():
-            yield "first\\n"
-            raise RuntimeError("broke mid-stream")
-
-        return StreamingResponse(chunks(), media_type="text/plain")
-
-    def wsgi(environ, start_response):
-        start_response("201 Created", [("Content-Type", "text/plain")])
-
-        def lines():
-            for i in range(4):
-                yield f"w{i}\\n".encode()
-                time.sleep(0.15)
-
-        return lines()
 
     fastapi = gcp.handler(app, stream=True)
     flask = gcp.handler(wsgi, stream=True)
@@ -95,15 +62,16 @@ def test_asgi_chunks_arrive_while_the_app_runs(asgi_url: str) -> None:
     assert response.status_code == 200
     assert response.headers["x-feed"] == "yes"
     assert "content-length" not in response.headers
-    assert [line for _, line in arrivals] == [f"tick {i}" for i in range(8)]
-    assert arrivals[-1][0] - arrivals[0][0] > 0.4  # 8 chunks 100 ms apart, not all at once
+    assert [line for _, line in arrivals] == [f"tick {i}" for i in range(20)]
+    assert arrivals[-1][0] - arrivals[0][0] > 1.0  # 20 chunks 100 ms apart, not all at once
 
 
 def test_wsgi_chunks_arrive_while_the_app_runs(wsgi_url: str) -> None:
     response, arrivals = _lines(wsgi_url + "/")
-    assert response.status_code == 201
-    assert [line for _, line in arrivals] == [f"w{i}" for i in range(4)]
-    assert arrivals[-1][0] - arrivals[0][0] > 0.3
+    assert response.status_code == 200
+    assert response.headers["x-kind"] == "wsgi"
+    assert [line for _, line in arrivals] == [f"w{i}" for i in range(5)]
+    assert arrivals[-1][0] - arrivals[0][0] > 0.3  # 5 chunks 150 ms apart
 
 
 def test_an_error_mid_stream_cuts_the_body_short(asgi_url: str) -> None:
