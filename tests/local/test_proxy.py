@@ -193,7 +193,8 @@ def test_a_slow_upstream_is_504_and_holds_no_other_request(dev: Dev) -> None:
     assert answer.json() == {"message": "Endpoint request timed out"}
     # The gateway's timeout (1 s) cut it, before the upstream's answer (after 3 s) was ready.
     assert result["took"] > 0.9 and not result["upstream answered"]
-    assert any("GET /slow: 504" in line for line in dev.lines)
+    # Its line is read from dev's stderr on another thread, a little after the answer.
+    wait_for(lambda: any("GET /slow: 504" in line for line in dev.lines), 10, "the 504 line")
 
 
 def test_an_unreachable_upstream_is_502(dev: Dev) -> None:
