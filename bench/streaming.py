@@ -16,7 +16,11 @@ after warm-up requests that leave a warm execution environment.
 
 Targets: first byte within 2 ms of uvicorn's; throughput (10 MB / total time) at least 50% of
 uvicorn's. The machine is shared and the numbers are only as quiet as it was: the load
-average is printed at the start and the end.
+average is printed at the start and the end. Time on a busy machine is what the other
+processes leave, so the CPU each server spent over the timed rounds is printed too, per MB
+streamed (user + system time from ``/proc``): for ``faasport dev`` its own process and its
+execution environments (the processes it started) apart. That cost does not depend on the
+load.
 """
 
 from __future__ import annotations
@@ -135,6 +139,39 @@ def stop(process: subprocess.Popen[str]) -> None:
             process.wait(10)
 
 
+def cpu_seconds(root: int) -> dict[int, float]:
+    """User + system CPU seconds of ``root`` and each live process it started (their
+    children too: an execution environment runs in a session of its own), by pid (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents, spent = {}, {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        # The command name (2nd field) may hold spaces: the fields after it are fixed.
+        fields = stat.rpartition(")")[2].split()
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        spent[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    found = {}
+    for pid, seconds in spent.items():
+        ancestor = pid
+        while ancestor > 1 and ancestor != root:
+            ancestor = parents.get(ancestor, 0)
+        if ancestor == root:
+            found[pid] = seconds
+    return found
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two :func:`cpu_seconds` readings (a process that started
+    in between counts whole)."""
+    return sum(spent - before.get(pid, 0.0) for pid, spent in after.items())
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -177,12 +214,14 @@ def main() -> None:
                 for _ in range(3):
                     fetch(address, "/feed")
             results: dict[str, list[tuple[float, float]]] = {name: [] for name in servers}
+            before = {dev.pid: cpu_seconds(dev.pid), uvicorn.pid: cpu_seconds(uvicorn.pid)}
             for round_ in range(rounds):
                 order = list(servers) if round_ % 2 == 0 else list(reversed(servers))
                 for name in order:
                     first, total, size = fetch(servers[name], "/feed")
                     assert size == SIZE, (name, size)
                     results[name].append((first, total))
+            after = {dev.pid: cpu_seconds(dev.pid), uvicorn.pid: cpu_seconds(uvicorn.pid)}
         finally:
             stop(dev)
             stop(uvicorn)
@@ -212,6 +251,19 @@ def main() -> None:
         f"{'met' if dev_first - base_first <= 0.002 else 'missed'}; "
         f"throughput >= 50% of uvicorn's: {'met' if base_total / dev_total >= 0.5 else 'missed'}"
     )
+    megabytes = rounds * SIZE / 2**20
+    gateway = {dev.pid: after[dev.pid].get(dev.pid, 0.0)}
+    environments = {pid: t for pid, t in after[dev.pid].items() if pid != dev.pid}
+    spent = {
+        "faasport dev (gateway process)": cpu_used(before[dev.pid], gateway),
+        "faasport dev (environments)": cpu_used(before[dev.pid], environments),
+        "uvicorn": cpu_used(before[uvicorn.pid], after[uvicorn.pid]),
+    }
+    print(f"\nCPU per MB streamed over the {rounds} timed rounds per server:\n")
+    print("| process | CPU ms per MB |")
+    print("|---|---:|")
+    for name, seconds in spent.items():
+        print(f"| {name} | {1000 * seconds / megabytes:.2f} |")
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 

@@ -117,3 +117,23 @@ def test_built_events_carry_query_string_parameters_as_http_apis_send_them() -> 
     event = ApiGatewayV2().build_event(http_request("GET", "/items", query=query))
     assert event["queryStringParameters"] == {"tag": "a,b c", "q": "é&x", "empty": ""}
     assert "queryStringParameters" not in ApiGatewayV2().build_event(http_request("GET", "/"))
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_asgi_response_headers_of_any_byte_type_are_joined(warm: bool) -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers = [
+            (bytearray(b"x-a"), b"1"),
+            (b"X-A", bytearray(b"2")),
+            (b"set-cookie", b"a=1"),
+            (memoryview(b"Set-Cookie"), b"b=2"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    handler = aws.handler(app, lifespan="off")
+    if warm:
+        handler(recorded("httpApiDocsExample"), LambdaContext())
+    result = handler(recorded("httpApiDocsExample"), LambdaContext())
+    assert result["headers"] == {"x-a": "1, 2"}
+    assert result["cookies"] == ["a=1", "b=2"]

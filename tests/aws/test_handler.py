@@ -144,3 +144,86 @@ def test_a_codec_subclass_that_decodes_differently_is_not_bypassed() -> None:
     for _ in range(3):
         handler(recorded("httpApiDocsExample"), LambdaContext())
     assert [environ.get("faasport.tag") for environ in seen] == ["mine"] * 3
+
+
+def _asgi_seer(seen: list[dict[str, Any]]) -> Any:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise RuntimeError("no lifespan")
+        message = await receive()
+        seen.append({**scope, "body": message["body"]})
+        if scope["path"].endswith("/boom"):
+            raise RuntimeError("secret detail")
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"x-a", b"1")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    return app
+
+
+@pytest.mark.parametrize("options", [{}, {"base_path": "/v1"}, {"health_path": "/health"}])
+@pytest.mark.parametrize("name", WSGI_DIRECT)
+def test_the_scope_made_straight_from_the_event_is_the_canonical_one(
+    name: str, options: dict[str, Any]
+) -> None:
+    # As for WSGI: the first request goes through the canonical request, later ones build
+    # the ASGI scope from the event directly.
+    for payload in _variants(name):
+        canonical: list[dict[str, Any]] = []
+        direct: list[dict[str, Any]] = []
+        fresh = aws.handler(_asgi_seer(canonical), **options)
+        warm = aws.handler(_asgi_seer(direct), **options)
+        warm(recorded("httpApiDocsExample"), LambdaContext())
+        assert warm._asgi is not None
+        direct.clear()
+        context = LambdaContext()
+        assert warm(payload, context) == fresh(payload, context)
+        assert direct == canonical
+        assert [list(scope) for scope in direct] == [list(scope) for scope in canonical]
+
+
+def test_asgi_health_checks_head_and_failures_after_the_first_request() -> None:
+    seen: list[dict[str, Any]] = []
+    handler = aws.handler(_asgi_seer(seen), health_path="/health")
+    client = LambdaClient(handler, source="apigw-v2")
+    assert client.get("/").status == 200
+    assert handler._asgi is not None
+    health = client.get("/health")
+    assert (health.status, json.loads(health.body)) == (200, {"status": "ok"})
+    # Only the exact health path is answered without the app.
+    assert client.get("/x/health").body == b"ok"
+    head = client.request("HEAD", "/")
+    assert (head.status, head.body) == (200, b"")
+    failed = client.get("/boom")
+    assert failed.status == 500
+    assert b"secret" not in failed.body
+    assert [scope["path"] for scope in seen] == ["/", "/x/health", "/", "/boom"]
+    bad = handler({**event("apigw-v2", "GET", "/"), "rawPath": 5}, LambdaContext())
+    assert bad["statusCode"] == 400
+    assert "rawPath" in bad["body"]
+
+
+def test_strip_root_path_keeps_the_canonical_request() -> None:
+    seen: list[dict[str, Any]] = []
+    handler = aws.handler(_asgi_seer(seen), strip_root_path=True)
+    payload = {**recorded("httpApiDocsExample"), "rawPath": "/prod/a", "routeKey": "GET /a"}
+    context = LambdaContext()
+    for _ in range(2):
+        handler(payload, context)
+    assert handler._asgi is None
+    assert [(scope["root_path"], scope["path"]) for scope in seen] == [("/prod", "/a")] * 2
+
+
+def test_an_asgi_codec_subclass_that_decodes_differently_is_not_bypassed() -> None:
+    from faasport.aws.apigw_v2 import ApiGatewayV2
+
+    class Tagged(ApiGatewayV2):
+        def decode(self, event: Any, context: Any, options: Any) -> Any:
+            request = super().decode(event, context, options)
+            request.extras["aws.tag"] = "mine"
+            return request
+
+    seen: list[dict[str, Any]] = []
+    handler = aws.handler(_asgi_seer(seen), codecs=[Tagged()])
+    for _ in range(3):
+        handler(recorded("httpApiDocsExample"), LambdaContext())
+    assert [scope.get("aws.tag") for scope in seen] == ["mine"] * 3

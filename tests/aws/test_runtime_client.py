@@ -3,10 +3,15 @@ and the internal extension it (or any runtime) registers at import of the entry 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -82,3 +87,216 @@ def test_no_registration_outside_lambda() -> None:
 def test_refused_registration_never_fails_init() -> None:
     # Nothing listens there: init goes on without the extension.
     assert run_register({"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9"}) == [None, None]
+
+
+# -- the invocation loop against a Runtime API that writes as Lambda's does ----------------
+
+CONTEXT_HANDLER = textwrap.dedent(
+    """
+    import os
+
+    def handle(event, context):
+        return {
+            "event": event,
+            "request_id": context.aws_request_id,
+            "arn": context.invoked_function_arn,
+            "function": [
+                context.function_name,
+                context.function_version,
+                context.memory_limit_in_mb,
+                context.log_group_name,
+                context.log_stream_name,
+            ],
+            "identity": context.identity,
+            "client_context": context.client_context,
+            "remaining": context.get_remaining_time_in_millis(),
+            "trace": os.environ.get("_X_AMZN_TRACE_ID"),
+        }
+    """
+)
+
+FUNCTION_ENVIRON = {
+    "AWS_LAMBDA_FUNCTION_NAME": "ctx",
+    "AWS_LAMBDA_FUNCTION_VERSION": "7",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+    "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/ctx",
+    "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[7]abc",
+}
+
+
+class LambdaStyleApi:
+    """A Runtime API that answers as Lambda's own does: canonical header names
+    (``Lambda-Runtime-Aws-Request-Id``), a ``Date`` header and a body on the 202, and each
+    response written in pieces (the blank line after the head split between two writes), so
+    the client must put reads together."""
+
+    def __init__(self, invocations: list[tuple[list[tuple[str, str]], bytes]]) -> None:
+        self.invocations = list(invocations)
+        self.posted: list[tuple[str, bytes]] = []
+        self.done = threading.Event()
+
+    def serve(self, listener: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = listener.accept()
+                threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        buffer = b""
+        with connection, contextlib.suppress(OSError):
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                head, _, buffer = buffer.partition(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ")
+                length = 0
+                for line in lines[1:]:
+                    name, _, value = line.partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                while len(buffer) < length:
+                    buffer += connection.recv(65536)
+                body, buffer = buffer[:length], buffer[length:]
+                if method == "GET" and path.endswith("/invocation/next"):
+                    if not self.invocations:
+                        self.done.set()
+                        return
+                    headers, event = self.invocations.pop(0)
+                    self._write(connection, "200 OK", headers, event)
+                elif method == "POST":
+                    self.posted.append((path, body))
+                    self._write(connection, "202 Accepted", [], b'{"status":"OK"}\n')
+                else:
+                    self._write(connection, "404 Not Found", [], b"{}")
+
+    @staticmethod
+    def _write(
+        connection: socket.socket, status: str, headers: list[tuple[str, str]], body: bytes
+    ) -> None:
+        head = f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+        head += "Date: Thu, 01 Jan 2026 00:00:00 GMT\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers)
+        data = (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+        split = data.index(b"\r\n\r\n") + 2
+        connection.sendall(data[:split])
+        time.sleep(0.005)
+        connection.sendall(data[split:])
+
+
+@pytest.mark.parametrize("transport", ["tcp", "unix"])
+def test_each_invocation_gets_its_own_context_and_trace(tmp_path: Path, transport: str) -> None:
+    (tmp_path / "ctx_target.py").write_text(CONTEXT_HANDLER)
+    deadline = int(time.time() * 1000) + 60_000
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:ctx"
+    first = [
+        ("Lambda-Runtime-Aws-Request-Id", "11111111-aaaa"),
+        ("Lambda-Runtime-Deadline-Ms", str(deadline)),
+        ("Lambda-Runtime-Invoked-Function-Arn", arn),
+        ("Lambda-Runtime-Trace-Id", "Root=1-00000001-aaaaaaaaaaaaaaaaaaaaaaaa;Sampled=1"),
+        ("Lambda-Runtime-Client-Context", '{"custom": {"k": "v"}}'),
+        ("Lambda-Runtime-Cognito-Identity", '{"cognitoIdentityId": "id-1"}'),
+    ]
+    second = [
+        ("Lambda-Runtime-Aws-Request-Id", "22222222-bbbb"),
+        ("Lambda-Runtime-Deadline-Ms", str(deadline)),
+        ("Lambda-Runtime-Invoked-Function-Arn", arn + ":live"),
+    ]
+    api = LambdaStyleApi([(first, b'{"n": 1}'), (second, '{"n": "\u00e9"}'.encode())])
+    listener = socket.create_server(("127.0.0.1", 0))
+    environ = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path]),
+        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{listener.getsockname()[1]}",
+        "_HANDLER": "ctx_target.handle",
+        **FUNCTION_ENVIRON,
+    }
+    listeners = [listener]
+    if transport == "unix":
+        path = str(tmp_path / "runtime.sock")
+        unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        unix.bind(path)
+        unix.listen()
+        listeners.append(unix)
+        environ["FAASPORT_RUNTIME_API_SOCKET"] = path
+    for each in listeners:
+        threading.Thread(target=api.serve, args=(each,), daemon=True).start()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "faasport.aws.runtime_client"],
+        env=environ,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        finished = api.done.wait(20)
+    finally:
+        process.kill()
+        output = process.communicate()[0].decode()
+        for each in listeners:
+            each.close()
+    assert finished, output
+    assert [path for path, _ in api.posted] == [
+        "/2018-06-01/runtime/invocation/11111111-aaaa/response",
+        "/2018-06-01/runtime/invocation/22222222-bbbb/response",
+    ], output
+    one, two = (json.loads(body) for _, body in api.posted)
+    function = ["ctx", "7", 256, "/aws/lambda/ctx", "2026/01/01/[7]abc"]
+    assert one["event"] == {"n": 1}
+    assert one["request_id"] == "11111111-aaaa"
+    assert one["arn"] == arn
+    assert one["function"] == function
+    assert one["identity"] == {"cognitoIdentityId": "id-1"}
+    assert one["client_context"] == {"custom": {"k": "v"}}
+    assert 50_000 < one["remaining"] <= 60_000
+    assert one["trace"] == "Root=1-00000001-aaaaaaaaaaaaaaaaaaaaaaaa;Sampled=1"
+    # The second invocation carries no trace, identity or client context: none leaks over.
+    assert two["event"] == {"n": "\u00e9"}
+    assert two["request_id"] == "22222222-bbbb"
+    assert two["arn"] == arn + ":live"
+    assert two["function"] == function
+    assert two["identity"] is None
+    assert two["client_context"] is None
+    assert two["trace"] is None
+
+
+def test_a_send_cut_short_by_a_signal_sends_the_rest_in_order() -> None:
+    # A blocking send returns what it sent when a signal arrives while it waits for room:
+    # the rest of a chunk must follow, or the stream's framing breaks.
+    import signal
+    import socket
+    import threading
+    import time
+
+    from faasport.aws.runtime_client import RuntimeClient
+
+    sender, receiver = socket.socketpair()
+    sender.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    client = RuntimeClient("127.0.0.1:1")
+    client.sock = sender
+    pieces = (b"%x\r\n" % (1 << 20), b"x" * (1 << 20), b"\r\n")
+    received = bytearray()
+
+    def read() -> None:
+        time.sleep(0.3)  # the send fills the buffer and waits, the signal comes meanwhile
+        while len(received) < sum(map(len, pieces)):
+            received.extend(receiver.recv(65536))
+
+    signals: list[int] = []
+    previous = signal.signal(signal.SIGALRM, lambda number, frame: signals.append(number))
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        client.send(*pieces)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        reader.join(10)
+        sender.close()
+        receiver.close()
+    assert signals == [signal.SIGALRM]
+    assert bytes(received) == b"".join(pieces)

@@ -20,7 +20,13 @@ from tests.dev_process import Dev, wait_for
 from faasport.aws.streaming import HTTP_INTEGRATION
 from faasport.local.outcome import Status
 from faasport.local.runtime_api import Invocation
-from faasport.local.streaming import LocalStream, StreamedResponse, http_response
+from faasport.local.streaming import (
+    HIGH_WATER,
+    LocalStream,
+    StreamedResponse,
+    http_response,
+    write_streamed,
+)
 
 CONFIG = """
 name = "streams"
@@ -140,14 +146,17 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
 
 def test_chunks_arrive_while_the_function_runs(dev: Dev) -> None:
     arrivals: list[tuple[float, str]] = []
-    started = time.perf_counter()
-    with httpx.stream("GET", dev.url + "/ticks", timeout=30) as response:
-        assert response.status_code == 200
-        assert response.headers["x-feed"] == "yes"
-        assert response.headers["transfer-encoding"] == "chunked"
-        assert "content-length" not in response.headers
-        for line in response.iter_lines():
-            arrivals.append((time.perf_counter() - started, line))
+    # The client is made first: building its TLS context takes up to a second on a busy
+    # machine, and that is not the stream's time.
+    with httpx.Client(timeout=30) as client:
+        started = time.perf_counter()
+        with client.stream("GET", dev.url + "/ticks") as response:
+            assert response.status_code == 200
+            assert response.headers["x-feed"] == "yes"
+            assert response.headers["transfer-encoding"] == "chunked"
+            assert "content-length" not in response.headers
+            for line in response.iter_lines():
+                arrivals.append((time.perf_counter() - started, line))
     assert [line for _, line in arrivals] == [f"tick {i}" for i in range(20)]
     first, last = arrivals[0][0], arrivals[-1][0]
     # The function sleeps 1.9 s between its first and last chunk, however loaded the machine:
@@ -379,3 +388,100 @@ def test_the_gateway_reads_the_prelude_as_api_gateway_does(sent: bytes, status: 
     assert response is not None
     assert response.status == status
     assert response.headers == [(b"x-a", b"1"), (b"set-cookie", b"c=1")]
+
+
+def _stream(content_type: str = HTTP_INTEGRATION) -> tuple[LocalStream, list[str]]:
+    """A stream of a fresh invocation; the list records the pauses and resumes it asks
+    the Runtime API for."""
+    invocation = Invocation(b"{}", deadline_ms=0)
+    invocation.result = asyncio.get_running_loop().create_future()
+    flow: list[str] = []
+    stream = LocalStream(
+        invocation, content_type, lambda: flow.append("pause"), lambda: flow.append("resume")
+    )
+    return stream, flow
+
+
+async def _written(response: StreamedResponse) -> tuple[bytes, Exception | None]:
+    """What :func:`write_streamed` puts on a real loopback connection, and what it raised."""
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await write_streamed(writer, response, "GET", close=True)
+            done.set_result(None)
+        except Exception as exc:
+            done.set_exception(exc)
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    reader, writer = await asyncio.open_connection(*server.sockets[0].getsockname()[:2])
+    try:
+        received = await asyncio.wait_for(reader.read(), 10)
+        await asyncio.wait([done])
+    finally:
+        writer.close()
+        server.close()
+    return received, done.exception()
+
+
+def test_a_batch_goes_out_as_one_chunk_with_the_prelude_split_across_pieces() -> None:
+    prelude = b'{"statusCode":200,"headers":{"x-a":"1"}}' + b"\0" * 8
+
+    async def run() -> bytes:
+        stream, _ = _stream()
+        # The delimiter straddles two pieces; the body's first bytes share the second.
+        for piece in (prelude[:-3], prelude[-3:] + b"ab", b"c" * 70000, b"d"):
+            stream.feed(piece)
+        response = await http_response(stream)
+        assert response is not None
+        stream.feed(b"e" * 10)
+        stream.finish()
+        received, error = await _written(response)
+        assert error is None
+        return received
+
+    head, _, body = asyncio.run(run()).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"\r\nx-a: 1\r\n" in head
+    assert b"\r\ntransfer-encoding: chunked" in head
+    # Everything that came with the prelude is one chunk, the piece after it another.
+    assert body == b"%x\r\nab%b%b\r\na\r\n%b\r\n0\r\n\r\n" % (70003, b"c" * 70000, b"d", b"e" * 10)
+
+
+def test_a_failed_stream_written_in_batches_is_cut_short() -> None:
+    async def run() -> tuple[bytes, Exception | None]:
+        stream, _ = _stream("text/plain")
+        stream.feed(b"one")
+        stream.feed(b"two")
+        response = await http_response(stream)
+        assert response is not None
+        stream.finish("Unhandled", b'{"errorMessage":"x"}')
+        return await _written(response)
+
+    received, error = asyncio.run(run())
+    assert isinstance(error, ConnectionAbortedError)
+    # The batch went out as one chunk; no last chunk follows: the client sees the cut.
+    assert received.endswith(b"\r\n\r\n6\r\nonetwo\r\n")
+
+
+def test_the_function_is_paused_past_the_high_water_mark_until_the_batch_is_taken() -> None:
+    async def run() -> list[str]:
+        stream, flow = _stream("text/plain")
+        batches = stream.batches()
+        stream.feed(b"x" * (HIGH_WATER // 2))
+        stream.feed(b"x" * (HIGH_WATER // 2))
+        assert flow == []  # at the mark, not past it: reading goes on
+        stream.feed(b"y")
+        assert flow == ["pause"]
+        stream.feed(b"z")  # already paused: asked once
+        batch = await anext(batches)
+        assert [len(piece) for piece in batch] == [HIGH_WATER // 2, HIGH_WATER // 2, 1, 1]
+        assert flow == ["pause", "resume"]
+        stream.feed(b"w")
+        stream.finish()
+        assert await anext(batches) == [b"w"]
+        return flow
+
+    assert asyncio.run(run()) == ["pause", "resume"]

@@ -23,29 +23,16 @@ from faasport.aws.codec import (
     split_headers,
     split_root,
 )
+from faasport.aws.direct import DirectApp
 from faasport.core.http import HttpRequest, HttpResponse
-from faasport.core.wsgi import make_environ
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from faasport.aws.codec import Event
-    from faasport.core.http import TextHeaders
+    from faasport.aws.direct import Parts
     from faasport.core.options import AppOptions
-
-    _Parts = tuple[
-        str,
-        str,
-        str,
-        str | None,
-        bytes,
-        bytes,
-        str,
-        tuple[str, int | None],
-        str | None,
-        TextHeaders,
-    ]
 
 
 _IDENTITY_KEYS = (
@@ -61,7 +48,7 @@ _IDENTITY_KEYS = (
 )
 
 
-class ApiGatewayV1:
+class ApiGatewayV1(DirectApp):
     name = "apigw-v1"
 
     def infer(self, event: Event) -> bool:
@@ -73,13 +60,13 @@ class ApiGatewayV1:
         return not (type(ctx) is dict and "elb" in ctx)
 
     def decode(self, event: Event, context: Any, options: AppOptions) -> HttpRequest:
-        method, path, root, raw, query, body, scheme, server, source_ip, headers = self._parts(
+        method, path, root, raw, query, body, scheme, server, source_ip, headers, _ = self._parts(
             event, options
         )
         return HttpRequest(
             method,
             path,
-            query,
+            query.encode("ascii"),
             None,
             body,
             scheme,
@@ -92,23 +79,9 @@ class ApiGatewayV1:
             headers,
         )
 
-    def wsgi_environ(self, event: Event, context: Any, options: AppOptions) -> dict[str, Any]:
-        """The WSGI environ of the request :meth:`decode` reads, made without the canonical
-        request in between (see :func:`faasport.core.wsgi.make_environ`)."""
-        method, path, root, _, query, body, scheme, server, source_ip, headers = self._parts(
-            event, options
-        )
-        environ = make_environ(
-            method, root, path, query.decode("latin-1"), body, scheme, server, source_ip, headers
-        )
-        environ["faasport.event"] = event
-        environ["faasport.context"] = context
-        return environ
-
-    def _parts(self, event: Event, options: AppOptions) -> _Parts:
-        """Every field of the request, checked: method, path, root path, the raw path as
-        sent (REST APIs keep it encoded), query, body, scheme, server, source IP and text
-        headers."""
+    def _parts(self, event: Event, options: AppOptions) -> Parts:
+        """Every field of the request, checked (see :data:`faasport.aws.direct.Parts`): REST
+        APIs keep the raw path encoded; cookies come with the other headers."""
         name = self.name
         # The hot path of every REST API request: type checks inline, no helper per field.
         ctx = event.get("requestContext")
@@ -192,12 +165,13 @@ class ApiGatewayV1:
             path,
             root,
             raw,
-            query_string,
+            query_string.decode("ascii"),
             decode_body(event, name),
             scheme,
             server,
             source_ip or None,
             headers,
+            None,
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:

@@ -24,34 +24,20 @@ from faasport.aws.codec import (
     route_path,
     split_root,
 )
+from faasport.aws.direct import DirectApp
 from faasport.core.forwarded import server_cached
 from faasport.core.http import HttpRequest, HttpResponse
-from faasport.core.wsgi import make_environ
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from faasport.aws.codec import Event
-    from faasport.core.http import TextHeaders
+    from faasport.aws.direct import Parts
     from faasport.core.options import AppOptions
 
-    _Parts = tuple[
-        str,
-        str,
-        str,
-        str | None,
-        str,
-        bytes,
-        str,
-        tuple[str, int | None],
-        str | None,
-        TextHeaders,
-        str | None,
-    ]
 
-
-class ApiGatewayV2:
+class ApiGatewayV2(DirectApp):
     name = "apigw-v2"
     #: Function URLs send the same format from a ``*.lambda-url.*`` domain, and leave the
     #: path percent-encoded where HTTP APIs decode it.
@@ -90,20 +76,7 @@ class ApiGatewayV2:
             headers,
         )
 
-    def wsgi_environ(self, event: Event, context: Any, options: AppOptions) -> dict[str, Any]:
-        """The WSGI environ of the request :meth:`decode` reads, made without the canonical
-        request in between (see :func:`faasport.core.wsgi.make_environ`)."""
-        method, path, root, _, query, body, scheme, server, source_ip, headers, cookie = (
-            self._parts(event, options)
-        )
-        environ = make_environ(
-            method, root, path, query, body, scheme, server, source_ip, headers, cookie=cookie
-        )
-        environ["faasport.event"] = event
-        environ["faasport.context"] = context
-        return environ
-
-    def _parts(self, event: Event, options: AppOptions) -> _Parts:
+    def _parts(self, event: Event, options: AppOptions) -> Parts:
         """Every field of the request, checked: method, path, root path, the raw path when
         the event keeps it encoded (Function URLs), query, body, scheme, server, source IP,
         text headers and the cookies (the header they make, or None)."""

@@ -448,8 +448,20 @@ def joined_headers(response: HttpResponse) -> tuple[dict[str, str], list[str]]:
     joined: dict[str, str] = {}
     cookies: list[str] = []
     text = response.text_headers
-    pairs = text if text is not None else _text_pairs(response.headers)
-    for key, value in pairs:
+    if text is None:
+        # An ASGI app's byte pairs, read as they are: no list of text pairs in between.
+        names = _NAME_TEXT
+        for raw_name, raw_value in response.headers:
+            key = names.get(raw_name) or _name_text(raw_name)
+            value = raw_value.decode("latin-1")
+            if key == "set-cookie":
+                cookies.append(value)
+            elif key in joined:
+                joined[key] += ", " + value
+            else:
+                joined[key] = value
+        return joined, cookies
+    for key, value in text:
         if key == "set-cookie":
             cookies.append(value)
         elif key in joined:
@@ -457,6 +469,18 @@ def joined_headers(response: HttpResponse) -> tuple[dict[str, str], list[str]]:
         else:
             joined[key] = value
     return joined, cookies
+
+
+#: Response header names as bytes -> text: an app answers with the same few names, so they
+#: are remembered (up to a bound).
+_NAME_TEXT: dict[bytes, str] = {}
+
+
+def _name_text(name: bytes) -> str:
+    text = name.decode("latin-1")
+    if len(_NAME_TEXT) < 512:
+        _NAME_TEXT[bytes(name)] = text
+    return text
 
 
 def grouped_headers(response: HttpResponse) -> dict[str, list[str]]:

@@ -28,8 +28,10 @@ if TYPE_CHECKING:
 
     from faasport.aws.codec import Codec, Event
     from faasport.aws.dispatch import EventHandlers
+    from faasport.core.asgi import AsgiBridge
     from faasport.core.codec import Codec as HttpCodec
     from faasport.core.options import OptionArgs
+    from faasport.core.types import Scope
 
 #: Tried in this order; ALB before REST (both carry httpMethod), Function URL before HTTP API.
 #: VPC Lattice and Lambda@Edge events share no distinguishing key with those, so they come
@@ -89,15 +91,34 @@ def _serve_environ(app: Any, environ: dict[str, Any], request_id: str | None) ->
     return response
 
 
-def _environ_builder(codec: Any) -> Callable[..., dict[str, Any]] | None:
-    """The codec's ``wsgi_environ``, unless a subclass changed how it decodes events (then
-    only its ``decode`` knows what the app should see)."""
-    built = getattr(codec, "wsgi_environ", None)
+def _serve_scope(
+    bridge: AsgiBridge, scope: Scope, body: bytes, request_id: str | None
+) -> HttpResponse:
+    """:meth:`AppRunner.handle` for a scope a codec made straight from its event."""
+    try:
+        response = bridge.serve_scope(scope, body)
+    except Exception:
+        from faasport.core.logs import logger
+
+        logger().exception("unhandled exception in app for %s %s", scope["method"], scope["path"])
+        return error_response(500, "Internal Server Error", request_id)
+    if scope["method"] == "HEAD" and response.body:
+        response.body = b""
+    return response
+
+
+def _direct_builder(codec: Any, name: str) -> Callable[..., Any] | None:
+    """The codec's ``wsgi_environ`` or ``asgi_scope`` (``name``, see
+    :mod:`faasport.aws.direct`), unless a subclass changed how it decodes events (then only
+    its ``decode`` knows what the app should see): both read the event through ``_parts``,
+    so they stand for ``decode`` only while one class defines the two."""
+    built = getattr(codec, name, None)
     if built is None:
         return None
-    owner = next(c for c in type(codec).__mro__ if "wsgi_environ" in vars(c))
-    same = getattr(type(codec), "decode", None) is getattr(owner, "decode", None)
-    return built if same else None
+    mro = type(codec).__mro__
+    decoder = next((c for c in mro if "decode" in vars(c)), None)
+    reader = next((c for c in mro if "_parts" in vars(c)), None)
+    return built if decoder is not None and decoder is reader else None
 
 
 class LambdaHandler:
@@ -122,10 +143,18 @@ class LambdaHandler:
         #: environ straight from the event (``wsgi_environ``) do.
         self._wsgi: Any = None
         #: The last codec's ``wsgi_environ``, when it has one.
-        self._environ_of = _environ_builder(self._last)
+        self._environ_of = _direct_builder(self._last, "wsgi_environ")
+        #: The ASGI bridge, once the app is loaded and started (and no policies or
+        #: ``strip_root_path`` need the canonical request): then codecs that can make its
+        #: scope straight from the event (``asgi_scope``) do.
+        self._asgi: AsgiBridge | None = None
+        self._scope_of = _direct_builder(self._last, "asgi_scope")
         health = options.health_path
         #: The health path as PATH_INFO spells it (PEP 3333 native string).
         self._health = None if health is None else health.encode().decode("latin-1")
+        #: The health path as an ASGI scope spells it: a path ending so is served (or not)
+        #: as :meth:`AppRunner.handle` decides.
+        self._health_text = health
         self.span_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "invocation"
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency":
             # Provisioned environments initialise before any request waits on them: import
@@ -172,8 +201,21 @@ class LambdaHandler:
                 invocation.begin(request_id)
                 return self._not_http(event, context)
             codec = self._last = found
-            self._environ_of = _environ_builder(codec)
+            self._environ_of = _direct_builder(codec, "wsgi_environ")
+            self._scope_of = _direct_builder(codec, "asgi_scope")
         options = self.options
+        bridge = self._asgi
+        if bridge is not None:
+            scope_of = self._scope_of
+            if scope_of is not None:
+                got = invocation.http_request(request_id, scope_of, event, context, options)
+                if isinstance(got, HttpResponse):
+                    return codec.encode(got, event, options)
+                scope, body = got
+                health = self._health_text
+                if health is None or not scope["path"].endswith(health):
+                    response = _serve_scope(bridge, scope, body, request_id)
+                    return codec.encode(response, event, options)
         if self._wsgi is not None:
             environ_of = self._environ_of
             if environ_of is not None:
@@ -196,9 +238,13 @@ class LambdaHandler:
         if kind == "handler":
             return runner.call_handler(event, context)
         response = runner.handle(request, request_id)
-        # The WSGI fast path skips the runner, and with it the policies.
-        if kind == "wsgi" and self._wsgi is None and options.policies is None:
-            self._wsgi = runner.load()[0]
+        # The fast paths skip the runner, and with it the policies.
+        if options.policies is None:
+            if kind == "wsgi":
+                if self._wsgi is None:
+                    self._wsgi = runner.load()[0]
+            elif not options.strip_root_path:
+                self._asgi = runner.started_bridge
         return codec.encode(response, event, options)
 
     def _load(self) -> str:

@@ -166,7 +166,7 @@ class RuntimeClient:
             self._encode("POST", f"{PREFIX}/invocation/{request_id}/response", body)
             + self._encode("GET", f"{PREFIX}/invocation/next")
         )
-        self._response(sock)
+        self._drop_response(sock)
         _, headers, event = self._response(sock)
         return event, headers
 
@@ -189,11 +189,16 @@ class RuntimeClient:
                 if attempt:
                     raise
 
-    def send(self, data: bytes) -> None:
+    def send(self, *pieces: bytes) -> None:
+        """Send ``pieces`` in one system call (``sendmsg``: a chunk's data is not copied
+        to be framed)."""
         sock = self.sock
         if sock is None:
             raise ConnectionResetError("Runtime API closed the connection")
-        sock.sendall(data)
+        sent = sock.sendmsg(pieces)
+        total = sum(map(len, pieces))
+        if sent < total:  # cut short (a signal): the rest the slow way
+            sock.sendall(b"".join(pieces)[sent:])
 
     def streamed_and_next(self) -> tuple[bytes, dict[str, str]]:
         """After a streamed response's last chunk: its answer, then the next invocation
@@ -223,27 +228,47 @@ class RuntimeClient:
             sock.close()
 
     def _response(self, sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-        buffer = self.buffer
-        while b"\r\n\r\n" not in buffer:
-            chunk = sock.recv(65536)
-            if not chunk:
-                raise ConnectionResetError("Runtime API closed the connection")
-            buffer += chunk
-        head, _, buffer = buffer.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split(" ", 2)[1])
+        lines, start = self._head(sock)
         headers = {}
         for line in lines[1:]:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
-        length = int(headers.get("content-length", "0"))
-        while len(buffer) < length:
-            chunk = sock.recv(max(65536, length - len(buffer)))
+        body = self._body(sock, start, int(headers.get("content-length", "0")))
+        return int(lines[0].split(" ", 2)[1]), headers, body
+
+    def _drop_response(self, sock: socket.socket) -> None:
+        """Read past a response nobody looks into (the answer to a posted result): only
+        its length is needed."""
+        lines, start = self._head(sock)
+        length = 0
+        for line in lines:
+            if line[:15].lower() == "content-length:":
+                length = int(line[15:])
+        self._body(sock, start, length)
+
+    def _head(self, sock: socket.socket) -> tuple[list[str], int]:
+        """The status and header lines of the next response, and where its body starts."""
+        buffer = self.buffer
+        end = buffer.find(b"\r\n\r\n")
+        while end < 0:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionResetError("Runtime API closed the connection")
+            searched = max(0, len(buffer) - 3)  # the blank line may straddle two reads
+            buffer += chunk
+            end = buffer.find(b"\r\n\r\n", searched)
+        self.buffer = buffer
+        return buffer[:end].decode("latin-1").split("\r\n"), end + 4
+
+    def _body(self, sock: socket.socket, start: int, length: int) -> bytes:
+        buffer = self.buffer
+        while len(buffer) - start < length:
+            chunk = sock.recv(max(65536, length - len(buffer) + start))
             if not chunk:
                 raise ConnectionResetError("Runtime API closed the connection")
             buffer += chunk
-        self.buffer = buffer[length:]
-        return status, headers, buffer[:length]
+        self.buffer = buffer[start + length :]
+        return buffer[start : start + length]
 
     def next(self) -> tuple[bytes, dict[str, str]]:
         _, headers, body = self.request("GET", f"{PREFIX}/invocation/next")
@@ -267,21 +292,34 @@ class RuntimeClient:
 
 
 def _context(headers: dict[str, str]) -> LambdaContext:
-    env = os.environ
     client_context = headers.get("lambda-runtime-client-context")
     identity = headers.get("lambda-runtime-cognito-identity")
     return LambdaContext(
-        aws_request_id=headers.get("lambda-runtime-aws-request-id", ""),
-        deadline_ms=int(headers.get("lambda-runtime-deadline-ms", "0")),
-        invoked_function_arn=headers.get("lambda-runtime-invoked-function-arn", ""),
-        function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", ""),
-        function_version=env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-        memory_limit_in_mb=int(env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")),
-        log_group_name=env.get("AWS_LAMBDA_LOG_GROUP_NAME", ""),
-        log_stream_name=env.get("AWS_LAMBDA_LOG_STREAM_NAME", ""),
-        identity=json.loads(identity) if identity else None,
-        client_context=json.loads(client_context) if client_context else None,
+        headers.get("lambda-runtime-aws-request-id", ""),
+        int(headers.get("lambda-runtime-deadline-ms", "0")),
+        headers.get("lambda-runtime-invoked-function-arn", ""),
+        *(_function or _read_function()),
+        json.loads(identity) if identity else None,
+        json.loads(client_context) if client_context else None,
     )
+
+
+#: What every context of this environment shares (Lambda sets these variables when it
+#: creates the environment and reserves their names), read at the first invocation.
+_function: tuple[str, str, int, str, str] | None = None
+
+
+def _read_function() -> tuple[str, str, int, str, str]:
+    global _function
+    env = os.environ
+    _function = (
+        env.get("AWS_LAMBDA_FUNCTION_NAME", ""),
+        env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        int(env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")),
+        env.get("AWS_LAMBDA_LOG_GROUP_NAME", ""),
+        env.get("AWS_LAMBDA_LOG_STREAM_NAME", ""),
+    )
+    return _function
 
 
 def run(client: RuntimeClient, handler_spec: str) -> None:

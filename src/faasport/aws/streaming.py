@@ -117,7 +117,12 @@ class StreamWriter:
         if not self.started:
             self.begin(OCTET_STREAM)
         self.sent += len(data)
-        self._send(chunk(data))
+        pending = self._pending
+        if pending:
+            self._pending = b""
+            self.client.send_head(pending + chunk(data))
+        else:
+            self.client.send(b"%x\r\n" % len(data), data, b"\r\n")
 
     def end(self) -> None:
         """The last chunk; the Runtime API's answer is read with the next request."""

@@ -263,7 +263,7 @@ def dev(
     board = _dashboard(project, emulator, sources) if dashboard else None
     invoke_api = InvokeApi(emulator)
     invoker.start()
-    sources.start(emulator.invoke)
+    sources.start(emulator)
     gateway = Gateway(project, host=host, port=port, invoker=invoker, log=log)
     sources.services.connections = partial(gateway.websockets.manage, emulator.loop)
     if board is not None:

@@ -9,8 +9,9 @@ from typing import Any
 
 from faasport.core import deferred
 from faasport.core.http import HttpResponse
-from faasport.core.lifespan import ASGI_VERSION, Lifespan
+from faasport.core.lifespan import Lifespan
 from faasport.core.loop import environment_loop
+from faasport.core.scope import ASGI_VERSION
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,22 +39,29 @@ class AsgiBridge:
         """The app's response as soon as it is complete. What the app does after it
         (background tasks) is deferred until the response is sent when the runtime client
         allows it (:mod:`faasport.core.deferred`), else finished before returning."""
-        lifespan = self.lifespan
-        scope = build_scope(request, lifespan.state if lifespan.supported else None)
+        scope = build_scope(request, None)
         if self.strip_root_path:
             scope["path"] = request.path
-        exchange = _Exchange(request.body)
+        return self.serve_scope(scope, request.body)
+
+    def serve_scope(self, scope: Scope, body: bytes) -> HttpResponse:
+        """:meth:`serve` for a scope a codec made straight from its event (see
+        :func:`faasport.core.scope.make_scope`); the lifespan state is added here."""
+        lifespan = self.lifespan
+        if lifespan.supported:
+            scope["state"] = lifespan.state.copy()
+        exchange = _Exchange(body)
         app: Any = self.app
         try:
             rest = self.loop.respond(app(scope, exchange.receive, exchange.send), exchange)
             if rest is not None and (
-                not exchange.done or not deferred.defer(partial(_finish_deferred, rest, request))
+                not exchange.done or not deferred.defer(partial(_finish_deferred, rest, scope))
             ):
                 rest.finish()
         except Exception:
             if not exchange.done:
                 raise
-            _raised_after_response(request)
+            _raised_after_response(scope)
         return exchange.finish()
 
     def stream(self, request: HttpRequest, sink: ResponseSink) -> None:
@@ -71,7 +79,7 @@ class AsgiBridge:
         except Exception:
             if not exchange.done:
                 raise
-            _raised_after_response(request)
+            _raised_after_response(scope)
         exchange.finish()
 
     async def serve_async(self, request: HttpRequest) -> HttpResponse:
@@ -86,26 +94,26 @@ class AsgiBridge:
         except Exception:
             if not exchange.done:
                 raise
-            _raised_after_response(request)
+            _raised_after_response(scope)
         return exchange.finish()
 
 
-def _finish_deferred(rest: Remainder, request: HttpRequest) -> None:
+def _finish_deferred(rest: Remainder, scope: Scope) -> None:
     """The response is sent: a failure after it can only be logged."""
     try:
         rest.finish()
     except Exception:
-        _raised_after_response(request)
+        _raised_after_response(scope)
 
 
-def _raised_after_response(request: HttpRequest) -> None:
+def _raised_after_response(scope: Scope) -> None:
     """An app raised after completing its response (Starlette's ServerErrorMiddleware
     sends the app's error page, then re-raises for the server to log): the response
     stands, the exception is logged, as uvicorn does."""
     from faasport.core.logs import logger
 
     logger().exception(
-        "exception in app after its response to %s %s was sent", request.method, request.path
+        "exception in app after its response to %s %s was sent", scope["method"], scope["path"]
     )
 
 
@@ -195,7 +203,7 @@ class _Exchange:
             if headers:
                 # ASGI asks apps for lower-case names; frameworks comply, but cheaply check.
                 response.headers = [
-                    (name if name.islower() else bytes(name).lower(), value)
+                    (name if type(name) is bytes and name.islower() else bytes(name).lower(), value)
                     for name, value in headers
                 ]
         # Other messages (trailers, extensions) are ignored: no provider carries them.

@@ -30,6 +30,16 @@ def _name_bytes(name: str) -> bytes:
     return key
 
 
+def header_bytes(text: TextHeaders) -> Headers:
+    """Text headers (see :class:`HttpRequest`) as byte pairs with lower-case names."""
+    names = _NAME_BYTES
+    pairs = text.items() if isinstance(text, dict) else text
+    try:
+        return [(names[name], value.encode()) for name, value in pairs]
+    except KeyError:  # a name not seen before
+        return [(names.get(name) or _name_bytes(name), value.encode()) for name, value in pairs]
+
+
 def _first(headers: Headers, name: bytes) -> bytes | None:
     for key, value in headers:
         if key == name:
@@ -106,15 +116,7 @@ class HttpRequest:
         if headers is None:
             text = self.text_headers
             assert text is not None
-            names = _NAME_BYTES
-            pairs = text.items() if isinstance(text, dict) else text
-            try:
-                headers = [(names[name], value.encode()) for name, value in pairs]
-            except KeyError:  # a name not seen before
-                headers = [
-                    (names.get(name) or _name_bytes(name), value.encode()) for name, value in pairs
-                ]
-            self._headers = headers
+            headers = self._headers = header_bytes(text)
         return headers
 
     @headers.setter

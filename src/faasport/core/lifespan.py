@@ -11,17 +11,13 @@ from typing import Any
 
 from faasport.core.errors import LifespanError
 from faasport.core.logs import logger
+from faasport.core.scope import ASGI_VERSION
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from faasport.core.loop import EnvironmentLoop
     from faasport.core.options import LifespanMode
     from faasport.core.types import ASGIApp, Message
-
-#: ASGI 2.4: servers report disconnects by raising OSError from send, so frameworks do not
-#: need to poll receive() concurrently for ``http.disconnect`` while they stream.
-ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
-
 
 _RUNNING: set[asyncio.Task[None]] = set()
 

@@ -98,6 +98,12 @@ class AppRunner:
         assert self._kind is not None
         return self._app, self._kind
 
+    @property
+    def started_bridge(self) -> AsgiBridge | None:
+        """The ASGI bridge once the app is loaded and started, else None: entry points
+        that make the scope straight from their event serve it through this."""
+        return self._bridge if self._ready is not None else None
+
     # -- requests ------------------------------------------------------------------------
 
     def handle(self, request: HttpRequest, request_id: str | None = None) -> HttpResponse:

@@ -4,12 +4,13 @@ A function whose runtime posts its response with ``Lambda-Runtime-Function-Respo
 streaming`` gets a :class:`LocalStream`: the chunks the Runtime API reads, handed on as they
 arrive. Its buffer is bounded: past :data:`HIGH_WATER` bytes not yet taken the Runtime API
 stops reading the function's connection (so the function blocks in its write, as on a slow
-client), and reads again below :data:`LOW_WATER`. The invocation ends when the last chunk
-arrives: with the error of the ``Lambda-Runtime-Function-Error-*`` trailers, or the
-timeout or crash that cut it short.
+client), and reads again once the consumer has taken them. The invocation ends when the
+last chunk arrives: with the error of the ``Lambda-Runtime-Function-Error-*`` trailers, or
+the timeout or crash that cut it short.
 
 :class:`StreamedResponse` is what the HTTP servers write chunk by chunk
-(``transfer-encoding: chunked``), waiting for the client at each chunk.
+(``transfer-encoding: chunked``), waiting for the client at each chunk; a batch of pieces
+goes to the socket as one chunk in one ``writev``, not copied together.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import asyncio
 import base64
 import binascii
 import json
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +31,10 @@ if TYPE_CHECKING:
     from faasport.local.emulator import Emulator
     from faasport.local.runtime_api import Invocation
 
-HIGH_WATER = 256 * 1024
-LOW_WATER = 64 * 1024
+#: Large enough that a consumer keeping up never pauses the function: the Runtime API reads
+#: up to a few hundred KB at a time, and a pause and resume per batch cost more than the
+#: batch's copy.
+HIGH_WATER = 1024 * 1024
 #: API Gateway reads the HTTP integration prelude from the first 16 KB of the stream.
 MAX_PRELUDE = 16 * 1024
 
@@ -63,7 +65,7 @@ class LocalStream:
         self.error_type: str | None = None
         self._pause, self._resume = pause, resume
         self._paused = False
-        self._chunks: deque[bytes] = deque()
+        self._chunks: list[bytes] = []
         self._buffered = 0
         self._abandoned = False
         self._waiter: asyncio.Future[None] | None = None
@@ -127,25 +129,30 @@ class LocalStream:
 
     # -- the consumer's side --------------------------------------------------------------
 
-    async def chunks(self) -> AsyncIterator[bytes]:
-        """The chunks as they come; ends with the stream (check :attr:`error` then)."""
+    async def batches(self) -> AsyncIterator[list[bytes]]:
+        """Everything that came since the last batch, as it came; ends with the stream
+        (check :attr:`error` then). Kept in pieces: a writer that frames them passes them
+        to one ``writev`` rather than copying them together."""
         while True:
-            chunks = self._chunks
-            if chunks:
-                # Everything that is there, in one piece: fewer, larger writes downstream.
-                data = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
-                chunks.clear()
+            batch = self._chunks
+            if batch:
+                self._chunks = []
                 self._buffered = 0
-                if self._paused and self._buffered < LOW_WATER:
+                if self._paused:
                     self._paused = False
                     self._resume()
-                yield data
+                yield batch
             elif self.done:
                 return
             else:
                 self._waiter = asyncio.get_running_loop().create_future()
                 await self._waiter
                 self._waiter = None
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The chunks as they come, each batch in one piece; ends with the stream."""
+        async for batch in self.batches():
+            yield batch[0] if len(batch) == 1 else b"".join(batch)
 
     def abandon(self) -> None:
         """The consumer went away: drop what is buffered and what comes, and keep reading
@@ -215,7 +222,10 @@ async def invoke_streaming(
 
 
 class StreamedResponse(HttpResponse):
-    """A response whose body is written as it comes (``transfer-encoding: chunked``)."""
+    """A response whose body is written as it comes (``transfer-encoding: chunked``).
+
+    Its source yields the body's pieces: bytes, or a list of bytes written as one chunk
+    (a batch of a :class:`LocalStream`, framed without copying it together)."""
 
     __slots__ = ("failed", "live", "on_abandon", "source")
 
@@ -223,7 +233,7 @@ class StreamedResponse(HttpResponse):
         self,
         status: int,
         headers: list[tuple[bytes, bytes]],
-        source: AsyncIterator[bytes],
+        source: AsyncIterator[bytes | list[bytes]],
         failed: Callable[[], bool] = lambda: False,
         on_abandon: Callable[[], None] = lambda: None,
         *,
@@ -267,10 +277,21 @@ async def write_streamed(
     pending = b"\r\n".join(lines) + b"\r\n\r\n"
     try:
         async for data in response.source:
-            if data and not bodiless:
-                writer.write(pending + (b"%x\r\n%b\r\n" % (len(data), data) if chunked else data))
-                pending = b""
-                await writer.drain()
+            if bodiless:
+                continue
+            pieces = [data] if isinstance(data, bytes) else data
+            size = sum(map(len, pieces))
+            if not size:
+                continue
+            # The pieces go to the socket as they are, in one writev with their framing.
+            if chunked:
+                writer.writelines([pending + b"%x\r\n" % size, *pieces, b"\r\n"])
+            elif pending:
+                writer.writelines([pending, *pieces])
+            else:
+                writer.writelines(pieces)
+            pending = b""
+            await writer.drain()
     except BaseException:
         response.on_abandon()
         raise
@@ -290,20 +311,26 @@ async def http_response(stream: LocalStream) -> StreamedResponse | None:
     """The HTTP response of a stream in the HTTP integration format (prelude, eight NUL
     bytes, body) or of any other content type (status 200); None when the prelude is
     malformed or the stream ended before it."""
-    chunks = stream.chunks()
+    batches = stream.batches()
     if stream.content_type.split(";")[0].strip().lower() != HTTP_INTEGRATION:
         headers = [(b"content-type", stream.content_type.encode("latin-1"))]
         return StreamedResponse(
-            200, headers, chunks, lambda: stream.error is not None, stream.abandon
+            200, headers, batches, lambda: stream.error is not None, stream.abandon
         )
     head = b""
-    async for data in chunks:
-        head += data
-        if DELIMITER in head:
-            break
-        if len(head) > MAX_PRELUDE:
-            return None
-    prelude, found, rest = head.partition(DELIMITER)
+    rest: list[bytes] = []
+    async for batch in batches:
+        for index, data in enumerate(batch):
+            head += data
+            if DELIMITER in head:
+                rest = batch[index + 1 :]
+                break
+            if len(head) > MAX_PRELUDE:
+                return None
+        else:
+            continue
+        break
+    prelude, found, first = head.partition(DELIMITER)
     if not found:
         return None
     try:
@@ -319,11 +346,13 @@ async def http_response(stream: LocalStream) -> StreamedResponse | None:
     if not 100 <= status <= 599:
         return None
 
-    async def body() -> AsyncIterator[bytes]:
+    async def body() -> AsyncIterator[bytes | list[bytes]]:
+        if first:
+            rest.insert(0, first)
         if rest:
             yield rest
-        async for data in chunks:
-            yield data
+        async for batch in batches:
+            yield batch
 
     return StreamedResponse(
         status, headers, body(), lambda: stream.error is not None, stream.abandon

@@ -180,3 +180,55 @@ def test_a_backlog_is_received_oldest_first_around_messages_in_flight(
     assert [m.body for m in queues.receive("jobs", 10)] == [f"m{i}" for i in range(20, 30)]
     clock.now += 11  # the first batch was never deleted: it comes back first
     assert [m.body for m in queues.receive("jobs", 10)] == [m.body for m in first]
+
+
+def test_a_receive_first_deletes_the_batch_its_poller_is_done_with(
+    tmp_path: Path, clock: Clock
+) -> None:
+    queues = make(tmp_path, clock, QueueSpec("jobs", visibility_timeout=10))
+    for i in range(4):
+        queues.send("jobs", f"m{i}")
+    first = queues.receive("jobs", 2)
+    clock.now += 10  # the first batch's receipts are stale: their messages are visible again
+    again = queues.receive("jobs", 2)
+    assert [m.body for m in again] == ["m0", "m1"]
+    # A stale receipt deletes nothing; the current ones delete their messages, in the same
+    # write that takes the next batch.
+    nxt = queues.receive("jobs", 10, done=[m.receipt for m in first] + [again[0].receipt])
+    assert [m.body for m in nxt] == ["m2", "m3"]
+    clock.now += 10
+    assert [m.body for m in queues.receive("jobs", 10)] == ["m1", "m2", "m3"]
+
+
+def test_a_waiting_poller_on_a_loop_wakes_for_a_send_from_another_thread(
+    tmp_path: Path, clock: Clock
+) -> None:
+    import asyncio
+
+    queues = make(tmp_path, clock, QueueSpec("jobs"))
+
+    async def poll() -> list[str]:
+        since = queues.version("jobs")
+        assert queues.receive("jobs", 10) == []
+        sender = threading.Timer(0.05, queues.send, args=("jobs", "x"))
+        sender.start()
+        await asyncio.wait_for(queues.wait_async("jobs", 30.0, since), timeout=5)
+        return [m.body for m in queues.receive("jobs", 10)]
+
+    assert asyncio.run(poll()) == ["x"]
+
+
+def test_a_waiting_poller_on_a_loop_does_not_miss_a_send_before_its_wait(
+    tmp_path: Path, clock: Clock
+) -> None:
+    import asyncio
+
+    queues = make(tmp_path, clock, QueueSpec("jobs"))
+
+    async def poll() -> None:
+        since = queues.version("jobs")
+        queues.send("jobs", "x")  # between the empty receive and the wait
+        await asyncio.wait_for(queues.wait_async("jobs", 30.0, since), timeout=1)
+
+    asyncio.run(poll())
+    assert queues._waiters["jobs"].futures == []

@@ -45,7 +45,9 @@ def attributes_md5(attributes: Mapping[str, Mapping[str, str]]) -> str:
 
 def _attributes(request: dict[str, Any]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
-    given = request.get("MessageAttributes") or {}
+    given = request.get("MessageAttributes")
+    if not given:
+        return out
     if not isinstance(given, dict) or not all(isinstance(v, dict) for v in given.values()):
         raise QueueError("InvalidParameterValue", "MessageAttributes must map names to values")
     for name, value in given.items():
@@ -84,11 +86,11 @@ def _outgoing(request: dict[str, Any]) -> Outgoing:
     )
 
 
-def _sent(queues: Queues, name: str, message: Outgoing, sent: Sent) -> dict[str, Any]:
+def _sent(message: Outgoing, sent: Sent, fifo: bool) -> dict[str, Any]:
     out = {"MessageId": sent.id, "MD5OfMessageBody": sent.md5}
     if message.attributes:
         out["MD5OfMessageAttributes"] = attributes_md5(message.attributes)
-    if queues.spec(name).fifo:
+    if fifo:
         out["SequenceNumber"] = f"{sent.seq:020d}"
     return out
 
@@ -99,7 +101,7 @@ def send_message(queues: Queues, request: dict[str, Any], base: str) -> dict[str
     [sent] = queues.send_batch(name, [message])
     if isinstance(sent, QueueError):
         raise sent
-    return _sent(queues, name, message, sent)
+    return _sent(message, sent, queues.spec(name).fifo)
 
 
 def send_message_batch(queues: Queues, request: dict[str, Any], base: str) -> dict[str, Any]:
@@ -119,11 +121,13 @@ def send_message_batch(queues: Queues, request: dict[str, Any], base: str) -> di
     messages = [_outgoing(entry) for entry in entries]
     ok: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
-    for id, message, sent in zip(ids, messages, queues.send_batch(name, messages), strict=True):
+    results = queues.send_batch(name, messages)
+    fifo = queues.spec(name).fifo
+    for id, message, sent in zip(ids, messages, results, strict=True):
         if isinstance(sent, QueueError):
             failed.append({"Id": id, "SenderFault": True, "Code": sent.code, "Message": str(sent)})
         else:
-            ok.append({"Id": id, **_sent(queues, name, message, sent)})
+            ok.append({"Id": id, **_sent(message, sent, fifo)})
     return {"Successful": ok, "Failed": failed}
 
 
@@ -141,8 +145,8 @@ def receive_message(queues: Queues, request: dict[str, Any], base: str) -> dict[
         since = queues.version(name)
         batch = queues.receive(name, count, None if visibility is None else float(visibility))
         left = deadline - time.monotonic()
-        if len(batch) == count:
-            queues.nudge(name)  # another consumer may find more
+        if batch.more:
+            queues.nudge(name)  # another consumer finds the rest
         if batch or left <= 0:
             break
         queues.wait(name, left, since)

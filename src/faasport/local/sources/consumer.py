@@ -9,14 +9,15 @@ failure of the whole batch, so nothing is dropped by a bad response.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from hashlib import md5
 from typing import Any, Protocol
 
-from faasport.local.sources.queues import Queues, Received
+from faasport.local.sources.queues import Batch, Queues, Received
 
 ACCOUNT = "123456789012"
 
@@ -30,6 +31,22 @@ class Result(Protocol):
 
 #: Invokes a function by name with an event and blocks until it ends.
 Invoke = Callable[[str, bytes], Result]
+#: The same, as a coroutine on the loop that runs the pollers.
+AsyncInvoke = Callable[[str, bytes], Awaitable[Result]]
+
+
+class Functions(Protocol):
+    """What runs the functions (the emulator): its loop, and invocations by name that
+    block (any other thread) or are awaited (on the loop)."""
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop: ...
+
+    def invoke(self, name: str, payload: bytes) -> Result: ...
+
+    def invoke_async(self, name: str, payload: bytes) -> Awaitable[Result]: ...
+
+
 Log = Callable[[str], None]
 
 
@@ -106,14 +123,21 @@ def failed_ids(payload: bytes, batch: list[Received]) -> set[str] | None:
 
 
 class QueueConsumer:
-    """``pollers`` threads feeding ``function`` from ``queue``; inert until :meth:`start`."""
+    """``pollers`` tasks on ``loop`` feeding ``function`` from ``queue``; inert until
+    :meth:`start`.
+
+    Tasks on the loop that runs the environments, not threads: a batch goes to its
+    environment and its result comes back without a hand-over between threads (which cost
+    as much as the rest of a delivery). The database calls are short and run on the loop.
+    """
 
     def __init__(
         self,
         queues: Queues,
         queue: str,
         function: str,
-        invoke: Invoke,
+        invoke: AsyncInvoke,
+        loop: asyncio.AbstractEventLoop,
         *,
         batch: int = 10,
         window: float = 0.0,
@@ -126,73 +150,93 @@ class QueueConsumer:
         self.queue = queue
         self.function = function
         self.invoke = invoke
+        self.loop = loop
         self.batch = batch
         self.window = window
+        self.pollers = pollers
         self.region = region
         self.log = log
         #: Builds the event for a batch; None: the SQS event, with partial batch failures.
         self.event = event
-        self._stopping = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._poll, name=f"faasport-sqs-{queue}-{i}", daemon=True)
-            for i in range(pollers)
-        ]
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
+        """Start the pollers (from any thread)."""
+
+        def spawn() -> None:
+            self._tasks = [self.loop.create_task(self._poll()) for _ in range(self.pollers)]
+
+        self.loop.call_soon_threadsafe(spawn)
 
     def stop(self) -> None:
-        self._stopping.set()
+        """Stop the pollers and wait for the batches in hand (from a thread other than the
+        loop's); a batch not finished reappears after its visibility timeout."""
+        self._stopping = True
         self.queues.wake_all()
-        for thread in self._threads:
-            thread.join(timeout=5)
+        if self.loop.is_closed() or not self.loop.is_running():
+            return
 
-    def _poll(self) -> None:
-        while not self._stopping.is_set():
+        async def finish() -> None:
+            if self._tasks:
+                _, late = await asyncio.wait(self._tasks, timeout=5)
+                for task in late:  # its batch reappears after the visibility timeout
+                    task.cancel()
+
+        with contextlib.suppress(TimeoutError, RuntimeError):  # the loop stopped meanwhile
+            asyncio.run_coroutine_threadsafe(finish(), self.loop).result(timeout=10)
+
+    async def _poll(self) -> None:
+        #: Receipts of the messages done with: deleted by the next receive, in its write.
+        done: list[str] = []
+        while not self._stopping:
             try:
                 since = self.queues.version(self.queue)
-                batch = self._next_batch()
-                if len(batch) >= self.batch:
-                    self.queues.nudge(self.queue)  # a full batch: another poller takes more
+                batch = await self._next_batch(done)
+                done = []
+                if batch.more:
+                    self.queues.nudge(self.queue)  # another poller takes the rest
                 if batch:
-                    self._deliver(batch)
-                else:
-                    self.queues.wait(self.queue, 1.0, since)
+                    done = await self._deliver(batch)
+                elif not self._stopping:
+                    await self.queues.wait_async(self.queue, 1.0, since)
             except Exception as exc:  # the poller must outlive one bad turn
-                if self._stopping.is_set():
-                    return
+                if self._stopping:
+                    break
                 self.log(f"queue {self.queue}: {type(exc).__name__}: {exc}")
-                time.sleep(0.1)
+                await asyncio.sleep(0.1)
+        if done:
+            self.queues.delete(self.queue, done)
 
-    def _next_batch(self) -> list[Received]:
-        batch = self.queues.receive(self.queue, self.batch)
+    async def _next_batch(self, done: list[str]) -> Batch:
+        batch = self.queues.receive(self.queue, self.batch, done=done)
         if not batch or self.window <= 0:
             return batch
         deadline = time.monotonic() + self.window
-        while len(batch) < self.batch and not self._stopping.is_set():
+        while len(batch) < self.batch and not self._stopping:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            self.queues.wait(self.queue, left)
-            batch += self.queues.receive(self.queue, self.batch - len(batch))
+            await self.queues.wait_async(self.queue, left)
+            more = self.queues.receive(self.queue, self.batch - len(batch))
+            batch += more
+            batch.more = more.more
         return batch
 
-    def _deliver(self, batch: list[Received]) -> None:
+    async def _deliver(self, batch: list[Received]) -> list[str]:
+        """The receipts of the messages to delete: those the function is done with."""
         if self.event is None:
             payload = sqs_event(self.queue, batch, self.region)
         else:
             payload = json.dumps(self.event(batch)).encode()
-        result = self.invoke(self.function, payload)
+        result = await self.invoke(self.function, payload)
         if not result.ok:
-            return  # the batch reappears after its visibility timeout
+            return []  # the batch reappears after its visibility timeout
         failed = failed_ids(result.payload, batch) if self.event is None else set()
         if failed is None:
             self.log(
                 f"queue {self.queue}: {self.function} returned batchItemFailures naming no "
                 "message of the batch; the whole batch is retried"
             )
-            return
-        done = [message.receipt for message in batch if message.id not in failed]
-        if done:
-            self.queues.delete(self.queue, done)
+            return []
+        return [message.receipt for message in batch if message.id not in failed]

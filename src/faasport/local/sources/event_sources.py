@@ -23,7 +23,7 @@ from faasport.local.aws_services.sqs import queue_url
 from faasport.local.sources import cron, patterns
 from faasport.local.sources.buckets import Buckets, notifications, s3_event
 from faasport.local.sources.bus import Bus, bus_event, rules
-from faasport.local.sources.consumer import ACCOUNT, Invoke, QueueConsumer
+from faasport.local.sources.consumer import ACCOUNT, Functions, QueueConsumer
 from faasport.local.sources.dev_state import DEV_STATE
 from faasport.local.sources.queues import Queues, QueueSpec
 from faasport.local.sources.schedules import Schedule, Scheduler
@@ -181,9 +181,12 @@ class EventSources:
         state.write_text(json.dumps({"pid": os.getpid(), "services": self.url}))
         return with_endpoints(self.project, self.url)
 
-    def start(self, invoke: Invoke) -> None:
-        """Feed the functions: ``invoke(name, event_bytes)`` runs one and blocks."""
+    def start(self, functions: Functions) -> None:
+        """Feed the functions: queue mappings poll on ``functions.loop``; streams and
+        schedules invoke from their own threads."""
         from faasport.config.model import QueueEvent
+
+        invoke, invoke_async, loop = functions.invoke, functions.invoke_async, functions.loop
 
         for function in self.project.functions.values():
             for source in function.events:
@@ -193,7 +196,8 @@ class EventSources:
                             self.queues,
                             source.queue,
                             function.name,
-                            invoke,
+                            invoke_async,
+                            loop,
                             batch=source.batch,
                             window=source.window,
                             pollers=max(1, min(function.concurrency, MAX_POLLERS)),
@@ -211,7 +215,8 @@ class EventSources:
                             self.queues,
                             sub.queue,
                             sub.function,
-                            invoke,
+                            invoke_async,
+                            loop,
                             batch=1,
                             region=region,
                             log=self.log,
@@ -224,7 +229,8 @@ class EventSources:
                     self.queues,
                     notification.queue,
                     notification.function,
-                    invoke,
+                    invoke_async,
+                    loop,
                     batch=1,
                     region=region,
                     log=self.log,
@@ -237,7 +243,8 @@ class EventSources:
                     self.queues,
                     rule.queue,
                     rule.function,
-                    invoke,
+                    invoke_async,
+                    loop,
                     batch=1,
                     region=region,
                     log=self.log,

@@ -9,13 +9,14 @@ sent, and drop a message whose deduplication id was seen in the last five minute
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import json
 import random
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -47,8 +48,8 @@ class QueueSpec:
     #: FIFO queues: deduplication by the body's SHA-256 when no id is given.
     content_dedup: bool = False
 
-    @property
-    def fifo(self) -> bool:
+    @functools.cached_property
+    def fifo(self) -> bool:  # read for every message sent
         return self.name.endswith(".fifo")
 
 
@@ -64,6 +65,12 @@ class Received:
     group: str | None
     dedup: str | None
     seq: int
+
+
+class Batch(list[Received]):
+    """Received messages; ``more``: the queue held more visible ones than were taken."""
+
+    more = False
 
 
 @dataclass
@@ -84,9 +91,9 @@ _UUID_KEEP = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
-def _message_id() -> str:
-    # A version 4 UUID from the fast generator: ids need to be unique, not secret. Formatted
-    # by hand: uuid.UUID's checks cost a quarter of a sent message.
+def random_id() -> str:
+    # A version 4 UUID from the fast generator: message and request ids need to be unique,
+    # not secret. Formatted by hand: uuid.UUID's checks cost a quarter of a sent message.
     text = f"{random.getrandbits(128) & _UUID_KEEP | _UUID_SET:032x}"
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
@@ -108,6 +115,15 @@ class _Waiters:
     #: Bumped by every notification: a consumer that saw the queue empty at version N
     #: does not wait if it has moved on since (the notification came before its wait).
     version: int = 0
+    #: Consumers waiting on an event loop (the event source mappings' pollers), oldest first.
+    futures: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = field(
+        default_factory=list
+    )
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class Queues:
@@ -212,7 +228,7 @@ class Queues:
             ).fetchone()
             if row is not None:
                 return Sent(row[0], md5, 0, duplicate=True)
-        id = _message_id()
+        id = random_id()
         cursor = db.execute(
             "INSERT INTO messages (id, queue, body, attributes, grp, dedup, sent_ms, visible)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -240,8 +256,14 @@ class Queues:
             waiters.version += 1
             if everyone:
                 waiters.condition.notify_all()
+                woken, waiters.futures = waiters.futures, []
+            elif waiters.futures:
+                woken = [waiters.futures.pop(0)]
             else:
                 waiters.condition.notify()
+                return
+        for loop, future in woken:
+            loop.call_soon_threadsafe(_wake, future)
 
     def nudge(self, queue: str) -> None:
         """Wake one more consumer of ``queue``: more messages may be waiting."""
@@ -256,8 +278,17 @@ class Queues:
 
     # -- consumers -----------------------------------------------------------------------
 
-    def receive(self, queue: str, count: int, visibility: float | None = None) -> list[Received]:
-        """Up to ``count`` visible messages, now in flight for the visibility timeout."""
+    def receive(
+        self,
+        queue: str,
+        count: int,
+        visibility: float | None = None,
+        *,
+        done: list[str] | None = None,
+    ) -> Batch:
+        """Up to ``count`` visible messages, now in flight for the visibility timeout;
+        first, in the same transaction, the messages of the receipts ``done`` are deleted
+        (a poller's previous batch: one write to the database per batch, not two)."""
         spec = self.spec(queue)
         timeout = spec.visibility_timeout if visibility is None else visibility
         now = self.clock()
@@ -273,42 +304,54 @@ class Queues:
                 " WHERE queue = ? AND receives > 0 AND visible > ?)"
             )
             args += (queue, now)
-        out: list[Received] = []
+        query += " ORDER BY seq LIMIT ?"
+        args += (count + 1,)  # one more tells whether another consumer should be woken
+        out = Batch()
         moved = False
         # One token per receive: a receipt is unique to this delivery of this message.
-        token = uuid.uuid4().hex
+        token = f"{random.getrandbits(128):032x}"
         first_ms = int(now * 1000)
-        with self.store.transaction() as db:
-            rows = db.execute(query + " ORDER BY seq LIMIT ?", (*args, count)).fetchall()
-            taken: list[int] = []
-            for seq, id, body, attributes, receives, sent, first, group, dedup in rows:
-                if spec.dlq is not None and receives >= spec.max_receive:
-                    self._move(db, seq, spec.dlq, now)
-                    moved = True
-                    continue
-                taken.append(seq)
-                out.append(
-                    Received(
-                        id,
-                        body,
-                        json.loads(attributes) if attributes != "{}" else {},
-                        receives + 1,
-                        sent,
-                        first or first_ms,
-                        f"{seq}:{token}",
-                        group,
-                        dedup,
-                        seq,
+        with self.store.lock:
+            if not done:
+                # Read first: an empty queue costs no write transaction (idle pollers, long
+                # polls). Nothing else writes while the lock is held.
+                rows = self.store.db.execute(query, args).fetchall()
+                if not rows:
+                    return out
+            with self.store.transaction() as db:
+                if done:
+                    self._delete(db, queue, done)
+                    rows = db.execute(query, args).fetchall()
+                out.more = len(rows) > count
+                taken: list[int] = []
+                for seq, id, body, attributes, receives, sent, first, group, dedup in rows[:count]:
+                    if spec.dlq is not None and receives >= spec.max_receive:
+                        self._move(db, seq, spec.dlq, now)
+                        moved = True
+                        continue
+                    taken.append(seq)
+                    out.append(
+                        Received(
+                            id,
+                            body,
+                            json.loads(attributes) if attributes != "{}" else {},
+                            receives + 1,
+                            sent,
+                            first or first_ms,
+                            f"{seq}:{token}",
+                            group,
+                            dedup,
+                            seq,
+                        )
                     )
-                )
-            if taken:
-                marks = ",".join("?" * len(taken))
-                db.execute(
-                    "UPDATE messages SET visible = ?, receives = receives + 1,"
-                    " receipt = seq || ':' || ?, first_ms = COALESCE(first_ms, ?)"
-                    f" WHERE seq IN ({marks})",
-                    (now + timeout, token, first_ms, *taken),
-                )
+                if taken:
+                    marks = ",".join("?" * len(taken))
+                    db.execute(
+                        "UPDATE messages SET visible = ?, receives = receives + 1,"
+                        " receipt = seq || ':' || ?, first_ms = COALESCE(first_ms, ?)"
+                        f" WHERE seq IN ({marks})",
+                        (now + timeout, token, first_ms, *taken),
+                    )
         if moved and spec.dlq is not None and spec.dlq in self._waiters:
             self._notify(spec.dlq)
         return out
@@ -328,17 +371,20 @@ class Queues:
     def delete(self, queue: str, receipts: list[str]) -> int:
         """Delete messages by receipt handle; how many were still there."""
         self.spec(queue)
-        # A receipt starts with its row's key, which finds it without another index.
-        seqs = [_seq(receipt) for receipt in receipts]
         if not receipts:
             return 0
-        marks = ",".join("?" * len(receipts))
         with self.store.transaction() as db:
-            return db.execute(
-                f"DELETE FROM messages WHERE seq IN ({marks}) AND queue = ?"
-                f" AND receipt IN ({marks})",
-                (*seqs, queue, *receipts),
-            ).rowcount
+            return self._delete(db, queue, receipts)
+
+    @staticmethod
+    def _delete(db: sqlite3.Connection, queue: str, receipts: list[str]) -> int:
+        # A receipt starts with its row's key, which finds it without another index.
+        seqs = [_seq(receipt) for receipt in receipts]
+        marks = ",".join("?" * len(receipts))
+        return db.execute(
+            f"DELETE FROM messages WHERE seq IN ({marks}) AND queue = ? AND receipt IN ({marks})",
+            (*seqs, queue, *receipts),
+        ).rowcount
 
     def change_visibility(self, queue: str, receipt: str, seconds: float) -> bool:
         self.spec(queue)
@@ -351,10 +397,8 @@ class Queues:
             self._notify(queue)
         return bool(changed)
 
-    def wait(self, queue: str, timeout: float, since: int | None = None) -> None:
-        """Block until a message is sent to ``queue``, the next one becomes visible, or
-        ``timeout`` passes; at once if ``queue`` was notified after :meth:`version` gave
-        ``since``."""
+    def _until_visible(self, queue: str, timeout: float) -> float:
+        """``timeout``, or less when a message of ``queue`` becomes visible sooner."""
         now = self.clock()
         with self.store.lock:
             row = self.store.db.execute(
@@ -362,10 +406,37 @@ class Queues:
             ).fetchone()
         if row[0] is not None:
             timeout = min(timeout, max(row[0] - now, 0.0) + 0.001)
+        return timeout
+
+    def wait(self, queue: str, timeout: float, since: int | None = None) -> None:
+        """Block until a message is sent to ``queue``, the next one becomes visible, or
+        ``timeout`` passes; at once if ``queue`` was notified after :meth:`version` gave
+        ``since``."""
+        timeout = self._until_visible(queue, timeout)
         waiters = self._waiters[queue]
         with waiters.condition:
             if since is None or waiters.version == since:
                 waiters.condition.wait(timeout)
+
+    async def wait_async(self, queue: str, timeout: float, since: int | None = None) -> None:
+        """:meth:`wait` for a coroutine: the loop goes on meanwhile."""
+        timeout = self._until_visible(queue, timeout)
+        waiters = self._waiters[queue]
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        entry = (loop, future)
+        with waiters.condition:
+            if since is not None and waiters.version != since:
+                return
+            waiters.futures.append(entry)
+        timer = loop.call_later(timeout, _wake, future)
+        try:
+            await future
+        finally:
+            timer.cancel()
+            with waiters.condition:
+                if entry in waiters.futures:  # timed out or cancelled: not woken
+                    waiters.futures.remove(entry)
 
     def wake_all(self) -> None:
         for name in self._waiters:
