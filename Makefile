@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The suite mostly waits on the servers and tools it starts: two pytest-xdist workers keep two
+# cores busy. A test file stays on one worker, so its module fixtures (a dev server, a
+# generated template) are made once. PYTEST_WORKERS= runs it in one process.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 # checkov pins versions that clash with the test tools, so it gets a venv of its own.
 TOOLS  := .venv-tools
 CHECKOV_STAMP := $(TOOLS)/.installed
@@ -75,7 +79,7 @@ dev: $(STAMP)
 test: postgres redis chromium $(STAMP) $(CHECKOV_STAMP) $(CDK_STAMP)
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
-	FAASPORT_CHECKOV=$(TOOLS)/bin/checkov $(BIN)/python -m pytest -q
+	FAASPORT_CHECKOV=$(TOOLS)/bin/checkov $(BIN)/python -m pytest -q $(PYTEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples

@@ -92,6 +92,28 @@ def run_checkov(directory: Path, *flags: str) -> Any:
     return json.loads(result.stdout)
 
 
+def checkov_passes(directory: Path, *, skipped: bool = False) -> set[str]:
+    """checkov's CloudFormation and Terraform checks over the deployments written below
+    ``directory``, one folder each: asserts that none failed and that none of its files failed
+    to parse; the folders with a passed check (or a skipped one too, with ``skipped``)."""
+    found = run_checkov(directory, "--framework", "cloudformation", "terraform")
+    reports: list[Any] = found if isinstance(found, list) else [found]
+    failed = [
+        (check["check_id"], check["file_path"], check["resource"])
+        for report in reports
+        for check in report["results"]["failed_checks"]
+    ]
+    assert failed == []
+    assert [report["summary"]["parsing_errors"] for report in reports] == [0] * len(reports)
+    kinds = ("passed_checks", "skipped_checks") if skipped else ("passed_checks",)
+    return {
+        check["file_path"].split("/")[1]
+        for report in reports
+        for kind in kinds
+        for check in report["results"][kind]
+    }
+
+
 def same_output_in_two_processes(script: str, project: Path) -> str:
     """What ``python -c script project`` prints, the same under two hash seeds."""
     outputs = {

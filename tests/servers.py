@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,16 +31,27 @@ def free_port() -> int:
 
 @contextmanager
 def functions_framework(
-    source: Path, target: str, environment: Mapping[str, str] | None = None
+    source: Path,
+    target: str,
+    environment: Mapping[str, str] | None = None,
+    options: Sequence[str] = (),
+    path: Sequence[Path] = (),
 ) -> Iterator[str]:
-    """The real functions-framework CLI serving ``target`` of ``source``, with ``environment``
-    added to this process's; its base URL once it answers."""
+    """The real functions-framework CLI serving ``target`` of ``source`` (with ``options``
+    after its own), from the folder of ``source``, with ``environment`` added to this
+    process's and ``path`` before that folder on its PYTHONPATH; its base URL once it
+    answers."""
     port = free_port()
-    env = {**os.environ, **(environment or {}), "PYTHONPATH": str(source.parent)}
+    env = {
+        **os.environ,
+        **(environment or {}),
+        "PYTHONPATH": os.pathsep.join(map(str, [*path, source.parent])),
+    }
     command = [str(FUNCTIONS_FRAMEWORK), "--source", str(source), "--target", target]
     server = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port)],
+        [*command, "--host", "127.0.0.1", "--port", str(port), *options],
         env=env,
+        cwd=source.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

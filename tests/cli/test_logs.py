@@ -7,7 +7,6 @@ import json
 import re
 import subprocess
 import sys
-import textwrap
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,50 +19,14 @@ from cli_output import one_error_line
 from dev_process import Dev, wait_for
 from faasport.cli.main import main
 from faasport.testing.events import sqs_event
+from log_project import CONFIG, write_log_project
 
-APP = textwrap.dedent(
-    """
-    import json, logging
-    from faasport.core.jsonlog import configure
-
-    log = configure(logging.getLogger("webapp"))
-
-    def app(environ, start_response):
-        path = environ["PATH_INFO"]
-        log.warning("handling %s", path)
-        if path == "/boom":
-            raise ValueError("boom")
-        start_response("201 Created", [("Content-Type", "application/json")])
-        return [json.dumps({"path": path}).encode()]
-    """
-)
-JOBS = textwrap.dedent(
-    """
-    def handle(event, context):
-        print("job", event["Records"][0]["body"])
-        raise RuntimeError("cannot do it")
-    """
-)
-CONFIG = """
-name = "logs"
-
-[functions.api]
-app = "webapp:app"
-routes = ["ANY /{proxy+}"]
-
-[functions.worker]
-handler = "jobs:handle"
-"""
 TIME = r"\d\d:\d\d:\d\d"
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("logs")
-    (root / "faasport.toml").write_text(CONFIG)
-    (root / "webapp.py").write_text(APP)
-    (root / "jobs.py").write_text(JOBS)
-    return root
+    return write_log_project(tmp_path_factory.mktemp("logs"))
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +38,7 @@ def dev(project: Path) -> Iterator[Dev]:
             assert client.get("/items/43").status_code == 201
             assert client.get("/boom").status_code == 500
         server.client("lambda").invoke(
-            FunctionName="worker", Payload=json.dumps(sqs_event("j1")).encode()
+            FunctionName="worker", Payload=json.dumps(sqs_event("fail")).encode()
         )
         assert server.settled(at_least=4) == 4
         yield server
@@ -116,11 +79,11 @@ def test_the_log_as_dev_shows_it(dev: Dev, project: Path) -> None:
     assert re.fullmatch(r"T api GET /items/43 201 \d+\.\d ms \d+ MB warm", invocations[1])
     assert re.fullmatch(r"T api GET /boom 500 \d+\.\d ms \d+ MB warm", invocations[2])
     assert "T api WARNING handling /items/42" in shown
-    assert "    ValueError: boom" in shown
+    assert "    ValueError: boom <b>" in shown
     assert not [line for line in shown if "RequestId" in line]
     # The same lines, in the same form, as dev's own pretty log.
     worker = read(project, "worker", 1)
-    assert "T worker job j1" in worker
+    assert "T worker job fail" in worker
     assert any(
         re.fullmatch(r"T worker sqs 1 record function error .* RuntimeError: cannot do it", line)
         for line in worker

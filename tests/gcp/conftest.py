@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from servers import free_port
+from servers import functions_framework
 
 TESTS = Path(__file__).resolve().parent.parent
-CLI = Path(sys.executable).with_name("functions-framework")
 
 MAIN = """
 import json, os
@@ -54,53 +48,11 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-def start(source: Path, target: str, *extra: str) -> Iterator[Server]:
-    port = free_port()
-    records = source / f"{target}-{port}.jsonl"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(TESTS), str(source)]),
-        "RECORDS_FILE": str(records),
-        "WORKERS": "1",
-        "THREADS": "4",
-    }
-    process = subprocess.Popen(
-        [
-            str(CLI),
-            "--target",
-            target,
-            "--source",
-            str(source / "main.py"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            *extra,
-        ],
-        env=env,
-        cwd=source,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"functions-framework exited: {process.stderr.read()!r}")  # type: ignore[union-attr]
-            try:
-                httpx.get(url + "/", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+def start(source: Path, target: str, *options: str) -> Iterator[Server]:
+    records = source / f"{' '.join([target, *options])}.jsonl"
+    environment = {"RECORDS_FILE": str(records), "WORKERS": "1", "THREADS": "4"}
+    with functions_framework(source / "main.py", target, environment, options, [TESTS]) as url:
         yield Server(url, records)
-    finally:
-        process.terminate()
-        process.wait(10)
-        assert process.stderr is not None
-        process.stderr.close()
 
 
 @pytest.fixture(scope="session")

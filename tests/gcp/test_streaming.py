@@ -3,9 +3,6 @@ the client while the app runs, and an error mid-stream cuts the body short."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import Iterator
@@ -13,49 +10,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.local.test_streaming import APP
 
-from servers import free_port
+from servers import functions_framework
 
-CLI = Path(sys.executable).with_name("functions-framework")
-
-MAIN = textwrap.dedent(
+# The app that tests/local/test_streaming.py streams through faasport dev.
+MAIN = APP + textwrap.dedent(
     """
-    import asyncio
-    import time
-
-    from fastapi import FastAPI
-    from fastapi.responses import StreamingResponse
-
     from faasport import gcp
-
-    app = FastAPI()
-
-    @app.get("/ticks")
-    async def ticks():
-        async def chunks():
-            for i in range(8):
-                yield f"tick {i}\\n"
-                await asyncio.sleep(0.1)
-
-        return StreamingResponse(chunks(), media_type="text/plain", headers={"x-feed": "yes"})
-
-    @app.get("/boom")
-    async def boom():
-        async def chunks():
-            yield "first\\n"
-            raise RuntimeError("broke mid-stream")
-
-        return StreamingResponse(chunks(), media_type="text/plain")
-
-    def wsgi(environ, start_response):
-        start_response("201 Created", [("Content-Type", "text/plain")])
-
-        def lines():
-            for i in range(4):
-                yield f"w{i}\\n".encode()
-                time.sleep(0.15)
-
-        return lines()
 
     fastapi = gcp.handler(app, stream=True)
     flask = gcp.handler(wsgi, stream=True)
@@ -64,34 +26,9 @@ MAIN = textwrap.dedent(
 
 
 def _serve(source: Path, target: str) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            *(str(CLI), "--target", target, "--source", str(source / "main.py")),
-            *("--host", "127.0.0.1", "--port", str(port)),
-        ],
-        env={**os.environ, "PYTHONPATH": str(source), "WORKERS": "1", "THREADS": "4"},
-        cwd=source,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            assert process.poll() is None, "functions-framework exited"
-            try:
-                httpx.get(url + "/", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "functions-framework did not start"
-                time.sleep(0.1)
+    environment = {"WORKERS": "1", "THREADS": "4"}
+    with functions_framework(source / "main.py", target, environment) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-        assert process.stderr is not None
-        process.stderr.close()
 
 
 @pytest.fixture(scope="module")
@@ -125,15 +62,16 @@ def test_asgi_chunks_arrive_while_the_app_runs(asgi_url: str) -> None:
     assert response.status_code == 200
     assert response.headers["x-feed"] == "yes"
     assert "content-length" not in response.headers
-    assert [line for _, line in arrivals] == [f"tick {i}" for i in range(8)]
-    assert arrivals[-1][0] - arrivals[0][0] > 0.4  # 8 chunks 100 ms apart, not all at once
+    assert [line for _, line in arrivals] == [f"tick {i}" for i in range(20)]
+    assert arrivals[-1][0] - arrivals[0][0] > 1.0  # 20 chunks 100 ms apart, not all at once
 
 
 def test_wsgi_chunks_arrive_while_the_app_runs(wsgi_url: str) -> None:
     response, arrivals = _lines(wsgi_url + "/")
-    assert response.status_code == 201
-    assert [line for _, line in arrivals] == [f"w{i}" for i in range(4)]
-    assert arrivals[-1][0] - arrivals[0][0] > 0.3
+    assert response.status_code == 200
+    assert response.headers["x-kind"] == "wsgi"
+    assert [line for _, line in arrivals] == [f"w{i}" for i in range(5)]
+    assert arrivals[-1][0] - arrivals[0][0] > 0.3  # 5 chunks 150 ms apart
 
 
 def test_an_error_mid_stream_cuts_the_body_short(asgi_url: str) -> None:

@@ -4,7 +4,6 @@ the requests that wait on it, never the gateway's other routes."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import tempfile
@@ -21,6 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from dev_process import Dev
+from jwks_project import write_jwks_project
 from servers import free_port
 
 ISSUER = "https://issuer.example.com/"
@@ -102,12 +102,7 @@ def bearer(key: rsa.RSAPrivateKey, **changes: Any) -> dict[str, str]:
 
 
 def project(root: Path, config: str, key: rsa.RSAPrivateKey) -> Path:
-    (root / "faasport.toml").write_text(config)
-    (root / "fns.py").write_text(HANDLERS)
-    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    (root / "keys").mkdir()
-    (root / "keys" / "jwks.json").write_text(json.dumps({"keys": [{**public, "kid": "k1"}]}))
-    return root
+    return write_jwks_project(root, config, HANDLERS, key)
 
 
 @pytest.fixture(scope="module")

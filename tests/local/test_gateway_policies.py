@@ -19,6 +19,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from dev_process import Dev
+from jwks_project import write_jwks_project
 
 ISSUER = "https://issuer.example.com/"
 ORIGIN = "https://app.example.com"
@@ -69,13 +70,7 @@ def key() -> rsa.RSAPrivateKey:
 
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory: pytest.TempPathFactory, key: rsa.RSAPrivateKey) -> Iterator[Dev]:
-    root = tmp_path_factory.mktemp("policies")
-    (root / "faasport.toml").write_text(CONFIG)
-    (root / "fns.py").write_text(HANDLERS)
-    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    (root / "keys").mkdir()
-    (root / "keys" / "jwks.json").write_text(json.dumps({"keys": [{**public, "kid": "k1"}]}))
-    server = Dev(root)
+    server = Dev(write_jwks_project(tmp_path_factory.mktemp("policies"), CONFIG, HANDLERS, key))
     try:
         yield server
     finally:
@@ -239,11 +234,7 @@ REST_CONFIG = textwrap.dedent(
 def test_a_rest_api_gets_claims_in_1_0_shape_and_its_stage_throttle(
     tmp_path: Path, key: rsa.RSAPrivateKey
 ) -> None:
-    (tmp_path / "faasport.toml").write_text(REST_CONFIG)
-    (tmp_path / "fns.py").write_text(HANDLERS)
-    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [{**public, "kid": "k1"}]}))
-    dev = Dev(tmp_path)
+    dev = Dev(write_jwks_project(tmp_path, REST_CONFIG, HANDLERS, key, jwks_file="jwks.json"))
     try:
         assert dev.url.endswith("/prod")
         with httpx.Client() as client:

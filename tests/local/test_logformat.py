@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,55 +16,15 @@ from faasport.local.logformat import SETTLE, PrettyLog
 from faasport.local.outcome import Outcome, Status, error_payload
 from faasport.local.runtime_api import Invocation
 from faasport.testing.events import sqs_event
+from log_project import write_log_project
 
-APP = textwrap.dedent(
-    """
-    import json, logging
-    from faasport.core.jsonlog import configure
-
-    log = configure(logging.getLogger("webapp"))
-
-    def app(environ, start_response):
-        path = environ["PATH_INFO"]
-        log.warning("handling %s", path)
-        if path == "/boom":
-            raise ValueError("boom <b>")
-        start_response("201 Created", [("Content-Type", "application/json")])
-        return [json.dumps({"path": path}).encode()]
-    """
-)
-JOBS = textwrap.dedent(
-    """
-    def handle(event, context):
-        for record in event["Records"]:
-            if record["body"] == "fail":
-                raise RuntimeError("cannot do it")
-            print("job", record["body"])
-        return {"done": len(event["Records"])}
-    """
-)
-CONFIG = textwrap.dedent(
-    """
-    name = "logs"
-
-    [functions.api]
-    app = "webapp:app"
-    routes = ["ANY /{proxy+}"]
-
-    [functions.worker]
-    handler = "jobs:handle"
-    """
-)
 TIME = r"\d\d:\d\d:\d\d"
 ESC = "\x1b["
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "faasport.toml").write_text(CONFIG)
-    (tmp_path / "webapp.py").write_text(APP)
-    (tmp_path / "jobs.py").write_text(JOBS)
-    return tmp_path
+    return write_log_project(tmp_path)
 
 
 def _run(dev: Dev) -> None:

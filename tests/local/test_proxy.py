@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from dev_process import Dev
+from dev_process import Dev, wait_for
 from rawhttp import write_project
 from servers import free_port
 
@@ -39,6 +39,8 @@ routes = ["ANY /{{proxy+}}"]
 class Upstream(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     seen: ClassVar[list[dict[str, Any]]] = []
+    # Set once /slow has slept and answers: a 504 before it is the gateway's own timeout.
+    slow_answered: ClassVar[threading.Event] = threading.Event()
 
     def _answer(self) -> None:
         length = int(self.headers.get("content-length") or 0)
@@ -51,6 +53,7 @@ class Upstream(BaseHTTPRequestHandler):
         self.seen.append(record)
         if self.path == "/slow":
             time.sleep(3)
+            self.slow_answered.set()
         payload = b"x" * (11 * 1024 * 1024) if self.path == "/big" else json.dumps(record).encode()
         self.send_response(201 if self.command == "POST" else 200)
         self.send_header("content-type", "application/json")
@@ -169,24 +172,29 @@ def test_other_paths_still_reach_the_function(dev: Dev) -> None:
 
 def test_a_slow_upstream_is_504_and_holds_no_other_request(dev: Dev) -> None:
     result: dict[str, Any] = {}
+    Upstream.slow_answered.clear()
+    before = len(Upstream.seen)
 
     def slow() -> None:
         started = time.monotonic()
         result["answer"] = httpx.get(f"{dev.url}/slow", timeout=10)
         result["took"] = time.monotonic() - started
+        result["upstream answered"] = Upstream.slow_answered.is_set()
 
     thread = threading.Thread(target=slow)
     thread.start()
-    time.sleep(0.2)
-    started = time.monotonic()
+    wait_for(lambda: any(r["target"] == "/slow" for r in Upstream.seen[before:]), 10, "/slow")
     assert httpx.get(f"{dev.url}/users/ada").status_code == 200
-    assert time.monotonic() - started < 0.5
+    # Answered while the gateway still held /slow (for its 1 s timeout), not after it.
+    assert "answer" not in result
     thread.join(10)
     answer = result["answer"]
     assert answer.status_code == 504
     assert answer.json() == {"message": "Endpoint request timed out"}
-    assert 0.9 < result["took"] < 2.5
-    assert any("GET /slow: 504" in line for line in dev.lines)
+    # The gateway's timeout (1 s) cut it, before the upstream's answer (after 3 s) was ready.
+    assert result["took"] > 0.9 and not result["upstream answered"]
+    # Its line is read from dev's stderr on another thread, a little after the answer.
+    wait_for(lambda: any("GET /slow: 504" in line for line in dev.lines), 10, "the 504 line")
 
 
 def test_an_unreachable_upstream_is_502(dev: Dev) -> None:

@@ -159,8 +159,10 @@ def test_chunks_arrive_while_the_function_runs(dev: Dev) -> None:
                 arrivals.append((time.perf_counter() - started, line))
     assert [line for _, line in arrivals] == [f"tick {i}" for i in range(20)]
     first, last = arrivals[0][0], arrivals[-1][0]
-    assert first < 0.3, f"first chunk after {first:.3f} s"
-    # The function takes about 2 s: most chunks came before it ended, not all at the end.
+    # The function sleeps 1.9 s between its first and last chunk, however loaded the machine:
+    # the first chunk came in the first half of the response, most before the function ended,
+    # not all at the end.
+    assert first < last / 2, f"first chunk after {first:.3f} s of {last:.3f} s"
     assert last - first > 1.0
     assert sum(1 for at, _ in arrivals if at < last - 0.5) >= 10
 

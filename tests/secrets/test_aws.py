@@ -108,14 +108,17 @@ def test_cached_for_max_age_then_asked_again(aws: str) -> None:
 
 
 def test_denied_names_the_permission_to_grant(moto: Any, on_lambda: OnLambda) -> None:
-    # A server that enforces IAM after its first three requests: they create a user
-    # without policies, its access key and a secret. moto answers a denial with HTTP 403
-    # and code "AccessDenied"; AWS answers "AccessDeniedException": both are recognised.
-    url = moto.start(INITIAL_NO_AUTH_ACTION_COUNT="3")
+    # A server that enforces IAM after its first four requests: they create a user
+    # without policies, its access key and a secret, and list the SSM parameters (moto loads
+    # its SSM service at the first request, for seconds on a loaded machine: not in the
+    # store's own read timeout). moto answers a denial with HTTP 403 and code "AccessDenied";
+    # AWS answers "AccessDeniedException": both are recognised.
+    url = moto.start(INITIAL_NO_AUTH_ACTION_COUNT="4")
     iam = client(url, "iam")
     iam.create_user(UserName="phoney-api-role")
     key = iam.create_access_key(UserName="phoney-api-role")["AccessKey"]
     client(url, "secretsmanager").create_secret(Name="phoney/prod/jwt", SecretString="k")
+    client(url, "ssm").describe_parameters()
     on_lambda(url, key["AccessKeyId"], key["SecretAccessKey"])
     with pytest.raises(secrets.SecretAccessDeniedError) as caught:
         secrets.get("phoney/prod/jwt")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dev_process import Dev
+from log_project import JOBS
 
 APP = textwrap.dedent(
     """
@@ -23,16 +24,6 @@ APP = textwrap.dedent(
         log.info("serving %s", path)
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps({"path": path}).encode()]
-    """
-)
-JOBS = textwrap.dedent(
-    """
-    def handle(event, context):
-        for record in event["Records"]:
-            print("job", record["body"])
-            if record["body"] == "fail":
-                raise RuntimeError("cannot do it")
-        return {"done": len(event["Records"])}
     """
 )
 CONFIG = textwrap.dedent(

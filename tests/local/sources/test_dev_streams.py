@@ -4,14 +4,14 @@ on the on-failure queue; records put with boto3 and ``faasport stream put``."""
 
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
 
 from click.testing import CliRunner
 
-from dev_process import Dev, wait_for
+from dev_process import wait_for
 from faasport.cli.main import main
+from notes import lines, on_failure_note, serve
 
 CONFIG = textwrap.dedent(
     """
@@ -35,16 +35,7 @@ CONFIG = textwrap.dedent(
 
 APP = textwrap.dedent(
     """
-    import json
-    from pathlib import Path
-
     from faasport import events
-
-    HERE = Path(__file__).parent
-
-    def note(name, text):
-        with (HERE / name).open("a") as out:
-            out.write(text + "\\n")
 
     def once(record):
         marker = HERE / f"failed-{record.text}"
@@ -72,15 +63,8 @@ APP = textwrap.dedent(
 )
 
 
-def lines(root: Path, name: str) -> list[str]:
-    log = root / name
-    return log.read_text().splitlines() if log.exists() else []
-
-
 def test_streams(tmp_path: Path) -> None:
-    (tmp_path / "faasport.toml").write_text(CONFIG)
-    (tmp_path / "app.py").write_text(APP)
-    dev = Dev(tmp_path, "--no-reload")
+    dev = serve(tmp_path, CONFIG, APP)
     try:
         kinesis = dev.client("kinesis")
         put = kinesis.put_records(
@@ -109,16 +93,7 @@ def test_streams(tmp_path: Path) -> None:
             StreamName="poison",
             Records=[{"Data": t.encode(), "PartitionKey": "k"} for t in ["p1", "p2", "bad", "p4"]],
         )
-        sqs = dev.client("sqs")
-        url = sqs.get_queue_url(QueueName="failures")["QueueUrl"]
-        received: list[dict[str, object]] = []
-
-        def noted() -> bool:
-            received.extend(sqs.receive_message(QueueUrl=url).get("Messages", []))
-            return bool(received)
-
-        wait_for(noted, 30, "the on-failure note")
-        info = json.loads(received[0]["Body"])["KinesisBatchInfo"]  # type: ignore[arg-type]
+        info = on_failure_note(dev)["KinesisBatchInfo"]
         assert info["streamArn"] == "arn:aws:kinesis:us-east-1:123456789012:stream/poison"
         attempts = lines(tmp_path, "poison.log")
         assert attempts[0] == "p1 p2 bad p4"

@@ -9,7 +9,8 @@ import json
 import textwrap
 from pathlib import Path
 
-from dev_process import Dev, wait_for
+from dev_process import wait_for
+from notes import lines, on_failure_note, serve
 
 CONFIG = textwrap.dedent(
     """
@@ -40,18 +41,9 @@ CONFIG = textwrap.dedent(
 
 APP = textwrap.dedent(
     """
-    import json
-    from pathlib import Path
-
     import boto3
 
     from faasport import events
-
-    HERE = Path(__file__).parent
-
-    def note(name, text):
-        with (HERE / name).open("a") as out:
-            out.write(text + "\\n")
 
     def write(event, context):
         table = boto3.resource("dynamodb").Table(event["table"])
@@ -91,15 +83,8 @@ APP = textwrap.dedent(
 )
 
 
-def lines(root: Path, name: str) -> list[str]:
-    log = root / name
-    return log.read_text().splitlines() if log.exists() else []
-
-
 def test_table_streams(tmp_path: Path) -> None:
-    (tmp_path / "faasport.toml").write_text(CONFIG)
-    (tmp_path / "app.py").write_text(APP)
-    dev = Dev(tmp_path, "--no-reload")
+    dev = serve(tmp_path, CONFIG, APP)
     try:
         steps = [
             {"op": "put", "item": {"id": "a", "total": 1}},
@@ -128,16 +113,7 @@ def test_table_streams(tmp_path: Path) -> None:
             {"table": "poison", "steps": [{"op": "batch", "items": [{"id": i} for i in "xyz"]}]}
         ).encode()
         assert "FunctionError" not in lambda_.invoke(FunctionName="writer", Payload=payload)
-        sqs = dev.client("sqs")
-        url = sqs.get_queue_url(QueueName="failures")["QueueUrl"]
-        received: list[dict[str, object]] = []
-
-        def noted() -> bool:
-            received.extend(sqs.receive_message(QueueUrl=url).get("Messages", []))
-            return bool(received)
-
-        wait_for(noted, 30, "the on-failure note")
-        note = json.loads(str(received[0]["Body"]))
+        note = on_failure_note(dev)
         info = note["DDBStreamBatchInfo"]
         assert info["batchSize"] == 3
         assert info["streamArn"].startswith("arn:aws:dynamodb:us-east-1:")
