@@ -192,11 +192,11 @@ class Environment:
         self.api.submit(invocation)
         try:
             status, payload = await result
-            if invocation.log is not None:
-                # What the runtime printed before it answered may still sit in the pipe:
-                # the reads already due run first.
-                for _ in range(3):
-                    await asyncio.sleep(0)
+            # What the runtime printed before it answered may still sit in the pipe: the
+            # reads already due run first, so the function's lines come before its END and
+            # REPORT (and before the one-line summary), in the log as in LogType=Tail.
+            for _ in range(3):
+                await asyncio.sleep(0)
         finally:
             timer.cancel()
             self.api.finished(invocation)
