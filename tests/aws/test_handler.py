@@ -85,26 +85,6 @@ def _wsgi_seer(seen: list[dict[str, Any]]) -> Any:
     return app
 
 
-@pytest.mark.parametrize("options", [{}, {"base_path": "/v1"}, {"health_path": "/health"}])
-@pytest.mark.parametrize("name", WSGI_DIRECT)
-def test_the_environ_made_straight_from_the_event_is_the_canonical_one(
-    name: str, options: dict[str, Any]
-) -> None:
-    # The first request of an environment goes through the canonical request (the app is
-    # imported then); later ones build the WSGI environ from the event directly.
-    for payload in _variants(name):
-        canonical: list[dict[str, Any]] = []
-        direct: list[dict[str, Any]] = []
-        fresh = aws.handler(_wsgi_seer(canonical), **options)
-        warm = aws.handler(_wsgi_seer(direct), **options)
-        warm(recorded("httpApiDocsExample"), LambdaContext())
-        assert warm._wsgi is not None
-        direct.clear()
-        context = LambdaContext()
-        assert warm(payload, context) == fresh(payload, context)
-        assert direct == canonical
-
-
 def test_health_checks_and_failures_after_the_first_request() -> None:
     calls: list[str] = []
 
@@ -162,23 +142,26 @@ def _asgi_seer(seen: list[dict[str, Any]]) -> Any:
 
 @pytest.mark.parametrize("options", [{}, {"base_path": "/v1"}, {"health_path": "/health"}])
 @pytest.mark.parametrize("name", WSGI_DIRECT)
-def test_the_scope_made_straight_from_the_event_is_the_canonical_one(
-    name: str, options: dict[str, Any]
+@pytest.mark.parametrize("kind", ["wsgi", "asgi"])
+def test_the_environ_or_scope_made_straight_from_the_event_is_the_canonical_one(
+    kind: str, name: str, options: dict[str, Any]
 ) -> None:
-    # As for WSGI: the first request goes through the canonical request, later ones build
-    # the ASGI scope from the event directly.
+    # The first request of an environment goes through the canonical request (the app is
+    # imported then); later ones build the WSGI environ or ASGI scope from the event directly.
+    seer = _wsgi_seer if kind == "wsgi" else _asgi_seer
     for payload in _variants(name):
         canonical: list[dict[str, Any]] = []
         direct: list[dict[str, Any]] = []
-        fresh = aws.handler(_asgi_seer(canonical), **options)
-        warm = aws.handler(_asgi_seer(direct), **options)
+        fresh = aws.handler(seer(canonical), **options)
+        warm = aws.handler(seer(direct), **options)
         warm(recorded("httpApiDocsExample"), LambdaContext())
-        assert warm._asgi is not None
+        assert getattr(warm, f"_{kind}") is not None
         direct.clear()
         context = LambdaContext()
         assert warm(payload, context) == fresh(payload, context)
         assert direct == canonical
-        assert [list(scope) for scope in direct] == [list(scope) for scope in canonical]
+        if kind == "asgi":
+            assert [list(scope) for scope in direct] == [list(scope) for scope in canonical]
 
 
 def test_asgi_health_checks_head_and_failures_after_the_first_request() -> None:

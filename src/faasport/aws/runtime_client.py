@@ -364,11 +364,7 @@ def run(client: RuntimeClient, handler_spec: str) -> None:
             result = handler(json.loads(body), _context(headers))
             payload = json.dumps(result).encode()
         except Exception as exc:
-            if hasattr(exc, "error_type"):
-                log_error(type(exc).__name__, str(exc))
-            else:
-                traceback.print_exc()
-            client.fail(request_id, exc)
+            _failed(client, request_id, exc)
             deferred.run()
             body, headers = client.next()
             continue
@@ -395,13 +391,18 @@ def _one(
         result = handler(json.loads(body), _context(headers))
         payload = json.dumps(result).encode()
     except Exception as exc:
-        if hasattr(exc, "error_type"):
-            log_error(type(exc).__name__, str(exc))
-        else:
-            traceback.print_exc()
-        client.fail(request_id, exc)
+        _failed(client, request_id, exc)
         return client.next()
     return client.respond_and_next(request_id, payload)
+
+
+def _failed(client: RuntimeClient, request_id: str, exc: Exception) -> None:
+    """Log a handler's exception as Lambda's runtime does and post it as the error."""
+    if hasattr(exc, "error_type"):
+        log_error(type(exc).__name__, str(exc))
+    else:
+        traceback.print_exc()
+    client.fail(request_id, exc)
 
 
 def _stream(
