@@ -23,11 +23,16 @@ if TYPE_CHECKING:
     from faasport.local.runtime_api import _Connection
     from faasport.local.streaming import LocalStream
 
-#: Bytes read at most at a time: what a function's socket holds by default, about.
-BUFFER = 256 * 1024
+#: Bytes read at most at a time (the runtime client's socket holds about twice as much).
+BUFFER = 512 * 1024
 #: A chunk-size or trailer line longer than this is not HTTP.
 MAX_LINE = 8 * 1024
 _HEX = b"0123456789abcdefABCDEF"
+#: Read buffers no socket refers to any more, kept for the next reads and streams: a fresh
+#: one costs its page faults.
+_spare: list[bytearray] = []
+#: Spare buffers kept at most (the rest are freed).
+SPARE = 4
 
 
 class Malformed(Exception):
@@ -41,8 +46,10 @@ class BodyReader(asyncio.BufferedProtocol):
     def __init__(self, connection: _Connection, stream: LocalStream) -> None:
         self.connection = connection
         self.stream = stream
-        self._buffer = bytearray(BUFFER)
+        self._buffer = _spare.pop() if _spare else bytearray(BUFFER)
         self._view = memoryview(self._buffer)
+        #: Buffers read into earlier, which the client's socket may still refer to.
+        self._held: list[bytearray] = []
         #: Payload bytes of the current chunk still to come.
         self._left = 0
         #: The line after a chunk's payload (an empty one) comes next.
@@ -70,6 +77,14 @@ class BodyReader(asyncio.BufferedProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.connection.connection_lost(exc)
 
+    def _release(self, *, current: bool = False) -> None:
+        """The buffers read into earlier (and at the end, the current one) go back to the
+        spares: the client's socket refers to none of them any more."""
+        for buffer in (*self._held, self._buffer) if current else self._held:
+            if len(_spare) < SPARE:
+                _spare.append(buffer)
+        self._held.clear()
+
     # -- the body -------------------------------------------------------------------------
 
     def take(self, buf: bytes | bytearray, pos: int, end: int) -> None:
@@ -80,13 +95,21 @@ class BodyReader(asyncio.BufferedProtocol):
         except Malformed as exc:
             self.connection.stream_malformed(str(exc))
             return
-        if buf is self._buffer and self.stream.holding():
-            # The client's socket has not taken all of it yet: those views stay valid.
-            self._buffer = bytearray(BUFFER)
-            self._view = memoryview(self._buffer)
+        if self.stream.holding():
+            if buf is self._buffer:
+                # The client's socket has not taken all of it yet: those views stay valid
+                # until it has, and the next read goes to another buffer.
+                self._held.append(self._buffer)
+                self._buffer = _spare.pop() if _spare else bytearray(BUFFER)
+                self._view = memoryview(self._buffer)
+        elif self._held:
+            self._release()
         if done >= 0:
             assert self.trailers is not None
-            self.connection.stream_ended(self.trailers, self.refused, bytes(buf[done:end]))
+            rest = bytes(buf[done:end])
+            if not self.stream.holding():
+                self._release(current=True)
+            self.connection.stream_ended(self.trailers, self.refused, rest)
 
     def _parse(self, buf: bytes | bytearray, pos: int, end: int) -> int:
         """Follow the framing over ``buf[pos:end]``; where the body ends in it, or -1."""
