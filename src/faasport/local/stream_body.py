@@ -23,16 +23,43 @@ if TYPE_CHECKING:
     from faasport.local.runtime_api import _Connection
     from faasport.local.streaming import LocalStream
 
-#: Bytes read at most at a time (the runtime client's socket holds about twice as much).
-BUFFER = 512 * 1024
+#: Bytes read at most at a time. Larger reads cost the gateway's memory more than they
+#: save: a slow client's socket can refer to several buffers at once.
+BUFFER = 256 * 1024
 #: A chunk-size or trailer line longer than this is not HTTP.
 MAX_LINE = 8 * 1024
 _HEX = b"0123456789abcdefABCDEF"
 #: Read buffers no socket refers to any more, kept for the next reads and streams: a fresh
 #: one costs its page faults.
 _spare: list[bytearray] = []
-#: Spare buffers kept at most (the rest are freed).
-SPARE = 4
+#: Buffers a client's socket may still refer to, with its transport: spare again once that
+#: holds nothing more.
+_lent: list[tuple[bytearray, asyncio.WriteTransport]] = []
+#: Spare and lent buffers kept at most (the rest are left to the garbage collector).
+SPARE = 2
+LENT = 8
+#: Left over at the end of a buffer, less than this is not worth a read.
+MIN_READ = 64 * 1024
+
+
+def _take_buffer() -> bytearray:
+    if not _spare and _lent:
+        kept = []
+        for buffer, transport in _lent:
+            if transport.get_write_buffer_size():
+                kept.append((buffer, transport))
+            elif len(_spare) < SPARE:
+                _spare.append(buffer)
+        _lent[:] = kept[-LENT:]
+    return _spare.pop() if _spare else bytearray(BUFFER)
+
+
+def _give_back(buffer: bytearray, transport: asyncio.WriteTransport | None) -> None:
+    if transport is not None and transport.get_write_buffer_size():
+        _lent.append((buffer, transport))
+        del _lent[:-LENT]
+    elif len(_spare) < SPARE:
+        _spare.append(buffer)
 
 
 class Malformed(Exception):
@@ -46,10 +73,10 @@ class BodyReader(asyncio.BufferedProtocol):
     def __init__(self, connection: _Connection, stream: LocalStream) -> None:
         self.connection = connection
         self.stream = stream
-        self._buffer = _spare.pop() if _spare else bytearray(BUFFER)
+        self._buffer = _take_buffer()
         self._view = memoryview(self._buffer)
-        #: Buffers read into earlier, which the client's socket may still refer to.
-        self._held: list[bytearray] = []
+        #: Where the next read goes: the bytes before it may still be in the client's socket.
+        self._offset = 0
         #: Payload bytes of the current chunk still to come.
         self._left = 0
         #: The line after a chunk's payload (an empty one) comes next.
@@ -66,24 +93,16 @@ class BodyReader(asyncio.BufferedProtocol):
     # -- asyncio.BufferedProtocol ---------------------------------------------------------
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return self._view
+        return self._view[self._offset :]
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.take(self._buffer, 0, nbytes)
+        self.take(self._buffer, self._offset, self._offset + nbytes)
 
     def eof_received(self) -> bool | None:
         return None  # the connection closes: connection_lost ends the stream
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.connection.connection_lost(exc)
-
-    def _release(self, *, current: bool = False) -> None:
-        """The buffers read into earlier (and at the end, the current one) go back to the
-        spares: the client's socket refers to none of them any more."""
-        for buffer in (*self._held, self._buffer) if current else self._held:
-            if len(_spare) < SPARE:
-                _spare.append(buffer)
-        self._held.clear()
 
     # -- the body -------------------------------------------------------------------------
 
@@ -95,20 +114,22 @@ class BodyReader(asyncio.BufferedProtocol):
         except Malformed as exc:
             self.connection.stream_malformed(str(exc))
             return
-        if self.stream.holding():
-            if buf is self._buffer:
-                # The client's socket has not taken all of it yet: those views stay valid
-                # until it has, and the next read goes to another buffer.
-                self._held.append(self._buffer)
-                self._buffer = _spare.pop() if _spare else bytearray(BUFFER)
+        if buf is self._buffer:
+            if not self.stream.holding():
+                self._offset = 0
+            elif BUFFER - end >= MIN_READ:
+                # The client's socket has not taken all of it yet: those bytes stay as
+                # they are until it has, and the next read goes after them.
+                self._offset = end
+            else:
+                _give_back(self._buffer, self.stream.direct)
+                self._buffer = _take_buffer()
                 self._view = memoryview(self._buffer)
-        elif self._held:
-            self._release()
+                self._offset = 0
         if done >= 0:
             assert self.trailers is not None
             rest = bytes(buf[done:end])
-            if not self.stream.holding():
-                self._release(current=True)
+            _give_back(self._buffer, self.stream.direct)
             self.connection.stream_ended(self.trailers, self.refused, rest)
 
     def _parse(self, buf: bytes | bytearray, pos: int, end: int) -> int:
