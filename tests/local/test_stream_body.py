@@ -61,7 +61,11 @@ class Exchange:
         self.path = str(tmp_path / "api.sock")
         self.limit = limit
 
-    async def run(self, pieces: list[bytes], *, content_type: str = "text/plain") -> Exchange:
+    async def run(
+        self, pieces: list[bytes], *, content_type: str = "text/plain", attached: bool = False
+    ) -> Exchange:
+        """Send ``pieces`` (with ``attached``, the ones after the first once the client is
+        attached to the stream)."""
         loop = asyncio.get_running_loop()
         api = RuntimeApi("arn:aws:lambda:us-east-1:123456789012:function:fn", "fn", "m.h")
         await api.serve_unix(self.path)
@@ -74,7 +78,9 @@ class Exchange:
         await reader.readuntil(b"\r\n\r\n")
         await reader.readexactly(2)
         path = f"{PREFIX}/invocation/{invocation.request_id}/response"
-        sender = asyncio.ensure_future(self._send(writer, head(path, content_type), pieces))
+        sender = asyncio.ensure_future(
+            self._send(writer, head(path, content_type), pieces, started if attached else None)
+        )
         self.stream: LocalStream = await started
         if self.limit is not None:
             self.stream.limit = self.limit
@@ -93,10 +99,19 @@ class Exchange:
         return self
 
     @staticmethod
-    async def _send(writer: asyncio.StreamWriter, first: bytes, pieces: list[bytes]) -> None:
+    async def _send(
+        writer: asyncio.StreamWriter,
+        first: bytes,
+        pieces: list[bytes],
+        started: asyncio.Future[LocalStream] | None,
+    ) -> None:
         writer.write(first)
-        for piece in pieces:
+        for index, piece in enumerate(pieces):
             await asyncio.sleep(0.001)  # each piece in a read of its own
+            if index == 1 and started is not None:
+                stream = await started
+                while stream.direct is None:
+                    await asyncio.sleep(0.001)
             writer.write(piece)
             await writer.drain()
 
@@ -166,7 +181,7 @@ def test_whole_chunks_go_on_as_the_function_framed_them(
     # The first piece is written by the gateway (the head comes with it); the chunks read
     # after it go on as they were sent, extensions and all.
     later = b"5;n=1\r\nhello\r\n6\r\n world\r\n"
-    done = run(Exchange(tmp_path).run([chunk(b"start"), later, b"0\r\n\r\n"]))
+    done = run(Exchange(tmp_path).run([chunk(b"start"), later, b"0\r\n\r\n"], attached=True))
     assert done.received == b"5\r\nstart\r\n" + later + b"0\r\n\r\n"
 
 
