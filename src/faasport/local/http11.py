@@ -43,6 +43,8 @@ class Request:
     version: str
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    #: The request line and headers are ASCII: their text is the same in any encoding.
+    ascii: bool = False
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -147,6 +149,7 @@ async def read_request(
         message.url.decode("latin-1"),
         "HTTP/" + version,
         message.headers,
+        ascii=head.isascii(),
     )
     if version == "1.1" and request.header("host") is None:
         raise BadRequest(400, "missing Host header")  # RFC 9112 3.2
@@ -194,10 +197,11 @@ def parse_whole(data: bytes, max_body: int, max_head: int) -> Request | None:
     head_end = end + 4
     if not data[: data.index(b"\r\n")].isascii():
         return None
+    head = data[:head_end]
     message = _Message()
     parser = httptools.HttpRequestParser(message)
     try:
-        parser.feed_data(data[:head_end])
+        parser.feed_data(head)
     except (httptools.HttpParserError, httptools.HttpParserUpgrade):
         return None
     version = parser.get_http_version()
@@ -223,6 +227,7 @@ def parse_whole(data: bytes, max_body: int, max_head: int) -> Request | None:
         "HTTP/" + version,
         message.headers,
         data[head_end:],
+        head.isascii(),
     )
 
 
