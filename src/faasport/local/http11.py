@@ -294,17 +294,19 @@ def encode_response(
     ``head_only`` answers HEAD: the head only, with ``length`` (the length the GET would
     have) when given. 1xx, 204 and 304 responses carry neither body nor length.
     """
-    lines = [b"HTTP/1.1 %d %s" % (status, _PHRASES.get(status, b""))]
-    lines.extend(name + b": " + value for name, value in headers)
-    lines.append(b"date: " + http_date())
-    if status >= 200 and status not in (204, 304):
-        lines.append(b"content-length: " + (length if head_only and length else b"%d" % len(body)))
+    if status >= 200 and status != 204 and status != 304:
+        size = length if head_only and length else b"%d" % len(body)
+        framing = b"\r\ndate: %s\r\ncontent-length: %s" % (http_date(), size)
     else:
+        framing = b"\r\ndate: " + http_date()
         body = b""
-    if close:
-        lines.append(b"connection: close")
-    head = b"\r\n".join(lines) + b"\r\n\r\n"
-    return head if head_only else head + body
+    head = b"\r\n".join(
+        [b"HTTP/1.1 %d %s" % (status, _PHRASES.get(status, b"")), *map(b": ".join, headers)]
+    )
+    end = b"\r\nconnection: close\r\n\r\n" if close else b"\r\n\r\n"
+    if head_only:
+        return head + framing + end
+    return b"".join((head, framing, end, body))
 
 
 def response(status: int, headers: list[tuple[str, str]], body: bytes = b"") -> bytes:

@@ -42,7 +42,9 @@ class Connection(asyncio.Protocol):
         self.busy = False
         #: Data that arrived while a request was being answered (pipelining).
         self._pending: list[bytes] = []
+        #: The idle timer, and when the connection is due to close if it is still idle.
         self._timer: asyncio.TimerHandle | None = None
+        self._deadline = 0.0
         #: Once the stream reader has the connection: its protocol, reader and writer.
         self._stream: asyncio.StreamReaderProtocol | None = None
         self._reader: asyncio.StreamReader | None = None
@@ -112,7 +114,6 @@ class Connection(asyncio.Protocol):
         if request is None:
             self._to_stream(data)
             return
-        self._cancel_timer()
         self.busy = True
         self.task = self.loop.create_task(self._answer(request))
 
@@ -219,12 +220,19 @@ class Connection(asyncio.Protocol):
     # -- idle connections ---------------------------------------------------------------
 
     def _idle(self, timeout: float) -> None:
-        self._cancel_timer()
-        self._timer = self.loop.call_later(timeout, self._idle_timeout)
+        # One timer per connection, moved forward rather than replaced per request: a
+        # keep-alive client sending request after request arms it once per timeout.
+        self._deadline = self.loop.time() + timeout
+        if self._timer is None:
+            self._timer = self.loop.call_at(self._deadline, self._idle_timeout)
 
     def _idle_timeout(self) -> None:
         self._timer = None
-        if self.task is None and not self._streaming:
+        if self.task is not None or self._streaming:
+            return  # answering: the next wait for a request arms the timer again
+        if self.loop.time() < self._deadline:
+            self._timer = self.loop.call_at(self._deadline, self._idle_timeout)
+        else:
             self.close()  # without a word, as the reader does
 
     def _cancel_timer(self) -> None:
