@@ -33,11 +33,11 @@ def reject(status: int) -> HttpResponse:
 
 
 class Running:
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits = LIMITS) -> None:
         self.loop = new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.server = Server(answer, reject, LIMITS, lambda line: None)
+        self.server = Server(answer, reject, limits, lambda line: None)
         self.call(self.server.start("127.0.0.1", 0))
 
     def call(self, coro: object) -> object:
@@ -121,6 +121,47 @@ def test_a_stop_lets_a_request_in_flight_finish_within_its_grace_then_answers_50
     assert statuses(answer) == [status]
     if status == 200:
         assert b"connection: close" in answer
+
+
+@pytest.fixture
+def brisk() -> Iterator[Running]:
+    """Idle connections closed after 0.2 s (shorter than a /slow answer)."""
+    served = Running(Limits(max_connections=50, read_timeout=0.2, keep_alive_timeout=0.2))
+    try:
+        yield served
+    finally:
+        served.call(served.server.close())
+        served.stop()
+
+
+def test_the_idle_timeout_counts_from_the_last_answer(brisk: Running) -> None:
+    with brisk.connect() as sock:
+        for i in range(6):  # 0.6 s in all, three times the idle timeout
+            sock.sendall(b"GET /n%d HTTP/1.1\r\nhost: x\r\n\r\n" % i)
+            data = b""
+            while not data.endswith(b"GET /n%d 0" % i):
+                data += sock.recv(65536)
+            time.sleep(0.1)
+        start = time.monotonic()
+        assert read_all(sock) == b""  # closed without a word
+        assert 0.05 < time.monotonic() - start < 3
+
+
+def test_an_answer_slower_than_the_idle_timeout_is_delivered_then_the_connection_idles(
+    brisk: Running,
+) -> None:
+    with brisk.connect() as sock:
+        sock.sendall(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n")
+        data = b""
+        while not data.endswith(b"GET /slow 0"):
+            data += sock.recv(65536)
+        sock.sendall(b"GET /next HTTP/1.1\r\nhost: x\r\n\r\n")  # still open for the next
+        data = b""
+        while not data.endswith(b"GET /next 0"):
+            data += sock.recv(65536)
+        start = time.monotonic()
+        assert read_all(sock) == b""
+        assert 0.1 < time.monotonic() - start < 3
 
 
 WHOLE = [
