@@ -261,11 +261,14 @@ class ApiGatewayV2(DirectApp):
 
             body = result if isinstance(result, str) else json.dumps(result)
             return HttpResponse(200, [(b"content-type", b"application/json")], body.encode())
-        if not isinstance(result["statusCode"], int):
+        status = result["statusCode"]
+        if not isinstance(status, int):
             raise ValueError("statusCode must be an integer")
         headers = [
             (name.lower().encode("latin-1"), str(value).encode("latin-1"))
             for name, value in (result.get("headers") or {}).items()
         ]
-        headers.extend((b"set-cookie", c.encode("latin-1")) for c in result.get("cookies") or ())
-        return HttpResponse(result["statusCode"], headers, body_from_result(result))
+        cookies = result.get("cookies")
+        if cookies:
+            headers += [(b"set-cookie", c.encode("latin-1")) for c in cookies]
+        return HttpResponse(status, headers, body_from_result(result))
