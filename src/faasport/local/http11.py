@@ -195,9 +195,10 @@ def parse_whole(data: bytes, max_body: int, max_head: int) -> Request | None:
     if end < 0 or end + 4 >= max_head:
         return None
     head_end = end + 4
-    if not data[: data.index(b"\r\n")].isascii():
-        return None
     head = data[:head_end]
+    ascii_head = head.isascii()
+    if not ascii_head and not data[: data.index(b"\r\n")].isascii():
+        return None
     message = _Message()
     parser = httptools.HttpRequestParser(message)
     try:
@@ -227,7 +228,7 @@ def parse_whole(data: bytes, max_body: int, max_head: int) -> Request | None:
         "HTTP/" + version,
         message.headers,
         data[head_end:],
-        head.isascii(),
+        ascii_head,
     )
 
 
