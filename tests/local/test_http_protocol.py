@@ -5,6 +5,7 @@ clients, keep-alive, the stop with requests in flight), and which requests count
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import threading
 import time
@@ -24,6 +25,11 @@ LIMITS = Limits(max_connections=50, read_timeout=2.0, keep_alive_timeout=2.0, ma
 async def answer(request: Request, peer: tuple[str, int]) -> HttpResponse:
     if request.path == "/slow":
         await asyncio.sleep(0.3)
+    if request.path == "/sized":  # an app that answers HEAD with the length of its GET
+        body = b"" if request.method == "HEAD" else b"hello"
+        return HttpResponse(200, [(b"x-a", b"1"), (b"content-length", b"5"), (b"x-b", b"2")], body)
+    if request.path == "/empty":
+        return HttpResponse(204, [(b"x-a", b"1")], b"")
     body = f"{request.method} {request.target} {len(request.body)}".encode()
     return HttpResponse(200, [(b"content-type", b"text/plain")], body)
 
@@ -121,6 +127,45 @@ def test_a_stop_lets_a_request_in_flight_finish_within_its_grace_then_answers_50
     assert statuses(answer) == [status]
     if status == 200:
         assert b"connection: close" in answer
+
+
+@pytest.mark.parametrize("pipelined", [False, True], ids=["one-by-one", "pipelined"])
+def test_the_response_head_is_framed_by_the_server(running: Running, pipelined: bool) -> None:
+    requests = [
+        b"HEAD /sized HTTP/1.1\r\nhost: x\r\n\r\n",
+        b"GET /sized HTTP/1.1\r\nhost: x\r\n\r\n",
+        b"GET /empty HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    ]
+    with running.connect() as sock:
+        if pipelined:  # read by the stream reader
+            sock.sendall(b"".join(requests))
+            answer = read_all(sock)
+        else:  # each answered straight from the transport
+            answer = b""
+            for request, end in zip(requests[:2], [b"\r\n\r\n", b"hello"], strict=True):
+                sock.sendall(request)
+                part = b""
+                while not part.endswith(end):
+                    part += sock.recv(65536)
+                answer += part
+            sock.sendall(requests[2])
+            answer += read_all(sock)
+    head, get, empty = [b"HTTP/1.1 " + part for part in answer.split(b"HTTP/1.1 ")[1:]]
+    date = rb"date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT"
+    assert re.fullmatch(
+        rb"HTTP/1\.1 200 OK\r\nx-a: 1\r\nx-b: 2\r\n" + date + rb"\r\ncontent-length: 5\r\n\r\n",
+        head,
+    )
+    assert re.fullmatch(
+        rb"HTTP/1\.1 200 OK\r\nx-a: 1\r\nx-b: 2\r\n"
+        + date
+        + rb"\r\ncontent-length: 5\r\n\r\nhello",
+        get,
+    )
+    assert re.fullmatch(
+        rb"HTTP/1\.1 204 No Content\r\nx-a: 1\r\n" + date + rb"\r\nconnection: close\r\n\r\n",
+        empty,
+    )
 
 
 @pytest.fixture
