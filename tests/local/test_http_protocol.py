@@ -192,6 +192,24 @@ def test_the_idle_timeout_counts_from_the_last_answer(brisk: Running) -> None:
         assert 0.05 < time.monotonic() - start < 3
 
 
+def test_a_keep_alive_timeout_shorter_than_the_read_timeout_applies_after_the_first_answer() -> (
+    None
+):
+    served = Running(Limits(max_connections=50, read_timeout=5.0, keep_alive_timeout=0.2))
+    try:
+        with served.connect() as sock:
+            sock.sendall(b"GET /a HTTP/1.1\r\nhost: x\r\n\r\n")
+            data = b""
+            while not data.endswith(b"GET /a 0"):
+                data += sock.recv(65536)
+            start = time.monotonic()
+            assert read_all(sock) == b""
+            assert 0.1 < time.monotonic() - start < 2.5  # not the read timeout's 5 s
+    finally:
+        served.call(served.server.close())
+        served.stop()
+
+
 def test_an_answer_slower_than_the_idle_timeout_is_delivered_then_the_connection_idles(
     brisk: Running,
 ) -> None:
