@@ -20,13 +20,15 @@ from faasport.aws.codec import (
     joined_headers,
     malformed,
     optional_object,
+    path_safe,
     request_raw_path,
     route_path,
     split_root,
 )
-from faasport.aws.direct import DirectApp
+from faasport.aws.direct import DirectApp, ascii_names
 from faasport.core.forwarded import server_cached
 from faasport.core.http import HttpRequest, HttpResponse
+from faasport.core.scope import ASGI_VERSION
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,6 +37,10 @@ if TYPE_CHECKING:
     from faasport.aws.codec import Event
     from faasport.aws.direct import Parts
     from faasport.core.options import AppOptions
+    from faasport.core.types import Scope
+
+#: Header names as text (any case, ASCII, checked) -> lower-case bytes, for ASGI scopes.
+_NAMES: dict[str, bytes] = {}
 
 
 class ApiGatewayV2(DirectApp):
@@ -75,6 +81,90 @@ class ApiGatewayV2(DirectApp):
             {"aws.event": event, "aws.context": context},
             headers,
         )
+
+    def asgi_scope(self, event: Event, context: Any, options: AppOptions) -> tuple[Scope, bytes]:
+        """The ASGI scope and body of the request ``decode`` reads: the usual event (headers
+        with names seen before, text everywhere, no route or base path to cut the path by)
+        is read in one pass, each field's type checked only as far as the scope needs it;
+        anything else goes the checking way (:meth:`DirectApp.asgi_scope`), which answers a
+        malformed event with the 400 naming its field."""
+        ctx = event["requestContext"]
+        http = ctx["http"]
+        given = event.get("headers")
+        raw_path = event.get("rawPath")
+        route_key = event.get("routeKey")
+        stage = ctx.get("stage")
+        query = event.get("rawQueryString")
+        body = event.get("body")
+        flag = event.get("isBase64Encoded")
+        source_ip = method = None
+        if type(http) is dict:
+            source_ip, method = http.get("sourceIp"), http.get("method")
+        if not (
+            type(method) is str
+            and type(source_ip) is str
+            and type(given) is dict
+            and type(raw_path) is str
+            and raw_path
+            and type(route_key) is str
+            and " " not in route_key
+            and (stage is None or type(stage) is str)
+            and type(query) is str
+            and (body is None or body == "")
+            and (flag is None or flag is True or flag is False)
+            and not options.base_path
+        ):
+            return DirectApp.asgi_scope(self, event, context, options)
+        try:
+            # KeyError for a name not seen yet, TypeError or UnicodeEncodeError for a value
+            # that is not text: the checking way says which.
+            names, encode = _NAMES, str.encode
+            headers = [(names[name], encode(value)) for name, value in given.items()]
+            get = given.get
+            host, port, proto = get("host"), get("x-forwarded-port"), get("x-forwarded-proto")
+            if host is None or port is None or proto is None:
+                raise KeyError
+            cookies = event.get("cookies")
+            if cookies:
+                if type(cookies) is not list:
+                    raise TypeError
+                headers.append((b"cookie", "; ".join(cookies).encode()))
+            elif cookies is not None and cookies != []:
+                raise TypeError
+        except (KeyError, TypeError, UnicodeEncodeError):
+            ascii_names(given, _NAMES)
+            return DirectApp.asgi_scope(self, event, context, options)
+        server, scheme = server_cached(host, port, proto)
+        full = decoded(raw_path) if self.function_url else raw_path
+        root = ""
+        if stage and stage != "$default":
+            prefix = "/" + stage
+            if full.startswith(prefix + "/"):
+                root = prefix
+            elif full == prefix:
+                root, full = prefix, prefix + "/"  # root path "/prod", path "/"
+        if self.function_url:
+            raw = raw_path.encode()
+        elif path_safe(full):
+            raw = full.encode("ascii")
+        else:
+            raw = request_raw_path(full, "", None)
+        return {
+            "type": "http",
+            "asgi": ASGI_VERSION,
+            "http_version": "1.1",
+            "method": method,
+            "scheme": scheme,
+            "path": full,
+            "raw_path": raw,
+            "query_string": query.encode() if query else b"",
+            "root_path": root,
+            "headers": headers,
+            "client": (source_ip, 0) if source_ip else None,
+            "server": server,
+            "aws.event": event,
+            "aws.context": context,
+        }, b""
 
     def _parts(self, event: Event, options: AppOptions) -> Parts:
         """Every field of the request, checked: method, path, root path, the raw path when

@@ -360,6 +360,10 @@ _PATH_SAFE_CHARS = frozenset(
 )
 
 
+#: Whether a decoded path needs no percent-encoding to be its own raw path.
+path_safe = _PATH_SAFE_CHARS.issuperset
+
+
 def request_raw_path(root: str, path: str, encoded: str | None) -> bytes:
     """``raw_path`` for ASGI: the client's encoded path when the event carries it."""
     if encoded is not None:
@@ -451,7 +455,16 @@ def joined_headers(response: HttpResponse) -> tuple[dict[str, str], list[str]]:
     if text is None:
         # An ASGI app's byte pairs, read as they are: no list of text pairs in between.
         names = _NAME_TEXT
-        for raw_name, raw_value in response.headers:
+        pairs = response.headers
+        try:
+            # The usual response: names seen before, each once, no cookies.
+            joined = {names[name]: value.decode("latin-1") for name, value in pairs}
+            if len(joined) == len(pairs) and "set-cookie" not in joined:
+                return joined, cookies
+            joined = {}
+        except KeyError:
+            pass
+        for raw_name, raw_value in pairs:
             key = names.get(raw_name) or _name_text(raw_name)
             value = raw_value.decode("latin-1")
             if key == "set-cookie":

@@ -40,6 +40,16 @@ if TYPE_CHECKING:
     ]
 
 
+def ascii_names(headers: Any, known: dict[str, bytes]) -> None:
+    """Remember the ASCII names of ``headers`` (an event's header object, maybe malformed)
+    as lower-case bytes in ``known`` (up to a bound, against clients that invent names),
+    so that a fast path can take them from there without checking them again."""
+    if type(headers) is dict and len(known) < 2048:
+        for name in headers:
+            if type(name) is str and name.isascii():
+                known[name] = name.lower().encode("ascii")
+
+
 class DirectApp:
     """``wsgi_environ`` and ``asgi_scope`` for a codec with a ``_parts`` method."""
 

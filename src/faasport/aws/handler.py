@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from faasport.core.asgi import AsgiBridge
     from faasport.core.codec import Codec as HttpCodec
     from faasport.core.options import OptionArgs
-    from faasport.core.types import Scope
+
+_trace_sources = trace.get
 
 #: Tried in this order; ALB before REST (both carry httpMethod), Function URL before HTTP API.
 #: VPC Lattice and Lambda@Edge events share no distinguishing key with those, so they come
@@ -91,20 +92,12 @@ def _serve_environ(app: Any, environ: dict[str, Any], request_id: str | None) ->
     return response
 
 
-def _serve_scope(
-    bridge: AsgiBridge, scope: Scope, body: bytes, request_id: str | None
-) -> HttpResponse:
-    """:meth:`AppRunner.handle` for a scope a codec made straight from its event."""
-    try:
-        response = bridge.serve_scope(scope, body)
-    except Exception:
-        from faasport.core.logs import logger
+def _app_failed(method: str, path: str, request_id: str | None) -> HttpResponse:
+    """The 500 answering an app that raised (called while its exception is handled)."""
+    from faasport.core.logs import logger
 
-        logger().exception("unhandled exception in app for %s %s", scope["method"], scope["path"])
-        return error_response(500, "Internal Server Error", request_id)
-    if scope["method"] == "HEAD" and response.body:
-        response.body = b""
-    return response
+    logger().exception("unhandled exception in app for %s %s", method, path)
+    return error_response(500, "Internal Server Error", request_id)
 
 
 def _direct_builder(codec: Any, name: str) -> Callable[..., Any] | None:
@@ -172,7 +165,7 @@ class LambdaHandler:
 
     def __call__(self, event: Any, context: Any) -> Any:
         headers = event.get("headers") if type(event) is dict else None
-        trace.begin_headers(headers)
+        _trace_sources()["headers"] = headers  # trace.begin_headers, inline
         tracer = otel.tracer
         if tracer and tracer[0] is None:  # spans are off
             try:
@@ -209,12 +202,19 @@ class LambdaHandler:
             scope_of = self._scope_of
             if scope_of is not None:
                 got = invocation.http_request(request_id, scope_of, event, context, options)
-                if isinstance(got, HttpResponse):
+                if type(got) is not tuple:
                     return codec.encode(got, event, options)
                 scope, body = got
                 health = self._health_text
                 if health is None or not scope["path"].endswith(health):
-                    response = _serve_scope(bridge, scope, body, request_id)
+                    # _serve_scope, inline: this is the hot path of every ASGI request.
+                    try:
+                        response = bridge.serve_scope(scope, body)
+                    except Exception:
+                        response = _app_failed(scope["method"], scope["path"], request_id)
+                    else:
+                        if scope["method"] == "HEAD" and response.body:
+                            response.body = b""
                     return codec.encode(response, event, options)
         if self._wsgi is not None:
             environ_of = self._environ_of
