@@ -9,14 +9,14 @@ sees are the same on every path; ``tests/aws/test_handler.py`` holds them equal.
 
 from __future__ import annotations
 
+from typing import Any
+
 from faasport.aws.codec import request_raw_path
 from faasport.core.scope import make_scope
-from faasport.core.wsgi import make_environ
+from faasport.core.wsgi import make_environ, text_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from faasport.aws.codec import Event
     from faasport.core.http import TextHeaders
     from faasport.core.options import AppOptions
@@ -48,6 +48,19 @@ def ascii_names(headers: Any, known: dict[str, bytes]) -> None:
         for name in headers:
             if type(name) is str and name.isascii():
                 known[name] = name.lower().encode("ascii")
+
+
+#: Header names as text (any case, ASCII, checked) -> WSGI environ keys.
+ENVIRON_KEYS: dict[str, str] = {}
+
+
+def environ_keys(headers: Any) -> None:
+    """Remember the environ keys of the ASCII names of ``headers`` (see
+    :func:`ascii_names`)."""
+    if type(headers) is dict and len(ENVIRON_KEYS) < 2048:
+        for name in headers:
+            if type(name) is str and name.isascii():
+                ENVIRON_KEYS[name] = text_key(name)
 
 
 class DirectApp:

@@ -66,7 +66,8 @@ _SERVER_VARS = _ServerVars()
 _TEXT_KEYS: dict[str, str] = {}
 
 
-def _text_key(name: str) -> str:
+def text_key(name: str) -> str:
+    """The environ key of header ``name`` (text, any case)."""
     key = _TEXT_KEYS.get(name)
     if key is None:
         key = _environ_key(name.lower().encode("latin-1"))
@@ -173,7 +174,7 @@ def make_environ(
             size = -1
         if len(environ) != size:
             for name in text:
-                environ.pop(_text_key(name), None)
+                environ.pop(text_key(name), None)
             _add_text_headers(environ, text.items())
     else:
         _add_text_headers(environ, text)
@@ -189,7 +190,7 @@ def make_environ(
 
 def _add_text_headers(environ: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> None:
     for name, value in pairs:
-        key = _text_key(name)
+        key = text_key(name)
         if not value.isascii():
             # PEP 3333 "native strings": UTF-8 bytes seen as latin-1 characters.
             value = value.encode("utf-8").decode("latin-1")
