@@ -12,7 +12,7 @@ from faasport.aws.dispatch import EventDispatch
 from faasport.aws.edge import Edge
 from faasport.aws.function_url import FunctionUrl
 from faasport.aws.lattice import Lattice, LatticeV2
-from faasport.core import invocation, otel, trace
+from faasport.core import coldstart, invocation, logs, otel, trace
 from faasport.core.errors import UnsupportedEventError, import_failure
 from faasport.core.health import is_health_check
 from faasport.core.http import HttpResponse
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from faasport.core.options import OptionArgs
 
 _trace_sources = trace.get
+_log_context = logs.get
+_cold = coldstart.record
 
 #: Tried in this order; ALB before REST (both carry httpMethod), Function URL before HTTP API.
 #: VPC Lattice and Lambda@Edge events share no distinguishing key with those, so they come
@@ -198,16 +200,21 @@ class LambdaHandler:
             self._scope_of = _direct_builder(codec, "asgi_scope")
         options = self.options
         bridge = self._asgi
-        if bridge is not None:
-            scope_of = self._scope_of
-            if scope_of is not None:
-                got = invocation.http_request(request_id, scope_of, event, context, options)
-                if type(got) is not tuple:
-                    return codec.encode(got, event, options)
+        builder = self._scope_of if bridge is not None else self._environ_of
+        if builder is not None and (bridge is not None or self._wsgi is not None):
+            # The hot path of every request once the app is loaded: invocation.begin and
+            # http_request, inline.
+            current = _log_context()
+            current["request_id"] = request_id
+            current["cold_start"] = _cold.pending and _cold.take()
+            try:
+                got = builder(event, context, options)
+            except (UnsupportedEventError, UnicodeEncodeError) as exc:
+                return codec.encode(invocation.refused(exc, request_id, event), event, options)
+            if bridge is not None:
                 scope, body = got
                 health = self._health_text
                 if health is None or not scope["path"].endswith(health):
-                    # _serve_scope, inline: this is the hot path of every ASGI request.
                     try:
                         response = bridge.serve_scope(scope, body)
                     except Exception:
@@ -216,15 +223,10 @@ class LambdaHandler:
                         if scope["method"] == "HEAD" and response.body:
                             response.body = b""
                     return codec.encode(response, event, options)
-        if self._wsgi is not None:
-            environ_of = self._environ_of
-            if environ_of is not None:
-                environ = invocation.http_request(request_id, environ_of, event, context, options)
-                if isinstance(environ, HttpResponse):
-                    return codec.encode(environ, event, options)
+            else:
                 health = self._health
-                if health is None or environ["PATH_INFO"] != health:
-                    response = _serve_environ(self._wsgi, environ, request_id)
+                if health is None or got["PATH_INFO"] != health:
+                    response = _serve_environ(self._wsgi, got, request_id)
                     return codec.encode(response, event, options)
         request = invocation.http_request(request_id, codec.decode, event, context, options)
         if isinstance(request, HttpResponse):
