@@ -435,11 +435,14 @@ def encode_body(
     text only when the content type is textual, the charset UTF-8, and nothing encodes it."""
     if not body:
         return "", False
-    if (
-        content_type is not None
-        and (encoding is None or encoding.strip().lower() == "identity")
-        and is_text_cached(content_type, options.text_mime_types)
-    ):
+    if content_type is not None and (encoding is None or encoding.strip().lower() == "identity"):
+        extra = options.text_mime_types
+        text = _text_cache.get((content_type, extra))
+        if text is None:
+            text = is_text_cached(content_type, extra)
+    else:
+        text = False
+    if text:
         try:
             return body.decode("utf-8"), False
         except UnicodeDecodeError:
@@ -474,6 +477,10 @@ def joined_headers(response: HttpResponse) -> tuple[dict[str, str], list[str]]:
             else:
                 joined[key] = value
         return joined, cookies
+    joined = dict(text)
+    if len(joined) == len(text) and "set-cookie" not in joined:
+        return joined, cookies  # the usual response: each name once, no cookies
+    joined = {}
     for key, value in text:
         if key == "set-cookie":
             cookies.append(value)

@@ -239,15 +239,23 @@ def call_wsgi(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
         return written.append
 
     result = app(environ, start_response)
-    try:
-        for chunk in result:
-            if chunk:
-                written.append(chunk)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
+    if type(result) is list and not written:
+        # The usual body, a list of bytes (which has no close()), joined at once.
+        try:
+            body = b"".join(result)
+        except TypeError:
+            body = b"".join([chunk for chunk in result if chunk])
+    else:
+        try:
+            for chunk in result:
+                if chunk:
+                    written.append(chunk)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        body = b"".join(written)
     if not started:
         raise RuntimeError("WSGI app returned without calling start_response")
     code, text, headers = started
-    return HttpResponse(code, headers, b"".join(written), text)
+    return HttpResponse(code, headers, body, text)
