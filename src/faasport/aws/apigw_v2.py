@@ -39,9 +39,6 @@ if TYPE_CHECKING:
     from faasport.core.options import AppOptions
     from faasport.core.types import Scope
 
-    #: The usual event's method, headers, raw path, stage, query and source IP.
-    Usual = tuple[str, dict[str, Any], str, str | None, str, str]
-
 #: Header names as text (any case, ASCII, checked) -> lower-case bytes, for ASGI scopes.
 _NAMES: dict[str, bytes] = {}
 
@@ -85,11 +82,13 @@ class ApiGatewayV2(DirectApp):
             headers,
         )
 
-    def _usual(self, event: Event, options: AppOptions) -> Usual | None:
-        """The fields of the usual event, or None for any other (then the checking way,
-        :meth:`_parts`, reads it): every field of the expected type, no body, no route or
-        base path to cut the path by. The headers (``given``, a dict) and cookies are left
-        to the caller, which checks them as it converts them."""
+    def asgi_scope(self, event: Event, context: Any, options: AppOptions) -> tuple[Scope, bytes]:
+        """The ASGI scope and body of the request ``decode`` reads: the usual event (every
+        field of the expected type, header names seen before, no body, no route or base
+        path to cut the path by) in one pass, each field's type checked as far as the
+        scope needs it; anything else the checking way (:meth:`DirectApp.asgi_scope`),
+        which answers a malformed event with the 400 naming its field."""
+        # _usual, inline: this is the hot path of every ASGI request.
         ctx = event["requestContext"]
         http = ctx["http"]
         given = event.get("headers")
@@ -102,7 +101,7 @@ class ApiGatewayV2(DirectApp):
         source_ip = method = None
         if type(http) is dict:
             source_ip, method = http.get("sourceIp"), http.get("method")
-        if (
+        if not (
             type(method) is str
             and type(source_ip) is str
             and type(given) is dict
@@ -116,30 +115,7 @@ class ApiGatewayV2(DirectApp):
             and (flag is None or flag is True or flag is False)
             and not options.base_path
         ):
-            return method, given, raw_path, stage, query, source_ip
-        return None
-
-    def _split(self, raw_path: str, stage: str | None) -> tuple[str, str]:
-        """Root path and path of the usual event (see :meth:`_parts`)."""
-        full = decoded(raw_path) if self.function_url else raw_path
-        if stage and stage != "$default":
-            prefix = "/" + stage
-            if full.startswith(prefix + "/"):
-                return prefix, full[len(prefix) :]
-            if full == prefix:
-                return prefix, "/"
-        return "", full
-
-    def asgi_scope(self, event: Event, context: Any, options: AppOptions) -> tuple[Scope, bytes]:
-        """The ASGI scope and body of the request ``decode`` reads: the usual event (see
-        :meth:`_usual`, with header names seen before) in one pass, each field's type
-        checked as far as the scope needs it; anything else the checking way
-        (:meth:`DirectApp.asgi_scope`), which answers a malformed event with the 400
-        naming its field."""
-        usual = self._usual(event, options)
-        if usual is None:
             return DirectApp.asgi_scope(self, event, context, options)
-        method, given, raw_path, stage, query, source_ip = usual
         try:
             # KeyError for a name not seen yet, TypeError or UnicodeEncodeError for a value
             # that is not text: the checking way says which.
@@ -160,14 +136,20 @@ class ApiGatewayV2(DirectApp):
             ascii_names(given, _NAMES)
             return DirectApp.asgi_scope(self, event, context, options)
         server, scheme = server_cached(host, port, proto)
-        root, path = self._split(raw_path, stage)
-        full = root + path if root else path
+        root = ""
+        full = decoded(raw_path) if self.function_url else raw_path
+        if stage and stage != "$default":
+            prefix = "/" + stage
+            if full.startswith(prefix + "/"):
+                root = prefix
+            elif full == prefix:
+                root, full = prefix, prefix + "/"  # root path /prod, path /
         if self.function_url:
             raw = raw_path.encode()
         elif path_safe(full):
             raw = full.encode("ascii")
         else:
-            raw = request_raw_path(root, path, None)
+            raw = request_raw_path(full, "", None)
         return {
             "type": "http",
             "asgi": ASGI_VERSION,

@@ -461,12 +461,13 @@ def joined_headers(response: HttpResponse) -> tuple[dict[str, str], list[str]]:
         pairs = response.headers
         try:
             # The usual response: names seen before, each once, no cookies.
-            joined = {names[name]: value.decode("latin-1") for name, value in pairs}
+            for name, data in pairs:
+                joined[names[name]] = data.decode("latin-1")
             if len(joined) == len(pairs) and "set-cookie" not in joined:
                 return joined, cookies
-            joined = {}
         except KeyError:
             pass
+        joined = {}
         for raw_name, raw_value in pairs:
             key = names.get(raw_name) or _name_text(raw_name)
             value = raw_value.decode("latin-1")
