@@ -117,10 +117,9 @@ class ApiGatewayV2(DirectApp):
         ):
             return DirectApp.asgi_scope(self, event, context, options)
         try:
-            # KeyError for a name not seen yet, TypeError or UnicodeEncodeError for a value
-            # that is not text: the checking way says which.
-            names, encode = _NAMES, str.encode
-            headers = [(names[name], encode(value)) for name, value in given.items()]
+            # KeyError for a name not seen yet, AttributeError or UnicodeEncodeError for a
+            # value that is not text: the checking way says which.
+            headers = [(_NAMES[name], value.encode()) for name, value in given.items()]
             get = given.get
             host, port, proto = get("host"), get("x-forwarded-port"), get("x-forwarded-proto")
             if host is None or port is None or proto is None:
@@ -132,7 +131,7 @@ class ApiGatewayV2(DirectApp):
                 headers.append((b"cookie", "; ".join(cookies).encode()))
             elif cookies is not None and cookies != []:
                 raise TypeError
-        except (KeyError, TypeError, UnicodeEncodeError):
+        except (KeyError, TypeError, AttributeError, UnicodeEncodeError):
             ascii_names(given, _NAMES)
             return DirectApp.asgi_scope(self, event, context, options)
         server, scheme = server_cached(host, port, proto)
