@@ -313,7 +313,8 @@ class EnvironmentLoop:
                 pass
         context = copy_context()
         hooks, ours = get_asyncgen_hooks(), self._hooks
-        if hooks != ours:
+        theirs = hooks != ours
+        if theirs:
             set_asyncgen_hooks(*ours)
         loop._thread_id = get_ident()  # type: ignore[attr-defined]
         set_running_loop(loop)
@@ -336,7 +337,7 @@ class EnvironmentLoop:
         finally:
             set_running_loop(None)
             loop._thread_id = None  # type: ignore[attr-defined]
-            if hooks != ours and hooks != _NO_HOOKS:
+            if theirs and hooks != _NO_HOOKS:
                 set_asyncgen_hooks(*hooks)
             # Else this loop's hooks stay, for the next invocation to find in place (they
             # act only on async generators started while the loop is marked running).
