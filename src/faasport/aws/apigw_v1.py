@@ -24,9 +24,10 @@ from faasport.aws.codec import (
     split_root,
 )
 from faasport.aws.direct import ENVIRON_KEYS, DirectApp, environ_keys
+from faasport.core.errors import UnsupportedEventError
 from faasport.core.forwarded import server_cached
 from faasport.core.http import HttpRequest, HttpResponse
-from faasport.core.wsgi import make_environ
+from faasport.core.wsgi import make_environ, server_vars
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -105,27 +106,34 @@ class ApiGatewayV1(DirectApp):
         ):
             return DirectApp.wsgi_environ(self, event, context, options)
         try:
-            # One pass: KeyError for a name not seen yet, TypeError or ValueError unless
-            # each value is a list of one string (ASCII, checked after).
-            keys, headers = ENVIRON_KEYS, {}
+            path, root, _, query, body, source_ip = self._rest(event, ctx, options)
+        except (UnsupportedEventError, UnicodeEncodeError):
+            # The checking way names the first malformed field, headers included.
+            return DirectApp.wsgi_environ(self, event, context, options)
+        environ = make_environ(method, root, path, query, body, "", None, source_ip, None)
+        size = len(environ) + len(multi)
+        try:
+            # One pass, straight into the environ: KeyError for a name not seen yet,
+            # TypeError or ValueError unless each value is a list of one ASCII string.
+            keys, isascii = ENVIRON_KEYS, str.isascii
             for name, values in multi.items():
                 if type(values) is not list:
                     raise TypeError
-                [headers[keys[name]]] = values
-            if len(headers) != len(multi):
+                [value] = values
+                if not isascii(value):
+                    raise TypeError  # native strings to make: the checking way does
+                environ[keys[name]] = value
+            if len(environ) != size:
                 raise KeyError  # two spellings of one name
-            if not "".join(headers.values()).isascii():
-                raise TypeError
         except (KeyError, TypeError, ValueError):
             environ_keys(multi)
             return DirectApp.wsgi_environ(self, event, context, options)
-        get = headers.get
+        get = environ.get
         server, scheme = server_cached(
             get("HTTP_HOST"), get("HTTP_X_FORWARDED_PORT"), get("HTTP_X_FORWARDED_PROTO")
         )
-        path, root, _, query, body, source_ip = self._rest(event, ctx, options)
-        environ = make_environ(method, root, path, query, body, scheme, server, source_ip, None)
-        environ.update(headers)
+        environ["SERVER_NAME"], environ["SERVER_PORT"] = server_vars(server, scheme)
+        environ["wsgi.url_scheme"] = scheme
         if body and "CONTENT_LENGTH" not in environ:
             environ["CONTENT_LENGTH"] = str(len(body))
         environ["faasport.event"] = event

@@ -61,6 +61,11 @@ class _ServerVars(dict[tuple[tuple[str, int | None] | None, str], tuple[str, str
 _SERVER_VARS = _ServerVars()
 
 
+def server_vars(server: tuple[str, int | None] | None, scheme: str) -> tuple[str, str]:
+    """``SERVER_NAME`` and ``SERVER_PORT`` of the ASGI ``server`` and ``scheme``."""
+    return _SERVER_VARS[server, scheme]
+
+
 #: Header name as text (any case) -> environ key, remembered up to a bound (against clients
 #: that invent names). A plain dict: subscripting a dict subclass is markedly slower.
 _TEXT_KEYS: dict[str, str] = {}
