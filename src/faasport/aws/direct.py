@@ -9,14 +9,14 @@ sees are the same on every path; ``tests/aws/test_handler.py`` holds them equal.
 
 from __future__ import annotations
 
-from typing import Any
-
 from faasport.aws.codec import request_raw_path
 from faasport.core.scope import make_scope
 from faasport.core.wsgi import make_environ, text_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from faasport.aws.codec import Event
     from faasport.core.http import TextHeaders
     from faasport.core.options import AppOptions
