@@ -339,8 +339,9 @@ class EnvironmentLoop:
             loop._thread_id = None  # type: ignore[attr-defined]
             if theirs and hooks != _NO_HOOKS:
                 set_asyncgen_hooks(*hooks)
-            # Else this loop's hooks stay, for the next invocation to find in place (they
-            # act only on async generators started while the loop is marked running).
+            # Else this loop's hooks stay, for the next invocation to find in place: an
+            # async generator started on this thread in between is registered with this
+            # loop, which finalizes it; close() takes the hooks away.
         leave_task(loop, host)
         # The coroutine waits on a real future: the host task carries on with it. A
         # cancellation that reached the host meanwhile left ``_wake`` cancelled; the host
