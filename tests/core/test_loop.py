@@ -197,3 +197,35 @@ def test_sigterm_during_a_request_finishes_it_then_shuts_down(
     # Where a response is still to be sent, the environment closes only after it is.
     assert ("responded 200" in rest) is bool(deferring)
     assert (tmp_path / "shutdown").read_text() == "ran"
+
+
+def test_the_direct_path_leaves_async_generator_hooks_as_it_found_them() -> None:
+    import sys
+
+    async def answer() -> int:
+        return 42
+
+    def firstiter(agen: Any) -> None:
+        pass
+
+    def finalizer(agen: Any) -> None:
+        pass
+
+    before = sys.get_asyncgen_hooks()
+    env = EnvironmentLoop()
+    env.direct = True
+    try:
+        # Hooks of someone else's: put back after each invocation.
+        sys.set_asyncgen_hooks(firstiter, finalizer)
+        assert env.run(answer()) == 42
+        assert tuple(sys.get_asyncgen_hooks()) == (firstiter, finalizer)
+        # None: the loop's own stay in place for the next invocation, until it closes.
+        sys.set_asyncgen_hooks(None, None)
+        assert env.run(answer()) == 42
+        assert tuple(sys.get_asyncgen_hooks()) == env._hooks
+        assert env.run(answer()) == 42
+        env.close()
+        assert tuple(sys.get_asyncgen_hooks()) == (None, None)
+    finally:
+        env.close()
+        sys.set_asyncgen_hooks(*before)

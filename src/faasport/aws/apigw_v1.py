@@ -24,8 +24,11 @@ from faasport.aws.codec import (
     split_headers,
     split_root,
 )
-from faasport.aws.direct import DirectApp
+from faasport.aws.direct import ENVIRON_KEYS, DirectApp, environ_keys
+from faasport.core.errors import UnsupportedEventError
+from faasport.core.forwarded import server_cached
 from faasport.core.http import HttpRequest, HttpResponse
+from faasport.core.wsgi import make_environ, server_vars
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -84,18 +87,77 @@ class ApiGatewayV1(DirectApp):
         """Every field of the request, checked (see :data:`faasport.aws.direct.Parts`): REST
         APIs keep the raw path encoded; cookies come with the other headers."""
         name = self.name
-        # The hot path of every REST API request: type checks inline, no helper per field.
-        ctx = event.get("requestContext")
-        if type(ctx) is not dict:
-            if ctx is not None:
-                raise malformed(name, "requestContext", "an object or null")
-            ctx = {}
-        method = event["httpMethod"]
-        if type(method) is not str:
-            raise malformed(name, "httpMethod", "a string")
+        ctx, method = self._head(event)
         single, multi = event.get("headers"), event.get("multiValueHeaders")
         headers = header_pairs(single, multi, name)
         server, scheme = server_and_scheme(headers, multi)
+        path, root, raw, query, body, source_ip = self._rest(event, ctx, options)
+        return (method, path, root, raw, query, body, scheme, server, source_ip, headers, None)
+
+    def wsgi_environ(self, event: Event, context: Any, options: AppOptions) -> dict[str, Any]:
+        """The WSGI environ of the request ``decode`` reads: the usual event's headers (one
+        ASCII value per name in ``multiValueHeaders``, names seen before, none only in
+        ``headers``) in one pass; any others the checking way (:meth:`_parts`)."""
+        ctx, method = self._head(event)
+        single, multi = event.get("headers"), event.get("multiValueHeaders")
+        if not (
+            type(multi) is dict
+            and multi
+            and (single is None or (type(single) is dict and single.keys() <= multi.keys()))
+        ):
+            return DirectApp.wsgi_environ(self, event, context, options)
+        try:
+            path, root, _, query, body, source_ip = self._rest(event, ctx, options)
+        except (UnsupportedEventError, UnicodeEncodeError):
+            # The checking way names the first malformed field, headers included.
+            return DirectApp.wsgi_environ(self, event, context, options)
+        environ = make_environ(method, root, path, query, body, "", None, source_ip, None)
+        size = len(environ) + len(multi)
+        try:
+            # One pass, straight into the environ: KeyError for a name not seen yet,
+            # TypeError or ValueError unless each value is a list of one ASCII string.
+            keys, isascii = ENVIRON_KEYS, str.isascii
+            for name, values in multi.items():
+                if type(values) is not list:
+                    raise TypeError
+                [value] = values
+                if not isascii(value):
+                    raise TypeError  # native strings to make: the checking way does
+                environ[keys[name]] = value
+            if len(environ) != size:
+                raise KeyError  # two spellings of one name
+        except (KeyError, TypeError, ValueError):
+            environ_keys(multi)
+            return DirectApp.wsgi_environ(self, event, context, options)
+        get = environ.get
+        server, scheme = server_cached(
+            get("HTTP_HOST"), get("HTTP_X_FORWARDED_PORT"), get("HTTP_X_FORWARDED_PROTO")
+        )
+        environ["SERVER_NAME"], environ["SERVER_PORT"] = server_vars(server, scheme)
+        environ["wsgi.url_scheme"] = scheme
+        if body and "CONTENT_LENGTH" not in environ:
+            environ["CONTENT_LENGTH"] = str(len(body))
+        environ["faasport.event"] = event
+        environ["faasport.context"] = context
+        return environ
+
+    def _head(self, event: Event) -> tuple[dict[str, Any], str]:
+        """``requestContext`` (an empty one when null) and ``httpMethod``, checked."""
+        ctx = event.get("requestContext")
+        if type(ctx) is not dict:
+            if ctx is not None:
+                raise malformed(self.name, "requestContext", "an object or null")
+            ctx = {}
+        method = event["httpMethod"]
+        if type(method) is not str:
+            raise malformed(self.name, "httpMethod", "a string")
+        return ctx, method
+
+    def _rest(
+        self, event: Event, ctx: dict[str, Any], options: AppOptions
+    ) -> tuple[str, str, str | None, str, bytes, str | None]:
+        """Path, root path, raw path, query string, body and source IP, checked."""
+        name = self.name
         event_path = event.get("path")
         if type(event_path) is not str:
             if event_path is not None:
@@ -162,17 +224,12 @@ class ApiGatewayV1(DirectApp):
         elif identity is not None:
             raise malformed(name, "requestContext.identity", "an object or null")
         return (
-            method,
             path,
             root,
             raw,
             query_string.decode("ascii"),
             decode_body(event, name),
-            scheme,
-            server,
             source_ip or None,
-            headers,
-            None,
         )
 
     def encode(self, response: HttpResponse, event: Event, options: AppOptions) -> dict[str, Any]:

@@ -360,6 +360,10 @@ _PATH_SAFE_CHARS = frozenset(
 )
 
 
+#: Whether a decoded path needs no percent-encoding to be its own raw path.
+path_safe = _PATH_SAFE_CHARS.issuperset
+
+
 def request_raw_path(root: str, path: str, encoded: str | None) -> bytes:
     """``raw_path`` for ASGI: the client's encoded path when the event carries it."""
     if encoded is not None:
@@ -431,11 +435,14 @@ def encode_body(
     text only when the content type is textual, the charset UTF-8, and nothing encodes it."""
     if not body:
         return "", False
-    if (
-        content_type is not None
-        and (encoding is None or encoding.strip().lower() == "identity")
-        and is_text_cached(content_type, options.text_mime_types)
-    ):
+    if content_type is not None and (encoding is None or encoding.strip().lower() == "identity"):
+        extra = options.text_mime_types
+        text = _text_cache.get((content_type, extra))
+        if text is None:
+            text = is_text_cached(content_type, extra)
+    else:
+        text = False
+    if text:
         try:
             return body.decode("utf-8"), False
         except UnicodeDecodeError:
@@ -451,7 +458,17 @@ def joined_headers(response: HttpResponse) -> tuple[dict[str, str], list[str]]:
     if text is None:
         # An ASGI app's byte pairs, read as they are: no list of text pairs in between.
         names = _NAME_TEXT
-        for raw_name, raw_value in response.headers:
+        pairs = response.headers
+        try:
+            # The usual response: names seen before, each once, no cookies.
+            for name, data in pairs:
+                joined[names[name]] = data.decode("latin-1")
+            if len(joined) == len(pairs) and "set-cookie" not in joined:
+                return joined, cookies
+        except KeyError:
+            pass
+        joined = {}
+        for raw_name, raw_value in pairs:
             key = names.get(raw_name) or _name_text(raw_name)
             value = raw_value.decode("latin-1")
             if key == "set-cookie":
@@ -461,6 +478,10 @@ def joined_headers(response: HttpResponse) -> tuple[dict[str, str], list[str]]:
             else:
                 joined[key] = value
         return joined, cookies
+    joined = dict(text)
+    if len(joined) == len(text) and "set-cookie" not in joined:
+        return joined, cookies  # the usual response: each name once, no cookies
+    joined = {}
     for key, value in text:
         if key == "set-cookie":
             cookies.append(value)

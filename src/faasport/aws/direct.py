@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from faasport.aws.codec import request_raw_path
 from faasport.core.scope import make_scope
-from faasport.core.wsgi import make_environ
+from faasport.core.wsgi import make_environ, text_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,6 +38,29 @@ if TYPE_CHECKING:
         TextHeaders,
         str | None,
     ]
+
+
+def ascii_names(headers: Any, known: dict[str, bytes]) -> None:
+    """Remember the ASCII names of ``headers`` (an event's header object, maybe malformed)
+    as lower-case bytes in ``known`` (up to a bound, against clients that invent names),
+    so that a fast path can take them from there without checking them again."""
+    if type(headers) is dict and len(known) < 2048:
+        for name in headers:
+            if type(name) is str and name.isascii():
+                known[name] = name.lower().encode("ascii")
+
+
+#: Header names as text (any case, ASCII, checked) -> WSGI environ keys.
+ENVIRON_KEYS: dict[str, str] = {}
+
+
+def environ_keys(headers: Any) -> None:
+    """Remember the environ keys of the ASCII names of ``headers`` (see
+    :func:`ascii_names`)."""
+    if type(headers) is dict and len(ENVIRON_KEYS) < 2048:
+        for name in headers:
+            if type(name) is str and name.isascii():
+                ENVIRON_KEYS[name] = text_key(name)
 
 
 class DirectApp:

@@ -12,7 +12,7 @@ from faasport.aws.dispatch import EventDispatch
 from faasport.aws.edge import Edge
 from faasport.aws.function_url import FunctionUrl
 from faasport.aws.lattice import Lattice, LatticeV2
-from faasport.core import invocation, otel, trace
+from faasport.core import coldstart, invocation, logs, otel, trace
 from faasport.core.errors import UnsupportedEventError, import_failure
 from faasport.core.health import is_health_check
 from faasport.core.http import HttpResponse
@@ -31,7 +31,10 @@ if TYPE_CHECKING:
     from faasport.core.asgi import AsgiBridge
     from faasport.core.codec import Codec as HttpCodec
     from faasport.core.options import OptionArgs
-    from faasport.core.types import Scope
+
+_trace_sources = trace.get
+_log_context = logs.get
+_cold = coldstart.record
 
 #: Tried in this order; ALB before REST (both carry httpMethod), Function URL before HTTP API.
 #: VPC Lattice and Lambda@Edge events share no distinguishing key with those, so they come
@@ -91,20 +94,12 @@ def _serve_environ(app: Any, environ: dict[str, Any], request_id: str | None) ->
     return response
 
 
-def _serve_scope(
-    bridge: AsgiBridge, scope: Scope, body: bytes, request_id: str | None
-) -> HttpResponse:
-    """:meth:`AppRunner.handle` for a scope a codec made straight from its event."""
-    try:
-        response = bridge.serve_scope(scope, body)
-    except Exception:
-        from faasport.core.logs import logger
+def _app_failed(method: str, path: str, request_id: str | None) -> HttpResponse:
+    """The 500 answering an app that raised (called while its exception is handled)."""
+    from faasport.core.logs import logger
 
-        logger().exception("unhandled exception in app for %s %s", scope["method"], scope["path"])
-        return error_response(500, "Internal Server Error", request_id)
-    if scope["method"] == "HEAD" and response.body:
-        response.body = b""
-    return response
+    logger().exception("unhandled exception in app for %s %s", method, path)
+    return error_response(500, "Internal Server Error", request_id)
 
 
 def _direct_builder(codec: Any, name: str) -> Callable[..., Any] | None:
@@ -172,7 +167,7 @@ class LambdaHandler:
 
     def __call__(self, event: Any, context: Any) -> Any:
         headers = event.get("headers") if type(event) is dict else None
-        trace.begin_headers(headers)
+        _trace_sources()["headers"] = headers  # trace.begin_headers, inline
         tracer = otel.tracer
         if tracer and tracer[0] is None:  # spans are off
             try:
@@ -205,26 +200,33 @@ class LambdaHandler:
             self._scope_of = _direct_builder(codec, "asgi_scope")
         options = self.options
         bridge = self._asgi
-        if bridge is not None:
-            scope_of = self._scope_of
-            if scope_of is not None:
-                got = invocation.http_request(request_id, scope_of, event, context, options)
-                if isinstance(got, HttpResponse):
-                    return codec.encode(got, event, options)
+        builder = self._scope_of if bridge is not None else self._environ_of
+        if builder is not None and (bridge is not None or self._wsgi is not None):
+            # The hot path of every request once the app is loaded: invocation.begin and
+            # http_request, inline.
+            current = _log_context()
+            current["request_id"] = request_id
+            current["cold_start"] = _cold.pending and _cold.take()
+            try:
+                got = builder(event, context, options)
+            except (UnsupportedEventError, UnicodeEncodeError) as exc:
+                return codec.encode(invocation.refused(exc, request_id, event), event, options)
+            if bridge is not None:
                 scope, body = got
                 health = self._health_text
                 if health is None or not scope["path"].endswith(health):
-                    response = _serve_scope(bridge, scope, body, request_id)
+                    try:
+                        response = bridge.serve_scope(scope, body)
+                    except Exception:
+                        response = _app_failed(scope["method"], scope["path"], request_id)
+                    else:
+                        if scope["method"] == "HEAD" and response.body:
+                            response.body = b""
                     return codec.encode(response, event, options)
-        if self._wsgi is not None:
-            environ_of = self._environ_of
-            if environ_of is not None:
-                environ = invocation.http_request(request_id, environ_of, event, context, options)
-                if isinstance(environ, HttpResponse):
-                    return codec.encode(environ, event, options)
+            else:
                 health = self._health
-                if health is None or environ["PATH_INFO"] != health:
-                    response = _serve_environ(self._wsgi, environ, request_id)
+                if health is None or got["PATH_INFO"] != health:
+                    response = _serve_environ(self._wsgi, got, request_id)
                     return codec.encode(response, event, options)
         request = invocation.http_request(request_id, codec.decode, event, context, options)
         if isinstance(request, HttpResponse):

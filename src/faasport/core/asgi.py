@@ -62,6 +62,8 @@ class AsgiBridge:
             if not exchange.done:
                 raise
             _raised_after_response(scope)
+        if exchange.done:
+            return exchange.response
         return exchange.finish()
 
     def stream(self, request: HttpRequest, sink: ResponseSink) -> None:
@@ -144,6 +146,17 @@ def build_scope(request: HttpRequest, state: dict[str, Any] | None) -> Scope:
     return scope
 
 
+#: Response header names (bytes, any case) -> lower case, for the names apps send.
+_LOWER: dict[bytes, bytes] = {}
+
+
+def _lower(name: Any) -> bytes:
+    lower = name if type(name) is bytes and name.islower() else bytes(name).lower()
+    if type(name) is bytes and len(_LOWER) < 512:
+        _LOWER[name] = lower
+    return lower
+
+
 class _Exchange:
     """The receive/send pair of one request; collects the response in memory."""
 
@@ -173,12 +186,14 @@ class _Exchange:
         kind = message["type"]
         response = self.response
         if kind == "http.response.body":
-            if not response.status:
-                raise RuntimeError("ASGI app sent a body before 'http.response.start'")
-            if self.done:
-                raise RuntimeError("ASGI app sent a body after the response was complete")
+            if self.done or not response.status:
+                raise RuntimeError(
+                    "ASGI app sent a body after the response was complete"
+                    if self.done
+                    else "ASGI app sent a body before 'http.response.start'"
+                )
             chunk = message.get("body", b"")
-            if message.get("more_body", False):
+            if message.get("more_body"):
                 if chunk:
                     if self.chunks is None:
                         self.chunks = [response.body] if response.body else []
@@ -189,10 +204,9 @@ class _Exchange:
                 self.chunks.append(bytes(chunk))
                 response.body = b"".join(self.chunks)
             else:
-                response.body = bytes(chunk) if type(chunk) is not bytes else chunk
-            waiter = self.waiter
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
+                response.body = chunk if type(chunk) is bytes else bytes(chunk)
+            if self.waiter is not None and not self.waiter.done():
+                self.waiter.set_result(None)
             if self.on_done is not None:
                 self.on_done()
         elif kind == "http.response.start":
@@ -201,11 +215,13 @@ class _Exchange:
             response.status = int(message["status"])
             headers = message.get("headers")
             if headers:
-                # ASGI asks apps for lower-case names; frameworks comply, but cheaply check.
-                response.headers = [
-                    (name if type(name) is bytes and name.islower() else bytes(name).lower(), value)
-                    for name, value in headers
-                ]
+                # ASGI asks apps for lower-case names; frameworks comply, but cheaply check
+                # (names seen before are looked up).
+                lower = _LOWER
+                try:
+                    response.headers = [(lower[name], value) for name, value in headers]
+                except (KeyError, TypeError):
+                    response.headers = [(_lower(name), value) for name, value in headers]
         # Other messages (trailers, extensions) are ignored: no provider carries them.
 
     def finish(self) -> HttpResponse:

@@ -44,14 +44,22 @@ def http_request(request_id: str | None, decode: Callable[..., T], *args: Any) -
     current["cold_start"] = record.pending and record.take()
     try:
         return decode(*args)
-    except UnsupportedEventError as exc:
+    except (UnsupportedEventError, UnicodeEncodeError) as exc:
+        return refused(exc, request_id, args[0] if args else None)
+
+
+def refused(
+    exc: UnsupportedEventError | UnicodeEncodeError, request_id: str | None, event: object
+) -> HttpResponse:
+    """The 400 answering an event a decoder refused (``exc``): an UnicodeEncodeError is
+    re-raised unless a field of the event holds text that is not valid Unicode."""
+    if isinstance(exc, UnsupportedEventError):
         return rejected(exc, request_id)
-    except UnicodeEncodeError:
-        # JSON can carry lone surrogates ("\\ud800"), which no UTF-8 request can hold.
-        field = _unencodable_field(args[0] if args else None)
-        if field is None:
-            raise
-        return rejected(MalformedEventError("", field, "valid Unicode text"), request_id)
+    # JSON can carry lone surrogates ("\\ud800"), which no UTF-8 request can hold.
+    field = _unencodable_field(event)
+    if field is None:
+        raise exc
+    return rejected(MalformedEventError("", field, "valid Unicode text"), request_id)
 
 
 def rejected(exc: UnsupportedEventError, request_id: str | None) -> HttpResponse:

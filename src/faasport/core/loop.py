@@ -44,6 +44,8 @@ set_running_loop = events._set_running_loop
 get_asyncgen_hooks = sys.get_asyncgen_hooks
 set_asyncgen_hooks = sys.set_asyncgen_hooks
 get_ident = threading.get_ident
+#: A thread's async generator hooks while no event loop has set any.
+_NO_HOOKS = (None, None)
 
 
 async def _as_coroutine(awaitable: Awaitable[T]) -> T:
@@ -202,6 +204,10 @@ class EnvironmentLoop:
                 except BaseException as exc:
                     finished = loop.create_future()
                     finished.set_exception(exc)
+                else:
+                    if finished is None and not owned:  # the usual request: nothing left
+                        self.owned_tasks = None
+                        return None
             else:
                 finished = loop.create_task(coro)
                 self.owned_tasks = owned = []
@@ -242,7 +248,9 @@ class EnvironmentLoop:
             self.remainders.append(rest)
             return rest
         finally:
-            self.release()
+            self._lock.release()
+            if self._terminate_requested:
+                self._terminate_soon()
 
     def _respond_threaded(self, coro: Coroutine[Any, Any, Any], exchange: Responding) -> None:
         """:meth:`respond` with the loop on its own thread: wait until the response is
@@ -266,6 +274,12 @@ class EnvironmentLoop:
         response is sent."""
         self._lock.release()
         if self._terminate_requested:
+            self._terminate_soon()
+
+    def _terminate_soon(self) -> None:
+        """Close after a SIGTERM that arrived while the loop was taken: now, or once the
+        response is sent."""
+        if self._terminate_requested:
             self._terminate_requested = False
             from faasport.core import deferred
 
@@ -287,19 +301,21 @@ class EnvironmentLoop:
         it returned before that, else ``(a future of its result, None)`` with the host task
         carrying it on once the loop runs."""
         loop = self.loop
-        host = self._host
-        if host is None or host.done() or self._wake is None or self._wake.done():
+        host, wake = self._host, self._wake
+        if host is None or wake is None or wake.done() or host.done():
             host = self._settle_host()
+            wake = self._wake
+            assert wake is not None
         if host.cancelling():
             # Cancellations requested in earlier invocations (and caught there) are not
             # this one's: a fresh task would start at zero, and asyncio.timeout counts them.
             while host.uncancel():
                 pass
-        wake = self._wake
-        assert wake is not None
         context = copy_context()
-        hooks = get_asyncgen_hooks()
-        set_asyncgen_hooks(*self._hooks)
+        hooks, ours = get_asyncgen_hooks(), self._hooks
+        theirs = hooks != ours
+        if theirs:
+            set_asyncgen_hooks(*ours)
         loop._thread_id = get_ident()  # type: ignore[attr-defined]
         set_running_loop(loop)
         enter_task(loop, host)
@@ -321,7 +337,11 @@ class EnvironmentLoop:
         finally:
             set_running_loop(None)
             loop._thread_id = None  # type: ignore[attr-defined]
-            set_asyncgen_hooks(*hooks)
+            if theirs and hooks != _NO_HOOKS:
+                set_asyncgen_hooks(*hooks)
+            # Else this loop's hooks stay, for the next invocation to find in place: an
+            # async generator started on this thread in between is registered with this
+            # loop, which finalizes it; close() takes the hooks away.
         leave_task(loop, host)
         # The coroutine waits on a real future: the host task carries on with it. A
         # cancellation that reached the host meanwhile left ``_wake`` cancelled; the host
@@ -458,6 +478,8 @@ class EnvironmentLoop:
                     self.loop.run_until_complete(host)
             self.loop.run_until_complete(self.loop.shutdown_asyncgens())
             self.loop.close()
+            if get_asyncgen_hooks() == self._hooks:
+                set_asyncgen_hooks(*_NO_HOOKS)
 
     def close_on_sigterm(self) -> None:
         """Close the environment on SIGTERM, then let the signal do what it did before.

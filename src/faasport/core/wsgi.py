@@ -61,12 +61,18 @@ class _ServerVars(dict[tuple[tuple[str, int | None] | None, str], tuple[str, str
 _SERVER_VARS = _ServerVars()
 
 
+def server_vars(server: tuple[str, int | None] | None, scheme: str) -> tuple[str, str]:
+    """``SERVER_NAME`` and ``SERVER_PORT`` of the ASGI ``server`` and ``scheme``."""
+    return _SERVER_VARS[server, scheme]
+
+
 #: Header name as text (any case) -> environ key, remembered up to a bound (against clients
 #: that invent names). A plain dict: subscripting a dict subclass is markedly slower.
 _TEXT_KEYS: dict[str, str] = {}
 
 
-def _text_key(name: str) -> str:
+def text_key(name: str) -> str:
+    """The environ key of header ``name`` (text, any case)."""
     key = _TEXT_KEYS.get(name)
     if key is None:
         key = _environ_key(name.lower().encode("latin-1"))
@@ -173,7 +179,7 @@ def make_environ(
             size = -1
         if len(environ) != size:
             for name in text:
-                environ.pop(_text_key(name), None)
+                environ.pop(text_key(name), None)
             _add_text_headers(environ, text.items())
     else:
         _add_text_headers(environ, text)
@@ -189,7 +195,7 @@ def make_environ(
 
 def _add_text_headers(environ: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> None:
     for name, value in pairs:
-        key = _text_key(name)
+        key = text_key(name)
         if not value.isascii():
             # PEP 3333 "native strings": UTF-8 bytes seen as latin-1 characters.
             value = value.encode("utf-8").decode("latin-1")
@@ -238,15 +244,23 @@ def call_wsgi(app: WSGIApp, environ: dict[str, Any]) -> HttpResponse:
         return written.append
 
     result = app(environ, start_response)
-    try:
-        for chunk in result:
-            if chunk:
-                written.append(chunk)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
+    if type(result) is list and not written:
+        # The usual body, a list of bytes (which has no close()), joined at once.
+        try:
+            body = b"".join(result)
+        except TypeError:
+            body = b"".join([chunk for chunk in result if chunk])
+    else:
+        try:
+            for chunk in result:
+                if chunk:
+                    written.append(chunk)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        body = b"".join(written)
     if not started:
         raise RuntimeError("WSGI app returned without calling start_response")
     code, text, headers = started
-    return HttpResponse(code, headers, b"".join(written), text)
+    return HttpResponse(code, headers, body, text)

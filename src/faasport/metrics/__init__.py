@@ -118,6 +118,8 @@ def flush() -> None:
     """Write what the invocation recorded (and its cold start) to stdout, then forget it.
     Called by the entry points at the end of every invocation; cheap when nothing is
     pending."""
+    if _cold_counted and not _pending:
+        return  # the usual invocation: nothing recorded
     cold = False
     if not _cold_counted and logs.get()["cold_start"] is True:
         _cold_counted.append(True)
