@@ -32,6 +32,9 @@ Log = Callable[[str], None]
 
 __all__ = ["InvocationError", "RuntimeInvoker", "UnknownFunctionError"]
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+_decode = json.JSONDecoder().decode
+
 #: What API Gateway answers when the invocation itself failed.
 GATEWAY_STATUS = {Status.TIMEOUT: 504, Status.THROTTLED: 429}
 
@@ -156,9 +159,7 @@ class RuntimeInvoker:
         # Straight to the pool, and what invoked it read from the dict: the log need not
         # parse the encoded event again.
         cause = trigger_of(event) if isinstance(event, dict) else None
-        outcome = await self.emulator.pool(function).invoke(
-            json.dumps(event).encode(), trigger=cause
-        )
+        outcome = await self.emulator.pool(function).invoke(_encode(event).encode(), trigger=cause)
         return result_of(function, outcome)
 
     def reload(self) -> None:
@@ -173,8 +174,9 @@ class RuntimeInvoker:
 def result_of(function: str, outcome: Outcome) -> Any:
     """The JSON result of an invocation; raises :class:`InvocationError` for a failure."""
     try:
-        payload = json.loads(outcome.payload) if outcome.payload else None
-    except ValueError:
+        # Lambda's payloads are UTF-8: json.loads would first guess the encoding of bytes.
+        payload = _decode(outcome.payload.decode()) if outcome.payload else None
+    except ValueError:  # not JSON, or not UTF-8 (UnicodeDecodeError)
         payload = gathered(outcome.payload) if outcome.ok else None
         if outcome.ok and payload is None:
             raise InvocationError(

@@ -73,6 +73,7 @@ class Supervisor:
         #: The highest resident memory seen (MB), kept after the process is gone.
         self.peak_mb = 0
         self._pid = 0
+        self._running = False
         self._transport: asyncio.SubprocessTransport | None = None
         self._pipe: asyncio.ReadTransport | None = None
         self._fd = -1
@@ -86,7 +87,7 @@ class Supervisor:
 
     @property
     def running(self) -> bool:
-        return self._pid != 0 and not self.exited.is_set()
+        return self._running
 
     def on_exit(self, callback: Callable[[], None]) -> None:
         self._on_exit.append(callback)
@@ -111,6 +112,7 @@ class Supervisor:
         finally:
             os.close(write)
         self._pid = self._transport.get_pid()
+        self._running = not self.exited.is_set()
         self.memory = ProcessMemory(self._pid)
         self._fd = read
         self._pipe, _ = await loop.connect_read_pipe(
@@ -205,6 +207,7 @@ class Supervisor:
     def _exited(self) -> None:
         assert self._transport is not None
         self.returncode = self._transport.get_returncode()
+        self._running = False
         self.memory.close()  # too late for /proc: peak_mb keeps the last measured value
         self.exited.set()
         for callback in self._on_exit:
