@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from faasport.local.supervisor import Supervisor
@@ -64,3 +65,25 @@ def test_no_grace_is_sigkill_at_once(tmp_path: Path) -> None:
     lines, exit_text, _, _ = run_child(tmp_path, "handle", grace=0)
     assert lines == ["ready"]
     assert exit_text == "signal: kill"
+
+
+def test_drain_logs_what_the_child_wrote_without_a_turn_of_the_loop(tmp_path: Path) -> None:
+    child = "import sys, time\nprint('one')\nprint('two')\nsys.stdout.write('three')\n"
+    child += "sys.stdout.flush()\ntime.sleep(60)\n"
+
+    async def main() -> tuple[list[str], list[str]]:
+        lines: list[str] = []
+        supervisor = Supervisor(lines.append)
+        await supervisor.start([sys.executable, "-c", child], {}, tmp_path)
+        deadline = time.monotonic() + 20
+        # Blocking waits: the loop cannot read the pipe meanwhile, only drain() can.
+        while len(lines) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+            supervisor.drain()
+        drained = list(lines)
+        await supervisor.stop(0)
+        return drained, lines
+
+    drained, lines = asyncio.run(main())
+    assert drained == ["one", "two"]  # the line without its newline waits for the rest
+    assert lines == ["one", "two", "three"]  # ... or for the end of the output

@@ -18,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import cast
 
 from faasport.local.metric_lines import readable
 
@@ -113,7 +114,8 @@ class Supervisor:
             os.close(write)
         self._pid = self._transport.get_pid()
         self._running = not self.exited.is_set()
-        self.memory = ProcessMemory(self._pid)
+        if self._running:
+            self.memory = ProcessMemory(self._pid)
         self._fd = read
         self._pipe, _ = await loop.connect_read_pipe(
             lambda: _Output(self), os.fdopen(read, "rb", buffering=0)
@@ -222,6 +224,10 @@ class Supervisor:
 class _Process(asyncio.SubprocessProtocol):
     def __init__(self, supervisor: Supervisor) -> None:
         self.supervisor = supervisor
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # Before process_exited, which may come before subprocess_exec returns.
+        self.supervisor._transport = cast(asyncio.SubprocessTransport, transport)
 
     def process_exited(self) -> None:
         self.supervisor._exited()
