@@ -13,9 +13,10 @@ from faasport.local.supervisor import Supervisor
 
 TERM_AWARE = textwrap.dedent(
     """
-    import signal, sys, time
+    import os, signal, sys, time
     def on_term(signum, frame):
-        print("got SIGTERM", flush=True)
+        # Not print: the signal may come while print("ready") is still in its write.
+        os.write(1, b"got SIGTERM\\n")
         sys.exit(0)
     if sys.argv[1] == "handle":
         signal.signal(signal.SIGTERM, on_term)

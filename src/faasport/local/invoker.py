@@ -40,13 +40,12 @@ GATEWAY_STATUS = {Status.TIMEOUT: 504, Status.THROTTLED: 429}
 
 
 class _StderrLines:
-    """Log lines for ``sys.stderr``, written a few milliseconds later in one write with the
-    others logged meanwhile: a busy ``faasport dev`` logs three lines per invocation, and a
-    write (a system call) for each cost more than the rest of the log. Lines logged off an
-    event loop are written at once (after those still held), and whatever is held is
-    written at exit and by :func:`flush_stderr`."""
-
-    DELAY = 0.005
+    """Log lines for ``sys.stderr``, written at the end of the event loop's turn in one
+    write with the others logged in that turn: a busy ``faasport dev`` logs three lines per
+    invocation, and a write (a system call) for each cost more than the rest of the log.
+    The turn that answers a request writes its lines right after the answer. Lines logged
+    off an event loop are written at once (after those still held), and whatever is held
+    is written at exit and by :func:`flush_stderr`."""
 
     def __init__(self) -> None:
         self._lines: list[str] = []
@@ -65,7 +64,7 @@ class _StderrLines:
                 self._write()
             elif loop is not self._loop:
                 self._loop = loop
-                loop.call_later(self.DELAY, self.flush)
+                loop.call_soon(self.flush)
 
     def flush(self) -> None:
         with self._lock:
@@ -85,7 +84,7 @@ class _StderrLines:
             pass  # a closed terminal loses log lines, never an invocation
 
 
-#: Write one log line to ``sys.stderr`` (held a few milliseconds on an event loop).
+#: Write one log line to ``sys.stderr`` (held to the end of the turn on an event loop).
 stderr_line = _StderrLines()
 #: Write the log lines :func:`stderr_line` still holds.
 flush_stderr = stderr_line.flush
