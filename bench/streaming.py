@@ -26,6 +26,7 @@ load.
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import re
 import signal
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -122,6 +124,11 @@ def start(argv: list[str], cwd: Path, pattern: str) -> tuple[subprocess.Popen[st
     for line in process.stdout:
         found = re.search(pattern, line)
         if found:
+            # The server's log goes on (a line or three per request): read and dropped, or
+            # the full pipe would stop the server mid-run.
+            threading.Thread(
+                target=collections.deque, args=(process.stdout, 0), daemon=True
+            ).start()
             return process, found.group(1)
         if time.monotonic() > deadline:
             break

@@ -103,6 +103,49 @@ def test_a_raw_utf_8_query_in_a_rest_event(rest_api: Gateway) -> None:
     assert json.loads(answer.partition(b"\r\n\r\n")[2])["params"] == {"q": "\u00e9"}
 
 
+# -- header text ---------------------------------------------------------------------------
+
+HEADERS = (
+    b"host: x\r\nx-name: caf\xc3\xa9\r\nx-twice: a\r\nx-twice: b\r\n"
+    b"x-forwarded-for: 10.0.0.1\r\nx-forwarded-port: 1\r\nconnection: close\r\n"
+)
+
+
+@pytest.mark.parametrize("pieces", [False, True], ids=["whole", "in-pieces"])
+def test_header_values_reach_a_2_0_event_as_utf_8_text(http_api: Gateway, pieces: bool) -> None:
+    head = b"GET /echo HTTP/1.1\r\n" + HEADERS + b"\r\n"
+    if pieces:  # the stream reader's request, not the one read whole
+        head = head.replace(b"\r\n\r\n", b"\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n")
+    answer = exchange(address(http_api), head)
+    assert statuses(answer) == [200]
+    headers = json.loads(answer.partition(b"\r\n\r\n")[2])["headers"]
+    assert headers["x-name"] == "caf\u00e9"
+    assert headers["x-twice"] == "a,b"
+    assert headers["x-forwarded-for"] == "10.0.0.1, 127.0.0.1"
+    assert headers["x-forwarded-port"] == str(http_api.server_address[1])
+    assert headers["x-forwarded-proto"] == "http"
+
+
+def test_header_values_reach_a_1_0_event_as_utf_8_text(rest_api: Gateway) -> None:
+    answer = exchange(address(rest_api), b"GET /prod/echo HTTP/1.1\r\n" + HEADERS + b"\r\n")
+    assert statuses(answer) == [200]
+    headers = json.loads(answer.partition(b"\r\n\r\n")[2])["headers"]
+    assert (headers["x-name"], headers["x-twice"]) == ("caf\u00e9", "b")
+
+
+@pytest.mark.parametrize("api", ["http", "rest"])
+def test_a_header_value_that_is_not_utf_8_is_400(
+    http_api: Gateway, rest_api: Gateway, api: str
+) -> None:
+    gateway, path = (http_api, b"/echo") if api == "http" else (rest_api, b"/prod/echo")
+    request = (
+        b"GET " + path + b" HTTP/1.1\r\nhost: x\r\nx-name: caf\xe9\r\nconnection: close\r\n\r\n"
+    )
+    answer = exchange(address(gateway), request)
+    assert statuses(answer) == [400]
+    assert answer.endswith(b'{"message":"Bad Request"}')
+
+
 # -- the REST API: its stage and 1.0 events ------------------------------------------------
 
 

@@ -5,6 +5,7 @@ clients, keep-alive, the stop with requests in flight), and which requests count
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import threading
 import time
@@ -24,6 +25,11 @@ LIMITS = Limits(max_connections=50, read_timeout=2.0, keep_alive_timeout=2.0, ma
 async def answer(request: Request, peer: tuple[str, int]) -> HttpResponse:
     if request.path == "/slow":
         await asyncio.sleep(0.3)
+    if request.path == "/sized":  # an app that answers HEAD with the length of its GET
+        body = b"" if request.method == "HEAD" else b"hello"
+        return HttpResponse(200, [(b"x-a", b"1"), (b"content-length", b"5"), (b"x-b", b"2")], body)
+    if request.path == "/empty":
+        return HttpResponse(204, [(b"x-a", b"1")], b"")
     body = f"{request.method} {request.target} {len(request.body)}".encode()
     return HttpResponse(200, [(b"content-type", b"text/plain")], body)
 
@@ -33,11 +39,11 @@ def reject(status: int) -> HttpResponse:
 
 
 class Running:
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits = LIMITS) -> None:
         self.loop = new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.server = Server(answer, reject, LIMITS, lambda line: None)
+        self.server = Server(answer, reject, limits, lambda line: None)
         self.call(self.server.start("127.0.0.1", 0))
 
     def call(self, coro: object) -> object:
@@ -121,6 +127,104 @@ def test_a_stop_lets_a_request_in_flight_finish_within_its_grace_then_answers_50
     assert statuses(answer) == [status]
     if status == 200:
         assert b"connection: close" in answer
+
+
+@pytest.mark.parametrize("pipelined", [False, True], ids=["one-by-one", "pipelined"])
+def test_the_response_head_is_framed_by_the_server(running: Running, pipelined: bool) -> None:
+    requests = [
+        b"HEAD /sized HTTP/1.1\r\nhost: x\r\n\r\n",
+        b"GET /sized HTTP/1.1\r\nhost: x\r\n\r\n",
+        b"GET /empty HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    ]
+    with running.connect() as sock:
+        if pipelined:  # read by the stream reader
+            sock.sendall(b"".join(requests))
+            answer = read_all(sock)
+        else:  # each answered straight from the transport
+            answer = b""
+            for request, end in zip(requests[:2], [b"\r\n\r\n", b"hello"], strict=True):
+                sock.sendall(request)
+                part = b""
+                while not part.endswith(end):
+                    part += sock.recv(65536)
+                answer += part
+            sock.sendall(requests[2])
+            answer += read_all(sock)
+    head, get, empty = [b"HTTP/1.1 " + part for part in answer.split(b"HTTP/1.1 ")[1:]]
+    date = rb"date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT"
+    assert re.fullmatch(
+        rb"HTTP/1\.1 200 OK\r\nx-a: 1\r\nx-b: 2\r\n" + date + rb"\r\ncontent-length: 5\r\n\r\n",
+        head,
+    )
+    assert re.fullmatch(
+        rb"HTTP/1\.1 200 OK\r\nx-a: 1\r\nx-b: 2\r\n"
+        + date
+        + rb"\r\ncontent-length: 5\r\n\r\nhello",
+        get,
+    )
+    assert re.fullmatch(
+        rb"HTTP/1\.1 204 No Content\r\nx-a: 1\r\n" + date + rb"\r\nconnection: close\r\n\r\n",
+        empty,
+    )
+
+
+@pytest.fixture
+def brisk() -> Iterator[Running]:
+    """Idle connections closed after 0.2 s (shorter than a /slow answer)."""
+    served = Running(Limits(max_connections=50, read_timeout=0.2, keep_alive_timeout=0.2))
+    try:
+        yield served
+    finally:
+        served.call(served.server.close())
+        served.stop()
+
+
+def test_the_idle_timeout_counts_from_the_last_answer(brisk: Running) -> None:
+    with brisk.connect() as sock:
+        for i in range(6):  # 0.6 s in all, three times the idle timeout
+            sock.sendall(b"GET /n%d HTTP/1.1\r\nhost: x\r\n\r\n" % i)
+            data = b""
+            while not data.endswith(b"GET /n%d 0" % i):
+                data += sock.recv(65536)
+            time.sleep(0.1)
+        start = time.monotonic()
+        assert read_all(sock) == b""  # closed without a word
+        assert 0.05 < time.monotonic() - start < 3
+
+
+def test_a_keep_alive_timeout_shorter_than_the_read_timeout_applies_after_the_first_answer() -> (
+    None
+):
+    served = Running(Limits(max_connections=50, read_timeout=5.0, keep_alive_timeout=0.2))
+    try:
+        with served.connect() as sock:
+            sock.sendall(b"GET /a HTTP/1.1\r\nhost: x\r\n\r\n")
+            data = b""
+            while not data.endswith(b"GET /a 0"):
+                data += sock.recv(65536)
+            start = time.monotonic()
+            assert read_all(sock) == b""
+            assert 0.1 < time.monotonic() - start < 2.5  # not the read timeout's 5 s
+    finally:
+        served.call(served.server.close())
+        served.stop()
+
+
+def test_an_answer_slower_than_the_idle_timeout_is_delivered_then_the_connection_idles(
+    brisk: Running,
+) -> None:
+    with brisk.connect() as sock:
+        sock.sendall(b"GET /slow HTTP/1.1\r\nhost: x\r\n\r\n")
+        data = b""
+        while not data.endswith(b"GET /slow 0"):
+            data += sock.recv(65536)
+        sock.sendall(b"GET /next HTTP/1.1\r\nhost: x\r\n\r\n")  # still open for the next
+        data = b""
+        while not data.endswith(b"GET /next 0"):
+            data += sock.recv(65536)
+        start = time.monotonic()
+        assert read_all(sock) == b""
+        assert 0.1 < time.monotonic() - start < 3
 
 
 WHOLE = [

@@ -104,6 +104,14 @@ APP = textwrap.dedent(
 
         return StreamingResponse(chunks(), media_type="application/octet-stream")
 
+    @app.get("/pattern")
+    async def pattern(mb: int = 8):
+        async def chunks():
+            for i in range(mb * 16):
+                yield bytes([i % 251]) * 65536
+
+        return StreamingResponse(chunks(), media_type="application/octet-stream")
+
     def plain(event, context):
         return {"statusCode": 200, "body": "whole"}
 
@@ -205,6 +213,20 @@ def test_twenty_megabytes_stream_without_the_gateway_holding_them(dev: Dev) -> N
     assert received == 20 * 1024 * 1024
     grown = _rss_peak(dev.process.pid) - before
     assert grown < 5 * 1024 * 1024, f"the gateway's peak RSS grew by {grown / 2**20:.1f} MB"
+
+
+def test_a_slow_client_gets_every_byte_in_order(dev: Dev) -> None:
+    # The client's socket fills up: what the gateway handed it stays in its buffers while
+    # the function's next bytes are read.
+    expected = b"".join(bytes([i % 251]) * 65536 for i in range(8 * 16))
+    received = bytearray()
+    with httpx.stream("GET", dev.url + "/pattern?mb=8", timeout=60) as response:
+        for index, data in enumerate(response.iter_raw()):
+            if index < 8:
+                time.sleep(0.05)
+            received += data
+    assert len(received) == len(expected)
+    assert received == expected
 
 
 def test_an_error_mid_stream_cuts_the_response_short_and_is_logged(dev: Dev) -> None:

@@ -6,6 +6,7 @@ events carry ``"version": "1.0"``). Query values arrive decoded and are re-encod
 
 from __future__ import annotations
 
+from faasport.aws.apigw_build import extended_request_id, request_id, request_time, text_pairs
 from faasport.aws.codec import (
     body_from_result,
     decode_body,
@@ -193,27 +194,34 @@ class ApiGatewayV1(DirectApp):
         return result
 
     def build_event(self, request: HttpRequest, stage: str = "prod") -> dict[str, Any]:
-        import time
-        import uuid
-        from urllib.parse import parse_qsl, quote
-
         headers: dict[str, str] = {}
         multi_headers: dict[str, list[str]] = {}
-        for name, value in request.headers:
-            key = name.decode("latin-1")
-            headers[key] = value.decode("utf-8")
-            multi_headers.setdefault(key, []).append(value.decode("utf-8"))
+        for key, text in text_pairs(request):
+            headers[key] = text
+            if key in multi_headers:
+                multi_headers[key].append(text)
+            else:
+                multi_headers[key] = [text]
         query: dict[str, str] = {}
         multi_query: dict[str, list[str]] = {}
-        qs = request.query_string.decode("latin-1")
-        for qkey, qvalue in parse_qsl(qs, keep_blank_values=True):
-            query[qkey] = qvalue
-            multi_query.setdefault(qkey, []).append(qvalue)
-        path = (request.raw_path or quote(request.path).encode()).decode("utf-8")
+        if request.query_string:
+            from urllib.parse import parse_qsl
+
+            qs = request.query_string.decode("latin-1")
+            for qkey, qvalue in parse_qsl(qs, keep_blank_values=True):
+                query[qkey] = qvalue
+                multi_query.setdefault(qkey, []).append(qvalue)
+        raw = request.raw_path
+        if raw:
+            path = raw.decode("utf-8")
+        else:
+            from urllib.parse import quote
+
+            path = quote(request.path)
         # The REST API faasport deploys has binary media types */*: API Gateway passes every
         # request body base64-encoded, so events built here (faasport dev, testing) do too.
         body, is_base64 = event_body(request.body, base64_always=True)
-        now = time.time()
+        time_text, epoch_ms = request_time()
         proxy = path.lstrip("/")
         return {
             "resource": "/{proxy+}",
@@ -229,15 +237,15 @@ class ApiGatewayV1(DirectApp):
                 "resourceId": "abc123",
                 "resourcePath": "/{proxy+}",
                 "httpMethod": request.method,
-                "extendedRequestId": uuid.uuid4().hex[:16] + "=",
-                "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "extendedRequestId": extended_request_id(),
+                "requestTime": time_text,
                 "path": f"/{stage}{path}",
                 "accountId": "123456789012",
                 "protocol": "HTTP/" + request.http_version,
                 "stage": stage,
                 "domainPrefix": "local",
-                "requestTimeEpoch": int(now * 1000),
-                "requestId": str(uuid.uuid4()),
+                "requestTimeEpoch": epoch_ms,
+                "requestId": request_id(),
                 # Every key a REST API sends, null when no IAM or Cognito caller is known.
                 "identity": {
                     **dict.fromkeys(_IDENTITY_KEYS),

@@ -7,6 +7,7 @@ the stage is not ``$default``; cookies arrive in their own array; the response c
 
 from __future__ import annotations
 
+from faasport.aws.apigw_build import request_id, request_time, text_pairs
 from faasport.aws.codec import (
     body_from_result,
     decode_body,
@@ -15,7 +16,7 @@ from faasport.aws.codec import (
     event_body,
     find_header,
     header_text,
-    is_text,
+    is_text_cached,
     is_text_map,
     joined_headers,
     malformed,
@@ -186,28 +187,32 @@ class ApiGatewayV2(DirectApp):
         return result
 
     def build_event(self, request: HttpRequest, stage: str = "$default") -> dict[str, Any]:
-        import time
-        import uuid
-        from urllib.parse import parse_qsl, quote
-
         headers: dict[str, str] = {}
         cookies: list[str] = []
-        for name, value in request.headers:
-            key = name.decode("latin-1")
-            text = value.decode("utf-8")
+        for key, text in text_pairs(request):
             if key == "cookie":
                 cookies.extend(c.strip() for c in text.split(";") if c.strip())
             elif key in headers:
                 headers[key] += "," + text
             else:
                 headers[key] = text
-        encoded_path = (request.raw_path or quote(request.path).encode()).decode("utf-8")
-        prefix = "" if stage == "$default" else "/" + stage
-        raw_path = prefix + (encoded_path if self.function_url else request.path)
-        content_type = headers.get("content-type", "")
-        body, is_base64 = event_body(request.body, base64_always=not is_text(content_type))
-        now = time.time()
-        source_ip = request.client[0] if request.client else "127.0.0.1"
+        raw_path = request.path
+        if self.function_url:  # the path as the client sent it
+            raw = request.raw_path
+            if raw:
+                raw_path = raw.decode("utf-8")
+            else:
+                from urllib.parse import quote
+
+                raw_path = quote(raw_path)
+        if stage != "$default":
+            raw_path = "/" + stage + raw_path
+        body: str | None = None
+        is_base64 = False
+        if request.body:
+            content_type = headers.get("content-type", "")
+            body, is_base64 = event_body(request.body, not is_text_cached(content_type, ()))
+        time_text, epoch_ms = request_time()
         event: dict[str, Any] = {
             "version": "2.0",
             "routeKey": "$default",
@@ -223,23 +228,25 @@ class ApiGatewayV2(DirectApp):
                     "method": request.method,
                     "path": raw_path,
                     "protocol": "HTTP/" + request.http_version,
-                    "sourceIp": source_ip,
+                    "sourceIp": request.client[0] if request.client else "127.0.0.1",
                     "userAgent": headers.get("user-agent", ""),
                 },
-                "requestId": str(uuid.uuid4()),
+                "requestId": request_id(),
                 "routeKey": "$default",
                 "stage": stage,
-                "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-                "timeEpoch": int(now * 1000),
+                "time": time_text,
+                "timeEpoch": epoch_ms,
             },
             "isBase64Encoded": is_base64,
         }
         if cookies:
             event["cookies"] = cookies
         if request.query_string:
+            from urllib.parse import parse_qsl
+
             # As HTTP APIs send them: decoded, a repeated name's values joined by commas.
             params: dict[str, str] = {}
-            query = request.query_string.decode("latin-1")
+            query = event["rawQueryString"]
             for param, given in parse_qsl(query, keep_blank_values=True):
                 params[param] = f"{params[param]},{given}" if param in params else given
             event["queryStringParameters"] = params
@@ -254,11 +261,14 @@ class ApiGatewayV2(DirectApp):
 
             body = result if isinstance(result, str) else json.dumps(result)
             return HttpResponse(200, [(b"content-type", b"application/json")], body.encode())
-        if not isinstance(result["statusCode"], int):
+        status = result["statusCode"]
+        if not isinstance(status, int):
             raise ValueError("statusCode must be an integer")
         headers = [
             (name.lower().encode("latin-1"), str(value).encode("latin-1"))
             for name, value in (result.get("headers") or {}).items()
         ]
-        headers.extend((b"set-cookie", c.encode("latin-1")) for c in result.get("cookies") or ())
-        return HttpResponse(result["statusCode"], headers, body_from_result(result))
+        cookies = result.get("cookies")
+        if cookies:
+            headers += [(b"set-cookie", c.encode("latin-1")) for c in cookies]
+        return HttpResponse(status, headers, body_from_result(result))

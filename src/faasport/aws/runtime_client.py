@@ -108,6 +108,10 @@ def log_error(error_type: str, message: str) -> None:
     print(f"[ERROR] {error_type}: {' '.join(message.split())}", flush=True)
 
 
+#: The send buffer of a streamed response's Unix socket.
+STREAM_SNDBUF = 1024 * 1024
+
+
 class RuntimeClient:
     """HTTP/1.1 over one kept-alive socket: the Runtime API's few requests need no more, and
     ``http.client``'s header parsing (the email package) would dominate a warm invocation."""
@@ -188,6 +192,11 @@ class RuntimeClient:
         for attempt in (0, 1):
             sock = self.sock or self._connect()
             try:
+                if self.unix_socket:
+                    # The local Runtime API reads as much as the socket holds: more per
+                    # read is fewer reads and writes on its side (a TCP socket, as on
+                    # Lambda, sizes its buffer itself).
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STREAM_SNDBUF)
                 sock.sendall(data)
                 return
             except OSError:

@@ -225,13 +225,13 @@ class Server:
 
     def encode(self, response: HttpResponse, method: str, *, close: bool) -> bytes:
         """A whole (not streamed) response as bytes."""
+        headers = response.headers
         length: bytes | None = None
-        headers: list[tuple[bytes, bytes]] = []
-        for name, value in response.headers:
-            if name == b"content-length":
-                length = value  # kept for HEAD, where the body is not sent
-            else:
-                headers.append((name, value))
+        for name, value in headers:
+            if name == b"content-length":  # the writer's to set; kept for HEAD
+                length = value
+                headers = [(k, v) for k, v in headers if k != b"content-length"]
+                break
         return encode_response(
             response.status,
             headers,

@@ -19,13 +19,13 @@ import asyncio
 import json
 import threading
 import traceback
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from faasport.aws.apigw_build import request_id
 from faasport.aws.apigw_v1 import ApiGatewayV1
 from faasport.aws.apigw_v2 import ApiGatewayV2
 from faasport.core.http import HttpRequest, HttpResponse
@@ -83,11 +83,17 @@ def gateway_response(
 
 
 def _check(response: HttpResponse) -> None:
+    """Refuse what cannot be sent; drop the hop-by-hop headers API Gateway does not pass."""
     if not 100 <= response.status <= 599:
         raise ValueError(f"statusCode {response.status} is not an HTTP status")
+    hop = False
     for name, value in response.headers:
-        if b"\r" in name + value or b"\n" in name + value:
+        if b"\r" in value or b"\n" in value or b"\r" in name or b"\n" in name:
             raise ValueError(f"header {name!r} contains a line break")
+        if name in _HOP_BY_HOP:
+            hop = True
+    if hop:
+        response.headers[:] = [(k, v) for k, v in response.headers if k not in _HOP_BY_HOP]
 
 
 @dataclass(frozen=True)
@@ -384,7 +390,6 @@ class Gateway:
                 f"response: {exc}"
             )
             return self._reject(502)
-        response.headers[:] = [(k, v) for k, v in response.headers if k not in _HOP_BY_HOP]
         response.headers.append(
             (flavour.id_header, str(event["requestContext"]["requestId"]).encode("latin-1"))
         )
@@ -436,30 +441,37 @@ class Gateway:
                 return None
             raw_path = raw_path[len(prefix) :] or "/"
         client_ip, client_port = str(peer[0]), int(peer[1])
-        headers: list[tuple[bytes, bytes]] = []
+        headers: list[tuple[str, str]] = []
         forwarded_for = client_ip
         for name, value in request.headers:
             if name == "x-forwarded-for":
                 forwarded_for = f"{value}, {client_ip}"
-            elif name not in ("x-forwarded-port", "x-forwarded-proto"):
-                headers.append((name.encode("latin-1"), value.encode("latin-1")))
+            elif name != "x-forwarded-port" and name != "x-forwarded-proto":
+                headers.append((name, value))
         host, port = self.server_address
         headers += [
-            (b"x-forwarded-for", forwarded_for.encode("latin-1")),
-            (b"x-forwarded-port", str(port).encode()),
-            (b"x-forwarded-proto", b"http"),
+            ("x-forwarded-for", forwarded_for),
+            ("x-forwarded-port", str(port)),
+            ("x-forwarded-proto", "http"),
         ]
+        # An ASCII head's text is its bytes' text in any encoding: handed over as is, the
+        # event is built without a round trip through bytes. Other bytes (latin-1 text here)
+        # keep their exact bytes, for the codec to decode as UTF-8 or refuse.
+        ascii_head = request.ascii
         return HttpRequest(
             method=request.method,
-            path=unquote(raw_path),
+            path=unquote(raw_path) if "%" in raw_path else raw_path,
             query_string=query.encode("latin-1"),
-            headers=headers,
+            headers=None
+            if ascii_head
+            else [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
             body=request.body,
             scheme="http",
             server=(host, port),
             client=(client_ip, client_port),
             raw_path=raw_path.encode("latin-1"),
             http_version=request.version.removeprefix("HTTP/"),
+            text_headers=headers if ascii_head else None,
         )
 
 
@@ -507,4 +519,4 @@ def _event_size(event: dict[str, Any]) -> int:
 
 
 def _request_id() -> bytes:
-    return str(uuid.uuid4()).encode()
+    return request_id().encode()

@@ -43,6 +43,8 @@ class Request:
     version: str
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    #: The request line and headers are ASCII: their text is the same in any encoding.
+    ascii: bool = False
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -147,6 +149,7 @@ async def read_request(
         message.url.decode("latin-1"),
         "HTTP/" + version,
         message.headers,
+        ascii=head.isascii(),
     )
     if version == "1.1" and request.header("host") is None:
         raise BadRequest(400, "missing Host header")  # RFC 9112 3.2
@@ -192,12 +195,14 @@ def parse_whole(data: bytes, max_body: int, max_head: int) -> Request | None:
     if end < 0 or end + 4 >= max_head:
         return None
     head_end = end + 4
-    if not data[: data.index(b"\r\n")].isascii():
+    head = data[:head_end]
+    ascii_head = head.isascii()
+    if not ascii_head and not data[: data.index(b"\r\n")].isascii():
         return None
     message = _Message()
     parser = httptools.HttpRequestParser(message)
     try:
-        parser.feed_data(data[:head_end])
+        parser.feed_data(head)
     except (httptools.HttpParserError, httptools.HttpParserUpgrade):
         return None
     version = parser.get_http_version()
@@ -223,6 +228,7 @@ def parse_whole(data: bytes, max_body: int, max_head: int) -> Request | None:
         "HTTP/" + version,
         message.headers,
         data[head_end:],
+        ascii_head,
     )
 
 
@@ -289,17 +295,19 @@ def encode_response(
     ``head_only`` answers HEAD: the head only, with ``length`` (the length the GET would
     have) when given. 1xx, 204 and 304 responses carry neither body nor length.
     """
-    lines = [b"HTTP/1.1 %d %s" % (status, _PHRASES.get(status, b""))]
-    lines.extend(name + b": " + value for name, value in headers)
-    lines.append(b"date: " + http_date())
-    if status >= 200 and status not in (204, 304):
-        lines.append(b"content-length: " + (length if head_only and length else b"%d" % len(body)))
+    if status >= 200 and status != 204 and status != 304:
+        size = length if head_only and length else b"%d" % len(body)
+        framing = b"\r\ndate: %s\r\ncontent-length: %s" % (http_date(), size)
     else:
+        framing = b"\r\ndate: " + http_date()
         body = b""
-    if close:
-        lines.append(b"connection: close")
-    head = b"\r\n".join(lines) + b"\r\n\r\n"
-    return head if head_only else head + body
+    head = b"\r\n".join(
+        [b"HTTP/1.1 %d %s" % (status, _PHRASES.get(status, b"")), *map(b": ".join, headers)]
+    )
+    end = b"\r\nconnection: close\r\n\r\n" if close else b"\r\n\r\n"
+    if head_only:
+        return head + framing + end
+    return b"".join((head, framing, end, body))
 
 
 def response(status: int, headers: list[tuple[str, str]], body: bytes = b"") -> bytes:

@@ -42,7 +42,10 @@ class Connection(asyncio.Protocol):
         self.busy = False
         #: Data that arrived while a request was being answered (pipelining).
         self._pending: list[bytes] = []
+        #: The idle timer, and when the connection is due to close if it is still idle.
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._deadline = 0.0
         #: Once the stream reader has the connection: its protocol, reader and writer.
         self._stream: asyncio.StreamReaderProtocol | None = None
         self._reader: asyncio.StreamReader | None = None
@@ -112,7 +115,6 @@ class Connection(asyncio.Protocol):
         if request is None:
             self._to_stream(data)
             return
-        self._cancel_timer()
         self.busy = True
         self.task = self.loop.create_task(self._answer(request))
 
@@ -219,12 +221,24 @@ class Connection(asyncio.Protocol):
     # -- idle connections ---------------------------------------------------------------
 
     def _idle(self, timeout: float) -> None:
+        # One timer per connection, moved forward rather than replaced per request: a
+        # keep-alive client sending request after request arms it once per timeout.
+        self._deadline = deadline = self.loop.time() + timeout
+        if self._timer is None or self._timer_at > deadline:  # none, or due too late
+            self._arm()
+
+    def _arm(self) -> None:
         self._cancel_timer()
-        self._timer = self.loop.call_later(timeout, self._idle_timeout)
+        self._timer_at = self._deadline
+        self._timer = self.loop.call_at(self._deadline, self._idle_timeout)
 
     def _idle_timeout(self) -> None:
         self._timer = None
-        if self.task is None and not self._streaming:
+        if self.task is not None or self._streaming:
+            return  # answering: the next wait for a request arms the timer again
+        if self.loop.time() < self._deadline:
+            self._arm()
+        else:
             self.close()  # without a word, as the reader does
 
     def _cancel_timer(self) -> None:

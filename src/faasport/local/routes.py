@@ -14,7 +14,7 @@ from faasport.config.model import Function
 from faasport.config.routes import LITERAL, Route
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Match:
     function: str
     route: Route
@@ -25,33 +25,48 @@ def _priority(route: Route) -> tuple[bool, tuple[int, ...], bool]:
     return (route.greedy, tuple(kind for kind, _ in route.segments), route.method == "ANY")
 
 
-def _bind(route: Route, parts: list[str]) -> dict[str, str] | None:
-    """The path parameters when ``parts`` (the request path's segments) fit ``route``."""
-    segments = route.segments
-    fixed = len(segments) - 1 if route.greedy else len(segments)
-    if route.greedy:
-        if len(parts) <= fixed:
-            # A greedy parameter takes at least one segment. The one exception is the
-            # catch-all ``/{proxy+}``, which also answers ``/`` here: the configuration
-            # means "every path", and deploy pairs it with a ``/`` route to do the same.
-            return {} if fixed == 0 and not parts else None
-    elif len(parts) != fixed:
-        return None
-    params: dict[str, str] = {}
-    for (kind, text), part in zip(segments[:fixed], parts, strict=False):
-        if kind == LITERAL:
-            if part != text:
+class _Pattern:
+    """A route with parameters, taken apart once for matching."""
+
+    __slots__ = ("fixed", "function", "greedy", "method", "route")
+
+    def __init__(self, function: str, route: Route) -> None:
+        self.function = function
+        self.route = route
+        self.method = route.method
+        segments = route.segments
+        #: The segments before a greedy parameter (all of them without one).
+        self.fixed = segments[:-1] if route.greedy else segments
+        #: The greedy parameter's name, if the route ends with one.
+        self.greedy = segments[-1][1] if route.greedy else None
+
+    def bind(self, parts: list[str]) -> dict[str, str] | None:
+        """The path parameters when ``parts`` (the request path's segments) fit."""
+        fixed = self.fixed
+        count = len(fixed)
+        if self.greedy is not None:
+            if len(parts) <= count:
+                # A greedy parameter takes at least one segment. The one exception is the
+                # catch-all ``/{proxy+}``, which also answers ``/`` here: the configuration
+                # means "every path", and deploy pairs it with a ``/`` route to do the same.
+                return {} if count == 0 and not parts else None
+        elif len(parts) != count:
+            return None
+        params: dict[str, str] = {}
+        for (kind, text), part in zip(fixed, parts, strict=False):
+            if kind == LITERAL:
+                if part != text:
+                    return None
+            elif not part:
                 return None
-        elif not part:
-            return None
-        else:
-            params[text] = part
-    if route.greedy:
-        rest = "/".join(parts[fixed:])
-        if not rest:
-            return None
-        params[segments[-1][1]] = rest
-    return params
+            else:
+                params[text] = part
+        if self.greedy is not None:
+            rest = "/".join(parts[count:]) if count else "/".join(parts)
+            if not rest:
+                return None
+            params[self.greedy] = rest
+        return params
 
 
 class Router:
@@ -64,7 +79,7 @@ class Router:
             else:
                 patterns.append((function, route))
         patterns.sort(key=lambda entry: _priority(entry[1]))
-        self._patterns = patterns
+        self._patterns = [_Pattern(function, route) for function, route in patterns]
 
     @classmethod
     def for_functions(cls, functions: Mapping[str, Function]) -> Router:
@@ -73,19 +88,20 @@ class Router:
     @property
     def entries(self) -> list[tuple[str, Route]]:
         """Every (target, route) pair, to build a larger router from."""
-        return [*self._exact.values(), *self._patterns]
+        return [*self._exact.values(), *((p.function, p.route) for p in self._patterns)]
 
     def match(self, method: str, path: str) -> Match | None:
         """The route that answers ``method path`` (path percent-decoded), or None."""
         exact = self._exact
-        found = exact.get((method, path)) or exact.get(("ANY", path))
-        if found is not None:
-            return Match(found[0], found[1], {})
+        if exact:
+            found = exact.get((method, path)) or exact.get(("ANY", path))
+            if found is not None:
+                return Match(found[0], found[1], {})
         parts = path[1:].split("/") if path != "/" else []
-        for function, route in self._patterns:
-            if route.method != method and route.method != "ANY":
+        for pattern in self._patterns:
+            if pattern.method != method and pattern.method != "ANY":
                 continue
-            params = _bind(route, parts)
+            params = pattern.bind(parts)
             if params is not None:
-                return Match(function, route, params)
+                return Match(pattern.function, pattern.route, params)
         return None

@@ -357,6 +357,8 @@ class _Connection(asyncio.Protocol):
         #: The streamed response being read (its headers are in), or the error answer to it.
         self._stream: LocalStream | bytes | None = None
         self._trailers: dict[str, str] = {}
+        #: The parser is between two requests.
+        self._between = True
 
     # -- asyncio.Protocol ---------------------------------------------------------------
 
@@ -378,6 +380,11 @@ class _Connection(asyncio.Protocol):
             )
 
     def data_received(self, data: bytes) -> None:
+        if self._between and data[:5] == b"POST ":
+            end = data.find(b"\r\n\r\n")
+            if end > 0 and b"response-mode: streaming" in data[:end].lower():
+                self._read_stream(data, end + 4)
+                return
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
@@ -393,6 +400,7 @@ class _Connection(asyncio.Protocol):
     # -- httptools callbacks ------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        self._between = False
         self._url = b""
         self._headers = {}
         self._body = []
@@ -438,6 +446,7 @@ class _Connection(asyncio.Protocol):
         self._body.append(body)
 
     def on_message_complete(self) -> None:
+        self._between = True
         stream = self._stream
         if stream is not None:
             from faasport.local.streaming import trailer_error
@@ -455,6 +464,65 @@ class _Connection(asyncio.Protocol):
         self._requests.append(
             Request(method, path, self._headers, body, self.parser.should_keep_alive())
         )
+
+    # -- a streamed response's body (local.stream_body) --------------------------------
+
+    def _read_stream(self, data: bytes, start: int) -> None:
+        """A streamed response whose head is ``data[:start]``: the head goes to httptools,
+        the body to a :class:`~faasport.local.stream_body.BodyReader` that has the
+        connection until the body ends."""
+        from faasport.local.stream_body import BodyReader
+        from faasport.local.streaming import LocalStream
+
+        try:
+            self.parser.feed_data(data[:start])
+        except httptools.HttpParserError as exc:
+            self._fail(_json_error(400, f"malformed HTTP request: {exc}", "InvalidRequest"))
+            return
+        stream = self._stream
+        if not isinstance(stream, LocalStream) or self.transport is None:
+            self.data_received(data[start:])  # refused: httptools reads and drops it
+            return
+        reader = BodyReader(self, stream)
+        self._reading(reader)
+        reader.take(data, start, len(data))
+
+    def _reading(self, protocol: asyncio.BaseProtocol) -> None:
+        """Hand the transport's reads to ``protocol`` (uvloop picks plain or buffered
+        reads when reading starts)."""
+        transport = self.transport
+        if transport is None or self.lost:
+            return
+        transport.set_protocol(protocol)
+        if transport.is_reading():
+            transport.pause_reading()
+            transport.resume_reading()
+
+    def stream_ended(self, trailers: dict[str, str], refused: bool, rest: bytes) -> None:
+        """The body the reader had ended; ``rest`` came after it."""
+        from faasport.local.streaming import trailer_error
+
+        stream = self._stream
+        self._stream = None
+        self._between = True
+        self.parser = httptools.HttpRequestParser(self)
+        if refused:
+            answer = _json_error(
+                413, "the streamed response is over its size limit", "RequestEntityTooLarge"
+            )
+        else:
+            assert stream is not None and not isinstance(stream, bytes)
+            stream.finish(*trailer_error(trailers))
+            answer = _ACCEPTED
+        self._requests.append(Request("ANSWER", "", {}, answer, True))
+        self._reading(self)
+        if rest:
+            self.data_received(rest)
+        else:
+            self._run()
+
+    def stream_malformed(self, reason: str) -> None:
+        self._fail(_json_error(400, f"malformed HTTP request: {reason}", "InvalidRequest"))
 
     # -- answering ----------------------------------------------------------------------
 

@@ -10,7 +10,11 @@ the timeout or crash that cut it short.
 
 :class:`StreamedResponse` is what the HTTP servers write chunk by chunk
 (``transfer-encoding: chunked``), waiting for the client at each chunk; a batch of pieces
-goes to the socket as one chunk in one ``writev``, not copied together.
+goes to the socket as one chunk in one ``writev``, not copied together. Once the head and
+the first chunk are out, a gateway client is attached to its stream (:meth:`LocalStream.attach`):
+the function's chunks then go from the Runtime API connection to the client's socket as the
+function framed them, views of the buffer they were read into (:mod:`faasport.local.stream_body`),
+and the writer only waits for the end, draining the socket when it fills.
 """
 
 from __future__ import annotations
@@ -69,6 +73,12 @@ class LocalStream:
         self._buffered = 0
         self._abandoned = False
         self._waiter: asyncio.Future[None] | None = None
+        #: The client's transport once :meth:`attach` made the stream write straight to it.
+        self.direct: asyncio.WriteTransport | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        #: The client's socket is full: the function waits until it drains.
+        self._pressed = False
+        self._client_gone = False
 
     # -- the Runtime API's side -----------------------------------------------------------
 
@@ -80,15 +90,7 @@ class LocalStream:
         if self._abandoned:
             return True
         if self.total > self.limit:
-            kind = "payload" if self.collect else "payload streaming"
-            self.finish(
-                "Function.ResponseSizeTooLarge",
-                error_payload(
-                    f"Response payload size exceeded maximum allowed {kind} size "
-                    f"({self.limit} bytes).",
-                    "Function.ResponseSizeTooLarge",
-                ),
-            )
+            self._too_large()
             return False
         self._chunks.append(data)
         self._buffered += len(data)
@@ -97,6 +99,45 @@ class LocalStream:
             self._pause()
         self._wake()
         return True
+
+    def pipe(self, pieces: list[bytes | memoryview], size: int) -> bool:
+        """Chunks framed for the attached client (``size`` bytes of payload), written to its
+        socket now; False once the stream is over its size limit."""
+        if self.done:
+            return False
+        self.total += size
+        if self._abandoned:
+            return True
+        if self.total > self.limit:
+            self._too_large()
+            return False
+        transport = self.direct
+        assert transport is not None
+        if transport.is_closing():  # the client left: the consumer learns it on waking
+            self._client_gone = self._abandoned = True
+            self._wake()
+            return True
+        transport.writelines(pieces)
+        if transport.get_write_buffer_size() > HIGH_WATER and not self._paused:
+            self._paused = self._pressed = True
+            self._pause()
+            self._wake()
+        return True
+
+    def holding(self) -> bool:
+        """The attached client's socket has not taken all that was piped to it yet (the
+        pieces handed to :meth:`pipe` are still referenced)."""
+        return self.direct is not None and self.direct.get_write_buffer_size() > 0
+
+    def _too_large(self) -> None:
+        kind = "payload" if self.collect else "payload streaming"
+        self.finish(
+            "Function.ResponseSizeTooLarge",
+            error_payload(
+                f"Response payload size exceeded maximum allowed {kind} size ({self.limit} bytes).",
+                "Function.ResponseSizeTooLarge",
+            ),
+        )
 
     def finish(self, error_type: str | None = None, error: bytes | None = None) -> None:
         """The end of the stream, with the error that ended it if any."""
@@ -142,6 +183,43 @@ class LocalStream:
                     self._paused = False
                     self._resume()
                 yield batch
+            elif self.done:
+                return
+            else:
+                self._waiter = asyncio.get_running_loop().create_future()
+                await self._waiter
+                self._waiter = None
+
+    def attach(self, writer: asyncio.StreamWriter) -> None:
+        """From now on the chunks go straight to ``writer``'s socket, framed for a chunked
+        body, as the Runtime API reads them (:meth:`pipe`); what is buffered goes first,
+        as one chunk. The consumer waits in :meth:`follow`."""
+        transport = writer.transport
+        pending = self._chunks
+        if pending:
+            self._chunks = []
+            self._buffered = 0
+            transport.writelines([b"%x\r\n" % sum(map(len, pending)), *pending, b"\r\n"])
+        self.direct, self._writer = transport, writer
+        if self._paused:
+            self._paused = False
+            self._resume()
+
+    async def follow(self) -> None:
+        """Until the end of an attached stream: waits for the client's socket to drain
+        when it is full, then lets the function go on. Raises ConnectionResetError when
+        the client left."""
+        writer = self._writer
+        assert writer is not None
+        while True:
+            if self._client_gone:
+                raise ConnectionResetError("the client left mid-stream")
+            if self._pressed:
+                await writer.drain()
+                self._pressed = False
+                if self._paused:
+                    self._paused = False
+                    self._resume()
             elif self.done:
                 return
             else:
@@ -275,6 +353,9 @@ async def write_streamed(
         lines.append(b"connection: close")
     # The head goes out with the first chunk: one write, one packet.
     pending = b"\r\n".join(lines) + b"\r\n\r\n"
+    # A local stream's chunks can go to the socket as the function framed them, once the
+    # head is out: the source then only waits for the end.
+    attach = getattr(response.source, "attach", None) if chunked else None
     try:
         async for data in response.source:
             if bodiless:
@@ -292,6 +373,9 @@ async def write_streamed(
                 writer.writelines(pieces)
             pending = b""
             await writer.drain()
+            if attach is not None:
+                attach(writer)
+                attach = None
     except BaseException:
         response.on_abandon()
         raise
@@ -315,7 +399,11 @@ async def http_response(stream: LocalStream) -> StreamedResponse | None:
     if stream.content_type.split(";")[0].strip().lower() != HTTP_INTEGRATION:
         headers = [(b"content-type", stream.content_type.encode("latin-1"))]
         return StreamedResponse(
-            200, headers, batches, lambda: stream.error is not None, stream.abandon
+            200,
+            headers,
+            StreamBody(stream, batches),
+            lambda: stream.error is not None,
+            stream.abandon,
         )
     head = b""
     rest: list[bytes] = []
@@ -346,14 +434,50 @@ async def http_response(stream: LocalStream) -> StreamedResponse | None:
     if not 100 <= status <= 599:
         return None
 
-    async def body() -> AsyncIterator[bytes | list[bytes]]:
-        if first:
-            rest.insert(0, first)
-        if rest:
-            yield rest
-        async for batch in batches:
-            yield batch
-
+    if first:
+        rest.insert(0, first)
     return StreamedResponse(
-        status, headers, body(), lambda: stream.error is not None, stream.abandon
+        status,
+        headers,
+        StreamBody(stream, batches, rest),
+        lambda: stream.error is not None,
+        stream.abandon,
     )
+
+
+class StreamBody:
+    """A :class:`LocalStream`'s body as the source of a :class:`StreamedResponse`: its
+    batches as they come, until the writer attaches the client's socket
+    (:meth:`attach`); from then on the chunks go to the socket as the Runtime API reads
+    them, and the source only waits for the end."""
+
+    def __init__(
+        self,
+        stream: LocalStream,
+        batches: AsyncIterator[list[bytes]],
+        first: list[bytes] | None = None,
+    ) -> None:
+        self.stream = stream
+        self._batches = batches
+        self._first = first
+
+    def __aiter__(self) -> StreamBody:
+        return self
+
+    async def __anext__(self) -> list[bytes]:
+        first = self._first
+        if first:
+            self._first = None
+            return first
+        if self.stream.direct is not None:
+            await self.stream.follow()
+            raise StopAsyncIteration
+        return await anext(self._batches)
+
+    def attach(self, writer: asyncio.StreamWriter) -> None:
+        self.stream.attach(writer)
+
+    async def aclose(self) -> None:
+        close = getattr(self._batches, "aclose", None)
+        if close is not None:
+            await close()
