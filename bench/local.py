@@ -39,7 +39,10 @@ only as quiet as the machine was) and one markdown table:
    imported the app (counted by the REPORT lines with Init Duration), so no cold start falls
    in a timed window. A synchronous invocation over the concurrency limit is throttled
    (429), as on Lambda; a second ``faasport dev`` with ``concurrency = N`` shows that, its
-   429s counted apart.
+   429s counted apart. A third ``faasport dev`` serves the same answer from a plain handler
+   (``handler(event, context)`` returning a fixed dict, no framework), loaded the same way:
+   its CPU time per response is what the gateway and the environment's runtime plumbing
+   cost, apart from the framework's.
 
    Stock ``uvicorn --workers N`` (N > 1) binds its listening socket with ``proto`` 0, so
    asyncio does not set TCP_NODELAY on its connections (Kludex/uvicorn#3149): each
@@ -334,6 +337,27 @@ class Servers:
             with contextlib.suppress(Exception):
                 server.stop()
         self.running.clear()
+
+
+PLAIN_HANDLER = f"""
+BODY = {json.dumps(json.dumps(EXPECTED))}
+
+
+def handle(event, context):
+    return {{"statusCode": 200, "headers": {{"content-type": "application/json"}}, "body": BODY}}
+"""
+
+
+def plain_project(into: Path, concurrency: int) -> Path:
+    """A project whose function ``api`` is a plain handler answering what phoney answers."""
+    target = into / f"plain-c{concurrency}"
+    target.mkdir()
+    (target / "plain.py").write_text(PLAIN_HANDLER)
+    (target / "faasport.toml").write_text(
+        'name = "plain"\n\n[functions.api]\nhandler = "plain:handle"\n'
+        f'concurrency = {concurrency}\nroutes = ["ANY /{{proxy+}}"]\n'
+    )
+    return target
 
 
 def project_copy(into: Path, concurrency: int) -> Path:
@@ -643,6 +667,8 @@ def measure_throughput(
             started["uvicorn stock"] = servers.uvicorn(workers, "uvicorn stock")
         started["faasport"] = servers.faasport(project_copy(tmp, enough), "faasport dev enough")
         environments["faasport"] = clients
+        started["plain"] = servers.faasport(plain_project(tmp, enough), "faasport dev plain")
+        environments["plain"] = clients
         if enough != workers:
             started["throttled"] = servers.faasport(
                 project_copy(tmp, workers), "faasport dev workers"
@@ -919,29 +945,45 @@ def main() -> None:
                 f"throttled as on Lambda: {fmt_other(th)}",
             )
         )
+    plain = loads["plain"]
+    rows.append(
+        (
+            "throughput (200/s), a plain handler (no framework)",
+            f"{median(plain.ok_rps):.0f}",
+            f"uvicorn --workers {args.workers} (phoney): {median(loads['uvicorn'].ok_rps):.0f}"
+            if "uvicorn" in loads
+            else "",
+            f"{median(plain.ok_rps) / median(loads['uvicorn'].ok_rps):.0%}"
+            if "uvicorn" in loads
+            else "",
+            "the gateway and runtime plumbing alone",
+        )
+    )
     rows.append(
         (
             "throughput: non-200 responses, connection errors",
-            fmt_other(fa),
+            f"{fmt_other(fa)}; plain handler: {fmt_other(plain)}",
             ", ".join(f"{name}: {fmt_other(loads[name])}" for name in loads if "uvicorn" in name),
             "",
             "",
         )
     )
-    for name, parts in (("faasport", ("gateway", "environments")), ("uvicorn", ("", "workers"))):
+    cpu_rows = (
+        ("faasport", "faasport", ("gateway", "environments")),
+        ("plain", "faasport, plain handler", ("gateway", "environments")),
+        ("uvicorn", "uvicorn", ("", "workers")),
+    )
+    for name, shown, parts in cpu_rows:
         if name not in loads:
             continue
         load = loads[name]
         main_part = f"{parts[0] or 'supervisor'} {load.cpu_ms(load.cpu_main)}"
+        ours = name != "uvicorn"
         rows.append(
             (
-                f"CPU ms per 200 response, {name}",
-                f"{main_part}, {parts[1]} {load.cpu_ms(load.cpu_children)}"
-                if name == "faasport"
-                else "",
-                f"{main_part}, {parts[1]} {load.cpu_ms(load.cpu_children)}"
-                if name != "faasport"
-                else "",
+                f"CPU ms per 200 response, {shown}",
+                f"{main_part}, {parts[1]} {load.cpu_ms(load.cpu_children)}" if ours else "",
+                f"{main_part}, {parts[1]} {load.cpu_ms(load.cpu_children)}" if not ours else "",
                 f"load generator {load.cpu_ms(load.cpu_clients)}",
                 "",
             )

@@ -49,6 +49,9 @@ FUNCTION = textwrap.dedent(
             raise ValueError("bad input: " + event.get("detail", ""))
         elif action == "big":
             return "x" * (7 * 1024 * 1024)
+        elif action == "print":
+            for i in range(event["lines"]):
+                print(f"line {i} " + "." * event.get("width", 0))
         return {
             "pid": os.getpid(),
             "inits": INITS,
@@ -326,6 +329,27 @@ def _running(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")
     return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+@pytest.mark.parametrize("width", [0, 3000])
+def test_printed_lines_come_before_end_in_the_log_and_the_tail(
+    make_runtime: Callable[..., Emulator], width: int
+) -> None:
+    # 40 lines of 3 KB: more than a pipe holds, so most are read while the function runs
+    # and the rest are still in the pipe when its response arrives.
+    runtime = make_runtime()
+    lines: list[str] = runtime.lines  # type: ignore[attr-defined]
+    event = json.dumps({"action": "print", "lines": 40, "width": width}).encode()
+    for _ in range(20):
+        outcome = runtime.call(runtime.invoke_async("fn", event, tail=True))
+        assert outcome.status is Status.OK
+        end = lines.index(f"END RequestId: {outcome.request_id}")
+        printed = [line for line in lines[:end] if line.startswith("[fn] line ")]
+        assert printed[-40:] == [f"[fn] line {i} " + "." * width for i in range(40)]
+        assert outcome.log is not None
+        tail = outcome.log.splitlines()
+        assert tail[1:41] == [f"line {i} " + "." * width for i in range(40)]
+        assert tail[41] == f"END RequestId: {outcome.request_id}"
 
 
 def test_awslambdaric_runs_a_function(make_runtime: Callable[..., Emulator]) -> None:

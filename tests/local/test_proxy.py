@@ -202,7 +202,11 @@ def test_an_unreachable_upstream_is_502(dev: Dev) -> None:
     assert answer.status_code == 502
     assert answer.json() == {"message": "Internal Server Error"}
     assert "apigw-requestid" in answer.headers
-    assert any("GET /down: 502" in line and "cannot be reached" in line for line in dev.lines)
+    wait_for(
+        lambda: any("GET /down: 502" in line and "cannot be reached" in line for line in dev.lines),
+        10,
+        "the 502 line",
+    )
 
 
 def test_an_answer_over_the_payload_limit_is_502(dev: Dev) -> None:

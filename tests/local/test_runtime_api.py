@@ -111,6 +111,35 @@ def test_invocations_reach_next_and_results_come_back(
     assert json.loads(error)["errorType"] == "ValueError"
 
 
+def test_a_result_posted_with_the_next_poll_is_answered_with_the_next_invocation(
+    loop: Loop, served: tuple[RuntimeApi, RuntimeClient]
+) -> None:
+    # One send and one wake-up of the runtime per invocation: the 202 to a result waits for
+    # the /next pipelined behind it; a result posted alone is answered at once.
+    api, client = served
+    first = submit(loop, api, b"1")
+    client.next()
+    sock = client.sock
+    assert sock is not None
+    sock.sendall(
+        client._encode("POST", f"{PREFIX}/invocation/{first.request_id}/response", b'"one"')
+        + client._encode("GET", f"{PREFIX}/invocation/next")
+    )
+    assert result(loop, first) == (Status.OK, b'"one"')
+    sock.settimeout(0.2)
+    with pytest.raises(TimeoutError):
+        sock.recv(65536)  # nothing yet: the 202 is held
+    second = submit(loop, api, b"2")
+    sock.settimeout(5)
+    answer = b""
+    while answer.count(b"\r\n\r\n") < 2 or not answer.endswith(b"2"):
+        answer += sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 202 Accepted\r\n")
+    assert f"lambda-runtime-aws-request-id: {second.request_id}".encode() in answer
+    assert client.respond(second.request_id, b'"two"') == 202  # alone: answered at once
+    assert result(loop, second) == (Status.OK, b'"two"')
+
+
 def test_results_for_no_or_another_invocation_are_refused(
     loop: Loop, served: tuple[RuntimeApi, RuntimeClient]
 ) -> None:

@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from faasport.local.supervisor import Supervisor
 
 TERM_AWARE = textwrap.dedent(
     """
-    import signal, sys, time
+    import os, signal, sys, time
     def on_term(signum, frame):
-        print("got SIGTERM", flush=True)
+        # Not print: the signal may come while print("ready") is still in its write.
+        os.write(1, b"got SIGTERM\\n")
         sys.exit(0)
     if sys.argv[1] == "handle":
         signal.signal(signal.SIGTERM, on_term)
@@ -64,3 +66,25 @@ def test_no_grace_is_sigkill_at_once(tmp_path: Path) -> None:
     lines, exit_text, _, _ = run_child(tmp_path, "handle", grace=0)
     assert lines == ["ready"]
     assert exit_text == "signal: kill"
+
+
+def test_drain_logs_what_the_child_wrote_without_a_turn_of_the_loop(tmp_path: Path) -> None:
+    child = "import sys, time\nprint('one')\nprint('two')\nsys.stdout.write('three')\n"
+    child += "sys.stdout.flush()\ntime.sleep(60)\n"
+
+    async def main() -> tuple[list[str], list[str]]:
+        lines: list[str] = []
+        supervisor = Supervisor(lines.append)
+        await supervisor.start([sys.executable, "-c", child], {}, tmp_path)
+        deadline = time.monotonic() + 20
+        # Blocking waits: the loop cannot read the pipe meanwhile, only drain() can.
+        while len(lines) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+            supervisor.drain()
+        drained = list(lines)
+        await supervisor.stop(0)
+        return drained, lines
+
+    drained, lines = asyncio.run(main())
+    assert drained == ["one", "two"]  # the line without its newline waits for the rest
+    assert lines == ["one", "two", "three"]  # ... or for the end of the output

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import sys
 import traceback
@@ -27,6 +28,12 @@ if TYPE_CHECKING:
 PREFIX = "/2018-06-01/runtime"
 EXTENSION_PREFIX = "/2020-01-01/extension"
 SOCKET_VARIABLE = "FAASPORT_RUNTIME_API_SOCKET"
+
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
+#: One encoder and decoder for every invocation (``json.dumps`` and ``json.loads`` add a
+#: call each, and ``loads`` guesses the encoding of bytes: the Runtime API's are UTF-8).
+_encode = json.JSONEncoder().encode
+_decode = json.JSONDecoder().decode
 
 
 class HandlerNotFound(Exception):
@@ -237,26 +244,25 @@ class RuntimeClient:
             sock.close()
 
     def _response(self, sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-        lines, start = self._head(sock)
+        head, start = self._head(sock)
+        lines = head.decode("latin-1").split("\r\n")
         headers = {}
         for line in lines[1:]:
+            # No space may come before the colon (RFC 9112 section 5.1).
             name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
+            headers[name.lower()] = value.strip()
         body = self._body(sock, start, int(headers.get("content-length", "0")))
         return int(lines[0].split(" ", 2)[1]), headers, body
 
     def _drop_response(self, sock: socket.socket) -> None:
         """Read past a response nobody looks into (the answer to a posted result): only
         its length is needed."""
-        lines, start = self._head(sock)
-        length = 0
-        for line in lines:
-            if line[:15].lower() == "content-length:":
-                length = int(line[15:])
-        self._body(sock, start, length)
+        head, start = self._head(sock)
+        found = _CONTENT_LENGTH.search(head)
+        self._body(sock, start, int(found[1]) if found else 0)
 
-    def _head(self, sock: socket.socket) -> tuple[list[str], int]:
-        """The status and header lines of the next response, and where its body starts."""
+    def _head(self, sock: socket.socket) -> tuple[bytes, int]:
+        """The status line and headers of the next response, and where its body starts."""
         buffer = self.buffer
         end = buffer.find(b"\r\n\r\n")
         while end < 0:
@@ -267,7 +273,7 @@ class RuntimeClient:
             buffer += chunk
             end = buffer.find(b"\r\n\r\n", searched)
         self.buffer = buffer
-        return buffer[:end].decode("latin-1").split("\r\n"), end + 4
+        return buffer[:end], end + 4
 
     def _body(self, sock: socket.socket, start: int, length: int) -> bytes:
         buffer = self.buffer
@@ -370,8 +376,8 @@ def run(client: RuntimeClient, handler_spec: str) -> None:
             body, headers = _stream(client, handler, request_id, body, headers)
             continue
         try:
-            result = handler(json.loads(body), _context(headers))
-            payload = json.dumps(result).encode()
+            result = handler(_decode(body.decode()), _context(headers))
+            payload = _encode(result).encode()
         except Exception as exc:
             _failed(client, request_id, exc)
             deferred.run()
@@ -397,8 +403,8 @@ def _one(
     if getattr(handler, "streaming", False) is True:
         return _stream(client, handler, request_id, body, headers)
     try:
-        result = handler(json.loads(body), _context(headers))
-        payload = json.dumps(result).encode()
+        result = handler(_decode(body.decode()), _context(headers))
+        payload = _encode(result).encode()
     except Exception as exc:
         _failed(client, request_id, exc)
         return client.next()

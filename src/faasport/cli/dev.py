@@ -68,7 +68,9 @@ def _colour() -> bool:
 
 
 def _stderr_line(line: str) -> None:
-    click.echo(f"faasport dev: {line}", err=True)
+    from faasport.local.invoker import stderr_line
+
+    stderr_line(f"faasport dev: {line}")  # in order with the functions' lines it holds
 
 
 def _cannot_listen(host: str, port: int, option: str, exc: OSError) -> FaasportError:

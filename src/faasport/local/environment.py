@@ -192,11 +192,10 @@ class Environment:
         self.api.submit(invocation)
         try:
             status, payload = await result
-            # What the runtime printed before it answered may still sit in the pipe: the
-            # reads already due run first, so the function's lines come before its END and
-            # REPORT (and before the one-line summary), in the log as in LogType=Tail.
-            for _ in range(3):
-                await asyncio.sleep(0)
+            # What the runtime printed before it answered may still sit in the pipe: read
+            # now, the function's lines come before its END and REPORT (and before the
+            # one-line summary), in the log as in LogType=Tail.
+            self.supervisor.drain()
         finally:
             timer.cancel()
             self.api.finished(invocation)

@@ -8,8 +8,11 @@ and environment variables.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import json
 import sys
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -29,15 +32,63 @@ Log = Callable[[str], None]
 
 __all__ = ["InvocationError", "RuntimeInvoker", "UnknownFunctionError"]
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+_decode = json.JSONDecoder().decode
+
 #: What API Gateway answers when the invocation itself failed.
 GATEWAY_STATUS = {Status.TIMEOUT: 504, Status.THROTTLED: 429}
 
 
-def stderr_line(line: str) -> None:
-    """Write one log line to whatever ``sys.stderr`` is now (test runners swap it)."""
-    stream = sys.stderr
-    stream.write(line + "\n")
-    stream.flush()
+class _StderrLines:
+    """Log lines for ``sys.stderr``, written at the end of the event loop's turn in one
+    write with the others logged in that turn: a busy ``faasport dev`` logs three lines per
+    invocation, and a write (a system call) for each cost more than the rest of the log.
+    The turn that answers a request writes its lines right after the answer. Lines logged
+    off an event loop are written at once (after those still held), and whatever is held
+    is written at exit and by :func:`flush_stderr`."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self._lock = threading.Lock()
+        #: The loop that will write the held lines.
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __call__(self, line: str) -> None:
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        with self._lock:
+            self._lines.append(line)
+            if loop is None:
+                self._write()
+            elif loop is not self._loop:
+                self._loop = loop
+                loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        with self._lock:
+            self._write()
+
+    def _write(self) -> None:
+        self._loop = None
+        if not self._lines:
+            return
+        text = "\n".join(self._lines) + "\n"
+        self._lines.clear()
+        stream = sys.stderr  # whatever it is now: test runners swap it
+        try:
+            stream.write(text)
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # a closed terminal loses log lines, never an invocation
+
+
+#: Write one log line to ``sys.stderr`` (held to the end of the turn on an event loop).
+stderr_line = _StderrLines()
+#: Write the log lines :func:`stderr_line` still holds.
+flush_stderr = stderr_line.flush
+atexit.register(flush_stderr)
 
 
 class InvocationError(FaasportError):
@@ -107,9 +158,7 @@ class RuntimeInvoker:
         # Straight to the pool, and what invoked it read from the dict: the log need not
         # parse the encoded event again.
         cause = trigger_of(event) if isinstance(event, dict) else None
-        outcome = await self.emulator.pool(function).invoke(
-            json.dumps(event).encode(), trigger=cause
-        )
+        outcome = await self.emulator.pool(function).invoke(_encode(event).encode(), trigger=cause)
         return result_of(function, outcome)
 
     def reload(self) -> None:
@@ -118,13 +167,15 @@ class RuntimeInvoker:
 
     def close(self) -> None:
         self.emulator.stop()
+        flush_stderr()
 
 
 def result_of(function: str, outcome: Outcome) -> Any:
     """The JSON result of an invocation; raises :class:`InvocationError` for a failure."""
     try:
-        payload = json.loads(outcome.payload) if outcome.payload else None
-    except ValueError:
+        # Lambda's payloads are UTF-8: json.loads would first guess the encoding of bytes.
+        payload = _decode(outcome.payload.decode()) if outcome.payload else None
+    except ValueError:  # not JSON, or not UTF-8 (UnicodeDecodeError)
         payload = gathered(outcome.payload) if outcome.ok else None
         if outcome.ok and payload is None:
             raise InvocationError(

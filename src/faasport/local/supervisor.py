@@ -1,6 +1,11 @@
 """A supervised child process: started in its own process group, its output forwarded line
 by line, its resident memory readable, and stopped the way Lambda stops an environment
 (SIGTERM, a grace period, then SIGKILL for the whole group). Inert until :meth:`start`.
+
+Output is read by a protocol on a pipe of our own, each line logged in the callback that
+read it (no task in between), and :meth:`Supervisor.drain` reads what the child wrote and
+the loop has not read yet, at once: what a function printed before it answered is logged
+before its END line without waiting for turns of the loop.
 """
 
 from __future__ import annotations
@@ -9,14 +14,18 @@ import asyncio
 import contextlib
 import os
 import signal
+import subprocess
 import sys
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from faasport.local.metric_lines import readable
 
 Log = Callable[[str], None]
+
+#: A line this long without its newline is logged as it is (CloudWatch cuts events at 256 KB).
+MAX_LINE = 256 * 1024
 
 
 class ProcessMemory:
@@ -59,38 +68,58 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 class Supervisor:
     def __init__(self, log: Log) -> None:
         self.log = log
-        self.process: asyncio.subprocess.Process | None = None
         self.exited = asyncio.Event()
+        self.returncode: int | None = None
         self.memory = ProcessMemory(-1)
         #: The highest resident memory seen (MB), kept after the process is gone.
         self.peak_mb = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._pid = 0
+        self._running = False
+        self._transport: asyncio.SubprocessTransport | None = None
+        self._pipe: asyncio.ReadTransport | None = None
+        self._fd = -1
+        self._partial = b""
+        self._output_done = asyncio.Event()
         self._on_exit: list[Callable[[], None]] = []
 
     @property
     def pid(self) -> int:
-        return self.process.pid if self.process else 0
+        return self._pid
 
     @property
     def running(self) -> bool:
-        return self.process is not None and not self.exited.is_set()
+        return self._running
 
     def on_exit(self, callback: Callable[[], None]) -> None:
         self._on_exit.append(callback)
 
     async def start(self, argv: list[str], env: Mapping[str, str], cwd: Path) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            *argv,
-            env=dict(env),
-            cwd=str(cwd),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
+        loop = asyncio.get_running_loop()
+        read, write = os.pipe()
+        try:
+            self._transport, _ = await loop.subprocess_exec(
+                lambda: _Process(self),
+                *argv,
+                env=dict(env),
+                cwd=str(cwd),
+                stdin=subprocess.DEVNULL,
+                stdout=write,
+                stderr=write,
+                preexec_fn=_die_with_parent,
+            )
+        except BaseException:
+            os.close(read)
+            raise
+        finally:
+            os.close(write)
+        self._pid = self._transport.get_pid()
+        self._running = not self.exited.is_set()
+        if self._running:
+            self.memory = ProcessMemory(self._pid)
+        self._fd = read
+        self._pipe, _ = await loop.connect_read_pipe(
+            lambda: _Output(self), os.fdopen(read, "rb", buffering=0)
         )
-        self.memory = ProcessMemory(self.process.pid)
-        self._spawn(self._watch_exit())
-        self._spawn(self._forward_output())
 
     def peak(self) -> int:
         """The highest resident memory measured, in MB (measured now if it still runs)."""
@@ -106,20 +135,20 @@ class Supervisor:
 
     def signal(self, signum: int) -> None:
         """Send ``signum`` to the process group (the runtime and what it started)."""
-        if self.process is None or self.process.returncode is not None:
+        if not self._pid or self.returncode is not None:
             return
         try:
-            os.killpg(self.process.pid, signum)
+            os.killpg(self._pid, signum)
         except (ProcessLookupError, PermissionError):
             with contextlib.suppress(ProcessLookupError):
-                self.process.send_signal(signum)
+                os.kill(self._pid, signum)
 
     def kill(self) -> None:
         self.signal(signal.SIGKILL)
 
     async def stop(self, grace: float) -> None:
         """SIGTERM, then SIGKILL after ``grace`` seconds (at once when ``grace`` is 0)."""
-        if self.process is None:
+        if not self._pid:
             return
         if grace > 0:
             self.signal(signal.SIGTERM)
@@ -127,32 +156,94 @@ class Supervisor:
                 await asyncio.wait_for(self.exited.wait(), grace)
         self.kill()
         await self.exited.wait()
-        if self._tasks:  # the rest of its output; a descendant that escaped may hold the pipe
-            await asyncio.wait(list(self._tasks), timeout=1.0)
+        # The rest of its output; a descendant that escaped may hold the pipe.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._output_done.wait(), 1.0)
+        if self._pipe is not None:
+            self._pipe.close()
 
     def exit_text(self) -> str:
-        code = self.process.returncode if self.process else None
+        code = self.returncode
         if code is None:
             return "unknown"
         if code < 0:
             return f"signal: {signal.Signals(-code).name.lower().removeprefix('sig')}"
         return f"exit status {code}"
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def drain(self) -> None:
+        """Log now what the child wrote and the loop has not read yet."""
+        fd = self._fd
+        if fd < 0:
+            return
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            if not data:
+                return  # the end: the pipe's protocol logs what is left when told
+            self._received(data)
+            if len(data) < 65536:
+                return
 
-    async def _watch_exit(self) -> None:
-        assert self.process is not None
-        await self.process.wait()
+    def _received(self, data: bytes) -> None:
+        lines = (self._partial + data).split(b"\n")
+        self._partial = lines.pop()
+        if len(self._partial) >= MAX_LINE:
+            lines.append(self._partial)
+            self._partial = b""
+        log = self.log
+        for line in lines:
+            log(readable(line.decode("utf-8", "replace")))
+
+    def _output_ended(self) -> None:
+        self._fd = -1
+        if self._partial:
+            partial, self._partial = self._partial, b""
+            self.log(readable(partial.decode("utf-8", "replace")))
+        self._output_done.set()
+        self._close_transport()
+
+    def _exited(self) -> None:
+        assert self._transport is not None
+        self.returncode = self._transport.get_returncode()
+        self._running = False
         self.memory.close()  # too late for /proc: peak_mb keeps the last measured value
         self.exited.set()
         for callback in self._on_exit:
             callback()
+        self._close_transport()
 
-    async def _forward_output(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
-        stdout = self.process.stdout
-        while line := await stdout.readline():
-            self.log(readable(line.decode("utf-8", "replace").rstrip("\n")))
+    def _close_transport(self) -> None:
+        if self._transport is not None and self.exited.is_set() and self._output_done.is_set():
+            self._transport.close()
+
+
+class _Process(asyncio.SubprocessProtocol):
+    def __init__(self, supervisor: Supervisor) -> None:
+        self.supervisor = supervisor
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # Before process_exited, which may come before subprocess_exec returns.
+        self.supervisor._transport = cast(asyncio.SubprocessTransport, transport)
+
+    def process_exited(self) -> None:
+        self.supervisor._exited()
+
+
+class _Output(asyncio.Protocol):
+    """The child's stdout and stderr (one pipe, as Lambda's log stream has one order)."""
+
+    def __init__(self, supervisor: Supervisor) -> None:
+        self.supervisor = supervisor
+
+    def data_received(self, data: bytes) -> None:
+        self.supervisor._received(data)
+
+    def eof_received(self) -> bool | None:
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.supervisor._output_ended()
