@@ -14,12 +14,13 @@ from typing import Any, TypeVar
 
 import pytest
 import uvloop
+from tests.local.test_streaming import _written as written_on_a_connection
 
 from faasport.aws.runtime_client import PREFIX
 from faasport.aws.streaming import chunk, error_trailer, head
 from faasport.local.outcome import Status
 from faasport.local.runtime_api import Invocation, RuntimeApi
-from faasport.local.streaming import LocalStream, StreamedResponse, http_response, write_streamed
+from faasport.local.streaming import LocalStream, StreamedResponse, http_response
 
 T = TypeVar("T")
 LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
@@ -117,26 +118,10 @@ class Exchange:
 
 
 async def _written(response: StreamedResponse) -> tuple[bytes, Exception | None]:
-    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            await write_streamed(writer, response, "GET", close=True)
-            done.set_result(None)
-        except Exception as exc:
-            done.set_exception(exc)
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    reader, writer = await asyncio.open_connection(*server.sockets[0].getsockname()[:2])
-    try:
-        received = await reader.read()
-        await asyncio.wait([done])
-    finally:
-        writer.close()
-        server.close()
-    return received.partition(b"\r\n\r\n")[2], done.exception()
+    """The body :func:`write_streamed` puts on a real loopback connection, and what it
+    raised."""
+    received, error = await written_on_a_connection(response)
+    return received.partition(b"\r\n\r\n")[2], error
 
 
 def _split(data: bytes, sizes: list[int]) -> list[bytes]:
