@@ -1,9 +1,10 @@
 """Invocation durations measured by ``faasport dev``, kept for ``faasport cost --from-dev``.
 
 Each function's most recent durations (what its REPORT lines print as ``Duration``) go to
-``.faasport/durations/<function>.json`` in the project, rewritten at most once a second so
-the hot path stays a list append. Nothing is written for a directory without ``.faasport/``
-(a runtime started outside a project).
+``.faasport/durations/<function>.json`` in the project, rewritten at most every ten seconds
+and when the runtime stops, so the hot path stays a list append: the rewrite runs on the
+event loop, where on a busy machine it can take milliseconds. Nothing is written for a
+directory without ``.faasport/`` (a runtime started outside a project).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 DIRECTORY = Path(".faasport") / "durations"
 #: Durations kept per function: enough for a stable median.
 KEEP = 1000
-WRITE_EVERY = 1.0
+WRITE_EVERY = 10.0
 
 
 def path(root: Path, function: str) -> Path:
