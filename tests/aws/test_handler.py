@@ -110,22 +110,6 @@ def test_health_checks_and_failures_after_the_first_request() -> None:
     assert "rawPath" in bad["body"]
 
 
-def test_a_codec_subclass_that_decodes_differently_is_not_bypassed() -> None:
-    from faasport.aws.apigw_v2 import ApiGatewayV2
-
-    class Tagged(ApiGatewayV2):
-        def decode(self, event: Any, context: Any, options: Any) -> Any:
-            request = super().decode(event, context, options)
-            request.extras["aws.tag"] = "mine"
-            return request
-
-    seen: list[dict[str, Any]] = []
-    handler = aws.handler(_wsgi_seer(seen), codecs=[Tagged()])
-    for _ in range(3):
-        handler(recorded("httpApiDocsExample"), LambdaContext())
-    assert [environ.get("faasport.tag") for environ in seen] == ["mine"] * 3
-
-
 def _asgi_seer(seen: list[dict[str, Any]]) -> Any:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -196,7 +180,10 @@ def test_strip_root_path_keeps_the_canonical_request() -> None:
     assert [(scope["root_path"], scope["path"]) for scope in seen] == [("/prod", "/a")] * 2
 
 
-def test_an_asgi_codec_subclass_that_decodes_differently_is_not_bypassed() -> None:
+@pytest.mark.parametrize(
+    ("seer", "key"), [(_wsgi_seer, "faasport.tag"), (_asgi_seer, "aws.tag")], ids=["wsgi", "asgi"]
+)
+def test_a_codec_subclass_that_decodes_differently_is_not_bypassed(seer: Any, key: str) -> None:
     from faasport.aws.apigw_v2 import ApiGatewayV2
 
     class Tagged(ApiGatewayV2):
@@ -206,7 +193,7 @@ def test_an_asgi_codec_subclass_that_decodes_differently_is_not_bypassed() -> No
             return request
 
     seen: list[dict[str, Any]] = []
-    handler = aws.handler(_asgi_seer(seen), codecs=[Tagged()])
+    handler = aws.handler(seer(seen), codecs=[Tagged()])
     for _ in range(3):
         handler(recorded("httpApiDocsExample"), LambdaContext())
-    assert [scope.get("aws.tag") for scope in seen] == ["mine"] * 3
+    assert [found.get(key) for found in seen] == ["mine"] * 3

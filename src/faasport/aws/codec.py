@@ -467,17 +467,7 @@ def joined_headers(response: HttpResponse) -> tuple[dict[str, str], list[str]]:
                 return joined, cookies
         except KeyError:
             pass
-        joined = {}
-        for raw_name, raw_value in pairs:
-            key = names.get(raw_name) or _name_text(raw_name)
-            value = raw_value.decode("latin-1")
-            if key == "set-cookie":
-                cookies.append(value)
-            elif key in joined:
-                joined[key] += ", " + value
-            else:
-                joined[key] = value
-        return joined, cookies
+        text = [(names.get(n) or _name_text(n), v.decode("latin-1")) for n, v in pairs]
     joined = dict(text)
     if len(joined) == len(text) and "set-cookie" not in joined:
         return joined, cookies  # the usual response: each name once, no cookies
