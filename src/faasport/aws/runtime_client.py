@@ -337,8 +337,22 @@ def _read_function() -> tuple[str, str, int, str, str]:
     return _function
 
 
+#: ``os.environ``'s own mapping (encoded names and values), where the per-invocation
+#: ``_X_AMZN_TRACE_ID`` goes: ``os.environ[...] = ...`` would also call the C library's
+#: setenv, which keeps every value it is ever given (a caller may still hold what getenv
+#: returned), so a new trace id per invocation grew the process without end and made every
+#: later setenv slower. Python code (the X-Ray SDK, Powertools, faasport's traces) reads
+#: ``os.environ``; a child process inherits the variables as they were at init.
+_environ: dict[Any, Any] = os.environ._data  # type: ignore[attr-defined]
+_TRACE_NAME = os.environ.encodekey("_X_AMZN_TRACE_ID")
+_encode_value = os.environ.encodevalue
+
+
 def run(client: RuntimeClient, handler_spec: str) -> None:
     from faasport.aws.concurrent import max_concurrency
+
+    # One real unset, so that no child process inherits a trace id set before init.
+    os.environ.pop("_X_AMZN_TRACE_ID", None)
 
     workers = max_concurrency()
     # Work an app leaves after its response (background tasks) runs once the response is
@@ -369,9 +383,9 @@ def run(client: RuntimeClient, handler_spec: str) -> None:
         # As Lambda's own runtime clients do: the X-Ray trace of this invocation.
         trace_header = headers.get("lambda-runtime-trace-id")
         if trace_header:
-            os.environ["_X_AMZN_TRACE_ID"] = trace_header
+            _environ[_TRACE_NAME] = _encode_value(trace_header)
         else:
-            os.environ.pop("_X_AMZN_TRACE_ID", None)
+            _environ.pop(_TRACE_NAME, None)
         if streaming:
             body, headers = _stream(client, handler, request_id, body, headers)
             continue
