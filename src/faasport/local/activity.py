@@ -86,15 +86,19 @@ def trigger_of(event: dict[str, Any]) -> Trigger:
     return Trigger("invoke")
 
 
-def http_status(result: bytes, ok: bool, fallback: int) -> int:
+def http_status(result: bytes, ok: bool, fallback: int, decoded: tuple[Any] | None = None) -> int:
     """The HTTP status the gateway answers for a function's result: its ``statusCode``, 200
-    for a plain JSON result, ``fallback`` when the invocation failed."""
+    for a plain JSON result, ``fallback`` when the invocation failed. ``decoded`` is the
+    result already decoded (in a 1-tuple), when the caller has it."""
     if not ok:
         return fallback
-    try:
-        document = json.loads(result)
-    except ValueError:
-        return 502
+    if decoded is not None:
+        document = decoded[0]
+    else:
+        try:
+            document = json.loads(result)
+        except ValueError:
+            return 502
     if isinstance(document, dict) and "statusCode" in document:
         try:
             return int(document["statusCode"])
