@@ -130,7 +130,6 @@ class FunctionPool:
         # Environments started ahead (warm) did their init before anyone waited for it.
         cold = env.invocations == 0 and not env.provisioned
         self._report(invocation, f"START RequestId: {invocation.request_id} Version: $LATEST")
-        self._changed(env, "busy")
         for observer in self.observers:
             observer.invocation_started(self.spec.name, env, invocation)
         status, result, duration = await env.invoke(invocation)
@@ -309,7 +308,6 @@ class FunctionPool:
             self._retire(env)
         else:
             self.idle.append(env)
-            self._changed(env, "idle")
             if len(self.idle) > self.spec.warm:
                 loop = self._loop or asyncio.get_running_loop()
                 self._loop = loop
