@@ -195,9 +195,9 @@ class RuntimeApi:
     def route(self, request: Request, connection: _Connection) -> bytes | None:
         """The answer, or None when the request waits (a long-poll)."""
         path = request.path
-        if path.startswith(EXTENSION_PREFIX):
-            return self._extension(path[len(EXTENSION_PREFIX) :], request)
-        if not path.startswith(PREFIX):
+        if not path.startswith(PREFIX):  # the runtime's routes first: two per invocation
+            if path.startswith(EXTENSION_PREFIX):
+                return self._extension(path[len(EXTENSION_PREFIX) :], request)
             return _json_error(404, "not found", "NotFound")
         path = path[len(PREFIX) :]
         if path == "/invocation/next" and request.method == "GET":
@@ -408,9 +408,11 @@ class _Connection(asyncio.Protocol):
         self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
-        if self._headers.get("expect", "").lower() == "100-continue" and self.transport:
+        headers = self._headers
+        if "expect" in headers and headers["expect"].lower() == "100-continue" and self.transport:
             self.transport.write(_CONTINUE)
-        if self._headers.get("lambda-runtime-function-response-mode", "").lower() == "streaming":
+        mode = headers.get("lambda-runtime-function-response-mode")
+        if mode is not None and mode.lower() == "streaming":
             path = self._url.decode("latin-1").partition("?")[0]
             self._trailers = {}
             self._stream = self.api.begin_stream(path, self)
