@@ -20,6 +20,7 @@ from faasport.core.errors import FaasportError
 from faasport.local.activity import trigger_of
 from faasport.local.emulator import Emulator, UnknownFunctionError
 from faasport.local.entry import MODULE, write_entry
+from faasport.local.json_text import compact_encoder
 from faasport.local.outcome import Outcome, Status
 from faasport.local.policies import STATE_VARIABLE, store_url
 from faasport.local.spec import EmulatorSettings, FunctionSpec, RuntimeClientKind
@@ -32,8 +33,7 @@ Log = Callable[[str], None]
 
 __all__ = ["InvocationError", "RuntimeInvoker", "UnknownFunctionError"]
 
-#: Events are trees built here or decoded from JSON: no cycles to look for.
-_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+_encode = compact_encoder()
 _decode = json.JSONDecoder().decode
 
 #: What API Gateway answers when the invocation itself failed.

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from faasport.local.json_text import compact_encoder
 from faasport.local.logformat import summary
 from faasport.local.logview import LogEvent
 
@@ -35,7 +36,7 @@ BATCH = 0.05
 MAX_BYTES = 8 * 1024 * 1024
 
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode = compact_encoder(ensure_ascii=False)
 
 
 def log_path(root: Path, function: str) -> Path:
