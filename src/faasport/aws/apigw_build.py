@@ -4,6 +4,7 @@ an event per request it serves, so each is made cheaply."""
 
 from __future__ import annotations
 
+import os
 import random
 import time
 
@@ -13,7 +14,12 @@ if TYPE_CHECKING:
 
     from faasport.core.http import HttpRequest
 
-_bits = random.getrandbits
+# A generator of their own: the module's shared one belongs to the application (and its
+# tests, which may seed it or watch it); reseeded in a forked child, as the shared one is.
+_random = random.Random()
+_bits = _random.getrandbits
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_random.seed)
 #: Cleared and set in a random 128-bit number, it is a version 4 UUID (RFC 9562).
 _CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 _SET = (0x4000 << 64) | (0x8000 << 48)
