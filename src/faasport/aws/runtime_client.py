@@ -110,6 +110,9 @@ def log_error(error_type: str, message: str) -> None:
 
 #: The send buffer of a streamed response's Unix socket.
 STREAM_SNDBUF = 1024 * 1024
+#: Its send buffer for the first bytes of a stream (Linux doubles it: the first chunk and
+#: about one more), see :data:`faasport.aws.streaming.FIRST_BYTES`.
+FIRST_SNDBUF = 64 * 1024
 
 
 class RuntimeClient:
@@ -193,10 +196,7 @@ class RuntimeClient:
             sock = self.sock or self._connect()
             try:
                 if self.unix_socket:
-                    # The local Runtime API reads as much as the socket holds: more per
-                    # read is fewer reads and writes on its side (a TCP socket, as on
-                    # Lambda, sizes its buffer itself).
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STREAM_SNDBUF)
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, FIRST_SNDBUF)
                 sock.sendall(data)
                 return
             except OSError:
@@ -204,6 +204,14 @@ class RuntimeClient:
                 sock.close()
                 if attempt:
                     raise
+
+    def widen(self) -> None:
+        """Past the first bytes of a stream: a large send buffer for the rest. The local
+        Runtime API reads as much as the socket holds: more per read is fewer reads and
+        writes on its side (a TCP socket, as on Lambda, sizes its buffer itself)."""
+        sock = self.sock
+        if self.unix_socket and sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STREAM_SNDBUF)
 
     def send(self, *pieces: bytes) -> None:
         """Send ``pieces`` in one system call (``sendmsg``: a chunk's data is not copied
