@@ -189,15 +189,15 @@ class RuntimeClient:
 
     # -- streamed responses (faasport.aws.streaming) --------------------------------------
 
-    def send_head(self, data: bytes) -> None:
+    def send_head(self, *pieces: bytes) -> None:
         """Begin a request on the kept-alive connection (reconnecting once if it was
-        closed while idle)."""
+        closed while idle), ``pieces`` in one system call as :meth:`send` does."""
         for attempt in (0, 1):
             sock = self.sock or self._connect()
             try:
                 if self.unix_socket:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, FIRST_SNDBUF)
-                sock.sendall(data)
+                self._sendmsg(sock, pieces)
                 return
             except OSError:
                 self.sock = None
@@ -219,6 +219,10 @@ class RuntimeClient:
         sock = self.sock
         if sock is None:
             raise ConnectionResetError("Runtime API closed the connection")
+        self._sendmsg(sock, pieces)
+
+    @staticmethod
+    def _sendmsg(sock: socket.socket, pieces: tuple[bytes, ...]) -> None:
         sent = sock.sendmsg(pieces)
         total = sum(map(len, pieces))
         if sent < total:  # cut short (a signal): the rest the slow way

@@ -126,7 +126,8 @@ class StreamWriter:
         pending = self._pending
         if pending:
             self._pending = b""
-            self.client.send_head(pending + chunk(data))
+            # The head and the first chunk in one write, the chunk's data not copied.
+            self.client.send_head(pending, b"%x\r\n" % len(data), data, b"\r\n")
             self._narrow = True
         else:
             self.client.send(b"%x\r\n" % len(data), data, b"\r\n")
