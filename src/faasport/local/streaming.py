@@ -4,9 +4,11 @@ A function whose runtime posts its response with ``Lambda-Runtime-Function-Respo
 streaming`` gets a :class:`LocalStream`: the chunks the Runtime API reads, handed on as they
 arrive. Its buffer is bounded: past :data:`HIGH_WATER` bytes not yet taken the Runtime API
 stops reading the function's connection (so the function blocks in its write, as on a slow
-client), and reads again once the consumer has taken them. The invocation ends when the
-last chunk arrives: with the error of the ``Lambda-Runtime-Function-Error-*`` trailers, or
-the timeout or crash that cut it short.
+client), and reads again once the consumer has taken them; its first bytes
+(:data:`FIRST_BYTES`) it reads only as the consumer asks for them, so that the first chunk
+goes on before what follows it is read. The invocation ends when the last chunk arrives:
+with the error of the ``Lambda-Runtime-Function-Error-*`` trailers, or the timeout or crash
+that cut it short.
 
 :class:`StreamedResponse` is what the HTTP servers write chunk by chunk
 (``transfer-encoding: chunked``), waiting for the client at each chunk; a batch of pieces
