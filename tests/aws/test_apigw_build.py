@@ -3,6 +3,7 @@ and the request's headers as text."""
 
 from __future__ import annotations
 
+import random
 import re
 import time
 import uuid
@@ -19,6 +20,16 @@ def test_request_ids_are_distinct_version_4_uuids() -> None:
     for text in ids:
         parsed = uuid.UUID(text)
         assert (str(parsed), parsed.version, parsed.variant) == (text, 4, uuid.RFC_4122)
+
+
+def test_request_ids_leave_the_shared_random_generator_alone() -> None:
+    # The application's (and its tests') to seed and draw from: an event built between two
+    # draws must not change what the second one gives.
+    random.seed(7)
+    state = random.getstate()
+    request_id()
+    extended_request_id()
+    assert random.getstate() == state
 
 
 def test_extended_request_ids_have_the_rest_api_shape() -> None:

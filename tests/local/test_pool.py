@@ -210,6 +210,17 @@ def test_idle_environments_scale_to_zero(make_runtime: Callable[..., Emulator]) 
     assert call(runtime).init_ms is not None
 
 
+def test_the_idle_timeout_counts_from_the_last_use(make_runtime: Callable[..., Emulator]) -> None:
+    runtime = make_runtime(idle_timeout=0.6)
+    pid = body(call(runtime))["pid"]
+    time.sleep(0.4)
+    assert body(call(runtime))["pid"] == pid
+    time.sleep(0.4)  # past the first use's timeout, within the second's
+    assert body(call(runtime))["pid"] == pid
+    wait_until(lambda: not runtime.pools["fn"].environments)
+    assert call(runtime).init_ms is not None
+
+
 def test_timeout_kills_and_replaces_the_environment(
     make_runtime: Callable[..., Emulator],
 ) -> None:

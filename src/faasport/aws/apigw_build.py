@@ -4,8 +4,9 @@ an event per request it serves, so each is made cheaply."""
 
 from __future__ import annotations
 
+import os
+import random
 import time
-from os import urandom
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -13,8 +14,15 @@ if TYPE_CHECKING:
 
     from faasport.core.http import HttpRequest
 
-#: A hex digit -> the UUID variant digit (10xx) with the same two low bits.
-_VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
+# A generator of their own: the module's shared one belongs to the application (and its
+# tests, which may seed it or watch it); reseeded in a forked child, as the shared one is.
+_random = random.Random()
+_bits = _random.getrandbits
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_random.seed)
+#: Cleared and set in a random 128-bit number, it is a version 4 UUID (RFC 9562).
+_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_SET = (0x4000 << 64) | (0x8000 << 48)
 _second = -1
 _formatted = ""
 
@@ -31,14 +39,16 @@ def text_pairs(request: HttpRequest) -> Iterable[tuple[str, str]]:
 
 
 def request_id() -> str:
-    """A random (version 4) UUID as text, without the UUID object :func:`uuid.uuid4` makes."""
-    h = urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+    """A random (version 4) UUID as text. Request ids need to be unique, not secret: drawn
+    from :mod:`random`, without the system call of :func:`os.urandom` (or the UUID object
+    :func:`uuid.uuid4` makes) per request."""
+    h = f"{_bits(128) & _CLEAR | _SET:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def extended_request_id() -> str:
     """16 random hex digits and ``=``: the shape of a REST API's ``extendedRequestId``."""
-    return urandom(8).hex() + "="
+    return f"{_bits(64):016x}="
 
 
 def request_time() -> tuple[str, int]:

@@ -2,7 +2,9 @@
 ``faasport dev`` and its dashboard.
 
 A :class:`FunctionPool` calls its observers when an execution environment changes state,
-when an invocation starts and ends, and for each line an environment writes. Observers run
+when an invocation starts and ends, and for each line an environment writes. An
+environment's busy and idle follow from the invocation events, which name it: they are not
+sent apart (two calls per observer and invocation less). Observers run
 on the emulator's loop and must not block: they note what they need and return. With no
 observer attached, the pool pays one empty loop per call.
 """
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 
 #: starting: its init runs; warm: ready, never invoked; busy: running an invocation;
 #: idle: ready again after one; killed: stopped (retired, crashed, timed out, reloaded).
+#: Observers are sent starting, warm and killed; busy and idle are the invocation events'.
 EnvState = Literal["starting", "warm", "busy", "idle", "killed"]
 
 
@@ -86,15 +89,19 @@ def trigger_of(event: dict[str, Any]) -> Trigger:
     return Trigger("invoke")
 
 
-def http_status(result: bytes, ok: bool, fallback: int) -> int:
+def http_status(result: bytes, ok: bool, fallback: int, decoded: tuple[Any] | None = None) -> int:
     """The HTTP status the gateway answers for a function's result: its ``statusCode``, 200
-    for a plain JSON result, ``fallback`` when the invocation failed."""
+    for a plain JSON result, ``fallback`` when the invocation failed. ``decoded`` is the
+    result already decoded (in a 1-tuple), when the caller has it."""
     if not ok:
         return fallback
-    try:
-        document = json.loads(result)
-    except ValueError:
-        return 502
+    if decoded is not None:
+        document = decoded[0]
+    else:
+        try:
+            document = json.loads(result)
+        except ValueError:
+            return 502
     if isinstance(document, dict) and "statusCode" in document:
         try:
             return int(document["statusCode"])

@@ -60,6 +60,8 @@ class Environment:
         #: Invocations running in it now (up to the function's ``max_concurrency``).
         self.active = 0
         self._killed = False
+        #: The loop it was started on (asking for the running loop costs a system call).
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def alive(self) -> bool:
@@ -76,6 +78,7 @@ class Environment:
 
         Raises :class:`InitFailed` with Lambda's error payload when init fails.
         """
+        self._loop = asyncio.get_running_loop()
         started = time.perf_counter()
         try:  # read at every start, so edits reach the next new environment
             secrets = local_environment(self.spec.task_root, os.environ, self.spec.secrets)
@@ -184,7 +187,7 @@ class Environment:
 
     async def invoke(self, invocation: Invocation) -> tuple[Status, bytes, float]:
         """Run one invocation; returns its status, payload and duration in ms."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop or asyncio.get_running_loop()
         result = invocation.result = loop.create_future()
         self.invocations += 1
         started = time.perf_counter()

@@ -20,6 +20,7 @@ from faasport.core.errors import FaasportError
 from faasport.local.activity import trigger_of
 from faasport.local.emulator import Emulator, UnknownFunctionError
 from faasport.local.entry import MODULE, write_entry
+from faasport.local.json_text import compact_encoder
 from faasport.local.outcome import Outcome, Status
 from faasport.local.policies import STATE_VARIABLE, store_url
 from faasport.local.spec import EmulatorSettings, FunctionSpec, RuntimeClientKind
@@ -32,7 +33,7 @@ Log = Callable[[str], None]
 
 __all__ = ["InvocationError", "RuntimeInvoker", "UnknownFunctionError"]
 
-_encode = json.JSONEncoder(separators=(",", ":")).encode
+_encode = compact_encoder()
 _decode = json.JSONDecoder().decode
 
 #: What API Gateway answers when the invocation itself failed.
@@ -50,20 +51,28 @@ class _StderrLines:
     def __init__(self) -> None:
         self._lines: list[str] = []
         self._lock = threading.Lock()
-        #: The loop that will write the held lines.
+        #: The loop that will write the held lines, and its thread.
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = 0
 
     def __call__(self, line: str) -> None:
+        thread = threading.get_ident()
+        with self._lock:
+            self._lines.append(line)
+            # Its flush is due on this thread's running loop: the usual case, answered
+            # without asking for the running loop (a system call per look).
+            loop = self._loop
+            if thread == self._thread and loop is not None and loop.is_running():
+                return
         try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
         with self._lock:
-            self._lines.append(line)
             if loop is None:
                 self._write()
             elif loop is not self._loop:
-                self._loop = loop
+                self._loop, self._thread = loop, thread
                 loop.call_soon(self.flush)
 
     def flush(self) -> None:
@@ -71,7 +80,7 @@ class _StderrLines:
             self._write()
 
     def _write(self) -> None:
-        self._loop = None
+        self._loop, self._thread = None, 0
         if not self._lines:
             return
         text = "\n".join(self._lines) + "\n"
@@ -175,6 +184,7 @@ def result_of(function: str, outcome: Outcome) -> Any:
     try:
         # Lambda's payloads are UTF-8: json.loads would first guess the encoding of bytes.
         payload = _decode(outcome.payload.decode()) if outcome.payload else None
+        outcome.decoded = (payload,)
     except ValueError:  # not JSON, or not UTF-8 (UnicodeDecodeError)
         payload = gathered(outcome.payload) if outcome.ok else None
         if outcome.ok and payload is None:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from faasport.local.json_text import compact_encoder
 from faasport.local.logformat import summary
 from faasport.local.logview import LogEvent
 
@@ -35,7 +36,7 @@ BATCH = 0.05
 MAX_BYTES = 8 * 1024 * 1024
 
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode = compact_encoder(ensure_ascii=False)
 
 
 def log_path(root: Path, function: str) -> Path:
@@ -100,7 +101,9 @@ class LogFiles:
         # Invocation lines wait SETTLE: the invocation's own lines, still in the
         # environment's pipe when it ended, are read a little later and go first (as in
         # dev's own log).
-        held: list[tuple[float, str, str]] = []
+        # In the order they were noted, so due in that order too: each batch takes those
+        # due from the front, without looking at the others.
+        held: deque[tuple[float, str, str]] = deque()
         while True:
             self._wake.wait(SETTLE if held else None)
             if not self._closing:
@@ -121,10 +124,9 @@ class LogFiles:
                     record["error"] = error
                 held.append((moment + SETTLE, function, _encode(record) + "\n"))
             now = time.time()
-            for due, function, line in held:
-                if closing or due <= now:
-                    pending.setdefault(function, []).append(line)
-            held = [entry for entry in held if not (closing or entry[0] <= now)]
+            while held and (closing or held[0][0] <= now):
+                _, function, line = held.popleft()
+                pending.setdefault(function, []).append(line)
             for function, lines in pending.items():
                 try:
                     file = self._open(function)

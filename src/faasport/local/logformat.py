@@ -108,7 +108,9 @@ class PrettyLog:
     ) -> None:
         cause = invocation.trigger or trigger(invocation.payload)
         if cause.kind == "http":
-            status = http_status(outcome.payload, outcome.ok, _FAILED.get(outcome.status, 502))
+            status = http_status(
+                outcome.payload, outcome.ok, _FAILED.get(outcome.status, 502), outcome.decoded
+            )
             shown = self._paint(str(status), _status_colour(status))
             what = f"{cause.text()} {shown}"
         else:
@@ -185,7 +187,10 @@ def summary(invocation: Invocation, outcome: Outcome) -> tuple[str, str]:
     (``GET /items/42 200``, ``sqs 3 records ok``), and its error when it failed."""
     cause = invocation.trigger or trigger(invocation.payload)
     if cause.kind == "http":
-        result = str(http_status(outcome.payload, outcome.ok, _FAILED.get(outcome.status, 502)))
+        status = http_status(
+            outcome.payload, outcome.ok, _FAILED.get(outcome.status, 502), outcome.decoded
+        )
+        result = str(status)
     else:
         result = "ok" if outcome.ok else outcome.status.value.replace("_", " ")
     return f"{cause.text()} {result}", "" if outcome.ok else _error_text(outcome.payload)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 
 class Status(Enum):
@@ -33,6 +34,10 @@ class Outcome:
     memory_mb: int = 0
     #: The invocation's log (START to REPORT), when it was asked for.
     log: str | None = None
+    #: The payload decoded as JSON (in a 1-tuple), once whoever read the result decoded it:
+    #: the log lines written later read its status without decoding it again.
+    decoded: tuple[Any] | None = None
+    _report: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -43,6 +48,10 @@ class Outcome:
         return max(1, math.ceil(self.duration_ms))
 
     def report(self) -> str:
+        """The REPORT line (made once: the log and the log files both write it; the
+        outcome is complete by the time anyone asks)."""
+        if self._report is not None:
+            return self._report
         line = (
             f"REPORT RequestId: {self.request_id}\tDuration: {self.duration_ms:.2f} ms\t"
             f"Billed Duration: {self.billed_ms} ms\tMemory Size: {self.memory_mb} MB\t"
@@ -52,6 +61,7 @@ class Outcome:
             line += f"\tInit Duration: {self.init_ms:.2f} ms"
         if self.status is Status.TIMEOUT:
             line += "\tStatus: timeout"
+        self._report = line
         return line
 
 

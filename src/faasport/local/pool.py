@@ -60,7 +60,12 @@ class FunctionPool:
         self._boots: list[_Boot] = []
         self._starting = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
+        #: One idle timer per environment past the warm ones, left running while it is
+        #: reused: when it fires early it is moved to the environment's last release.
         self._reapers: dict[Environment, asyncio.TimerHandle] = {}
+        #: When each idle environment was last released (loop time).
+        self._released: dict[Environment, float] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._tasks: set[asyncio.Task[None]] = set()
         #: Why the function cannot run, when a check found that its app does not import:
@@ -125,7 +130,6 @@ class FunctionPool:
         # Environments started ahead (warm) did their init before anyone waited for it.
         cold = env.invocations == 0 and not env.provisioned
         self._report(invocation, f"START RequestId: {invocation.request_id} Version: $LATEST")
-        self._changed(env, "busy")
         for observer in self.observers:
             observer.invocation_started(self.spec.name, env, invocation)
         status, result, duration = await env.invoke(invocation)
@@ -199,9 +203,6 @@ class FunctionPool:
             env: Environment | None = self._open_slot() if capacity > 1 else None
             while env is None and self.idle:
                 found = self.idle.pop()
-                reaper = self._reapers.pop(found, None)
-                if reaper is not None:
-                    reaper.cancel()
                 if found.alive:
                     env = found
                 else:
@@ -307,10 +308,14 @@ class FunctionPool:
             self._retire(env)
         else:
             self.idle.append(env)
-            self._changed(env, "idle")
             if len(self.idle) > self.spec.warm:
-                loop = asyncio.get_running_loop()
-                self._reapers[env] = loop.call_later(self.settings.idle_timeout, self._reap, env)
+                loop = self._loop or asyncio.get_running_loop()
+                self._loop = loop
+                self._released[env] = released = loop.time()
+                if env not in self._reapers:
+                    self._reapers[env] = loop.call_at(
+                        released + self.settings.idle_timeout, self._reap, env
+                    )
         self._wake_one()
 
     def _wake_one(self) -> None:
@@ -322,11 +327,23 @@ class FunctionPool:
 
     def _reap(self, env: Environment) -> None:
         self._reapers.pop(env, None)
-        if env in self.idle and len(self.idle) > self.spec.warm:
-            self.idle.remove(env)
-            self._retire(env)
+        if env not in self.idle or len(self.idle) <= self.spec.warm:
+            self._released.pop(env, None)
+            return  # busy (its next release arms a timer again), or one of the warm ones
+        due = self._released.get(env, 0.0) + self.settings.idle_timeout
+        assert self._loop is not None
+        if self._loop.time() < due:  # used again since the timer was set
+            self._reapers[env] = self._loop.call_at(due, self._reap, env)
+            return
+        self._released.pop(env, None)
+        self.idle.remove(env)
+        self._retire(env)
 
     def _retire(self, env: Environment) -> None:
+        reaper = self._reapers.pop(env, None)
+        if reaper is not None:
+            reaper.cancel()
+        self._released.pop(env, None)
         self.environments.discard(env)
         if env in self.open:
             self.open.remove(env)
@@ -370,6 +387,7 @@ class FunctionPool:
         for reaper in self._reapers.values():
             reaper.cancel()
         self._reapers.clear()
+        self._released.clear()
         self.idle.clear()
         envs = list(self.environments)
         self.environments.clear()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httptools
 
+from faasport.aws.apigw_build import request_id as new_request_id
 from faasport.aws.runtime_client import EXTENSION_PREFIX, PREFIX
 from faasport.aws.streaming import MAX_STREAM
 from faasport.local.outcome import Status, error_payload
@@ -36,20 +37,11 @@ MAX_READ = 64 * 1024 * 1024
 _bits = random.getrandbits
 
 
-def new_request_id() -> str:
-    """A version 4 UUID, as text. Local request ids need to be unique, not secret: drawn
-    from :mod:`random`, without the system call (and the UUID object) :func:`uuid.uuid4`
-    costs per invocation."""
-    n = _bits(128) & ~(0xF000 << 64) & ~(0xC000 << 48) | (0x4000 << 64) | (0x8000 << 48)
-    h = f"{n:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
 @dataclass(slots=True)
 class Invocation:
     payload: bytes
     deadline_ms: int
-    request_id: str = field(default_factory=lambda: new_request_id())
+    request_id: str = field(default_factory=new_request_id)
     client_context: str | None = None
     trace_id: str = field(
         default_factory=lambda: f"Root=1-{int(time.time()):08x}-{_bits(96):024x};Sampled=0"
@@ -203,9 +195,9 @@ class RuntimeApi:
     def route(self, request: Request, connection: _Connection) -> bytes | None:
         """The answer, or None when the request waits (a long-poll)."""
         path = request.path
-        if path.startswith(EXTENSION_PREFIX):
-            return self._extension(path[len(EXTENSION_PREFIX) :], request)
-        if not path.startswith(PREFIX):
+        if not path.startswith(PREFIX):  # the runtime's routes first: two per invocation
+            if path.startswith(EXTENSION_PREFIX):
+                return self._extension(path[len(EXTENSION_PREFIX) :], request)
             return _json_error(404, "not found", "NotFound")
         path = path[len(PREFIX) :]
         if path == "/invocation/next" and request.method == "GET":
@@ -416,9 +408,11 @@ class _Connection(asyncio.Protocol):
         self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
-        if self._headers.get("expect", "").lower() == "100-continue" and self.transport:
+        headers = self._headers
+        if "expect" in headers and headers["expect"].lower() == "100-continue" and self.transport:
             self.transport.write(_CONTINUE)
-        if self._headers.get("lambda-runtime-function-response-mode", "").lower() == "streaming":
+        mode = headers.get("lambda-runtime-function-response-mode")
+        if mode is not None and mode.lower() == "streaming":
             path = self._url.decode("latin-1").partition("?")[0]
             self._trailers = {}
             self._stream = self.api.begin_stream(path, self)

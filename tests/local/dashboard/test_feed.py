@@ -64,6 +64,31 @@ def test_an_invocation_keeps_a_bounded_event_and_log(tmp_path: Path) -> None:
     assert len(details["logs"]) == MAX_LOG_LINES and details["logs"][0] == "line 0"
 
 
+def _state(feed: Feed) -> str:
+    return str(feed.snapshot()["environments"][-1]["state"])
+
+
+def test_an_environment_is_busy_while_its_invocations_run(tmp_path: Path) -> None:
+    feed = Feed()
+    env = _environment(tmp_path)
+    feed.environment_changed("api", env, "starting")
+    feed.environment_changed("api", env, "warm")
+    first, second = Invocation(EVENT, deadline_ms=0), Invocation(EVENT, deadline_ms=0)
+    env.active = 1  # as the pool counts it while the invocation runs
+    feed.invocation_started("api", env, first)
+    assert _state(feed) == "busy"
+    env.active = 2  # a second one in the same environment (max_concurrency)
+    feed.invocation_started("api", env, second)
+    outcome = Outcome(first.request_id, Status.OK, b"{}", 1.0, None, 20, 512)
+    feed.invocation_ended("api", env, first, outcome)
+    assert _state(feed) == "busy"
+    env.active = 1
+    feed.invocation_ended("api", env, second, outcome)
+    assert _state(feed) == "idle"
+    feed.environment_changed("api", env, "killed")
+    assert _state(feed) == "killed"
+
+
 def test_stopped_environments_are_remembered_a_while(tmp_path: Path) -> None:
     feed = Feed()
     envs = [_environment(tmp_path) for _ in range(30)]

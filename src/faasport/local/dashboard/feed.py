@@ -143,15 +143,15 @@ class Feed:
             del self.environments[env]
             self._current.pop(env, None)
             self.stopped.append(record)
-        # busy and idle follow from the invocation events (they name the environment): a
-        # message less per invocation and watcher.
-        if self._clients and state not in ("busy", "idle"):
+        if self._clients:
             self.publish("environment", record.summary())
 
     def invocation_started(
         self, function: str, env: Environment | None, invocation: Invocation
     ) -> None:
         env_record = self.environments.get(env) if env is not None else None
+        if env_record is not None:
+            env_record.state = "busy"
         record = InvocationRecord(
             invocation.request_id,
             function,
@@ -170,6 +170,10 @@ class Feed:
     def invocation_ended(
         self, function: str, env: Environment | None, invocation: Invocation, outcome: Outcome
     ) -> None:
+        if env is not None and env.active <= 1:  # its last invocation: released after this
+            env_record = self.environments.get(env)
+            if env_record is not None and env_record.state == "busy":
+                env_record.state = "idle"
         record = self._by_id.get(invocation.request_id)
         if record is None:
             return
