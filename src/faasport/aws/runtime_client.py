@@ -30,10 +30,48 @@ EXTENSION_PREFIX = "/2020-01-01/extension"
 SOCKET_VARIABLE = "FAASPORT_RUNTIME_API_SOCKET"
 
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
-#: One encoder and decoder for every invocation (``json.dumps`` and ``json.loads`` add a
-#: call each, and ``loads`` guesses the encoding of bytes: the Runtime API's are UTF-8).
-_encode = json.JSONEncoder().encode
-_decode = json.JSONDecoder().decode
+_decoder = json.JSONDecoder()
+_scan: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]
+
+
+def _decode(text: str) -> Any:
+    """An event, as ``json.loads`` reads it: the scanner at once (``loads`` adds three
+    calls, a regular expression for whitespace and an encoding guess for bytes), the full
+    decoder for what the scanner alone does not take (whitespace around the value), and for
+    its error."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        return _decoder.decode(text)
+    return value if end == len(text) else _decoder.decode(text)
+
+
+def _make_encode() -> Callable[[Any], str]:
+    """``json.dumps`` with one encoder for every invocation (``dumps`` makes one, and a
+    closure, per call)."""
+    from json.encoder import encode_basestring_ascii
+
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    encoder = json.JSONEncoder()
+    if c_make_encoder is None:  # an interpreter without the C accelerator
+        return encoder.encode
+    #: The objects being encoded, to refuse a circular reference.
+    markers: dict[int, Any] = {}
+    chunks = c_make_encoder(
+        markers, encoder.default, encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+
+    def encode(value: Any) -> str:
+        try:
+            return "".join(chunks(value, 0))
+        except BaseException:
+            markers.clear()  # an error leaves the objects it was in
+            raise
+
+    return encode
+
+
+_encode = _make_encode()
 
 
 class HandlerNotFound(Exception):
@@ -177,8 +215,12 @@ class RuntimeClient:
         one system call and one wake-up fewer per invocation on each side."""
         sock = self.sock or self._connect()
         sock.sendall(
-            self._encode("POST", f"{PREFIX}/invocation/{request_id}/response", body)
-            + self._encode("GET", f"{PREFIX}/invocation/next")
+            (
+                f"POST {PREFIX}/invocation/{request_id}/response HTTP/1.1\r\nHost: runtime\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            ).encode("latin-1")
+            + body
+            + _NEXT
         )
         self._drop_response(sock)
         _, headers, event = self._response(sock)
@@ -318,6 +360,9 @@ class RuntimeClient:
         )[0]
 
 
+_NEXT = RuntimeClient._encode("GET", f"{PREFIX}/invocation/next")
+
+
 def _context(headers: dict[str, str]) -> LambdaContext:
     client_context = headers.get("lambda-runtime-client-context")
     identity = headers.get("lambda-runtime-cognito-identity")
@@ -349,8 +394,22 @@ def _read_function() -> tuple[str, str, int, str, str]:
     return _function
 
 
+#: ``os.environ``'s own mapping (encoded names and values), where the per-invocation
+#: ``_X_AMZN_TRACE_ID`` goes: ``os.environ[...] = ...`` would also call the C library's
+#: setenv, which keeps every value it is ever given (a caller may still hold what getenv
+#: returned), so a new trace id per invocation grew the process without end and made every
+#: later setenv slower. Python code (the X-Ray SDK, Powertools, faasport's traces) reads
+#: ``os.environ``; a child process inherits the variables as they were at init.
+_environ: dict[Any, Any] = os.environ._data  # type: ignore[attr-defined]
+_TRACE_NAME = os.environ.encodekey("_X_AMZN_TRACE_ID")
+_encode_value = os.environ.encodevalue
+
+
 def run(client: RuntimeClient, handler_spec: str) -> None:
     from faasport.aws.concurrent import max_concurrency
+
+    # One real unset, so that no child process inherits a trace id set before init.
+    os.environ.pop("_X_AMZN_TRACE_ID", None)
 
     workers = max_concurrency()
     # Work an app leaves after its response (background tasks) runs once the response is
@@ -381,9 +440,9 @@ def run(client: RuntimeClient, handler_spec: str) -> None:
         # As Lambda's own runtime clients do: the X-Ray trace of this invocation.
         trace_header = headers.get("lambda-runtime-trace-id")
         if trace_header:
-            os.environ["_X_AMZN_TRACE_ID"] = trace_header
+            _environ[_TRACE_NAME] = _encode_value(trace_header)
         else:
-            os.environ.pop("_X_AMZN_TRACE_ID", None)
+            _environ.pop(_TRACE_NAME, None)
         if streaming:
             body, headers = _stream(client, handler, request_id, body, headers)
             continue
