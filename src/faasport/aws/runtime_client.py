@@ -19,6 +19,7 @@ import traceback
 
 from faasport.aws.context import LambdaContext
 from faasport.core import deferred
+from faasport.core.json_text import reused_encoder
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,32 +47,7 @@ def _decode(text: str) -> Any:
     return value if end == len(text) else _decoder.decode(text)
 
 
-def _make_encode() -> Callable[[Any], str]:
-    """``json.dumps`` with one encoder for every invocation (``dumps`` makes one, and a
-    closure, per call)."""
-    from json.encoder import encode_basestring_ascii
-
-    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-    encoder = json.JSONEncoder()
-    if c_make_encoder is None:  # an interpreter without the C accelerator
-        return encoder.encode
-    #: The objects being encoded, to refuse a circular reference.
-    markers: dict[int, Any] = {}
-    chunks = c_make_encoder(
-        markers, encoder.default, encode_basestring_ascii, None, ": ", ", ", False, False, True
-    )
-
-    def encode(value: Any) -> str:
-        try:
-            return "".join(chunks(value, 0))
-        except BaseException:
-            markers.clear()  # an error leaves the objects it was in
-            raise
-
-    return encode
-
-
-_encode = _make_encode()
+_encode = reused_encoder()
 
 
 class HandlerNotFound(Exception):

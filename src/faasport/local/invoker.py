@@ -17,10 +17,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from faasport.core.errors import FaasportError
+from faasport.core.json_text import reused_encoder
 from faasport.local.activity import trigger_of
 from faasport.local.emulator import Emulator, UnknownFunctionError
 from faasport.local.entry import MODULE, write_entry
-from faasport.local.json_text import compact_encoder
 from faasport.local.outcome import Outcome, Status
 from faasport.local.policies import STATE_VARIABLE, store_url
 from faasport.local.spec import EmulatorSettings, FunctionSpec, RuntimeClientKind
@@ -33,7 +33,7 @@ Log = Callable[[str], None]
 
 __all__ = ["InvocationError", "RuntimeInvoker", "UnknownFunctionError"]
 
-_encode = compact_encoder()
+_encode = reused_encoder(compact=True, check_circular=False)
 _decode = json.JSONDecoder().decode
 
 #: What API Gateway answers when the invocation itself failed.

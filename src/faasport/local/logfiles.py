@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from faasport.local.json_text import compact_encoder
+from faasport.core.json_text import reused_encoder
 from faasport.local.logformat import summary
 from faasport.local.logview import LogEvent
 
@@ -36,7 +36,7 @@ BATCH = 0.05
 MAX_BYTES = 8 * 1024 * 1024
 
 
-_encode = compact_encoder(ensure_ascii=False)
+_encode = reused_encoder(compact=True, ensure_ascii=False, check_circular=False)
 
 
 def log_path(root: Path, function: str) -> Path:
