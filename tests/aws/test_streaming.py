@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from faasport.aws.runtime_client import PREFIX, STREAM_SNDBUF, RuntimeClient
+from faasport.aws.streaming import FIRST_BYTES, StreamWriter
 from recording_runtime import Recorder
 
 APP = textwrap.dedent(
@@ -183,3 +188,57 @@ def test_a_health_check_streams_without_importing_the_app(run) -> None:  # type:
     assert prelude["statusCode"] == 500
     assert json.loads(body)["message"] == "Internal Server Error"
     assert "nowhere_to_be_found" in stderr and b"nowhere" not in body
+
+
+def test_the_first_bytes_go_out_on_a_small_send_buffer(tmp_path: Path) -> None:
+    """On the local Runtime API's Unix socket, a function that streams faster than its
+    first chunk is read waits for it instead of writing a megabyte ahead (taking the CPU
+    the Runtime API needs to pass that chunk on); past its first bytes it gets the large
+    buffer again."""
+    path = str(tmp_path / "runtime.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+    client = RuntimeClient("127.0.0.1:9001", unix_socket=path)
+    writer = StreamWriter(client, f"{PREFIX}/invocation/req-1/response")
+    block = b"x" * 65536
+    failed: list[BaseException] = []
+
+    def produce() -> None:
+        try:
+            writer.start(200, [(b"content-type", b"application/octet-stream")])
+            for _ in range(40):
+                writer.write(block)
+            writer.end()
+        except BaseException as exc:
+            failed.append(exc)
+
+    producer = threading.Thread(target=produce, daemon=True)
+    producer.start()
+    server, _ = listener.accept()
+    try:
+        # Nothing is read: the producer writes until the socket is full, then waits.
+        deadline = time.monotonic() + 10
+        while not writer.sent and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sent = -1
+        while sent != writer.sent:
+            sent = writer.sent
+            time.sleep(0.1)
+        assert 0 < sent <= FIRST_BYTES
+        received = bytearray()
+        while not received.endswith(b"0\r\n\r\n"):
+            data = server.recv(1 << 20)
+            assert data, "the runtime client closed the stream"
+            received += data
+        producer.join(10)
+        assert not failed
+        assert received.count(block) == 40
+        assert client.sock is not None
+        # Linux reports twice the size asked for (its bookkeeping overhead).
+        assert client.sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) >= STREAM_SNDBUF
+    finally:
+        server.close()
+        listener.close()
+        if client.sock is not None:
+            client.sock.close()

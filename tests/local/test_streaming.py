@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -20,7 +21,9 @@ from tests.dev_process import Dev, wait_for
 from faasport.aws.streaming import HTTP_INTEGRATION
 from faasport.local.outcome import Status
 from faasport.local.runtime_api import Invocation
+from faasport.local.stream_body import BUFFER
 from faasport.local.streaming import (
+    FIRST_BYTES,
     HIGH_WATER,
     LocalStream,
     StreamedResponse,
@@ -213,6 +216,31 @@ def test_twenty_megabytes_stream_without_the_gateway_holding_them(dev: Dev) -> N
     assert received == 20 * 1024 * 1024
     grown = _rss_peak(dev.process.pid) - before
     assert grown < 5 * 1024 * 1024, f"the gateway's peak RSS grew by {grown / 2**20:.1f} MB"
+
+
+def _first_chunk_size(url: str, path: str) -> int:
+    """The size of the first chunk of a chunked response, as written on the wire."""
+    host, _, port = url.removeprefix("http://").rpartition(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n".encode())
+        received = b""
+        while b"\r\n" not in received.partition(b"\r\n\r\n")[2]:
+            data = sock.recv(65536)
+            assert data, received
+            received += data
+        head, _, body = received.partition(b"\r\n\r\n")
+        assert b"transfer-encoding: chunked" in head.lower()
+        while sock.recv(1 << 20):  # the rest, so that the function ends as usual
+            pass
+    return int(body.split(b"\r\n", 1)[0], 16)
+
+
+def test_the_first_chunk_goes_out_before_what_follows_is_read(dev: Dev) -> None:
+    # The function sends 4 MB as fast as it can: while its first chunk is on its way to
+    # the client, up to a socket buffer more is there to read. The client's first chunk is
+    # what came with the first read, not that buffer too.
+    for _ in range(3):
+        assert _first_chunk_size(dev.url, "/big?mb=4") <= BUFFER
 
 
 def test_a_slow_client_gets_every_byte_in_order(dev: Dev) -> None:
@@ -488,10 +516,81 @@ def test_a_failed_stream_written_in_batches_is_cut_short() -> None:
     assert received.endswith(b"\r\n\r\n6\r\nonetwo\r\n")
 
 
+async def _past_the_first_bytes(stream: LocalStream, flow: list[str]) -> AsyncIterator[list[bytes]]:
+    """The stream's batches, its first bytes taken (reading goes on as it comes then)."""
+    batches = stream.batches()
+    stream.feed(b"f" * (FIRST_BYTES + 1))
+    assert await anext(batches) == [b"f" * (FIRST_BYTES + 1)]
+    waiting = asyncio.ensure_future(anext(batches))
+    await asyncio.sleep(0)
+    assert flow == ["pause", "resume"]
+    flow.clear()
+    stream.feed(b"g")
+    assert await waiting == [b"g"]
+    return batches
+
+
+def test_the_first_bytes_are_read_only_as_the_consumer_asks() -> None:
+    async def run() -> None:
+        stream, flow = _stream("text/plain")
+        batches = stream.batches()
+        stream.feed(b"a")
+        # Nobody took it yet: no more is read (the read would hold up its write).
+        assert flow == ["pause"]
+        stream.feed(b"b" * 1000)  # what the last read held: already paused
+        assert await anext(batches) == [b"a", b"b" * 1000]
+        # Taken, but not yet written: reading waits until the consumer is back for more.
+        await asyncio.sleep(0)
+        assert flow == ["pause"]
+        waiting = asyncio.ensure_future(anext(batches))
+        await asyncio.sleep(0)
+        assert flow == ["pause", "resume"]
+        stream.feed(b"c" * FIRST_BYTES)
+        assert flow == ["pause", "resume", "pause"]
+        assert await waiting == [b"c" * FIRST_BYTES]
+        flow.clear()
+        # Past the first bytes, the consumer back: reading goes on up to the high-water mark.
+        waiting = asyncio.ensure_future(anext(batches))
+        await asyncio.sleep(0)
+        assert flow == ["resume"]
+        stream.feed(b"d")
+        stream.feed(b"e")
+        assert flow == ["resume"]
+        assert await waiting == [b"d", b"e"]
+        stream.finish()
+        assert [batch async for batch in batches] == []
+
+    asyncio.run(run())
+
+
+def test_an_attached_client_ends_the_first_bytes() -> None:
+    async def run() -> list[str]:
+        stream, flow = _stream("text/plain")
+        stream.feed(b"a")
+        served: asyncio.Future[asyncio.StreamWriter] = asyncio.get_running_loop().create_future()
+        server = await asyncio.start_server(lambda _, w: served.set_result(w), "127.0.0.1", 0)
+        _, writer = await asyncio.open_connection(*server.sockets[0].getsockname()[:2])
+        client = await served
+        try:
+            client.close()
+            stream.attach(writer)
+            stream.pipe([b"1\r\nb\r\n"], 1)
+            stream.pipe([b"1\r\nc\r\n"], 1)
+            await writer.drain()
+        finally:
+            writer.close()
+            await writer.wait_closed()
+            server.close()
+            await server.wait_closed()
+        return flow
+
+    assert asyncio.run(run()) == ["pause", "resume"]
+
+
 def test_the_function_is_paused_past_the_high_water_mark_until_the_batch_is_taken() -> None:
     async def run() -> list[str]:
         stream, flow = _stream("text/plain")
-        batches = stream.batches()
+        batches = await _past_the_first_bytes(stream, flow)
         stream.feed(b"x" * (HIGH_WATER // 2))
         stream.feed(b"x" * (HIGH_WATER // 2))
         assert flow == []  # at the mark, not past it: reading goes on

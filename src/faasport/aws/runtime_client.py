@@ -110,6 +110,9 @@ def log_error(error_type: str, message: str) -> None:
 
 #: The send buffer of a streamed response's Unix socket.
 STREAM_SNDBUF = 1024 * 1024
+#: Its send buffer for the first bytes of a stream (Linux doubles it: the first chunk and
+#: about one more), see :data:`faasport.aws.streaming.FIRST_BYTES`.
+FIRST_SNDBUF = 64 * 1024
 
 
 class RuntimeClient:
@@ -186,18 +189,15 @@ class RuntimeClient:
 
     # -- streamed responses (faasport.aws.streaming) --------------------------------------
 
-    def send_head(self, data: bytes) -> None:
+    def send_head(self, *pieces: bytes) -> None:
         """Begin a request on the kept-alive connection (reconnecting once if it was
-        closed while idle)."""
+        closed while idle), ``pieces`` in one system call as :meth:`send` does."""
         for attempt in (0, 1):
             sock = self.sock or self._connect()
             try:
                 if self.unix_socket:
-                    # The local Runtime API reads as much as the socket holds: more per
-                    # read is fewer reads and writes on its side (a TCP socket, as on
-                    # Lambda, sizes its buffer itself).
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STREAM_SNDBUF)
-                sock.sendall(data)
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, FIRST_SNDBUF)
+                self._sendmsg(sock, pieces)
                 return
             except OSError:
                 self.sock = None
@@ -205,12 +205,24 @@ class RuntimeClient:
                 if attempt:
                     raise
 
+    def widen(self) -> None:
+        """Past the first bytes of a stream: a large send buffer for the rest. The local
+        Runtime API reads as much as the socket holds: more per read is fewer reads and
+        writes on its side (a TCP socket, as on Lambda, sizes its buffer itself)."""
+        sock = self.sock
+        if self.unix_socket and sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STREAM_SNDBUF)
+
     def send(self, *pieces: bytes) -> None:
         """Send ``pieces`` in one system call (``sendmsg``: a chunk's data is not copied
         to be framed)."""
         sock = self.sock
         if sock is None:
             raise ConnectionResetError("Runtime API closed the connection")
+        self._sendmsg(sock, pieces)
+
+    @staticmethod
+    def _sendmsg(sock: socket.socket, pieces: tuple[bytes, ...]) -> None:
         sent = sock.sendmsg(pieces)
         total = sum(map(len, pieces))
         if sent < total:  # cut short (a signal): the rest the slow way

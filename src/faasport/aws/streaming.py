@@ -41,6 +41,10 @@ DELIMITER = b"\0" * 8
 MAX_STREAM = 200 * 1024 * 1024
 #: Bytes streamed at full speed before Lambda throttles a response to about 2 MB/s.
 UNTHROTTLED = 6 * 1024 * 1024
+#: Bytes a stream sends on a small send buffer (:meth:`RuntimeClient.widen` after them):
+#: while the first chunk is on its way to the client, the function waits rather than
+#: writing a megabyte ahead on the CPU the local Runtime API needs to pass that chunk on.
+FIRST_BYTES = 256 * 1024
 #: The marker :func:`serve` returns when the response went out as a stream.
 STREAMED = object()
 
@@ -100,6 +104,8 @@ class StreamWriter:
         self.ended = False
         self.sent = 0
         self._pending = b""
+        #: The first bytes went out on the small send buffer; the large one is not back yet.
+        self._narrow = False
 
     def begin(self, content_type: str, first: bytes = b"") -> None:
         """Begin the request; it goes out with the first chunk of the body (or its end),
@@ -120,9 +126,14 @@ class StreamWriter:
         pending = self._pending
         if pending:
             self._pending = b""
-            self.client.send_head(pending + chunk(data))
+            # The head and the first chunk in one write, the chunk's data not copied.
+            self.client.send_head(pending, b"%x\r\n" % len(data), data, b"\r\n")
+            self._narrow = True
         else:
             self.client.send(b"%x\r\n" % len(data), data, b"\r\n")
+            if self._narrow and self.sent > FIRST_BYTES:
+                self._narrow = False
+                self.client.widen()
 
     def end(self) -> None:
         """The last chunk; the Runtime API's answer is read with the next request."""

@@ -4,9 +4,11 @@ A function whose runtime posts its response with ``Lambda-Runtime-Function-Respo
 streaming`` gets a :class:`LocalStream`: the chunks the Runtime API reads, handed on as they
 arrive. Its buffer is bounded: past :data:`HIGH_WATER` bytes not yet taken the Runtime API
 stops reading the function's connection (so the function blocks in its write, as on a slow
-client), and reads again once the consumer has taken them. The invocation ends when the
-last chunk arrives: with the error of the ``Lambda-Runtime-Function-Error-*`` trailers, or
-the timeout or crash that cut it short.
+client), and reads again once the consumer has taken them; its first bytes
+(:data:`FIRST_BYTES`) it reads only as the consumer asks for them, so that the first chunk
+goes on before what follows it is read. The invocation ends when the last chunk arrives:
+with the error of the ``Lambda-Runtime-Function-Error-*`` trailers, or the timeout or crash
+that cut it short.
 
 :class:`StreamedResponse` is what the HTTP servers write chunk by chunk
 (``transfer-encoding: chunked``), waiting for the client at each chunk; a batch of pieces
@@ -39,6 +41,12 @@ if TYPE_CHECKING:
 #: up to a few hundred KB at a time, and a pause and resume per batch cost more than the
 #: batch's copy.
 HIGH_WATER = 1024 * 1024
+#: Until its consumer has taken this much and comes back for more (or the client's socket is
+#: attached), a stream reads the function's connection only when the consumer waits for
+#: it. Each read is a turn of the event loop: the turns from the first chunk's arrival to its
+#: write to the client would otherwise each read, and copy, up to a buffer more of what
+#: follows it, and all of that went out before the first byte did.
+FIRST_BYTES = 256 * 1024
 #: API Gateway reads the HTTP integration prelude from the first 16 KB of the stream.
 MAX_PRELUDE = 16 * 1024
 
@@ -71,6 +79,10 @@ class LocalStream:
         self._paused = False
         self._chunks: list[bytes] = []
         self._buffered = 0
+        #: Payload bytes the consumer has taken.
+        self._taken = 0
+        #: The first bytes: read only as the consumer asks (:data:`FIRST_BYTES`).
+        self._early = not collect
         self._abandoned = False
         self._waiter: asyncio.Future[None] | None = None
         #: The client's transport once :meth:`attach` made the stream write straight to it.
@@ -94,7 +106,7 @@ class LocalStream:
             return False
         self._chunks.append(data)
         self._buffered += len(data)
-        if self._buffered > HIGH_WATER and not self._paused and not self.collect:
+        if (self._early or self._buffered > HIGH_WATER) and not self._paused and not self.collect:
             self._paused = True
             self._pause()
         self._wake()
@@ -175,17 +187,23 @@ class LocalStream:
         (check :attr:`error` then). Kept in pieces: a writer that frames them passes them
         to one ``writev`` rather than copying them together."""
         while True:
+            if self._early and self._taken > FIRST_BYTES:
+                self._early = False  # the first bytes are out: the consumer is back for more
             batch = self._chunks
             if batch:
                 self._chunks = []
+                self._taken += self._buffered
                 self._buffered = 0
-                if self._paused:
+                if self._paused and not self._early:
                     self._paused = False
                     self._resume()
                 yield batch
             elif self.done:
                 return
             else:
+                if self._paused:
+                    self._paused = False
+                    self._resume()
                 self._waiter = asyncio.get_running_loop().create_future()
                 await self._waiter
                 self._waiter = None
@@ -201,6 +219,7 @@ class LocalStream:
             self._buffered = 0
             transport.writelines([b"%x\r\n" % sum(map(len, pending)), *pending, b"\r\n"])
         self.direct, self._writer = transport, writer
+        self._early = False
         if self._paused:
             self._paused = False
             self._resume()
