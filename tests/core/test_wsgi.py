@@ -152,3 +152,24 @@ def test_response_headers_changed_after_the_app_reach_the_client() -> None:
         (b"set-cookie", b"a=1"),
         (b"vary", b"Origin"),
     ]
+
+
+def test_a_raw_non_ascii_query_reaches_the_app_once_encoded_on_both_paths() -> None:
+    """QUERY_STRING is the query's UTF-8 bytes seen as latin-1 (PEP 3333), whether the
+    environ is made from the canonical request (a fresh handler's first request) or
+    straight from the event (every later one)."""
+    from faasport.core.http import HttpRequest
+    from faasport.core.wsgi import WsgiBridge
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [environ["QUERY_STRING"].encode("latin-1")]
+
+    bridge = WsgiBridge(app)
+    response = bridge.serve(HttpRequest("GET", "/", "q=é".encode()))
+    assert response.body == "q=é".encode()
+    handle = aws.handler(app)
+    payload = event("apigw-v2", "GET", "/")
+    payload["rawQueryString"] = "q=é"  # as API Gateway sends it: the query as text
+    bodies = [handle(dict(payload), LambdaContext())["body"] for _ in range(2)]
+    assert bodies == ["q=é", "q=é"]

@@ -43,6 +43,24 @@ if TYPE_CHECKING:
 #: Header names as text (any case, ASCII, checked) -> lower-case bytes, for ASGI scopes.
 _NAMES: dict[str, bytes] = {}
 
+#: The scope :meth:`ApiGatewayV2.asgi_scope` copies, its keys in the order it fills them.
+_SCOPE: dict[str, Any] = {
+    "type": "http",
+    "asgi": ASGI_VERSION,
+    "http_version": "1.1",
+    "method": "GET",
+    "scheme": "https",
+    "path": "/",
+    "raw_path": b"/",
+    "query_string": b"",
+    "root_path": "",
+    "headers": [],
+    "client": None,
+    "server": None,
+    "aws.event": None,
+    "aws.context": None,
+}
+
 
 class ApiGatewayV2(DirectApp):
     name = "apigw-v2"
@@ -148,22 +166,20 @@ class ApiGatewayV2(DirectApp):
             raw = full.encode("ascii")
         else:
             raw = request_raw_path(full, "", None)
-        return {
-            "type": "http",
-            "asgi": ASGI_VERSION,
-            "http_version": "1.1",
-            "method": method,
-            "scheme": scheme,
-            "path": full,
-            "raw_path": raw,
-            "query_string": query.encode() if query else b"",
-            "root_path": root,
-            "headers": headers,
-            "client": (source_ip, 0) if source_ip else None,
-            "server": server,
-            "aws.event": event,
-            "aws.context": context,
-        }, b""
+        # A copy of a scope with every key in place costs less than a dict display.
+        scope = _SCOPE.copy()
+        scope["method"] = method
+        scope["scheme"] = scheme
+        scope["path"] = full
+        scope["raw_path"] = raw
+        scope["query_string"] = query.encode() if query else b""
+        scope["root_path"] = root
+        scope["headers"] = headers
+        scope["client"] = (source_ip, 0) if source_ip else None
+        scope["server"] = server
+        scope["aws.event"] = event
+        scope["aws.context"] = context
+        return scope, b""
 
     def _parts(self, event: Event, options: AppOptions) -> Parts:
         """Every field of the request, checked: method, path, root path, the raw path when

@@ -399,9 +399,19 @@ _TEXT_SUFFIXES = ("+json", "+xml")
 
 
 _text_cache: dict[tuple[str, tuple[str, ...]], bool] = {}
+#: The same, for apps with no extra text types (the usual case): a key without a tuple to
+#: make and hash.
+_text_plain: dict[str, bool] = {}
 
 
 def is_text_cached(content_type: str, extra: tuple[str, ...]) -> bool:
+    if not extra:
+        known = _text_plain.get(content_type)
+        if known is None:
+            if len(_text_plain) > 256:
+                _text_plain.clear()
+            known = _text_plain[content_type] = is_text(content_type)
+        return known
     key = (content_type, extra)
     known = _text_cache.get(key)
     if known is None:
@@ -437,7 +447,7 @@ def encode_body(
         return "", False
     if content_type is not None and (encoding is None or encoding.strip().lower() == "identity"):
         extra = options.text_mime_types
-        text = _text_cache.get((content_type, extra))
+        text = None if extra else _text_plain.get(content_type)
         if text is None:
             text = is_text_cached(content_type, extra)
     else:
@@ -457,15 +467,18 @@ def joined_headers(response: HttpResponse) -> tuple[dict[str, str], list[str]]:
     text = response.text_headers
     if text is None:
         # An ASGI app's byte pairs, read as they are: no list of text pairs in between.
-        names = _NAME_TEXT
+        names, values = _NAME_TEXT, _VALUE_TEXT
         pairs = response.headers
         try:
             # The usual response: names seen before, each once, no cookies.
             for name, data in pairs:
-                joined[names[name]] = data.decode("latin-1")
+                try:
+                    joined[names[name]] = values[data]
+                except KeyError:
+                    joined[names[name]] = _value_text(data)
             if len(joined) == len(pairs) and "set-cookie" not in joined:
                 return joined, cookies
-        except KeyError:
+        except (KeyError, TypeError):  # a name not seen before; a bytearray
             pass
         text = [(names.get(n) or _name_text(n), v.decode("latin-1")) for n, v in pairs]
     joined = dict(text)
@@ -491,6 +504,18 @@ def _name_text(name: bytes) -> str:
     text = name.decode("latin-1")
     if len(_NAME_TEXT) < 512:
         _NAME_TEXT[bytes(name)] = text
+    return text
+
+
+#: Short response header values as bytes -> text: most (content types, lengths, cache
+#: policies) recur from one response to the next, and a lookup costs less than a decode.
+_VALUE_TEXT: dict[bytes, str] = {}
+
+
+def _value_text(value: bytes) -> str:
+    text = value.decode("latin-1")
+    if len(value) <= 64 and len(_VALUE_TEXT) < 1024:
+        _VALUE_TEXT[value] = text
     return text
 
 

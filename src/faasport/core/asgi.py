@@ -62,9 +62,8 @@ class AsgiBridge:
             if not exchange.done:
                 raise
             _raised_after_response(scope)
-        if exchange.done:
-            return exchange.response
-        return exchange.finish()
+        response = exchange.response
+        return response if response is not None else exchange.finish()
 
     def stream(self, request: HttpRequest, sink: ResponseSink) -> None:
         """Serve ``request``, handing each body chunk to ``sink`` as the app sends it."""
@@ -160,11 +159,23 @@ def _lower(name: Any) -> bytes:
 class _Exchange:
     """The receive/send pair of one request; collects the response in memory."""
 
-    __slots__ = ("chunks", "done", "on_done", "request_body", "response", "waiter")
+    __slots__ = (
+        "chunks",
+        "done",
+        "headers",
+        "on_done",
+        "request_body",
+        "response",
+        "status",
+        "waiter",
+    )
 
     def __init__(self, body: bytes) -> None:
         self.request_body: bytes | None = body
-        self.response = HttpResponse(0)
+        #: The response, once complete (its parts are collected below until then).
+        self.response: HttpResponse | None = None
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] | None = None
         self.chunks: list[bytes] | None = None
         self.done = False
         self.on_done: Callable[[], None] | None = None
@@ -184,52 +195,56 @@ class _Exchange:
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
-        response = self.response
         if kind == "http.response.body":
-            if self.done or not response.status:
+            if self.done or not self.status:
                 raise RuntimeError(
                     "ASGI app sent a body after the response was complete"
                     if self.done
                     else "ASGI app sent a body before 'http.response.start'"
                 )
             chunk = message.get("body", b"")
+            chunks = self.chunks
             if message.get("more_body"):
                 if chunk:
-                    if self.chunks is None:
-                        self.chunks = [response.body] if response.body else []
-                    self.chunks.append(bytes(chunk))
+                    if chunks is None:
+                        chunks = self.chunks = []
+                    chunks.append(bytes(chunk))
                 return
-            self.done = True
-            if self.chunks is not None:
-                self.chunks.append(bytes(chunk))
-                response.body = b"".join(self.chunks)
+            if chunks is not None:
+                chunks.append(bytes(chunk))
+                body = b"".join(chunks)
             else:
-                response.body = chunk if type(chunk) is bytes else bytes(chunk)
+                body = chunk if type(chunk) is bytes else bytes(chunk)
+            headers = self.headers
+            self.response = HttpResponse(self.status, [] if headers is None else headers, body)
+            self.done = True
             if self.waiter is not None and not self.waiter.done():
                 self.waiter.set_result(None)
             if self.on_done is not None:
                 self.on_done()
         elif kind == "http.response.start":
-            if response.status:
+            if self.status:
                 raise RuntimeError("ASGI app sent 'http.response.start' twice")
-            response.status = int(message["status"])
+            status = message["status"]
+            self.status = status if type(status) is int else int(status)
             headers = message.get("headers")
             if headers:
                 # ASGI asks apps for lower-case names; frameworks comply, but cheaply check
                 # (names seen before are looked up).
                 lower = _LOWER
                 try:
-                    response.headers = [(lower[name], value) for name, value in headers]
+                    self.headers = [(lower[name], value) for name, value in headers]
                 except (KeyError, TypeError):
-                    response.headers = [(_lower(name), value) for name, value in headers]
+                    self.headers = [(_lower(name), value) for name, value in headers]
         # Other messages (trailers, extensions) are ignored: no provider carries them.
 
     def finish(self) -> HttpResponse:
         """The response, once the app has returned."""
-        if not self.done:
+        response = self.response
+        if response is None:
             raise AppReturnedWithoutResponse(
                 "ASGI app returned without completing its response"
-                if self.response.status
+                if self.status
                 else "ASGI app returned without sending a response"
             )
-        return self.response
+        return response

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from faasport.core.http import Headers
 
 
@@ -21,18 +23,25 @@ def server_and_scheme(headers: Headers) -> tuple[tuple[str, int | None], str]:
 
 
 _servers: dict[tuple[str | None, str | None, str | None], tuple[tuple[str, int | None], str]] = {}
+#: Host, port, proto and server of the last call (first: a host equal to no string).
+_last: list[tuple[Any, ...]] = [(object(), None, None, None)]
 
 
 def server_cached(
     host: str | None, port: str | None, proto: str | None
 ) -> tuple[tuple[str, int | None], str]:
-    """:func:`server_from`, remembered: a function sees the same few hosts over and over."""
+    """:func:`server_from`, remembered: a function sees the same few hosts over and over,
+    most often the one it saw last (compared as it is, with no key to make and hash)."""
+    last = _last[0]  # one tuple, read once: threads may call in at the same time
+    if host == last[0] and port == last[1] and proto == last[2]:
+        return last[3]  # type: ignore[no-any-return]
     key = (host, port, proto)
     found = _servers.get(key)
     if found is None:
         found = server_from(host, port, proto)
         if len(_servers) < 256:
             _servers[key] = found
+    _last[0] = (host, port, proto, found)
     return found
 
 

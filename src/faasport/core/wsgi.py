@@ -93,11 +93,13 @@ class WsgiBridge:
     def environ(self, request: HttpRequest) -> dict[str, Any]:
         client = request.client
         text = request.text_headers
+        query = request.query_string
         environ = make_environ(
             request.method,
             request.root_path,
             request.path,
-            request.query_string.decode("latin-1"),
+            # make_environ takes the query as text; these are its bytes as sent.
+            query.decode("ascii") if query.isascii() else "",
             request.body,
             request.scheme,
             request.server,
@@ -105,6 +107,8 @@ class WsgiBridge:
             text,
             request.http_version,
         )
+        if not query.isascii():
+            environ["QUERY_STRING"] = query.decode("latin-1")
         if client is not None and client[1]:
             environ["REMOTE_PORT"] = str(client[1])
         if text is None:
