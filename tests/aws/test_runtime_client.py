@@ -3,9 +3,7 @@ and the internal extension it (or any runtime) registers at import of the entry 
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -15,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.lambda_runtime_api import LambdaStyleApi, run_runtime_client
 
 from faasport.aws.runtime_client import HandlerNotFound, init_failure, load_handler
 
@@ -124,69 +123,6 @@ FUNCTION_ENVIRON = {
 }
 
 
-class LambdaStyleApi:
-    """A Runtime API that answers as Lambda's own does: canonical header names
-    (``Lambda-Runtime-Aws-Request-Id``), a ``Date`` header and a body on the 202, and each
-    response written in pieces (the blank line after the head split between two writes), so
-    the client must put reads together."""
-
-    def __init__(self, invocations: list[tuple[list[tuple[str, str]], bytes]]) -> None:
-        self.invocations = list(invocations)
-        self.posted: list[tuple[str, bytes]] = []
-        self.done = threading.Event()
-
-    def serve(self, listener: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                connection, _ = listener.accept()
-                threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
-
-    def _serve(self, connection: socket.socket) -> None:
-        buffer = b""
-        with connection, contextlib.suppress(OSError):
-            while True:
-                while b"\r\n\r\n" not in buffer:
-                    chunk = connection.recv(65536)
-                    if not chunk:
-                        return
-                    buffer += chunk
-                head, _, buffer = buffer.partition(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                method, path, _ = lines[0].split(" ")
-                length = 0
-                for line in lines[1:]:
-                    name, _, value = line.partition(":")
-                    if name.lower() == "content-length":
-                        length = int(value)
-                while len(buffer) < length:
-                    buffer += connection.recv(65536)
-                body, buffer = buffer[:length], buffer[length:]
-                if method == "GET" and path.endswith("/invocation/next"):
-                    if not self.invocations:
-                        self.done.set()
-                        return
-                    headers, event = self.invocations.pop(0)
-                    self._write(connection, "200 OK", headers, event)
-                elif method == "POST":
-                    self.posted.append((path, body))
-                    self._write(connection, "202 Accepted", [], b'{"status":"OK"}\n')
-                else:
-                    self._write(connection, "404 Not Found", [], b"{}")
-
-    @staticmethod
-    def _write(
-        connection: socket.socket, status: str, headers: list[tuple[str, str]], body: bytes
-    ) -> None:
-        head = f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
-        head += "Date: Thu, 01 Jan 2026 00:00:00 GMT\r\n"
-        head += "".join(f"{name}: {value}\r\n" for name, value in headers)
-        data = (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
-        split = data.index(b"\r\n\r\n") + 2
-        connection.sendall(data[:split])
-        time.sleep(0.005)
-        connection.sendall(data[split:])
-
-
 @pytest.mark.parametrize("transport", ["tcp", "unix"])
 def test_each_invocation_gets_its_own_context_and_trace(tmp_path: Path, transport: str) -> None:
     (tmp_path / "ctx_target.py").write_text(CONTEXT_HANDLER)
@@ -206,39 +142,7 @@ def test_each_invocation_gets_its_own_context_and_trace(tmp_path: Path, transpor
         ("Lambda-Runtime-Invoked-Function-Arn", arn + ":live"),
     ]
     api = LambdaStyleApi([(first, b'{"n": 1}'), (second, '{"n": "\u00e9"}'.encode())])
-    listener = socket.create_server(("127.0.0.1", 0))
-    environ = {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path]),
-        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{listener.getsockname()[1]}",
-        "_HANDLER": "ctx_target.handle",
-        **FUNCTION_ENVIRON,
-    }
-    listeners = [listener]
-    if transport == "unix":
-        path = str(tmp_path / "runtime.sock")
-        unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        unix.bind(path)
-        unix.listen()
-        listeners.append(unix)
-        environ["FAASPORT_RUNTIME_API_SOCKET"] = path
-    for each in listeners:
-        threading.Thread(target=api.serve, args=(each,), daemon=True).start()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "faasport.aws.runtime_client"],
-        env=environ,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        finished = api.done.wait(20)
-    finally:
-        process.kill()
-        output = process.communicate()[0].decode()
-        for each in listeners:
-            each.close()
-    assert finished, output
+    output = run_runtime_client(tmp_path, api, "ctx_target.handle", transport, FUNCTION_ENVIRON)
     assert [path for path, _ in api.posted] == [
         "/2018-06-01/runtime/invocation/11111111-aaaa/response",
         "/2018-06-01/runtime/invocation/22222222-bbbb/response",
@@ -267,8 +171,6 @@ def test_a_send_cut_short_by_a_signal_sends_the_rest_in_order() -> None:
     # A blocking send returns what it sent when a signal arrives while it waits for room:
     # the rest of a chunk must follow, or the stream's framing breaks.
     import signal
-    import socket
-    import threading
     import time
 
     from faasport.aws.runtime_client import RuntimeClient

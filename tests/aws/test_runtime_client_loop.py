@@ -4,16 +4,12 @@ results read and written as ``json.loads`` and ``json.dumps`` do, an error inclu
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import socket
-import subprocess
-import sys
 import textwrap
-import threading
 from collections.abc import Callable
 from pathlib import Path
+
+from tests.lambda_runtime_api import LambdaStyleApi, run_runtime_client
 
 TARGET = textwrap.dedent(
     """
@@ -39,90 +35,26 @@ TARGET = textwrap.dedent(
 )
 
 
-class PipelinedApi:
-    """The Runtime API's ``/next``, ``/response`` and ``/error`` over one connection, as
-    fast as it allows; the posted paths and bodies kept."""
-
-    def __init__(self, events: list[bytes], trace: Callable[[int], str] | None = None) -> None:
-        self.events = events
-        self.trace = trace
-        self.posted: list[tuple[str, bytes]] = []
-        self.done = threading.Event()
-
-    def serve(self, listener: socket.socket) -> None:
-        connection, _ = listener.accept()
-        buffer = b""
-        with connection, contextlib.suppress(OSError):
-            while True:
-                while b"\r\n\r\n" not in buffer:
-                    chunk = connection.recv(65536)
-                    if not chunk:
-                        return
-                    buffer += chunk
-                head, _, buffer = buffer.partition(b"\r\n\r\n")
-                lines = head.split(b"\r\n")
-                length = 0
-                for line in lines[1:]:
-                    name, _, value = line.partition(b":")
-                    if name.lower() == b"content-length":
-                        length = int(value)
-                while len(buffer) < length:
-                    buffer += connection.recv(65536)
-                body, buffer = buffer[:length], buffer[length:]
-                if head.startswith(b"POST"):
-                    self.posted.append((lines[0].split(b" ")[1].decode(), body))
-                    connection.sendall(self._answer("202 Accepted", [], b"{}"))
-                    continue
-                n = len(self.posted)
-                if n == len(self.events):
-                    self.done.set()
-                    continue  # the long-poll stays open until the process ends
-                headers = [
-                    ("lambda-runtime-aws-request-id", f"request-{n}"),
-                    ("lambda-runtime-deadline-ms", "99999999999999"),
-                    ("lambda-runtime-invoked-function-arn", "arn:aws:lambda:::function:t"),
-                ]
-                if self.trace is not None:
-                    headers.append(("lambda-runtime-trace-id", self.trace(n)))
-                connection.sendall(self._answer("200 OK", headers, self.events[n]))
-
-    @staticmethod
-    def _answer(status: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
-        head = f"HTTP/1.1 {status}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
-        return (head + f"content-length: {len(body)}\r\n\r\n").encode() + body
-
-
-def run_client(tmp_path: Path, handler: str, api: PipelinedApi) -> str:
-    """Run ``python -m faasport.aws.runtime_client`` against ``api`` until it has served
-    every event; its output."""
+def run(
+    tmp_path: Path, handler: str, events: list[bytes], trace: Callable[[int], str] | None = None
+) -> tuple[str, list[tuple[str, bytes]]]:
+    """``loop_target.handler`` given ``events`` (request ids ``request-0``, ``request-1``...)
+    over the Unix socket, as fast as the Runtime API allows; its output, and the paths and
+    bodies it posted."""
     (tmp_path / "loop_target.py").write_text(TARGET)
-    path = str(tmp_path / "runtime.sock")
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen()
-    threading.Thread(target=api.serve, args=(listener,), daemon=True).start()
-    environ = {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path]),
-        "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:1",
-        "FAASPORT_RUNTIME_API_SOCKET": path,
-        "_HANDLER": f"loop_target.{handler}",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "faasport.aws.runtime_client"],
-        env=environ,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        finished = api.done.wait(60)
-    finally:
-        process.kill()
-        output = process.communicate()[0].decode()
-        listener.close()
-    assert finished, output
-    return output
+    invocations = []
+    for n, event in enumerate(events):
+        headers = [
+            ("Lambda-Runtime-Aws-Request-Id", f"request-{n}"),
+            ("Lambda-Runtime-Deadline-Ms", "99999999999999"),
+            ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:::function:t"),
+        ]
+        if trace is not None:
+            headers.append(("Lambda-Runtime-Trace-Id", trace(n)))
+        invocations.append((headers, event))
+    api = LambdaStyleApi(invocations, pieces=False)
+    output = run_runtime_client(tmp_path, api, f"loop_target.{handler}", "unix", timeout=60)
+    return output, api.posted
 
 
 def test_a_new_trace_id_per_invocation_does_not_grow_memory(tmp_path: Path) -> None:
@@ -135,9 +67,8 @@ def test_a_new_trace_id_per_invocation_does_not_grow_memory(tmp_path: Path) -> N
     def trace(n: int) -> str:
         return f"Root=1-00000001-{n:024d};Parent={parent};Sampled=1"
 
-    api = PipelinedApi([b"{}"] * count, trace)
-    run_client(tmp_path, "rss", api)
-    answers = [json.loads(body) for _, body in api.posted]
+    _, posted = run(tmp_path, "rss", [b"{}"] * count, trace)
+    answers = [json.loads(body) for _, body in posted]
     assert [answer["trace"] for answer in answers] == [trace(n) for n in range(count)]
     # Past the first invocations (the allocator's arenas filling), memory stays put.
     growth = answers[-1]["rss_kb"] - answers[count // 10]["rss_kb"]
@@ -155,10 +86,9 @@ def test_events_and_results_as_json_loads_and_dumps_read_and_write_them(
         b"",
         b"[NaN, Infinity]",
     ]
-    api = PipelinedApi(events)
-    output = run_client(tmp_path, "shapes", api)
+    output, posted = run(tmp_path, "shapes", events)
     paths = [f"/2018-06-01/runtime/invocation/request-{n}/" for n in range(len(events))]
-    assert [path for path, _ in api.posted] == [
+    assert [path for path, _ in posted] == [
         paths[0] + "response",
         paths[1] + "error",
         paths[2] + "response",
@@ -166,7 +96,7 @@ def test_events_and_results_as_json_loads_and_dumps_read_and_write_them(
         paths[4] + "error",
         paths[5] + "response",
     ], output
-    bodies = [body for _, body in api.posted]
+    bodies = [body for _, body in posted]
     assert json.loads(bodies[0]) == {"n": [1, 2.5, None, "\u00e9"]}
     assert bodies[0] == json.dumps({"n": [1, 2.5, None, "\u00e9"]}).encode()
     loop = json.loads(bodies[1])
