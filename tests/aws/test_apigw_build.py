@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
+import sys
 import time
 import uuid
 
@@ -82,3 +84,13 @@ def test_byte_headers_that_are_not_utf_8_raise_value_error() -> None:
 def test_text_headers_are_read_as_they_are_with_lower_case_names(given: object) -> None:
     request = HttpRequest("GET", "/", text_headers=given)  # type: ignore[arg-type]
     assert list(text_pairs(request)) == [("x-name", "café"), ("host", "h")]
+
+
+def test_a_deployed_function_does_not_import_random_for_request_ids() -> None:
+    # The runtime imports the codecs; only building an event needs the generator.
+    code = (
+        "import sys, faasport.aws.handler, faasport.aws.runtime_client; "
+        "print('random' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr

@@ -5,21 +5,31 @@ an event per request it serves, so each is made cheaply."""
 from __future__ import annotations
 
 import os
-import random
 import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from faasport.core.http import HttpRequest
 
-# A generator of their own: the module's shared one belongs to the application (and its
-# tests, which may seed it or watch it); reseeded in a forked child, as the shared one is.
-_random = random.Random()
-_bits = _random.getrandbits
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_random.seed)
+
+def _first_bits(k: int) -> int:
+    """``k`` random bits from a generator of the ids' own, made at first use (importing
+    :mod:`random` would add to every function's cold start, and a deployed function builds
+    no events). The module's shared generator belongs to the application (and its tests,
+    which may seed it or watch it); this one is reseeded in a forked child, as that one is."""
+    global _bits
+    import random
+
+    generator = random.Random()
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=generator.seed)
+    _bits = generator.getrandbits
+    return _bits(k)
+
+
+_bits: Callable[[int], int] = _first_bits
 #: Cleared and set in a random 128-bit number, it is a version 4 UUID (RFC 9562).
 _CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 _SET = (0x4000 << 64) | (0x8000 << 48)
