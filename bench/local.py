@@ -42,7 +42,10 @@ only as quiet as the machine was) and one markdown table:
    429s counted apart. A third ``faasport dev`` serves the same answer from a plain handler
    (``handler(event, context)`` returning a fixed dict, no framework), loaded the same way:
    its CPU time per response is what the gateway and the environment's runtime plumbing
-   cost, apart from the framework's.
+   cost, apart from the framework's. A reference row runs the same load against uvicorn
+   through a do-nothing byte relay, a second process that only copies bytes (``RELAY``):
+   what one more process hop costs on the machine before any work is done in it. API
+   Gateway and the function are separate processes in ``faasport dev`` by design.
 
    Stock ``uvicorn --workers N`` (N > 1) binds its listening socket with ``proto`` 0, so
    asyncio does not set TCP_NODELAY on its connections (Kludex/uvicorn#3149): each
@@ -113,6 +116,50 @@ def bind_socket(self):
 uvicorn.config.Config.bind_socket = bind_socket
 sys.argv[0] = "uvicorn"
 uvicorn.main.main()
+"""
+
+#: The least a separate front process can do: relay bytes, one upstream connection per
+#: client connection, no parsing. uvicorn behind it measures what one more process hop costs
+#: on this machine before any work is done in it (API Gateway and the function are two
+#: processes in every faithful emulation, so ``faasport dev`` has that hop by design).
+RELAY = """
+import asyncio, socket, sys
+class Upstream(asyncio.Protocol):
+    def __init__(self, client):
+        self.client = client
+    def data_received(self, data):
+        self.client.write(data)
+    def connection_lost(self, exc):
+        self.client.close()
+class Client(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport, self.upstream, self.early = transport, None, []
+        asyncio.get_running_loop().create_task(self.connect())
+    async def connect(self):
+        loop = asyncio.get_running_loop()
+        upstream, _ = await loop.create_connection(
+            lambda: Upstream(self.transport), "127.0.0.1", int(sys.argv[2])
+        )
+        upstream.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.upstream = upstream
+        upstream.write(b"".join(self.early))
+    def data_received(self, data):
+        if self.upstream is None:
+            self.early.append(data)
+        else:
+            self.upstream.write(data)
+    def connection_lost(self, exc):
+        if self.upstream is not None:
+            self.upstream.close()
+async def main():
+    server = await asyncio.get_running_loop().create_server(Client, "127.0.0.1", int(sys.argv[1]))
+    print("relay listening", flush=True)
+    await server.serve_forever()
+try:
+    import uvloop
+    uvloop.run(main())
+except ImportError:
+    asyncio.run(main())
 """
 
 _LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
@@ -309,11 +356,22 @@ class Servers:
         self.running.append(server)
         return server
 
+    def relay(self, upstream: Server, name: str = "relay") -> Server:
+        """A do-nothing byte relay (:data:`RELAY`) in front of ``upstream``."""
+        port = free_port()
+        argv = [sys.executable, "-c", RELAY, str(port), str(upstream.address[1])]
+        server = Server(name, argv, ROOT, self.logdir)
+        server.address = ("127.0.0.1", port)
+        self.running.append(server)
+        return server
+
     def ready(self, server: Server) -> Server:
         """Wait until ``server`` listens and answers the benchmark's request correctly."""
         if server.name.startswith("faasport"):
             text = server.wait_for(lambda text: _LISTENING.search(text) is not None)
             server.address = listening(text)
+        elif server.name.startswith("relay"):
+            server.wait_for(lambda text: "relay listening" in text)
         else:
             workers = server.workers
             server.wait_for(lambda text: text.count("Application startup complete") >= workers)
@@ -676,6 +734,8 @@ def measure_throughput(
             environments["throttled"] = workers
         for server in started.values():
             servers.ready(server)
+        if "uvicorn" in started:
+            started["relay"] = servers.ready(servers.relay(started["uvicorn"]))
         for name, server in started.items():
             if name in environments:  # uvicorn's workers imported the app at startup
                 prime(server, clients, priming, environments[name])
@@ -929,6 +989,19 @@ def main() -> None:
                 f"{best:.0f}",
                 f"{ratio:.0%}",
                 verdict_row(ratio),
+            )
+        )
+    if "relay" in loads:
+        relayed = median(loads["relay"].ok_rps)
+        rows.append(
+            (
+                "reference: uvicorn behind a do-nothing relay process",
+                "",
+                f"{relayed:.0f}",
+                f"relay {relayed / median(loads['uvicorn'].ok_rps):.0%} of uvicorn; "
+                f"faasport {median(fa.ok_rps) / relayed:.0%} of the relayed uvicorn",
+                f"what one more process hop costs before any work (relay CPU ms per "
+                f"response {loads['relay'].cpu_ms(loads['relay'].cpu_main)})",
             )
         )
     if "throttled" in loads:
