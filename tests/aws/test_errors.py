@@ -136,6 +136,23 @@ def test_plain_handler_receives_any_event() -> None:
     assert seen == [sqs, http]
 
 
+def test_a_plain_handler_gets_an_http_event_faasport_would_refuse_as_it_is() -> None:
+    """faasport's codecs answer 400 to an event API Gateway could not have sent; a plain
+    handler reads its event itself, so it gets any such event untouched, on the first
+    invocation (the app not imported yet) as on every later one."""
+    seen: list[Any] = []
+
+    def handle(event: Any, context: Any) -> dict[str, Any]:
+        seen.append(event)
+        return {"statusCode": 200, "body": "mine"}
+
+    handler = aws.handler(handle)
+    odd = {"httpMethod": "GET", "path": "/x", "requestContext": {}, "headers": {"a": 5}}
+    for _ in range(2):
+        assert handler(odd, LambdaContext()) == {"statusCode": 200, "body": "mine"}
+    assert seen == [odd, odd]
+
+
 @pytest.mark.parametrize("source", ["apigw-v1", "apigw-v2", "alb", "function-url"])
 def test_invalid_base64_body_is_400(source: str) -> None:
     payload = event(source, "POST", "/echo/x", body=b"\xff\x00binary")

@@ -59,7 +59,10 @@ def test_a_lone_surrogate_is_a_400_naming_the_top_level_field() -> None:
 
 
 def test_every_aws_codec_goes_through_it() -> None:
-    handler = aws.handler(lambda event, context: None)  # never called: the event is bad
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("never called: the event is bad")
+
+    handler = aws.handler(app)
     event = {"version": "2.0", "requestContext": {"http": {"method": 5}}}
     result = handler(event, LambdaContext(aws_request_id="req-6"))
     assert result["statusCode"] == 400

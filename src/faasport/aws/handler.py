@@ -228,11 +228,17 @@ class LambdaHandler:
                 if health is None or got["PATH_INFO"] != health:
                     response = _serve_environ(self._wsgi, got, request_id)
                     return codec.encode(response, event, options)
-        request = invocation.http_request(request_id, codec.decode, event, context, options)
-        if isinstance(request, HttpResponse):
-            return codec.encode(request, event, options)
         runner = self.runner
         kind = runner.kind
+        if kind == "handler":
+            # A plain handler reads its event itself: faasport neither decodes nor judges it.
+            invocation.begin(request_id)
+            return runner.call_handler(event, context)
+        request = invocation.http_request(request_id, codec.decode, event, context, options)
+        if isinstance(request, HttpResponse):
+            if kind is None and self._load() == "handler":
+                return runner.call_handler(event, context)
+            return codec.encode(request, event, options)
         if kind is None:
             if not is_health_check(request, options.health_path):
                 self._load()
