@@ -70,6 +70,23 @@ def _variants(name: str) -> list[dict[str, Any]]:
     changed["body"] = "aGk="
     changed["isBase64Encoded"] = True
     variants.append(changed)
+    if "multiValueHeaders" not in event:
+        # The usual shape, which the one-pass builders take: a stage in the path, an encoded
+        # slash (Function URLs decode it), a Cookie header besides the cookies array.
+        usual = copy.deepcopy(event)
+        usual["requestContext"]["stage"] = "prod"
+        usual["rawPath"] = "/prod/a%2Fb/c"
+        usual["headers"] = {
+            **{k.lower(): v for k, v in (event.get("headers") or {}).items()},
+            "cookie": "z=0",
+            "host": "a.example.com",
+            "x-forwarded-port": "8443",
+            "x-forwarded-proto": "https",
+        }
+        usual["cookies"] = ["a=1", "b=2"]
+        usual["body"] = None
+        usual["isBase64Encoded"] = False
+        variants.append(usual)
     return variants
 
 

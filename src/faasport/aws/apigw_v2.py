@@ -7,6 +7,9 @@ the stage is not ``$default``; cookies arrive in their own array; the response c
 
 from __future__ import annotations
 
+import sys
+from io import BytesIO
+
 from faasport.aws.apigw_build import request_id, request_time, text_pairs
 from faasport.aws.codec import (
     body_from_result,
@@ -26,10 +29,11 @@ from faasport.aws.codec import (
     route_path,
     split_root,
 )
-from faasport.aws.direct import DirectApp, ascii_names
+from faasport.aws.direct import ENVIRON_KEYS, DirectApp, ascii_names, environ_keys
 from faasport.core.forwarded import server_cached
 from faasport.core.http import HttpRequest, HttpResponse
 from faasport.core.scope import ASGI_VERSION
+from faasport.core.wsgi import server_vars
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,6 +63,27 @@ _SCOPE: dict[str, Any] = {
     "server": None,
     "aws.event": None,
     "aws.context": None,
+}
+
+#: The environ :meth:`ApiGatewayV2.wsgi_environ` copies, its keys in the order
+#: :func:`faasport.core.wsgi.make_environ` fills them.
+_ENVIRON: dict[str, Any] = {
+    "REQUEST_METHOD": "GET",
+    "SCRIPT_NAME": "",
+    "PATH_INFO": "/",
+    "QUERY_STRING": "",
+    "SERVER_NAME": "",
+    "SERVER_PORT": "",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+    "wsgi.version": (1, 0),
+    "wsgi.url_scheme": "https",
+    "wsgi.input": None,
+    "wsgi.errors": None,
+    "wsgi.multithread": False,
+    "wsgi.multiprocess": False,
+    "wsgi.run_once": False,
+    "REMOTE_ADDR": "",
+    "REMOTE_PORT": "0",
 }
 
 
@@ -180,6 +205,89 @@ class ApiGatewayV2(DirectApp):
         scope["aws.event"] = event
         scope["aws.context"] = context
         return scope, b""
+
+    def wsgi_environ(self, event: Event, context: Any, options: AppOptions) -> dict[str, Any]:
+        """The WSGI environ of the request ``decode`` reads: the usual event (as
+        :meth:`asgi_scope` takes it, with a source IP and ASCII path, query, header values and
+        cookies) in one pass; anything else the checking way
+        (:meth:`DirectApp.wsgi_environ`), which answers a malformed event with its 400."""
+        ctx = event["requestContext"]
+        http = ctx["http"]
+        try:
+            given, raw_path = event["headers"], event["rawPath"]
+            route_key, query = event["routeKey"], event["rawQueryString"]
+            flag, stage = event["isBase64Encoded"], ctx["stage"]
+            source_ip, method = http["sourceIp"], http["method"]
+        except (KeyError, TypeError):
+            return DirectApp.wsgi_environ(self, event, context, options)
+        body = event.get("body")
+        if not (
+            type(http) is dict
+            and type(method) is str
+            and type(source_ip) is str
+            and source_ip
+            and type(given) is dict
+            and type(raw_path) is str
+            and raw_path
+            and type(route_key) is str
+            and " " not in route_key
+            and (stage is None or type(stage) is str)
+            and type(query) is str
+            and query.isascii()
+            and (body is None or body == "")
+            and (flag is None or flag is True or flag is False)
+            and not options.base_path
+        ):
+            return DirectApp.wsgi_environ(self, event, context, options)
+        path = decoded(raw_path) if self.function_url else raw_path
+        if not path.isascii():  # native strings to make: the checking way does
+            return DirectApp.wsgi_environ(self, event, context, options)
+        root = ""
+        if stage and stage != "$default":
+            prefix = "/" + stage
+            if path.startswith(prefix + "/") or path == prefix:
+                root, path = prefix, path[len(prefix) :] or "/"
+        environ = _ENVIRON.copy()
+        environ["REQUEST_METHOD"] = method
+        environ["SCRIPT_NAME"] = root
+        environ["PATH_INFO"] = path
+        environ["QUERY_STRING"] = query
+        environ["wsgi.input"] = BytesIO(b"")
+        environ["wsgi.errors"] = sys.stderr
+        environ["REMOTE_ADDR"] = source_ip
+        size = len(environ) + len(given)
+        try:
+            # KeyError for a name not seen yet (or two spellings of one name), TypeError or
+            # AttributeError for a value that is not ASCII text: the checking way says which.
+            keys = ENVIRON_KEYS
+            for name, value in given.items():
+                if not value.isascii():
+                    raise TypeError
+                environ[keys[name]] = value
+            if len(environ) != size:
+                raise KeyError
+            host, port = given["host"], given["x-forwarded-port"]
+            proto = given["x-forwarded-proto"]
+            cookies = event.get("cookies")
+            if cookies:
+                if type(cookies) is not list:
+                    raise TypeError
+                cookie = "; ".join(cookies)
+                if not cookie.isascii():
+                    raise TypeError
+                found = environ.get("HTTP_COOKIE")
+                environ["HTTP_COOKIE"] = cookie if found is None else found + "; " + cookie
+            elif cookies is not None and cookies != []:
+                raise TypeError
+        except (KeyError, TypeError, AttributeError):
+            environ_keys(given)
+            return DirectApp.wsgi_environ(self, event, context, options)
+        server, scheme = server_cached(host, port, proto)
+        environ["SERVER_NAME"], environ["SERVER_PORT"] = server_vars(server, scheme)
+        environ["wsgi.url_scheme"] = scheme
+        environ["faasport.event"] = event
+        environ["faasport.context"] = context
+        return environ
 
     def _parts(self, event: Event, options: AppOptions) -> Parts:
         """Every field of the request, checked: method, path, root path, the raw path when
