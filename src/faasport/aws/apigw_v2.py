@@ -87,6 +87,42 @@ _ENVIRON: dict[str, Any] = {
 }
 
 
+def _usual(
+    event: Event, options: AppOptions
+) -> tuple[str, str, str, str, str | None, dict[str, Any]] | None:
+    """Method, source IP, raw path, query, stage and headers of the usual event (every field
+    present and of its type, no body, no route or base path to cut the path by), which the
+    one-pass builders take; None for anything else, which goes the checking way."""
+    ctx = event["requestContext"]
+    http = ctx["http"]
+    try:
+        # Subscripts, cheaper than get(): the usual event has every one of these.
+        given, raw_path = event["headers"], event["rawPath"]
+        route_key, query = event["routeKey"], event["rawQueryString"]
+        flag, stage = event["isBase64Encoded"], ctx["stage"]
+        source_ip, method = http["sourceIp"], http["method"]
+    except (KeyError, TypeError):
+        return None
+    body = event.get("body")
+    if (
+        type(http) is dict
+        and type(method) is str
+        and type(source_ip) is str
+        and type(given) is dict
+        and type(raw_path) is str
+        and raw_path
+        and type(route_key) is str
+        and " " not in route_key
+        and (stage is None or type(stage) is str)
+        and type(query) is str
+        and (body is None or body == "")
+        and (flag is None or flag is True or flag is False)
+        and not options.base_path
+    ):
+        return method, source_ip, raw_path, query, stage, given
+    return None
+
+
 class ApiGatewayV2(DirectApp):
     name = "apigw-v2"
     #: Function URLs send the same format from a ``*.lambda-url.*`` domain, and leave the
@@ -132,34 +168,10 @@ class ApiGatewayV2(DirectApp):
         path to cut the path by) in one pass, each field's type checked as far as the
         scope needs it; anything else the checking way (:meth:`DirectApp.asgi_scope`),
         which answers a malformed event with the 400 naming its field."""
-        # _usual, inline: this is the hot path of every ASGI request.
-        ctx = event["requestContext"]
-        http = ctx["http"]
-        try:
-            # Subscripts, cheaper than get(): the usual event has every one of these.
-            given, raw_path = event["headers"], event["rawPath"]
-            route_key, query = event["routeKey"], event["rawQueryString"]
-            flag, stage = event["isBase64Encoded"], ctx["stage"]
-            source_ip, method = http["sourceIp"], http["method"]
-        except (KeyError, TypeError):
+        usual = _usual(event, options)
+        if usual is None:
             return DirectApp.asgi_scope(self, event, context, options)
-        body = event.get("body")
-        if not (
-            type(http) is dict
-            and type(method) is str
-            and type(source_ip) is str
-            and type(given) is dict
-            and type(raw_path) is str
-            and raw_path
-            and type(route_key) is str
-            and " " not in route_key
-            and (stage is None or type(stage) is str)
-            and type(query) is str
-            and (body is None or body == "")
-            and (flag is None or flag is True or flag is False)
-            and not options.base_path
-        ):
-            return DirectApp.asgi_scope(self, event, context, options)
+        method, source_ip, raw_path, query, stage, given = usual
         try:
             # KeyError for a name not seen yet, AttributeError or UnicodeEncodeError for a
             # value that is not text: the checking way says which.
@@ -211,34 +223,10 @@ class ApiGatewayV2(DirectApp):
         :meth:`asgi_scope` takes it, with a source IP and ASCII path, query, header values and
         cookies) in one pass; anything else the checking way
         (:meth:`DirectApp.wsgi_environ`), which answers a malformed event with its 400."""
-        ctx = event["requestContext"]
-        http = ctx["http"]
-        try:
-            given, raw_path = event["headers"], event["rawPath"]
-            route_key, query = event["routeKey"], event["rawQueryString"]
-            flag, stage = event["isBase64Encoded"], ctx["stage"]
-            source_ip, method = http["sourceIp"], http["method"]
-        except (KeyError, TypeError):
+        usual = _usual(event, options)
+        if usual is None or not usual[1] or not usual[3].isascii():
             return DirectApp.wsgi_environ(self, event, context, options)
-        body = event.get("body")
-        if not (
-            type(http) is dict
-            and type(method) is str
-            and type(source_ip) is str
-            and source_ip
-            and type(given) is dict
-            and type(raw_path) is str
-            and raw_path
-            and type(route_key) is str
-            and " " not in route_key
-            and (stage is None or type(stage) is str)
-            and type(query) is str
-            and query.isascii()
-            and (body is None or body == "")
-            and (flag is None or flag is True or flag is False)
-            and not options.base_path
-        ):
-            return DirectApp.wsgi_environ(self, event, context, options)
+        method, source_ip, raw_path, query, stage, given = usual
         path = decoded(raw_path) if self.function_url else raw_path
         if not path.isascii():  # native strings to make: the checking way does
             return DirectApp.wsgi_environ(self, event, context, options)
