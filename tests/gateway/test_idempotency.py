@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from faasport import gateway, state
+from faasport.gateway.request import StreamedBody
 from faasport.testing import HttpClient
 
 
@@ -137,3 +138,34 @@ def test_a_concurrent_repeat_gets_409(store: state.Store) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_streamed_response_is_stored_once_its_stream_ended_whole(store: state.Store) -> None:
+    """A server that streams the body after the policies finish (``faasport dev``) hands the
+    body over later: until then a repeat gets 409; a whole body is stored and replayed; a
+    stream that ended otherwise releases the key."""
+    policy = gateway.Idempotency(store)
+
+    def first(key: str) -> tuple[gateway.Request, gateway.Response]:
+        request = gateway.Request("POST", "/feed", {"idempotency-key": key})
+        assert policy.check(request) is None
+        later = StreamedBody(limit=1024)
+        response = gateway.Response(200, [("content-type", "text/plain")], b"", later)
+        policy.finish(request, response)
+        assert later.wanted
+        return request, response
+
+    _, response = first("whole")
+    repeat = gateway.Request("POST", "/feed", {"idempotency-key": "whole"})
+    assert getattr(policy.check(repeat), "status", None) == 409
+    assert response.streamed is not None
+    response.streamed.end(b"every chunk")
+    replay = policy.check(repeat)
+    assert replay is not None
+    assert (replay.status, replay.body) == (200, b"every chunk")
+    assert replay.header("content-type") == "text/plain"
+
+    _, response = first("cut")
+    assert response.streamed is not None
+    response.streamed.end(None)
+    assert policy.check(gateway.Request("POST", "/feed", {"idempotency-key": "cut"})) is None

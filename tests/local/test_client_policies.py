@@ -35,6 +35,22 @@ HANDLERS = textwrap.dedent(
 
     def fail(event, context):
         return {"statusCode": 503, "body": str(uuid.uuid4())}
+
+    def stream(event, context):
+        yield {"statusCode": 200, "headers": {"content-type": "text/plain"}}
+        for i in range(3):
+            yield f"{i} {uuid.uuid4()}\\n"
+
+    def stream_big(event, context):
+        yield {"statusCode": 200, "headers": {"content-type": "text/plain"}}
+        yield f"{uuid.uuid4()}\\n"
+        for _ in range(7):
+            yield "x" * (1024 * 1024)
+
+    def stream_broken(event, context):
+        yield {"statusCode": 200, "headers": {"content-type": "text/plain"}}
+        yield f"{uuid.uuid4()}\\n"
+        raise RuntimeError("broke mid-stream")
     """
 )
 
@@ -77,6 +93,24 @@ idempotency = true
 handler = "fns:fail"
 routes = ["POST /flaky"]
 idempotency = {{ payload_hash = true }}
+
+[functions.streamed]
+handler = "fns:stream"
+stream = true
+routes = ["POST /streamed"]
+idempotency = true
+
+[functions.streamed_big]
+handler = "fns:stream_big"
+stream = true
+routes = ["POST /streamed-big"]
+idempotency = true
+
+[functions.streamed_broken]
+handler = "fns:stream_broken"
+stream = true
+routes = ["POST /streamed-broken"]
+idempotency = true
 """
 
 
@@ -156,12 +190,53 @@ def test_a_repeated_request_is_replayed_without_invoking_again(dev: Dev) -> None
     assert first.status_code == again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
     assert again.headers["idempotency-replayed"] == "true"
+    # The request id is API Gateway's, of the request answered: not the first one's.
+    assert again.headers["apigw-requestid"] != first.headers["apigw-requestid"]
     assert dev.settled() == started
     other = httpx.post(f"{dev.url}/orders", content=b"{}", headers={"idempotency-key": "order-2"})
     assert other.json()["id"] != first.json()["id"]
     # Reads are not idempotency-keyed: each runs.
     reads = [httpx.get(f"{dev.url}/orders", headers=headers).json()["id"] for _ in range(2)]
     assert reads[0] != reads[1]
+
+
+def test_a_streamed_answer_is_replayed_whole(dev: Dev) -> None:
+    headers = {"idempotency-key": "stream-1"}
+    first = httpx.post(f"{dev.url}/streamed", content=b"{}", headers=headers)
+    assert first.headers["transfer-encoding"] == "chunked"
+    assert len(first.text.splitlines()) == 3
+    started = dev.settled(at_least=1)
+    again = httpx.post(f"{dev.url}/streamed", content=b"{}", headers=headers)
+    assert (again.status_code, again.text) == (200, first.text)
+    assert again.headers["content-type"] == "text/plain"
+    assert again.headers["idempotency-replayed"] == "true"
+    assert dev.settled() == started
+
+
+def test_a_stream_past_the_payload_limit_is_not_stored(dev: Dev) -> None:
+    """Past 6 MB (a buffered response's limit) the body is not kept: a repeat runs again."""
+    headers = {"idempotency-key": "big-1"}
+    firsts = []
+    for _ in range(2):
+        answer = httpx.post(f"{dev.url}/streamed-big", headers=headers, timeout=30)
+        assert (answer.status_code, len(answer.content)) == (200, 37 + 7 * 1024 * 1024)
+        assert "idempotency-replayed" not in answer.headers
+        firsts.append(answer.text[:36])
+    assert firsts[0] != firsts[1]
+
+
+def test_a_stream_that_broke_is_not_replayed(dev: Dev) -> None:
+    headers = {"idempotency-key": "broken-1"}
+    bodies = []
+    for _ in range(2):
+        with (
+            pytest.raises(httpx.RemoteProtocolError),
+            httpx.stream("POST", f"{dev.url}/streamed-broken", headers=headers) as response,
+        ):
+            assert response.status_code == 200
+            for line in response.iter_lines():
+                bodies.append(line)
+    assert len(bodies) == 2 and bodies[0] != bodies[1]
 
 
 def test_a_failed_answer_is_not_replayed(dev: Dev) -> None:

@@ -6,7 +6,8 @@ with ``payload_hash=True`` a request without the header is identified by a hash 
 method, path, query and body. Only ``methods`` (by default those that change things) take
 part. A response is stored when the app answered below 500; after a 5xx or an exception the
 key is released, so a retry runs again. The response replayed carries
-``Idempotency-Replayed: true``.
+``Idempotency-Replayed: true``. A response whose body is streamed after the policies finish
+(``Response.streamed``) is stored once its stream has ended whole.
 """
 
 from __future__ import annotations
@@ -78,6 +79,20 @@ class Idempotency(Policy):
             return
         if response.status >= 500:
             self.store().abandon(key)
+        elif response.streamed is not None:
+            # The body is streamed after this: the response is stored once the stream has
+            # ended whole (a repeat meanwhile gets 409, as while the app runs), and the key
+            # is given up when it ended otherwise, so that a repeat runs again.
+            status, headers = response.status, list(response.headers)
+
+            def ended(body: bytes | None) -> None:
+                if body is None:
+                    self.store().abandon(key)
+                else:
+                    stored = _encode(Response(status, headers, body))
+                    self.store().complete(key, stored, ttl=self.ttl)
+
+            response.streamed.on_end(ended)
         else:
             self.store().complete(key, _encode(response), ttl=self.ttl)
 

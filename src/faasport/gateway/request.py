@@ -12,6 +12,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from faasport.state import Store
@@ -46,16 +47,24 @@ class Request:
 
 
 class Response:
-    """A response: status, headers (lower-case names, in order, repeats allowed), body."""
+    """A response: status, headers (lower-case names, in order, repeats allowed), body.
 
-    __slots__ = ("body", "headers", "status")
+    ``streamed`` is set when the body is streamed to the client after the policies have
+    finished (``body`` is then empty): a policy that needs the body asks it for it."""
+
+    __slots__ = ("body", "headers", "status", "streamed")
 
     def __init__(
-        self, status: int, headers: list[tuple[str, str]] | None = None, body: bytes = b""
+        self,
+        status: int,
+        headers: list[tuple[str, str]] | None = None,
+        body: bytes = b"",
+        streamed: StreamedBody | None = None,
     ) -> None:
         self.status = status
         self.headers = headers if headers is not None else []
         self.body = body
+        self.streamed = streamed
 
     @classmethod
     def message(
@@ -75,6 +84,33 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response {self.status} {len(self.body)} bytes>"
+
+
+class StreamedBody:
+    """The body of a streamed response, known once the stream has ended: after the
+    policies finish, so a policy that needs it (idempotency stores it) asks with
+    :meth:`on_end`. The server keeps the body only when asked, up to ``limit`` bytes."""
+
+    __slots__ = ("_waiting", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._waiting: list[Callable[[bytes | None], None]] = []
+
+    @property
+    def wanted(self) -> bool:
+        return bool(self._waiting)
+
+    def on_end(self, callback: Callable[[bytes | None], None]) -> None:
+        """``callback(body)`` once the stream has ended: the whole body, or None when it
+        ended in error, was cut short or passed ``limit`` bytes."""
+        self._waiting.append(callback)
+
+    def end(self, body: bytes | None) -> None:
+        """The stream ended with ``body`` (see :meth:`on_end`): called once, by the server."""
+        waiting, self._waiting = self._waiting, []
+        for callback in waiting:
+            callback(body)
 
 
 class Policy:

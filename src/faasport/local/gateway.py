@@ -32,7 +32,9 @@ from faasport.core.http import HttpRequest, HttpResponse
 from faasport.gateway.lambda_authorizer import Verdict
 from faasport.gateway.request import Request as PolicyRequest
 from faasport.gateway.request import Response as PolicyResponse
+from faasport.gateway.request import StreamedBody
 from faasport.local.authorizers import Authorizers
+from faasport.local.body_capture import captured
 from faasport.local.connections import Limits, Server
 from faasport.local.invoker import InvocationError, Log, RuntimeInvoker, result_of, stderr_line
 from faasport.local.offload import Offload
@@ -41,6 +43,7 @@ from faasport.local.policies import Policies
 from faasport.local.pool import error_message
 from faasport.local.proxy import Failed, Upstreams, proxy_pipeline
 from faasport.local.routes import Match, Router
+from faasport.local.runtime_api import MAX_PAYLOAD
 from faasport.local.streaming import StreamedResponse, http_response, invoke_streaming
 from faasport.local.websocket.server import WebSocketApis
 
@@ -259,35 +262,64 @@ class Gateway:
         if pipeline is None:
             return await target(request, match, None)
 
-        streamed: list[StreamedResponse] = []
+        streamed: list[tuple[StreamedResponse, StreamedBody]] = []
+        #: The function's own response as the policies see it, and its request id header.
+        own: list[tuple[PolicyResponse, bytes]] = []
+        id_header = self.flavour.id_header
 
         async def call(view: PolicyRequest) -> PolicyResponse:
             response = await target(
                 request, match, view.context.get("authorizer"), view.context.get("api_key")
             )
+            later = None
             if isinstance(response, StreamedResponse):
-                streamed.append(response)
-            return PolicyResponse(
-                response.status,
-                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers],
-                response.body,
-            )
+                later = StreamedBody(MAX_PAYLOAD)
+                streamed.append((response, later))
+            # The request id is API Gateway's, added after the policies: a replayed answer
+            # carries the id of the request it answers, not the first one's.
+            headers: list[tuple[str, str]] = []
+            given = None
+            for k, v in response.headers:
+                if k == id_header:
+                    given = v
+                else:
+                    headers.append((k.decode("latin-1"), v.decode("latin-1")))
+            seen = PolicyResponse(response.status, headers, response.body, later)
+            if given is not None:
+                own.append((seen, given))
+            return seen
 
         try:
             answer = await self.offload.run(pipeline, policy_request(request), call)
         except Exception as exc:  # e.g. a store that cannot be reached
             self.log(f"[gateway] {request.method} {request.path}: 500: policy failed: {exc}")
             if streamed:
-                streamed[0].on_abandon()
+                streamed[0][0].on_abandon()
+                await self._body_ended(streamed[0][1], None)
             return self._reject(500)
-        response = self._policy_answer(answer)
-        if streamed and response.status == streamed[0].status:
-            # The policies added their headers; the body still comes from the function.
-            stream = streamed[0]
-            return StreamedResponse(
-                stream.status, response.headers, stream.source, stream.failed, stream.on_abandon
-            )
+        mine = own[0][1] if own and own[0][0] is answer else None
+        response = self._policy_answer(answer, mine)
+        if streamed:
+            stream, later = streamed[0]
+            if response.status == stream.status:
+                # The policies added their headers; the body still comes from the function.
+                source = (
+                    captured(stream, later, self._body_ended) if later.wanted else stream.source
+                )
+                return StreamedResponse(
+                    stream.status, response.headers, source, stream.failed, stream.on_abandon
+                )
+            # A policy answered in its place: nobody reads the function's stream.
+            stream.on_abandon()
+            await self._body_ended(later, None)
         return response
+
+    async def _body_ended(self, body: StreamedBody, value: bytes | None) -> None:
+        """Hand a streamed response's body to the policies that asked for it."""
+        try:
+            await self.offload.call(body.end, value)
+        except Exception as exc:  # e.g. a store that cannot be reached
+            self.log(f"[gateway] a policy could not take a streamed response's body: {exc}")
 
     def _unrouted(self) -> HttpResponse:
         response = self._reject(*self.flavour.unrouted)
@@ -320,10 +352,17 @@ class Gateway:
         response.headers.append((self.flavour.id_header, _request_id()))
         return response
 
-    def _policy_answer(self, answer: PolicyResponse) -> HttpResponse:
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
-        if not any(k == self.flavour.id_header for k, _ in headers):
-            headers.append((self.flavour.id_header, _request_id()))
+    def _policy_answer(
+        self, answer: PolicyResponse, request_id: bytes | None = None
+    ) -> HttpResponse:
+        """The response of ``answer``, with the request id header: ``request_id`` (the
+        function's, when ``answer`` is its response), else a new one."""
+        id_header = self.flavour.id_header
+        name = id_header.decode("latin-1")
+        headers = [
+            (k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers if k != name
+        ]
+        headers.append((id_header, request_id or _request_id()))
         return HttpResponse(answer.status, headers, answer.body)
 
     async def _invoke(

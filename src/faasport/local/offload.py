@@ -42,6 +42,12 @@ class Offload:
             return await pipeline.run_async(request, app)
         return await pipeline.run_threaded(request, app, self._call)
 
+    async def call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` where policy decisions run: here, or on the pool."""
+        if not self.threaded:
+            return function(*args)
+        return await self._call(function, *args)
+
     async def _call(self, function: Callable[..., Any], *args: Any) -> Any:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="faasport-policy")
