@@ -13,14 +13,16 @@ import textwrap
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from tests.dev_process import Dev, wait_for
 
+from faasport.aws.runtime_client import PREFIX
 from faasport.aws.streaming import HTTP_INTEGRATION
 from faasport.local.outcome import Status
-from faasport.local.runtime_api import Invocation
+from faasport.local.runtime_api import Invocation, Request, RuntimeApi
 from faasport.local.stream_body import BUFFER
 from faasport.local.streaming import (
     FIRST_BYTES,
@@ -28,6 +30,7 @@ from faasport.local.streaming import (
     LocalStream,
     StreamedResponse,
     http_response,
+    invoke_streaming,
     write_streamed,
 )
 
@@ -606,3 +609,71 @@ def test_the_function_is_paused_past_the_high_water_mark_until_the_batch_is_take
         return flow
 
     assert asyncio.run(run()) == ["pause", "resume"]
+
+
+def test_a_stream_whose_request_went_away_before_it_began_is_read_on() -> None:
+    """The request stopped waiting (the server stopping) before the function began its
+    stream: nobody will read it, so the Runtime API reads it on and drops it rather than
+    hold the function at its first bytes until its timeout."""
+
+    async def run() -> list[str]:
+        api = RuntimeApi("arn:aws:lambda:us-east-1:123456789012:function:f", "f", "fns.h")
+        loop = asyncio.get_running_loop()
+        invocation = Invocation(b"{}", deadline_ms=0)
+        invocation.result = loop.create_future()
+        invocation.started = loop.create_future()
+        api.submit(invocation)
+        flow: list[str] = []
+
+        class Connection:
+            def __init__(self) -> None:
+                self._headers = {"content-type": "text/plain"}
+
+            def pause(self) -> None:
+                flow.append("pause")
+
+            def resume(self) -> None:
+                flow.append("resume")
+
+        connection: Any = Connection()
+        assert api.route(Request("GET", f"{PREFIX}/invocation/next", {}, b"", True), connection)
+        invocation.started.cancel()
+        path = f"{PREFIX}/invocation/{invocation.request_id}/response"
+        stream = api.begin_stream(path, connection)
+        assert isinstance(stream, LocalStream)
+        stream.feed(b"a" * (FIRST_BYTES + 1))
+        stream.feed(b"b" * (HIGH_WATER + 1))
+        stream.finish()
+        return flow
+
+    assert asyncio.run(run()) == []
+
+
+def test_a_streaming_invocation_whose_request_went_away_runs_on_unread() -> None:
+    """Cancelled while it waits for the stream (the server stopping): the invocation runs
+    on to its end, and the stream it may begin is marked as one nobody reads."""
+
+    async def run() -> tuple[bool, bool]:
+        seen: dict[str, Any] = {}
+
+        class Pool:
+            async def invoke(self, payload: bytes, started: Any = None, **options: Any) -> str:
+                seen["started"] = started
+                await asyncio.sleep(0.05)
+                seen["ended"] = True
+                return "outcome"
+
+        class Emulator:
+            def pool(self, name: str) -> Pool:
+                return Pool()
+
+        emulator: Any = Emulator()
+        waiting = asyncio.ensure_future(invoke_streaming(emulator, "f", b"{}"))
+        await asyncio.sleep(0.01)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await asyncio.sleep(0.1)
+        return seen["started"].cancelled(), seen.get("ended", False)
+
+    assert asyncio.run(run()) == (True, True)

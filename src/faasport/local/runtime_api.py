@@ -236,8 +236,13 @@ class RuntimeApi:
             collect=started is None,
             limit=MAX_STREAM if started is not None else MAX_PAYLOAD,
         )
-        if started is not None and not started.done():
-            started.set_result(stream)
+        if started is not None:
+            if started.cancelled():
+                # The request went away before the stream began: nobody will read it, and the
+                # function runs on to its end (as on Lambda), its bytes dropped.
+                stream.abandon()
+            elif not started.done():
+                started.set_result(stream)
         return stream
 
     def _finish(self, request_id: str, kind: str, request: Request) -> bytes:

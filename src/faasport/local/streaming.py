@@ -308,7 +308,17 @@ async def invoke_streaming(
     started: asyncio.Future[LocalStream] = asyncio.get_running_loop().create_future()
     task = asyncio.ensure_future(emulator.pool(name).invoke(payload, started=started, **options))
     either: list[asyncio.Future[Any]] = [started, task]
-    await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    try:
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        # The request went away: the invocation runs on, its stream (now or when it
+        # begins) unread.
+        if started.done() and not started.cancelled():
+            started.result().abandon()
+        started.cancel()
+        _tasks.add(task)
+        task.add_done_callback(_tasks.discard)
+        raise
     if started.done():
         # The invocation goes on until the stream ends (END and REPORT lines, release).
         _tasks.add(task)
