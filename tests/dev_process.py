@@ -96,6 +96,15 @@ class Dev:
         )
         return count("START")
 
+    def invocation_ids(self) -> set[str]:
+        """The request ids of the invocations the server has started, from its own record
+        (the dashboard's state: the last 200). Unlike counting START lines, this does not
+        depend on how far the thread reading stderr has got."""
+        import httpx
+
+        state = httpx.get(self.dashboard + "api/state", timeout=30).json()
+        return {record["id"] for record in state["invocations"]}
+
     def children(self) -> set[int]:
         """Child processes of any of the server's threads (Linux /proc)."""
         found: set[int] = set()
