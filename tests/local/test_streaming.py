@@ -275,7 +275,11 @@ def test_an_error_mid_stream_cuts_the_response_short_and_is_logged(dev: Dev) -> 
         10,
         "the gateway's log line",
     )
-    assert any(line.endswith("RuntimeError: feed broke mid-stream") for line in dev.lines)
+    wait_for(
+        lambda: any(line.endswith("RuntimeError: feed broke mid-stream") for line in dev.lines),
+        10,
+        "the function's traceback",
+    )
 
 
 def test_a_stream_cut_by_the_timeout_ends_short(dev: Dev) -> None:

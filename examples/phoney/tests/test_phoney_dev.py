@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dev_process import Dev
+from dev_process import Dev, wait_for
 
 EXAMPLE = Path(__file__).resolve().parents[1]
 TEMPLATE = {"name": "{{name}}", "email": "{{email}}", "joined": "{{date_between:-30d,today}}"}
@@ -82,7 +82,12 @@ def test_no_token_is_401_and_a_token_is_200(dev: Dev, token: str) -> None:
         unknown = client.post("/template", json={"template": {"x": "{{emial}}"}}, headers=auth)
         assert unknown.status_code == 422
         assert unknown.json()["detail"]["suggestions"][0] == "email"
-    assert any('"generated 3 records as json' in line and "for ada" in line for line in dev.lines)
+    # The function's log line: stderr is read on another thread, a little behind responses.
+    wait_for(
+        lambda: any('"generated 3 records as json' in x and "for ada" in x for x in dev.lines),
+        10,
+        "the function's log line",
+    )
 
 
 def test_a_large_ndjson_count_streams(dev: Dev, token: str) -> None:
