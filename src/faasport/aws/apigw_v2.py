@@ -123,6 +123,25 @@ def _usual(
     return None
 
 
+def _server_and_cookie(
+    event: Event, given: dict[str, Any]
+) -> tuple[tuple[str, int | None], str, str | None]:
+    """Server and scheme from the usual event's forwarded headers, and the Cookie header its
+    ``cookies`` make (None without any): KeyError without those headers, TypeError unless
+    ``cookies`` is a list of strings."""
+    server, scheme = server_cached(
+        given["host"], given["x-forwarded-port"], given["x-forwarded-proto"]
+    )
+    cookies = event.get("cookies")
+    if cookies:
+        if type(cookies) is not list:
+            raise TypeError
+        return server, scheme, "; ".join(cookies)
+    if cookies is not None and cookies != []:
+        raise TypeError
+    return server, scheme, None
+
+
 class ApiGatewayV2(DirectApp):
     name = "apigw-v2"
     #: Function URLs send the same format from a ``*.lambda-url.*`` domain, and leave the
@@ -176,19 +195,12 @@ class ApiGatewayV2(DirectApp):
             # KeyError for a name not seen yet, AttributeError or UnicodeEncodeError for a
             # value that is not text: the checking way says which.
             headers = [(_NAMES[name], value.encode()) for name, value in given.items()]
-            host, port = given["host"], given["x-forwarded-port"]
-            proto = given["x-forwarded-proto"]
-            cookies = event.get("cookies")
-            if cookies:
-                if type(cookies) is not list:
-                    raise TypeError
-                headers.append((b"cookie", "; ".join(cookies).encode()))
-            elif cookies is not None and cookies != []:
-                raise TypeError
+            server, scheme, cookie = _server_and_cookie(event, given)
+            if cookie is not None:
+                headers.append((b"cookie", cookie.encode()))
         except (KeyError, TypeError, AttributeError, UnicodeEncodeError):
             ascii_names(given, _NAMES)
             return DirectApp.asgi_scope(self, event, context, options)
-        server, scheme = server_cached(host, port, proto)
         root = ""
         full = decoded(raw_path) if self.function_url else raw_path
         if stage and stage != "$default":
@@ -254,23 +266,15 @@ class ApiGatewayV2(DirectApp):
                 environ[keys[name]] = value
             if len(environ) != size:
                 raise KeyError
-            host, port = given["host"], given["x-forwarded-port"]
-            proto = given["x-forwarded-proto"]
-            cookies = event.get("cookies")
-            if cookies:
-                if type(cookies) is not list:
-                    raise TypeError
-                cookie = "; ".join(cookies)
+            server, scheme, cookie = _server_and_cookie(event, given)
+            if cookie is not None:
                 if not cookie.isascii():
                     raise TypeError
                 found = environ.get("HTTP_COOKIE")
                 environ["HTTP_COOKIE"] = cookie if found is None else found + "; " + cookie
-            elif cookies is not None and cookies != []:
-                raise TypeError
         except (KeyError, TypeError, AttributeError):
             environ_keys(given)
             return DirectApp.wsgi_environ(self, event, context, options)
-        server, scheme = server_cached(host, port, proto)
         environ["SERVER_NAME"], environ["SERVER_PORT"] = server_vars(server, scheme)
         environ["wsgi.url_scheme"] = scheme
         environ["faasport.event"] = event
