@@ -40,11 +40,10 @@ class LambdaStyleApi:
         buffer = b""
         with connection, contextlib.suppress(OSError):
             while True:
-                while b"\r\n\r\n" not in buffer:
-                    chunk = connection.recv(65536)
-                    if not chunk:
-                        return
-                    buffer += chunk
+                got = with_head(connection, buffer)
+                if got is None:
+                    return
+                buffer = got
                 head, _, buffer = buffer.partition(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
                 method, path, _ = lines[0].split(" ")
@@ -82,6 +81,17 @@ class LambdaStyleApi:
         connection.sendall(data[:split])
         time.sleep(0.005)
         connection.sendall(data[split:])
+
+
+def with_head(connection: socket.socket, buffer: bytes) -> bytes | None:
+    """``buffer`` and what ``connection`` sends after it, up to the end of a request head
+    at least; None once the peer closed before one was whole."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = connection.recv(65536)
+        if not chunk:
+            return None
+        buffer += chunk
+    return buffer
 
 
 def run_runtime_client(

@@ -8,6 +8,8 @@ import json
 import socket
 import threading
 
+from lambda_runtime_api import with_head
+
 
 class Recorder:
     """A Runtime API that hands out one invocation and records the response request's bytes."""
@@ -35,11 +37,10 @@ class Recorder:
         buffer = b""
         with conn:
             while not self.done.is_set():
-                while b"\r\n\r\n" not in buffer:
-                    data = conn.recv(65536)
-                    if not data:
-                        return
-                    buffer += data
+                got = with_head(conn, buffer)
+                if got is None:
+                    return
+                buffer = got
                 head, _, _ = buffer.partition(b"\r\n\r\n")
                 if b" /2020-01-01/extension/" in head.split(b"\r\n")[0]:
                     if head.startswith(b"GET"):  # /event/next: no events, ever
