@@ -1,13 +1,16 @@
 """The ASGI and WSGI middleware themselves: the body reaches the app, policies' answers and
-headers reach the client, and an app that raises leaves no policy half done."""
+headers reach the client, a streamed response goes on as the app sends it, an error page the
+app sent before raising stands, and an app that raises leaves no policy half done."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.gateway.conftest import ENTRY_POINTS, client_for
 
 from faasport import aws, gateway, state
 from faasport.gateway.request import Policy, Request, Response
@@ -91,3 +94,168 @@ def test_claims_from_api_gateway_itself_are_read_too(kind: str) -> None:
     payload["requestContext"]["authorizer"] = {"jwt": {"claims": {"sub": "ada"}, "scopes": None}}
     assert handler(payload, LambdaContext())["statusCode"] == 204
     assert found == [{"jwt": {"claims": {"sub": "ada"}, "scopes": None}}]
+
+
+def starlette_with_error_page() -> Any:
+    from starlette.applications import Starlette
+    from starlette.requests import Request as StarletteRequest
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def broken(request: StarletteRequest) -> JSONResponse:
+        raise RuntimeError("bug")
+
+    async def page(request: StarletteRequest, exc: Exception) -> JSONResponse:
+        return JSONResponse({"error": "our own page"}, status_code=500)
+
+    return Starlette(
+        routes=[Route("/broken", broken, methods=["GET", "POST"])],
+        exception_handlers={Exception: page},
+    )
+
+
+@pytest.mark.parametrize("where", [e for e in ENTRY_POINTS if e != "wsgi"])
+def test_an_error_page_the_app_sent_before_raising_stands(where: str) -> None:
+    """Starlette's ServerErrorMiddleware sends the app's error page, then re-raises for the
+    server to log: the policies finish that page and the client gets it."""
+    client = client_for(where, [Stamp()], starlette_with_error_page())
+    result = client.get("/broken")
+    assert (result.status, result.json()) == (500, {"error": "our own page"})
+    assert result.header("x-stamp") == "GET"
+
+
+def test_an_error_page_is_not_stored_and_the_key_is_released(tmp_path: Path) -> None:
+    store = state.open(f"sqlite:///{tmp_path}/state.db")
+    client = client_for("function-url", [gateway.Idempotency(store)], starlette_with_error_page())
+    for _ in range(2):
+        result = client.post("/broken", headers={"idempotency-key": "k"})
+        assert result.status == 500
+        assert result.header("idempotency-replayed") is None
+
+
+def scope(path: str = "/feed", method: str = "POST", key: str = "k") -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "https",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"idempotency-key", key.encode()), (b"origin", b"https://a.example")],
+        "client": ("203.0.113.7", 1234),
+        "server": ("api.example.com", 443),
+    }
+
+
+class Served:
+    """What the server got from the middleware for one request."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.first_chunk = asyncio.Event()
+
+    async def receive(self) -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+        if message["type"] == "http.response.body" and message.get("more_body"):
+            self.first_chunk.set()
+
+    @property
+    def head(self) -> dict[str, Any]:
+        return self.messages[0]
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(m.get("body", b"") for m in self.messages[1:])
+
+
+def streaming_app(served: list[Served], calls: list[int], fail: bool = False) -> Any:
+    """Sends its first chunk, then waits until the server has it before sending the rest:
+    a middleware holding the response back never lets it finish."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        calls.append(1)
+        headers = [(b"content-type", b"text/event-stream")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"data: 1\n\n", "more_body": True})
+        await asyncio.wait_for(served[-1].first_chunk.wait(), 5)
+        if fail:
+            raise RuntimeError("the feed broke")
+        await send({"type": "http.response.body", "body": b"data: 2\n\n", "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+def test_a_streamed_response_goes_out_as_the_app_sends_it_and_is_replayed_whole(
+    tmp_path: Path,
+) -> None:
+    store = state.open(f"sqlite:///{tmp_path}/state.db")
+    served: list[Served] = []
+    calls: list[int] = []
+    app = gateway.asgi(
+        streaming_app(served, calls),
+        gateway.Cors(origins=["https://a.example"]),
+        gateway.Idempotency(store),
+    )
+
+    async def request() -> Served:
+        served.append(Served())
+        await app(scope(), served[-1].receive, served[-1].send)
+        return served[-1]
+
+    first = asyncio.run(request())
+    assert first.head["status"] == 200
+    assert (b"access-control-allow-origin", b"https://a.example") in first.head["headers"]
+    assert [m.get("more_body", False) for m in first.messages[1:]] == [True, True, False]
+    assert first.body == b"data: 1\n\ndata: 2\n\n"
+    repeat = asyncio.run(request())
+    assert len(calls) == 1
+    assert (b"idempotency-replayed", b"true") in repeat.head["headers"]
+    assert repeat.body == first.body
+
+
+def test_a_stream_the_app_broke_is_not_stored(tmp_path: Path) -> None:
+    store = state.open(f"sqlite:///{tmp_path}/state.db")
+    served: list[Served] = []
+    calls: list[int] = []
+    app = gateway.asgi(streaming_app(served, calls, fail=True), gateway.Idempotency(store))
+
+    async def request() -> Served:
+        served.append(Served())
+        with pytest.raises(RuntimeError, match="the feed broke"):
+            await app(scope(), served[-1].receive, served[-1].send)
+        return served[-1]
+
+    for _ in range(2):
+        assert asyncio.run(request()).body == b"data: 1\n\n"
+    assert len(calls) == 2  # the key was released: the repeat ran again
+
+
+def test_an_app_that_returns_without_a_response_fails_and_releases_its_key(
+    tmp_path: Path,
+) -> None:
+    store = state.open(f"sqlite:///{tmp_path}/state.db")
+    calls: list[int] = []
+
+    async def silent(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        calls.append(1)
+
+    app = gateway.asgi(silent, gateway.Idempotency(store))
+
+    async def request(served: Served) -> None:
+        await app(scope(), served.receive, served.send)
+
+    for _ in range(2):
+        served = Served()
+        with pytest.raises(RuntimeError, match="without completing its response"):
+            asyncio.run(request(served))
+        assert served.messages == []
+    assert len(calls) == 2
+    client = client_for("function-url", [Stamp()], silent)
+    assert client.get("/").status == 500

@@ -56,6 +56,11 @@ handler = "feed:generate"
 stream = true
 routes = ["GET /gen"]
 
+[functions.guarded]
+app = "feed:guarded"
+stream = true
+routes = ["GET /guarded/{proxy+}"]
+
 [functions.slow]
 app = "feed:app"
 stream = true
@@ -118,6 +123,15 @@ APP = textwrap.dedent(
 
         return StreamingResponse(chunks(), media_type="application/octet-stream")
 
+    @app.get("/guarded/ticks")
+    async def guarded_ticks():
+        return await ticks()
+
+    # The same app behind faasport's policies as ASGI middleware: they stream too.
+    from faasport import gateway
+
+    guarded = gateway.asgi(app, gateway.Cors(origins=["https://app.example.com"]))
+
     def plain(event, context):
         return {"statusCode": 200, "body": "whole"}
 
@@ -158,15 +172,21 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
         server.close()
 
 
-def test_chunks_arrive_while_the_function_runs(dev: Dev) -> None:
+@pytest.mark.parametrize("path", ["/ticks", "/guarded/ticks"])
+def test_chunks_arrive_while_the_function_runs(dev: Dev, path: str) -> None:
+    """Also behind the policies as ASGI middleware (``gateway.asgi``), which add their
+    headers to the streamed response and pass its chunks on as they come."""
     arrivals: list[tuple[float, str]] = []
+    origin = "https://app.example.com"
     # The client is made first: building its TLS context takes up to a second on a busy
     # machine, and that is not the stream's time.
     with httpx.Client(timeout=30) as client:
         started = time.perf_counter()
-        with client.stream("GET", dev.url + "/ticks") as response:
+        with client.stream("GET", dev.url + path, headers={"origin": origin}) as response:
             assert response.status_code == 200
             assert response.headers["x-feed"] == "yes"
+            if path.startswith("/guarded"):
+                assert response.headers["access-control-allow-origin"] == origin
             assert response.headers["transfer-encoding"] == "chunked"
             assert "content-length" not in response.headers
             for line in response.iter_lines():

@@ -5,16 +5,20 @@ Azure, a bare Lambda Function URL) enforces what API Gateway would::
 
     app = gateway.asgi(app, gateway.Cors(origins=[...]), gateway.JwtAuthorizer(...))
 
-The request body is read before the policies run (idempotency may hash it) and the app's
-response is collected before it is sent (policies add headers, idempotency stores it): a
-function's response is buffered by the platform anyway. ``scope`` / ``environ`` get
-``"faasport.authorizer"`` and ``"faasport.session"`` when a policy set them.
+The request body is read before the policies run (idempotency may hash it). The policies
+finish the app's response once its head and first body part are known (they add headers,
+idempotency stores it): an ASGI app's streamed response goes on to the client as the app
+sends it, and idempotency stores it once it has ended whole. A WSGI app's response is
+collected first. An ASGI app that raises after completing its response (Starlette's error
+pages do) keeps that response; the exception goes on to the server, which logs it.
+``scope`` / ``environ`` get ``"faasport.authorizer"`` and ``"faasport.session"`` when a
+policy set them.
 """
 
 from __future__ import annotations
 
 from faasport.gateway.pipeline import Pipeline
-from faasport.gateway.request import Policy, Request, Response
+from faasport.gateway.request import Policy, Request, Response, StreamedBody
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -65,49 +69,140 @@ def asgi(app: ASGIApp, *policies: Policy) -> ASGIApp:
             scope.get("query_string", b"").decode("latin-1"),
             body,
         )
+        entered, answer = pipeline.enter(request)
+        if answer is not None:
+            answer = pipeline.leave(entered, request, answer)
+            await send(_start(answer))
+            await send({"type": "http.response.body", "body": answer.body})
+            return
+        inner = dict(scope)
+        for name, key in EXPOSED.items():
+            if name in request.context:
+                inner[key] = request.context[name]
+        relay = _Relay(pipeline, entered, request, send)
+        sent = False
 
-        async def call(request: Request) -> Response:
-            inner = dict(scope)
-            for name, key in EXPOSED.items():
-                if name in request.context:
-                    inner[key] = request.context[name]
-            sent = False
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
-            async def replay() -> Message:
-                nonlocal sent
-                if sent:
-                    return await receive()
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-
-            response = Response(500)
-            parts: list[bytes] = []
-
-            async def collect(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    response.status = message["status"]
-                    response.headers = [
-                        (k.decode("latin-1").lower(), v.decode("latin-1"))
-                        for k, v in message.get("headers", ())
-                    ]
-                elif message["type"] == "http.response.body":
-                    parts.append(message.get("body", b""))
-
-            await app(inner, replay, collect)
-            response.body = b"".join(parts)
-            return response
-
-        answer = await pipeline.run_async(request, call)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": answer.status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers],
-            }
-        )
-        await send({"type": "http.response.body", "body": answer.body})
+        try:
+            await app(inner, replay, relay.send)
+        except BaseException:
+            relay.failed()
+            raise
+        relay.returned()
 
     return middleware
+
+
+#: A streamed response's body is kept for the policies that ask for it (idempotency stores
+#: it) up to this size: what a buffered Lambda response may carry.
+STREAM_KEEP = 6 * 1024 * 1024
+
+
+class _Relay:
+    """The ``send`` an app behind the policies gets: the policies finish the response as
+    soon as its head and first body part are known, and the body goes on to the client as
+    the app sends it (a streamed response is not held back). An app that raises after its
+    response is complete (Starlette's error pages do) leaves that response standing."""
+
+    def __init__(self, pipeline: Pipeline, entered: list[Policy], request: Request, send: Send):
+        self.pipeline = pipeline
+        self.entered = entered
+        self.request = request
+        self.downstream = send
+        self.response: Response | None = None  # the head the app sent, until it goes out
+        #: Once the head went out: the streamed body the policies see, and what of it is
+        #: kept for them (None when none asked, or past ``STREAM_KEEP``).
+        self.streamed: StreamedBody | None = None
+        self.kept: list[bytes] | None = None
+        self.size = 0
+        self.complete = False
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if self.complete and kind.startswith("http.response."):
+            raise RuntimeError("ASGI app sent a message after its response was complete")
+        if kind == "http.response.start":
+            if self.response is not None or self.streamed is not None:
+                raise RuntimeError("ASGI app sent 'http.response.start' twice")
+            self.response = Response(
+                message["status"],
+                [
+                    (k.decode("latin-1").lower(), v.decode("latin-1"))
+                    for k, v in message.get("headers", ())
+                ],
+            )
+            return
+        if kind != "http.response.body":
+            await self.downstream(message)
+            return
+        chunk = bytes(message.get("body", b""))
+        more = bool(message.get("more_body"))
+        if self.streamed is None:
+            response = self.response
+            if response is None:
+                raise RuntimeError("ASGI app sent a body before 'http.response.start'")
+            self.response = None
+            if not more:
+                response.body = chunk
+                answer = self.pipeline.leave(self.entered, self.request, response)
+                self.complete = True
+                await self.downstream(_start(answer))
+                await self.downstream({"type": "http.response.body", "body": answer.body})
+                return
+            # A streamed response: the policies finish it now.
+            response.streamed = streamed = StreamedBody(STREAM_KEEP)
+            answer = self.pipeline.leave(self.entered, self.request, response)
+            self.streamed = streamed
+            self.kept = [] if streamed.wanted else None
+            await self.downstream(_start(answer))
+        kept = self.kept
+        if kept is not None:
+            self.size += len(chunk)
+            if self.size <= STREAM_KEEP:
+                kept.append(chunk)
+            else:
+                self.kept = None
+        await self.downstream({"type": "http.response.body", "body": chunk, "more_body": more})
+        if not more:
+            self.complete = True
+            self._end(b"".join(self.kept) if self.kept is not None else None)
+
+    def _end(self, body: bytes | None) -> None:
+        streamed, self.streamed = self.streamed, None
+        self.complete = True
+        if streamed is not None:
+            streamed.end(body)
+
+    def failed(self) -> None:
+        """The app raised: before any answer the policies give the request up; a stream
+        it broke ends without a body."""
+        if self.complete:
+            return
+        if self.streamed is not None:
+            self._end(None)
+        else:
+            self.pipeline.fail(self.entered, self.request)
+
+    def returned(self) -> None:
+        """The app returned: without a whole response it failed."""
+        if self.complete:
+            return
+        self.failed()
+        raise RuntimeError("ASGI app returned without completing its response")
+
+
+def _start(answer: Response) -> Message:
+    return {
+        "type": "http.response.start",
+        "status": answer.status,
+        "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers],
+    }
 
 
 def wsgi(app: WSGIApp, *policies: Policy) -> WSGIApp:

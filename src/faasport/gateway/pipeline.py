@@ -19,7 +19,9 @@ class Pipeline:
     def __init__(self, policies: Sequence[Policy]) -> None:
         self.policies = tuple(policies)
 
-    def _enter(self, request: Request) -> tuple[list[Policy], Response | None]:
+    def enter(self, request: Request) -> tuple[list[Policy], Response | None]:
+        """Run the policies' checks in order: the policies entered, and the answer of the
+        one that answered (None when the request may reach the app)."""
         entered: list[Policy] = []
         for policy in self.policies:
             entered.append(policy)
@@ -29,34 +31,27 @@ class Pipeline:
         return entered, None
 
     @staticmethod
-    def _leave(entered: list[Policy], request: Request, response: Response) -> Response:
+    def leave(entered: list[Policy], request: Request, response: Response) -> Response:
+        """Let the policies entered finish ``response``, in reverse order."""
         for policy in reversed(entered):
             policy.finish(request, response)
         return response
 
+    @staticmethod
+    def fail(entered: list[Policy], request: Request) -> None:
+        """The app raised instead of answering: the policies entered give up the request."""
+        for policy in reversed(entered):
+            policy.fail(request)
+
     def run(self, request: Request, app: Callable[[Request], Response]) -> Response:
-        entered, answer = self._enter(request)
+        entered, answer = self.enter(request)
         if answer is None:
             try:
                 answer = app(request)
             except BaseException:
-                for policy in reversed(entered):
-                    policy.fail(request)
+                self.fail(entered, request)
                 raise
-        return self._leave(entered, request, answer)
-
-    async def run_async(
-        self, request: Request, app: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        entered, answer = self._enter(request)
-        if answer is None:
-            try:
-                answer = await app(request)
-            except BaseException:
-                for policy in reversed(entered):
-                    policy.fail(request)
-                raise
-        return self._leave(entered, request, answer)
+        return self.leave(entered, request, answer)
 
     async def run_threaded(
         self,
@@ -64,20 +59,15 @@ class Pipeline:
         app: Callable[[Request], Awaitable[Response]],
         call: Callable[..., Awaitable[Any]],
     ) -> Response:
-        """As :meth:`run_async`, with the policies' own work done through ``call(function,
-        *args)`` (e.g. on a thread): a policy waiting on a network store then holds no
-        event loop."""
-        entered, answer = await call(self._enter, request)
+        """As :meth:`run` for an async app, with the policies' own work done through
+        ``call(function, *args)`` (e.g. on a thread): a policy waiting on a network store
+        then holds no event loop."""
+        entered, answer = await call(self.enter, request)
         if answer is None:
             try:
                 answer = await app(request)
             except BaseException:
-                await call(self._fail, entered, request)
+                await call(self.fail, entered, request)
                 raise
-        response: Response = await call(self._leave, entered, request, answer)
+        response: Response = await call(self.leave, entered, request, answer)
         return response
-
-    @staticmethod
-    def _fail(entered: list[Policy], request: Request) -> None:
-        for policy in reversed(entered):
-            policy.fail(request)

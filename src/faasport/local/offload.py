@@ -38,9 +38,7 @@ class Offload:
         request: Request,
         app: Callable[[Request], Awaitable[Response]],
     ) -> Response:
-        if not self.threaded:
-            return await pipeline.run_async(request, app)
-        return await pipeline.run_threaded(request, app, self._call)
+        return await pipeline.run_threaded(request, app, self.call)
 
     async def call(self, function: Callable[..., Any], *args: Any) -> Any:
         """``function(*args)`` where policy decisions run: here, or on the pool."""
