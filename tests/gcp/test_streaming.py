@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -85,3 +85,26 @@ def test_an_error_mid_stream_cuts_the_body_short(asgi_url: str) -> None:
     assert received == ["first"]
     # The instance still serves.
     assert _lines(asgi_url + "/ticks")[0].status_code == 200
+
+
+def test_the_test_client_reads_a_streamed_response_whole() -> None:
+    """``faasport.testing.GcpClient`` reads a streamed response as the server does: after
+    the function returned, chunk by chunk (a streamed flask.Response has no data to get)."""
+    from starlette.applications import Starlette
+    from starlette.responses import StreamingResponse
+    from starlette.routing import Route
+
+    from faasport import gcp
+    from faasport.testing import GcpClient
+
+    async def feed(request: object) -> StreamingResponse:
+        async def lines() -> AsyncIterator[str]:
+            for i in range(3):
+                yield f"line {i}\n"
+
+        return StreamingResponse(lines(), media_type="text/plain")
+
+    client = GcpClient(gcp.handler(Starlette(routes=[Route("/feed", feed)]), stream=True))
+    result = client.get("/feed")
+    assert (result.status, result.text) == (200, "line 0\nline 1\nline 2\n")
+    assert client.head("/feed").body == b""

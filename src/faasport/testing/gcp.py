@@ -44,7 +44,16 @@ class GcpClient(HttpClient):
         # functions-framework calls the function inside a Flask request context.
         with _app().request_context(environ):
             response = make_response(self.function(Request(environ)))
-        body = b"" if canonical.method == "HEAD" else response.get_data()
+        if response.direct_passthrough:  # streamed (gcp.handler(..., stream=True)): read it
+            # as functions-framework's server does, after the function returned
+            try:
+                body = b"".join(response.iter_encoded())
+            finally:
+                response.close()
+            if canonical.method == "HEAD":
+                body = b""
+        else:
+            body = b"" if canonical.method == "HEAD" else response.get_data()
         return HttpResult(
             response.status_code,
             [(k.lower(), v) for k, v in response.headers.items()],
