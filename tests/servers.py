@@ -74,6 +74,36 @@ def functions_framework(
 
 
 @contextmanager
+def gunicorn(directory: Path, target: str) -> Iterator[str]:
+    """gunicorn (the WSGI server functions-framework runs on) serving ``target``
+    (``module:app`` in ``directory``) on a free loopback port; its base URL once it answers."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-b", f"127.0.0.1:{port}", target],
+        env={**os.environ, "PYTHONPATH": str(directory)},
+        cwd=directory,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url, timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.communicate()[1]
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+
+
+@contextmanager
 def moto_server() -> Iterator[str]:
     """moto's standalone server (``python -m moto.server``) on a free loopback port; its URL."""
     port = free_port()

@@ -58,6 +58,45 @@ def test_wsgi_write_callable_is_kept() -> None:
     )
 
 
+WSGI_MODULE = """
+from faasport import gateway
+from faasport.gateway.request import Policy
+
+
+class Stamp(Policy):
+    def finish(self, request, response):
+        response.headers.append(("x-seen", f"{len(request.body)} bytes"))
+
+
+def echo(environ, start_response):
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length)
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    return [body]
+
+
+app = gateway.wsgi(echo, Stamp())
+"""
+
+
+def test_a_chunked_body_reaches_the_policies_and_the_wsgi_app(tmp_path: Path) -> None:
+    """A request without Content-Length (chunked) behind a real WSGI server: the server ends
+    the input for the app (``wsgi.input_terminated``), so the middleware reads it all, and
+    the app gets it with its length."""
+    import httpx
+
+    from servers import gunicorn
+
+    (tmp_path / "wsgi_app.py").write_text(WSGI_MODULE)
+    parts = [b"first part, ", b"second part, ", b"x" * 100_000]
+    with gunicorn(tmp_path, "wsgi_app:app") as url:
+        response = httpx.post(url + "/upload", content=iter(parts), timeout=30)
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    assert response.status_code == 200
+    assert response.content == b"".join(parts)
+    assert response.headers["x-seen"] == f"{len(b''.join(parts))} bytes"
+
+
 def test_an_app_that_raises_releases_its_idempotency_key(tmp_path: Path) -> None:
     store = state.open(f"sqlite:///{tmp_path}/state.db")
     calls: list[int] = []

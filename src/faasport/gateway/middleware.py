@@ -212,11 +212,7 @@ def wsgi(app: WSGIApp, *policies: Policy) -> WSGIApp:
     pipeline = Pipeline(policies)
 
     def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        body = _wsgi_body(environ)
         headers: dict[str, str] = {}
         for key, value in environ.items():
             if key.startswith("HTTP_"):
@@ -235,7 +231,10 @@ def wsgi(app: WSGIApp, *policies: Policy) -> WSGIApp:
 
         def call(request: Request) -> Response:
             inner = dict(environ)
+            # The body is read: the app gets it whole, with its length.
             inner["wsgi.input"] = BytesIO(body)
+            inner["wsgi.input_terminated"] = True
+            inner["CONTENT_LENGTH"] = str(len(body))
             for name, key in EXPOSED.items():
                 if name in request.context:
                     inner[key] = request.context[name]
@@ -267,6 +266,25 @@ def wsgi(app: WSGIApp, *policies: Policy) -> WSGIApp:
         return [answer.body]
 
     return middleware
+
+
+def _wsgi_body(environ: dict[str, Any]) -> bytes:
+    """The request body: ``CONTENT_LENGTH`` bytes, or all of a chunked body when the server
+    ends the input stream for the app (``wsgi.input_terminated``: gunicorn, waitress,
+    Werkzeug's server)."""
+    stream = environ["wsgi.input"]
+    given = environ.get("CONTENT_LENGTH")
+    if given:
+        try:
+            length = int(given)
+        except ValueError:
+            return b""
+        data: bytes = stream.read(length) if length > 0 else b""
+        return data
+    if environ.get("wsgi.input_terminated"):
+        data = stream.read()
+        return data
+    return b""
 
 
 def _add(headers: dict[str, str], name: str, value: str) -> None:
