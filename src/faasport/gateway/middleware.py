@@ -272,19 +272,20 @@ def _wsgi_body(environ: dict[str, Any]) -> bytes:
     """The request body: ``CONTENT_LENGTH`` bytes, or all of a chunked body when the server
     ends the input stream for the app (``wsgi.input_terminated``: gunicorn, waitress,
     Werkzeug's server)."""
-    stream = environ["wsgi.input"]
     given = environ.get("CONTENT_LENGTH")
     if given:
         try:
             length = int(given)
         except ValueError:
             return b""
-        data: bytes = stream.read(length) if length > 0 else b""
-        return data
-    if environ.get("wsgi.input_terminated"):
-        data = stream.read()
-        return data
-    return b""
+        if length <= 0:
+            return b""
+    elif environ.get("wsgi.input_terminated"):
+        length = -1  # read to the end
+    else:
+        return b""
+    data: bytes = environ["wsgi.input"].read(length)
+    return data
 
 
 def _add(headers: dict[str, str], name: str, value: str) -> None:
