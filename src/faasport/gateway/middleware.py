@@ -91,10 +91,8 @@ def asgi(app: ASGIApp, *policies: Policy) -> ASGIApp:
 
         try:
             await app(inner, replay, relay.send)
-        except BaseException:
-            relay.failed()
-            raise
-        relay.returned()
+        finally:
+            relay.ended()
 
     return middleware
 
@@ -179,22 +177,16 @@ class _Relay:
         if streamed is not None:
             streamed.end(body)
 
-    def failed(self) -> None:
-        """The app raised: before any answer the policies give the request up; a stream
-        it broke ends without a body."""
+    def ended(self) -> None:
+        """The app returned or raised. Without a whole response (no answer, a stream it
+        broke or gave up when the client left) the policies give the request up; the
+        server sees what the app sent and answers or logs as it does for any app."""
         if self.complete:
             return
         if self.streamed is not None:
             self._end(None)
         else:
             self.pipeline.fail(self.entered, self.request)
-
-    def returned(self) -> None:
-        """The app returned: without a whole response it failed."""
-        if self.complete:
-            return
-        self.failed()
-        raise RuntimeError("ASGI app returned without completing its response")
 
 
 def _start(answer: Response) -> Message:
