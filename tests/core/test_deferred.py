@@ -7,11 +7,12 @@ import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import BackgroundTasks, FastAPI
 
-from faasport import aws
+from faasport import aws, gateway
 from faasport.core import deferred
 from faasport.core.loop import environment_loop
 from faasport.testing import LambdaClient
@@ -95,8 +96,14 @@ def test_without_deferral_the_task_finishes_before_the_handler_returns(
 
 @pytest.mark.usefixtures("deferring")
 @pytest.mark.parametrize("kind", ["async", "sync"])
-def test_with_deferral_the_response_comes_first(tmp_path: Path, kind: str) -> None:
-    client = LambdaClient(aws.handler(background_app(tmp_path)))
+@pytest.mark.parametrize("policies", [False, True], ids=["bare", "behind-policies"])
+def test_with_deferral_the_response_comes_first(tmp_path: Path, kind: str, policies: bool) -> None:
+    """Also behind the policies as ASGI middleware: they finish the response when the app
+    has sent it, not when the app's call returns after its background tasks."""
+    app: Any = background_app(tmp_path)
+    if policies:
+        app = gateway.asgi(app, gateway.Cors(origins=["https://app.example.com"]))
+    client = LambdaClient(aws.handler(app))
     started = time.monotonic()
     result = client.get(f"/{kind}/later")
     answered = time.monotonic() - started
@@ -173,7 +180,7 @@ import time
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
-from faasport import aws
+from faasport import aws, gateway
 from faasport.testing import LambdaClient
 
 async def hello(request):
