@@ -137,6 +137,7 @@ def test_an_app_failure_releases_the_idempotency_key(echo_apps: dict[str, Any]) 
 class Sink:
     def __init__(self) -> None:
         self.parts: list[Any] = []
+        self.headers: list[tuple[bytes, bytes]] = []
 
     @property
     def started(self) -> bool:
@@ -144,6 +145,7 @@ class Sink:
 
     def start(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
         self.parts.append(status)
+        self.headers = headers
 
     def write(self, chunk: bytes) -> None:
         self.parts.append(chunk)
@@ -152,7 +154,9 @@ class Sink:
         self.parts.append(None)
 
 
-def test_a_streamed_response_with_policies_is_whole(issuer: Any, echo_apps: dict[str, Any]) -> None:
+def test_policies_answer_or_finish_a_streamed_response(
+    issuer: Any, echo_apps: dict[str, Any]
+) -> None:
     from faasport.core.options import AppOptions
     from faasport.core.runner import AppRunner
     from faasport.testing import http_request
@@ -166,6 +170,64 @@ def test_a_streamed_response_with_policies_is_whole(issuer: Any, echo_apps: dict
     assert refused.parts[0] == 401 and refused.parts[-1] is None
     assert passed.parts[0] == 200 and len(passed.parts) == 3  # start, one body, end
     assert json.loads(passed.parts[1])["authorizer"]["jwt"]["claims"]["sub"] == "user-1"
+
+
+def feed(sinks: list[Sink], seen: list[int], fail: bool = False) -> Any:
+    """Streams two events; notes how much the client had got when the first was sent."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"data: 1\n\n", "more_body": True})
+        seen.append(len(sinks[-1].parts))
+        if fail:
+            raise RuntimeError("the feed broke")
+        await send({"type": "http.response.body", "body": b"data: 2\n\n", "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+class Stamp(Policy):
+    def finish(self, request: Any, response: Any) -> None:
+        response.headers.append(("x-stamp", "yes"))
+
+
+@pytest.mark.parametrize("fail", [False, True], ids=["whole", "broken"])
+def test_a_streamed_response_goes_on_behind_the_policies(fail: bool) -> None:
+    """The policies finish the head (a header of theirs), the chunks go on as the app sends
+    them, and idempotency stores the stream once it ended whole (a broken one not)."""
+    from faasport.core.options import AppOptions
+    from faasport.core.runner import AppRunner
+    from faasport.testing import http_request
+
+    sinks: list[Sink] = []
+    seen: list[int] = []
+    policies = gateway.policies(Stamp(), gateway.Idempotency("memory://"))
+    runner = AppRunner(feed(sinks, seen, fail), AppOptions(lifespan="off", policies=policies))
+
+    def post() -> Sink:
+        sinks.append(Sink())
+        request = http_request("POST", "/events", headers={"idempotency-key": "k"})
+        if fail:
+            with pytest.raises(RuntimeError, match="the feed broke"):
+                runner.stream(request, sinks[-1])
+        else:
+            runner.stream(request, sinks[-1])
+        return sinks[-1]
+
+    first, repeat = post(), post()
+    assert seen[0] == 2  # the head and the first event were out
+    assert first.parts[0] == 200
+    assert (b"x-stamp", b"yes") in first.headers
+    if fail:
+        assert first.parts[1:] == [b"data: 1\n\n"]
+        assert len(seen) == 2  # the key was released: the repeat ran again
+        return
+    assert first.parts[1:] == [b"data: 1\n\n", b"data: 2\n\n", None]
+    assert len(seen) == 1  # replayed
+    assert repeat.parts[0] == 200
+    assert (b"idempotency-replayed", b"true") in repeat.headers
+    assert b"".join(p for p in repeat.parts[1:] if p) == b"data: 1\n\ndata: 2\n\n"
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,13 @@ MAIN = APP + textwrap.dedent(
 
     fastapi = gcp.handler(app, stream=True)
     flask = gcp.handler(wsgi, stream=True)
+    # The same app with the policies as the entry point's option, as faasport package
+    # writes them: they finish the head, the chunks stream on.
+    policed = gcp.handler(
+        app,
+        stream=True,
+        policies=gateway.policies(gateway.Cors(origins=["https://app.example.com"])),
+    )
     """
 )
 
@@ -48,10 +55,17 @@ def wsgi_url(source: Path) -> Iterator[str]:
     yield from _serve(source, "flask")
 
 
-def _lines(url: str) -> tuple[httpx.Response, list[tuple[float, str]]]:
+@pytest.fixture(scope="module")
+def policed_url(source: Path) -> Iterator[str]:
+    yield from _serve(source, "policed")
+
+
+def _lines(
+    url: str, headers: dict[str, str] | None = None
+) -> tuple[httpx.Response, list[tuple[float, str]]]:
     arrivals: list[tuple[float, str]] = []
     started = time.perf_counter()
-    with httpx.stream("GET", url, timeout=30) as response:
+    with httpx.stream("GET", url, headers=headers, timeout=30) as response:
         for line in response.iter_lines():
             arrivals.append((time.perf_counter() - started, line))
     return response, arrivals
@@ -62,6 +76,16 @@ def test_asgi_chunks_arrive_while_the_app_runs(asgi_url: str) -> None:
     assert response.status_code == 200
     assert response.headers["x-feed"] == "yes"
     assert "content-length" not in response.headers
+    assert [line for _, line in arrivals] == [f"tick {i}" for i in range(20)]
+    assert arrivals[-1][0] - arrivals[0][0] > 1.0  # 20 chunks 100 ms apart, not all at once
+
+
+def test_chunks_arrive_while_the_app_runs_behind_the_policies(policed_url: str) -> None:
+    origin = "https://app.example.com"
+    response, arrivals = _lines(policed_url + "/ticks", {"origin": origin})
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == origin
+    assert response.headers["x-feed"] == "yes"
     assert [line for _, line in arrivals] == [f"tick {i}" for i in range(20)]
     assert arrivals[-1][0] - arrivals[0][0] > 1.0  # 20 chunks 100 ms apart, not all at once
 

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from typing import Literal, Protocol, TypedDict
 
     from faasport.core.http import HttpRequest, HttpResponse
+    from faasport.core.streaming import ResponseSink
 
     LifespanMode = Literal["auto", "on", "off"]
 
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
         async def run_async(
             self, request: HttpRequest, serve: Callable[[HttpRequest], Awaitable[HttpResponse]]
         ) -> HttpResponse: ...
+
+        def stream(
+            self, request: HttpRequest, sink: ResponseSink, serve: Callable[[ResponseSink], None]
+        ) -> None: ...
 
     class OptionArgs(TypedDict, total=False):
         """The keyword options of ``aws.handler``, ``gcp.handler`` and

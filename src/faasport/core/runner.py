@@ -172,15 +172,18 @@ class AppRunner:
         """:meth:`handle`, with the body handed to ``sink`` chunk by chunk as the app
         produces it. A failure before the response started is answered 500 as by
         :meth:`handle`; after it, it is raised: only the stream can carry it then.
-        With ``policies`` the response is whole: they may change or keep it (headers,
-        idempotent replays) only once the app has finished it."""
-        if self.options.policies is not None:
-            _whole(sink, self.handle(request, request_id))
-            return
+        ``policies`` finish the response when its head is known; the body streams on."""
         health = self.options.health_path
         if health is not None and is_health_check(request, health):
             _whole(sink, health_response(request))
             return
+        policies = self.options.policies
+        if policies is not None:
+            policies.stream(request, sink, lambda inner: self._stream(request, inner, request_id))
+        else:
+            self._stream(request, sink, request_id)
+
+    def _stream(self, request: HttpRequest, sink: ResponseSink, request_id: str | None) -> None:
         try:
             self._ready or self._prepare()
             if self._bridge is not None:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import os
 
-from faasport.gateway.middleware import EXPOSED
+from faasport.gateway.middleware import EXPOSED, STREAM_KEEP
 from faasport.gateway.pipeline import Pipeline
-from faasport.gateway.request import Request, Response
+from faasport.gateway.request import Request, Response, StreamedBody
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from faasport.core.http import HttpRequest, HttpResponse
+    from faasport.core.streaming import ResponseSink
     from faasport.gateway.request import Policy
 
 #: Overrides the store URL written into a generated entry module.
@@ -66,6 +67,90 @@ class FunctionPolicies:
 
         answer = await self.pipeline.run_threaded(_view(request), call, off_loop)
         return _canonical(answer)
+
+    def stream(
+        self, request: HttpRequest, sink: ResponseSink, serve: Callable[[ResponseSink], None]
+    ) -> None:
+        """:meth:`run` for a streamed response: ``serve(sink)`` hands the app's response to
+        ``sink`` as it comes. The policies finish it when its head is known (a policy that
+        needs the body, as idempotency does, gets it once the stream has ended whole, see
+        :class:`~faasport.gateway.request.StreamedBody`); the body goes on as it comes."""
+        view = _view(request)
+        pipeline = self.pipeline
+        entered, answer = pipeline.enter(view)
+        if answer is not None:
+            whole = _canonical(pipeline.leave(entered, view, answer))
+            sink.start(whole.status, whole.headers)
+            if whole.body:
+                sink.write(whole.body)
+            sink.end()
+            return
+        _expose(view, request)
+        finishing = _FinishingSink(sink, pipeline, entered, view)
+        try:
+            serve(finishing)
+        except BaseException:
+            finishing.ended(whole=False)
+            raise
+        finishing.ended(whole=True)
+
+
+class _FinishingSink:
+    """The sink the app streams into behind the policies: they finish the response when its
+    head comes (``start``), and a policy that asked for the body gets it at the end."""
+
+    def __init__(
+        self, sink: ResponseSink, pipeline: Pipeline, entered: list[Policy], view: Request
+    ) -> None:
+        self.sink = sink
+        self.pipeline = pipeline
+        self.entered: list[Policy] | None = entered  # until the policies finished
+        self.view = view
+        self.streamed: StreamedBody | None = None
+        self.kept: list[bytes] | None = None
+        self.size = 0
+
+    @property
+    def started(self) -> bool:
+        return self.sink.started
+
+    def start(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        entered, self.entered = self.entered, None
+        assert entered is not None, "start() was called twice"
+        text = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
+        streamed = self.streamed = StreamedBody(STREAM_KEEP)
+        answer = self.pipeline.leave(entered, self.view, Response(status, text, b"", streamed))
+        self.kept = [] if streamed.wanted else None
+        self.sink.start(
+            answer.status, [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
+        )
+
+    def write(self, chunk: bytes) -> None:
+        kept = self.kept
+        if kept is not None:
+            self.size += len(chunk)
+            if self.size <= STREAM_KEEP:
+                kept.append(chunk)
+            else:
+                self.kept = None
+        self.sink.write(chunk)
+
+    def end(self) -> None:
+        self.sink.end()
+        self._end(b"".join(self.kept) if self.kept is not None else None)
+
+    def ended(self, whole: bool) -> None:
+        """The app is done: without a whole response the policies give the request up."""
+        if self.entered is not None:  # no response began
+            entered, self.entered = self.entered, None
+            self.pipeline.fail(entered, self.view)
+        elif not whole:
+            self._end(None)
+
+    def _end(self, body: bytes | None) -> None:
+        streamed, self.streamed = self.streamed, None
+        if streamed is not None:
+            streamed.end(body)
 
 
 def policies(*policies: Policy) -> FunctionPolicies:
