@@ -107,8 +107,6 @@ class _FinishingSink:
         self.entered: list[Policy] | None = entered  # until the policies finished
         self.view = view
         self.streamed: StreamedBody | None = None
-        self.kept: list[bytes] | None = None
-        self.size = 0
 
     @property
     def started(self) -> bool:
@@ -120,24 +118,18 @@ class _FinishingSink:
         text = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
         streamed = self.streamed = StreamedBody(STREAM_KEEP)
         answer = self.pipeline.leave(entered, self.view, Response(status, text, b"", streamed))
-        self.kept = [] if streamed.wanted else None
         self.sink.start(
             answer.status, [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
         )
 
     def write(self, chunk: bytes) -> None:
-        kept = self.kept
-        if kept is not None:
-            self.size += len(chunk)
-            if self.size <= STREAM_KEEP:
-                kept.append(chunk)
-            else:
-                self.kept = None
+        if self.streamed is not None:
+            self.streamed.keep(chunk)
         self.sink.write(chunk)
 
     def end(self) -> None:
         self.sink.end()
-        self._end(b"".join(self.kept) if self.kept is not None else None)
+        self._end(whole=True)
 
     def ended(self, whole: bool) -> None:
         """The app is done: without a whole response the policies give the request up."""
@@ -145,12 +137,12 @@ class _FinishingSink:
             entered, self.entered = self.entered, None
             self.pipeline.fail(entered, self.view)
         elif not whole:
-            self._end(None)
+            self._end(whole=False)
 
-    def _end(self, body: bytes | None) -> None:
+    def _end(self, whole: bool) -> None:
         streamed, self.streamed = self.streamed, None
         if streamed is not None:
-            streamed.end(body)
+            streamed.end(streamed.kept(whole))
 
 
 def policies(*policies: Policy) -> FunctionPolicies:

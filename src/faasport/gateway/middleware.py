@@ -114,11 +114,8 @@ class _Relay:
         self.request = request
         self.downstream = send
         self.response: Response | None = None  # the head the app sent, until it goes out
-        #: Once the head went out: the streamed body the policies see, and what of it is
-        #: kept for them (None when none asked, or past ``STREAM_KEEP``).
+        #: Once the head went out: the streamed body the policies see.
         self.streamed: StreamedBody | None = None
-        self.kept: list[bytes] | None = None
-        self.size = 0
         self.complete = False
 
     async def send(self, message: Message) -> None:
@@ -157,25 +154,19 @@ class _Relay:
             response.streamed = streamed = StreamedBody(STREAM_KEEP)
             answer = self.pipeline.leave(self.entered, self.request, response)
             self.streamed = streamed
-            self.kept = [] if streamed.wanted else None
             await self.downstream(_start(answer))
-        kept = self.kept
-        if kept is not None:
-            self.size += len(chunk)
-            if self.size <= STREAM_KEEP:
-                kept.append(chunk)
-            else:
-                self.kept = None
+        else:
+            streamed = self.streamed
+        streamed.keep(chunk)
         await self.downstream({"type": "http.response.body", "body": chunk, "more_body": more})
         if not more:
-            self.complete = True
-            self._end(b"".join(self.kept) if self.kept is not None else None)
+            self._end(whole=True)
 
-    def _end(self, body: bytes | None) -> None:
+    def _end(self, whole: bool) -> None:
         streamed, self.streamed = self.streamed, None
         self.complete = True
         if streamed is not None:
-            streamed.end(body)
+            streamed.end(streamed.kept(whole))
 
     def ended(self) -> None:
         """The app returned or raised. Without a whole response (no answer, a stream it
@@ -184,7 +175,7 @@ class _Relay:
         if self.complete:
             return
         if self.streamed is not None:
-            self._end(None)
+            self._end(whole=False)
         else:
             self.pipeline.fail(self.entered, self.request)
 

@@ -91,15 +91,35 @@ class StreamedBody:
     policies finish, so a policy that needs it (idempotency stores it) asks with
     :meth:`on_end`. The server keeps the body only when asked, up to ``limit`` bytes."""
 
-    __slots__ = ("_waiting", "limit")
+    __slots__ = ("_kept", "_size", "_waiting", "limit")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._waiting: list[Callable[[bytes | None], None]] = []
+        self._kept: list[bytes] | None = []
+        self._size = 0
 
     @property
     def wanted(self) -> bool:
         return bool(self._waiting)
+
+    def keep(self, piece: bytes) -> None:
+        """A piece of the body on its way to the client, kept (by the server) while a
+        policy wants the body and it is within ``limit``."""
+        kept = self._kept
+        if kept is None or not self._waiting:
+            return
+        self._size += len(piece)
+        if self._size > self.limit:
+            self._kept = None
+        else:
+            kept.append(bytes(piece))
+
+    def kept(self, whole: bool) -> bytes | None:
+        """The body kept, for :meth:`end`: None unless the stream ended ``whole`` within
+        ``limit``."""
+        kept = self._kept
+        return b"".join(kept) if whole and kept is not None else None
 
     def on_end(self, callback: Callable[[bytes | None], None]) -> None:
         """``callback(body)`` once the stream has ended: the whole body, or None when it

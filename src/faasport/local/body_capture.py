@@ -1,6 +1,6 @@
 """A streamed response's body kept for the policies that asked for it
 (:class:`~faasport.gateway.request.StreamedBody`; idempotency stores it) while it goes to
-the client: the stream's pieces are copied, up to the body's limit, and handed over once
+the client: the stream's pieces are kept, up to the body's limit, and handed over once
 the stream has ended."""
 
 from __future__ import annotations
@@ -22,22 +22,15 @@ async def captured(
     """``response``'s pieces as they come; then ``ended(body, the whole body)``, or
     ``ended(body, None)`` when the stream failed, was cut short (the client left, the server
     stopped) or passed the body's limit."""
-    kept: list[bytes] | None = []
-    size = 0
     whole = False
     try:
         async for data in response.source:
-            if kept is not None:
-                pieces = [data] if isinstance(data, bytes) else data
-                size += sum(map(len, pieces))
-                if size > body.limit:
-                    kept = None
-                else:
-                    kept += [bytes(piece) for piece in pieces]
+            for piece in [data] if isinstance(data, bytes) else data:
+                body.keep(piece)
             yield data
         whole = not response.failed()
     finally:
         close = getattr(response.source, "aclose", None)
         if close is not None:
             await close()
-        await ended(body, b"".join(kept) if whole and kept is not None else None)
+        await ended(body, body.kept(whole))
