@@ -48,29 +48,9 @@ def functions_framework(
         "PYTHONPATH": os.pathsep.join(map(str, [*path, source.parent])),
     }
     command = [str(FUNCTIONS_FRAMEWORK), "--source", str(source), "--target", target]
-    server = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port), *options],
-        env=env,
-        cwd=source.parent,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url, timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.communicate()[1]
-                assert time.monotonic() < deadline, "functions-framework did not start"
-                time.sleep(0.1)
+    command += ["--host", "127.0.0.1", "--port", str(port), *options]
+    with _answering(command, env, source.parent, port) as url:
         yield url
-    finally:
-        server.terminate()
-        server.communicate(timeout=10)
 
 
 @contextmanager
@@ -78,13 +58,17 @@ def gunicorn(directory: Path, target: str) -> Iterator[str]:
     """gunicorn (the WSGI server functions-framework runs on) serving ``target``
     (``module:app`` in ``directory``) on a free loopback port; its base URL once it answers."""
     port = free_port()
+    command = [str(Path(sys.executable).parent / "gunicorn"), "-b", f"127.0.0.1:{port}", target]
+    with _answering(command, {**os.environ, "PYTHONPATH": str(directory)}, directory, port) as url:
+        yield url
+
+
+@contextmanager
+def _answering(command: list[str], env: dict[str, str], cwd: Path, port: int) -> Iterator[str]:
+    """``command`` started, serving HTTP on loopback ``port``: its base URL once it answers
+    (its stderr in the failure when it stops first); terminated afterwards."""
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-b", f"127.0.0.1:{port}", target],
-        env={**os.environ, "PYTHONPATH": str(directory)},
-        cwd=directory,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -95,7 +79,7 @@ def gunicorn(directory: Path, target: str) -> Iterator[str]:
                 break
             except httpx.TransportError:
                 assert server.poll() is None, server.communicate()[1]
-                assert time.monotonic() < deadline, "gunicorn did not start"
+                assert time.monotonic() < deadline, f"{Path(command[0]).name} did not start"
                 time.sleep(0.1)
         yield url
     finally:

@@ -204,6 +204,15 @@ class Served:
         if message["type"] == "http.response.body" and message.get("more_body"):
             self.first_chunk.set()
 
+    def run(self, app: Any) -> Served:
+        """Serve one request (``scope()``) with ``app``."""
+
+        async def serve() -> None:
+            await app(scope(), self.receive, self.send)
+
+        asyncio.run(serve())
+        return self
+
     @property
     def head(self) -> dict[str, Any]:
         return self.messages[0]
@@ -243,17 +252,16 @@ def test_a_streamed_response_goes_out_as_the_app_sends_it_and_is_replayed_whole(
         gateway.Idempotency(store),
     )
 
-    async def request() -> Served:
+    def request() -> Served:
         served.append(Served())
-        await app(scope(), served[-1].receive, served[-1].send)
-        return served[-1]
+        return served[-1].run(app)
 
-    first = asyncio.run(request())
+    first = request()
     assert first.head["status"] == 200
     assert (b"access-control-allow-origin", b"https://a.example") in first.head["headers"]
     assert [m.get("more_body", False) for m in first.messages[1:]] == [True, True, False]
     assert first.body == b"data: 1\n\ndata: 2\n\n"
-    repeat = asyncio.run(request())
+    repeat = request()
     assert len(calls) == 1
     assert (b"idempotency-replayed", b"true") in repeat.head["headers"]
     assert repeat.body == first.body
@@ -265,14 +273,11 @@ def test_a_stream_the_app_broke_is_not_stored(tmp_path: Path) -> None:
     calls: list[int] = []
     app = gateway.asgi(streaming_app(served, calls, fail=True), gateway.Idempotency(store))
 
-    async def request() -> Served:
+    for _ in range(2):
         served.append(Served())
         with pytest.raises(RuntimeError, match="the feed broke"):
-            await app(scope(), served[-1].receive, served[-1].send)
-        return served[-1]
-
-    for _ in range(2):
-        assert asyncio.run(request()).body == b"data: 1\n\n"
+            served[-1].run(app)
+        assert served[-1].body == b"data: 1\n\n"
     assert len(calls) == 2  # the key was released: the repeat ran again
 
 
@@ -289,14 +294,8 @@ def test_a_stream_the_app_gave_up_is_not_stored_and_nothing_is_raised(tmp_path: 
         await send({"type": "http.response.body", "body": b"data: 1\n\n", "more_body": True})
 
     app = gateway.asgi(gave_up, gateway.Idempotency(store))
-
-    async def request(served: Served) -> None:
-        await app(scope(), served.receive, served.send)
-
     for _ in range(2):
-        served = Served()
-        asyncio.run(request(served))
-        assert served.body == b"data: 1\n\n"
+        assert Served().run(app).body == b"data: 1\n\n"
     assert len(calls) == 2
 
 
@@ -308,14 +307,8 @@ def test_an_app_that_returns_without_a_response_releases_its_key(tmp_path: Path)
         calls.append(1)
 
     app = gateway.asgi(silent, gateway.Idempotency(store))
-
-    async def request(served: Served) -> None:
-        await app(scope(), served.receive, served.send)
-
     for _ in range(2):
-        served = Served()
-        asyncio.run(request(served))
-        assert served.messages == []  # the server answers as for any such app
+        assert Served().run(app).messages == []  # the server answers as for any such app
     assert len(calls) == 2
     client = client_for("function-url", [Stamp()], silent)
     assert client.get("/").status == 500
