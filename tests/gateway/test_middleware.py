@@ -195,20 +195,28 @@ class Served:
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []
         self.first_chunk = asyncio.Event()
+        self.complete = asyncio.Event()
+        self.received = False
 
     async def receive(self) -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        """The request, then (as a server does) nothing until the client goes away, which
+        it does once the response is complete."""
+        if not self.received:
+            self.received = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await self.complete.wait()
+        return {"type": "http.disconnect"}
 
     async def send(self, message: dict[str, Any]) -> None:
         self.messages.append(message)
-        if message["type"] == "http.response.body" and message.get("more_body"):
-            self.first_chunk.set()
+        if message["type"] == "http.response.body":
+            (self.first_chunk if message.get("more_body") else self.complete).set()
 
-    def run(self, app: Any) -> Served:
-        """Serve one request (``scope()``) with ``app``."""
+    def run(self, app: Any, request: dict[str, Any] | None = None) -> Served:
+        """Serve one request (``request``, else ``scope()``) with ``app``."""
 
         async def serve() -> None:
-            await app(scope(), self.receive, self.send)
+            await app(request or scope(), self.receive, self.send)
 
         asyncio.run(serve())
         return self
@@ -312,3 +320,35 @@ def test_an_app_that_returns_without_a_response_releases_its_key(tmp_path: Path)
     assert len(calls) == 2
     client = client_for("function-url", [Stamp()], silent)
     assert client.get("/").status == 500
+
+
+def test_a_file_is_sent_as_body_where_the_server_offers_pathsend(tmp_path: Path) -> None:
+    """Starlette's FileResponse hands a server that offers ``http.response.pathsend`` the
+    file's path instead of its bytes. The policies need the body (idempotency stores it),
+    so the app behind them is not offered the extensions that carry the body outside
+    ``http.response.body`` messages, and sends the file as body."""
+    from starlette.applications import Starlette
+    from starlette.responses import FileResponse
+    from starlette.routing import Route
+
+    document = tmp_path / "report.txt"
+    document.write_bytes(b"the whole report\n" * 100)
+
+    async def report(request: object) -> FileResponse:
+        return FileResponse(document)
+
+    starlette = Starlette(routes=[Route("/feed", report, methods=["POST"])])
+    store = state.open(f"sqlite:///{tmp_path}/state.db")
+    app = gateway.asgi(starlette, Stamp(), gateway.Idempotency(store))
+    offered = scope()
+    offered["extensions"] = {
+        "http.response.pathsend": {},
+        "http.response.zerocopy": {},
+        "http.response.trailers": {},
+    }
+    first, repeat = Served().run(app, offered), Served().run(app, offered)
+    assert [m["type"] for m in first.messages] == ["http.response.start", "http.response.body"]
+    assert first.body == document.read_bytes()
+    assert (b"x-stamp", b"POST") in first.head["headers"]
+    assert repeat.body == document.read_bytes()
+    assert (b"idempotency-replayed", b"true") in repeat.head["headers"]

@@ -79,6 +79,9 @@ def asgi(app: ASGIApp, *policies: Policy) -> ASGIApp:
         for name, key in EXPOSED.items():
             if name in request.context:
                 inner[key] = request.context[name]
+        extensions = scope.get("extensions")
+        if extensions and not BODY_ELSEWHERE.isdisjoint(extensions):
+            inner["extensions"] = {k: v for k, v in extensions.items() if k not in BODY_ELSEWHERE}
         relay = _Relay(pipeline, entered, request, send)
         sent = False
 
@@ -96,6 +99,13 @@ def asgi(app: ASGIApp, *policies: Policy) -> ASGIApp:
 
     return middleware
 
+
+#: Server extensions that carry the response body outside ``http.response.body`` messages
+#: (a file's path, a file descriptor) or after it (trailers): not offered to the app, whose
+#: body the policies need (idempotency stores it), so it sends its body as messages.
+BODY_ELSEWHERE = frozenset(
+    ("http.response.pathsend", "http.response.zerocopy", "http.response.trailers")
+)
 
 #: A streamed response's body is kept for the policies that ask for it (idempotency stores
 #: it) up to this size: what a buffered Lambda response may carry.
