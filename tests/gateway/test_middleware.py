@@ -172,18 +172,19 @@ def test_an_error_page_is_not_stored_and_the_key_is_released(tmp_path: Path) -> 
         assert result.header("idempotency-replayed") is None
 
 
-def scope(path: str = "/feed", method: str = "POST", key: str = "k") -> dict[str, Any]:
+def scope() -> dict[str, Any]:
+    """``POST /feed`` with an idempotency key and an origin."""
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": method,
+        "method": "POST",
         "scheme": "https",
-        "path": path,
-        "raw_path": path.encode(),
+        "path": "/feed",
+        "raw_path": b"/feed",
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"idempotency-key", key.encode()), (b"origin", b"https://a.example")],
+        "headers": [(b"idempotency-key", b"k"), (b"origin", b"https://a.example")],
         "client": ("203.0.113.7", 1234),
         "server": ("api.example.com", 443),
     }
