@@ -5,7 +5,7 @@ app sent before raising stands, and an app that raises leaves no policy half don
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,18 @@ def echo(environ, start_response):
 
 
 app = gateway.wsgi(echo, Stamp())
+
+
+def ticks(environ, start_response):
+    import time
+
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    for i in range(5):
+        yield f"tick {i}\\n".encode()
+        time.sleep(0.15)
+
+
+streamed = gateway.wsgi(ticks, gateway.Cors(origins=["https://app.example.com"]))
 """
 
 
@@ -95,6 +107,104 @@ def test_a_chunked_body_reaches_the_policies_and_the_wsgi_app(tmp_path: Path) ->
     assert response.status_code == 200
     assert response.content == b"".join(parts)
     assert response.headers["x-seen"] == f"{len(b''.join(parts))} bytes"
+
+
+def test_a_wsgi_generator_streams_behind_the_policies(tmp_path: Path) -> None:
+    import time
+
+    import httpx
+
+    from servers import gunicorn
+
+    (tmp_path / "wsgi_app.py").write_text(WSGI_MODULE)
+    origin = "https://app.example.com"
+    arrivals: list[tuple[float, str]] = []
+    with gunicorn(tmp_path, "wsgi_app:streamed") as url, httpx.Client(timeout=30) as client:
+        started = time.perf_counter()
+        with client.stream("GET", url + "/ticks", headers={"origin": origin}) as response:
+            assert response.headers["access-control-allow-origin"] == origin
+            for line in response.iter_lines():
+                arrivals.append((time.perf_counter() - started, line))
+    assert [line for _, line in arrivals] == [f"tick {i}" for i in range(5)]
+    assert arrivals[-1][0] - arrivals[0][0] > 0.4  # 150 ms apart, not all at the end
+
+
+def wsgi_feed(calls: list[int], fail: bool = False) -> Any:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        calls.append(1)
+        start_response("200 OK", [("Content-Type", "text/event-stream")])
+        yield b"data: 1\n\n"
+        if fail:
+            raise RuntimeError("the feed broke")
+        yield b"data: 2\n\n"
+
+    return app
+
+
+def wsgi_environ() -> dict[str, Any]:
+    from io import BytesIO
+
+    return {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/feed",
+        "QUERY_STRING": "",
+        "HTTP_IDEMPOTENCY_KEY": "k",
+        "wsgi.input": BytesIO(b""),
+    }
+
+
+def wsgi_serve(app: Any, read: int | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
+    """As a WSGI server: the status and headers, and the body (its first ``read`` chunks);
+    the iterable is closed in the end, read whole or not."""
+    head: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        head[:] = [status, headers]
+        return lambda data: None
+
+    result = app(wsgi_environ(), start_response)
+    chunks: list[bytes] = []
+    try:
+        for chunk in result:
+            if read is not None and len(chunks) == read:
+                break
+            chunks.append(chunk)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return head[0], head[1], b"".join(chunks)
+
+
+def test_a_wsgi_stream_is_replayed_whole_once_it_ended_whole(tmp_path: Path) -> None:
+    store = state.open(f"sqlite:///{tmp_path}/state.db")
+    calls: list[int] = []
+    app = gateway.wsgi(wsgi_feed(calls), gateway.Idempotency(store))
+    status, _, body = wsgi_serve(app)
+    assert (status, body) == ("200 OK", b"data: 1\n\ndata: 2\n\n")
+    status, headers, body = wsgi_serve(app)
+    assert (status, body) == ("200 OK", b"data: 1\n\ndata: 2\n\n")
+    assert ("idempotency-replayed", "true") in headers
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("how", ["broken", "left", "unread"])
+def test_a_wsgi_stream_that_did_not_end_whole_is_not_stored(tmp_path: Path, how: str) -> None:
+    """The app raised mid-stream, the client left after the first chunk, or the server
+    closed the body before reading any of it: the key is released."""
+    store = state.open(f"sqlite:///{tmp_path}/state.db")
+    calls: list[int] = []
+    app = gateway.wsgi(wsgi_feed(calls, fail=how == "broken"), gateway.Idempotency(store))
+    if how == "broken":
+        with pytest.raises(RuntimeError, match="the feed broke"):
+            wsgi_serve(app)
+    else:
+        wsgi_serve(app, read=1 if how == "left" else 0)
+    # The key is free: the next request runs the app (and is stored, unless it breaks).
+    whole = gateway.wsgi(wsgi_feed(calls), gateway.Idempotency(store))
+    _, headers, body = wsgi_serve(whole)
+    assert body == b"data: 1\n\ndata: 2\n\n"
+    assert ("idempotency-replayed", "true") not in headers
 
 
 def test_an_app_that_raises_releases_its_idempotency_key(tmp_path: Path) -> None:

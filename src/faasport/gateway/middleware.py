@@ -7,10 +7,11 @@ Azure, a bare Lambda Function URL) enforces what API Gateway would::
 
 The request body is read before the policies run (idempotency may hash it). The policies
 finish the app's response once its head and first body part are known (they add headers,
-idempotency stores it): an ASGI app's streamed response goes on to the client as the app
-sends it, and idempotency stores it once it has ended whole. A WSGI app's response is
-collected first. An ASGI app that raises after completing its response (Starlette's error
-pages do) keeps that response; the exception goes on to the server, which logs it.
+idempotency stores it): a streamed response (ASGI body messages with ``more_body``, a WSGI
+body that is not a list) goes on to the client as the app sends it, and idempotency stores
+it once it has ended whole. An ASGI app that raises after completing its response
+(Starlette's error pages do) keeps that response; the exception goes on to the server,
+which logs it.
 ``scope`` / ``environ`` get ``"faasport.authorizer"`` and ``"faasport.session"`` when a
 policy set them.
 """
@@ -22,7 +23,7 @@ from faasport.gateway.request import Policy, Request, Response, StreamedBody
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterable
+    from collections.abc import Awaitable, Callable, Iterable, Iterator
     from typing import Any
 
     Scope = dict[str, Any]
@@ -221,44 +222,142 @@ def wsgi(app: WSGIApp, *policies: Policy) -> WSGIApp:
             environ.get("QUERY_STRING", ""),
             body,
         )
-
-        def call(request: Request) -> Response:
-            inner = dict(environ)
-            # The body is read: the app gets it whole, with its length.
-            inner["wsgi.input"] = BytesIO(body)
-            inner["wsgi.input_terminated"] = True
-            inner["CONTENT_LENGTH"] = str(len(body))
-            for name, key in EXPOSED.items():
-                if name in request.context:
-                    inner[key] = request.context[name]
-            response = Response(500)
-            written: list[bytes] = []
-
-            def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-                response.status = int(status.split(" ", 1)[0])
-                response.headers = [(k.lower(), v) for k, v in headers]
-                return written.append
-
-            result = app(inner, start)
-            try:
-                response.body = b"".join([*written, *result])
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
-            return response
-
-        answer = pipeline.run(request, call)
-        from http import HTTPStatus
-
+        entered, answer = pipeline.enter(request)
+        if answer is not None:
+            answer = pipeline.leave(entered, request, answer)
+            start_response(_status_line(answer.status), answer.headers)
+            return [answer.body]
+        inner = dict(environ)
+        # The body is read: the app gets it whole, with its length.
+        inner["wsgi.input"] = BytesIO(body)
+        inner["wsgi.input_terminated"] = True
+        inner["CONTENT_LENGTH"] = str(len(body))
+        for name, key in EXPOSED.items():
+            if name in request.context:
+                inner[key] = request.context[name]
+        relay = _WsgiRelay(pipeline, entered, request, start_response)
         try:
-            reason = HTTPStatus(answer.status).phrase
-        except ValueError:
-            reason = "Unknown"
-        start_response(f"{answer.status} {reason}", answer.headers)
-        return [answer.body]
+            result = app(inner, relay.start_response)
+        except BaseException:
+            relay.ended(whole=False)
+            raise
+        return relay.body(result)
 
     return middleware
+
+
+class _WsgiRelay:
+    """``start_response`` for a WSGI app behind the policies. A body the app returns as a
+    list is whole: the policies finish it, then it goes out. Any other iterable (a
+    generator), or data given to ``write``, streams: the policies finish the head before
+    the first chunk goes out, and a policy that needs the body gets it at the end."""
+
+    def __init__(
+        self, pipeline: Pipeline, entered: list[Policy], request: Request, send: Callable[..., Any]
+    ) -> None:
+        self.pipeline = pipeline
+        self.entered: list[Policy] | None = entered  # until the policies finished
+        self.request = request
+        self.server_start = send
+        self.status: str | None = None  # the app's status line and headers, until sent
+        self.headers: list[tuple[str, str]] = []
+        self.server_write: Callable[[bytes], object] | None = None
+        self.streamed: StreamedBody | None = None
+
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], None]:
+        if exc_info is not None and self.entered is None:  # the head went out already
+            raise exc_info[1].with_traceback(exc_info[2])
+        self.status, self.headers = status, headers
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        """The app's legacy ``write``: the response streams from here on."""
+        data = self.chunk(data)
+        assert self.server_write is not None
+        self.server_write(data)
+
+    def body(self, result: Iterable[bytes]) -> Iterable[bytes]:
+        if self.entered is not None and type(result) is list:
+            try:
+                data = b"".join(result)
+            except BaseException:
+                self.ended(whole=False)
+                raise
+            return [self._head(data)]
+        return _Streaming(self, result)
+
+    def chunk(self, data: bytes) -> bytes:
+        """A chunk of a streamed body on its way out (the head goes first)."""
+        self._head(None)
+        if self.streamed is not None:
+            self.streamed.keep(data)
+        return data
+
+    def _head(self, body: bytes | None) -> bytes:
+        """Send the head, the policies having finished it: with the whole ``body``, or
+        (None) for a body that streams. Returns the body to send."""
+        entered, self.entered = self.entered, None
+        if entered is None:
+            return b""
+        if self.status is None:
+            self.pipeline.fail(entered, self.request)
+            raise RuntimeError("WSGI app returned without calling start_response")
+        status = int(self.status.split(" ", 1)[0])
+        response = Response(status, [(k.lower(), v) for k, v in self.headers])
+        if body is None:
+            response.streamed = self.streamed = StreamedBody(STREAM_KEEP)
+        else:
+            response.body = body
+        answer = self.pipeline.leave(entered, self.request, response)
+        line = self.status if answer.status == status else _status_line(answer.status)
+        self.server_write = self.server_start(line, answer.headers)
+        return answer.body
+
+    def ended(self, whole: bool) -> None:
+        """The app is done: without a whole response the policies give the request up."""
+        entered, self.entered = self.entered, None
+        if entered is not None:  # nothing went out
+            self.pipeline.fail(entered, self.request)
+        streamed, self.streamed = self.streamed, None
+        if streamed is not None:
+            streamed.end(streamed.kept(whole))
+
+
+class _Streaming:
+    """A WSGI app's body going out as it comes; the server closes it (PEP 3333) whether it
+    read it all or not, which tells the policies how the stream ended."""
+
+    def __init__(self, relay: _WsgiRelay, result: Iterable[bytes]) -> None:
+        self.relay = relay
+        self.result = result
+        self.whole = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        relay = self.relay
+        for data in self.result:
+            if data:
+                yield relay.chunk(data)
+        relay.chunk(b"")  # an empty body: the head still goes out
+        self.whole = True
+
+    def close(self) -> None:
+        close = getattr(self.result, "close", None)
+        try:
+            if close is not None:
+                close()
+        finally:
+            self.relay.ended(self.whole)
+
+
+def _status_line(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
 
 
 def _wsgi_body(environ: dict[str, Any]) -> bytes:
