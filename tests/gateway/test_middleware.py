@@ -463,3 +463,50 @@ def test_a_file_is_sent_as_body_where_the_server_offers_pathsend(tmp_path: Path)
     assert (b"x-stamp", b"POST") in first.head["headers"]
     assert repeat.body == document.read_bytes()
     assert (b"idempotency-replayed", b"true") in repeat.head["headers"]
+
+
+def session_app(seen: list[dict[str, Any]], before: bool) -> Any:
+    """Counts visits in the session before its head goes out (``before``), and notes the
+    last visit's kind while its body streams."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        session = gateway.session(scope)
+        seen.append(dict(session))
+        if before:
+            session["visits"] = session.get("visits", 0) + 1
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"data: 1\n\n", "more_body": True})
+        session["last"] = "streamed"
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+def with_cookie(served: Served) -> dict[str, Any]:
+    request = scope()
+    cookie = dict(served.head["headers"])[b"set-cookie"].split(b";")[0]
+    request["headers"] = [*request["headers"], (b"cookie", cookie)]
+    return request
+
+
+def test_session_changes_made_while_the_body_streams_are_stored(tmp_path: Path) -> None:
+    sessions = gateway.Sessions(
+        state.open(f"sqlite:///{tmp_path}/state.db"), secret="s" * 32, secure=False
+    )
+    seen: list[dict[str, Any]] = []
+    app = gateway.asgi(session_app(seen, before=True), sessions)
+    first = Served().run(app)
+    Served().run(app, with_cookie(first))
+    assert seen == [{}, {"visits": 1, "last": "streamed"}]
+
+
+def test_a_new_session_begun_while_the_body_streams_is_not_kept_and_the_log_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sessions = gateway.Sessions(
+        state.open(f"sqlite:///{tmp_path}/state.db"), secret="s" * 32, secure=False
+    )
+    seen: list[dict[str, Any]] = []
+    first = Served().run(gateway.asgi(session_app(seen, before=False), sessions))
+    assert b"set-cookie" not in dict(first.head["headers"])
+    assert "session data set after the response began streaming" in capsys.readouterr().out

@@ -91,23 +91,37 @@ class StreamedBody:
     policies finish, so a policy that needs it (idempotency stores it) asks with
     :meth:`on_end`. The server keeps the body only when asked, up to ``limit`` bytes."""
 
-    __slots__ = ("_kept", "_size", "_waiting", "limit")
+    __slots__ = ("_body_wanted", "_kept", "_size", "_waiting", "limit")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._waiting: list[Callable[[bytes | None], None]] = []
+        self._body_wanted = False
         self._kept: list[bytes] | None = []
         self._size = 0
 
     @property
-    def wanted(self) -> bool:
+    def awaited(self) -> bool:
+        """Whether a policy waits for the stream's end (the server then tells it)."""
         return bool(self._waiting)
+
+    @property
+    def wanted(self) -> bool:
+        """Whether a policy wants the body (the server then keeps it)."""
+        return self._body_wanted
+
+    def on_end(self, callback: Callable[[bytes | None], None], *, body: bool = True) -> None:
+        """``callback(body)`` once the stream has ended: the whole body, or None when it
+        ended in error, was cut short or passed ``limit`` bytes. With ``body=False`` the
+        callback only learns that the stream ended (what it gets is not for it to read)."""
+        self._waiting.append(callback)
+        self._body_wanted = self._body_wanted or body
 
     def keep(self, piece: bytes) -> None:
         """A piece of the body on its way to the client, kept (by the server) while a
         policy wants the body and it is within ``limit``."""
         kept = self._kept
-        if kept is None or not self._waiting:
+        if kept is None or not self._body_wanted:
             return
         self._size += len(piece)
         if self._size > self.limit:
@@ -117,14 +131,9 @@ class StreamedBody:
 
     def kept(self, whole: bool) -> bytes | None:
         """The body kept, for :meth:`end`: None unless the stream ended ``whole`` within
-        ``limit``."""
+        ``limit`` and a policy wanted it."""
         kept = self._kept
-        return b"".join(kept) if whole and kept is not None else None
-
-    def on_end(self, callback: Callable[[bytes | None], None]) -> None:
-        """``callback(body)`` once the stream has ended: the whole body, or None when it
-        ended in error, was cut short or passed ``limit`` bytes."""
-        self._waiting.append(callback)
+        return b"".join(kept) if whole and kept is not None and self._body_wanted else None
 
     def end(self, body: bytes | None) -> None:
         """The stream ended with ``body`` (see :meth:`on_end`): called once, by the server."""

@@ -38,6 +38,10 @@ class Session(dict):  # type: ignore[type-arg]
     def modified(self) -> bool:
         return dict(self) != self._saved
 
+    def saved(self) -> None:
+        """What the session holds now is what the store holds."""
+        self._saved = dict(self)
+
 
 class Sessions(Policy):
     def __init__(
@@ -98,22 +102,55 @@ class Sessions(Policy):
         return None
 
     def finish(self, request: Request, response: Response) -> None:
-        import json
-
         session: Session | None = request.context.get("session")
-        if session is None or not session.modified:
+        if session is None:
+            return
+        if response.streamed is not None:
+            # The app may change the session while its body streams: stored at the end.
+            response.streamed.on_end(lambda _: self._store_late(session), body=False)
+        if not session.modified:
             return
         if not session and session.id is not None:
             self.store().delete("session:" + session.id)
             response.headers.append(("set-cookie", f"{self.cookie}=; Max-Age=0; {self.attributes}"))
+            session.id = None
+            session.saved()
             return
         if not session:
             return
         if session.id is None:
             session.id = secrets.token_urlsafe(32)
-        value = json.dumps(dict(session), separators=(",", ":")).encode()
-        self.store().set("session:" + session.id, value, ttl=self.ttl)
+        self._store(session)
         cookie = f"{session.id}.{self._sign(session.id)}"
         response.headers.append(
             ("set-cookie", f"{self.cookie}={cookie}; Max-Age={int(self.ttl)}; {self.attributes}")
         )
+
+    def _store(self, session: Session) -> None:
+        import json
+
+        assert session.id is not None
+        value = json.dumps(dict(session), separators=(",", ":")).encode()
+        self.store().set("session:" + session.id, value, ttl=self.ttl)
+        session.saved()
+
+    def _store_late(self, session: Session) -> None:
+        """After a streamed body: changes the app made meanwhile are stored under the
+        session's id; a session that had none then gets no cookie, so they are lost, and
+        the log says so."""
+        if not session.modified:
+            return
+        if session.id is None:
+            if session:
+                from faasport.core.logs import logger
+
+                logger().warning(
+                    "session data set after the response began streaming is not kept: a new "
+                    "session's cookie goes out with the response head; set it before"
+                )
+            return
+        if session:
+            self._store(session)
+        else:
+            self.store().delete("session:" + session.id)
+            session.saved()

@@ -304,7 +304,7 @@ class Gateway:
             if response.status == stream.status:
                 # The policies added their headers; the body still comes from the function.
                 source = (
-                    captured(stream, later, self._body_ended) if later.wanted else stream.source
+                    captured(stream, later, self._body_ended) if later.awaited else stream.source
                 )
                 return StreamedResponse(
                     stream.status, response.headers, source, stream.failed, stream.on_abandon
