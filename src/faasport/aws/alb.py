@@ -25,11 +25,10 @@ from faasport.aws.codec import (
     request_raw_path,
     server_and_scheme,
     split_root,
-    status_line,
     string,
 )
 from faasport.core.forwarded import client_from
-from faasport.core.http import HttpRequest, HttpResponse
+from faasport.core.http import HttpRequest, HttpResponse, status_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -569,15 +569,6 @@ def first_values(grouped: dict[str, list[str]]) -> tuple[str | None, str | None]
     )
 
 
-def status_line(status: int) -> str:
-    from http import HTTPStatus
-
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"{status} Unknown"
-
-
 def body_from_result(result: Mapping[str, Any]) -> bytes:
     body = result.get("body")
     if body is None:

@@ -20,10 +20,10 @@ from __future__ import annotations
 from binascii import Error as Base64Error
 from binascii import a2b_base64
 
-from faasport.aws.codec import decoded, encode_body, event_body, grouped_headers, status_line
+from faasport.aws.codec import decoded, encode_body, event_body, grouped_headers
 from faasport.core.errors import UnsupportedEventError
 from faasport.core.forwarded import server_cached
-from faasport.core.http import HttpRequest, HttpResponse
+from faasport.core.http import HttpRequest, HttpResponse, status_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

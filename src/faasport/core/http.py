@@ -23,6 +23,17 @@ if TYPE_CHECKING:
 _NAME_BYTES: dict[str, bytes] = {}
 
 
+def status_line(status: int) -> str:
+    """``"404 Not Found"``: the status with its reason phrase (``Unknown`` for a code HTTP
+    does not name)."""
+    from http import HTTPStatus
+
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
 def _name_bytes(name: str) -> bytes:
     key = name.lower().encode("latin-1")
     if len(_NAME_BYTES) < 2048:

@@ -18,6 +18,7 @@ policy set them.
 
 from __future__ import annotations
 
+from faasport.core.http import status_line
 from faasport.gateway.pipeline import Pipeline
 from faasport.gateway.request import Policy, Request, Response, StreamedBody
 
@@ -225,7 +226,7 @@ def wsgi(app: WSGIApp, *policies: Policy) -> WSGIApp:
         entered, answer = pipeline.enter(request)
         if answer is not None:
             answer = pipeline.leave(entered, request, answer)
-            start_response(_status_line(answer.status), answer.headers)
+            start_response(status_line(answer.status), answer.headers)
             return [answer.body]
         inner = dict(environ)
         # The body is read: the app gets it whole, with its length.
@@ -311,7 +312,7 @@ class _WsgiRelay:
         else:
             response.body = body
         answer = self.pipeline.leave(entered, self.request, response)
-        line = self.status if answer.status == status else _status_line(answer.status)
+        line = self.status if answer.status == status else status_line(answer.status)
         self.server_write = self.server_start(line, answer.headers)
         return answer.body
 
@@ -349,15 +350,6 @@ class _Streaming:
                 close()
         finally:
             self.relay.ended(self.whole)
-
-
-def _status_line(status: int) -> str:
-    from http import HTTPStatus
-
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"{status} Unknown"
 
 
 def _wsgi_body(environ: dict[str, Any]) -> bytes:
