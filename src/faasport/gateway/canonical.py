@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import os
 
-from faasport.gateway.middleware import EXPOSED, STREAM_KEEP
-from faasport.gateway.pipeline import Pipeline
-from faasport.gateway.request import Request, Response, StreamedBody
+from faasport.gateway.middleware import EXPOSED
+from faasport.gateway.pipeline import Finishing, Pipeline
+from faasport.gateway.request import Request, Response
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -86,63 +86,39 @@ class FunctionPolicies:
             sink.end()
             return
         _expose(view, request)
-        finishing = _FinishingSink(sink, pipeline, entered, view)
+        finishing = Finishing(pipeline, entered, view)
         try:
-            serve(finishing)
-        except BaseException:
-            finishing.ended(whole=False)
-            raise
-        finishing.ended(whole=True)
+            serve(_FinishingSink(sink, finishing))
+        finally:
+            finishing.ended(whole=False)  # unless the sink ended it whole
 
 
 class _FinishingSink:
     """The sink the app streams into behind the policies: they finish the response when its
     head comes (``start``), and a policy that asked for the body gets it at the end."""
 
-    def __init__(
-        self, sink: ResponseSink, pipeline: Pipeline, entered: list[Policy], view: Request
-    ) -> None:
+    def __init__(self, sink: ResponseSink, finishing: Finishing) -> None:
         self.sink = sink
-        self.pipeline = pipeline
-        self.entered: list[Policy] | None = entered  # until the policies finished
-        self.view = view
-        self.streamed: StreamedBody | None = None
+        self.finishing = finishing
 
     @property
     def started(self) -> bool:
         return self.sink.started
 
     def start(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
-        entered, self.entered = self.entered, None
-        assert entered is not None, "start() was called twice"
         text = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
-        streamed = self.streamed = StreamedBody(STREAM_KEEP)
-        answer = self.pipeline.leave(entered, self.view, Response(status, text, b"", streamed))
+        answer = self.finishing.head(Response(status, text), streams=True)
         self.sink.start(
             answer.status, [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
         )
 
     def write(self, chunk: bytes) -> None:
-        if self.streamed is not None:
-            self.streamed.keep(chunk)
+        self.finishing.keep(chunk)
         self.sink.write(chunk)
 
     def end(self) -> None:
         self.sink.end()
-        self._end(whole=True)
-
-    def ended(self, whole: bool) -> None:
-        """The app is done: without a whole response the policies give the request up."""
-        if self.entered is not None:  # no response began
-            entered, self.entered = self.entered, None
-            self.pipeline.fail(entered, self.view)
-        elif not whole:
-            self._end(whole=False)
-
-    def _end(self, whole: bool) -> None:
-        streamed, self.streamed = self.streamed, None
-        if streamed is not None:
-            streamed.end(streamed.kept(whole))
+        self.finishing.ended(whole=True)
 
 
 def policies(*policies: Policy) -> FunctionPolicies:

@@ -19,8 +19,8 @@ policy set them.
 from __future__ import annotations
 
 from faasport.core.http import status_line
-from faasport.gateway.pipeline import Pipeline
-from faasport.gateway.request import Policy, Request, Response, StreamedBody
+from faasport.gateway.pipeline import Finishing, Pipeline
+from faasport.gateway.request import Policy, Request, Response
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -84,7 +84,8 @@ def asgi(app: ASGIApp, *policies: Policy) -> ASGIApp:
         extensions = scope.get("extensions")
         if extensions and not BODY_ELSEWHERE.isdisjoint(extensions):
             inner["extensions"] = {k: v for k, v in extensions.items() if k not in BODY_ELSEWHERE}
-        relay = _Relay(pipeline, entered, request, send)
+        finishing = Finishing(pipeline, entered, request)
+        relay = _Relay(finishing, send)
         sent = False
 
         async def replay() -> Message:
@@ -97,7 +98,10 @@ def asgi(app: ASGIApp, *policies: Policy) -> ASGIApp:
         try:
             await app(inner, replay, relay.send)
         finally:
-            relay.ended()
+            # Without a whole response (no answer, a stream it broke or gave up when the
+            # client left) the policies give the request up; the server sees what the app
+            # sent and answers or logs as it does for any app.
+            finishing.ended(whole=False)
 
     return middleware
 
@@ -109,10 +113,6 @@ BODY_ELSEWHERE = frozenset(
     ("http.response.pathsend", "http.response.zerocopy", "http.response.trailers")
 )
 
-#: A streamed response's body is kept for the policies that ask for it (idempotency stores
-#: it) up to this size: what a buffered Lambda response may carry.
-STREAM_KEEP = 6 * 1024 * 1024
-
 
 class _Relay:
     """The ``send`` an app behind the policies gets: the policies finish the response as
@@ -120,22 +120,19 @@ class _Relay:
     the app sends it (a streamed response is not held back). An app that raises after its
     response is complete (Starlette's error pages do) leaves that response standing."""
 
-    def __init__(self, pipeline: Pipeline, entered: list[Policy], request: Request, send: Send):
-        self.pipeline = pipeline
-        self.entered = entered
-        self.request = request
+    def __init__(self, finishing: Finishing, send: Send) -> None:
+        self.finishing = finishing
         self.downstream = send
         self.response: Response | None = None  # the head the app sent, until it goes out
-        #: Once the head went out: the streamed body the policies see.
-        self.streamed: StreamedBody | None = None
         self.complete = False
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
         if self.complete and kind.startswith("http.response."):
             raise RuntimeError("ASGI app sent a message after its response was complete")
+        finishing = self.finishing
         if kind == "http.response.start":
-            if self.response is not None or self.streamed is not None:
+            if self.response is not None or finishing.started:
                 raise RuntimeError("ASGI app sent 'http.response.start' twice")
             self.response = Response(
                 message["status"],
@@ -150,46 +147,24 @@ class _Relay:
             return
         chunk = bytes(message.get("body", b""))
         more = bool(message.get("more_body"))
-        if self.streamed is None:
+        if not finishing.started:
             response = self.response
             if response is None:
                 raise RuntimeError("ASGI app sent a body before 'http.response.start'")
             self.response = None
-            if not more:
+            if not more:  # the whole response in one message
                 response.body = chunk
-                answer = self.pipeline.leave(self.entered, self.request, response)
+                answer = finishing.head(response, streams=False)
                 self.complete = True
                 await self.downstream(_start(answer))
                 await self.downstream({"type": "http.response.body", "body": answer.body})
                 return
-            # A streamed response: the policies finish it now.
-            response.streamed = streamed = StreamedBody(STREAM_KEEP)
-            answer = self.pipeline.leave(self.entered, self.request, response)
-            self.streamed = streamed
-            await self.downstream(_start(answer))
-        else:
-            streamed = self.streamed
-        streamed.keep(chunk)
+            await self.downstream(_start(finishing.head(response, streams=True)))
+        finishing.keep(chunk)
         await self.downstream({"type": "http.response.body", "body": chunk, "more_body": more})
         if not more:
-            self._end(whole=True)
-
-    def _end(self, whole: bool) -> None:
-        streamed, self.streamed = self.streamed, None
-        self.complete = True
-        if streamed is not None:
-            streamed.end(streamed.kept(whole))
-
-    def ended(self) -> None:
-        """The app returned or raised. Without a whole response (no answer, a stream it
-        broke or gave up when the client left) the policies give the request up; the
-        server sees what the app sent and answers or logs as it does for any app."""
-        if self.complete:
-            return
-        if self.streamed is not None:
-            self._end(whole=False)
-        else:
-            self.pipeline.fail(self.entered, self.request)
+            self.complete = True
+            finishing.ended(whole=True)
 
 
 def _start(answer: Response) -> Message:
@@ -236,11 +211,12 @@ def wsgi(app: WSGIApp, *policies: Policy) -> WSGIApp:
         for name, key in EXPOSED.items():
             if name in request.context:
                 inner[key] = request.context[name]
-        relay = _WsgiRelay(pipeline, entered, request, start_response)
+        finishing = Finishing(pipeline, entered, request)
+        relay = _WsgiRelay(finishing, start_response)
         try:
             result = app(inner, relay.start_response)
         except BaseException:
-            relay.ended(whole=False)
+            finishing.ended(whole=False)
             raise
         return relay.body(result)
 
@@ -253,22 +229,17 @@ class _WsgiRelay:
     generator), or data given to ``write``, streams: the policies finish the head before
     the first chunk goes out, and a policy that needs the body gets it at the end."""
 
-    def __init__(
-        self, pipeline: Pipeline, entered: list[Policy], request: Request, send: Callable[..., Any]
-    ) -> None:
-        self.pipeline = pipeline
-        self.entered: list[Policy] | None = entered  # until the policies finished
-        self.request = request
+    def __init__(self, finishing: Finishing, send: Callable[..., Any]) -> None:
+        self.finishing = finishing
         self.server_start = send
         self.status: str | None = None  # the app's status line and headers, until sent
         self.headers: list[tuple[str, str]] = []
         self.server_write: Callable[[bytes], object] | None = None
-        self.streamed: StreamedBody | None = None
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
     ) -> Callable[[bytes], None]:
-        if exc_info is not None and self.entered is None:  # the head went out already
+        if exc_info is not None and self.finishing.started:  # the head went out already
             raise exc_info[1].with_traceback(exc_info[2])
         self.status, self.headers = status, headers
         return self.write
@@ -280,50 +251,34 @@ class _WsgiRelay:
         self.server_write(data)
 
     def body(self, result: Iterable[bytes]) -> Iterable[bytes]:
-        if self.entered is not None and type(result) is list:
+        if not self.finishing.started and type(result) is list:
             try:
                 data = b"".join(result)
             except BaseException:
-                self.ended(whole=False)
+                self.finishing.ended(whole=False)
                 raise
             return [self._head(data)]
         return _Streaming(self, result)
 
     def chunk(self, data: bytes) -> bytes:
         """A chunk of a streamed body on its way out (the head goes first)."""
-        self._head(None)
-        if self.streamed is not None:
-            self.streamed.keep(data)
+        if not self.finishing.started:
+            self._head(None)
+        self.finishing.keep(data)
         return data
 
     def _head(self, body: bytes | None) -> bytes:
         """Send the head, the policies having finished it: with the whole ``body``, or
         (None) for a body that streams. Returns the body to send."""
-        entered, self.entered = self.entered, None
-        if entered is None:
-            return b""
         if self.status is None:
-            self.pipeline.fail(entered, self.request)
+            self.finishing.ended(whole=False)
             raise RuntimeError("WSGI app returned without calling start_response")
         status = int(self.status.split(" ", 1)[0])
-        response = Response(status, [(k.lower(), v) for k, v in self.headers])
-        if body is None:
-            response.streamed = self.streamed = StreamedBody(STREAM_KEEP)
-        else:
-            response.body = body
-        answer = self.pipeline.leave(entered, self.request, response)
+        response = Response(status, [(k.lower(), v) for k, v in self.headers], body or b"")
+        answer = self.finishing.head(response, streams=body is None)
         line = self.status if answer.status == status else status_line(answer.status)
         self.server_write = self.server_start(line, answer.headers)
         return answer.body
-
-    def ended(self, whole: bool) -> None:
-        """The app is done: without a whole response the policies give the request up."""
-        entered, self.entered = self.entered, None
-        if entered is not None:  # nothing went out
-            self.pipeline.fail(entered, self.request)
-        streamed, self.streamed = self.streamed, None
-        if streamed is not None:
-            streamed.end(streamed.kept(whole))
 
 
 class _Streaming:
@@ -349,7 +304,7 @@ class _Streaming:
             if close is not None:
                 close()
         finally:
-            self.relay.ended(self.whole)
+            self.relay.finishing.ended(self.whole)
 
 
 def _wsgi_body(environ: dict[str, Any]) -> bytes:

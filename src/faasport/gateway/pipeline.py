@@ -3,12 +3,18 @@ and async (ASGI) callers."""
 
 from __future__ import annotations
 
+from faasport.gateway.request import StreamedBody
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
     from typing import Any
 
     from faasport.gateway.request import Policy, Request, Response
+
+#: A streamed response's body is kept for the policies that ask for it (idempotency stores
+#: it) up to this size: what a buffered Lambda response may carry.
+STREAM_KEEP = 6 * 1024 * 1024
 
 
 class Pipeline:
@@ -71,3 +77,44 @@ class Pipeline:
                 raise
         response: Response = await call(self.leave, entered, request, answer)
         return response
+
+
+class Finishing:
+    """A request past the policies' checks whose response the app is producing, for the
+    servers that send the head before the app is done (a streamed body): the policies
+    finish the head once (:meth:`head`), a policy that asked for the body gets it when the
+    stream ends (:meth:`ended`), and without any response they give the request up."""
+
+    def __init__(self, pipeline: Pipeline, entered: list[Policy], request: Request) -> None:
+        self.pipeline = pipeline
+        self.entered: list[Policy] | None = entered  # until the policies finished the head
+        self.request = request
+        self.streamed: StreamedBody | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether the policies finished the head."""
+        return self.entered is None
+
+    def head(self, response: Response, streams: bool) -> Response:
+        """The policies finish ``response``: whole, or (``streams``) with its body to come."""
+        entered, self.entered = self.entered, None
+        assert entered is not None, "the head was finished already"
+        if streams:
+            response.streamed = self.streamed = StreamedBody(STREAM_KEEP)
+        return self.pipeline.leave(entered, self.request, response)
+
+    def keep(self, chunk: bytes) -> None:
+        """A chunk of the streamed body on its way out."""
+        if self.streamed is not None:
+            self.streamed.keep(chunk)
+
+    def ended(self, whole: bool) -> None:
+        """The response is over (once; later calls do nothing): ``whole`` when its body went
+        out to the end. Without a head the policies give the request up."""
+        entered, self.entered = self.entered, None
+        if entered is not None:
+            self.pipeline.fail(entered, self.request)
+        streamed, self.streamed = self.streamed, None
+        if streamed is not None:
+            streamed.end(streamed.kept(whole))
