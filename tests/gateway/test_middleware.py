@@ -5,6 +5,7 @@ app sent before raising stands, and an app that raises leaves no policy half don
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -510,3 +511,27 @@ def test_a_new_session_begun_while_the_body_streams_is_not_kept_and_the_log_says
     first = Served().run(gateway.asgi(session_app(seen, before=False), sessions))
     assert b"set-cookie" not in dict(first.head["headers"])
     assert "session data set after the response began streaming" in capsys.readouterr().out
+
+
+def test_a_second_start_response_without_exc_info_is_refused(tmp_path: Path) -> None:
+    """PEP 3333: only an error (``exc_info``) may replace a head not sent yet. A refused
+    request releases its idempotency key."""
+    store = state.open(f"sqlite:///{tmp_path}/state.db")
+
+    def twice(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [])
+        start_response("201 Created", [])
+        return [b"x"]
+
+    def replaced(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [])
+        try:
+            raise ValueError("late")
+        except ValueError:
+            start_response("500 Internal Server Error", [], sys.exc_info())
+        return [b"oops"]
+
+    with pytest.raises(RuntimeError, match="twice without exc_info"):
+        wsgi_serve(gateway.wsgi(twice, gateway.Idempotency(store)))
+    status, _, body = wsgi_serve(gateway.wsgi(replaced, gateway.Idempotency(store)))
+    assert (status, body) == ("500 Internal Server Error", b"oops")

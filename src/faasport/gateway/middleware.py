@@ -239,8 +239,11 @@ class _WsgiRelay:
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
     ) -> Callable[[bytes], None]:
-        if exc_info is not None and self.finishing.started:  # the head went out already
-            raise exc_info[1].with_traceback(exc_info[2])
+        if exc_info is not None:
+            if self.finishing.started:  # the head went out already
+                raise exc_info[1].with_traceback(exc_info[2])
+        elif self.status is not None:
+            raise RuntimeError("WSGI app called start_response twice without exc_info")
         self.status, self.headers = status, headers
         return self.write
 
