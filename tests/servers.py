@@ -64,6 +64,16 @@ def gunicorn(directory: Path, target: str) -> Iterator[str]:
 
 
 @contextmanager
+def uvicorn(directory: Path, target: str) -> Iterator[str]:
+    """uvicorn serving the ASGI app ``target`` (``module:app`` in ``directory``) on a free
+    loopback port; its base URL once it answers."""
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "uvicorn"), "--port", str(port), target]
+    with _answering(command, {**os.environ, "PYTHONPATH": str(directory)}, directory, port) as url:
+        yield url
+
+
+@contextmanager
 def _answering(command: list[str], env: dict[str, str], cwd: Path, port: int) -> Iterator[str]:
     """``command`` started, serving HTTP on loopback ``port``: its base URL once it answers
     (its stderr in the failure when it stops first); terminated afterwards."""

@@ -5,6 +5,10 @@ Origins are exact (``https://app.example.com``), ``*`` (any), or patterns with `
 label or more (``https://*.example.com``). Credentials are allowed only with origins that are
 not ``*``, and then the request's own origin is sent back; ``Vary: Origin`` tells caches the
 answer depends on it.
+
+A WebSocket handshake from a browser (it carries ``Origin``) whose origin is not allowed
+gets 403: browsers let any page open a WebSocket, so this is the only check such a
+connection gets (cross-site WebSocket hijacking). Clients that send no ``Origin`` pass.
 """
 
 from __future__ import annotations
@@ -68,6 +72,15 @@ class Cors(Policy):
 
     def check(self, request: Request) -> Response | None:
         origin = request.headers.get("origin")
+        if (
+            origin is not None
+            and request.method == "GET"
+            and request.headers.get("upgrade", "").lower() == "websocket"
+            and not self.allowed(origin)
+        ):
+            # Browsers apply no CORS to WebSockets: a page from any site may open one with
+            # the user's cookies. Only the server can refuse a foreign origin.
+            return Response.message(403, "Forbidden")
         wanted = request.headers.get("access-control-request-method")
         if request.method != "OPTIONS" or origin is None or wanted is None:
             return None

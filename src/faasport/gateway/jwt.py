@@ -1,6 +1,8 @@
 """A JWT authorizer as API Gateway HTTP APIs run it.
 
-The token comes from ``Authorization`` (bare or ``Bearer <token>``). Its signature is checked
+The token comes from ``Authorization`` (bare or ``Bearer <token>``), or from the identity
+source given: ``$request.header.NAME`` or ``$request.querystring.NAME`` (browsers cannot set
+headers on a WebSocket, so its handshake carries the token in the query). Its signature is checked
 with a key from a JWKS (RS256, ES256, EdDSA...; ``none`` and HMAC algorithms are never
 accepted, so a token "signed" with the public key as an HMAC secret fails); ``iss`` must equal
 the issuer exactly; ``aud`` must name one of the audiences, or, without ``aud``, ``client_id``
@@ -61,8 +63,18 @@ class JwtAuthorizer(Policy):
         algorithms: Sequence[str] = tuple(ALGORITHMS),
         leeway: float = LEEWAY,
         clock: Callable[[], float] = time.time,
+        identity: str = "$request.header.Authorization",
     ) -> None:
         from faasport.gateway.routes import RouteTable
+
+        where, _, name = identity.rpartition(".")
+        if where not in ("$request.header", "$request.querystring") or not name:
+            raise ConfigError(
+                f"JWT authorizer: identity {identity!r} is not $request.header.NAME "
+                "or $request.querystring.NAME"
+            )
+        #: Where the token is: ("header", lower-case name) or ("querystring", name).
+        self.identity = (where[9:], name.lower() if where == "$request.header" else name)
 
         refused = [a for a in algorithms if a not in ALGORITHMS]
         if refused:
@@ -85,7 +97,7 @@ class JwtAuthorizer(Policy):
         self._verified: dict[str, tuple[Any, str | None, dict[str, Any]]] = {}
 
     def check(self, request: Request) -> Response | None:
-        claims = self.verify(request.headers.get("authorization", ""))
+        claims = self.verify(self.token(request))
         if claims is None:
             return Response.message(401, "Unauthorized")
         granted = _scopes(claims)
@@ -94,6 +106,15 @@ class JwtAuthorizer(Policy):
             return Response.message(403, "Forbidden")
         request.context["authorizer"] = {"jwt": {"claims": claims, "scopes": granted or None}}
         return None
+
+    def token(self, request: Request) -> str:
+        """The identity source's value in ``request`` ("" when it is missing)."""
+        where, name = self.identity
+        if where == "header":
+            return request.headers.get(name, "")
+        from urllib.parse import parse_qs
+
+        return parse_qs(request.query).get(name, [""])[0]
 
     def verify(self, authorization: str) -> dict[str, Any] | None:
         """The claims of a valid token in an ``Authorization`` value, else None."""

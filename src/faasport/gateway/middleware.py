@@ -13,7 +13,7 @@ it once it has ended whole. An ASGI app that raises after completing its respons
 (Starlette's error pages do) keeps that response; the exception goes on to the server,
 which logs it.
 ``scope`` / ``environ`` get ``"faasport.authorizer"`` and ``"faasport.session"`` when a
-policy set them.
+policy set them. A WebSocket handshake (ASGI) passes the same checks before the app sees it.
 """
 
 from __future__ import annotations
@@ -39,11 +39,16 @@ EXPOSED = {"authorizer": "faasport.authorizer", "session": "faasport.session"}
 
 
 def asgi(app: ASGIApp, *policies: Policy) -> ASGIApp:
-    """``app`` behind ``policies`` (run in this order); non-HTTP scopes pass through."""
+    """``app`` behind ``policies`` (run in this order). A WebSocket handshake passes the
+    policies' checks too; other scopes (lifespan) pass through."""
     pipeline = Pipeline(policies)
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        kind = scope["type"]
+        if kind == "websocket":
+            await _websocket(app, pipeline, scope, receive, send)
+            return
+        if kind != "http":
             await app(scope, receive, send)
             return
         chunks = []
@@ -55,32 +60,14 @@ def asgi(app: ASGIApp, *policies: Policy) -> ASGIApp:
             if not message.get("more_body"):
                 break
         body = b"".join(chunks)
-        headers: dict[str, str] = {}
-        for key, value in scope.get("headers", ()):
-            _add(headers, key.decode("latin-1").lower(), value.decode("latin-1"))
-        client = scope.get("client")
-        # Routes are matched without the prefix in front of the app (stage, routePrefix).
-        path, root = scope.get("path", "/"), scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :] or "/"
-        request = Request(
-            scope["method"],
-            path,
-            headers,
-            client[0] if client else "",
-            scope.get("query_string", b"").decode("latin-1"),
-            body,
-        )
+        request = _request(scope, scope["method"], body)
         entered, answer = pipeline.enter(request)
         if answer is not None:
             answer = pipeline.leave(entered, request, answer)
             await send(_start(answer))
             await send({"type": "http.response.body", "body": answer.body})
             return
-        inner = dict(scope)
-        for name, key in EXPOSED.items():
-            if name in request.context:
-                inner[key] = request.context[name]
+        inner = _exposed(scope, request)
         extensions = scope.get("extensions")
         if extensions and not BODY_ELSEWHERE.isdisjoint(extensions):
             inner["extensions"] = {k: v for k, v in extensions.items() if k not in BODY_ELSEWHERE}
@@ -104,6 +91,76 @@ def asgi(app: ASGIApp, *policies: Policy) -> ASGIApp:
             finishing.ended(whole=False)
 
     return middleware
+
+
+def _request(scope: Scope, method: str, body: bytes) -> Request:
+    headers: dict[str, str] = {}
+    for key, value in scope.get("headers", ()):
+        _add(headers, key.decode("latin-1").lower(), value.decode("latin-1"))
+    client = scope.get("client")
+    # Routes are matched without the prefix in front of the app (stage, routePrefix).
+    path, root = scope.get("path", "/"), scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :] or "/"
+    return Request(
+        method,
+        path,
+        headers,
+        client[0] if client else "",
+        scope.get("query_string", b"").decode("latin-1"),
+        body,
+    )
+
+
+def _exposed(scope: Scope, request: Request) -> Scope:
+    """The app's scope: the server's, with what the policies learnt (EXPOSED)."""
+    inner = dict(scope)
+    for name, key in EXPOSED.items():
+        if name in request.context:
+            inner[key] = request.context[name]
+    return inner
+
+
+async def _websocket(
+    app: ASGIApp, pipeline: Pipeline, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """A WebSocket handshake goes through the policies' checks as the ``GET`` of its path it
+    is: a policy's answer (401, 403, 429) refuses it before the app sees the connection,
+    as that answer where the server offers ``websocket.http.response``, else as the
+    server's 403. When the app accepts, the policies finish the handshake's response (their
+    headers join the accept's); when it refuses or fails first, they give the request up."""
+    request = _request(scope, "GET", b"")
+    entered, answer = pipeline.enter(request)
+    if answer is not None:
+        answer = pipeline.leave(entered, request, answer)
+        message = await receive()  # websocket.connect
+        if message["type"] != "websocket.connect":
+            return
+        if "websocket.http.response" in (scope.get("extensions") or {}):
+            start = _start(answer)
+            start["type"] = "websocket.http.response.start"
+            await send(start)
+            await send({"type": "websocket.http.response.body", "body": answer.body})
+        else:
+            await send({"type": "websocket.close", "code": 1008})
+        return
+    accepted = False
+
+    async def relay(message: Message) -> None:
+        nonlocal accepted
+        if message["type"] == "websocket.accept" and not accepted:
+            accepted = True
+            finished = pipeline.leave(entered, request, Response(101, []))
+            headers = list(message.get("headers") or ())
+            headers += _start(finished)["headers"]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    try:
+        await app(_exposed(scope, request), receive, relay)
+    finally:
+        if not accepted:
+            pipeline.fail(entered, request)
 
 
 #: Server extensions that carry the response body outside ``http.response.body`` messages
