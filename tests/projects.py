@@ -80,6 +80,7 @@ visibility_timeout = 60
 issuer = "https://issuer.example.com/"
 audience = ["shop-api"]
 jwks = "https://issuer.example.com/.well-known/jwks.json"
+identity = "$request.querystring.token"
 
 [state]
 url = "dynamodb://shop-state"

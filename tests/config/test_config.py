@@ -114,10 +114,11 @@ def test_full_config_round_trip(tmp_path: Path) -> None:
     jobs = project.queues["jobs"]
     assert (jobs.visibility_timeout, jobs.max_receive, jobs.dlq) == (60, 3, "jobs-dlq")
     jwt = project.auth["jwt"]
-    assert (jwt.issuer, jwt.audience, jwt.jwks) == (
+    assert (jwt.issuer, jwt.audience, jwt.jwks, jwt.identity) == (
         "https://issuer.example.com/",
         ("phoney",),
         "keys/jwks.json",
+        "$request.header.Authorization",
     )
 
 
@@ -445,6 +446,10 @@ def test_app_with_events_needs_a_handler(tmp_path: Path) -> None:
         (MINIMAL_API + 'auth = "jwt"\n', "functions.api.auth"),
         (MINIMAL_API + 'health = "health"\n', "functions.api.health"),
         ('[auth.jwt]\naudience = ["x"]\n', "auth.jwt.issuer"),
+        (
+            '[auth.jwt]\nissuer = "https://i.example/"\nidentity = "$request.cookie.t"\n',
+            "auth.jwt.identity",
+        ),
         ('[state]\nurl = "mysql://db"\n', "state.url"),
         ('python = "3.8"\n', "python"),
         ('name = "my app"\n', "name"),

@@ -43,10 +43,21 @@ CONFIG = textwrap.dedent(
     audience = ["phoney"]
     jwks = "keys/jwks.json"
 
+    [auth.links]
+    issuer = "{ISSUER}"
+    audience = ["phoney"]
+    jwks = "keys/jwks.json"
+    identity = "$request.querystring.token"
+
     [functions.secure]
     handler = "fns:show"
     auth = "users"
     routes = ["GET /secure"]
+
+    [functions.linked]
+    handler = "fns:show"
+    auth = "links"
+    routes = ["GET /linked"]
 
     [functions.limited]
     handler = "fns:show"
@@ -98,6 +109,18 @@ def test_a_valid_token_passes_and_the_function_sees_the_claims(
     assert seen["claims"]["sub"] == "ada"
     assert seen["claims"]["aud"] == "phoney"
     assert seen["scopes"] == ["items:read", "items:write"]
+
+
+def test_a_token_is_read_from_the_configured_identity_source(
+    dev: Dev, key: rsa.RSAPrivateKey
+) -> None:
+    """``identity = "$request.querystring.token"``: a link (or an EventSource, a WebSocket)
+    carries the token, since browsers cannot set headers on those."""
+    answer = httpx.get(f"{dev.url}/linked", params={"token": token(key)})
+    assert answer.status_code == 200
+    assert answer.json()["authorizer"]["jwt"]["claims"]["sub"] == "ada"
+    header = {"authorization": f"Bearer {token(key)}"}
+    assert httpx.get(f"{dev.url}/linked", headers=header).status_code == 401
 
 
 def test_a_function_without_auth_gets_no_authorizer(dev: Dev) -> None:
@@ -218,10 +241,21 @@ REST_CONFIG = textwrap.dedent(
     audience = "phoney"
     jwks = "jwks.json"
 
+    [auth.links]
+    issuer = "{ISSUER}"
+    audience = ["phoney"]
+    jwks = "keys/jwks.json"
+    identity = "$request.querystring.token"
+
     [functions.secure]
     handler = "fns:show"
     auth = "users"
     routes = ["GET /secure"]
+
+    [functions.linked]
+    handler = "fns:show"
+    auth = "links"
+    routes = ["GET /linked"]
 
     [api]
     type = "rest"

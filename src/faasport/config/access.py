@@ -31,6 +31,8 @@ _REST_IDENTITY = re.compile(
 )
 _PERIODS = re.compile("DAY|WEEK|MONTH")
 DEFAULT_IDENTITY = ("$request.header.Authorization",)
+#: Where a JWT authorizer may find its token (HTTP APIs read a header or the query).
+JWT_IDENTITY = re.compile(rf"\$request\.(header|querystring)\.{_TOKEN}")
 
 
 def identity_source(text: str) -> str | None:

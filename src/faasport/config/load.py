@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from faasport.config.access import (
+    JWT_IDENTITY,
     check_access,
     parse_api_keys,
     parse_lambda_auth,
@@ -390,7 +391,15 @@ def _auth(top: Table) -> dict[str, Auth]:
         jwks = table.string("jwks", None, expected="a file path or an https URL")
         if jwks == "":
             table.fail("jwks", "must be a file path or an https URL, got an empty string")
-        entries[name] = JwtAuth(name=name, issuer=issuer, audience=audience or (), jwks=jwks)
+        identity = table.string(
+            "identity",
+            JwtAuth.identity,
+            pattern=JWT_IDENTITY,
+            expected='"$request.header.NAME" or "$request.querystring.NAME"',
+        )
+        entries[name] = JwtAuth(
+            name=name, issuer=issuer, audience=audience or (), jwks=jwks, identity=identity
+        )
         table.finish()
     return entries
 

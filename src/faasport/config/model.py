@@ -266,6 +266,8 @@ class JwtAuth:
     audience: tuple[str, ...] = ()
     #: A path relative to the project root or an https URL; None: discovered from issuer.
     jwks: str | None = None
+    #: Where the token is: ``$request.header.NAME`` or ``$request.querystring.NAME``.
+    identity: str = "$request.header.Authorization"
     type: Literal["jwt"] = "jwt"
 
 

@@ -88,7 +88,11 @@ class Policies:
                 jwks = str(Path(self.project.root, jwks))
             policies.append(
                 JwtAuthorizer(
-                    issuer=auth.issuer, audience=auth.audience, jwks=jwks, scopes=fn.scopes
+                    issuer=auth.issuer,
+                    audience=auth.audience,
+                    jwks=jwks,
+                    scopes=fn.scopes,
+                    identity=auth.identity,
                 )
             )
         throttle = self.project.api.throttle

@@ -432,6 +432,9 @@ def test_every_key_http_api_in_both_forms(generated: Mapping[str, Mapping[str, P
         "issuer": "https://issuer.example.com/",
         "audience": ["shop-api"],
     }
+    assert api["Auth"]["Authorizers"]["UsersAuthorizer"]["IdentitySource"] == (
+        "$request.querystring.token"
+    )
     assert api["CorsConfiguration"]["AllowOrigins"] == ["https://shop.example.com"]
     events = resources["ApiFunction"]["Properties"]["Events"]
     sam_routes = sorted(
@@ -470,7 +473,11 @@ def test_every_key_http_api_in_both_forms(generated: Mapping[str, Mapping[str, P
         "GET /status": (None, None),
     }
     assert http["authorizers"] == {
-        "users": {"issuer": "https://issuer.example.com/", "audience": ["shop-api"]}
+        "users": {
+            "issuer": "https://issuer.example.com/",
+            "audience": ["shop-api"],
+            "identity": "$request.querystring.token",
+        }
     }
     bucket = blocks(root, "module")["bucket_shop_uploads_example"]
     assert [(n["events"], n["prefix"], n["suffix"]) for n in bucket["notifications"]] == [

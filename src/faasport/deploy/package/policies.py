@@ -154,7 +154,8 @@ def _jwt(project: Project, function: Function, auth: JwtAuth, built: EntryPolici
         built.files[archived] = path
         source = f"str(Path(__file__).parent / {archived!r})"
     scopes = {key: list(values) for key, values in function.scopes.items()}
+    identity = "" if auth.identity == JwtAuth.identity else f", identity={auth.identity!r}"
     return (
         f"gateway.JwtAuthorizer(issuer={auth.issuer!r}, audience={list(auth.audience)!r}, "
-        f"jwks={source}, scopes={scopes!r})"
+        f"jwks={source}, scopes={scopes!r}{identity})"
     )

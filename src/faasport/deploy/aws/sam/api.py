@@ -46,7 +46,7 @@ def _http_api(infrastructure: Infrastructure) -> dict[str, Data]:
     }
     authorizers: dict[str, Data] = {
         cfn.authorizer_id(auth.name): {
-            "IdentitySource": "$request.header.Authorization",
+            "IdentitySource": auth.identity,
             "JwtConfiguration": {"issuer": auth.issuer, "audience": list(auth.audience)},
         }
         for auth in infrastructure.authorizers

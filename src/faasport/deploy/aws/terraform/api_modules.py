@@ -67,7 +67,7 @@ def _http_api() -> tuple[Block, ...]:
             "api_id": api_id,
             "name": Ref("each.key"),
             "authorizer_type": "JWT",
-            "identity_sources": ["$request.header.Authorization"],
+            "identity_sources": [Ref("each.value.identity")],
             "jwt_configuration": Block(
                 "jwt_configuration",
                 (),
@@ -282,7 +282,7 @@ HTTP_API = Module(
         variable("cors", _CORS, "Cross-origin settings, or null for none"),
         variable(
             "authorizers",
-            "map(object({ issuer = string, audience = list(string) }))",
+            "map(object({ issuer = string, audience = list(string), identity = string }))",
             "JWT authorizers by name",
         ),
         variable("lambda_authorizers", _LAMBDA_AUTHORIZERS, "Lambda authorizers by name"),

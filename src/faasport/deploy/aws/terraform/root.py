@@ -532,7 +532,11 @@ def _api(infrastructure: Infrastructure, root: Root) -> None:
                 "max_age": cors.max_age,
             },
             "authorizers": {
-                auth.name: {"issuer": auth.issuer, "audience": list(auth.audience)}
+                auth.name: {
+                    "issuer": auth.issuer,
+                    "audience": list(auth.audience),
+                    "identity": auth.identity,
+                }
                 for auth in infrastructure.authorizers
                 if isinstance(auth, JwtAuth)
             },
