@@ -500,3 +500,32 @@ def test_the_entry_module_builds_its_policies_with_the_standard_library_only(
     assert third_party == {"faasport", "main"}
     assert not [m for m in loaded if m.startswith(("faasport.config", "faasport.deploy"))]
     assert "faasport.gateway.jwt" in loaded  # the policies were built
+
+
+def test_the_identity_source_travels_into_the_function(tmp_path: Path, keys: Keys) -> None:
+    """``[auth.NAME] identity``: the packaged authorizer reads the token where it is set."""
+    root = project_root(tmp_path / "orders", keys)
+    config = root / "faasport.toml"
+    config.write_text(
+        config.read_text().replace(
+            'jwks = "keys/jwks.json"\n',
+            'jwks = "keys/jwks.json"\nidentity = "$request.querystring.token"\n',
+        )
+    )
+    policies = entry_policies(load_project(root), "gcp")
+    shared = dict(line.partition(" = ")[::2] for line in policies.setup)
+    call = ast.parse(policies.arguments["api"], mode="eval").body
+    assert isinstance(call, ast.Call)
+    nodes = [
+        ast.parse(shared[a.id], mode="eval").body if isinstance(a, ast.Name) else a
+        for a in call.args
+    ]
+    authorizers = [
+        node
+        for node in nodes
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "JwtAuthorizer"
+    ]
+    identity = {k.arg: k.value for k in authorizers[0].keywords}["identity"]
+    assert ast.literal_eval(identity) == "$request.querystring.token"
