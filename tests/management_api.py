@@ -138,9 +138,9 @@ def management_api(stage: str = "/prod") -> Iterator[ManagementApi]:
                 self._reply(
                     200,
                     {
-                        "ConnectedAt": "2024-02-09T18:11:43.000Z",
-                        "Identity": {"SourceIp": "203.0.113.7", "UserAgent": "test"},
-                        "LastActiveAt": "2024-02-09T18:12:00.000Z",
+                        "connectedAt": "2024-02-09T18:11:43.000Z",
+                        "identity": {"sourceIp": "203.0.113.7", "userAgent": "test"},
+                        "lastActiveAt": "2024-02-09T18:12:00.000Z",
                     },
                 )
             else:

@@ -48,6 +48,26 @@ def test_close_and_info(api: ManagementApi) -> None:
     assert all(c.signature_ok for c in api.calls)
 
 
+def test_info_reads_what_boto3_reads(api: ManagementApi) -> None:
+    """The recording server answers with API Gateway's wire names, as botocore's model of
+    the API says; ``info`` gives the same names boto3 gives."""
+    import boto3
+
+    api.connected.add("abc")
+    client = boto3.client("apigatewaymanagementapi", endpoint_url=api.url, region_name="eu-west-1")
+    by_boto3 = client.get_connection(ConnectionId="abc")
+    ours = websocket.info("abc")
+    assert (
+        by_boto3["Identity"]
+        == ours["Identity"]
+        == {
+            "SourceIp": "203.0.113.7",
+            "UserAgent": "test",
+        }
+    )
+    assert by_boto3["ConnectedAt"].isoformat().startswith(ours["ConnectedAt"][:19])
+
+
 def test_session_token_is_sent_and_signed(
     api: ManagementApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:

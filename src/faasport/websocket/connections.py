@@ -222,7 +222,8 @@ def close(connection_id: str, *, endpoint: str | None = None) -> None:
 
 def info(connection_id: str, *, endpoint: str | None = None) -> dict[str, Any]:
     """``{"ConnectedAt", "LastActiveAt", "Identity": {"SourceIp", "UserAgent"}}`` of a
-    connection; :class:`ConnectionGone` when it is gone."""
+    connection (boto3's names; the times as ISO 8601 text); :class:`ConnectionGone` when it
+    is gone."""
     import json
 
     _, body = call("GET", connection_id, endpoint_url=endpoint)
@@ -234,4 +235,11 @@ def info(connection_id: str, *, endpoint: str | None = None) -> dict[str, Any]:
         ) from None
     if not isinstance(document, dict):
         raise WebSocketError(f"@connections GET for {connection_id!r} answered no object", 200)
-    return document
+    identity = document.get("identity")
+    identity = identity if isinstance(identity, dict) else {}
+    # The wire has API Gateway's names (connectedAt, identity.sourceIp...).
+    return {
+        "ConnectedAt": document.get("connectedAt"),
+        "LastActiveAt": document.get("lastActiveAt"),
+        "Identity": {"SourceIp": identity.get("sourceIp"), "UserAgent": identity.get("userAgent")},
+    }

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.frames import Frame, Opcode
 from websockets.sync.client import ClientConnection, connect
 
 from faasport.config import load_project
@@ -237,15 +238,31 @@ def test_connections_api_posts_closes_and_describes(api: Api) -> None:
         assert client.recv(timeout=10) == b"\xff\x00"
         status, body = websockets.manage(loop, "GET", connection, b"")
         assert status == 200
-        described = json.loads(body)
+        described = json.loads(body)  # API Gateway's names on the wire
+        assert described["identity"]["sourceIp"] == "127.0.0.1"
+        assert described["connectedAt"].endswith("Z")
+        described = as_boto3_reads_it(body)
         assert described["Identity"]["SourceIp"] == "127.0.0.1"
-        assert described["ConnectedAt"].endswith("Z")
+        assert described["ConnectedAt"].tzinfo is not None
         assert websockets.manage(loop, "DELETE", connection, b"")[0] == 204
         with pytest.raises(ConnectionClosed):
             client.recv(timeout=10)
     assert api.disconnect_of(connection)["code"] == 1000
     assert websockets.manage(loop, "POST", connection, b"late")[0] == 410
     assert websockets.manage(loop, "GET", "never-was", b"")[0] == 410
+
+
+def as_boto3_reads_it(body: bytes) -> dict[str, Any]:
+    """A GetConnection answer parsed by botocore with API Gateway's service model."""
+    from botocore.parsers import RestJSONParser
+    from botocore.session import get_session
+
+    model = get_session().get_service_model("apigatewaymanagementapi")
+    shape = model.operation_model("GetConnection").output_shape
+    parsed: dict[str, Any] = RestJSONParser().parse(
+        {"status_code": 200, "headers": {}, "body": body}, shape
+    )
+    return parsed
 
 
 def test_malformed_handshake_is_400_without_invoking(api: Api) -> None:
@@ -259,3 +276,43 @@ def test_malformed_handshake_is_400_without_invoking(api: Api) -> None:
     )
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert api.seen() == []
+
+
+def test_a_text_frame_that_is_not_utf8_closes_with_1007_and_disconnects(api: Api) -> None:
+    """RFC 6455 8.1: the connection fails with 1007; $disconnect still runs."""
+    logged = len(api.log)
+    with api.connect() as client:
+        with client.protocol_mutex:  # a frame the client library would refuse to build
+            client.protocol.send_frame(Frame(Opcode.TEXT, b"\xff\xfe\xfd"))
+            client.send_data()
+        with pytest.raises(ConnectionClosed) as caught:
+            client.recv(timeout=10)
+    assert caught.value.rcvd is not None and caught.value.rcvd.code == 1007
+    (connected,) = api.wait_seen("$connect")
+    assert api.disconnect_of(connected["id"])["code"] == 1007
+    assert not [line for line in api.log[logged:] if "Traceback" in line or "error" in line]
+
+
+def test_posting_to_a_client_that_reads_nothing_never_waits_on_it(api: Api) -> None:
+    """@connections POSTs answer at once; past UNREAD_LIMIT unread the connection drops
+    (1006 in $disconnect) and the post is 410, as for any connection that is gone."""
+    from faasport.local.websocket.server import UNREAD_LIMIT
+
+    websockets = api.gateway.websockets
+    loop = api.gateway.invoker.emulator.loop  # type: ignore[union-attr]
+    message = b"x" * (100 * 1024)
+    # max_queue=1: the client stops reading its socket once one message waits unread.
+    with connect(f"{api.base}/chat?token=ok", open_timeout=10, max_queue=1, close_timeout=0.1):
+        connection = api.wait_seen("$connect")[0]["id"]
+        statuses = []
+        for _ in range(4 * UNREAD_LIMIT // len(message)):
+            started = time.monotonic()
+            status, _ = websockets.manage(loop, "POST", connection, message)
+            assert time.monotonic() - started < 2
+            statuses.append(status)
+            if status != 200:
+                break
+    assert statuses[-1] == 410 and set(statuses[:-1]) == {200}
+    assert api.disconnect_of(connection)["code"] == 1006
+    assert any("left over 4 MB of messages unread" in line for line in api.log)
+    assert not [line for line in api.log if "internal error" in line]

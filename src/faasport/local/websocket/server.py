@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 #: API Gateway's limit on one message.
 MAX_MESSAGE = 128 * 1024
+#: Bytes of @connections posts a client may leave unread before its connection is dropped:
+#: a post never waits on the client's reading.
+UNREAD_LIMIT = 4 * 1024 * 1024
 Log = Callable[[str], None]
 Reject = Callable[[int, str | None], HttpResponse]
 TakeOver = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -133,7 +136,7 @@ class WebSocketApis:
         return Upgraded(take_over)
 
     async def _serve(self, live: _Live, reader: asyncio.StreamReader) -> None:
-        from websockets.frames import Frame, Opcode
+        from websockets.frames import CloseCode, Frame, Opcode
         from websockets.protocol import State
 
         protocol = live.protocol
@@ -148,7 +151,13 @@ class WebSocketApis:
                 messages: list[str | bytes] = []
                 for frame in protocol.events_received():
                     if isinstance(frame, Frame):
-                        message = _assemble(live, frame, Opcode)
+                        try:
+                            message = _assemble(live, frame, Opcode)
+                        except UnicodeDecodeError:
+                            # RFC 6455: a text message that is not UTF-8 fails the
+                            # connection with 1007; what follows it is not delivered.
+                            protocol.fail(CloseCode.INVALID_DATA, "Invalid UTF-8 in a text frame")
+                            break
                         if message is not None:
                             messages.append(message)
                 await self._flush(live)
@@ -230,7 +239,10 @@ class WebSocketApis:
         writer = live.writer
         if writer is None:
             return
-        for chunk in live.protocol.data_to_send():
+        outgoing = live.protocol.data_to_send()
+        if writer.transport.is_closing():  # dropped: what was left for it goes nowhere
+            return
+        for chunk in outgoing:
             if chunk:
                 writer.write(chunk)
             elif writer.can_write_eof():
@@ -259,7 +271,18 @@ class WebSocketApis:
                 self._send(live, body.decode("utf-8"))
             except UnicodeDecodeError:
                 self._send(live, body)
-            await self._flush(live)
+            writer = live.writer
+            assert writer is not None
+            for chunk in live.protocol.data_to_send():
+                writer.write(chunk)
+            if writer.transport.get_write_buffer_size() > UNREAD_LIMIT:
+                self.log(
+                    f"[gateway] ws {live.connection.function}: connection "
+                    f"{live.connection.id} dropped: the client left over "
+                    f"{UNREAD_LIMIT // (1024 * 1024)} MB of messages unread"
+                )
+                writer.transport.abort()
+                return 410, b'{"message":null}'
             return 200, b""
         if method == "DELETE":
             live.protocol.send_close(1000, "")
@@ -267,10 +290,11 @@ class WebSocketApis:
             return 204, b""
         if method == "GET":
             c = live.connection
+            # API Gateway's names on the wire (boto3 gives them as ConnectedAt...).
             document = {
-                "ConnectedAt": _iso(c.connected_at),
-                "Identity": {"SourceIp": c.source_ip, "UserAgent": c.user_agent},
-                "LastActiveAt": _iso(c.last_active or c.connected_at),
+                "connectedAt": _iso(c.connected_at),
+                "identity": {"sourceIp": c.source_ip, "userAgent": c.user_agent},
+                "lastActiveAt": _iso(c.last_active or c.connected_at),
             }
             return 200, json.dumps(document).encode()
         return 405, b'{"message":"Method not allowed"}'
