@@ -40,7 +40,11 @@ def port(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> Iterator
             """
         )
     )
-    runtime = Emulator([FunctionSpec("echo", "fn.handle", Path(root))], log=lines.append)
+    specs = [
+        FunctionSpec("echo", "fn.handle", Path(root)),
+        FunctionSpec("warm", "fn.handle", Path(root), alias="live"),
+    ]
+    runtime = Emulator(specs, log=lines.append)
     runtime.start()
     api = InvokeApi(runtime)
     yield runtime.call(api.start("127.0.0.1", 0))
@@ -156,8 +160,73 @@ def test_ambiguous_framing_is_a_400_in_the_services_shape(port: int) -> None:
     assert answer.endswith(b'{"Type": "User", "message": "The request is malformed."}')
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "echo",
+        "echo:$LATEST",
+        "arn:aws:lambda:us-east-1:123456789012:function:echo",
+        "arn:aws:lambda:eu-west-1:123456789012:function:echo:$LATEST",
+        "123456789012:function:echo",
+        "warm:live",  # the alias its deployment publishes (warm, snapstart)
+    ],
+)
+@pytest.mark.parametrize("how", ["invoke", "stream"])
+def test_names_lambda_takes(client: Any, name: str, how: str) -> None:
+    if how == "invoke":
+        assert client.invoke(FunctionName=name, Payload=b"{}")["StatusCode"] == 200
+    else:
+        answer = client.invoke_with_response_stream(FunctionName=name, Payload=b"{}")
+        assert answer["StatusCode"] == 200
+        assert [e for e in answer["EventStream"] if "InvokeComplete" in e]
+
+
+@pytest.mark.parametrize(
+    ("name", "qualifier", "error"),
+    [
+        ("echo:live", None, "ResourceNotFoundException"),  # no alias without warm/snapstart
+        ("echo:7", None, "ResourceNotFoundException"),  # no published versions locally
+        ("echo", "bogus", "ResourceNotFoundException"),
+        ("echo:$LATEST", "live", "InvalidParameterValueException"),
+        ("arn:aws:lambda:us-east-1:123456789012:function:echo:bogus", None, "ResourceNotFound"),
+        ("echo!", None, "ValidationException"),
+        ("x" * 65, None, "ValidationException"),
+    ],
+)
+@pytest.mark.parametrize("how", ["invoke", "stream"])
+def test_names_lambda_refuses(
+    client: Any, name: str, qualifier: str | None, error: str, how: str
+) -> None:
+    call = client.invoke if how == "invoke" else client.invoke_with_response_stream
+    options = {"Qualifier": qualifier} if qualifier else {}
+    with pytest.raises(ClientError) as refused:
+        call(FunctionName=name, Payload=b"{}", **options)
+    assert refused.value.response["Error"]["Code"].startswith(error)
+
+
 def test_function_names_in_paths() -> None:
-    arn = "arn:aws:lambda:us-east-1:123456789012:function:echo:prod"
-    assert function_name(f"/2015-03-31/functions/{arn}/invocations") == "echo"
-    assert function_name("/2015-03-31/functions/echo%3A1/invocations") == "echo"
+    assert function_name("/2015-03-31/functions/echo%3A1/invocations") == "echo%3A1"
     assert function_name("/2015-03-31/functions/echo/other") is None
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        base64.b64encode(b"not json").decode(),
+        base64.b64encode(b"[1, 2]").decode(),
+        base64.b64encode(b'{"a": NaN}').decode(),
+        base64.b64encode(json.dumps({"custom": {"k": "v" * 3000}}).encode()).decode(),
+    ],
+    ids=["not-json", "not-an-object", "nan", "over-3583-bytes"],
+)
+def test_a_client_context_lambda_would_refuse_is_a_400(client: Any, context: str) -> None:
+    """Not the function's error: the request never reaches it."""
+    with pytest.raises(ClientError) as refused:
+        client.invoke(FunctionName="echo", Payload=b"{}", ClientContext=context)
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_a_payload_that_is_not_json_as_lambda_reads_it_is_refused(client: Any) -> None:
+    with pytest.raises(ClientError) as refused:
+        client.invoke(FunctionName="echo", Payload=b'{"a": NaN}')
+    assert refused.value.response["Error"]["Code"] == "InvalidRequestContentException"

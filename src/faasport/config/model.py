@@ -180,6 +180,10 @@ class WebSocketApi:
     selection: str = "$request.body.action"
 
 
+#: The alias a function's deployment publishes when it runs published versions.
+ALIAS = "live"
+
+
 @dataclass(frozen=True)
 class Function:
     """One deployable function: an HTTP app (``app``), a plain handler (``handler``), or
@@ -238,6 +242,13 @@ class Function:
         target = self.app or self.handler
         assert target is not None
         return target
+
+    @property
+    def alias(self) -> str | None:
+        """The alias its deployment publishes (provisioned concurrency, SnapStart and
+        managed instances run published versions): what its triggers invoke."""
+        published = self.warm or self.snapstart or self.capacity_provider is not None
+        return ALIAS if published else None
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,12 @@ RequestResponse (the default), Event (queued, 202) or DryRun (204). Errors carry
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import uuid
-from urllib.parse import unquote
 
 from faasport.core.http import HttpResponse
 from faasport.core.trace import parse_xray
-from faasport.local import invoke_stream
+from faasport.local import invoke_request, invoke_stream
 from faasport.local.connections import Limits, Server
 from faasport.local.emulator import Emulator
 from faasport.local.http11 import Request
@@ -56,14 +54,11 @@ def _reject(status: int) -> HttpResponse:
 
 
 def function_name(path: str) -> str | None:
-    """The function named in an Invoke API path: a name, ``name:qualifier`` or an ARN."""
+    """The ``FunctionName`` of an Invoke path, as sent (percent-encoded;
+    :func:`faasport.local.invoke_request.function` reads it); None for another path."""
     if not (path.startswith(PREFIX) and path.endswith(SUFFIX)):
         return None
-    name = unquote(path[len(PREFIX) : -len(SUFFIX)])
-    if name.startswith("arn:"):
-        parts = name.split(":")
-        name = parts[6] if len(parts) > 6 else ""
-    return name.split(":")[0] or None
+    return path[len(PREFIX) : -len(SUFFIX)] or None
 
 
 class InvokeApi:
@@ -89,47 +84,27 @@ class InvokeApi:
             return await self._stream(request, streamed)
         return await self._handle(request)
 
-    async def _stream(self, request: Request, name: str) -> HttpResponse:
+    async def _stream(self, request: Request, raw: str) -> HttpResponse:
         """InvokeWithResponseStream (:mod:`faasport.local.invoke_stream`)."""
-        name = self.runtime.aliases.get(name, name)
-        if name not in self.runtime.specs:
-            return _error(
-                404,
-                "ResourceNotFoundException",
-                f"Function not found: arn:aws:lambda:us-east-1:123456789012:function:{name}",
-            )
+        name = invoke_request.function(self.runtime, raw, request.query)
+        if isinstance(name, tuple):
+            return _error(*name)
         answer = await invoke_stream.answer(self.runtime, request, name)
         if isinstance(answer, HttpResponse):
             return answer
         return _error(*answer)
 
     async def _handle(self, request: Request) -> HttpResponse:
-        name = function_name(request.path)
-        if name is None or request.method != "POST":
+        raw = function_name(request.path)
+        if raw is None or request.method != "POST":
             return _error(404, "UnknownOperationException", f"unknown operation {request.path}")
-        name = self.runtime.aliases.get(name, name)
-        spec = self.runtime.specs.get(name)
-        if spec is None:
-            return _error(
-                404,
-                "ResourceNotFoundException",
-                f"Function not found: arn:aws:lambda:us-east-1:123456789012:function:{name}",
-            )
+        name = invoke_request.function(self.runtime, raw, request.query)
+        if isinstance(name, tuple):
+            return _error(*name)
         payload = request.body or b"{}"
-        try:
-            json.loads(payload)
-        except RecursionError:
-            return _error(
-                400,
-                "InvalidRequestContentException",
-                "Could not parse request body into json: nested too deeply",
-            )
-        except ValueError as exc:
-            return _error(
-                400,
-                "InvalidRequestContentException",
-                f"Could not parse request body into json: {exc}",
-            )
+        refusal = invoke_request.payload_refusal(payload)
+        if refusal is not None:
+            return _error(*refusal)
         kind = request.header("x-amz-invocation-type") or "RequestResponse"
         log_type = request.header("x-amz-log-type") or "None"
         if log_type not in ("None", "Tail"):
@@ -156,14 +131,9 @@ class InvokeApi:
                 "InvalidParameterValueException",
                 f"Invocation type {kind!r} is not one of RequestResponse, Event, DryRun",
             )
-        client_context = request.header("x-amz-client-context")
-        if client_context:
-            try:
-                client_context = base64.b64decode(client_context, validate=True).decode()
-            except (binascii.Error, UnicodeDecodeError):
-                return _error(
-                    400, "InvalidRequestContentException", "Client context must be base64 JSON"
-                )
+        client_context = invoke_request.client_context(request.header("x-amz-client-context"))
+        if isinstance(client_context, tuple):
+            return _error(*client_context)
         # A caller inside a function (boto3 there adds X-Amzn-Trace-Id) keeps its trace.
         trace_id = request.header("x-amzn-trace-id")
         if trace_id and parse_xray(trace_id) is None:

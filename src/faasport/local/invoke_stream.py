@@ -11,16 +11,15 @@ event is one binary message: total and header lengths, a CRC32 of that prelude, 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import struct
 import zlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
 
 from faasport.core.http import HttpResponse
+from faasport.local import invoke_request
+from faasport.local.invoke_request import Refusal
 from faasport.local.outcome import Outcome, Status
 from faasport.local.streaming import LocalStream, StreamedResponse, invoke_streaming
 
@@ -34,15 +33,11 @@ EVENT_STREAM = b"application/vnd.amazon.eventstream"
 
 
 def function_name(path: str) -> str | None:
-    """The function an InvokeWithResponseStream path names (a name, ``name:qualifier`` or
-    an ARN); None for another path."""
+    """The ``FunctionName`` of an InvokeWithResponseStream path, as sent (percent-encoded;
+    :func:`faasport.local.invoke_request.function` reads it); None for another path."""
     if not (path.startswith(PREFIX) and path.endswith(SUFFIX)):
         return None
-    name = unquote(path[len(PREFIX) : -len(SUFFIX)])
-    if name.startswith("arn:"):
-        parts = name.split(":")
-        name = parts[6] if len(parts) > 6 else ""
-    return name.split(":")[0] or None
+    return path[len(PREFIX) : -len(SUFFIX)] or None
 
 
 def _header(name: str, value: str) -> bytes:
@@ -89,18 +84,13 @@ def _details(payload: bytes) -> str:
         return payload.decode("utf-8", "replace")
 
 
-#: What the service answers a request it refuses: status, error type, message.
-Refusal = tuple[int, str, str]
-
-
 async def answer(runtime: Emulator, request: Request, name: str) -> HttpResponse | Refusal:
     """The streamed answer to one InvokeWithResponseStream request for function ``name``,
     or the error to answer instead."""
     payload = request.body or b"{}"
-    try:
-        json.loads(payload)
-    except (ValueError, RecursionError):
-        return 400, "InvalidRequestContentException", "Could not parse request body into json"
+    refusal = invoke_request.payload_refusal(payload)
+    if refusal is not None:
+        return refusal
     kind = request.header("x-amz-invocation-type") or "RequestResponse"
     if kind not in ("RequestResponse", "DryRun"):
         return (
@@ -108,12 +98,9 @@ async def answer(runtime: Emulator, request: Request, name: str) -> HttpResponse
             "InvalidParameterValueException",
             f"Invocation type {kind!r} is not one of RequestResponse, DryRun",
         )
-    client_context = request.header("x-amz-client-context")
-    if client_context:
-        try:
-            client_context = base64.b64decode(client_context, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return 400, "InvalidRequestContentException", "Client context must be base64 JSON"
+    client_context = invoke_request.client_context(request.header("x-amz-client-context"))
+    if isinstance(client_context, tuple):
+        return client_context
     if kind == "DryRun":
         return HttpResponse(204, [], b"")
     result = await invoke_streaming(runtime, name, payload, client_context=client_context)

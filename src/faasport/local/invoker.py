@@ -135,6 +135,7 @@ def function_spec(
         lambda_name=f"{project.name}-{function.name}",
         secrets=function.secrets,
         on_failure=function.on_failure,
+        alias=function.alias,
     )
 
 

@@ -32,6 +32,9 @@ class FunctionSpec:
     secrets: tuple[str, ...] = ()
     #: Where a failed asynchronous invocation goes after its retries (a function's name).
     on_failure: str | None = None
+    #: The alias its deployment publishes (``live``), which the Invoke API takes as a
+    #: qualifier as well as ``$LATEST``.
+    alias: str | None = None
 
     @property
     def function_name(self) -> str:

@@ -19,7 +19,6 @@ from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.sam import access, cfn
 from faasport.deploy.aws.yaml_text import Data
 
-ALIAS = "live"
 FUNCTION_SKIPS = ("CKV_AWS_117", "CKV_AWS_173", "CKV_AWS_272")
 LOG_SKIPS = ("CKV_AWS_158", "CKV_AWS_338")
 
@@ -72,8 +71,8 @@ def _function(infrastructure: Infrastructure, function: Function) -> cfn.Resourc
         if function.max_concurrency > 1:
             managed["PerExecutionEnvironmentMaxConcurrency"] = function.max_concurrency
         properties["CapacityProviderConfig"] = managed
-    if function.warm or function.snapstart or function.capacity_provider is not None:
-        properties["AutoPublishAlias"] = ALIAS
+    if function.alias:
+        properties["AutoPublishAlias"] = function.alias
     if function.warm:
         properties["ProvisionedConcurrencyConfig"] = {
             "ProvisionedConcurrentExecutions": function.warm

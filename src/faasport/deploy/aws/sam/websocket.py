@@ -11,7 +11,6 @@ from faasport.deploy.aws import model, naming
 from faasport.deploy.aws.model import Infrastructure
 from faasport.deploy.aws.naming import logical_id
 from faasport.deploy.aws.sam import cfn
-from faasport.deploy.aws.sam.functions import ALIAS
 from faasport.deploy.aws.yaml_text import Data
 
 LOG_SKIPS = ("CKV_AWS_158", "CKV_AWS_338")
@@ -55,11 +54,11 @@ def _api(infrastructure: Infrastructure, function: Function) -> cfn.Resources:
     integration = logical_id(function.name, "WebSocketIntegration")
     deployment = logical_id(function.name, "WebSocketDeployment")
     logs = logical_id(function.name, "WebSocketLogs")
-    # A published alias (warm, snapstart) is what API Gateway must invoke: SAM names it
-    # FUNCTIONAlias<name>, and its Ref is its ARN.
-    aliased = function.warm or function.snapstart
+    # A published alias is what API Gateway must invoke: SAM names it FUNCTIONAlias<name>,
+    # and its Ref is its ARN.
+    alias = function.alias
     function_id = cfn.function_id(function.name)
-    target = f"{function_id}Alias{ALIAS}" if aliased else f"{function_id}.Arn"
+    target = f"{function_id}Alias{alias}" if alias else f"{function_id}.Arn"
     uri = (
         "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
         f"${{{target}}}/invocations"
@@ -137,7 +136,7 @@ def _api(infrastructure: Infrastructure, function: Function) -> cfn.Resources:
         "AWS::Lambda::Permission",
         {
             "Action": "lambda:InvokeFunction",
-            "FunctionName": cfn.ref(f"{function_id}Alias{ALIAS}" if aliased else function_id),
+            "FunctionName": cfn.ref(f"{function_id}Alias{alias}" if alias else function_id),
             "Principal": "apigateway.amazonaws.com",
             "SourceArn": cfn.sub(
                 f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:"

@@ -3,11 +3,11 @@ provisioned concurrency, and its queue, schedule and topic triggers."""
 
 from __future__ import annotations
 
+from faasport.config.model import ALIAS
 from faasport.deploy.aws import model
 from faasport.deploy.aws.terraform.tf import Module, jsonencode, output, resource, variable
 from faasport.deploy.hcl import Block, Ref, Value, template
 
-ALIAS = "live"
 FUNCTION_SKIPS = ("CKV_AWS_117", "CKV_AWS_173", "CKV_AWS_272", "CKV_AWS_116")
 LOG_SKIPS = ("CKV_AWS_158", "CKV_AWS_338")
 
