@@ -33,6 +33,7 @@ from faasport.gateway.lambda_authorizer import Verdict
 from faasport.gateway.request import Request as PolicyRequest
 from faasport.gateway.request import Response as PolicyResponse
 from faasport.gateway.request import StreamedBody
+from faasport.local import local_only
 from faasport.local.authorizers import Authorizers
 from faasport.local.body_capture import captured
 from faasport.local.connections import Limits, Server
@@ -238,6 +239,12 @@ class Gateway:
         for prefix, answer in self.mounts:
             target = request.target
             if target.startswith(prefix) and target[len(prefix) : len(prefix) + 1] in "/?":
+                refused = local_only.refusal(
+                    request.header("host"), request.header("origin"), self.host
+                )
+                if refused is not None:
+                    self.log(f"[gateway] 403 {request.method} {prefix}: {refused}")
+                    return self._reject(403, f"Forbidden: {refused}")
                 return await answer(request)
         http_request = self._request(request, peer)
         if http_request is None:

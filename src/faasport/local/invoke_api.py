@@ -14,7 +14,7 @@ import uuid
 
 from faasport.core.http import HttpResponse
 from faasport.core.trace import parse_xray
-from faasport.local import invoke_request, invoke_stream
+from faasport.local import invoke_request, invoke_stream, local_only
 from faasport.local.connections import Limits, Server
 from faasport.local.emulator import Emulator
 from faasport.local.http11 import Request
@@ -66,9 +66,11 @@ class InvokeApi:
         self.runtime = runtime
         self.limits = limits or Limits(max_body=MAX_PAYLOAD)
         self.server: Server | None = None
+        self.host = "127.0.0.1"
 
     async def start(self, host: str, port: int) -> int:
         """Listen on ``host:port``; the bound port."""
+        self.host = host
         server = Server(self._answer, _reject, self.limits, lambda line: None)
         await server.start(host, port)
         self.server = server
@@ -79,6 +81,9 @@ class InvokeApi:
             await self.server.close(grace)
 
     async def _answer(self, request: Request, peer: tuple[str, int]) -> HttpResponse:
+        refused = local_only.refusal(request.header("host"), request.header("origin"), self.host)
+        if refused is not None:
+            return _error(403, "AccessDeniedException", refused)
         streamed = invoke_stream.function_name(request.path)
         if streamed is not None and request.method == "POST":
             return await self._stream(request, streamed)

@@ -232,3 +232,34 @@ def test_a_feed_client_that_leaves_is_forgotten(dev: Dev) -> None:
         assert next(stream.iter_lines()) == "retry: 1000"
         assert httpx.get(state).json()["watchers"] == 1
     wait_for(lambda: httpx.get(state).json()["watchers"] == 0, 10, "the feed to notice")
+
+
+def test_pages_of_other_sites_cannot_read_or_drive_the_dashboard(dev: Dev) -> None:
+    """DNS rebinding (a page whose name now points at 127.0.0.1 sends its own Host) reads
+    nothing; a page of another site (its Origin) presses no button, even with a "simple"
+    request a browser sends without asking."""
+    port = dev.dashboard.split(":")[2].split("/")[0]
+    with httpx.Client(base_url=dev.dashboard, timeout=30) as client:
+        rebound = client.get("api/state", headers={"host": f"attacker.example:{port}"})
+        assert rebound.status_code == 403
+        assert "attacker.example" in rebound.json()["message"]
+        evil = {"origin": "http://attacker.example", "content-type": "text/plain"}
+        assert (
+            client.post("api/functions/worker/invoke", content=b"{}", headers=evil).status_code
+            == 403
+        )
+        # The dashboard's own page, and this machine's names, are served.
+        own = {"origin": f"http://127.0.0.1:{port}"}
+        assert client.post("api/functions/worker/invoke", json={}, headers=own).status_code == 200
+        assert client.get("api/state", headers={"host": f"localhost:{port}"}).status_code == 200
+    # The functions' own routes are the API's: any Host reaches them, as on API Gateway.
+    assert httpx.get(f"{dev.url}/hello", headers={"host": "shop.example.com"}).status_code == 200
+    # The Invoke API: boto3 sends no Origin and works; a page's POST is refused unrun.
+    assert dev.client("lambda").invoke(FunctionName="worker", Payload=b"{}")["StatusCode"] == 200
+    page = httpx.post(
+        f"{dev.lambda_url}/2015-03-31/functions/worker/invocations",
+        content=b"{}",
+        headers={"origin": "http://attacker.example", "content-type": "text/plain"},
+    )
+    assert page.status_code == 403
+    assert page.headers["x-amzn-errortype"] == "AccessDeniedException"
