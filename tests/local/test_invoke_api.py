@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import textwrap
 import time
@@ -32,7 +33,10 @@ def port(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> Iterator
     (root / "fn.py").write_text(
         textwrap.dedent(
             """
+            import time
+
             def handle(event, context):
+                time.sleep(event.get("sleep", 0))
                 if event.get("fail"):
                     raise RuntimeError("asked to fail")
                 custom = context.client_context and context.client_context.get("custom")
@@ -43,6 +47,7 @@ def port(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> Iterator
     specs = [
         FunctionSpec("echo", "fn.handle", Path(root)),
         FunctionSpec("warm", "fn.handle", Path(root), alias="live"),
+        FunctionSpec("single", "fn.handle", Path(root), concurrency=1),
     ]
     runtime = Emulator(specs, log=lines.append)
     runtime.start()
@@ -230,3 +235,31 @@ def test_a_payload_that_is_not_json_as_lambda_reads_it_is_refused(client: Any) -
     with pytest.raises(ClientError) as refused:
         client.invoke(FunctionName="echo", Payload=b'{"a": NaN}')
     assert refused.value.response["Error"]["Code"] == "InvalidRequestContentException"
+
+
+def test_over_its_concurrency_a_call_is_throttled_with_lambdas_reason(
+    client: Any, port: int, lines: list[str]
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    seen = len(lines)
+    other = boto3.client(
+        "lambda",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    with ThreadPoolExecutor(1) as pool, contextlib.closing(other):
+        slow = pool.submit(other.invoke, FunctionName="single", Payload=b'{"sleep": 2}')
+        deadline = time.monotonic() + 10
+        while not any(line.startswith("START") for line in lines[seen:]):
+            assert time.monotonic() < deadline, "the first call never started"
+            time.sleep(0.02)
+        with pytest.raises(ClientError) as throttled:  # its only environment is busy
+            client.invoke(FunctionName="single", Payload=b"{}")
+        assert slow.result()["StatusCode"] == 200
+    assert throttled.value.response["Error"]["Code"] == "TooManyRequestsException"
+    assert throttled.value.response["Reason"] == (
+        "ReservedFunctionConcurrentInvocationLimitExceeded"
+    )

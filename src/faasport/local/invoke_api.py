@@ -35,7 +35,10 @@ def _request_id() -> tuple[bytes, bytes]:
 
 
 def _error(status: int, error_type: str, message: str) -> HttpResponse:
-    body = json.dumps({"Type": "User", "message": message}).encode()
+    document = {"Type": "User", "message": message}
+    if error_type == "TooManyRequestsException":  # a function's concurrency is its own
+        document["Reason"] = "ReservedFunctionConcurrentInvocationLimitExceeded"
+    body = json.dumps(document).encode()
     headers = [_JSON, (b"x-amzn-errortype", error_type.encode()), _request_id()]
     return HttpResponse(status, headers, body)
 
