@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +18,9 @@ from faasport.cli.project import (
     stage_option,
 )
 from faasport.core.errors import FaasportError
+
+if TYPE_CHECKING:
+    from faasport.config.model import Project
 
 
 def read_event(path: str | None) -> Any:
@@ -54,6 +59,9 @@ def invoke(
 
     The function's own output and the START/END/REPORT lines go to stderr, so stdout holds
     only the result. Sample HTTP events: faasport events generate.
+
+    The function's AWS calls (SQS, SNS, S3...) reach the project's running faasport dev, or
+    without one the same local endpoint, started for this invocation: never the cloud.
     """
     from faasport.config import load_project
     from faasport.local.invoker import InvocationError, RuntimeInvoker
@@ -61,15 +69,37 @@ def invoke(
     project = load_project(resolve_project_dir(None, project_dir), stage=stage)
     event = read_event(event_path)
     function = function_named(project, function)  # unknown names fail before anything runs
-    invoker = RuntimeInvoker(project)
     error: InvocationError | None = None
-    try:
-        invoker.start()
-        result = invoker.invoke(function, event)
-    except InvocationError as exc:
-        result, error = exc.payload, exc
-    finally:
-        invoker.close()
+    with _local_services(project) as served:
+        invoker = RuntimeInvoker(served)
+        try:
+            invoker.start()
+            result = invoker.invoke(function, event)
+        except InvocationError as exc:
+            result, error = exc.payload, exc
+        finally:
+            invoker.close()
     click.echo(json.dumps(result, ensure_ascii=False))
     if error is not None:
         raise error
+
+
+@contextmanager
+def _local_services(project: Project) -> Iterator[Project]:
+    """``project`` as its functions see it under ``faasport dev``: their boto3 calls go to
+    the running dev's AWS-compatible endpoint, else to one served meanwhile (what they send
+    waits in the project's local queues and buckets for the next ``faasport dev``)."""
+    from faasport.cli.running import NotRunningError, RunningDev
+    from faasport.local.sources.event_sources import EventSources, with_endpoints
+
+    try:
+        url = RunningDev(project.root).url
+    except NotRunningError:
+        sources = EventSources(project)
+        served = sources.open()
+        try:
+            yield served
+        finally:
+            sources.stop()
+        return
+    yield with_endpoints(project, url)

@@ -10,6 +10,7 @@ every function whose ``events`` name a queue; ``stop()`` ends both.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -274,7 +275,10 @@ class EventSources:
             mapping.stop()
         self.buckets.stop()
         self.services.stop()
-        (self.project.root / DEV_STATE).unlink(missing_ok=True)
+        state = self.project.root / DEV_STATE
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            if json.loads(state.read_text())["pid"] == os.getpid():  # not a later one's
+                state.unlink()
         self.store.close()
 
 
