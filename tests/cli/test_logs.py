@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,3 +139,23 @@ def test_no_log_yet_and_unknown_function(project: Path, tmp_path: Path) -> None:
     assert 'no log of "api" yet: faasport dev writes it' in result.stderr
     line = one_error_line(run("apii", "--project", str(tmp_path)))
     assert "apii" in line
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`faasport logs api | head -1`: no "error: Broken pipe", the status a tool killed by
+    SIGPIPE has."""
+    (tmp_path / "faasport.toml").write_text('[functions.api]\nhandler = "h:h"\n')
+    logs = tmp_path / ".faasport" / "logs"
+    logs.mkdir(parents=True)
+    now = time.time()
+    lines = (json.dumps({"t": now, "m": f"line {i} " + "y" * 100}) for i in range(20000))
+    (logs / "api.log").write_text("\n".join(lines) + "\n")
+    command = [sys.executable, "-m", "faasport.cli.main", "logs", "api"]
+    with subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as reading:
+        assert reading.stdout is not None and reading.stderr is not None
+        assert b"line 0" in reading.stdout.readline()
+        reading.stdout.close()
+        stderr = reading.stderr.read()
+    assert (reading.returncode, stderr) == (141, b"")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import click
@@ -60,6 +61,13 @@ class FaasportGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader left (`faasport logs api | head`): stop quietly, as a tool killed
+            # by SIGPIPE does. Output still buffered goes nowhere, not to a second error.
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(128 + 13)
         except (FaasportError, OSError) as exc:
             click.echo(f"error: {one_line(exc)}", err=True)
             ctx.exit(1)
