@@ -120,13 +120,21 @@ def test_json_keeps_the_cloud_lines(project: Path, options: tuple[str, ...]) -> 
         reports = [line for line in lines if line.startswith("REPORT RequestId: ")]
         assert len(reports) == 4 and "Init Duration: " in reports[0]
         records = [json.loads(line[6:]) for line in lines if line.startswith("[api] {")]
-        failed = next(r for r in records if r["message"].startswith("unhandled exception"))
+        failed = next(r for r in records if r.get("message", "").startswith("unhandled exception"))
         assert failed["level"] == "ERROR"
         assert failed["exception"].startswith("Traceback (most recent call last):\n")
         assert not any(re.match(rf"{TIME} api GET", line) for line in lines)
         assert not [line for line in dev.lines if ESC in line]
+        # Metrics as the EMF document CloudWatch reads, not as the pretty log shows them.
+        (emf,) = [json.loads(line[6:]) for line in lines if line.startswith('[api] {"_aws"')]
+        assert emf["ColdStart"] == 1
     finally:
         dev.close()
+
+
+def test_pretty_shows_metrics_in_a_few_words(pretty: Dev) -> None:
+    shown = rf"{TIME} api metrics logs-api: ColdStart=1 Count \[function=logs-api\]"
+    assert any(re.fullmatch(shown, line) for line in _after_ready(pretty))
 
 
 def test_lambda_runtime_lines_get_their_level() -> None:

@@ -64,14 +64,15 @@ def invoke(
     without one the same local endpoint, started for this invocation: never the cloud.
     """
     from faasport.config import load_project
-    from faasport.local.invoker import InvocationError, RuntimeInvoker
+    from faasport.local.invoker import InvocationError, RuntimeInvoker, stderr_line
+    from faasport.local.metric_lines import readable
 
     project = load_project(resolve_project_dir(None, project_dir), stage=stage)
     event = read_event(event_path)
     function = function_named(project, function)  # unknown names fail before anything runs
     error: InvocationError | None = None
     with _local_services(project) as served:
-        invoker = RuntimeInvoker(served)
+        invoker = RuntimeInvoker(served, log=lambda line: stderr_line(readable(line)))
         try:
             invoker.start()
             result = invoker.invoke(function, event)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from faasport.local.activity import EnvState, http_status, trigger
+from faasport.local.metric_lines import readable
 from faasport.local.outcome import Status
 
 if TYPE_CHECKING:
@@ -139,7 +140,10 @@ class PrettyLog:
 
 
 def parse_line(text: str) -> tuple[str, str, list[str]]:
-    """``(level, message, further lines)`` of one line an environment wrote."""
+    """``(level, message, further lines)`` of one line an environment wrote; an EMF
+    document as the metrics it holds."""
+    if text.startswith('{"_aws":'):
+        return "", readable(text), []
     if text.startswith("{"):
         try:
             record: Any = json.loads(text)

@@ -9,9 +9,14 @@ from typing import Any
 
 def readable(line: str) -> str:
     """``metrics phoney-api: jobs=10 Count, parse=12.5 Milliseconds [queue=jobs]`` for an
-    EMF document; any other line unchanged."""
+    EMF document (after its ``[function]`` prefix, if any); any other line unchanged."""
+    prefix = ""
+    if line.startswith("["):
+        head, sep, rest = line.partition("] ")
+        if sep and rest.startswith('{"_aws":'):
+            prefix, line = head + sep, rest
     if not line.startswith('{"_aws":'):
-        return line
+        return prefix + line
     try:
         document: dict[str, Any] = json.loads(line)
         directive = document["_aws"]["CloudWatchMetrics"][0]
@@ -22,6 +27,6 @@ def readable(line: str) -> str:
             parts.append(f"{metric['Name']}={shown} {metric.get('Unit', 'None')}")
         dimensions = ", ".join(f"{key}={document[key]}" for key in directive["Dimensions"][0])
     except (ValueError, KeyError, IndexError, TypeError):
-        return line
+        return prefix + line
     suffix = f" [{dimensions}]" if dimensions else ""
-    return f"metrics {directive['Namespace']}: {', '.join(parts)}{suffix}"
+    return f"{prefix}metrics {directive['Namespace']}: {', '.join(parts)}{suffix}"

@@ -20,8 +20,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import cast
 
-from faasport.local.metric_lines import readable
-
 Log = Callable[[str], None]
 
 #: A line this long without its newline is logged as it is (CloudWatch cuts events at 256 KB).
@@ -196,13 +194,13 @@ class Supervisor:
             self._partial = b""
         log = self.log
         for line in lines:
-            log(readable(line.decode("utf-8", "replace")))
+            log(line.decode("utf-8", "replace"))
 
     def _output_ended(self) -> None:
         self._fd = -1
         if self._partial:
             partial, self._partial = self._partial, b""
-            self.log(readable(partial.decode("utf-8", "replace")))
+            self.log(partial.decode("utf-8", "replace"))
         self._output_done.set()
         self._close_transport()
 
