@@ -80,7 +80,7 @@ def test_send_reaches_the_function_with_attributes(project: tuple[Path, Dev]) ->
     out = subprocess.run(
         [
             *(sys.executable, "-m", "faasport.cli.main", "queue", "send", "jobs", "hello"),
-            *("--attr", "kind=report", "--dir", str(root)),
+            *("--attr", "kind=report", "--project", str(root)),
         ],
         capture_output=True,
         text=True,
@@ -97,7 +97,7 @@ def test_send_imports_only_what_it_needs(project: tuple[Path, Dev]) -> None:
     out = subprocess.run(
         [
             *(sys.executable, "-X", "importtime", "-m", "faasport.cli.main"),
-            *("queue", "send", "held", "quick", "--dir", str(root)),
+            *("queue", "send", "held", "quick", "--project", str(root)),
         ],
         capture_output=True,
         text=True,
@@ -118,25 +118,25 @@ def test_send_imports_only_what_it_needs(project: tuple[Path, Dev]) -> None:
     }
     assert not heavy & imported
     assert len(out.stdout.strip()) == 36
-    assert run("queue", "purge", "held", "--dir", str(root)).exit_code == 0
+    assert run("queue", "purge", "held", "--project", str(root)).exit_code == 0
 
 
 def test_list_purge_dlq_and_redrive(project: tuple[Path, Dev]) -> None:
     root, _ = project
     for body in ("a", "b"):
-        assert run("queue", "send", "held", body, "--dir", str(root)).exit_code == 0
-    listed = run("queue", "list", "--dir", str(root))
+        assert run("queue", "send", "held", body, "--project", str(root)).exit_code == 0
+    listed = run("queue", "list", "--project", str(root))
     assert listed.exit_code == 0
     [row] = [line.split() for line in listed.output.splitlines() if line.startswith("held ")]
     assert row == ["held", "2", "0", "0"]
     assert "_failed" not in listed.output  # internal delivery queues stay hidden
-    assert run("queue", "purge", "held", "--dir", str(root)).output == "purged held\n"
-    assert "held" in run("queue", "list", "--dir", str(root)).output
-    run("queue", "send", "jobs", "poison", "--dir", str(root))
-    wait_for(lambda: "poison" in run("queue", "dlq", "jobs", "--dir", str(root)).output, 20)
-    shown = run("queue", "dlq", "jobs", "--dir", str(root)).output
+    assert run("queue", "purge", "held", "--project", str(root)).output == "purged held\n"
+    assert "held" in run("queue", "list", "--project", str(root)).output
+    run("queue", "send", "jobs", "poison", "--project", str(root))
+    wait_for(lambda: "poison" in run("queue", "dlq", "jobs", "--project", str(root)).output, 20)
+    shown = run("queue", "dlq", "jobs", "--project", str(root)).output
     assert shown.startswith("jobs-dlq: 1 message(s)")
-    assert run("queue", "redrive", "jobs", "--dir", str(root)).output == (
+    assert run("queue", "redrive", "jobs", "--project", str(root)).output == (
         "moved 1 message(s) back to jobs\n"
     )
     wait_for(lambda: [b for b, _ in seen(root)].count("poison") >= 2, 20, "the redriven message")
@@ -144,17 +144,17 @@ def test_list_purge_dlq_and_redrive(project: tuple[Path, Dev]) -> None:
 
 def test_fifo_send_needs_a_group(project: tuple[Path, Dev]) -> None:
     root, _ = project
-    line = one_error_line(run("queue", "send", "orders.fifo", "x", "--dir", str(root)))
+    line = one_error_line(run("queue", "send", "orders.fifo", "x", "--project", str(root)))
     assert "needs a message group id" in line
     ok = run(
-        "queue", "send", "orders.fifo", "x", "--group", "g", "--dedup", "1", "--dir", str(root)
+        "queue", "send", "orders.fifo", "x", "--group", "g", "--dedup", "1", "--project", str(root)
     )
     assert ok.exit_code == 0
 
 
 def test_an_unknown_queue_is_one_line(project: tuple[Path, Dev]) -> None:
     root, _ = project
-    line = one_error_line(run("queue", "send", "nope", "x", "--dir", str(root)))
+    line = one_error_line(run("queue", "send", "nope", "x", "--project", str(root)))
     assert 'queue "nope" does not exist' in line
 
 
@@ -162,5 +162,5 @@ def test_without_a_running_dev_the_commands_say_so(tmp_path: Path) -> None:
     (tmp_path / "faasport.toml").write_text(CONFIG)
     (tmp_path / "worker.py").write_text(WORKER)
     for args in (["send", "jobs", "x"], ["list"], ["dlq", "jobs"], ["redrive", "jobs"]):
-        line = one_error_line(run("queue", *args, "--dir", str(tmp_path)))
+        line = one_error_line(run("queue", *args, "-p", str(tmp_path)))
         assert "faasport dev is not running" in line

@@ -14,7 +14,8 @@ from faasport.core.errors import FaasportError
 
 #: The option every command that reaches a running ``faasport dev`` takes.
 PROJECT = click.option(
-    "--dir",
+    "--project",
+    "-p",
     "directory",
     default=".",
     show_default=True,

@@ -87,11 +87,12 @@ def test_bucket_events_from_every_kind_of_write(tmp_path: Path) -> None:
         source.write_bytes(b"12")
         runner = CliRunner()
         put = runner.invoke(
-            main, ["bucket", "put", "uploads", "in/cli.png", str(source), "--dir", str(tmp_path)]
+            main,
+            ["bucket", "put", "uploads", "in/cli.png", str(source), "--project", str(tmp_path)],
         )
         assert put.exit_code == 0, put.output
         listed = runner.invoke(
-            main, ["bucket", "ls", "uploads", "--prefix", "in/c", "--dir", str(tmp_path)]
+            main, ["bucket", "ls", "uploads", "--prefix", "in/c", "--project", str(tmp_path)]
         )
         assert listed.output.split() == ["2", "in/cli.png"]
         wait_for(
@@ -105,7 +106,7 @@ def test_bucket_events_from_every_kind_of_write(tmp_path: Path) -> None:
         assert not [
             row for row in seen(tmp_path) if str(row[1]).endswith(".txt") and row[0] == "created"
         ]
-        missing = runner.invoke(main, ["bucket", "rm", "nope", "k", "--dir", str(tmp_path)])
+        missing = runner.invoke(main, ["bucket", "rm", "nope", "k", "--project", str(tmp_path)])
         assert 'bucket "nope" does not exist' in one_error_line(missing)
         from botocore.exceptions import ClientError
 

@@ -76,7 +76,7 @@ def test_streams(tmp_path: Path) -> None:
         assert put["FailedRecordCount"] == 0
         numbers = [r["SequenceNumber"] for r in put["Records"]]
         assert numbers == sorted(numbers)
-        code = CliRunner().invoke(main, ["stream", "put", "clicks", "d", "--dir", str(tmp_path)])
+        code = CliRunner().invoke(main, ["stream", "put", "clicks", "d", "-p", str(tmp_path)])
         assert code.exit_code == 0, code.output
 
         def done() -> list[str]:

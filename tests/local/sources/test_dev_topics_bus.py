@@ -200,7 +200,7 @@ def test_topic_publish_and_bus_put_from_the_cli(running: tuple[Path, Dev]) -> No
     root, _ = running
 
     def run(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(main, [*args, "--dir", str(root)])
+        result = CliRunner().invoke(main, [*args, "--project", str(root)])
         return result.exit_code, result.output
 
     code, out = run("topic", "publish", "orders", "cli-msg", "--attr", "kind=sale")
@@ -213,7 +213,7 @@ def test_topic_publish_and_bus_put_from_the_cli(running: tuple[Path, Dev]) -> No
         20,
         "the CLI's deliveries",
     )
-    unknown = CliRunner().invoke(main, ["topic", "publish", "nope", "x", "--dir", str(root)])
+    unknown = CliRunner().invoke(main, ["topic", "publish", "nope", "x", "--project", str(root)])
     assert 'topic "nope" does not exist' in one_error_line(unknown)
     assert run("bus", "put", "a", "b", "[1]")[0] == 2
 

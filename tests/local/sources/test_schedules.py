@@ -80,7 +80,7 @@ def test_schedule_run_fires_one_now(tmp_path: Path) -> None:
     try:
 
         def run(*args: str) -> str:
-            result = CliRunner().invoke(main, ["schedule", *args, "--dir", str(tmp_path)])
+            result = CliRunner().invoke(main, ["schedule", *args, "--project", str(tmp_path)])
             assert result.exit_code == 0, result.output
             return result.output
 
@@ -93,7 +93,7 @@ def test_schedule_run_fires_one_now(tmp_path: Path) -> None:
         assert run("run", "compact-2") == "fired compact-2\n"
         log = tmp_path / "ticks.log"
         wait_for(lambda: log.exists() and log.read_text() == "compact-2\n", 20, "the tick")
-        unknown = CliRunner().invoke(main, ["schedule", "run", "nope", "--dir", str(tmp_path)])
+        unknown = CliRunner().invoke(main, ["schedule", "run", "nope", "--project", str(tmp_path)])
         assert 'no schedule "nope"; the schedules are: compact-1, compact-2, report' in (
             one_error_line(unknown)
         )
