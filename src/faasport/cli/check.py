@@ -64,9 +64,15 @@ def _one_line(text: str) -> str:
 
 def python_warning(project: Project) -> str | None:
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    if running == project.python or not project.python_given:
+    if running == project.python:
         return None
     key = "tool.faasport.python" if project.source.name == "pyproject.toml" else "python"
+    if not project.python_given:
+        return (
+            f"{project.source.name}: no {key}, so functions deploy on Python {project.python} "
+            f"(the default) but faasport runs Python {running} ({sys.executable}); set "
+            f'{key} = "{running}" to deploy what runs here'
+        )
     return (
         f'{project.source.name}: {key} = "{project.python}" but faasport runs Python '
         f"{running} ({sys.executable}); local runs may differ from the deployed function"

@@ -386,8 +386,7 @@ class Project:
     source: Path
     name: str
     python: str = "3.12"
-    #: ``python`` was written in the configuration (else it is only the deployed default,
-    #: and a local interpreter of another version is nothing to warn about).
+    #: ``python`` was written in the configuration (else it is the default).
     python_given: bool = False
     region: str = "us-east-1"
     functions: Mapping[str, Function] = field(default_factory=lambda: MappingProxyType({}))
@@ -416,3 +415,10 @@ class Project:
     stages: tuple[str, ...] = ()
     #: Who deploys from CI (``[ci]``); None: no deploy role is written.
     ci: Ci | None = None
+
+    @property
+    def python_origin(self) -> str:
+        """Where :attr:`python` comes from, for a message."""
+        if self.python_given:
+            return f"python in {self.source.name}"
+        return f"the default: {self.source.name} sets no python"

@@ -87,7 +87,7 @@ def interpreter(project: Project, found: str | None) -> tuple[str, str, str | No
     return (
         sys.executable,
         here,
-        f"no Python {project.python} (python in {project.source.name}) on this machine: "
+        f"no Python {project.python} ({project.python_origin}) on this machine: "
         f"started with Python {here}, which compiles the artifact's modules at every start",
     )
 

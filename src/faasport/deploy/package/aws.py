@@ -51,7 +51,7 @@ def bundle(project: Project, log: Log) -> Bundle:
     interpreter = bytecode.find_interpreter(project.python)
     if interpreter is None:
         warnings.append(
-            f"no Python {project.python} (python in {project.source.name}) on this machine: "
+            f"no Python {project.python} ({project.python_origin}) on this machine: "
             "the zip ships sources only, compiled at every cold start; install "
             f"python{project.python} for precompiled bytecode"
         )
