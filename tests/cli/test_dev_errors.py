@@ -243,3 +243,25 @@ def test_invoke_exits_1_with_one_line_when_the_function_cannot_start(project: Pa
         'error: function "late" failed: Runtime.ImportModuleError: '
         "Unable to import module 'lateapp': RuntimeError: DATABASE_URL is not set"
     )
+
+
+def test_an_edited_configuration_is_checked_and_a_restart_asked_for(
+    dev: Dev, project: Path
+) -> None:
+    """The configuration is read at start: an edit is told, never silently ignored; a typo
+    in it is one line naming the key. secrets.local.toml applies to new environments."""
+    wait_for(lambda: ONE_LINE in dev.lines, 30, "the first check")  # the watch is on
+    config = project / "faasport.toml"
+    original = config.read_text()
+    config.write_text(original.replace("[functions.api]", "[functions.api]\nmemroy = 256", 1))
+    typo = 'functions.api.memroy: unknown key; did you mean "memory"?'
+    wait_for(lambda: any(typo in line for line in dev.lines), 10, "the typo's line")
+    config.write_text(original.replace("[functions.api]", "[functions.api]\nmemory = 256", 1))
+    restart = "faasport dev: faasport.toml changed; restart faasport dev to apply it"
+    wait_for(lambda: restart in dev.lines, 10, "the restart line")
+    (project / "secrets.local.toml").write_text('"db" = "x"\n')
+    wait_for(
+        lambda: any("secrets.local.toml changed; new environments" in x for x in dev.lines),
+        10,
+        "the secrets file's line",
+    )

@@ -21,9 +21,15 @@ def test_snapshot_skips_hidden_virtualenv_and_cache_folders(tmp_path: Path) -> N
     for name in ("app.py", "pkg/mod.py", ".venv/lib/x.py", "venv/y.py", "pkg/__pycache__/z.py"):
         touch(tmp_path / name)
     touch(tmp_path / "notes.txt")
+    # The configuration and secrets files count at the root only (a vendored package's
+    # pyproject.toml is not the project's).
+    for name in ("faasport.toml", "secrets.local.toml", "pkg/pyproject.toml"):
+        touch(tmp_path / name)
     assert sorted(Path(p).relative_to(tmp_path).as_posix() for p in snapshot(tmp_path)) == [
         "app.py",
+        "faasport.toml",
         "pkg/mod.py",
+        "secrets.local.toml",
     ]
 
 

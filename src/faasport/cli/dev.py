@@ -238,6 +238,7 @@ def dev(
     from faasport.local.spec import EmulatorSettings, RuntimeClientKind
 
     project = load_project(resolve_project_dir(directory, project_dir), stage=stage)
+    configured = project  # as written, before the local endpoints are added
     client: RuntimeClientKind = "awslambdaric" if runtime_client == "awslambdaric" else "faasport"
     sources = EventSources(project, _stderr_line, host=host, port=services_port)
     try:
@@ -301,6 +302,12 @@ def dev(
         if reload:
 
             def on_change(changed: list[str]) -> None:
+                config = [p for p in changed if Path(p) == project.source]
+                if config:
+                    _config_changed(configured)
+                changed = [p for p in changed if p not in config]
+                if not changed:
+                    return
                 names = ", ".join(Path(p).name for p in changed[:3])
                 click.echo(f"faasport dev: {names} changed; new environments from now on", err=True)
                 checker.run(first=False)
@@ -335,3 +342,20 @@ def dev(
             signal.signal(signal.SIGTERM, previous)
             signal.signal(signal.SIGINT, interrupt)
     click.echo("faasport dev: stopped", err=True)
+
+
+def _config_changed(project: Project) -> None:
+    """The configuration file changed: one line with what is wrong in it, or that a restart
+    applies it (functions, routes, ports and event sources are read at start)."""
+    from faasport.config import load_project
+
+    try:
+        edited = load_project(project.root, stage=project.stage)
+    except FaasportError as exc:
+        click.echo(f"error: {' '.join(str(exc).split())}", err=True)
+        return
+    if edited != project:
+        click.echo(
+            f"faasport dev: {project.source.name} changed; restart faasport dev to apply it",
+            err=True,
+        )

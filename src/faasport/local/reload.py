@@ -1,4 +1,5 @@
-"""Hot reload: watch the project's Python files and call back when one changes.
+"""Hot reload: watch the project's Python files, and its configuration and secrets files
+at the root, and call back when one changes.
 
 A stat() scan a few times a second: portable (no inotify), and cheap for a project's own
 sources, since virtual environments, caches and hidden folders are skipped.
@@ -13,21 +14,25 @@ from collections.abc import Callable
 from pathlib import Path
 
 SKIP = {"__pycache__", "node_modules", "venv", "site-packages"}
+#: Files watched at the project's root only.
+ROOT_FILES = {"faasport.toml", "pyproject.toml", "secrets.local.toml"}
 
 
 def snapshot(root: Path) -> dict[str, float]:
     found: dict[str, float] = {}
-    stack = [str(root)]
+    top = str(root)
+    stack = [top]
     while stack:
+        folder = stack.pop()
         try:
-            entries = list(os.scandir(stack.pop()))
+            entries = list(os.scandir(folder))
         except OSError:
             continue
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 if not entry.name.startswith(".") and entry.name not in SKIP:
                     stack.append(entry.path)
-            elif entry.name.endswith(".py"):
+            elif entry.name.endswith(".py") or (folder == top and entry.name in ROOT_FILES):
                 with contextlib.suppress(OSError):
                     found[entry.path] = entry.stat().st_mtime
     return found
