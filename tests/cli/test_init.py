@@ -173,6 +173,25 @@ def test_an_existing_pyproject_gets_a_tool_faasport_table(tmp_path: Path) -> Non
     )
 
 
+def test_a_pyproject_that_declares_dependencies_gets_no_requirements_txt(
+    tmp_path: Path,
+) -> None:
+    """A requirements.txt would be packaged instead of [project] dependencies: none is
+    written, and what the template needs beyond them is named."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "pp"\nversion = "0.1"\ndependencies = ["requests>=2"]\n'
+    )
+    result = run("init", str(tmp_path), "-t", "flask", "--name", "pp")
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "requirements.txt").exists()
+    assert "add 'flask>=3.0' to [project] dependencies" in result.stderr
+    assert f"next: cd {tmp_path} && faasport check && faasport dev" in result.stderr
+    # Packaging reads the declared dependencies.
+    from faasport.deploy.package.dependencies import read_requirements
+
+    assert read_requirements(load_project(tmp_path)).lines == ("requests>=2",)
+
+
 def test_a_name_that_would_hide_an_installed_module_is_refused(tmp_path: Path) -> None:
     line = one_error_line(run("init", str(tmp_path / "flask"), "-t", "flask"))
     assert line == (

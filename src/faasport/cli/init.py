@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import shlex
 import sys
 import tomllib
 from importlib import resources
@@ -121,6 +122,36 @@ def plan(directory: Path, template: str, values: dict[str, str]) -> dict[Path, s
     return files
 
 
+def declared_dependencies(directory: Path) -> list[str] | None:
+    """``[project] dependencies`` of an existing pyproject.toml, None when it declares
+    none: a requirements.txt next to it would be used instead, so init writes none."""
+    pyproject = directory / "pyproject.toml"
+    if not pyproject.is_file():
+        return None
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+    found = project.get("dependencies") if isinstance(project, dict) else None
+    return [str(d) for d in found] if isinstance(found, list) else None
+
+
+def missing_requirements(declared: list[str], template: str) -> list[str]:
+    """The template's requirement lines whose distributions ``declared`` does not name."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    names = set()
+    for line in declared:
+        try:
+            names.add(canonicalize_name(Requirement(line).name))
+        except InvalidRequirement:
+            continue
+    wanted = [
+        line.strip()
+        for line in template.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    return [line for line in wanted if canonicalize_name(Requirement(line).name) not in names]
+
+
 @click.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path, file_okay=False))
 @project_option
@@ -179,6 +210,10 @@ def init(
     values = names_for(directory, name)
     files = plan(directory, template, values)
     pyproject = directory / "pyproject.toml"
+    declared = declared_dependencies(directory)
+    missing: list[str] = []
+    if declared is not None:
+        missing = missing_requirements(declared, files.pop(directory / "requirements.txt"))
     kept = [p for p in files if p.name in KEEP_EXISTING and p.exists() and p.parent == directory]
     for path in kept:
         del files[path]
@@ -198,10 +233,19 @@ def init(
         click.echo(f"kept your {path.name}; the template's was not written", err=True)
     if ci is not None:
         _write_workflow(directory, cloud, stage)
-    cd = "" if where == "." else f"cd {where} && "
-    click.echo(
-        f"next: {cd}pip install -r requirements.txt && faasport check && faasport dev", err=True
-    )
+    cd = "" if where == "." else f"cd {shlex.quote(where)} && "
+    if declared is None:
+        install = "pip install -r requirements.txt && "
+    else:
+        # Packaging reads [project] dependencies when there is no requirements.txt.
+        install = ""
+        if missing:
+            click.echo(
+                "your pyproject.toml declares the dependencies, so no requirements.txt was "
+                f"written: add {', '.join(repr(m) for m in missing)} to [project] dependencies",
+                err=True,
+            )
+    click.echo(f"next: {cd}{install}faasport check && faasport dev", err=True)
 
 
 def _has_project(directory: Path) -> bool:
