@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from dev_process import Dev, wait_for
-from faasport.local.logformat import SETTLE, PrettyLog
+from faasport.local.logformat import SETTLE, PrettyLog, summary
 from faasport.local.outcome import Outcome, Status, error_payload
 from faasport.local.runtime_api import Invocation
 from faasport.testing.events import sqs_event
@@ -168,3 +168,23 @@ def test_an_invocation_without_an_environment_says_init_failed() -> None:
         "T worker sqs 1 record crash init failed Runtime.ExitError: Runtime exited with error: "
         "exit status 1"
     ]
+
+
+def test_a_batch_with_failed_records_is_not_shown_as_ok() -> None:
+    """``batchItemFailures``: the records named come back, so the line says how many (in
+    the log file's line, ``summary``, too)."""
+    written: list[str] = []
+    log = PrettyLog(written.append)
+    invocation = Invocation(json.dumps(sqs_event("a", "b", "c")).encode(), deadline_ms=0)
+    failures = {"batchItemFailures": [{"itemIdentifier": "1"}, {"itemIdentifier": "2"}]}
+    outcome = Outcome(invocation.request_id, Status.OK, json.dumps(failures).encode(), 3.0)
+
+    async def run() -> None:
+        log.invocation_ended("worker", None, invocation, outcome)
+        await asyncio.sleep(SETTLE * 2)
+
+    asyncio.run(run())
+    assert [re.sub(TIME, "T", line) for line in written] == [
+        "T worker sqs 3 records 2 failed init failed"
+    ]
+    assert summary(invocation, outcome) == ("sqs 3 records 2 failed", "")

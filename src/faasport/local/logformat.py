@@ -108,15 +108,8 @@ class PrettyLog:
         self, function: str, env: Environment | None, invocation: Invocation, outcome: Outcome
     ) -> None:
         cause = invocation.trigger or trigger(invocation.payload)
-        if cause.kind == "http":
-            status = http_status(
-                outcome.payload, outcome.ok, _FAILED.get(outcome.status, 502), outcome.decoded
-            )
-            shown = self._paint(str(status), _status_colour(status))
-            what = f"{cause.text()} {shown}"
-        else:
-            result = "ok" if outcome.ok else outcome.status.value.replace("_", " ")
-            what = f"{cause.text()} {self._paint(result, '' if outcome.ok else LEVELS['ERROR'])}"
+        result, colour = _result(cause.kind, outcome)
+        what = f"{cause.text()} {self._paint(result, colour)}"
         start = "cold" if outcome.init_ms is not None else "warm"
         if outcome.init_ms is not None:
             start += f" (init {outcome.init_ms:.1f} ms)"
@@ -190,11 +183,34 @@ def summary(invocation: Invocation, outcome: Outcome) -> tuple[str, str]:
     """What invoked the function and what it answered, as the invocation line shows them
     (``GET /items/42 200``, ``sqs 3 records ok``), and its error when it failed."""
     cause = invocation.trigger or trigger(invocation.payload)
-    if cause.kind == "http":
+    result, _ = _result(cause.kind, outcome)
+    return f"{cause.text()} {result}", "" if outcome.ok else _error_text(outcome.payload)
+
+
+def _result(kind: str, outcome: Outcome) -> tuple[str, str]:
+    """What an invocation answered, as its line shows it, and the colour for it: an HTTP
+    status; ``ok``, ``2 failed`` (records a batch reported failed: they come back) or how
+    it failed."""
+    if kind == "http":
         status = http_status(
             outcome.payload, outcome.ok, _FAILED.get(outcome.status, 502), outcome.decoded
         )
-        result = str(status)
-    else:
-        result = "ok" if outcome.ok else outcome.status.value.replace("_", " ")
-    return f"{cause.text()} {result}", "" if outcome.ok else _error_text(outcome.payload)
+        return str(status), _status_colour(status)
+    if not outcome.ok:
+        return outcome.status.value.replace("_", " "), LEVELS["ERROR"]
+    failed = _batch_failures(outcome)
+    if failed:
+        return f"{failed} failed", LEVELS["WARNING"]
+    return "ok", ""
+
+
+def _batch_failures(outcome: Outcome) -> int:
+    """How many records a batch's ``batchItemFailures`` names (0 for any other result)."""
+    if b"batchItemFailures" not in outcome.payload:
+        return 0
+    try:
+        document = json.loads(outcome.payload)
+    except ValueError:
+        return 0
+    found = document.get("batchItemFailures") if isinstance(document, dict) else None
+    return len(found) if isinstance(found, list) else 0
