@@ -185,6 +185,29 @@ def test_a_function_that_cannot_start_is_one_line(tmp_path: Path) -> None:
     )
 
 
+def test_an_event_function_gets_an_event_of_its_own_source(tmp_path: Path) -> None:
+    """A queue consumer's first invocation is a batch from its queue, not ``{}``."""
+    config = '[queues.jobs]\n[functions.worker]\nhandler = "work:handle"\n'
+    root = write_project(tmp_path, config + 'events = [{ queue = "jobs" }]\n')
+    (root / "work.py").write_text(
+        "from faasport import events\n\n"
+        "def handle(event, context):\n"
+        "    return events.process(event, lambda record: record.json())\n"
+    )
+    result = run("--runs", "1", "--json", "--project", str(root))
+    assert result.exit_code == 0, result.output
+
+
+def test_a_function_that_starts_but_fails_its_first_invocation_says_so(tmp_path: Path) -> None:
+    root = write_project(tmp_path, '[functions.bad]\nhandler = "work:handle"\n')
+    (root / "work.py").write_text("def handle(event, context):\n    raise ValueError('no')\n")
+    result = run("--runs", "1", "--json", "--project", str(root))
+    assert (
+        one_error_line(result)
+        == "error: function bad failed on its first invocation: ValueError: no"
+    )
+
+
 def test_help() -> None:
     result = run("--help")
     assert result.exit_code == 0

@@ -130,6 +130,10 @@ def _launch(
     return [sys.executable, "-X", "importtime"], project.root, environ
 
 
+#: What the probe writes once the handler imported (its own INITIALISED).
+INITIALISED = "faasport-probe: initialised"
+
+
 def run_once(
     project: Project, function: Function, *, analyse: bool, artifact: Artifact | None = None
 ) -> Run:
@@ -144,7 +148,7 @@ def run_once(
             str(PROBE),
             str(output),
             f"{MODULE}.{function.name}",
-            json.dumps(http if http is not None else {}),
+            json.dumps(http if http is not None else _sample(project, function)),
             json.dumps(health),
             "1" if analyse else "0",
             target_module,
@@ -165,7 +169,12 @@ def run_once(
             _, status, usage = os.wait4(process.pid, 0)
             process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0 or not output.exists():
-            raise FaasportError(f"function {function.name} failed to start: {_last_error(stderr)}")
+            error = _last_error(stderr)
+            # An app imported on first use that does not import fails as the init error it
+            # is on Lambda (ImportModuleError), though the entry module had loaded.
+            started = INITIALISED in stderr and "ImportModuleError" not in error
+            what = "failed on its first invocation" if started else "failed to start"
+            raise FaasportError(f"function {function.name} {what}: {error}")
         probe = json.loads(output.read_text())
     return Run(
         init_ms=(probe["init_done"] - started) * 1000,
@@ -184,7 +193,9 @@ def _monotonic() -> float:
 
 def _last_error(stderr: str) -> str:
     lines = [
-        line for line in stderr.splitlines() if line.strip() and not line.startswith("import time:")
+        line
+        for line in stderr.splitlines()
+        if line.strip() and not line.startswith(("import time:", "faasport-probe:"))
     ]
     return lines[-1].strip() if lines else "it exited without a message"
 
@@ -326,3 +337,11 @@ def _compile_ms(paths: list[str]) -> float:
         except (OSError, SyntaxError, ValueError):
             continue
     return (time.perf_counter() - started) * 1000
+
+
+def _sample(project: Project, function: Function) -> dict[str, Any]:
+    """An event of the function's own first trigger (a queue's messages, a schedule's
+    tick...): what its first invocation gets."""
+    from faasport.local.dashboard.functions import default_source, generate
+
+    return generate(project, function.name, default_source(project, function))

@@ -44,6 +44,12 @@ _original_import_module = importlib.import_module
 importlib.import_module = _import_module  # type: ignore[assignment]
 
 
+#: The line the probe writes once the handler imported: a failure after it is the
+#: first invocation's, not the start's (coldstart.INITIALISED; the probe imports nothing of
+#: faasport's).
+INITIALISED = "faasport-probe: initialised"
+
+
 def main() -> None:
     output, handler_spec, event_json, health_json, analyse, target_module = sys.argv[1:7]
     if len(sys.argv) > 7:
@@ -51,6 +57,7 @@ def main() -> None:
     module_name, _, attr = handler_spec.rpartition(".")
     handler = getattr(importlib.import_module(module_name), attr)
     init_done = time.monotonic()
+    print(INITIALISED, file=sys.stderr, flush=True)
     after_init = set(sys.modules)
     result: dict[str, object] = {
         "started": started,

@@ -33,16 +33,29 @@ def _source_text(source: EventSource) -> tuple[str, str]:
     return "sns", f"topic {source.topic}"
 
 
+def _sources(function: Function) -> list[tuple[str, str]]:
+    """(event source, what it is) of each of the function's triggers but HTTP."""
+    sources = [_source_text(s) for s in function.events]
+    sources += [("kinesis", f"stream {s.stream}") for s in function.streams]
+    sources += [("eventbridge", f"bus {r.bus} rule") for r in function.rules]
+    return sources
+
+
+def default_source(project: Project, function: Function) -> str:
+    """The source to invoke ``function`` with by default: its API's event when it has
+    routes (or nothing else), else its first trigger's."""
+    sources = _sources(function)
+    if function.routes or not sources:
+        return "apigw-v1" if project.api.type == "rest" else "apigw-v2"
+    return sources[0][0]
+
+
 def describe(project: Project) -> list[dict[str, Any]]:
     """Each function: its target, limits, routes, event sources and the source to invoke
     it with by default."""
-    http = "apigw-v1" if project.api.type == "rest" else "apigw-v2"
     described = []
     for function in project.functions.values():
-        sources = [_source_text(s) for s in function.events]
-        sources += [("kinesis", f"stream {s.stream}") for s in function.streams]
-        sources += [("eventbridge", f"bus {r.bus} rule") for r in function.rules]
-        default = http if function.routes or not sources else sources[0][0]
+        sources = _sources(function)
         described.append(
             {
                 "name": function.name,
@@ -53,7 +66,7 @@ def describe(project: Project) -> list[dict[str, Any]]:
                 "warm": function.warm,
                 "routes": [f"{r.method} {r.path}" for r in function.routes],
                 "events": [text for _, text in sources],
-                "source": default,
+                "source": default_source(project, function),
                 "path": _example_path(function),
             }
         )
