@@ -25,6 +25,7 @@ _RESULT_ITEMS = {
 _SUCCESSFUL = {
     "SendMessageBatch": "SendMessageBatchResultEntry",
     "DeleteMessageBatch": "DeleteMessageBatchResultEntry",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibilityBatchResultEntry",
 }
 _INDEX = re.compile(r"\.(\d+)(?=\.|$)")
 

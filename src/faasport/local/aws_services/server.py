@@ -33,11 +33,9 @@ from faasport.local.sources.tables import Tables
 from faasport.local.sources.topics import Topics
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_request")
-#: SQS error codes -> the JSON protocol's ``__type`` names.
-_JSON_TYPES = {
-    "AWS.SimpleQueueService.NonExistentQueue": "QueueDoesNotExist",
-    "AWS.SimpleQueueService.UnsupportedOperation": "UnsupportedOperation",
-}
+#: SQS error codes (the query protocol's) -> the JSON protocol's ``__type`` names, where
+#: they differ by more than the ``AWS.SimpleQueueService.`` prefix.
+_JSON_TYPES = {"AWS.SimpleQueueService.NonExistentQueue": "QueueDoesNotExist"}
 
 
 class Services:
@@ -287,7 +285,7 @@ class _Handler(BaseHTTPRequestHandler):
                 raise QueueError("InvalidParameterValue", "the request body must be an object")
             result = handler(self.owner.queues, request, self.owner.url)
         except QueueError as exc:
-            shape = _JSON_TYPES.get(exc.code, exc.code)
+            shape = _JSON_TYPES.get(exc.code, exc.code.removeprefix("AWS.SimpleQueueService."))
             error = {"__type": f"com.amazonaws.sqs#{shape}", "message": str(exc)}
             self._answer(
                 400,

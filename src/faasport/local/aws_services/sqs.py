@@ -5,14 +5,33 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import struct
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from faasport.local.sources.consumer import ACCOUNT
-from faasport.local.sources.queues import Outgoing, QueueError, Queues, Sent
+from faasport.local.sources.queues import (
+    MAX_DELAY,
+    MAX_SIZE,
+    Outgoing,
+    QueueError,
+    Queues,
+    Sent,
+    message_size,
+    valid_receipt,
+)
 
 Operation = Callable[[Queues, dict[str, Any], str], dict[str, Any]]
+
+#: SQS's limits on requests (a message's own are in :mod:`faasport.local.sources.queues`).
+MAX_VISIBILITY = 43_200
+MAX_WAIT = 20
+MAX_RECEIVE = 10
+MAX_ENTRIES = 10
+_ENTRY_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_INTEGER = re.compile(r"[-+]?\d{1,15}")
 
 
 def queue_name(request: dict[str, Any]) -> str:
@@ -24,6 +43,79 @@ def queue_name(request: dict[str, Any]) -> str:
 
 def queue_url(base: str, name: str) -> str:
     return f"{base}/{ACCOUNT}/{name}"
+
+
+def _integer(request: dict[str, Any], name: str, low: int, high: int) -> int | None:
+    """``request[name]``, an integer from ``low`` to ``high``; None when it is absent."""
+    value = request.get(name)
+    if value is None:
+        return None
+    if type(value) is int:
+        number: int | None = value
+    else:
+        number = int(value) if isinstance(value, str) and _INTEGER.fullmatch(value) else None
+    if number is None or not low <= number <= high:
+        raise QueueError(
+            "InvalidParameterValue",
+            f"Value {value} for parameter {name} is invalid. Reason: must be an integer"
+            f" from {low} to {high}.",
+        )
+    return number
+
+
+def _entries(request: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """The ``Entries`` of a batch request, refused as SQS refuses them; ``kind`` is what
+    SQS calls one (``SendMessageBatchRequestEntry``)."""
+    entries = request.get("Entries") or []
+    if not isinstance(entries, list):
+        raise QueueError("InvalidParameterValue", f"Entries must be a list of {kind}")
+    if not entries:
+        raise QueueError(
+            "AWS.SimpleQueueService.EmptyBatchRequest",
+            f"There should be at least one {kind} in the request.",
+        )
+    if len(entries) > MAX_ENTRIES:
+        raise QueueError(
+            "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+            f"Maximum number of entries per request are {MAX_ENTRIES}."
+            f" You have sent {len(entries)}.",
+        )
+    seen: set[str] = set()
+    for index, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict):
+            raise QueueError(
+                "InvalidParameterValue",
+                f"Entries.{index} must be a {kind} (an object), not {entry!r}",
+            )
+        id = entry.get("Id")
+        if not isinstance(id, str) or _ENTRY_ID.fullmatch(id) is None:
+            raise QueueError(
+                "AWS.SimpleQueueService.InvalidBatchEntryId",
+                f"Entries.{index}: a batch entry id can only contain alphanumeric characters,"
+                " hyphens and underscores. It can be at most 80 letters long.",
+            )
+        if id in seen:
+            raise QueueError(
+                "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", f"Id {id} repeated."
+            )
+        seen.add(id)
+    return entries
+
+
+def _failure(id: str, exc: QueueError) -> dict[str, Any]:
+    return {"Id": id, "SenderFault": True, "Code": exc.code, "Message": str(exc)}
+
+
+def _receipt(request: dict[str, Any]) -> str:
+    receipt = request.get("ReceiptHandle")
+    if not isinstance(receipt, str) or not receipt:
+        raise QueueError("MissingParameter", "the request must contain ReceiptHandle")
+    if not valid_receipt(receipt):
+        raise QueueError(
+            "ReceiptHandleIsInvalid",
+            f'The input receipt handle "{receipt}" is not a valid receipt handle.',
+        )
+    return receipt
 
 
 def attributes_md5(attributes: Mapping[str, Mapping[str, str]]) -> str:
@@ -44,30 +136,22 @@ def attributes_md5(attributes: Mapping[str, Mapping[str, str]]) -> str:
 
 
 def _attributes(request: dict[str, Any]) -> dict[str, dict[str, str]]:
-    out: dict[str, dict[str, str]] = {}
+    """The request's message attributes, binary values as base64 (the queue checks them)."""
     given = request.get("MessageAttributes")
     if not given:
-        return out
+        return {}
     if not isinstance(given, dict) or not all(isinstance(v, dict) for v in given.values()):
         raise QueueError("InvalidParameterValue", "MessageAttributes must map names to values")
+    out: dict[str, dict[str, str]] = {}
     for name, value in given.items():
-        kind = value.get("DataType")
-        if not kind:
-            raise QueueError(
-                "InvalidParameterValue", f"message attribute {name!r} must have a DataType"
-            )
-        entry = {"DataType": kind}
-        if "BinaryValue" in value:
-            binary = value["BinaryValue"]
-            entry["BinaryValue"] = (
-                base64.b64encode(binary).decode() if isinstance(binary, bytes) else str(binary)
-            )
+        entry = {"DataType": str(value.get("DataType", ""))}
+        binary = value.get("BinaryValue")
+        if isinstance(binary, bytes):
+            entry["BinaryValue"] = base64.b64encode(binary).decode()
+        elif binary is not None:
+            entry["BinaryValue"] = str(binary)
         elif "StringValue" in value:
             entry["StringValue"] = str(value["StringValue"])
-        else:
-            raise QueueError(
-                "InvalidParameterValue", f"message attribute {name!r} must have a value"
-            )
         out[name] = entry
     return out
 
@@ -76,13 +160,12 @@ def _outgoing(request: dict[str, Any]) -> Outgoing:
     body = request.get("MessageBody")
     if not isinstance(body, str):
         raise QueueError("MissingParameter", "the request must contain MessageBody")
-    delay = request.get("DelaySeconds")
     return Outgoing(
         body,
         _attributes(request),
         request.get("MessageGroupId"),
         request.get("MessageDeduplicationId"),
-        None if delay is None else int(delay),
+        _integer(request, "DelaySeconds", 0, MAX_DELAY),
     )
 
 
@@ -106,26 +189,26 @@ def send_message(queues: Queues, request: dict[str, Any], base: str) -> dict[str
 
 def send_message_batch(queues: Queues, request: dict[str, Any], base: str) -> dict[str, Any]:
     name = queue_name(request)
-    entries = request.get("Entries") or []
-    if not entries:
-        raise QueueError("AWS.SimpleQueueService.EmptyBatchRequest", "the batch has no entries")
-    if len(entries) > 10:
-        raise QueueError(
-            "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", "at most 10 entries"
-        )
-    ids = [entry.get("Id") for entry in entries]
-    if len(set(ids)) != len(ids):
-        raise QueueError(
-            "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", "the entries' ids must differ"
-        )
-    messages = [_outgoing(entry) for entry in entries]
-    ok: list[dict[str, Any]] = []
-    failed: list[dict[str, Any]] = []
-    results = queues.send_batch(name, messages)
+    entries = _entries(request, "SendMessageBatchRequestEntry")
     fifo = queues.spec(name).fifo
-    for id, message, sent in zip(ids, messages, results, strict=True):
+    messages: dict[str, Outgoing] = {}
+    failed: list[dict[str, Any]] = []
+    for entry in entries:
+        try:
+            messages[entry["Id"]] = _outgoing(entry)
+        except QueueError as exc:
+            failed.append(_failure(entry["Id"], exc))
+    size = sum(message_size(message) for message in messages.values())
+    if size > MAX_SIZE:
+        raise QueueError(
+            "AWS.SimpleQueueService.BatchRequestTooLong",
+            f"Batch requests cannot be longer than {MAX_SIZE} bytes. You have sent {size} bytes.",
+        )
+    ok: list[dict[str, Any]] = []
+    results = queues.send_batch(name, list(messages.values()))
+    for (id, message), sent in zip(messages.items(), results, strict=True):
         if isinstance(sent, QueueError):
-            failed.append({"Id": id, "SenderFault": True, "Code": sent.code, "Message": str(sent)})
+            failed.append(_failure(id, sent))
         else:
             ok.append({"Id": id, **_sent(message, sent, fifo)})
     return {"Successful": ok, "Failed": failed}
@@ -133,17 +216,13 @@ def send_message_batch(queues: Queues, request: dict[str, Any], base: str) -> di
 
 def receive_message(queues: Queues, request: dict[str, Any], base: str) -> dict[str, Any]:
     name = queue_name(request)
-    count = int(request.get("MaxNumberOfMessages") or 1)
-    if not 1 <= count <= 10:
-        raise QueueError("InvalidParameterValue", "MaxNumberOfMessages must be 1 to 10")
-    visibility = request.get("VisibilityTimeout")
-    wait = float(request.get("WaitTimeSeconds") or 0)
-    import time
-
-    deadline = time.monotonic() + min(wait, 20.0)
+    count = _integer(request, "MaxNumberOfMessages", 1, MAX_RECEIVE) or 1
+    visibility = _integer(request, "VisibilityTimeout", 0, MAX_VISIBILITY)
+    wait = _integer(request, "WaitTimeSeconds", 0, MAX_WAIT) or 0
+    deadline = time.monotonic() + wait
     while True:
         since = queues.version(name)
-        batch = queues.receive(name, count, None if visibility is None else float(visibility))
+        batch = queues.receive(name, count, visibility)
         left = deadline - time.monotonic()
         if batch.more:
             queues.nudge(name)  # another consumer finds the rest
@@ -175,28 +254,60 @@ def receive_message(queues: Queues, request: dict[str, Any], base: str) -> dict[
 
 
 def delete_message(queues: Queues, request: dict[str, Any], base: str) -> dict[str, Any]:
-    receipt = request.get("ReceiptHandle")
-    if not isinstance(receipt, str) or not receipt:
-        raise QueueError("MissingParameter", "the request must contain ReceiptHandle")
-    queues.delete(queue_name(request), [receipt])
+    # A receipt of a message already deleted deletes nothing, and that is a success (as SQS).
+    queues.delete(queue_name(request), [_receipt(request)])
     return {}
 
 
 def delete_message_batch(queues: Queues, request: dict[str, Any], base: str) -> dict[str, Any]:
     name = queue_name(request)
-    entries = request.get("Entries") or []
-    queues.delete(name, [entry["ReceiptHandle"] for entry in entries])
-    return {"Successful": [{"Id": entry["Id"]} for entry in entries], "Failed": []}
+    ok: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    receipts: list[str] = []
+    for entry in _entries(request, "DeleteMessageBatchRequestEntry"):
+        try:
+            receipts.append(_receipt(entry))
+        except QueueError as exc:
+            failed.append(_failure(entry["Id"], exc))
+        else:
+            ok.append({"Id": entry["Id"]})
+    queues.delete(name, receipts)
+    return {"Successful": ok, "Failed": failed}
+
+
+def _change_visibility(queues: Queues, name: str, request: dict[str, Any]) -> None:
+    receipt = _receipt(request)
+    seconds = _integer(request, "VisibilityTimeout", 0, MAX_VISIBILITY)
+    if seconds is None:
+        raise QueueError("MissingParameter", "the request must contain VisibilityTimeout")
+    if not queues.change_visibility(name, receipt, seconds):
+        raise QueueError(
+            "InvalidParameterValue",
+            f"Value {receipt} for parameter ReceiptHandle is invalid. Reason: Message does not"
+            " exist or is not available for visibility timeout change.",
+        )
 
 
 def change_message_visibility(queues: Queues, request: dict[str, Any], base: str) -> dict[str, Any]:
-    if not queues.change_visibility(
-        queue_name(request),
-        str(request.get("ReceiptHandle")),
-        float(request.get("VisibilityTimeout") or 0),
-    ):
-        raise QueueError("ReceiptHandleIsInvalid", "the receipt handle is not in flight")
+    _change_visibility(queues, queue_name(request), request)
     return {}
+
+
+def change_message_visibility_batch(
+    queues: Queues, request: dict[str, Any], base: str
+) -> dict[str, Any]:
+    name = queue_name(request)
+    queues.spec(name)
+    ok: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    for entry in _entries(request, "ChangeMessageVisibilityBatchRequestEntry"):
+        try:
+            _change_visibility(queues, name, entry)
+        except QueueError as exc:
+            failed.append(_failure(entry["Id"], exc))
+        else:
+            ok.append({"Id": entry["Id"]})
+    return {"Successful": ok, "Failed": failed}
 
 
 def get_queue_url(queues: Queues, request: dict[str, Any], base: str) -> dict[str, Any]:
@@ -238,6 +349,7 @@ OPERATIONS: dict[str, Operation] = {
     "DeleteMessage": delete_message,
     "DeleteMessageBatch": delete_message_batch,
     "ChangeMessageVisibility": change_message_visibility,
+    "ChangeMessageVisibilityBatch": change_message_visibility_batch,
     "GetQueueUrl": get_queue_url,
     "ListQueues": list_queues,
     "PurgeQueue": purge_queue,

@@ -10,10 +10,13 @@ sent, and drop a message whose deduplication id was seen in the last five minute
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import functools
 import hashlib
 import json
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -25,9 +28,16 @@ from faasport.local.sources.store import Store
 
 #: How long a FIFO queue remembers a deduplication id (SQS: five minutes).
 DEDUP_SECONDS = 300.0
-#: SQS's own limits.
-MAX_BODY = 262_144
+#: SQS's own limits. A message's size counts its body and each attribute's name, type and value.
+MAX_SIZE = 262_144
 MAX_DELAY = 900
+MAX_ATTRIBUTES = 10
+#: A character outside what XML 1.0 carries: SQS refuses them in bodies and attribute values.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ATTRIBUTE_TYPE = re.compile(r"(String|Number|Binary)(\..+)?", re.DOTALL)
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+#: What :meth:`Queues.receive` hands out: the message's row, then the delivery's token.
+_RECEIPT = re.compile(r"\d+:[0-9a-f]{32}")
 
 
 class QueueError(FaasportError):
@@ -81,6 +91,11 @@ class Sent:
     duplicate: bool = False
 
 
+def valid_receipt(receipt: str) -> bool:
+    """Whether ``receipt`` has the shape of a receipt handle (its message may be gone)."""
+    return _RECEIPT.fullmatch(receipt) is not None
+
+
 def _seq(receipt: str) -> int:
     head = receipt.partition(":")[0]
     return int(head) if head.isdigit() else -1
@@ -107,6 +122,76 @@ class Outgoing:
     group: str | None = None
     dedup: str | None = None
     delay: int | None = None
+
+
+def message_size(message: Outgoing) -> int:
+    """The bytes SQS counts against :data:`MAX_SIZE` (a body that cannot be sent counts too:
+    a batch's size is checked before its messages are)."""
+    return len(message.body.encode("utf-8", "surrogatepass")) + _attributes_size(message.attributes)
+
+
+def _attributes_size(attributes: Mapping[str, Mapping[str, str]] | None) -> int:
+    size = 0
+    for name, value in (attributes or {}).items():
+        size += len(name.encode("utf-8", "surrogatepass"))
+        size += len(value.get("DataType", "").encode("utf-8", "surrogatepass"))
+        binary = value.get("BinaryValue")
+        if binary is None:
+            size += len(value.get("StringValue", "").encode("utf-8", "surrogatepass"))
+        else:  # base64: three bytes per four characters, less the padding
+            size += len(binary) * 3 // 4 - (len(binary) - len(binary.rstrip("=")))
+    return size
+
+
+def _refuse_characters(text: str, where: str) -> None:
+    bad = _NOT_XML.search(text)
+    if bad is not None:
+        raise QueueError(
+            "InvalidMessageContents",
+            f"Invalid binary character '#x{ord(bad.group()):X}' was found in {where}, the set"
+            " of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD"
+            " | #x10000 to #x10FFFF",
+        )
+
+
+def _check_attributes(attributes: Mapping[str, Mapping[str, str]]) -> None:
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise QueueError(
+            "InvalidParameterValue",
+            f"Number of message attributes [{len(attributes)}] exceeds the allowed maximum"
+            f" [{MAX_ATTRIBUTES}].",
+        )
+    for name, value in attributes.items():
+        kind = value.get("DataType", "")
+        if not name or _ATTRIBUTE_TYPE.fullmatch(kind) is None:
+            raise QueueError(
+                "InvalidParameterValue",
+                f"The message attribute '{name}' has an invalid message attribute type, the set"
+                " of supported type prefixes is Binary, Number, and String.",
+            )
+        _refuse_characters(name + kind, f"the message attribute '{name}'")
+        field = "Binary" if kind.startswith("Binary") else "String"
+        text = value.get(f"{field}Value")
+        if text is None:
+            raise QueueError(
+                "InvalidParameterValue",
+                f"The message attribute '{name}' with type '{kind}' must use field '{field}'.",
+            )
+        if field == "Binary":
+            try:
+                base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                raise QueueError(
+                    "InvalidParameterValue",
+                    f"The message attribute '{name}' has a BinaryValue that is not base64.",
+                ) from None
+        elif kind.startswith("Number") and _NUMBER.fullmatch(text) is None:
+            raise QueueError(
+                "InvalidParameterValue",
+                f"Can't cast the value of message (user) attribute '{name}' to a number.",
+            )
+        else:
+            _refuse_characters(text, f"the message attribute '{name}'")
 
 
 @dataclass
@@ -191,9 +276,18 @@ class Queues:
         body, dedup = message.body, message.dedup
         if not body:
             raise QueueError("MissingParameter", "the message body must not be empty")
+        _refuse_characters(body, "the message body")
         encoded = body.encode()
-        if len(encoded) > MAX_BODY:
-            raise QueueError("InvalidParameterValue", f"the message body exceeds {MAX_BODY} bytes")
+        size = len(encoded)
+        if message.attributes:
+            _check_attributes(message.attributes)
+            size += _attributes_size(message.attributes)
+        if size > MAX_SIZE:
+            raise QueueError(
+                "InvalidParameterValue",
+                "One or more parameters are invalid. Reason: Message must be at most"
+                f" {MAX_SIZE} bytes (body and attributes); this one has {size}.",
+            )
         if spec.fifo:
             if not message.group:
                 raise QueueError(
