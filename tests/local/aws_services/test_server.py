@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
+import struct
+import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +20,9 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
+from dev_process import wait_for
 from faasport.local.aws_services.server import Services
+from faasport.local.connections import Limits
 from faasport.local.sources.queues import Queues, QueueSpec
 from faasport.local.sources.store import Store
 
@@ -220,3 +226,96 @@ def test_expect_100_continue_is_answered_before_the_body(endpoint: str) -> None:
         sock.sendall(body)
         rest = sock.recv(65536)
     assert rest.startswith(b"HTTP/1.1 200 OK\r\n") and b"/jobs" in rest
+
+
+@pytest.mark.parametrize("length", [b"-1", b"abc", b"1e3", b"\xd9\xa3"])
+def test_a_content_length_that_is_not_a_length_is_a_400(endpoint: str, length: bytes) -> None:
+    answer = exchange(
+        endpoint, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\nAction="
+    )
+    assert answer.startswith(b"HTTP/1.1 400 ")
+
+
+def test_a_form_body_that_is_not_utf8_is_a_400(endpoint: str) -> None:
+    answer = httpx.post(
+        endpoint,
+        content=b"Action=SendMessage&QueueUrl=h/jobs&MessageBody=\xff\xfe",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 400
+    error = ET.fromstring(answer.content).find("q:Error", NS)
+    assert error is not None and error.findtext("q:Code", namespaces=NS) == "MalformedQueryString"
+
+
+def connect(url: str) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+GET_QUEUE_URL = (
+    b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AmazonSQS.GetQueueUrl\r\n"
+    b'Content-Length: 20\r\n\r\n{"QueueName":"jobs"}'
+)
+
+
+def test_a_client_resetting_its_connection_is_not_an_error(
+    endpoint: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    for _ in range(3):
+        sock = connect(endpoint)
+        sock.sendall(GET_QUEUE_URL)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+    time.sleep(0.5)
+    assert "Exception" not in capfd.readouterr().err
+
+
+@pytest.fixture
+def limited(tmp_path: Path) -> Iterator[str]:
+    queues = Queues(Store(tmp_path / "events.db").open(), {"jobs": QueueSpec("jobs")})
+    limits = Limits(max_connections=20, read_timeout=1.0, keep_alive_timeout=0.5)
+    services = Services(queues, limits=limits)
+    url = services.start()
+    try:
+        yield url
+    finally:
+        services.stop()
+
+
+def test_idle_keep_alive_connections_are_closed(limited: str) -> None:
+    before = threading.active_count()
+    sockets = [connect(limited) for _ in range(20)]
+    sockets[0].sendall(GET_QUEUE_URL)
+    assert sockets[0].recv(65536).startswith(b"HTTP/1.1 200 OK")
+    wait_for(lambda: threading.active_count() >= before + 20, 5, "a thread per connection")
+    for sock in sockets:  # each closed by the server: the read ends
+        assert sock.recv(1) == b""
+        sock.close()
+    wait_for(lambda: threading.active_count() == before, 5, "the threads to end")
+
+
+def test_connections_over_the_cap_are_answered_503(limited: str) -> None:
+    sockets = [connect(limited) for _ in range(20)]
+    with connect(limited) as over:
+        answer = over.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+    assert b"Connection: close" in answer
+    for sock in sockets:
+        sock.close()
+
+
+def test_a_request_head_sent_too_slowly_is_cut_off(limited: str) -> None:
+    """Each byte comes well within the idle timeout, but the whole head not within the
+    read timeout: the server closes the connection without answering."""
+    started = time.monotonic()
+    with connect(limited) as sock:
+        try:
+            for byte in GET_QUEUE_URL:
+                sock.sendall(bytes([byte]))
+                time.sleep(0.2)
+        except OSError:  # the server closed it
+            pass
+        sock.settimeout(5)
+        assert sock.recv(65536) == b""
+    assert time.monotonic() - started < 3

@@ -10,9 +10,12 @@ SQS's API (a dead-letter queue's contents, redrive).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +27,7 @@ from urllib.parse import parse_qsl, unquote
 
 from faasport.local.aws_services import control, dynamodb, query, s3, sns
 from faasport.local.aws_services.sqs import OPERATIONS
+from faasport.local.connections import Limits
 from faasport.local.sources.buckets import Buckets
 from faasport.local.sources.bus import Bus
 from faasport.local.sources.queues import QueueError, Queues, random_id
@@ -32,6 +36,9 @@ from faasport.local.sources.streams import SHARD, Streams
 from faasport.local.sources.tables import Tables
 from faasport.local.sources.topics import Topics
 
+#: A thread serves each connection, so the cap is lower than the asyncio servers' (whose
+#: default is half the process's file descriptors).
+LIMITS = Limits(max_connections=256)
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_request")
 #: SQS error codes (the query protocol's) -> the JSON protocol's ``__type`` names, where
 #: they differ by more than the ``AWS.SimpleQueueService.`` prefix.
@@ -52,8 +59,10 @@ class Services:
         buckets: Buckets | None = None,
         streams: Streams | None = None,
         tables: Tables | None = None,
+        limits: Limits = LIMITS,
     ) -> None:
         self.queues = queues
+        self.limits = limits
         self.streams = streams
         self.tables = tables
         self.buckets = buckets
@@ -66,7 +75,7 @@ class Services:
         self.connections: Callable[[str, str, bytes], tuple[int, bytes]] | None = None
         self.host = host
         self.port = port
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -80,8 +89,7 @@ class Services:
         class Handler(_Handler):
             owner = services
 
-        server = ThreadingHTTPServer((self.host, self.port), Handler)
-        server.daemon_threads = True
+        server = _Server((self.host, self.port), Handler, self.limits)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, name="faasport-aws-services", daemon=True
@@ -96,6 +104,63 @@ class Services:
             self._server = None
 
 
+class _Server(ThreadingHTTPServer):
+    """A thread per connection, within ``limits``: connections over the cap are answered 503,
+    an idle keep-alive connection is closed after ``keep_alive_timeout`` (its socket's
+    timeout), and one whose request has not arrived whole ``read_timeout`` after its first
+    byte is shut down by the serving thread's :meth:`service_actions`."""
+
+    daemon_threads = True
+    block_on_close = False  # stop() ends the connections instead of waiting for them
+    request_queue_size = 128  # the listen backlog (socketserver's 5 stalls a burst of clients)
+
+    def __init__(self, address: tuple[str, int], handler: type[_Handler], limits: Limits) -> None:
+        super().__init__(address, handler)
+        self.limits = limits
+        #: Each open connection -> when its request is due whole (inf between requests).
+        self.due: dict[socket.socket, float] = {}
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        if len(self.due) >= self.limits.max_connections:
+            with contextlib.suppress(OSError):
+                request.sendall(_BUSY)
+            return False
+        self.due[request] = math.inf
+        return True
+
+    def shutdown_request(self, request: Any) -> None:
+        self.due.pop(request, None)
+        super().shutdown_request(request)
+
+    def service_actions(self) -> None:
+        # serve_forever calls it after each accept and at least twice a second.
+        now = time.monotonic()
+        for connection, due in list(self.due.items()):
+            if due < now:
+                self.due[connection] = math.inf
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)  # its thread reads the end
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that resets or drops its connection is not an error of the server's.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+    def server_close(self) -> None:
+        super().server_close()
+        for connection in list(self.due):
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+_BUSY_BODY = json.dumps(
+    {"__type": "ServiceUnavailable", "message": "too many connections to faasport dev"}
+).encode()
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY)
+)
+
 #: The Date header of the current second: formatting it cost a tenth of a request.
 _date: tuple[int, str] = (0, "")
 
@@ -106,9 +171,11 @@ _MAX_LINE = 65536
 
 class _Handler(BaseHTTPRequestHandler):
     owner: Services
+    server: _Server
     raw_requestline: bytes  # set by handle_one_request
-    #: The request's headers by lower-case name (set by parse_request).
+    #: The request's headers by lower-case name, and its Content-Length (set by parse_request).
     fields: dict[str, str]
+    length: int
     protocol_version = "HTTP/1.1"
     # Buffered: a response's head and body leave in one write, flushed once the request is
     # answered (handle_one_request flushes).
@@ -119,10 +186,25 @@ class _Handler(BaseHTTPRequestHandler):
         # A response that outgrows the buffer leaves in several writes: without this the
         # client's delayed ACK holds every keep-alive response back ~40 ms.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.connection.settimeout(self.server.limits.keep_alive_timeout)
+
+    def handle_one_request(self) -> None:
+        try:
+            started = self.rfile.peek(1)  # type: ignore[attr-defined]  # a BufferedReader
+        except TimeoutError:  # idle for the keep-alive timeout
+            started = b""
+        if not started:
+            self.close_connection = True
+            return
+        self.server.due[self.connection] = time.monotonic() + self.server.limits.read_timeout
+        super().handle_one_request()
 
     def parse_request(self) -> bool:
         """The request line and headers, without the email parser the standard library
         uses for headers: it cost a third of the endpoint's time per request."""
+        if not self.raw_requestline.endswith(b"\n"):  # the client went away, or was too slow
+            self.close_connection = True
+            return False
         line = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
         self.requestline = line
         words = line.split()
@@ -139,9 +221,12 @@ class _Handler(BaseHTTPRequestHandler):
         headers: dict[str, str] = {}
         for _ in range(_MAX_HEADERS + 1):
             raw = self.rfile.readline(_MAX_LINE + 1)
-            if raw in (b"\r\n", b"\n", b""):
+            if raw in (b"\r\n", b"\n"):
                 break
             name, sep, value = raw.decode("iso-8859-1").partition(":")
+            if len(raw) <= _MAX_LINE and not raw.endswith(b"\n"):  # gone, or too slow
+                self.close_connection = True
+                return False
             if len(raw) > _MAX_LINE or not sep or not name.strip():
                 self.close_connection = True
                 self.send_error(HTTPStatus.BAD_REQUEST, "Bad header line")
@@ -152,6 +237,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
             return False
         self.fields = headers
+        length = headers.get("content-length", "0")
+        if not (length.isascii() and length.isdigit()):
+            self.close_connection = True
+            self.send_error(HTTPStatus.BAD_REQUEST, f"Bad Content-Length {length!r}")
+            return False
+        self.length = int(length)
         connection = headers.get("connection", "").lower()
         if connection == "close":
             self.close_connection = True
@@ -192,10 +283,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _body(self) -> bytes:
-        length = int(self.fields.get("content-length") or 0)
-        return self.rfile.read(length) if length else b""
-
     def _service(self) -> str:
         target = self.fields.get("x-amz-target", "")
         if target.startswith("AmazonSQS."):
@@ -204,21 +291,23 @@ class _Handler(BaseHTTPRequestHandler):
         return found.group(1) if found else ""
 
     def do_GET(self) -> None:
+        body = self.rfile.read(self.length) if self.length else b""
+        if len(body) < self.length:  # the client went away, or was too slow
+            self.close_connection = True
+            return
+        self.server.due[self.connection] = math.inf
         self.request_id = random_id()
         try:
-            self._dispatch()
+            self._dispatch(body)
         except Exception as exc:  # a bug here must still answer, without its details
-            import sys
-
             sys.stderr.write(
                 f"faasport dev: AWS services: {self.command} {self.path}: "
                 f"{type(exc).__name__}: {exc}\n"
             )
-            body = json.dumps({"__type": "InternalFailure", "message": "internal error"})
-            self._answer(500, body.encode(), "application/json")
+            error = json.dumps({"__type": "InternalFailure", "message": "internal error"})
+            self._answer(500, error.encode(), "application/json")
 
-    def _dispatch(self) -> None:
-        body = self._body()
+    def _dispatch(self, body: bytes) -> None:
         if self.path.startswith("/_faasport/"):
             self._control(self.command, body)
             return
@@ -251,13 +340,26 @@ class _Handler(BaseHTTPRequestHandler):
         elif target.startswith("AWSEvents.") and self.owner.bus is not None:
             self._events_json(target.partition(".")[2], body, self.owner.bus)
         elif service == "sns" and self.owner.topics is not None:
-            form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-            self._sns_query(form, self.owner.topics)
+            form = self._form(body, sns.NAMESPACE)
+            if form is not None:
+                self._sns_query(form, self.owner.topics)
         elif service == "sqs" or (not service and b"Action=" in body):
-            self._sqs_query(dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)))
+            form = self._form(body, query.NAMESPACE)
+            if form is not None:
+                self._sqs_query(form)
         else:
             action = dict(parse_qsl(body.decode("utf-8", "replace"))).get("Action", "")
             self._unsupported(service, target.partition(".")[2] or action or "POST")
+
+    def _form(self, body: bytes, namespace: str) -> dict[str, str] | None:
+        """A query-protocol request's form; None once a body that is not one is answered."""
+        try:
+            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError as exc:
+            message = f"the request body is not UTF-8 form data: {exc}"
+            error = query.error("MalformedQueryString", message, self.request_id, namespace)
+            self._answer(400, error, "text/xml")
+            return None
 
     def _s3(self, body: bytes, buckets: Buckets) -> None:
         answer = s3.handle(buckets, self.command, self.path, body, self.request_id)
