@@ -25,6 +25,7 @@ from faasport.local.aws_services.server import Services
 from faasport.local.connections import Limits
 from faasport.local.sources.queues import Queues, QueueSpec
 from faasport.local.sources.store import Store
+from faasport.local.sources.streams import Streams
 
 NS = {"q": "http://queue.amazonaws.com/doc/2012-11-05/"}
 
@@ -319,3 +320,27 @@ def test_a_request_head_sent_too_slowly_is_cut_off(limited: str) -> None:
         sock.settimeout(5)
         assert sock.recv(65536) == b""
     assert time.monotonic() - started < 3
+
+
+def test_kinesis_records_over_its_limits_are_refused(tmp_path: Path) -> None:
+    store = Store(tmp_path / "events.db").open()
+    streams = Streams(store, {"clicks"})
+    streams.open()
+    services = Services(Queues(store, {}), streams=streams)
+    kinesis = client(services.start(), "kinesis")
+    try:
+        mib = 1024 * 1024
+        with pytest.raises(ClientError, match="less than or equal to 1048576") as info:
+            kinesis.put_record(StreamName="clicks", Data=b"x" * mib, PartitionKey="k")
+        assert info.value.response["Error"]["Code"] == "ValidationException"
+        with pytest.raises(ClientError, match="partition key of 1 to 256"):
+            kinesis.put_record(StreamName="clicks", Data=b"x", PartitionKey="k" * 257)
+        records = [{"Data": b"x" * (mib - 1), "PartitionKey": "k"} for _ in range(6)]
+        with pytest.raises(ClientError, match="exceeds 5 MB") as info:
+            kinesis.put_records(StreamName="clicks", Records=records)
+        assert info.value.response["Error"]["Code"] == "InvalidArgumentException"
+        assert streams.read("clicks", 0, 10) == []
+        kinesis.put_record(StreamName="clicks", Data=b"x" * (mib - 1), PartitionKey="k")
+    finally:
+        kinesis.close()
+        services.stop()

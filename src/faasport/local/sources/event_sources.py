@@ -145,7 +145,7 @@ class EventSources:
         self.log = log
         self.store = Store(database or project.root / DATABASE)
         self.queues = Queues(self.store, queue_specs(project))
-        self.topics = Topics(self.queues, project)
+        self.topics = Topics(self.queues, project, log)
         self.bus = Bus(self.queues, project)
         self.buckets = Buckets(self.store, self.queues, project)
         names = {

@@ -127,10 +127,11 @@ class Outgoing:
 def message_size(message: Outgoing) -> int:
     """The bytes SQS counts against :data:`MAX_SIZE` (a body that cannot be sent counts too:
     a batch's size is checked before its messages are)."""
-    return len(message.body.encode("utf-8", "surrogatepass")) + _attributes_size(message.attributes)
+    return len(message.body.encode("utf-8", "surrogatepass")) + attributes_size(message.attributes)
 
 
-def _attributes_size(attributes: Mapping[str, Mapping[str, str]] | None) -> int:
+def attributes_size(attributes: Mapping[str, Mapping[str, str]] | None) -> int:
+    """Bytes of message attributes' names, types and values, as SQS and SNS count them."""
     size = 0
     for name, value in (attributes or {}).items():
         size += len(name.encode("utf-8", "surrogatepass"))
@@ -281,7 +282,7 @@ class Queues:
         size = len(encoded)
         if message.attributes:
             _check_attributes(message.attributes)
-            size += _attributes_size(message.attributes)
+            size += attributes_size(message.attributes)
         if size > MAX_SIZE:
             raise QueueError(
                 "InvalidParameterValue",

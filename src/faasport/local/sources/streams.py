@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from faasport.config.model import StreamEvent
 
 SHARD = "shardId-000000000000"
+#: Kinesis's limits: a partition key's characters, a record's bytes (data and key), a
+#: PutRecords request's bytes.
+MAX_KEY = 256
+MAX_RECORD = 1024 * 1024
+MAX_RECORDS = 5 * MAX_RECORD
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stream_records (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -102,14 +107,33 @@ class Streams:
         return stream
 
     def put(self, stream: str, records: list[tuple[str, bytes]]) -> list[str]:
-        """Append ``(partition key, data)`` records in order; their sequence numbers."""
+        """Append ``(partition key, data)`` records in order; their sequence numbers. Kinesis's
+        limits hold: a key of 1 to 256 characters, a record of at most 1 MiB with its key,
+        5 MiB for them all."""
         self.known(stream)
+        for key, data in records:
+            if not 1 <= len(key) <= MAX_KEY:
+                raise QueueError(
+                    "ValidationException",
+                    f"a record needs a partition key of 1 to {MAX_KEY} characters",
+                )
+            if len(data) + len(key.encode()) > MAX_RECORD:
+                raise QueueError(
+                    "ValidationException",
+                    "1 validation error detected: Value at 'data' failed to satisfy constraint:"
+                    f" Member must have length less than or equal to {MAX_RECORD}"
+                    " (with the partition key)",
+                )
+        total = sum(len(data) + len(key.encode()) for key, data in records)
+        if total > MAX_RECORDS:
+            raise QueueError(
+                "InvalidArgumentException",
+                f"Records size exceeds {MAX_RECORDS // MAX_RECORD} MB limit: {total} bytes",
+            )
         now = time.time()
         out = []
         with self.store.transaction() as db:
             for key, data in records:
-                if not key:
-                    raise QueueError("ValidationException", "a record needs a partition key")
                 cursor = db.execute(
                     "INSERT INTO stream_records (stream, partition_key, data, arrived)"
                     " VALUES (?, ?, ?, ?)",

@@ -4,26 +4,40 @@ name it and to the queues subscribed in ``[topics.NAME]``, each through its filt
 A function's deliveries wait in an internal queue of the event store (``_sns:TOPIC:FUNCTION``)
 until the function succeeded, so a crash loses none; like SNS's asynchronous invocation, a
 failed delivery is retried twice, then kept in ``_failed``.
+
+A publish is checked as SNS checks it (at most 256 KiB, a subject of at most 100 characters).
+As on AWS, where deliveries happen after the publish is answered, a subscription that refuses
+the message (a queue's own limits: the JSON envelope adds to the message's size) does not fail
+the publish; each such delivery is logged, naming topic, subscriber and reason.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from faasport.local.sources.consumer import ACCOUNT
 from faasport.local.sources.patterns import matches
-from faasport.local.sources.queues import Outgoing, QueueError, Queues, Received
+from faasport.local.sources.queues import (
+    Outgoing,
+    QueueError,
+    Queues,
+    Received,
+    attributes_size,
+)
 
 if TYPE_CHECKING:
     from faasport.config.model import Project
 
 FAILED = "_failed"
 Attributes = Mapping[str, Mapping[str, str]]
+#: SNS's limits: a message with its attributes, and a subject.
+MAX_SIZE = 262_144
+MAX_SUBJECT = 100
 
 
 @dataclass(frozen=True)
@@ -99,8 +113,11 @@ def sns_event(topic_arn: str, batch: list[Received], region: str) -> dict[str, A
 
 
 class Topics:
-    def __init__(self, queues: Queues, project: Project) -> None:
+    def __init__(
+        self, queues: Queues, project: Project, log: Callable[[str], None] = lambda line: None
+    ) -> None:
         self.queues = queues
+        self.log = log
         self.region = project.region
         self.subscriptions = subscriptions(project)
 
@@ -114,26 +131,49 @@ class Topics:
         return topic
 
     def publish(
-        self, topic: str, message: str, attributes: Attributes | None = None, subject: str = ""
+        self,
+        topic: str,
+        message: str | Mapping[str, str],
+        attributes: Attributes | None = None,
+        subject: str = "",
     ) -> str:
+        """Fan ``message`` out; a mapping is a message per protocol (``MessageStructure=json``):
+        queues take its ``sqs`` entry, functions its ``lambda`` one, else its ``default``."""
         self.known(topic)
         if not message:
-            raise QueueError("InvalidParameter", "the message must not be empty")
+            raise QueueError("InvalidParameter", "Invalid parameter: Empty message")
         attributes = attributes or {}
+        whole = message if isinstance(message, str) else json.dumps(message)
+        size = len(whole.encode("utf-8", "surrogatepass")) + attributes_size(attributes)
+        if size > MAX_SIZE:
+            raise QueueError(
+                "InvalidParameter",
+                f"Invalid parameter: Message too long: {size} bytes with its attributes,"
+                f" at most {MAX_SIZE}",
+            )
+        if len(subject) > MAX_SUBJECT or not all(" " <= c <= "~" for c in subject):
+            raise QueueError(
+                "InvalidParameter",
+                f"Invalid parameter: Subject: at most {MAX_SUBJECT} printable ASCII characters,"
+                " without line breaks",
+            )
         id = str(uuid.uuid4())
         envelope = {
             "Type": "Notification",
             "MessageId": id,
             "TopicArn": self.arn(topic),
             "Subject": subject or None,
-            "Message": message,
+            "Message": "",
             "Timestamp": datetime.now(UTC).isoformat(timespec="milliseconds")[:23] + "Z",
             "SignatureVersion": "1",
             "Signature": "EXAMPLE",
             "SigningCertUrl": f"https://sns.{self.region}.amazonaws.com/cert.pem",
             "UnsubscribeUrl": f"https://sns.{self.region}.amazonaws.com/?Action=Unsubscribe",
             "MessageAttributes": {
-                name: {"Type": value.get("DataType", "String"), "Value": value.get("StringValue")}
+                name: {
+                    "Type": value.get("DataType", "String"),
+                    "Value": value.get("StringValue", value.get("BinaryValue")),
+                }
                 for name, value in attributes.items()
             },
         }
@@ -141,9 +181,20 @@ class Topics:
         for sub in self.subscriptions[topic]:
             if sub.filter is not None and not matches(sub.filter, values):
                 continue
-            body = message if sub.raw else json.dumps(envelope)
+            if isinstance(message, str):
+                text = message
+            else:
+                text = message.get("lambda" if sub.function else "sqs") or message["default"]
+            envelope["Message"] = text
+            body = text if sub.raw else json.dumps(envelope)
             outgoing = Outgoing(body, attributes if sub.raw else None)
             if self.queues.spec(sub.queue).fifo:
                 outgoing.group, outgoing.dedup = topic, id
-            self.queues.send_batch(sub.queue, [outgoing])
+            [sent] = self.queues.send_batch(sub.queue, [outgoing])
+            if isinstance(sent, QueueError):
+                subscriber = f"function {sub.function}" if sub.function else f"queue {sub.queue}"
+                self.log(
+                    f"topic {topic}: message {id} not delivered to {subscriber}:"
+                    f" {sent.code}: {sent}"
+                )
         return id
