@@ -115,10 +115,10 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128  # the listen backlog (socketserver's 5 stalls a burst of clients)
 
     def __init__(self, address: tuple[str, int], handler: type[_Handler], limits: Limits) -> None:
-        super().__init__(address, handler)
         self.limits = limits
         #: Each open connection -> when its request is due whole (inf between requests).
         self.due: dict[socket.socket, float] = {}
+        super().__init__(address, handler)  # a failed bind calls server_close
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
         if len(self.due) >= self.limits.max_connections:
