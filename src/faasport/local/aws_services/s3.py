@@ -66,7 +66,7 @@ def handle(buckets: Buckets, method: str, target: str, body: bytes, request_id: 
         if operation in ("CreateBucket", "HeadBucket"):
             if operation == "CreateBucket":
                 buckets.create(bucket)
-            buckets.path(bucket, "probe")
+            buckets.directory(bucket)
             return Answer(200, headers={"Location": f"/{bucket}"})
         if operation == "PutObject":
             etag = buckets.put(bucket, key, body)
