@@ -5,11 +5,13 @@ answers in S3's XML shape."""
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
@@ -117,3 +119,115 @@ def test_a_key_longer_than_1024_bytes_is_refused(endpoint: Endpoint) -> None:
     with pytest.raises(ClientError) as refused:
         endpoint.s3.put_object(Bucket="bkt", Key="é" * 512 + "k", Body=b"x")
     assert code(refused) == ("KeyTooLongError", 400)
+
+
+SIGNED = {"Authorization": "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/s3/aws4_request"}
+
+
+def raw(endpoint: Endpoint, method: str, target: str) -> httpx.Response:
+    """One request as a client that is not boto3 sends it (unsigned: faasport checks none)."""
+    return httpx.request(method, endpoint.url + target, headers=SIGNED)
+
+
+def test_listings_page_group_and_carry_any_key(endpoint: Endpoint) -> None:
+    s3 = endpoint.s3
+    keys = ["a/1", "a/2", "b", "c/1", "ctl\x01key", "d\rcr"]
+    for key in keys:
+        s3.put_object(Bucket="bkt", Key=key, Body=b"x")
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket="bkt", PaginationConfig={"PageSize": 2}
+    )
+    assert [o["Key"] for page in pages for o in page["Contents"]] == keys
+    grouped = s3.list_objects_v2(Bucket="bkt", Delimiter="/")
+    assert [p["Prefix"] for p in grouped["CommonPrefixes"]] == ["a/", "c/"]
+    assert [o["Key"] for o in grouped["Contents"]] == ["b", "ctl\x01key", "d\rcr"]
+    empty = s3.list_objects_v2(Bucket="bkt", MaxKeys=0)
+    assert (empty["KeyCount"], empty["IsTruncated"], "Contents" in empty) == (0, False, False)
+    # A client that asks for no encoding gets an error it can read, never broken XML.
+    plain = raw(endpoint, "GET", "/bkt?list-type=2")
+    assert plain.status_code == 400
+    assert ET.fromstring(plain.content).findtext("Code") == "InvalidArgument"
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5"])
+def test_max_keys_that_is_not_a_count_is_invalid_argument(endpoint: Endpoint, value: str) -> None:
+    answer = raw(endpoint, "GET", f"/bkt?list-type=2&max-keys={value}")
+    assert answer.status_code == 400
+    assert ET.fromstring(answer.content).findtext("Code") == "InvalidArgument"
+
+
+def test_list_buckets_names_the_local_buckets(endpoint: Endpoint) -> None:
+    endpoint.s3.create_bucket(Bucket="made")
+    assert [b["Name"] for b in endpoint.s3.list_buckets()["Buckets"]] == ["bkt", "made", "other"]
+
+
+def test_every_error_is_s3_xml(endpoint: Endpoint, tmp_path: Path) -> None:
+    missing = raw(endpoint, "GET", "/bkt/nul%00key%01")
+    assert missing.status_code == 404
+    error = ET.fromstring(missing.content)
+    assert [e.tag for e in error] == ["Code", "Message", "Resource", "RequestId"]
+    assert error.findtext("Code") == "NoSuchKey"
+    assert error.findtext("RequestId") == missing.headers["x-amz-request-id"]
+    # The file system fails under the bucket: S3's InternalError, no Python in it.
+    folder = tmp_path / ".faasport" / "buckets" / "other"
+    folder.rmdir()
+    folder.write_bytes(b"")
+    broken = httpx.put(endpoint.url + "/other/k", content=b"x", headers=SIGNED)
+    assert broken.status_code == 500
+    error = ET.fromstring(broken.content)
+    assert error.findtext("Code") == "InternalError"
+    assert "Error" not in (error.findtext("Message") or "")
+
+
+#: Until the endpoint hands S3 its request headers, a copy cannot be told from an empty
+#: put, and ranges and conditions go unseen; strict, so these fail as soon as it does and
+#: the mark must go.
+NEEDS_HEADERS = pytest.mark.xfail(
+    strict=True, reason="the AWS endpoint does not pass request headers to s3.handle yet"
+)
+
+
+@NEEDS_HEADERS
+def test_copy_object_within_and_across_buckets(endpoint: Endpoint) -> None:
+    s3 = endpoint.s3
+    s3.put_object(Bucket="bkt", Key="f1.bin", Body=b"0123456789abcdef")
+    copied = s3.copy_object(
+        Bucket="bkt", Key="copy.bin", CopySource={"Bucket": "bkt", "Key": "f1.bin"}
+    )["CopyObjectResult"]
+    head = s3.head_object(Bucket="bkt", Key="copy.bin")
+    assert (head["ContentLength"], head["ETag"]) == (16, copied["ETag"])
+    assert copied["LastModified"].year >= 2024
+    s3.copy_object(Bucket="other", Key="odd//key", CopySource="bkt/f1.bin")
+    assert s3.get_object(Bucket="other", Key="odd//key")["Body"].read() == b"0123456789abcdef"
+    assert ("ObjectCreated:Copy", "copy.bin") in endpoint.events()
+    assert endpoint.events("other") == [("ObjectCreated:Copy", "odd//key")]
+    with pytest.raises(ClientError) as missing:
+        s3.copy_object(Bucket="bkt", Key="c2", CopySource={"Bucket": "bkt", "Key": "none"})
+    assert code(missing) == ("NoSuchKey", 404)
+    with pytest.raises(ClientError) as itself:
+        s3.copy_object(Bucket="bkt", Key="f1.bin", CopySource={"Bucket": "bkt", "Key": "f1.bin"})
+    assert code(itself) == ("InvalidRequest", 400)
+    with pytest.raises(ClientError) as stale:
+        s3.copy_object(Bucket="bkt", Key="c3", CopySource="bkt/f1.bin", CopySourceIfMatch='"other"')
+    assert code(stale) == ("PreconditionFailed", 412)
+
+
+@NEEDS_HEADERS
+def test_get_object_serves_ranges_and_conditions(endpoint: Endpoint) -> None:
+    s3 = endpoint.s3
+    etag = s3.put_object(Bucket="bkt", Key="f.bin", Body=b"0123456789abcdef")["ETag"]
+    part = s3.get_object(Bucket="bkt", Key="f.bin", Range="bytes=0-9")
+    assert part["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert (part["ContentRange"], part["Body"].read()) == ("bytes 0-9/16", b"0123456789")
+    tail = s3.get_object(Bucket="bkt", Key="f.bin", Range="bytes=-4")
+    assert (tail["ContentRange"], tail["Body"].read()) == ("bytes 12-15/16", b"cdef")
+    with pytest.raises(ClientError) as beyond:
+        s3.get_object(Bucket="bkt", Key="f.bin", Range="bytes=16-20")
+    assert code(beyond) == ("InvalidRange", 416)
+    with pytest.raises(ClientError) as unchanged:
+        s3.get_object(Bucket="bkt", Key="f.bin", IfNoneMatch=etag)
+    assert code(unchanged) == ("304", 304)
+    with pytest.raises(ClientError) as changed:
+        s3.get_object(Bucket="bkt", Key="f.bin", IfMatch='"0000"')
+    assert code(changed) == ("PreconditionFailed", 412)
+    assert s3.get_object(Bucket="bkt", Key="f.bin", IfMatch=etag)["Body"].read()[:2] == b"01"
