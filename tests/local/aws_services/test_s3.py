@@ -179,15 +179,6 @@ def test_every_error_is_s3_xml(endpoint: Endpoint, tmp_path: Path) -> None:
     assert "Error" not in (error.findtext("Message") or "")
 
 
-#: Until the endpoint hands S3 its request headers, a copy cannot be told from an empty
-#: put, and ranges and conditions go unseen; strict, so these fail as soon as it does and
-#: the mark must go.
-NEEDS_HEADERS = pytest.mark.xfail(
-    strict=True, reason="the AWS endpoint does not pass request headers to s3.handle yet"
-)
-
-
-@NEEDS_HEADERS
 def test_copy_object_within_and_across_buckets(endpoint: Endpoint) -> None:
     s3 = endpoint.s3
     s3.put_object(Bucket="bkt", Key="f1.bin", Body=b"0123456789abcdef")
@@ -212,7 +203,6 @@ def test_copy_object_within_and_across_buckets(endpoint: Endpoint) -> None:
     assert code(stale) == ("PreconditionFailed", 412)
 
 
-@NEEDS_HEADERS
 def test_get_object_serves_ranges_and_conditions(endpoint: Endpoint) -> None:
     s3 = endpoint.s3
     etag = s3.put_object(Bucket="bkt", Key="f.bin", Body=b"0123456789abcdef")["ETag"]

@@ -204,10 +204,10 @@ def test_malformed_requests_are_refused_and_the_connection_closed(
 def test_keep_alive_answers_each_request_whole_and_in_order(endpoint: str) -> None:
     one = json.dumps({"QueueName": "jobs"}).encode()
     request = (
-        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n"
+        b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-amz-json-1.0\r\n"
         b"x-amz-target: AmazonSQS.GetQueueUrl\r\nContent-Length: %d\r\n\r\n%s" % (len(one), one)
     )
-    closing = request.replace(b"Host: x\r\n", b"Host: x\r\nConnection: close\r\n")
+    closing = request.replace(b"Host: localhost\r\n", b"Host: localhost\r\nConnection: close\r\n")
     answer = exchange(endpoint, request + request + closing)
     assert answer.count(b"HTTP/1.1 200 OK\r\n") == 3
     assert answer.count(b'{"QueueUrl": "') == 3
@@ -220,7 +220,7 @@ def test_expect_100_continue_is_answered_before_the_body(endpoint: str) -> None:
     host, port = endpoint.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(
-            b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n"
+            b"POST / HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nConnection: close\r\n"
             b"X-Amz-Target: AmazonSQS.GetQueueUrl\r\nContent-Length: %d\r\n\r\n" % len(body)
         )
         assert sock.recv(65536).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -232,7 +232,8 @@ def test_expect_100_continue_is_answered_before_the_body(endpoint: str) -> None:
 @pytest.mark.parametrize("length", [b"-1", b"abc", b"1e3", b"\xd9\xa3"])
 def test_a_content_length_that_is_not_a_length_is_a_400(endpoint: str, length: bytes) -> None:
     answer = exchange(
-        endpoint, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\nAction="
+        endpoint,
+        b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + length + b"\r\n\r\nAction=",
     )
     assert answer.startswith(b"HTTP/1.1 400 ")
 
@@ -254,7 +255,7 @@ def connect(url: str) -> socket.socket:
 
 
 GET_QUEUE_URL = (
-    b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AmazonSQS.GetQueueUrl\r\n"
+    b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AmazonSQS.GetQueueUrl\r\n"
     b'Content-Length: 20\r\n\r\n{"QueueName":"jobs"}'
 )
 

@@ -263,3 +263,12 @@ def test_pages_of_other_sites_cannot_read_or_drive_the_dashboard(dev: Dev) -> No
     )
     assert page.status_code == 403
     assert page.headers["x-amzn-errortype"] == "AccessDeniedException"
+    # The AWS services endpoint: the same, for a purge a page would send as a form.
+    form = b"Action=PurgeQueue&QueueUrl=http://localhost/123456789012/jobs"
+    for headers in (
+        {"origin": "http://attacker.example", "content-type": "text/plain"},
+        {"host": "attacker.example"},
+    ):
+        refused = httpx.post(dev.services + "/", content=form, headers=headers)
+        assert refused.status_code == 403
+    assert dev.client("sqs").list_queues()["QueueUrls"]

@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from faasport.local import local_only
 from faasport.local.aws_services import control, dynamodb, query, s3, sns
 from faasport.local.aws_services.sqs import OPERATIONS
 from faasport.local.connections import Limits
@@ -308,6 +309,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(500, error.encode(), "application/json")
 
     def _dispatch(self, body: bytes) -> None:
+        fields = self.fields
+        refused = local_only.refusal(fields.get("host"), fields.get("origin"), self.owner.host)
+        if refused is not None:
+            error = json.dumps({"__type": "AccessDeniedException", "message": refused})
+            self._answer(403, error.encode(), "application/json")
+            return
         if self.path.startswith("/_faasport/"):
             self._control(self.command, body)
             return
@@ -362,7 +369,7 @@ class _Handler(BaseHTTPRequestHandler):
             return None
 
     def _s3(self, body: bytes, buckets: Buckets) -> None:
-        answer = s3.handle(buckets, self.command, self.path, body, self.request_id)
+        answer = s3.handle(buckets, self.command, self.path, body, self.request_id, self.fields)
         self.send_response(answer.status)
         headers = {"Content-Length": str(len(answer.body)), **answer.headers}
         for name, value in headers.items():
