@@ -29,6 +29,8 @@ INVOKED = {
     "cleanup": {"ticks": 1},
     "uploads": {"keys": ["a.csv"]},
 }
+#: What each logs at INFO while it does so (a line the template's handler writes).
+LOGGED = {"worker": "job ", "cleanup": "cleanup for ", "uploads": "stored "}
 
 
 def run(*args: str) -> Result:
@@ -119,7 +121,14 @@ def readme_invocations(root: Path) -> dict[str, object]:
             timeout=120,
         )
         assert done.returncode == 0, f"{line}: {done.stderr}"
-        results[line.split("faasport invoke ")[1].split()[0]] = json.loads(done.stdout)
+        name = line.split("faasport invoke ")[1].split()[0]
+        results[name] = json.loads(done.stdout)
+        records = [
+            json.loads(x[x.index("{") :]) for x in done.stderr.splitlines() if '"level"' in x
+        ]
+        assert any(
+            r["level"] == "INFO" and r["message"].startswith(LOGGED[name]) for r in records
+        ), done.stderr
     return results
 
 
