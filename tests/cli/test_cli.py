@@ -284,3 +284,11 @@ def test_dev_with_bad_config_exits_1_without_traceback(tmp_path: Path) -> None:
         "error: faasport.toml: functions.api.memory: must be an integer from 128 to 10240, "
         "got 99999"
     ]
+
+
+def test_an_empty_event_on_stdin_is_named_as_such() -> None:
+    result = run("invoke", "worker", "--project", str(PHONEY), "--event", "-", stdin="\n")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: stdin is empty: the event is a JSON document, {} at least"
+    )

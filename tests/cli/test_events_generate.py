@@ -86,6 +86,8 @@ def test_an_option_that_does_not_apply_is_refused(args: list[str], message: str)
 
 def test_options_that_apply_are_taken() -> None:
     assert generate("s3", "--key", "a", "--removed", "--name", "b")["Records"]
+    (sample,) = generate("s3")["Records"]  # a sample, as for every source
+    assert sample["s3"]["object"]["key"] == "in/example.txt"
     edge = generate("edge", "--trigger", "origin-request", "--method", "POST", "--body", "x")
     assert edge["Records"]
 

@@ -153,6 +153,12 @@ def test_a_stage_in_a_file_without_stages_says_how_to_add_one(tmp_path: Path) ->
     assert error(tmp_path, "prod") == (
         'faasport.toml: stages: no stage "prod"; none is defined; add a [stages.prod] table'
     )
+    (tmp_path / "faasport.toml").unlink()
+    (tmp_path / "pyproject.toml").write_text('[tool.faasport.functions.api]\napp = "a:b"\n')
+    assert error(tmp_path, "prod") == (
+        'pyproject.toml: tool.faasport.stages: no stage "prod"; none is defined; add a '
+        "[tool.faasport.stages.prod] table"
+    )
 
 
 @pytest.mark.parametrize(

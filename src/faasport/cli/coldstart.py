@@ -112,7 +112,11 @@ def coldstart(
     )
     with packaged as unpacked_artifact:
         if not as_json:
-            click.echo(f"measuring {runs + 1} fresh starts of {function}...", err=True)
+            click.echo(
+                f"measuring {runs} fresh starts of {function}, and one more that traces its "
+                "imports...",
+                err=True,
+            )
         report = measure(project, function, runs, unpacked_artifact)
     data = report.to_json()
     if html_path is not None:

@@ -148,8 +148,7 @@ def _record_event(
     if source == "schedule":
         return sample.schedule_event(name or "schedule")
     if source == "s3":
-        if not keys:
-            raise click.BadParameter("give s3 at least one --key", param_hint="--key")
+        keys = keys or ("in/example.txt",)  # a sample, as for the other sources
         return sample.s3_event(*keys, bucket=name or "uploads", removed=removed)
     bodies = bodies or (SAMPLE_BODIES[source],)
     if source == "sqs":

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from faasport.cli.project import project_option, resolve_project_dir, stage_option
+from faasport.cli.project import project_option, resolve_project_dir
 from faasport.core.errors import FaasportError
 from faasport.deploy.ci_workflow import CLOUDS, Cloud
 
@@ -178,7 +178,12 @@ def missing_requirements(declared: list[str], template: str) -> list[str]:
     show_default=True,
     help="With --ci: where the workflow deploys.",
 )
-@stage_option
+@click.option(
+    "--stage",
+    default=None,
+    metavar="NAME",
+    help="With --ci: the stage ([stages.NAME]) the workflow deploys.",
+)
 def init(
     directory: Path | None,
     project_dir: Path | None,

@@ -35,6 +35,8 @@ def read_event(path: str | None) -> Any:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise FaasportError(f"cannot read event file {path}: {exc.strerror}") from None
+    if not text.strip():
+        raise FaasportError(f"{name} is empty: the event is a JSON document, {{}} at least")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -69,7 +69,7 @@ def apply_stage(
         if known:
             hint = "the stages are: " + ", ".join(sorted(known))
         else:
-            hint = f"none is defined; add a [{STAGES}.{stage}] table"
+            hint = f"none is defined; add a [{join(join(prefix, STAGES), stage)}] table"
         source.fail(join(prefix, STAGES), f'no stage "{stage}"; {hint}')
     base = {key: value for key, value in data.items() if key != STAGES}
     moved: dict[str, str] = {}
