@@ -92,7 +92,7 @@ def test_durations_measured_by_the_local_runtime(project: Path) -> None:
     result = run("--project", str(project), "--requests", "app=1000", "--from-dev", "--json")
     assert result.exit_code == 0, result.output
     function = json.loads(result.stdout)["functions"][0]
-    assert function["duration_source"] == "median of 3 dev"
+    assert function["duration_source"] == "median of 3 runs under faasport dev"
     assert function["duration_ms"] == sorted(recorded["durations_ms"])[1]
 
 
@@ -153,3 +153,15 @@ def test_api_gateway_volume_tiers_are_a_row_of_their_own(tmp_path: Path) -> None
     assert charges["API Gateway HTTP API"] == "432.00"
     small = run("--project", str(tmp_path), "--requests", "api=1000", "--duration-ms", "api=10")
     assert "volume tiers" not in small.stdout
+
+
+def test_a_run_is_billed_one_step_at_least_and_no_amount_is_minus_zero() -> None:
+    from decimal import Decimal
+
+    from faasport.cli.cost import _money
+    from faasport.deploy.cost.model import _seconds
+
+    assert _seconds(0, 1) == Decimal("0.001")  # Lambda bills 1 ms at least
+    assert _seconds(0.2, 100) == Decimal("0.1")
+    assert _money(Decimal("-0.001")) == "$0.00"
+    assert _money(Decimal("-0.01")) == "-$0.01"

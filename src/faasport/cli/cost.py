@@ -49,7 +49,10 @@ def _usages(project: Any, requests: dict[str, int], durations: dict[str, float],
         if duration is None and dev:
             recorded = measured.read(project.root, name)
             if recorded:
-                duration, source = statistics.median(recorded), f"median of {len(recorded)} dev"
+                duration, source = (
+                    statistics.median(recorded),
+                    f"median of {len(recorded)} runs under faasport dev",
+                )
         if duration is None:
             raise FaasportError(
                 f"no duration for function {name}: give --duration-ms {name}=MS, set "
@@ -62,7 +65,7 @@ def _usages(project: Any, requests: dict[str, int], durations: dict[str, float],
 
 def _money(amount: Decimal) -> str:
     rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
-    return f"-${-rounded:,}" if rounded < 0 else f"${rounded:,}"
+    return f"-${-rounded:,}" if rounded < 0 else f"${abs(rounded):,}"  # never $-0.00
 
 
 @click.command()

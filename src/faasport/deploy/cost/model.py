@@ -111,7 +111,8 @@ def _gb(memory_mb: int) -> Decimal:
 
 
 def _seconds(duration_ms: float, step_ms: int) -> Decimal:
-    return Decimal(math.ceil(duration_ms / step_ms) * step_ms) / 1000
+    """Seconds billed for one run of ``duration_ms``: whole steps, one at least."""
+    return Decimal(max(1, math.ceil(duration_ms / step_ms)) * step_ms) / 1000
 
 
 def _busy_seconds(
