@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from cli_output import one_error_line
 from faasport.cli.main import main
+from faasport.local import durations
 from faasport.local.emulator import Emulator
 from faasport.local.spec import FunctionSpec
 
@@ -86,14 +87,14 @@ def test_durations_measured_by_the_local_runtime(project: Path) -> None:
             assert runtime.invoke("app", b"{}").ok
     finally:
         runtime.stop()
-    recorded = json.loads((project / ".faasport" / "durations" / "app.json").read_text())
-    assert len(recorded["durations_ms"]) == 3
-    assert all(20 <= ms < 2000 for ms in recorded["durations_ms"])
+    recorded = durations.read(project, "app")
+    assert len(recorded) == 3
+    assert all(20 <= ms < 2000 for ms in recorded)
     result = run("--project", str(project), "--requests", "app=1000", "--from-dev", "--json")
     assert result.exit_code == 0, result.output
     function = json.loads(result.stdout)["functions"][0]
     assert function["duration_source"] == "median of 3 runs under faasport dev"
-    assert function["duration_ms"] == sorted(recorded["durations_ms"])[1]
+    assert function["duration_ms"] == sorted(recorded)[1]
 
 
 def test_a_function_without_duration_is_one_error_line(project: Path) -> None:
@@ -165,3 +166,20 @@ def test_a_run_is_billed_one_step_at_least_and_no_amount_is_minus_zero() -> None
     assert _seconds(0.2, 100) == Decimal("0.1")
     assert _money(Decimal("-0.001")) == "$0.00"
     assert _money(Decimal("-0.01")) == "-$0.01"
+
+
+def test_durations_of_every_process_are_kept(tmp_path: Path) -> None:
+    """faasport invoke while faasport dev runs: each appends, neither rewrites the other's."""
+    (tmp_path / ".faasport").mkdir()
+    dev, invoke = durations.DurationLog(tmp_path, "api"), durations.DurationLog(tmp_path, "api")
+    for value in (10.0, 11.0):
+        dev.record(value)  # the first is written at once, the second waits
+    invoke.record(50.0)
+    dev.flush()
+    assert sorted(durations.read(tmp_path, "api")) == [10.0, 11.0, 50.0]
+    many = durations.DurationLog(tmp_path, "worker")
+    many.pending = [float(i) for i in range(3 * durations.KEEP)]
+    many.write()
+    kept = durations.read(tmp_path, "worker")
+    assert len(kept) == durations.KEEP and kept[-1] == 3 * durations.KEEP - 1
+    assert len(durations.path(tmp_path, "worker").read_text().splitlines()) == durations.KEEP
