@@ -162,6 +162,34 @@ def test_missing_and_mismatched_dependencies_are_named(project: Path) -> None:
     ]
 
 
+def test_a_line_that_is_no_requirement_is_named_and_pip_options_pass(project: Path) -> None:
+    (project / "requirements.txt").write_text(
+        "--index-url https://example.invalid/simple\n./vendor/pkg\nthis is not valid !!\n"
+    )
+    code, _, err = check(project)
+    assert code == 1
+    (line,) = err
+    assert line.startswith("error: requirements.txt: 'this is not valid !!' is not a requirement: ")
+
+
+def test_the_files_the_functions_read_are_checked(project: Path) -> None:
+    """A secrets file every invocation would fail on; a key set missing, so every request
+    to the routes behind it would be a 401."""
+    (project / "secrets.local.toml").write_text('"bad = \n')
+    config = project / "faasport.toml"
+    config.write_text(
+        config.read_text()
+        + '\n[auth.users]\nissuer = "https://issuer.example.com/"\njwks = "keys/jwks.json"\n'
+    )
+    code, _, err = check(project)
+    assert code == 1
+    assert err[0] == (
+        "warning: faasport.toml: auth.users.jwks: keys/jwks.json is not a file yet: every "
+        "request to its routes is a 401, and packaging stops"
+    )
+    assert err[1].startswith("error: ") and "secrets.local.toml: invalid TOML" in err[1]
+
+
 def test_another_python_is_a_warning_not_an_error(project: Path) -> None:
     other = "3.13" if RUNNING != "3.13" else "3.12"
     replace(project / "faasport.toml", f'python = "{RUNNING}"', f'python = "{other}"')

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import click
 
 from faasport.cli.project import project_option, resolve_project_dir
+from faasport.core.errors import FaasportError
 
 if TYPE_CHECKING:
     from faasport.config.model import Function, Project
@@ -92,8 +93,12 @@ def dependency_errors(project: Project) -> list[str]:
     for line in requirements.lines:
         try:
             requirement = Requirement(line)
-        except InvalidRequirement:
-            continue  # URLs, options: pip's business at package time
+        except InvalidRequirement as exc:
+            if line.startswith(("-", ".", "/")) or "://" in line:
+                continue  # pip's own options, URLs and paths: pip's business at package time
+            reason = str(exc).splitlines()[0]
+            problems.append(f"{requirements.source}: {line!r} is not a requirement: {reason}")
+            continue
         if requirement.marker is not None and not requirement.marker.evaluate():
             continue
         try:
@@ -231,11 +236,37 @@ def import_errors(project: Project, report: Report) -> None:
                 )
 
 
+def file_problems(project: Project) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of the files the functions read beside the configuration: the
+    local secrets file, a JWT authorizer's key set."""
+    from faasport.config.model import JwtAuth
+    from faasport.secrets.errors import LOCAL_FILE
+    from faasport.secrets.local import read_local_file
+
+    errors, warnings = [], []
+    try:
+        read_local_file(project.root / LOCAL_FILE)
+    except FaasportError as exc:
+        errors.append(" ".join(str(exc).split()))
+    for auth in project.auth.values():
+        if not isinstance(auth, JwtAuth) or not auth.jwks or "://" in auth.jwks:
+            continue
+        if not (project.root / auth.jwks).is_file():
+            warnings.append(
+                f"{project.source.name}: auth.{auth.name}.jwks: {auth.jwks} is not a file "
+                "yet: every request to its routes is a 401, and packaging stops"
+            )
+    return errors, warnings
+
+
 def run_checks(project: Project) -> Report:
     report = Report()
     warning = python_warning(project)
     if warning:
         report.warnings.append(warning)
+    errors, warnings = file_problems(project)
+    report.errors.extend(errors)
+    report.warnings.extend(warnings)
     report.errors.extend(dependency_errors(project))
     import_errors(project, report)
     return report
