@@ -164,7 +164,7 @@ def test_missing_and_mismatched_dependencies_are_named(project: Path) -> None:
 
 def test_a_line_that_is_no_requirement_is_named_and_pip_options_pass(project: Path) -> None:
     (project / "requirements.txt").write_text(
-        "--index-url https://example.invalid/simple\n./vendor/pkg\nthis is not valid !!\n"
+        "--index-url https://example.invalid/simple\n./vendor/pkg\nflask>=2\nthis is not valid !!\n"
     )
     code, _, err = check(project)
     assert code == 1
@@ -188,6 +188,28 @@ def test_the_files_the_functions_read_are_checked(project: Path) -> None:
         "request to its routes is a 401, and packaging stops"
     )
     assert err[1].startswith("error: ") and "secrets.local.toml: invalid TOML" in err[1]
+
+
+def test_what_the_app_imports_must_be_listed(project: Path) -> None:
+    """A distribution the project's own code imports reaches the artifact only through the
+    requirements (or what they require); what libraries merely try to import does not count,
+    nor boto3, which Lambda's runtime has."""
+    main = project / "shop" / "main.py"
+    main.write_text("import boto3\nimport werkzeug.routing\nimport httpx\n" + APP)
+    code, out, err = check(project)
+    assert code == 0 and out.startswith("ok: ")  # werkzeug comes with flask
+    assert err == [
+        "warning: functions.web: imports httpx (httpx), which requirements.txt does not list "
+        "(nor what it lists requires): the deployed function would not have it",
+        "warning: functions.worker: imports httpx (httpx), which requirements.txt does not "
+        "list (nor what it lists requires): the deployed function would not have it",
+    ]
+    (project / "requirements.txt").unlink()
+    _, _, err = check(project)
+    assert err[0].startswith(
+        "warning: functions.web: imports flask (Flask), httpx (httpx), werkzeug (Werkzeug), "
+        "but the project lists no requirements (requirements.txt)"
+    )
 
 
 def test_another_python_is_a_warning_not_an_error(project: Path) -> None:

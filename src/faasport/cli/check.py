@@ -15,7 +15,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -30,8 +30,17 @@ IMPORT_TIMEOUT = 60.0
 
 # Runs in the fresh interpreter: argv[1] the target, argv[2] the file for the JSON verdict.
 _PROBE = """\
-import json, sys
+import builtins, json, os, sys
 target, out = sys.argv[1], sys.argv[2]
+parts = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os.sep)
+own, direct, real = os.getcwd() + os.sep, set(), builtins.__import__
+def noting(name, globals=None, locals=None, fromlist=(), level=0):
+    # What the project's own modules import (not what libraries try to import).
+    where = (globals or {}).get("__file__") or ""
+    if level == 0 and where.startswith(own) and not any(p in where for p in parts):
+        direct.add(name.partition(".")[0])
+    return real(name, globals, locals, fromlist, level)
+builtins.__import__ = noting
 try:
     from faasport.core.errors import AppError
     from faasport.core.loader import detect_kind, import_from_string
@@ -43,6 +52,11 @@ except BaseException as exc:
     verdict = {"error": type(exc).__name__ + (": " + text if text else "")}
 else:
     verdict = {"kind": kind}
+    # Third-party modules the project imports: their distributions must ship with it.
+    verdict["imported"] = sorted(
+        name for name in direct
+        if any(p in (getattr(sys.modules.get(name), "__file__", None) or "") for p in parts)
+    )
 with open(out, "w", encoding="utf-8") as file:
     json.dump(verdict, file)
 """
@@ -140,7 +154,7 @@ def _probe(
     )
 
 
-def _verdict(process: subprocess.Popen[bytes], out: Path) -> dict[str, str]:
+def _verdict(process: subprocess.Popen[bytes], out: Path) -> dict[str, Any]:
     try:
         process.wait(IMPORT_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -148,7 +162,7 @@ def _verdict(process: subprocess.Popen[bytes], out: Path) -> dict[str, str]:
         process.wait()
         return {"error": f"importing took over {IMPORT_TIMEOUT:.0f} s; does it wait at import?"}
     try:
-        verdict: dict[str, str] = json.loads(out.read_text(encoding="utf-8"))
+        verdict: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {"error": f"the interpreter importing it exited with code {process.returncode}"}
     return verdict
@@ -156,7 +170,7 @@ def _verdict(process: subprocess.Popen[bytes], out: Path) -> dict[str, str]:
 
 def probe_imports(
     project: Project, root: Path, *, isolated: bool = False
-) -> dict[str, dict[str, str]]:
+) -> dict[str, dict[str, Any]]:
     """Import every function's target from ``root``, each in its own fresh interpreter, all
     at once: the verdict per function (``kind``, or ``error`` and ``own`` when the target's
     own module or attribute is missing)."""
@@ -204,8 +218,10 @@ def import_errors(project: Project, report: Report) -> None:
             for function, field, target in targets
         ]
         processes = [_probe(project.root, f, target, out) for f, _, target, out in started]
+        imported: dict[str, set[str]] = {}
         for (function, field, target, out), process in zip(started, processes, strict=True):
             verdict = _verdict(process, out)
+            imported.setdefault(function.name, set()).update(verdict.get("imported", ()))
             key = f"{prefix}functions.{function.name}"
             both = function.app is not None and function.handler is not None
             if "error" in verdict:
@@ -234,6 +250,83 @@ def import_errors(project: Project, report: Report) -> None:
                     f'{key}.handler: "{target}" is {_KINDS[kind]}, not a '
                     f"handler(event, context); {fix}"
                 )
+    report.warnings.extend(unlisted_imports(project, imported))
+
+
+#: Distributions a function may import without listing them: Lambda's runtime has boto3.
+PROVIDED = ("boto3",)
+
+
+def unlisted_imports(project: Project, imported: dict[str, set[str]]) -> list[str]:
+    """One line per function that imports third-party modules whose distributions the
+    requirements do not bring (nor anything they require): the deployed function would
+    not have them."""
+    import importlib.metadata
+
+    from packaging.utils import canonicalize_name
+
+    from faasport.deploy.package.dependencies import read_requirements
+
+    requirements = read_requirements(project)
+    covered = _closure([*requirements.lines, *PROVIDED])
+    owners = importlib.metadata.packages_distributions()
+    if requirements.source == "none":
+        why = "but the project lists no requirements (requirements.txt)"
+    else:
+        why = f"which {requirements.source} does not list (nor what it lists requires)"
+    lines = []
+    prefix = config_key(project)
+    for function, modules in sorted(imported.items()):
+        missing: dict[str, str] = {}
+        for module in sorted(modules):
+            distributions = owners.get(module) or []
+            if distributions and not any(canonicalize_name(d) in covered for d in distributions):
+                missing[module] = distributions[0]
+        if missing:
+            names = ", ".join(f"{m} ({d})" for m, d in missing.items())
+            lines.append(
+                f"{prefix}functions.{function}: imports {names}, {why}: the deployed "
+                "function would not have it"
+            )
+    return lines
+
+
+def _closure(lines: list[str]) -> set[str]:
+    """The canonical names of the distributions ``lines`` name and all they require (the
+    installed ones' metadata, with the extras asked for)."""
+    import importlib.metadata
+
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    seen: set[str] = set()
+    pending: list[tuple[str, frozenset[str]]] = []
+    for line in lines:
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            continue
+        pending.append((requirement.name, frozenset(requirement.extras)))
+    done: set[tuple[str, frozenset[str]]] = set()
+    while pending:
+        name, extras = pending.pop()
+        if (canonicalize_name(name), extras) in done:
+            continue
+        done.add((canonicalize_name(name), extras))
+        seen.add(canonicalize_name(name))
+        try:
+            requires = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for text in requires:
+            try:
+                requirement = Requirement(text)
+            except InvalidRequirement:
+                continue
+            marker = requirement.marker
+            if marker is None or any(marker.evaluate({"extra": e}) for e in {"", *extras}):
+                pending.append((requirement.name, frozenset(requirement.extras)))
+    return seen
 
 
 def file_problems(project: Project) -> tuple[list[str], list[str]]:
