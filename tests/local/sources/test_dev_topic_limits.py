@@ -28,7 +28,7 @@ CONFIG = textwrap.dedent(
 
     [functions.note]
     handler = "app:note"
-    events = [{ topic = "alerts" }]
+    events = [{ topic = "alerts" }, { bus = "default", pattern = { source = ["big"] } }]
     """
 )
 
@@ -122,3 +122,14 @@ def test_a_message_structure_gives_queues_their_message(dev: Dev) -> None:
     [audit] = drain(dev, "audit")
     assert raw["Body"] == "for queues"
     assert json.loads(audit["Body"])["Message"] == "for queues"
+
+
+def test_an_event_a_rule_target_refuses_is_logged(dev: Dev) -> None:
+    """EventBridge answers PutEvents before it delivers: a delivery that fails is logged."""
+    detail = json.dumps({"blob": "x" * 262_100})
+    answer = dev.client("events").put_events(
+        Entries=[{"Source": "big", "DetailType": "Big", "Detail": detail}]
+    )
+    id = answer["Entries"][0]["EventId"]
+    line = f"bus default: event {id} not delivered to function note:"
+    wait_for(lambda: any(line in x for x in dev.lines), 10, "the log line")

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from faasport.local.sources.consumer import ACCOUNT
 from faasport.local.sources.patterns import matches
-from faasport.local.sources.queues import Outgoing, Queues, Received
+from faasport.local.sources.queues import Outgoing, QueueError, Queues, Received
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from faasport.config.model import Project
 
 
@@ -49,8 +51,13 @@ def bus_event(batch: list[Received]) -> dict[str, Any]:
 
 
 class Bus:
-    def __init__(self, queues: Queues, project: Project) -> None:
+    def __init__(
+        self, queues: Queues, project: Project, log: Callable[[str], None] = lambda line: None
+    ) -> None:
         self.queues = queues
+        #: Where a delivery a rule's target refuses is told (on AWS, deliveries happen after
+        #: PutEvents is answered, so the put itself still succeeds).
+        self.log = log
         self.region = project.region
         self.rules = rules(project)
 
@@ -85,5 +92,10 @@ class Bus:
         }
         for rule in self.rules:
             if rule.bus == bus and matches(rule.pattern, event):
-                self.queues.send_batch(rule.queue, [Outgoing(json.dumps(event))])
+                [sent] = self.queues.send_batch(rule.queue, [Outgoing(json.dumps(event))])
+                if isinstance(sent, QueueError):
+                    self.log(
+                        f"bus {bus}: event {id} not delivered to function {rule.function}: "
+                        f"{sent.code}: {sent}"
+                    )
         return {"EventId": id}

@@ -146,7 +146,7 @@ class EventSources:
         self.store = Store(database or project.root / DATABASE)
         self.queues = Queues(self.store, queue_specs(project))
         self.topics = Topics(self.queues, project, log)
-        self.bus = Bus(self.queues, project)
+        self.bus = Bus(self.queues, project, log)
         self.buckets = Buckets(self.store, self.queues, project)
         names = {
             s.stream for f in project.functions.values() for s in f.streams if s.source == "kinesis"
