@@ -181,8 +181,13 @@ def answers(outcomes: list[Outcome]) -> list[dict[str, Any]]:
 
 
 def json_lines(lines: list[str]) -> list[dict[str, Any]]:
-    """The JSON log lines the function wrote (the emulator prefixes its name)."""
-    return [json.loads(line.partition(" ")[2]) for line in lines if line.startswith("[fn] {")]
+    """The JSON log lines the function wrote (the emulator prefixes its name), its metrics'
+    EMF documents left out."""
+    return [
+        json.loads(line.partition(" ")[2])
+        for line in lines
+        if line.startswith("[fn] {") and not line.startswith('[fn] {"_aws"')
+    ]
 
 
 def check_apart(outcomes: list[Outcome], found: list[dict[str, Any]], roots: list[str]) -> None:

@@ -54,17 +54,17 @@ def test_info_reads_what_boto3_reads(api: ManagementApi) -> None:
     import boto3
 
     api.connected.add("abc")
-    client = boto3.client("apigatewaymanagementapi", endpoint_url=api.url, region_name="eu-west-1")
+    client = boto3.session.Session().client(  # not a default session another test set up
+        "apigatewaymanagementapi",
+        endpoint_url=api.url,
+        region_name="eu-west-1",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+    )
     by_boto3 = client.get_connection(ConnectionId="abc")
     ours = websocket.info("abc")
-    assert (
-        by_boto3["Identity"]
-        == ours["Identity"]
-        == {
-            "SourceIp": "203.0.113.7",
-            "UserAgent": "test",
-        }
-    )
+    expected = {"SourceIp": "203.0.113.7", "UserAgent": "test"}
+    assert by_boto3["Identity"] == ours["Identity"] == expected
     assert by_boto3["ConnectedAt"].isoformat().startswith(ours["ConnectedAt"][:19])
 
 

@@ -96,7 +96,7 @@ def test_create_audit_count_and_compact(running: tuple[Dev, Engine]) -> None:
         connection.execute(
             insert(audit).values(message_id="old", item_id=1, action="created", at=old, detail="{}")
         )
-    fired = CliRunner().invoke(main, ["schedule", "run", "compact", "--dir", str(dev.project)])
+    fired = CliRunner().invoke(main, ["schedule", "run", "compact", "-p", str(dev.project)])
     assert fired.exit_code == 0, fired.output
 
     def daily() -> list[tuple[str, str, int]]:
