@@ -150,3 +150,21 @@ def test_unknown_provider_and_misplaced_options_are_usage_errors(phoney: Path) -
     result = run("gcp", str(phoney), "--iac", "sam")
     assert result.exit_code == 2
     assert "--iac applies to aws only" in result.stderr
+
+
+def test_a_dry_run_refuses_what_packaging_would(phoney: Path) -> None:
+    """Google Cloud checks tokens in the function: its key set file must exist, dry run or
+    not, before anything is written."""
+    config = phoney / "faasport.toml"
+    text = config.read_text().replace(
+        'routes = ["ANY /{proxy+}"]', 'routes = ["ANY /{proxy+}"]\nauth = "users"'
+    )
+    config.write_text(
+        text + '\n[auth.users]\nissuer = "https://issuer.example.com/"\njwks = "keys/jwks.json"\n'
+    )
+    result = run("gcp", str(phoney), "--dry-run")
+    assert result.exit_code == 1
+    assert result.stderr.strip().endswith(
+        "auth.users.jwks: keys/jwks.json is not a file in the project"
+    )
+    assert not (phoney / "deploy").exists()

@@ -71,6 +71,11 @@ def deploy(
         raise click.UsageError(str(exc)) from None
     project = load_project(resolve_project_dir(directory, project_dir), stage=stage)
     deployment = plan(provider, project, chosen)
+    # What packaging refuses (a JWT key set file that is missing...), refused before anything
+    # is written, with --dry-run too.
+    from faasport.deploy.package.policies import entry_policies
+
+    entry_policies(project, provider)
     directory = deploy_dir(project, deployment)
     check_foreign(deployment, directory)
     if not dry_run:
