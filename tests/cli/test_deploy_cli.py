@@ -152,9 +152,11 @@ def test_unknown_provider_and_misplaced_options_are_usage_errors(phoney: Path) -
     assert "--iac applies to aws only" in result.stderr
 
 
-def test_a_dry_run_refuses_what_packaging_would(phoney: Path) -> None:
-    """Google Cloud checks tokens in the function: its key set file must exist, dry run or
-    not, before anything is written."""
+def test_a_deploy_refuses_what_packaging_would_and_a_dry_run_says_so(
+    phoney: Path, tools: Path
+) -> None:
+    """Google Cloud checks tokens in the function: its key set file must exist. A deploy
+    stops before writing anything; a dry run writes and warns."""
     config = phoney / "faasport.toml"
     text = config.read_text().replace(
         'routes = ["ANY /{proxy+}"]', 'routes = ["ANY /{proxy+}"]\nauth = "users"'
@@ -162,9 +164,11 @@ def test_a_dry_run_refuses_what_packaging_would(phoney: Path) -> None:
     config.write_text(
         text + '\n[auth.users]\nissuer = "https://issuer.example.com/"\njwks = "keys/jwks.json"\n'
     )
-    result = run("gcp", str(phoney), "--dry-run")
-    assert result.exit_code == 1
-    assert result.stderr.strip().endswith(
-        "auth.users.jwks: keys/jwks.json is not a file in the project"
-    )
-    assert not (phoney / "deploy").exists()
+    missing = "auth.users.jwks: keys/jwks.json is not a file in the project"
+    result = run("gcp", str(phoney))
+    assert result.exit_code == 1 and result.stderr.strip().endswith(missing)
+    assert not (phoney / "deploy").exists() and not tools.exists()
+    dry = run("gcp", str(phoney), "--dry-run")
+    assert dry.exit_code == 0
+    assert f"{missing}; the deploy would stop there" in dry.stderr
+    assert (phoney / "deploy" / "gcp").is_dir()

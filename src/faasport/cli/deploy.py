@@ -71,11 +71,17 @@ def deploy(
         raise click.UsageError(str(exc)) from None
     project = load_project(resolve_project_dir(directory, project_dir), stage=stage)
     deployment = plan(provider, project, chosen)
-    # What packaging refuses (a JWT key set file that is missing...), refused before anything
-    # is written, with --dry-run too.
+    # What packaging refuses (a JWT key set file that is missing...): a deploy stops before
+    # writing anything; a dry run says it would.
+    from faasport.core.errors import FaasportError
     from faasport.deploy.package.policies import entry_policies
 
-    entry_policies(project, provider)
+    try:
+        entry_policies(project, provider)
+    except FaasportError as exc:
+        if not dry_run:
+            raise
+        _stderr(f"warning: {' '.join(str(exc).split())}; the deploy would stop there")
     directory = deploy_dir(project, deployment)
     check_foreign(deployment, directory)
     if not dry_run:
