@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from typing import Any
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -188,3 +189,50 @@ def test_a_batch_with_failed_records_is_not_shown_as_ok() -> None:
         "T worker sqs 3 records 2 failed init failed"
     ]
     assert summary(invocation, outcome) == ("sqs 3 records 2 failed", "")
+
+
+def test_an_invocation_line_goes_before_the_next_invocation_of_its_environment() -> None:
+    """The line waits for its invocation's own lines, but not past the environment's next
+    invocation: that one's lines come after it."""
+    written: list[str] = []
+    log = PrettyLog(written.append)
+    env: Any = object()
+    first = Invocation(json.dumps(sqs_event("a")).encode(), deadline_ms=0)
+    second = Invocation(json.dumps(sqs_event("b")).encode(), deadline_ms=0)
+
+    async def run() -> None:
+        log.line("[worker] first's line")
+        outcome = Outcome(first.request_id, Status.OK, b"null", 1.0)
+        log.invocation_ended("worker", env, first, outcome)
+        log.invocation_started("worker", env, second)
+        log.line("[worker] second's line")
+        await asyncio.sleep(SETTLE * 2)
+
+    asyncio.run(run())
+    assert [re.sub(TIME, "T", line).split(" ms")[0] for line in written] == [
+        "T worker first's line",
+        "T worker sqs 1 record ok 1.0",
+        "T worker second's line",
+    ]
+
+
+def test_the_log_file_keeps_that_order_too(tmp_path: Path) -> None:
+    from faasport.local.logfiles import LogFiles, log_path
+
+    (tmp_path / ".faasport").mkdir()
+    files = LogFiles(tmp_path)
+    files.start()
+    env: Any = object()
+    first = Invocation(json.dumps(sqs_event("a")).encode(), deadline_ms=0)
+    second = Invocation(json.dumps(sqs_event("b")).encode(), deadline_ms=0)
+    files.output("worker", env, "first's line")
+    files.invocation_ended("worker", env, first, Outcome(first.request_id, Status.OK, b"null"))
+    files.invocation_started("worker", env, second)
+    files.output("worker", env, "second's line")
+    files.close()
+    lines = [json.loads(x) for x in log_path(tmp_path, "worker").read_text().splitlines()]
+    assert [x.get("what", x["m"]) for x in lines] == [
+        "first's line",
+        "sqs 1 record ok",
+        "second's line",
+    ]

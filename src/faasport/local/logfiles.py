@@ -53,7 +53,9 @@ class LogFiles:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._queue: deque[tuple[float, str, str | tuple[Invocation, Outcome]]] = deque()
+        #: (time, function, what): a line, an invocation ended (with its environment's key),
+        #: or the key of an environment that started its next invocation.
+        self._queue: deque[tuple[float, str, str | int | tuple[Invocation, Outcome, int]]] = deque()
         self._wake = threading.Event()
         self._closing = False
         self._thread: threading.Thread | None = None
@@ -81,7 +83,8 @@ class LogFiles:
     def invocation_started(
         self, function: str, env: Environment | None, invocation: Invocation
     ) -> None:
-        pass
+        if env is not None:  # the line of its last invocation goes before this one's lines
+            self._queue.append((time.time(), function, id(env)))
 
     def output(self, function: str, env: Environment, line: str) -> None:
         self._queue.append((time.time(), function, line))
@@ -91,7 +94,8 @@ class LogFiles:
     def invocation_ended(
         self, function: str, env: Environment | None, invocation: Invocation, outcome: Outcome
     ) -> None:
-        self._queue.append((time.time(), function, (invocation, outcome)))
+        key = id(env) if env is not None else 0
+        self._queue.append((time.time(), function, (invocation, outcome, key)))
         if not self._wake.is_set():
             self._wake.set()
 
@@ -103,7 +107,7 @@ class LogFiles:
         # dev's own log).
         # In the order they were noted, so due in that order too: each batch takes those
         # due from the front, without looking at the others.
-        held: deque[tuple[float, str, str]] = deque()
+        held: deque[tuple[float, str, str, int]] = deque()
         while True:
             self._wake.wait(SETTLE if held else None)
             if not self._closing:
@@ -117,15 +121,20 @@ class LogFiles:
                     line = _encode({"t": moment, "m": item})
                     pending.setdefault(function, []).append(line + "\n")
                     continue
-                invocation, outcome = item
+                if isinstance(item, int):  # the environment's next invocation started
+                    for entry in [h for h in held if h[3] == item]:
+                        held.remove(entry)
+                        pending.setdefault(entry[1], []).append(entry[2])
+                    continue
+                invocation, outcome, key = item
                 what, error = summary(invocation, outcome)
                 record = {"t": moment, "m": outcome.report(), "what": what}
                 if error:
                     record["error"] = error
-                held.append((moment + SETTLE, function, _encode(record) + "\n"))
+                held.append((moment + SETTLE, function, _encode(record) + "\n", key))
             now = time.time()
             while held and (closing or held[0][0] <= now):
-                _, function, line = held.popleft()
+                _, function, line, _ = held.popleft()
                 pending.setdefault(function, []).append(line)
             for function, lines in pending.items():
                 try:

@@ -59,6 +59,8 @@ class PrettyLog:
         #: Sources in the middle of a printed traceback: its last line (the exception) is
         #: the first one not indented.
         self._tracebacks: set[str] = set()
+        #: Invocation lines waiting for their invocation's own lines, by environment.
+        self._held: dict[int, tuple[asyncio.TimerHandle, str]] = {}
 
     # -- the line sink ------------------------------------------------------------------
 
@@ -99,7 +101,8 @@ class PrettyLog:
     def invocation_started(
         self, function: str, env: Environment | None, invocation: Invocation
     ) -> None:
-        pass
+        if env is not None:  # the line of its last invocation goes before this one's lines
+            self._release(id(env))
 
     def output(self, function: str, env: Environment, line: str) -> None:
         pass
@@ -120,8 +123,21 @@ class PrettyLog:
         if not outcome.ok:
             line += " " + self._paint(_error_text(outcome.payload), DIM)
         # The app's lines of this invocation are in the environment's pipe already (written
-        # before the result was posted), but read on a later turn of the loop: they come first.
-        asyncio.get_running_loop().call_later(SETTLE, self.write, line)
+        # before the result was posted), but read on a later turn of the loop: they come
+        # first, unless the environment's next invocation starts sooner.
+        loop = asyncio.get_running_loop()
+        if env is None:
+            loop.call_later(SETTLE, self.write, line)
+            return
+        key = id(env)
+        self._release(key)
+        self._held[key] = (loop.call_later(SETTLE, self._release, key), line)
+
+    def _release(self, key: int) -> None:
+        held = self._held.pop(key, None)
+        if held is not None:
+            held[0].cancel()
+            self.write(held[1])
 
     # -- helpers ------------------------------------------------------------------------
 
