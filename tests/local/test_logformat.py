@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from typing import Any
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
