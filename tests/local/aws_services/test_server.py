@@ -19,6 +19,7 @@ import boto3
 import httpx
 import pytest
 from botocore.exceptions import ClientError
+from tests.local.aws_services.conftest import NS
 
 from dev_process import wait_for
 from faasport.local.aws_services.server import Services
@@ -26,19 +27,6 @@ from faasport.local.connections import Limits
 from faasport.local.sources.queues import Queues, QueueSpec
 from faasport.local.sources.store import Store
 from faasport.local.sources.streams import Streams
-
-NS = {"q": "http://queue.amazonaws.com/doc/2012-11-05/"}
-
-
-@pytest.fixture
-def endpoint(tmp_path: Path) -> Iterator[str]:
-    queues = Queues(Store(tmp_path / "events.db").open(), {"jobs": QueueSpec("jobs")})
-    services = Services(queues)
-    url = services.start()
-    try:
-        yield url
-    finally:
-        services.stop()
 
 
 def client(url: str, service: str) -> Any:

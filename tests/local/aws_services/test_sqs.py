@@ -7,30 +7,13 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
 import httpx
 import pytest
 from botocore.exceptions import ClientError
-
-from faasport.local.aws_services.server import Services
-from faasport.local.sources.queues import Queues, QueueSpec
-from faasport.local.sources.store import Store
-
-NS = {"q": "http://queue.amazonaws.com/doc/2012-11-05/"}
-
-
-@pytest.fixture
-def endpoint(tmp_path: Path) -> Iterator[str]:
-    queues = Queues(Store(tmp_path / "events.db").open(), {"jobs": QueueSpec("jobs")})
-    services = Services(queues)
-    url = services.start()
-    try:
-        yield url
-    finally:
-        services.stop()
+from tests.local.aws_services.conftest import NS
 
 
 @pytest.fixture
