@@ -50,7 +50,6 @@ def test_usage_errors_exit_2() -> None:
     assert run("events", "generate", "alb", "--header", "no-colon").exit_code == 2
     assert run("events", "generate", "apigw-v2", "--body", "a", "--body", "b").exit_code == 2
     assert run("events", "generate", "dynamodb", "--body", "[1]").exit_code == 2  # not an item
-    assert run("events", "generate", "s3").exit_code == 2  # no --key
     assert run("nonsense").exit_code == 2
 
 
