@@ -13,7 +13,7 @@ import pytest
 from azure.functions.queue import QueueMessage
 from azure.functions.timer import TimerRequest
 
-from apps import fastapi_app, starlette_app
+from apps import fastapi_app, flask_app, starlette_app
 from faasport import azure, events
 from faasport.core.errors import UnsupportedEventError
 from faasport.testing import AzureClient
@@ -338,3 +338,18 @@ def test_apps_given_as_import_strings(
     result = client.get("/cookies")
     assert sorted(c.split(";")[0] for c in result.cookies) == ["a=aaa", "b=bbb", "c=ccc"]
     assert client.post("/echo/x", body=b"\x00\xff").json()["body"] == "00ff"
+
+
+@pytest.mark.parametrize("make", [fastapi_app, flask_app], ids=["asgi", "wsgi"])
+def test_a_chunked_body_and_a_path_that_is_not_utf8(make: Any) -> None:
+    """The host read the chunks: the app (WSGI too) gets the body with its length. %FF%FE
+    is U+FFFD for ASGI and the bytes as latin-1 for WSGI, as uvicorn and gunicorn give."""
+    client = AzureClient(azure.function_app(make()))
+    sent = client.post("/echo/up", body=b"hello world", headers={"transfer-encoding": "chunked"})
+    assert bytes.fromhex(sent.json()["body"]) == b"hello world"
+    (function,) = functions(azure.function_app(make()))
+    request = func.HttpRequest("GET", "https://h.example/echo/bad%FF%FE", headers={}, body=b"")
+    odd = invoke(function, req=request)
+    assert odd.status_code == 200
+    seen = json.loads(odd.get_body())
+    assert seen["route_path"] in ("/echo/bad\ufffd\ufffd", "/echo/bad\xff\xfe")

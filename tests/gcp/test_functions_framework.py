@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -104,3 +105,22 @@ def test_head_has_no_body(url: str) -> None:
     assert response.status_code == 200
     assert response.content == b""
     assert response.headers["content-type"] == "application/json"
+
+
+def test_a_chunked_upload_reaches_the_app_whole(url: str) -> None:
+    """The server reads the chunks; the app (WSGI too) gets the body with its length."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b"hello"
+        yield b" world"
+
+    response = httpx.post(url + "/echo/up", content=chunks())
+    assert bytes.fromhex(response.json()["body"]) == b"hello world"
+
+
+def test_a_path_that_is_not_utf8_is_served_as_asgi_and_wsgi_servers_serve_it(url: str) -> None:
+    """%FF%FE: ASGI apps get U+FFFD (as uvicorn gives), WSGI apps the bytes as latin-1 (as
+    gunicorn gives), never a 500."""
+    response = httpx.get(url + "/echo/bad%FF%FE")
+    assert response.status_code == 200
+    assert response.json()["route_path"] in ("/echo/bad\ufffd\ufffd", "/echo/bad\xff\xfe")

@@ -11,7 +11,7 @@ from faasport.core import deferred
 from faasport.core.http import HttpResponse
 from faasport.core.lifespan import Lifespan
 from faasport.core.loop import environment_loop
-from faasport.core.scope import ASGI_VERSION
+from faasport.core.scope import ASGI_VERSION, path_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class AsgiBridge:
         allows it (:mod:`faasport.core.deferred`), else finished before returning."""
         scope = build_scope(request, None)
         if self.strip_root_path:
-            scope["path"] = request.path
+            scope["path"] = path_text(request.path)
         return self.serve_scope(scope, request.body)
 
     def serve_scope(self, scope: Scope, body: bytes) -> HttpResponse:
@@ -72,7 +72,7 @@ class AsgiBridge:
         lifespan = self.lifespan
         scope = build_scope(request, lifespan.state if lifespan.supported else None)
         if self.strip_root_path:
-            scope["path"] = request.path
+            scope["path"] = path_text(request.path)
         exchange = StreamExchange(request.body, sink)
         app: Any = self.app
         try:
@@ -88,7 +88,7 @@ class AsgiBridge:
         lifespan = self.lifespan
         scope = build_scope(request, lifespan.state if lifespan.supported else None)
         if self.strip_root_path:
-            scope["path"] = request.path
+            scope["path"] = path_text(request.path)
         exchange = _Exchange(request.body)
         try:
             await self.app(scope, exchange.receive, exchange.send)
@@ -123,17 +123,17 @@ def build_scope(request: HttpRequest, state: dict[str, Any] | None) -> Scope:
     path = root + request.path if root else request.path
     raw_path = request.raw_path
     if raw_path is None:
-        raw_path = path.encode("utf-8")
+        raw_path = path.encode("utf-8", "surrogateescape")
     scope: Scope = {
         "type": "http",
         "asgi": ASGI_VERSION,
         "http_version": request.http_version,
         "method": request.method,
         "scheme": request.scheme,
-        "path": path,
+        "path": path_text(path),
         "raw_path": raw_path,
         "query_string": request.query_string,
-        "root_path": root,
+        "root_path": path_text(root),
         "headers": request.headers,
         "client": request.client,
         "server": request.server,

@@ -15,6 +15,19 @@ if TYPE_CHECKING:
 ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 
 
+def path_text(text: str) -> str:
+    """A decoded path as ASGI servers give it: a byte that was not UTF-8 (which the codecs
+    keep as a surrogate, so WSGI gets the bytes sent) becomes U+FFFD, so the app can
+    encode it."""
+    if text.isascii():
+        return text
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text
+
+
 def make_scope(
     method: str,
     root: str,
@@ -42,10 +55,10 @@ def make_scope(
         "http_version": "1.1",
         "method": method,
         "scheme": scheme,
-        "path": root + path if root else path,
+        "path": path_text(root + path if root else path),
         "raw_path": raw_path,
         "query_string": query,
-        "root_path": root,
+        "root_path": path_text(root),
         "headers": headers,
         "client": (client, 0) if client else None,
         "server": server,

@@ -119,8 +119,7 @@ class WsgiBridge:
                     environ[key] += ("; " if raw_name == b"cookie" else ",") + value
                 else:
                     environ[key] = value
-            if request.body and "CONTENT_LENGTH" not in environ:
-                environ["CONTENT_LENGTH"] = str(len(request.body))
+            _body_length(environ, request.body)
         extras = _EXTRA_KEYS
         for key, value in request.extras.items():
             environ[extras[key]] = value
@@ -151,9 +150,9 @@ def make_environ(
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
         # PEP 3333 "native strings": UTF-8 bytes seen as latin-1 characters.
-        "SCRIPT_NAME": root if root.isascii() else root.encode().decode("latin-1"),
-        "PATH_INFO": path if path.isascii() else path.encode().decode("latin-1"),
-        "QUERY_STRING": query if query.isascii() else query.encode().decode("latin-1"),
+        "SCRIPT_NAME": root if root.isascii() else _native(root),
+        "PATH_INFO": path if path.isascii() else _native(path),
+        "QUERY_STRING": query if query.isascii() else _native(query),
         "SERVER_NAME": server_name,
         "SERVER_PORT": server_port,
         "SERVER_PROTOCOL": "HTTP/" + http_version,
@@ -189,20 +188,34 @@ def make_environ(
         _add_text_headers(environ, text)
     if cookie is not None:
         if not cookie.isascii():
-            cookie = cookie.encode().decode("latin-1")
+            cookie = _native(cookie)
         found = environ.get("HTTP_COOKIE")
         environ["HTTP_COOKIE"] = cookie if found is None else found + "; " + cookie
-    if body and "CONTENT_LENGTH" not in environ:
-        environ["CONTENT_LENGTH"] = str(len(body))
+    _body_length(environ, body)
     return environ
+
+
+def _body_length(environ: dict[str, Any], body: bytes) -> None:
+    """``CONTENT_LENGTH`` of the whole body. One sent in chunks arrived whole (the
+    platform read them): the app reads its length, not a Transfer-Encoding."""
+    if "HTTP_TRANSFER_ENCODING" in environ:
+        del environ["HTTP_TRANSFER_ENCODING"]
+        environ["CONTENT_LENGTH"] = str(len(body))
+    elif body and "CONTENT_LENGTH" not in environ:
+        environ["CONTENT_LENGTH"] = str(len(body))
+
+
+def _native(text: str) -> str:
+    """PEP 3333 "native strings": the bytes sent (UTF-8, or whatever the codec kept of other
+    bytes as surrogates) seen as latin-1 characters."""
+    return text.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
 def _add_text_headers(environ: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> None:
     for name, value in pairs:
         key = text_key(name)
         if not value.isascii():
-            # PEP 3333 "native strings": UTF-8 bytes seen as latin-1 characters.
-            value = value.encode("utf-8").decode("latin-1")
+            value = _native(value)
         if key in environ:
             # RFC 9110 field combination; cookies are joined as browsers send them.
             environ[key] += ("; " if key == "HTTP_COOKIE" else ",") + value
