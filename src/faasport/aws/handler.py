@@ -15,7 +15,7 @@ from faasport.aws.lattice import Lattice, LatticeV2
 from faasport.core import coldstart, invocation, logs, otel, trace
 from faasport.core.errors import UnsupportedEventError, import_failure
 from faasport.core.health import is_health_check
-from faasport.core.http import HttpResponse
+from faasport.core.http import BODILESS, HttpResponse
 from faasport.core.options import AppOptions
 from faasport.core.runner import AppRunner, error_response
 from faasport.core.wsgi import call_wsgi
@@ -89,7 +89,7 @@ def _serve_environ(app: Any, environ: dict[str, Any], request_id: str | None) ->
         path = environ["PATH_INFO"].encode("latin-1").decode("utf-8", "replace")
         logger().exception("unhandled exception in app for %s %s", environ["REQUEST_METHOD"], path)
         return error_response(500, "Internal Server Error", request_id)
-    if environ["REQUEST_METHOD"] == "HEAD" and response.body:
+    if response.body and (environ["REQUEST_METHOD"] == "HEAD" or response.status in BODILESS):
         response.body = b""
     return response
 
@@ -220,7 +220,9 @@ class LambdaHandler:
                     except Exception:
                         response = _app_failed(scope["method"], scope["path"], request_id)
                     else:
-                        if scope["method"] == "HEAD" and response.body:
+                        if response.body and (
+                            scope["method"] == "HEAD" or response.status in BODILESS
+                        ):
                             response.body = b""
                     return codec.encode(response, event, options)
             else:

@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 _NAME_BYTES: dict[str, bytes] = {}
 
 
+#: Statuses whose responses have no body (RFC 9110): whatever the app wrote is dropped,
+#: as HTTP servers drop it (and as a HEAD response's).
+BODILESS = (204, 304)
+
+
 def status_line(status: int) -> str:
     """``"404 Not Found"``: the status with its reason phrase (``Unknown`` for a code HTTP
     does not name)."""

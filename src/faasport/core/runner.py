@@ -10,7 +10,7 @@ from __future__ import annotations
 from _thread import allocate_lock
 
 from faasport.core.health import health_response, is_health_check
-from faasport.core.http import HttpRequest, HttpResponse
+from faasport.core.http import BODILESS, HttpRequest, HttpResponse
 from faasport.core.logs import logger
 
 TYPE_CHECKING = False
@@ -122,7 +122,7 @@ class AppRunner:
         except Exception:
             logger().exception("unhandled exception in app for %s %s", request.method, request.path)
             return error_response(500, "Internal Server Error", request_id)
-        if request.method == "HEAD" and response.body:
+        if response.body and (request.method == "HEAD" or response.status in BODILESS):
             response.body = b""
         return response
 
@@ -144,7 +144,7 @@ class AppRunner:
         except Exception:
             logger().exception("unhandled exception in app for %s %s", request.method, request.path)
             return error_response(500, "Internal Server Error", request_id)
-        if request.method == "HEAD" and response.body:
+        if response.body and (request.method == "HEAD" or response.status in BODILESS):
             response.body = b""
         return response
 

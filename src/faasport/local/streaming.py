@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from faasport.aws.streaming import DELIMITER, HTTP_INTEGRATION, MAX_STREAM
-from faasport.core.http import HttpResponse
+from faasport.core.http import BODILESS, HttpResponse
 from faasport.local.http11 import _PHRASES, http_date
 from faasport.local.outcome import Outcome, Status, error_payload
 
@@ -373,7 +373,7 @@ async def write_streamed(
         if name not in (b"content-length", b"transfer-encoding", b"connection")
     ]
     lines.append(b"date: " + http_date())
-    bodiless = method == "HEAD" or status < 200 or status in (204, 304)
+    bodiless = method == "HEAD" or status < 200 or status in BODILESS
     # A live feed's body ends when its connection does, however the server stops it.
     chunked = not bodiless and not response.live
     if chunked:
