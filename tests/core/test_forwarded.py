@@ -21,3 +21,12 @@ def test_the_remembered_server_follows_each_call_in_turn() -> None:
             assert server_cached(host, port, proto) == server_from(host, port, proto)
     assert server_cached("b.example.com", "443", "https") == (("b.example.com", 443), "https")
     assert server_cached(None, None, None) == (("localhost", 443), "https")
+
+
+def test_only_http_or_https_is_a_scheme_and_of_several_the_last_counts() -> None:
+    """A client-chosen or doubled X-Forwarded-Proto never becomes the scheme of every URL
+    the app builds (as uvicorn ignores it)."""
+    assert server_from("h", None, "HTTP") == (("h", 80), "http")
+    assert server_from("h", None, "https, http") == (("h", 80), "http")
+    assert server_from("h", None, "javascript") == (("h", 443), "https")
+    assert server_from("h", None, "http://evil") == (("h", 443), "https")

@@ -48,8 +48,12 @@ def server_cached(
 def server_from(
     host: str | None, port: str | None, proto: str | None
 ) -> tuple[tuple[str, int | None], str]:
-    """ASGI ``server`` and ``scheme`` from the Host and X-Forwarded-Port/-Proto values."""
-    scheme = proto or "https"
+    """ASGI ``server`` and ``scheme`` from the Host and X-Forwarded-Port/-Proto values. Of
+    several protocols the last counts (the one the provider's front end appended, as for
+    X-Forwarded-For); one that is not http or https is not a scheme: https, as without one."""
+    scheme = proto.rpartition(",")[2].strip().lower() if proto else "https"
+    if scheme not in ("http", "https"):
+        scheme = "https"
     host = host or "localhost"
     if ":" in host:
         bare, _, host_port = host.rpartition(":")
