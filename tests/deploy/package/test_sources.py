@@ -71,6 +71,13 @@ def test_tests_caches_and_tool_directories_stay_out(tmp_path: Path) -> None:
             "site_app/.mypy_cache/x.json": "",
             "site_app/.ruff_cache/x": "",
             "site_app/old.pyc": "",
+            # Secrets and local state, inside a package too.
+            "site_app/.env": "DB_PASSWORD=x",
+            "site_app/.env.production": "DB_PASSWORD=x",
+            "site_app/secrets.local.toml": "",
+            "site_app/.faasport/state.db": "",
+            "site_app/keys/id_rsa": "",
+            "site_app/keys/id_ed25519": "",
             "conftest.py": "",
             "test_smoke.py": "",
             "dist/__init__.py": "",

@@ -16,8 +16,17 @@ import faasport
 from faasport.config.model import Function, Project
 from faasport.deploy.errors import config_error
 
-#: Left out wherever they are: tests and caches.
+#: Left out wherever they are: tests, caches, and what holds secrets or local state (an
+#: environment file, the local secrets file, SSH keys, faasport dev's state).
 EXCLUDED_NAMES = (
+    ".env",
+    ".env.*",
+    "secrets.local.toml",
+    ".faasport",
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ed25519",
     "__pycache__",
     "*.pyc",
     "*.pyo",
