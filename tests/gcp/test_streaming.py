@@ -28,12 +28,31 @@ MAIN = APP + textwrap.dedent(
         stream=True,
         policies=gateway.policies(gateway.Cors(origins=["https://app.example.com"])),
     )
+
+
+    def endless(environ, start_response):
+        import os, time
+
+        start_response("200 OK", [("Content-Type", "text/plain")])
+
+        def lines():
+            try:
+                while True:
+                    yield b"more\\n"
+                    time.sleep(0.05)
+            finally:  # closed when the client has gone
+                open(os.environ["CLOSED_FILE"], "a").write("closed\\n")
+
+        return lines()
+
+
+    endless_wsgi = gcp.handler(endless, stream=True)
     """
 )
 
 
 def _serve(source: Path, target: str) -> Iterator[str]:
-    environment = {"WORKERS": "1", "THREADS": "4"}
+    environment = {"WORKERS": "1", "THREADS": "4", "CLOSED_FILE": str(source / "closed")}
     with functions_framework(source / "main.py", target, environment) as url:
         yield url
 
@@ -132,3 +151,32 @@ def test_the_test_client_reads_a_streamed_response_whole() -> None:
     result = client.get("/feed")
     assert (result.status, result.text) == (200, "line 0\nline 1\nline 2\n")
     assert client.head("/feed").body == b""
+
+
+def _leave_early(url: str) -> None:
+    """Read the start of an endless stream, then go."""
+    with httpx.stream("GET", url, timeout=30) as response:
+        for line in response.iter_lines():
+            assert line == "more"
+            break
+
+
+def test_an_endless_asgi_stream_ends_when_the_client_leaves(asgi_url: str) -> None:
+    """The app's next send raises OSError (ASGI 2.4), so the stream ends and the instance
+    serves the next request: before, it streamed on into nothing, holding the instance."""
+    _leave_early(asgi_url + "/forever")
+    started = time.monotonic()
+    response, arrivals = _lines(asgi_url + "/ticks")
+    assert response.status_code == 200 and len(arrivals) == 20
+    assert time.monotonic() - started < 10
+
+
+def test_an_endless_wsgi_generator_is_closed_when_the_client_leaves(source: Path) -> None:
+    closed = source / "closed"
+    closed.unlink(missing_ok=True)
+    for url in _serve(source, "endless_wsgi"):
+        _leave_early(url)
+        deadline = time.monotonic() + 10
+        while not closed.exists():
+            assert time.monotonic() < deadline, "the generator was never closed"
+            time.sleep(0.05)

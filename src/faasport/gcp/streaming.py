@@ -5,7 +5,10 @@ The app runs on a worker thread and hands each chunk over through a small bounde
 slow client slows the app (its write blocks) instead of filling the instance's memory. The
 response goes back to functions-framework as soon as the status and headers are known. An
 error after that cannot change the status: it is logged and the body ends short (the
-server closes the connection), as on Lambda.
+server closes the connection), as on Lambda. Once the client has gone (the server closed the
+body early, a HEAD asked for none), the app's next chunk raises :class:`ClientGone`, an
+``OSError`` as ASGI 2.4 has ``send`` raise: a stream that never ends on its own ends there,
+and a WSGI generator is closed.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ QUEUE = 16
 _END = ("end",)
 
 
+class ClientGone(ConnectionResetError):
+    """The client went away: the app's stream ends here."""
+
+
 class QueueSink:
     """A :class:`~faasport.core.streaming.ResponseSink` feeding a bounded queue."""
 
@@ -41,15 +48,16 @@ class QueueSink:
         self.queue.put(("start", status, headers))
 
     def write(self, chunk: bytes) -> None:
-        if not self.abandoned:
-            self.queue.put(("data", chunk))
+        if self.abandoned:
+            raise ClientGone("the client went away")
+        self.queue.put(("data", chunk))
 
     def end(self) -> None:
         if not self.abandoned:
             self.queue.put(_END)
 
     def abandon(self) -> None:
-        """The client is gone: what comes is dropped, and a blocked write goes on."""
+        """The client is gone: a blocked write goes on, the next raises."""
         self.abandoned = True
         while True:
             try:
@@ -68,6 +76,8 @@ def respond(runner: AppRunner, request: HttpRequest, request_id: str | None) -> 
         try:
             runner.stream(request, sink, request_id)
         except BaseException as exc:
+            if sink.abandoned:
+                return  # the client left: nothing to report, nobody to tell
             logger().error(
                 "exception in app after its response to %s %s had started",
                 request.method,
