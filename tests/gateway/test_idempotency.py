@@ -81,6 +81,38 @@ def test_payload_hash_identifies_requests_without_a_key(
     assert client.post("/orders", body="a", query={"x": "1"}).json()["order"] == 3
 
 
+def test_a_key_is_the_callers_own_and_holds_one_request(
+    store: state.Store, issuer: Any, make_client: Callable[..., HttpClient]
+) -> None:
+    """Two callers choosing the same key each get their own order, never the other's; one
+    caller reusing a key for another body gets 422 (the IETF Idempotency-Key draft)."""
+    orders = Orders()
+    authorizer = gateway.JwtAuthorizer(
+        issuer=issuer.name, audience=issuer.audience, jwks=str(issuer.jwks)
+    )
+    client = make_client("function-url", [authorizer, gateway.Idempotency(store)], orders)
+
+    def post(sub: str, body: str) -> Any:
+        headers = {"idempotency-key": "k", "authorization": f"Bearer {issuer.token(sub=sub)}"}
+        return client.post("/orders", headers=headers, body=body)
+
+    assert post("ada", "apples").json() == {"order": 1, "body": "apples"}
+    assert post("bob", "apples").json() == {"order": 2, "body": "apples"}
+    again = post("ada", "apples")
+    assert (again.json()["order"], again.header("idempotency-replayed")) == (1, "true")
+    other = post("ada", "pears")
+    assert (other.status, other.json()) == (
+        422,
+        {"message": "Unprocessable: this idempotency key was used with another request"},
+    )
+    # Without an authorizer, the credential the caller sent tells them apart.
+    plain = make_client("function-url", [gateway.Idempotency(store)], orders)
+    first = plain.post("/x", headers={"idempotency-key": "k", "x-api-key": "one"}).json()
+    second = plain.post("/x", headers={"idempotency-key": "k", "x-api-key": "two"}).json()
+    assert first["order"] != second["order"]
+    assert orders.created == 4
+
+
 def test_failures_release_the_key(
     store: state.Store, make_client: Callable[..., HttpClient]
 ) -> None:

@@ -1,9 +1,12 @@
 """Idempotent requests: a repeat of a request gets the first one's stored response instead
 of running again; a repeat that arrives while the first still runs gets 409.
 
-A request is identified by its ``Idempotency-Key`` header, scoped to its method and path;
-with ``payload_hash=True`` a request without the header is identified by a hash of its
-method, path, query and body. Only ``methods`` (by default those that change things) take
+A request is identified by its ``Idempotency-Key`` header, scoped to its method, path and
+caller (the authorizer's subject, else the ``Authorization`` or ``X-Api-Key`` credential):
+one caller's key never replays another's response. A repeat whose query or body differs
+from the first request's gets 422, as the IETF Idempotency-Key draft answers. With
+``payload_hash=True`` a request without the header is identified by a hash of its method,
+path, query and body. Only ``methods`` (by default those that change things) take
 part. A response is stored when the app answered below 500; after a 5xx or an exception the
 key is released, so a retry runs again. The response replayed carries
 ``Idempotency-Replayed: true``. A response whose body is streamed after the policies finish
@@ -51,6 +54,7 @@ class Idempotency(Policy):
             return None
         given = request.headers.get(self.header)
         digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+        digest.update(_caller(request).encode() + b"\n")
         if given:
             digest.update(b"key\n" + given.encode())
         elif self.payload_hash:
@@ -71,12 +75,18 @@ class Idempotency(Policy):
             return None
         if record.status == state.IN_PROGRESS:
             return Response.message(409, "Conflict: a request with this key is in progress")
-        return _decode(record.result or b"")
+        stored, fingerprint = _decode(record.result or b"")
+        if fingerprint is not None and fingerprint != _fingerprint(request):
+            return Response.message(
+                422, "Unprocessable: this idempotency key was used with another request"
+            )
+        return stored
 
     def finish(self, request: Request, response: Response) -> None:
         key = request.context.pop(_KEY, None)
         if key is None:
             return
+        fingerprint = _fingerprint(request)
         if response.status >= 500:
             self.store().abandon(key)
         elif response.streamed is not None:
@@ -89,12 +99,12 @@ class Idempotency(Policy):
                 if body is None:
                     self.store().abandon(key)
                 else:
-                    stored = _encode(Response(status, headers, body))
+                    stored = _encode(Response(status, headers, body), fingerprint)
                     self.store().complete(key, stored, ttl=self.ttl)
 
             response.streamed.on_end(ended)
         else:
-            self.store().complete(key, _encode(response), ttl=self.ttl)
+            self.store().complete(key, _encode(response, fingerprint), ttl=self.ttl)
 
     def fail(self, request: Request) -> None:
         key = request.context.pop(_KEY, None)
@@ -102,7 +112,28 @@ class Idempotency(Policy):
             self.store().abandon(key)
 
 
-def _encode(response: Response) -> bytes:
+def _caller(request: Request) -> str:
+    """Who sent ``request``: the subject its authorizer found, else its credential."""
+    found = request.context.get("authorizer")
+    if isinstance(found, dict):
+        jwt = found.get("jwt")
+        if isinstance(jwt, dict) and isinstance(jwt.get("claims"), dict):
+            claims = jwt["claims"]
+            return f"jwt {claims.get('iss')} {claims.get('sub')}"
+        import json
+
+        return "authorizer " + json.dumps(found, sort_keys=True, default=str)
+    headers = request.headers
+    return "credential " + (headers.get("authorization") or headers.get("x-api-key") or "")
+
+
+def _fingerprint(request: Request) -> str:
+    """The request a key was first used with: its query and body."""
+    digest = hashlib.sha256(request.query.encode() + b"\n" + request.body)
+    return digest.hexdigest()
+
+
+def _encode(response: Response, fingerprint: str) -> bytes:
     import json
 
     return json.dumps(
@@ -110,14 +141,18 @@ def _encode(response: Response) -> bytes:
             "status": response.status,
             "headers": [[k, v] for k, v in response.headers if k != "set-cookie"],
             "body": base64.b64encode(response.body).decode(),
+            "request": fingerprint,
         }
     ).encode()
 
 
-def _decode(stored: bytes) -> Response:
+def _decode(stored: bytes) -> tuple[Response, str | None]:
+    """The stored response, and the fingerprint of the request it answered (None for one
+    stored before fingerprints were)."""
     import json
 
     record = json.loads(stored)
     headers = [(k, v) for k, v in record["headers"]]
     headers.append(("idempotency-replayed", "true"))
-    return Response(record["status"], headers, base64.b64decode(record["body"]))
+    response = Response(record["status"], headers, base64.b64decode(record["body"]))
+    return response, record.get("request")
