@@ -24,8 +24,9 @@ def test_sqlite_creates_its_directory(tmp_path: Path) -> None:
     with state.open(url) as store:
         assert store.get("k") == b"v"
     assert (tmp_path / "a" / "b" / "state.db").exists()
-    with pytest.raises(ConfigError, match="names no file"):
-        state.open("sqlite:///")
+    for bare in ("sqlite:///", "sqlite://"):
+        with pytest.raises(ConfigError, match="names no file"):
+            state.open(bare)
 
 
 def test_sqlite_failure_is_a_state_error(tmp_path: Path) -> None:
@@ -53,6 +54,32 @@ def test_unreachable_postgres_is_a_state_error_without_the_password() -> None:
         state.open(f"postgresql://user:secret@127.0.0.1:{free_port()}/db")
     assert str(raised.value).startswith("state store postgresql://user:***@127.0.0.1:")
     assert "OperationalError" in str(raised.value) and "secret" not in str(raised.value)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://weird:ss:w/rd#?%x@127.0.0.1:{port}/db",  # a password URLs cannot hold
+        "postgresql://u@127.0.0.1:{port}/db?password=ss:w/rd",
+        "postgresql://u:ss:w/rd@[::1/db",  # the driver repeats the URL in its message
+    ],
+)
+def test_no_message_holds_a_password_however_it_is_written(url: str) -> None:
+    with pytest.raises((state.StateError, ConfigError)) as raised:
+        state.open(url.format(port=free_port())).get("k")
+    assert "ss:w/rd" not in str(raised.value)
+
+
+def test_every_url_in_a_message_is_redacted() -> None:
+    from faasport.state.base import redact
+
+    assert redact("redis://:pa#ss@127.0.0.1:1/0") == "redis://:***@127.0.0.1:1/0"
+    assert redact('in URI: "postgresql://u:p@ss@h/db"') == 'in URI: "postgresql://u:***@h/db"'
+    assert redact("postgresql://u@h/db?password=x&sslmode=off") == (
+        "postgresql://u@h/db?password=***&sslmode=off"
+    )
+    assert redact("redis://localhost:6379/0") == "redis://localhost:6379/0"
 
 
 @pytest.mark.dynamodb

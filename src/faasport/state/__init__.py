@@ -83,19 +83,12 @@ def open(url: str) -> Store:
         else:
             store = kind(url)
     except ValueError as exc:
-        raise ConfigError(f"state URL {_safe(url)!r}: {exc}") from None
+        raise ConfigError(f"state URL {_safe(url)!r}: {_safe(str(exc))}") from None
     return store
 
 
 def _safe(url: str) -> str:
     """``url`` with its password replaced by ``***``, for messages."""
-    from urllib.parse import urlsplit, urlunsplit
+    from faasport.state.base import redact
 
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        host = parts.netloc.rpartition("@")[2]
-        return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
-    except ValueError:
-        return url.split("://", 1)[0] + "://..."
+    return redact(url)

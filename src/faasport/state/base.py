@@ -44,10 +44,21 @@ _EPSILON = 1e-9
 SLACK = 1e-3
 
 
+def redact(text: str) -> str:
+    """``text`` with the passwords of the URLs in it (``scheme://user:PASSWORD@host``, up to
+    the last ``@``, since a password may hold ``/``, ``#`` or ``@``) and any
+    ``password=...`` replaced by ``***``: a driver's message may repeat its URL."""
+    import re
+
+    text = re.sub(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://[^:/\s@]*:)\S*@", r"\1***@", text)
+    return re.sub(r"(?i)\b(password=)[^&\s\"']*", r"\1***", text)
+
+
 class StateError(FaasportError):
     """A state store failed: unreachable, refused, or answered something unusable."""
 
     def __init__(self, store: str, message: str) -> None:
+        message = redact(message)
         super().__init__(f"state store {store}: {message}")
         #: The store's URL without its password.
         self.store = store

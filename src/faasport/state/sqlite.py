@@ -58,7 +58,7 @@ class SqliteStore(CellStore):
 
         self.name = url
         self.errors = (sqlite3.Error, OSError)
-        path = url.split(":///", 1)[1].split("?", 1)[0]
+        path = url.partition(":///")[2].split("?", 1)[0]
         if not path:
             raise ValueError(f"{url!r} names no file: use sqlite:///path/to/state.db")
         try:
