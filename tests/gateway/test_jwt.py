@@ -4,6 +4,7 @@ gets API Gateway's status and body, a good one reaches the app with its claims."
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
 import time
@@ -235,6 +236,64 @@ def test_an_unreadable_key_set_fails_closed(
     assert "missing.json: FileNotFoundError" in capsys.readouterr().err
     with pytest.raises(gateway.KeySetError, match="must use https"):
         gateway.KeySet("http://issuer.example.com/jwks.json")
+
+
+@pytest.mark.parametrize(
+    "document",
+    ["[1, 2]", "7", '{"keys": 3}', "[" * 100_000 + "]" * 100_000],
+    ids=["list", "number", "keys-not-a-list", "nested"],
+)
+def test_a_key_set_that_is_no_jwks_fails_closed(
+    tmp_path: Path,
+    issuer: Any,
+    document: str,
+    make_client: Callable[..., HttpClient],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "odd.json").write_text(document)
+    authorizer = gateway.JwtAuthorizer(
+        issuer=issuer.name, audience=issuer.audience, jwks=str(tmp_path / "odd.json")
+    )
+    client = make_client("function-url", [authorizer])
+    assert unauthorized(call(client, issuer.token()))
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("faasport: JWT authorizer: JWKS ") and "odd.json" in line
+
+
+def test_a_key_set_server_that_drips_is_cut_off(
+    issuer: Any, make_client: Callable[..., HttpClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole fetch has its timeout, not each read: a byte every 100 ms never ends."""
+    from faasport.gateway import jwks
+
+    monkeypatch.setattr(jwks, "FETCH_TIMEOUT", 0.5)
+
+    class Drip(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                for _ in range(100):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+        authorizer = gateway.JwtAuthorizer(issuer=issuer.name, audience=issuer.audience, jwks=url)
+        client = make_client("function-url", [authorizer])
+        started = time.monotonic()
+        assert unauthorized(call(client, issuer.token()))
+        assert time.monotonic() - started < 3
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # -- tokens already verified --------------------------------------------------------------

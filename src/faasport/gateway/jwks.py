@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 #: Seconds to wait for the key set's URL.
 FETCH_TIMEOUT = 5.0
+#: Bytes a key set may have: a real one holds a few keys.
+MAX_DOCUMENT = 1024 * 1024
 _LOOPBACK = ("http://127.0.0.1", "http://localhost", "http://[::1]")
 
 
@@ -73,8 +75,10 @@ class KeySet:
         self.loads += 1
         try:
             document = json.loads(self._read())
+            if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+                raise ValueError('not a JWKS document: an object with a "keys" list')
             keys = jwt.PyJWKSet.from_dict(document).keys
-        except (OSError, ValueError, jwt.PyJWTError) as exc:
+        except (OSError, ValueError, RecursionError, jwt.PyJWTError) as exc:
             raise KeySetError(f"JWKS {self.source}: {type(exc).__name__}: {exc}") from exc
         self._keys = {key.key_id: key for key in keys}
 
@@ -85,6 +89,17 @@ class KeySet:
         from urllib.request import Request, urlopen
 
         request = Request(self.source, headers={"accept": "application/json"})
+        deadline = time.monotonic() + FETCH_TIMEOUT
+        parts: list[bytes] = []
+        size = 0
         with urlopen(request, timeout=FETCH_TIMEOUT) as answer:
-            body: bytes = answer.read()
-            return body
+            # The whole fetch has FETCH_TIMEOUT, not each read: a server sending a byte at a
+            # time would hold every request waiting on the key set.
+            while part := answer.read1(65536):
+                size += len(part)
+                if size > MAX_DOCUMENT:
+                    raise ValueError(f"the key set is over {MAX_DOCUMENT} bytes")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the key set took over {FETCH_TIMEOUT:.0f} s to arrive")
+                parts.append(part)
+        return b"".join(parts)
