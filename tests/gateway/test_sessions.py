@@ -90,3 +90,31 @@ def test_settings_are_checked(store: state.Store) -> None:
         gateway.Sessions(store, secret="short")
     with pytest.raises(ConfigError, match="same_site"):
         gateway.Sessions(store, secret=SECRET, same_site="lax")
+
+
+async def cart(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Adds an item to a list in the session: a change inside a value."""
+    session = gateway.session(scope)
+    session.setdefault("cart", []).append(len(session.get("cart", [])))
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": json.dumps(dict(session)).encode()})
+
+
+def test_a_change_inside_a_value_is_stored(
+    store: state.Store, make_client: Callable[..., HttpClient]
+) -> None:
+    client = make_client("function-url", [gateway.Sessions(store, secret=SECRET)], cart)
+    value = cookie_of(client.get("/"))
+    assert client.get("/", cookies={"session": value}).json() == {"cart": [0, 1]}
+    assert client.get("/", cookies={"session": value}).json() == {"cart": [0, 1, 2]}
+
+
+def test_another_cookie_a_strict_parser_refuses_does_not_lose_the_session(
+    store: state.Store, make_client: Callable[..., HttpClient]
+) -> None:
+    sessions = gateway.Sessions(store, secret=SECRET)
+    client = make_client("function-url", [sessions], asgi_app=counter)
+    value = cookie_of(client.get("/"))
+    for other in ('prefs={"theme":"dark"}', "a=b c", "x=\\\\\\\\"):
+        header = {"cookie": f"{other}; session={value}"}
+        assert client.get("/", headers=header).json()["visits"] > 1

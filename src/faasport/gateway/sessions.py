@@ -32,15 +32,23 @@ class Session(dict):  # type: ignore[type-arg]
         super().__init__(data)
         self.id = session_id
         self.new = session_id is None
-        self._saved = dict(data)
+        self._saved = _snapshot(data)
 
     @property
     def modified(self) -> bool:
-        return dict(self) != self._saved
+        """Whether it differs from what the store holds, a change inside a value too
+        (``session["cart"].append(...)``)."""
+        return _snapshot(self) != self._saved
 
     def saved(self) -> None:
         """What the session holds now is what the store holds."""
-        self._saved = dict(self)
+        self._saved = _snapshot(self)
+
+
+def _snapshot(data: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(data, sort_keys=True, default=repr)
 
 
 class Sessions(Policy):
@@ -72,17 +80,17 @@ class Sessions(Policy):
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
     def _id_from(self, request: Request) -> str | None:
-        from http.cookies import CookieError, SimpleCookie
-
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(request.headers.get("cookie", ""))
-        except CookieError:
+        # The session's own pair, as browsers send pairs: a cookie of another name that a
+        # strict parser refuses (a JSON value, a space) must not lose the session.
+        value = None
+        for pair in request.headers.get("cookie", "").split(";"):
+            name, sep, found = pair.partition("=")
+            if sep and name.strip() == self.cookie:
+                value = found.strip().strip('"')
+                break
+        if value is None:
             return None
-        morsel = jar.get(self.cookie)
-        if morsel is None:
-            return None
-        session_id, _, signature = morsel.value.partition(".")
+        session_id, _, signature = value.partition(".")
         if session_id and hmac.compare_digest(signature, self._sign(session_id)):
             return session_id
         return None
