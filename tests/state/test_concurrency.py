@@ -10,6 +10,8 @@ import threading
 import time
 import uuid
 
+import pytest
+
 from faasport import state
 
 WORKERS = 8
@@ -21,6 +23,8 @@ ATTEMPTS = LIMIT * 4 // WORKERS
 # Each worker opens its own store, says it is ready, waits for the go, then hammers.
 WORKER = """
 import json, sys, time
+import pytest
+
 from faasport import state
 url, key, operation, attempts = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 store = state.open(url)
@@ -134,3 +138,37 @@ def test_token_bucket_admits_burst_plus_rate_times_elapsed(store_url: str) -> No
     # past it, and calls overlap by at most the slowest one (seconds, on a loaded machine).
     slowest = max(late for _, _, _, late in results)
     assert expected - 1 - rate * slowest <= admitted <= expected + 1, (admitted, expected, slowest)
+
+
+FORKED = """
+import os, sys
+import pytest
+
+from faasport import state
+store = state.open(sys.argv[1])
+store.set("warm", b"1")  # the parent's connection is open when it forks
+children = []
+for n in range(4):
+    pid = os.fork()
+    if pid == 0:
+        for i in range(50):
+            store.fixed_window(sys.argv[2], limit=1000, window=60)
+        os._exit(0)
+    children.append(pid)
+codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]
+# The parent's own connection still works after its children used theirs.
+print(codes, store.fixed_window(sys.argv[2], limit=1000, window=60).remaining)
+"""
+
+
+def test_a_store_opened_before_a_fork_serves_parent_and_children(store_url: str) -> None:
+    """Gunicorn-style preload: each process gets its own connection."""
+    if store_url == "memory://":
+        pytest.skip("memory:// is one process's store")
+    key = f"fork-{uuid.uuid4().hex}"
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED, store_url, key], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("]")[0] == "[0, 0, 0, 0"
+    assert done.stdout.split()[-1] == str(1000 - 201)

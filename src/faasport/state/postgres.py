@@ -8,7 +8,9 @@ breaks (a frozen execution environment loses its connection).
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from contextlib import suppress
 
 from faasport.state.base import (
@@ -68,6 +70,26 @@ _SLIDING = (
 )
 
 
+#: Every store of this process, for :func:`_after_fork`.
+_STORES: weakref.WeakSet[PostgresStore] = weakref.WeakSet()
+#: Connections a forked process inherited: kept, never closed or collected, since closing
+#: one would end the parent's session on the socket both share.
+_INHERITED: list[Any] = []
+
+
+def _after_fork() -> None:
+    """In a forked child: each store connects afresh, with a lock of its own (the parent's
+    may have been held by a thread the child does not have)."""
+    for store in list(_STORES):
+        if store._connection is not None:
+            _INHERITED.append(store._connection)
+        store._connection = None
+        store._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
 class PostgresStore(Store):
     def __init__(self, url: str, name: str) -> None:
         import psycopg
@@ -77,6 +99,7 @@ class PostgresStore(Store):
         self._url = url
         self._lock = threading.Lock()
         self._connection: Any = None
+        _STORES.add(self)
         with self._lock:
             try:
                 connection = self._connect()
