@@ -192,7 +192,7 @@ def test_rate_limit_and_idempotency(tmp_path: Path) -> None:
         name = "p"
         [functions.a]
         app = "m:app"
-        rate_limit = { rate = 100, per = "hour", by = "api_key" }
+        rate_limit = { rate = 100, per = "hour" }
         idempotency = true
         [functions.b]
         app = "m:app"
@@ -202,7 +202,15 @@ def test_rate_limit_and_idempotency(tmp_path: Path) -> None:
         """,
     )
     a, b = project.functions["a"], project.functions["b"]
-    assert a.rate_limit == RateLimit(rate=100, per=3600.0, by="api_key")
+    assert a.rate_limit == RateLimit(rate=100, per=3600.0, by="ip")
     assert a.idempotency == Idempotency()
     assert b.rate_limit == RateLimit(rate=5, per=10.0, by="ip")
     assert b.idempotency == Idempotency(ttl=60, payload_hash=True, methods=("POST",))
+
+
+def test_a_rate_limit_by_key_needs_keys_the_api_checks(tmp_path: Path) -> None:
+    """A key nobody checks is whatever the client made up: one per request escapes the limit."""
+    text = '[functions.a]\napp = "m:app"\nrate_limit = { rate = 5, by = "api_key" }\n'
+    assert config_error(tmp_path, text).startswith(
+        'faasport.toml: functions.a.rate_limit.by: "api_key" counts the keys the API checks'
+    )

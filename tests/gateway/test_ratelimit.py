@@ -11,6 +11,7 @@ import pytest
 
 from faasport import gateway, state
 from faasport.core.errors import ConfigError
+from faasport.gateway.request import Policy
 from faasport.testing import HttpClient
 
 
@@ -51,10 +52,24 @@ def test_rate_limit_per_client_ip_with_headers(
 def test_rate_limit_by_api_key_and_by_subject(
     issuer: Any, store: state.Store, make_client: Callable[..., HttpClient]
 ) -> None:
-    by_key = make_client("function-url", [gateway.RateLimit(store, rate=1, by="api_key")])
+    class Verified(Policy):
+        """What ApiKeys (or a REST API's usage plan) leaves for the keys it knows."""
+
+        def check(self, request: gateway.Request) -> gateway.Response | None:
+            key = request.headers.get("x-api-key")
+            if key in ("k1", "k2"):
+                request.context["api_key"] = {"apiKey": key, "apiKeyId": key}
+            return None
+
+    limit = gateway.RateLimit(store, rate=1, by="api_key")
+    by_key = make_client("function-url", [Verified(), limit])
     assert by_key.get("/", headers={"x-api-key": "k1"}).status == 200
     assert by_key.get("/", headers={"x-api-key": "k1"}).status == 429
     assert by_key.get("/", headers={"x-api-key": "k2"}).status == 200
+    # Keys nobody verified are whatever the client made up: they count by its address,
+    # so a new key per request escapes nothing.
+    assert by_key.get("/", headers={"x-api-key": "made-up-1"}).status == 200
+    assert by_key.get("/", headers={"x-api-key": "made-up-2"}).status == 429
     # The store never sees the key itself.
     assert store.get("k1") is None
 

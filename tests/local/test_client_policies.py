@@ -73,11 +73,6 @@ handler = "fns:show"
 routes = ["GET /by-ip"]
 rate_limit = {{ rate = 2, per = "minute" }}
 
-[functions.by_key]
-handler = "fns:show"
-routes = ["GET /by-key"]
-rate_limit = {{ rate = 1, per = "minute", by = "api_key" }}
-
 [functions.by_sub]
 handler = "fns:show"
 auth = "users"
@@ -167,13 +162,6 @@ def test_rate_limit_by_source_address(dev: Dev) -> None:
     assert refused.json() == {"message": "Too Many Requests"}
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert "apigw-requestid" in refused.headers
-
-
-def test_rate_limit_by_api_key_counts_each_key(dev: Dev) -> None:
-    first = httpx.get(f"{dev.url}/by-key", headers={"x-api-key": "key-one"})
-    again = httpx.get(f"{dev.url}/by-key", headers={"x-api-key": "key-one"})
-    other = httpx.get(f"{dev.url}/by-key", headers={"x-api-key": "key-two"})
-    assert [first.status_code, again.status_code, other.status_code] == [200, 429, 200]
 
 
 def test_rate_limit_by_subject_counts_each_subject(dev: Dev, key: rsa.RSAPrivateKey) -> None:

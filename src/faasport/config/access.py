@@ -186,6 +186,15 @@ def check_access(
                 f"functions.{function.name}.api_key_required",
                 'API keys are a REST API feature: set [api] type = "rest"',
             )
+        limit = function.rate_limit
+        if limit is not None and limit.by == "api_key" and not function.api_key_required:
+            # A key nobody checked is whatever the client made up: one per request escapes
+            # any limit.
+            top.source.fail(
+                f"functions.{function.name}.rate_limit.by",
+                '"api_key" counts the keys the API checks: set api_key_required = true '
+                '(REST API usage plans), or count by "ip" or "sub"',
+            )
     if keys and api.type != "rest":
         top.source.fail("api_keys", 'API keys are a REST API feature: set [api] type = "rest"')
 

@@ -161,12 +161,20 @@ def _view(request: HttpRequest) -> Request:
         request.query_string.decode("latin-1"),
         request.body,
     )
-    # Behind API Gateway its authorizer has run: a rate limit by subject counts its verdict.
+    # Behind API Gateway its authorizer has run and a REST API's usage plan has checked the
+    # key: a rate limit by subject or key counts their verdicts.
     event = request.extras.get("aws.event")
     if isinstance(event, dict):
         context = event.get("requestContext")
-        if isinstance(context, dict) and isinstance(context.get("authorizer"), dict):
-            view.context["authorizer"] = context["authorizer"]
+        if isinstance(context, dict):
+            if isinstance(context.get("authorizer"), dict):
+                view.context["authorizer"] = context["authorizer"]
+            identity = context.get("identity")
+            if isinstance(identity, dict) and isinstance(identity.get("apiKey"), str):
+                view.context["api_key"] = {
+                    "apiKey": identity["apiKey"],
+                    "apiKeyId": identity.get("apiKeyId"),
+                }
     return view
 
 

@@ -50,7 +50,9 @@ class RateLimit(Policy):
     """At most ``rate`` requests per ``per`` (a :data:`PERIODS` name or seconds) for each
     client, counted by ``by``: ``"ip"`` (the source address), ``"sub"`` (the JWT subject:
     put a :class:`~faasport.gateway.jwt.JwtAuthorizer` before this policy) or ``"api_key"``
-    (the ``x-api-key`` header). A request without a subject or key counts by its address.
+    (the key an :class:`~faasport.gateway.api_keys.ApiKeys` policy before this one verified:
+    a key nobody verified is whatever the client made up, so it counts for nothing). A
+    request without a subject or verified key counts by its address.
     A sliding window: no double burst at window edges."""
 
     def __init__(
@@ -82,8 +84,9 @@ class RateLimit(Policy):
             if isinstance(subject, str) and subject:
                 return "sub:" + subject
         elif self.by == "api_key":
-            key = request.headers.get("x-api-key")
-            if key:
+            verified = request.context.get("api_key")
+            key = verified.get("apiKey") if isinstance(verified, dict) else None
+            if isinstance(key, str) and key:
                 import hashlib
 
                 # Keys are secrets: the store sees only their hash.
