@@ -353,3 +353,23 @@ def test_a_chunked_body_and_a_path_that_is_not_utf8(make: Any) -> None:
     assert odd.status_code == 200
     seen = json.loads(odd.get_body())
     assert seen["route_path"] in ("/echo/bad\ufffd\ufffd", "/echo/bad\xff\xfe")
+
+
+def test_a_cookie_the_worker_cannot_carry_is_named_never_silently_lost(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The worker re-reads Set-Cookie with http.cookies: a cookie it would drop is a
+    warning naming it; one it would fail the invocation on is left out, with an error."""
+    sent = ["ok=1; Path=/; HttpOnly", 'j={"a":1}', "nm@x=1"]
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers = [(b"set-cookie", c.encode()) for c in sent]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"done"})
+
+    answer = AzureClient(azure.function_app(app, lifespan="off")).get("/")
+    assert (answer.status, answer.body) == (200, b"done")
+    assert any(c.startswith("ok=1") for c in answer.cookies)
+    logged = capsys.readouterr().out  # faasport's JSON log lines
+    assert "Set-Cookie 'j' may not reach the client" in logged
+    assert "Set-Cookie 'nm@x' left out" in logged

@@ -5,7 +5,10 @@ The request's URL gives the path as the client sent it and the query string unto
 (``params`` would lose repeated keys); the route prefix (``/api`` unless host.json says
 otherwise) becomes ``root_path``. The response keeps every Set-Cookie (the Functions host
 sends each as its own header) and joins other repeated headers with commas, since the host
-carries one value per header name.
+carries one value per header name. The Python worker re-reads each Set-Cookie with
+``http.cookies``, which cannot carry every cookie browsers take (a JSON value, a space, an
+attribute it does not know such as ``Partitioned``): such a cookie is logged as a warning
+naming it, and one that would fail the whole invocation (a name it refuses) is left out.
 """
 
 from __future__ import annotations
@@ -83,7 +86,8 @@ def encode(response: HttpResponse) -> Any:
         name = name_bytes.decode("latin-1")
         value = value_bytes.decode("latin-1")
         if name == "set-cookie":
-            add("Set-Cookie", value)
+            if _carried(value):
+                add("Set-Cookie", value)
         elif name in joined:
             joined[name] += ", " + value
         else:
@@ -116,3 +120,31 @@ if TYPE_CHECKING:
     from faasport.core.codec import Codec
 
     _conforms: Codec[Any, Any] = AzureHttp("/api")
+
+
+def _carried(cookie: str) -> bool:
+    """Whether the worker's ``http.cookies`` reading of ``cookie`` leaves it whole (else a
+    warning names it); False when that reading would fail the invocation."""
+    from http.cookies import CookieError, SimpleCookie
+
+    from faasport.core.logs import logger
+
+    name = cookie.partition("=")[0].strip()
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(cookie)
+    except CookieError:
+        logger().error(
+            "Set-Cookie %r left out: the Azure Functions worker cannot read it and would "
+            "fail the invocation",
+            name,
+        )
+        return False
+    if list(jar) != [name]:
+        logger().warning(
+            "Set-Cookie %r may not reach the client as sent: the Azure Functions worker "
+            "re-reads it with http.cookies (which drops or splits JSON values, spaces and "
+            "attributes it does not know)",
+            name,
+        )
+    return True
