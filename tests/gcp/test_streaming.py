@@ -34,6 +34,8 @@ MAIN = APP + textwrap.dedent(
         import os, time
 
         start_response("200 OK", [("Content-Type", "text/plain")])
+        if environ["PATH_INFO"] != "/endless":  # the server's readiness probe
+            return [b"ok"]
 
         def lines():
             try:
@@ -175,7 +177,7 @@ def test_an_endless_wsgi_generator_is_closed_when_the_client_leaves(source: Path
     closed = source / "closed"
     closed.unlink(missing_ok=True)
     for url in _serve(source, "endless_wsgi"):
-        _leave_early(url)
+        _leave_early(url + "/endless")
         deadline = time.monotonic() + 10
         while not closed.exists():
             assert time.monotonic() < deadline, "the generator was never closed"
