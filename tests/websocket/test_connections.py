@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -61,7 +62,8 @@ def test_info_reads_what_boto3_reads(api: ManagementApi) -> None:
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY,
     )
-    by_boto3 = client.get_connection(ConnectionId="abc")
+    with contextlib.closing(client):
+        by_boto3 = client.get_connection(ConnectionId="abc")
     ours = websocket.info("abc")
     expected = {"SourceIp": "203.0.113.7", "UserAgent": "test"}
     assert by_boto3["Identity"] == ours["Identity"] == expected

@@ -60,9 +60,11 @@ def endpoint(tmp_path: Path) -> Iterator[Endpoint]:
     buckets.start()
     services = Services(queues, buckets=buckets)
     url = services.start()
+    endpoint = Endpoint(url, buckets, queues)
     try:
-        yield Endpoint(url, buckets, queues)
+        yield endpoint
     finally:
+        endpoint.s3.close()  # else its socket is left to the collector, in another test
         services.stop()
         buckets.stop()
 
