@@ -5,6 +5,7 @@ answers in S3's XML shape."""
 from __future__ import annotations
 
 import json
+import socket
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from faasport.config.load import load_project
-from faasport.local.aws_services.server import Services
+from faasport.local.aws_services.server import MAX_OBJECT, Services
 from faasport.local.sources.buckets import Buckets, notifications
 from faasport.local.sources.queues import Queues, QueueSpec
 from faasport.local.sources.store import Store
@@ -223,3 +224,23 @@ def test_get_object_serves_ranges_and_conditions(endpoint: Endpoint) -> None:
         s3.get_object(Bucket="bkt", Key="f.bin", IfMatch='"0000"')
     assert code(changed) == ("PreconditionFailed", 412)
     assert s3.get_object(Bucket="bkt", Key="f.bin", IfMatch=etag)["Body"].read()[:2] == b"01"
+
+
+def test_an_object_over_the_limit_is_refused_unread(endpoint: Endpoint) -> None:
+    """S3's own error for a PUT past what the endpoint holds in memory, before the body is
+    sent; nothing is stored."""
+    endpoint.s3.create_bucket(Bucket="bkt")
+    host, port = endpoint.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            b"PUT /bkt/huge.bin HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n"
+            b"Authorization: AWS4-HMAC-SHA256 Credential=t/20261129/us-east-1/s3/aws4_request\r\n"
+            b"Content-Length: %d\r\n\r\n" % (MAX_OBJECT + 1)
+        )
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ") and b"Connection: close" in head
+    assert ET.fromstring(body).findtext("Code") == "EntityTooLarge"
+    assert "Contents" not in endpoint.s3.list_objects_v2(Bucket="bkt")

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from tests.local.aws_services.conftest import NS
 
 from dev_process import wait_for
-from faasport.local.aws_services.server import Services
+from faasport.local.aws_services.server import LIMITS, Services
 from faasport.local.connections import Limits
 from faasport.local.sources.queues import Queues, QueueSpec
 from faasport.local.sources.store import Store
@@ -333,3 +333,22 @@ def test_kinesis_records_over_its_limits_are_refused(tmp_path: Path) -> None:
     finally:
         kinesis.close()
         services.stop()
+
+
+def test_a_body_over_the_limit_is_refused_unread(endpoint: str) -> None:
+    """A Content-Length past the endpoint's limit is answered 413 before any of the body is
+    sent, and the connection is closed; one within it on a new connection is served."""
+    with connect(endpoint) as sock:
+        sock.sendall(
+            b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AmazonSQS.SendMessage\r\n"
+            b"Content-Length: %d\r\n\r\n" % (LIMITS.max_body + 1)
+        )
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 ") and b"Connection: close" in head
+    assert json.loads(body)["__type"] == "RequestEntityTooLarge"
+    with connect(endpoint) as sock:
+        sock.sendall(GET_QUEUE_URL)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")

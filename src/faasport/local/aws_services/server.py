@@ -38,8 +38,13 @@ from faasport.local.sources.tables import Tables
 from faasport.local.sources.topics import Topics
 
 #: A thread serves each connection, so the cap is lower than the asyncio servers' (whose
-#: default is half the process's file descriptors).
-LIMITS = Limits(max_connections=256)
+#: default is half the process's file descriptors). A body is held in memory whole: past
+#: ``max_body`` (above DynamoDB's 16 MB BatchWriteItem, the largest of the JSON and query
+#: APIs) it is refused unread.
+LIMITS = Limits(max_connections=256, max_body=32 * 1024 * 1024)
+#: An S3 PutObject's body at most: S3 takes 5 GB in one PUT, but this endpoint holds it in
+#: memory.
+MAX_OBJECT = 1024 * 1024 * 1024
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_request")
 #: SQS error codes (the query protocol's) -> the JSON protocol's ``__type`` names, where
 #: they differ by more than the ``AWS.SimpleQueueService.`` prefix.
@@ -255,6 +260,8 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def handle_expect_100(self) -> bool:
+        if self.length > self._max_body():
+            return True  # no 100 Continue: the final answer refuses the body
         super().handle_expect_100()
         self.wfile.flush()  # the client waits for it before it sends the body
         return True
@@ -292,6 +299,9 @@ class _Handler(BaseHTTPRequestHandler):
         return found.group(1) if found else ""
 
     def do_GET(self) -> None:
+        if self.length > self._max_body():
+            self._too_large()
+            return
         body = self.rfile.read(self.length) if self.length else b""
         if len(body) < self.length:  # the client went away, or was too slow
             self.close_connection = True
@@ -307,6 +317,23 @@ class _Handler(BaseHTTPRequestHandler):
             )
             error = json.dumps({"__type": "InternalFailure", "message": "internal error"})
             self._answer(500, error.encode(), "application/json")
+
+    def _max_body(self) -> int:
+        is_s3 = self._service() == "s3" and self.owner.buckets is not None
+        return MAX_OBJECT if is_s3 else self.owner.limits.max_body
+
+    def _too_large(self) -> None:
+        """Refuses a body over the limit unread, closing the connection after the answer."""
+        self.close_connection = True
+        self.request_id = random_id()
+        limit = self._max_body()
+        message = f"the request body of {self.length} bytes exceeds faasport dev's {limit}"
+        if limit == MAX_OBJECT:
+            answer = s3.error("EntityTooLarge", message, self.request_id, self.path)
+            self._answer(400, answer.body, "application/xml", Connection="close")
+            return
+        error = json.dumps({"__type": "RequestEntityTooLarge", "message": message})
+        self._answer(413, error.encode(), "application/json", Connection="close")
 
     def _dispatch(self, body: bytes) -> None:
         fields = self.fields
