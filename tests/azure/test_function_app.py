@@ -373,3 +373,38 @@ def test_a_cookie_the_worker_cannot_carry_is_named_never_silently_lost(
     logged = capsys.readouterr().out  # faasport's JSON log lines
     assert "Set-Cookie 'j' may not reach the client" in logged
     assert "Set-Cookie 'nm@x' left out" in logged
+
+
+@pytest.mark.parametrize(
+    ("status", "header"),
+    [
+        (42, (b"x-ok", b"v")),
+        (600, (b"x-ok", b"v")),
+        (200, (b"x-a", b"a\r\nset-cookie: injected=1")),
+        (200, (b"x-a", b"a\x00b")),
+        (200, (b"x a", b"v")),
+    ],
+    ids=["status-42", "status-600", "line-break", "nul", "space-in-name"],
+)
+@pytest.mark.parametrize("kind", ["asgi", "wsgi"])
+def test_a_response_no_server_could_send_is_faasports_500(
+    status: int, header: tuple[bytes, bytes], kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The worker and the host would send it as it is or fail the invocation: the app's bug
+    is faasport's 500 with the request id, never the app's words, and the log names it."""
+
+    async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": [header]})
+        await send({"type": "http.response.body", "body": b"what the app meant to say"})
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        name, value = header
+        start_response(f"{status} Whatever", [(name.decode(), value.decode("latin-1"))])
+        return [b"what the app meant to say"]
+
+    app = asgi_app if kind == "asgi" else wsgi_app
+    answer = AzureClient(azure.function_app(app, lifespan="off")).get("/")
+    assert answer.status == 500
+    assert json.loads(answer.body)["message"] == "Internal Server Error"
+    assert not any("injected" in c for c in answer.cookies)
+    assert "not sent" in capsys.readouterr().out

@@ -32,6 +32,22 @@ def record(records, context):
 
 
 events = gcp.event_handler(record)
+
+
+async def unsendable_app(scope, receive, send):
+    # Answers the status and header its query names, as an app with a bug might.
+    from urllib.parse import parse_qsl
+
+    query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+    name, value = query.get("name", "x-ok"), query.get("value", "v")
+    header = (name.encode("latin-1"), value.encode("latin-1"))
+    start = {"type": "http.response.start", "status": int(query.get("status", "200"))}
+    await send({**start, "headers": [header]})
+    await send({"type": "http.response.body", "body": b"what the app meant to say"})
+
+
+unsendable = gcp.handler(unsendable_app, lifespan="off")
+unsendable_streamed = gcp.handler(unsendable_app, lifespan="off", stream=True)
 """
 
 
@@ -63,6 +79,11 @@ def fastapi_server(source: Path) -> Iterator[Server]:
 @pytest.fixture(scope="session")
 def flask_server(source: Path) -> Iterator[Server]:
     yield from start(source, "flask")
+
+
+@pytest.fixture(scope="session", params=["unsendable", "unsendable_streamed"])
+def unsendable_server(source: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
+    yield from start(source, str(request.param))
 
 
 @pytest.fixture(scope="session", params=["http", "cloudevent"])

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from tests.gcp.conftest import Server
 
 from apps import CHUNKS, GZIP_JSON, PNG
 
@@ -124,3 +125,27 @@ def test_a_path_that_is_not_utf8_is_served_as_asgi_and_wsgi_servers_serve_it(url
     response = httpx.get(url + "/echo/bad%FF%FE")
     assert response.status_code == 200
     assert response.json()["route_path"] in ("/echo/bad\ufffd\ufffd", "/echo/bad\xff\xfe")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"status": "42"},
+        {"status": "600"},
+        {"value": "a\r\nset-cookie: injected=1"},
+        {"value": "a\x00b"},
+        {"name": "x a"},
+        {"name": "x:y"},
+    ],
+    ids=["status-42", "status-600", "line-break", "nul", "space-in-name", "colon-in-name"],
+)
+def test_a_response_no_server_could_send_is_faasports_500(
+    unsendable_server: Server, query: dict[str, str]
+) -> None:
+    """Werkzeug and gunicorn would send status 42 as it is, or fail with their own error
+    page: the app's bug is faasport's 500, naming the request, never the app's words."""
+    answer = httpx.get(unsendable_server.url + "/", params=query)
+    assert answer.status_code == 500
+    assert answer.json()["message"] == "Internal Server Error"
+    assert "injected" not in answer.headers.get("set-cookie", "")
+    assert httpx.get(unsendable_server.url + "/", params={"status": "201"}).status_code == 201

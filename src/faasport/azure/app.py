@@ -12,7 +12,7 @@ from faasport.core import invocation, trace
 from faasport.core.http import HttpRequest, HttpResponse
 from faasport.core.options import AppOptions
 from faasport.core.records import Message, Tick
-from faasport.core.runner import AppRunner
+from faasport.core.runner import AppRunner, sendable
 from faasport.metrics import flush as _flush_metrics
 
 TYPE_CHECKING = False
@@ -85,7 +85,8 @@ def http_trigger(
         if isinstance(request, HttpResponse):
             return codec.encode(request)
         try:
-            return codec.encode(await runner.handle_async(request, request_id))
+            response = await runner.handle_async(request, request_id)
+            return codec.encode(sendable(response, request, request_id))
         finally:
             _flush_metrics()
 
@@ -94,7 +95,7 @@ def http_trigger(
         if isinstance(request, HttpResponse):
             return codec.encode(request)
         try:
-            return codec.encode(runner.handle(request, request_id))
+            return codec.encode(sendable(runner.handle(request, request_id), request, request_id))
         finally:
             _flush_metrics()
 

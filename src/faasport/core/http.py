@@ -10,6 +10,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
     from typing import Any
 
     Headers = list[tuple[bytes, bytes]]
@@ -26,6 +27,33 @@ _NAME_BYTES: dict[str, bytes] = {}
 #: Statuses whose responses have no body (RFC 9110): whatever the app wrote is dropped,
 #: as HTTP servers drop it (and as a HEAD response's).
 BODILESS = (204, 304)
+
+
+#: What a header's name and value may hold: a token (RFC 9110), and no line break or NUL
+#: (compiled on first use).
+_NAME: re.Pattern[bytes] | None = None
+_VALUE: re.Pattern[bytes] | None = None
+
+
+def unsendable(status: object, headers: Headers) -> str | None:
+    """Why no HTTP server could send a response of ``status`` and ``headers`` as it is (a
+    status outside 100-599, a header name that is not a token, a line break or NUL in a
+    value), or None. Hosts that build their own response object (Google Cloud, Azure) fail
+    on these with their own error page; faasport answers its 500 and names the cause."""
+    global _NAME, _VALUE
+    if type(status) is not int or not 100 <= status <= 599:
+        return f"status {status!r} is not an HTTP status"
+    if _NAME is None or _VALUE is None:
+        import re
+
+        _NAME = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+        _VALUE = re.compile(rb"[^\r\n\x00]*")
+    for name, value in headers:
+        if not _NAME.fullmatch(name):
+            return f"header name {name!r} is not an HTTP token"
+        if not _VALUE.fullmatch(value):
+            return f"header {name.decode('latin-1')!r} holds a line break or NUL"
+    return None
 
 
 def status_line(status: int) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from _thread import allocate_lock
 
 from faasport.core.health import health_response, is_health_check
-from faasport.core.http import BODILESS, HttpRequest, HttpResponse
+from faasport.core.http import BODILESS, HttpRequest, HttpResponse, unsendable
 from faasport.core.logs import logger
 
 TYPE_CHECKING = False
@@ -35,6 +35,16 @@ def error_response(status: int, message: str, request_id: str | None) -> HttpRes
         [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         body,
     )
+
+
+def sendable(response: HttpResponse, request: HttpRequest, request_id: str | None) -> HttpResponse:
+    """``response``, or the 500 that replaces it when no HTTP server could send it (see
+    :func:`~faasport.core.http.unsendable`), with the cause logged."""
+    problem = unsendable(response.status, response.headers)
+    if problem is None:
+        return response
+    logger().error("app's response to %s %s not sent: %s", request.method, request.path, problem)
+    return error_response(500, "Internal Server Error", request_id)
 
 
 class AppRunner:

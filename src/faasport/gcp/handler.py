@@ -7,7 +7,7 @@ import os
 from faasport.core import invocation, otel, trace
 from faasport.core.http import HttpResponse
 from faasport.core.options import AppOptions
-from faasport.core.runner import AppRunner
+from faasport.core.runner import AppRunner, sendable
 from faasport.gcp import codec
 from faasport.metrics import flush as _flush_metrics
 
@@ -62,7 +62,8 @@ class GcpHandler:
             from faasport.gcp import streaming
 
             return streaming.respond(self.runner, canonical, request_id)
-        return codec.encode(self.runner.handle(canonical, request_id))
+        response = self.runner.handle(canonical, request_id)
+        return codec.encode(sendable(response, canonical, request_id))
 
 
 def handler(

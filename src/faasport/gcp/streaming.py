@@ -16,15 +16,14 @@ from __future__ import annotations
 import queue
 import threading
 
+from faasport.core.http import HttpRequest, HttpResponse
 from faasport.core.logs import logger
+from faasport.core.runner import AppRunner, error_response, sendable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
-
-    from faasport.core.http import HttpRequest
-    from faasport.core.runner import AppRunner
 
 #: Chunks waiting for the client at most.
 QUEUE = 16
@@ -89,13 +88,16 @@ def respond(runner: AppRunner, request: HttpRequest, request_id: str | None) -> 
 
     threading.Thread(target=work, name="faasport-stream", daemon=True).start()
     first = sink.queue.get()
+    if first[0] == "start":
+        _, status, headers = first
+        head = HttpResponse(status, headers, b"")
+        if sendable(head, request, request_id) is not head:
+            sink.abandon()  # the app's next write ends it
+            first = ("error",)
     if first[0] != "start":  # runner.stream answers an app's failure with a 500 itself
-        from faasport.core.runner import error_response
-
         response = error_response(500, "Internal Server Error", request_id)
         status, headers, whole = response.status, response.headers, response.body
         return encode_streamed(status, headers, iter([whole]))
-    _, status, headers = first
 
     def body() -> Iterator[bytes]:
         try:
