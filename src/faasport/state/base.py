@@ -14,6 +14,7 @@ must keep its clock in sync (NTP), as for any distributed rate limiter without a
 from __future__ import annotations
 
 import math
+import os
 import time
 
 from faasport.core.errors import FaasportError
@@ -89,6 +90,23 @@ class Decision:
         )
 
 
+class Sweeps:
+    """When a store that keeps expired entries until it is told (memory, SQLite, PostgreSQL)
+    deletes them: every ``every`` writes, counted from a random start, so instances too
+    short-lived to write that often still share the work between them."""
+
+    __slots__ = ("every", "writes")
+
+    def __init__(self, every: int = 4096) -> None:
+        self.every = every
+        self.writes = int.from_bytes(os.urandom(4), "big") % every
+
+    def due(self) -> bool:
+        """Counts a write; whether this one should sweep."""
+        self.writes += 1
+        return self.writes % self.every == 0
+
+
 class Idempotency:
     """An idempotency record: ``status`` is :data:`STARTED` (the caller now owns the key),
     :data:`IN_PROGRESS` (another caller owns it) or :data:`COMPLETED` (``result`` holds
@@ -131,9 +149,10 @@ class Store:
             raise self.error(exc) from exc
 
     def delete(self, key: str) -> bool:
-        """Remove ``key``; whether a value (expired or not) was there."""
+        """Remove ``key``; whether a value was there that :meth:`get` would have returned
+        (an expired one counts as absent, as every store's own expiry makes it)."""
         try:
-            return self._delete(VALUE + key)
+            return self._delete(VALUE + key, time.time())
         except self.errors as exc:
             raise self.error(exc) from exc
 
@@ -210,7 +229,7 @@ class Store:
     def abandon(self, key: str) -> None:
         """Release ``key`` after failed work, so a repeat runs it again."""
         try:
-            self._delete(IDEMPOTENCY + key)
+            self._delete(IDEMPOTENCY + key, time.time())
         except self.errors as exc:
             raise self.error(exc) from exc
 
@@ -240,7 +259,7 @@ class Store:
     def _set(self, key: str, value: bytes, expires: float | None) -> None:
         raise NotImplementedError
 
-    def _delete(self, key: str) -> bool:
+    def _delete(self, key: str, now: float) -> bool:
         raise NotImplementedError
 
     def _cas(

@@ -89,11 +89,12 @@ class DynamoStore(CellStore):
     def _set(self, key: str, value: bytes, expires: float | None) -> None:
         self._client.put_item(TableName=self.table, Item=_value_item(key, value, expires))
 
-    def _delete(self, key: str) -> bool:
+    def _delete(self, key: str, now: float) -> bool:
         old = self._client.delete_item(
             TableName=self.table, Key={"pk": {"S": key}}, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in old
+        ).get("Attributes")
+        # DynamoDB's TTL deletes expired items within days: until then they count as absent.
+        return old is not None and ("x" not in old or float(old["x"]["N"]) > now)
 
     def _cas(
         self, key: str, expected: bytes | None, value: bytes, expires: float | None, now: float

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from faasport.state.base import CellStore
+from faasport.state.base import CellStore, Sweeps
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from faasport.state.base import Cell
 
 _INFINITY = float("inf")
-#: Writes between two sweeps of expired entries.
-_SWEEP_EVERY = 4096
 
 
 class MemoryStore(CellStore):
@@ -27,7 +25,7 @@ class MemoryStore(CellStore):
         self._lock = threading.Lock()
         #: key -> (expires, value or rate-limit record)
         self._items: dict[str, tuple[float, bytes | Cell]] = {}
-        self._writes = 0
+        self._sweeps = Sweeps()
 
     def _live(self, key: str, now: float) -> bytes | Cell | None:
         item = self._items.get(key)
@@ -40,8 +38,7 @@ class MemoryStore(CellStore):
 
     def _put(self, key: str, expires: float | None, value: bytes | Cell) -> None:
         self._items[key] = (_INFINITY if expires is None else expires, value)
-        self._writes += 1
-        if self._writes % _SWEEP_EVERY == 0:
+        if self._sweeps.due():
             import time
 
             now = time.time()
@@ -57,9 +54,10 @@ class MemoryStore(CellStore):
         with self._lock:
             self._put(key, expires, value)
 
-    def _delete(self, key: str) -> bool:
+    def _delete(self, key: str, now: float) -> bool:
         with self._lock:
-            return self._items.pop(key, None) is not None
+            item = self._items.pop(key, None)
+        return item is not None and item[0] > now
 
     def _cas(
         self, key: str, expected: bytes | None, value: bytes, expires: float | None, now: float

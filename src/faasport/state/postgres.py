@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from contextlib import suppress
 
@@ -17,6 +18,7 @@ from faasport.state.base import (
     SLACK,
     Decision,
     Store,
+    Sweeps,
     _windows,
     bucket_decision,
     fixed_decision,
@@ -34,6 +36,7 @@ _SCHEMA = (
     "n1 double precision, n2 double precision, n3 double precision, expires double precision)"
 )
 _EXISTS = "SELECT to_regclass('faasport_state')"
+_SWEEP = "DELETE FROM faasport_state WHERE expires <= %(now)s"
 _LIVE = "(expires IS NULL OR expires > %(now)s)"
 _UPSERT_VALUE = (
     "INSERT INTO faasport_state AS s (key, value, expires) VALUES (%(key)s, %(value)s, %(exp)s) "
@@ -98,6 +101,7 @@ class PostgresStore(Store):
         self.errors = (psycopg.Error,)
         self._url = url
         self._lock = threading.Lock()
+        self._sweeps = Sweeps()
         self._connection: Any = None
         _STORES.add(self)
         with self._lock:
@@ -126,6 +130,17 @@ class PostgresStore(Store):
             row: tuple[Any, ...] | None = self._connect().execute(sql, params).fetchone()
         return row
 
+    def _write(self, sql: str, params: dict[str, Any], now: float) -> tuple[Any, ...] | None:
+        """:meth:`_one` for a statement that writes (its row, if it returns one): now and
+        then, expired rows go too."""
+        with self._lock:
+            connection = self._connect()
+            cursor = connection.execute(sql, params)
+            row: tuple[Any, ...] | None = None if cursor.description is None else cursor.fetchone()
+            if self._sweeps.due():
+                connection.execute(_SWEEP, {"now": now})
+        return row
+
     def _row(self, key: str, columns: str) -> tuple[Any, ...] | None:
         return self._one(f"SELECT {columns} FROM faasport_state WHERE key = %(key)s", {"key": key})
 
@@ -141,15 +156,19 @@ class PostgresStore(Store):
         return None if row is None or row[0] is None else bytes(row[0])
 
     def _set(self, key: str, value: bytes, expires: float | None) -> None:
-        with self._lock:
-            self._connect().execute(_UPSERT_VALUE, {"key": key, "value": value, "exp": expires})
+        self._write(_UPSERT_VALUE, {"key": key, "value": value, "exp": expires}, time.time())
 
-    def _delete(self, key: str) -> bool:
+    def _delete(self, key: str, now: float) -> bool:
         with self._lock:
-            cursor = self._connect().execute(
-                "DELETE FROM faasport_state WHERE key = %(key)s", {"key": key}
+            live = (
+                self._connect()
+                .execute(
+                    f"DELETE FROM faasport_state WHERE key = %(key)s RETURNING {_LIVE}",
+                    {"key": key, "now": now},
+                )
+                .fetchone()
             )
-        return bool(cursor.rowcount)
+        return bool(live and live[0])
 
     def _cas(
         self, key: str, expected: bytes | None, value: bytes, expires: float | None, now: float
@@ -164,7 +183,7 @@ class PostgresStore(Store):
                 "UPDATE faasport_state SET value = %(value)s, expires = %(exp)s "
                 f"WHERE key = %(key)s AND value = %(expected)s AND {_LIVE} RETURNING 1"
             )
-        return self._one(sql, params) is not None
+        return self._write(sql, params, now) is not None
 
     def _take(self, key: str, now: float, rate: float, burst: int, cost: int) -> Decision:
         interval = 1.0 / rate
@@ -174,7 +193,7 @@ class PostgresStore(Store):
             "inc": cost * interval,
             "tolerance": (burst + SLACK) * interval,
         }
-        row = self._one(_TAKE, params)
+        row = self._write(_TAKE, params, now)
         if row is not None:
             return bucket_decision(True, row[0], now, rate, burst, cost)
         current = self._row(key, "n1")
@@ -190,7 +209,7 @@ class PostgresStore(Store):
             "limit": limit,
             "exp": (index + 1) * window,
         }
-        row = self._one(_FIXED, params)
+        row = self._write(_FIXED, params, now)
         if row is not None:
             return fixed_decision(True, row[0], now, limit, window, cost)
         current = self._row(key, "n1, n2")
@@ -207,7 +226,7 @@ class PostgresStore(Store):
             "exp": (index + 2) * window,
             "weight": 1.0 - (now % window) / window,
         }
-        row = self._one(_SLIDING, params)
+        row = self._write(_SLIDING, params, now)
         if row is not None:
             return sliding_decision(True, row[0], row[1], now, limit, window, cost)
         cell = self._row(key, "n1, n2, n3")

@@ -185,7 +185,7 @@ class RedisStore(Store):
 
             self._redis.set(PREFIX + key, value, px=_ms(expires - time.time()))
 
-    def _delete(self, key: str) -> bool:
+    def _delete(self, key: str, now: float) -> bool:
         return bool(self._redis.delete(PREFIX + key))
 
     def _cas(

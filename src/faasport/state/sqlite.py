@@ -10,8 +10,9 @@ filtered on read and swept every few thousand writes.
 from __future__ import annotations
 
 import threading
+import time
 
-from faasport.state.base import CellStore
+from faasport.state.base import CellStore, Sweeps
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 
 #: Milliseconds a writer waits for another process's transaction before failing.
 BUSY_TIMEOUT = 10_000
-_SWEEP_EVERY = 4096
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS faasport_state (key TEXT PRIMARY KEY, value BLOB, "
     "n1 REAL, n2 REAL, n3 REAL, expires REAL) WITHOUT ROWID"
@@ -71,14 +71,13 @@ class SqliteStore(CellStore):
         except self.errors as exc:
             raise self.error(exc) from exc
         self._lock = threading.Lock()
-        self._writes = 0
+        self._sweeps = Sweeps()
 
     def close(self) -> None:
         self._db.close()
 
     def _written(self, db: sqlite3.Connection, now: float) -> None:
-        self._writes += 1
-        if self._writes % _SWEEP_EVERY == 0:
+        if self._sweeps.due():
             db.execute("DELETE FROM faasport_state WHERE expires <= ?", (now,))
 
     def _get(self, key: str, now: float) -> bytes | None:
@@ -94,11 +93,15 @@ class SqliteStore(CellStore):
                 "INSERT OR REPLACE INTO faasport_state (key, value, expires) VALUES (?, ?, ?)",
                 (key, value, expires),
             )
+            self._written(self._db, time.time())
 
-    def _delete(self, key: str) -> bool:
-        with self._lock:
-            cursor = self._db.execute("DELETE FROM faasport_state WHERE key = ?", (key,))
-        return cursor.rowcount > 0
+    def _delete(self, key: str, now: float) -> bool:
+        with self._lock, _transaction(self._db):
+            live = self._db.execute(
+                f"SELECT 1 FROM faasport_state WHERE key = ? AND {_LIVE}", (key, now)
+            ).fetchone()
+            self._db.execute("DELETE FROM faasport_state WHERE key = ?", (key,))
+        return live is not None
 
     def _cas(
         self, key: str, expected: bytes | None, value: bytes, expires: float | None, now: float
