@@ -74,6 +74,10 @@ def test_time_claims(client: HttpClient, issuer: Any) -> None:
     assert unauthorized(call(client, issuer.token(nbf=now + 600)))
     assert unauthorized(call(client, issuer.token(iat=now + 600)))
     assert unauthorized(call(client, issuer.token(exp=None)))
+    # JSON's NaN and Infinity (Python's parser takes them) and booleans are not NumericDates.
+    for odd in (float("nan"), float("inf"), True, "9999999999"):
+        assert unauthorized(call(client, issuer.token(exp=odd)))
+        assert unauthorized(call(client, issuer.token(nbf=odd)))
     # Within the leeway of a few seconds: accepted.
     assert call(client, issuer.token(exp=now - 1)).status == 200
 

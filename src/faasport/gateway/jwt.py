@@ -17,6 +17,7 @@ PyJWT and cryptography are imported on the first request (``pip install faasport
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 
@@ -27,7 +28,7 @@ from faasport.gateway.request import Policy, Request, Response
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
-    from typing import Any
+    from typing import Any, TypeGuard
 
 #: Asymmetric algorithms accepted by default, and the key type each needs.
 ALGORITHMS = {
@@ -198,11 +199,17 @@ class JwtAuthorizer(Policy):
     def _times_ok(self, claims: Mapping[str, Any]) -> bool:
         now = self._clock()
         exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
-        if not isinstance(exp, int | float) or exp <= now - self.leeway:
+        if not _numeric_date(exp) or exp <= now - self.leeway:
             return False
-        if nbf is not None and (not isinstance(nbf, int | float) or nbf > now + self.leeway):
+        if nbf is not None and (not _numeric_date(nbf) or nbf > now + self.leeway):
             return False
-        return iat is None or (isinstance(iat, int | float) and iat <= now + self.leeway)
+        return iat is None or (_numeric_date(iat) and iat <= now + self.leeway)
+
+
+def _numeric_date(value: object) -> TypeGuard[int | float]:
+    """Whether ``value`` is a NumericDate (RFC 7519): a finite number, not a boolean (JSON's
+    NaN and Infinity, which Python's parser accepts, compare as neither past nor future)."""
+    return type(value) is int or (type(value) is float and math.isfinite(value))
 
 
 def _declared(key: Any) -> str | None:
