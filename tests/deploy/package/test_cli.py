@@ -119,3 +119,21 @@ def test_a_missing_module_is_one_error_line(project: Path) -> None:
     shutil.rmtree(project / "shop")
     line = one_error_line(run("package", "--target", "aws", "--project", str(project)))
     assert "functions.api.app: module 'shop' is not in the project: no shop/" in line
+
+
+@pytest.mark.parametrize(("target", "where"), [("gcp", "--set-build-env-vars"), ("azure", "app")])
+def test_credentials_in_an_index_url_are_a_warning_never_printed(
+    project: Path, target: str, where: str
+) -> None:
+    """Google Cloud and Azure build from the uploaded source, requirements.txt included: a
+    token written into an index URL travels with it (one from the environment does not)."""
+    (project / "requirements.txt").write_text(
+        "--extra-index-url https://build:s3cr3t-token@pypi.corp.example/simple\n"
+        "--index-url https://${PIP_TOKEN}@pypi.corp.example/simple\n"
+    )
+    result = run("package", "--target", target, "--project", str(project))
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.output.splitlines() if "holds credentials" in line]
+    assert len(warned) == 1 and "https://***@pypi.corp.example" in warned[0]
+    assert where in warned[0]
+    assert "s3cr3t" not in result.output

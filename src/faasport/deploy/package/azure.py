@@ -190,12 +190,13 @@ def host_json(project: Project) -> str:
 def bundle(project: Project, log: Log) -> Bundle:
     policies = entry_policies(project, "azure")
     source, left_out = function_app_source(project, policies)
+    requirements = read_requirements(project)
     generated = {
         FUNCTION_APP: source.encode(),
         HOST_JSON: host_json(project).encode(),
-        REQUIREMENTS: read_requirements(project).text(*runtime_extra("azure")),
+        REQUIREMENTS: requirements.text(*runtime_extra("azure")),
     }
-    warnings = [
+    warnings = requirements.uploaded_credentials("Azure", "an app setting") + [
         f"function {name} has no events, and Azure Functions runs only triggered "
         f"functions: it is left out of {FUNCTION_APP}"
         for name in left_out

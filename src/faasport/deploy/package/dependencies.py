@@ -38,6 +38,8 @@ PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 
 _NAME = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
 _EXTRA_MARKER = re.compile(r"(.*?)\s*;\s*extra\s*==\s*[\"']([\w.-]+)[\"']\s*")
+#: The user-info part of a URL (``://user:token@``).
+_USERINFO = re.compile(r"(\w+://)([^/@\s]+)@([^/\s]*)")
 _INCLUDES = ("-r", "--requirement", "-c", "--constraint", "-e", "--editable")
 #: pip's bookkeeping that differs from one install to the next, or is of no use deployed.
 _DIST_INFO_NOISE = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
@@ -64,6 +66,22 @@ class Requirements:
 
     def names(self) -> set[str]:
         return {name for line in self.lines if (name := requirement_name(line))}
+
+    def uploaded_credentials(self, platform: str, variables: str) -> list[str]:
+        """A warning for each URL holding credentials written out (not ``${VARIABLE}``):
+        ``platform`` builds from the uploaded source, so they travel with it; ``variables``
+        says where the build's environment is set."""
+        warnings = []
+        for line in self.lines:
+            for scheme, userinfo, host in _USERINFO.findall(line):
+                if "${" not in userinfo:
+                    warnings.append(
+                        f"{self.source}: {scheme}***@{host} holds credentials, and {platform} "
+                        f"builds from the uploaded source, so they are uploaded with it: write "
+                        f"them as ${{VARIABLE}}, which pip reads from the build's environment "
+                        f"({variables})"
+                    )
+        return warnings
 
     def text(self, *extra: str) -> bytes:
         """A requirements.txt of these lines, plus each of ``extra`` not already listed."""

@@ -56,7 +56,11 @@ def main_source(project: Project, policies: EntryPolicies | None = None) -> str:
 
 
 def bundle(project: Project, log: Log) -> Bundle:
-    requirements = read_requirements(project).text(*runtime_extra("gcp"))
+    requirements = read_requirements(project)
     policies = entry_policies(project, "gcp")
-    generated = {MAIN: main_source(project, policies).encode(), REQUIREMENTS: requirements}
-    return Bundle({**code_files(project), **policies.files}, generated)
+    generated = {
+        MAIN: main_source(project, policies).encode(),
+        REQUIREMENTS: requirements.text(*runtime_extra("gcp")),
+    }
+    warnings = requirements.uploaded_credentials("Google Cloud", "--set-build-env-vars")
+    return Bundle({**code_files(project), **policies.files}, generated, warnings)
