@@ -1,0 +1,88 @@
+"""The gateway's policies on a state store that fails: unreachable from the start, or
+refusing writes once the app has answered. They fail closed with a 503 in API Gateway's
+shape; the log names the policy and the store, never its password."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from faasport import aws, gateway
+from faasport.gateway.request import Policy
+from faasport.testing import LambdaClient
+from servers import free_port
+
+SECRET = "s" * 32
+ORIGIN = "https://app.example"
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Puts the caller in the session and answers 200."""
+    session = gateway.session(scope)
+    if session is not None:
+        session["user"] = "ada"
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"paid"})
+
+
+def client(*policies: Policy) -> LambdaClient:
+    cors = gateway.Cors(origins=[ORIGIN])
+    chosen = gateway.policies(cors, *policies)
+    return LambdaClient(aws.handler(app, policies=chosen, lifespan="off"))
+
+
+def post(policies: list[Policy]) -> Any:
+    headers = {"idempotency-key": "k-1", "origin": ORIGIN}
+    return client(*policies).post("/pay", body=b"{}", headers=headers)
+
+
+def policies_on(url: str) -> list[list[Policy]]:
+    return [
+        [gateway.RateLimit(url, rate=5, per="second")],
+        [gateway.Sessions(url, secret=SECRET, secure=False)],
+        [gateway.Idempotency(url)],
+    ]
+
+
+def test_an_unreachable_store_is_a_503_and_a_log_line_without_the_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
+    for chosen in policies_on(url):
+        answer = post(chosen)
+        assert (answer.status, answer.json()) == (503, {"message": "Service Unavailable"})
+        assert answer.header("access-control-allow-origin") == ORIGIN  # Cors still finished
+        logged = capsys.readouterr().out
+        name = type(chosen[0]).__name__
+        assert f"{name} for POST /pay: state store redis://:***@127.0.0.1" in logged
+        assert "ConnectionError" in logged and "(answered 503)" in logged
+        assert "hunter2" not in logged
+
+
+@pytest.fixture
+def read_only(redis_url: str) -> Iterator[str]:
+    """The test Redis through a user that may read but not write."""
+    admin = redis.Redis.from_url(redis_url)
+    admin.acl_setuser(
+        "reader", enabled=True, passwords=["+pw"], keys=["*"], commands=["+@read", "+@connection"]
+    )
+    try:
+        yield redis_url.replace("redis://", "redis://reader:pw@")
+    finally:
+        admin.acl_deluser("reader")
+        admin.close()
+
+
+def test_a_session_that_cannot_be_saved_is_a_503_not_a_silent_200(
+    read_only: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sessions = gateway.Sessions(read_only, secret=SECRET, secure=False)
+    answer = post([sessions])
+    assert (answer.status, answer.json()) == (503, {"message": "Service Unavailable"})
+    assert answer.cookies == []
+    logged = capsys.readouterr().out
+    assert "Sessions for POST /pay: state store redis://reader:***@127.0.0.1" in logged
+    assert "NoPermissionError" in logged and "(answered 503)" in logged

@@ -1,16 +1,24 @@
 """Running policies in order around an app, the same for sync (WSGI, the local gateway)
-and async (ASGI) callers."""
+and async (ASGI) callers.
+
+A policy whose state store fails (unreachable, refusing) fails closed: the request is
+answered 503 ``{"message":"Service Unavailable"}`` and the log names the policy and the store
+(never its password). Past the app, a response whose head is not yet sent is replaced the
+same way, so a session or idempotency record that could not be saved is never a silent 200.
+"""
 
 from __future__ import annotations
 
-from faasport.gateway.request import StreamedBody
+from faasport.core.logs import logger
+from faasport.gateway.request import Response, StreamedBody
+from faasport.state.base import StateError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
     from typing import Any
 
-    from faasport.gateway.request import Policy, Request, Response
+    from faasport.gateway.request import Policy, Request
 
 #: A streamed response's body is kept for the policies that ask for it (idempotency stores
 #: it) up to this size: what a buffered Lambda response may carry.
@@ -30,8 +38,11 @@ class Pipeline:
         one that answered (None when the request may reach the app)."""
         entered: list[Policy] = []
         for policy in self.policies:
+            try:
+                answer = policy.check(request)
+            except StateError as exc:
+                return entered, _unavailable(policy, request, exc)
             entered.append(policy)
-            answer = policy.check(request)
             if answer is not None:
                 return entered, answer
         return entered, None
@@ -40,14 +51,28 @@ class Pipeline:
     def leave(entered: list[Policy], request: Request, response: Response) -> Response:
         """Let the policies entered finish ``response``, in reverse order."""
         for policy in reversed(entered):
-            policy.finish(request, response)
+            try:
+                policy.finish(request, response)
+            except StateError as exc:
+                if response.streamed is not None:
+                    _log(policy, request, exc, "the streamed response goes on")
+                    continue
+                failed = _unavailable(policy, request, exc)
+                response.status, response.headers, response.body = (
+                    failed.status,
+                    failed.headers,
+                    failed.body,
+                )
         return response
 
     @staticmethod
     def fail(entered: list[Policy], request: Request) -> None:
         """The app raised instead of answering: the policies entered give up the request."""
         for policy in reversed(entered):
-            policy.fail(request)
+            try:
+                policy.fail(request)
+            except StateError as exc:
+                _log(policy, request, exc, "the app's failure is answered")
 
     def run(self, request: Request, app: Callable[[Request], Response]) -> Response:
         entered, answer = self.enter(request)
@@ -118,3 +143,13 @@ class Finishing:
         streamed, self.streamed = self.streamed, None
         if streamed is not None:
             streamed.end(streamed.kept(whole))
+
+
+def _log(policy: Policy, request: Request, exc: StateError, outcome: str) -> None:
+    name = type(policy).__name__
+    logger().error("%s for %s %s: %s (%s)", name, request.method, request.path, exc, outcome)
+
+
+def _unavailable(policy: Policy, request: Request, exc: StateError) -> Response:
+    _log(policy, request, exc, "answered 503")
+    return Response.message(503, "Service Unavailable")
