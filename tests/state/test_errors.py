@@ -11,7 +11,8 @@ import pytest
 import redis
 
 from faasport import aws, gateway
-from faasport.gateway.request import Policy
+from faasport.gateway.pipeline import Pipeline
+from faasport.gateway.request import Policy, StreamedBody
 from faasport.testing import LambdaClient
 from servers import free_port
 
@@ -86,3 +87,25 @@ def test_a_session_that_cannot_be_saved_is_a_503_not_a_silent_200(
     logged = capsys.readouterr().out
     assert "Sessions for POST /pay: state store redis://reader:***@127.0.0.1" in logged
     assert "NoPermissionError" in logged and "(answered 503)" in logged
+
+
+def test_a_streamed_response_whose_head_is_out_goes_on(
+    read_only: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Past the head nothing can change the status: the stream goes on, the log says what
+    was not saved, and every other policy waiting for the end still hears of it."""
+    pipeline = Pipeline([gateway.Sessions(read_only, secret=SECRET, secure=False)])
+    request = gateway.Request("GET", "/feed", {})
+    entered, answer = pipeline.enter(request)
+    assert answer is None
+    request.context["session"]["user"] = "ada"
+    streamed = StreamedBody(limit=1024)
+    response = pipeline.leave(entered, request, gateway.Response(200, [], b"", streamed))
+    assert response.status == 200
+    ended: list[bytes | None] = []
+    streamed.on_end(ended.append)
+    streamed.end(b"feed")
+    assert ended == [b"feed"]
+    logged = capsys.readouterr().out
+    assert "NoPermissionError" in logged and "the streamed response goes on" in logged
+    assert "a policy failed once a streamed response had ended" in logged

@@ -139,7 +139,12 @@ class StreamedBody:
         """The stream ended with ``body`` (see :meth:`on_end`): called once, by the server."""
         waiting, self._waiting = self._waiting, []
         for callback in waiting:
-            callback(body)
+            try:
+                callback(body)
+            except Exception:  # the response is out: the others still get their turn
+                from faasport.core.logs import logger
+
+                logger().exception("a policy failed once a streamed response had ended")
 
 
 class Policy:
