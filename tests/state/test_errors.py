@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import redis
 
-from faasport import aws, gateway
+from faasport import aws, gateway, state
 from faasport.gateway.pipeline import Pipeline
 from faasport.gateway.request import Policy, StreamedBody
 from faasport.testing import LambdaClient
@@ -80,8 +80,8 @@ def read_only(redis_url: str) -> Iterator[str]:
 def test_a_session_that_cannot_be_saved_is_a_503_not_a_silent_200(
     read_only: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sessions = gateway.Sessions(read_only, secret=SECRET, secure=False)
-    answer = post([sessions])
+    with state.open(read_only) as store:
+        answer = post([gateway.Sessions(store, secret=SECRET, secure=False)])
     assert (answer.status, answer.json()) == (503, {"message": "Service Unavailable"})
     assert answer.cookies == []
     logged = capsys.readouterr().out
@@ -94,17 +94,18 @@ def test_a_streamed_response_whose_head_is_out_goes_on(
 ) -> None:
     """Past the head nothing can change the status: the stream goes on, the log says what
     was not saved, and every other policy waiting for the end still hears of it."""
-    pipeline = Pipeline([gateway.Sessions(read_only, secret=SECRET, secure=False)])
-    request = gateway.Request("GET", "/feed", {})
-    entered, answer = pipeline.enter(request)
-    assert answer is None
-    request.context["session"]["user"] = "ada"
-    streamed = StreamedBody(limit=1024)
-    response = pipeline.leave(entered, request, gateway.Response(200, [], b"", streamed))
-    assert response.status == 200
-    ended: list[bytes | None] = []
-    streamed.on_end(ended.append)
-    streamed.end(b"feed")
+    with state.open(read_only) as store:
+        pipeline = Pipeline([gateway.Sessions(store, secret=SECRET, secure=False)])
+        request = gateway.Request("GET", "/feed", {})
+        entered, answer = pipeline.enter(request)
+        assert answer is None
+        request.context["session"]["user"] = "ada"
+        streamed = StreamedBody(limit=1024)
+        response = pipeline.leave(entered, request, gateway.Response(200, [], b"", streamed))
+        assert response.status == 200
+        ended: list[bytes | None] = []
+        streamed.on_end(ended.append)
+        streamed.end(b"feed")
     assert ended == [b"feed"]
     logged = capsys.readouterr().out
     assert "NoPermissionError" in logged and "the streamed response goes on" in logged

@@ -26,12 +26,16 @@ if TYPE_CHECKING:
 
 
 class Session(dict):  # type: ignore[type-arg]
-    """The session's data; ``new`` until the client has presented its cookie."""
+    """The session's data; ``new`` until the client has presented its cookie. ``stored`` is
+    the store's value it was read from (None for a new session)."""
 
-    def __init__(self, session_id: str | None, data: dict[str, Any]) -> None:
+    def __init__(
+        self, session_id: str | None, data: dict[str, Any], stored: bytes | None = None
+    ) -> None:
         super().__init__(data)
         self.id = session_id
         self.new = session_id is None
+        self.stored = stored
         self._saved = _snapshot(data)
 
     @property
@@ -40,12 +44,35 @@ class Session(dict):  # type: ignore[type-arg]
         (``session["cart"].append(...)``)."""
         return _snapshot(self) != self._saved
 
-    def saved(self) -> None:
-        """What the session holds now is what the store holds."""
+    def saved(self, stored: bytes | None = None) -> None:
+        """What the session holds now is what the store holds (``stored``)."""
         self._saved = _snapshot(self)
+        self.stored = stored
+
+    def changes(self) -> tuple[dict[str, Any], set[str]]:
+        """The keys this request set (to values unlike the stored ones), and those it
+        removed."""
+        import json
+
+        before: dict[str, Any] = json.loads(self._saved)
+        changed = {
+            k: v for k, v in self.items() if k not in before or _snapshot(v) != _snapshot(before[k])
+        }
+        return changed, set(before) - set(self)
 
 
-def _snapshot(data: dict[str, Any]) -> str:
+#: Saves tried against other requests' saves before this one's simply overwrites.
+_SAVE_ATTEMPTS = 5
+
+
+def _object(stored: bytes) -> dict[str, Any]:
+    import json
+
+    data = json.loads(stored)
+    return data if isinstance(data, dict) else {}
+
+
+def _snapshot(data: Any) -> str:
     import json
 
     return json.dumps(data, sort_keys=True, default=repr)
@@ -96,17 +123,17 @@ class Sessions(Policy):
         return None
 
     def check(self, request: Request) -> Response | None:
-        import json
 
         session_id = self._id_from(request)
         data: dict[str, Any] = {}
+        stored = None
         if session_id is not None:
             stored = self.store().get("session:" + session_id)
             if stored is None:
                 session_id = None  # expired or deleted: start afresh
             else:
-                data = json.loads(stored)
-        request.context["session"] = Session(session_id, data)
+                data = _object(stored)
+        request.context["session"] = Session(session_id, data, stored)
         return None
 
     def finish(self, request: Request, response: Response) -> None:
@@ -135,12 +162,33 @@ class Sessions(Policy):
         )
 
     def _store(self, session: Session) -> None:
+        """Saves what this request changed. Another request of the same session may have
+        saved since this one read it (a browser sends several at once): then this one's
+        changes are laid over what that one stored, key by key, and saved in turn, so
+        neither loses the keys it set; for one key both set, the later save wins."""
         import json
 
         assert session.id is not None
-        value = json.dumps(dict(session), separators=(",", ":")).encode()
-        self.store().set("session:" + session.id, value, ttl=self.ttl)
-        session.saved()
+        key = "session:" + session.id
+        store = self.store()
+        expected, data = session.stored, dict(session)
+        changed, removed = session.changes()
+        for _ in range(_SAVE_ATTEMPTS):
+            value = json.dumps(data, separators=(",", ":")).encode()
+            if store.compare_and_set(key, expected, value, ttl=self.ttl):
+                session.saved(value)
+                return
+            expected = store.get(key)
+            data = {} if expected is None else _object(expected)
+            for name in removed:
+                data.pop(name, None)
+            data.update(changed)
+        from faasport.core.logs import logger
+
+        logger().warning("session changed by other requests all along: saved over them")
+        value = json.dumps(data, separators=(",", ":")).encode()
+        store.set(key, value, ttl=self.ttl)
+        session.saved(value)
 
     def _store_late(self, session: Session) -> None:
         """After a streamed body: changes the app made meanwhile are stored under the
