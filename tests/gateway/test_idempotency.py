@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from faasport import gateway, state
+from faasport.core.errors import ConfigError
 from faasport.gateway.request import StreamedBody
 from faasport.testing import HttpClient
 
@@ -201,3 +202,10 @@ def test_a_streamed_response_is_stored_once_its_stream_ended_whole(store: state.
     assert response.streamed is not None
     response.streamed.end(None)
     assert policy.check(gateway.Request("POST", "/feed", {"idempotency-key": "cut"})) is None
+
+
+@pytest.mark.parametrize("setting", ["ttl", "in_flight"])
+@pytest.mark.parametrize("seconds", [0, -1, float("nan"), float("inf")])
+def test_times_must_be_positive_seconds(setting: str, seconds: float) -> None:
+    with pytest.raises(ConfigError, match=f"idempotency.{setting} must be a positive number"):
+        gateway.Idempotency("memory://", **{setting: seconds})

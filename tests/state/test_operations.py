@@ -61,6 +61,10 @@ def test_values_and_ttls_are_checked(store: state.Store, key: str) -> None:
     for ttl in (0, -1, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="ttl must be"):
             store.set(key, b"x", ttl=ttl)
+        with pytest.raises(ValueError, match="ttl must be"):
+            store.begin(key, ttl=ttl)
+        with pytest.raises(ValueError, match="ttl must be"):
+            store.complete(key, b"x", ttl=ttl)
     assert store.get(key) is None
 
 

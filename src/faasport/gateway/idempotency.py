@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 
+from faasport.core.errors import ConfigError
 from faasport.gateway.request import LazyStore, Policy, Request, Response
 
 TYPE_CHECKING = False
@@ -40,6 +42,9 @@ class Idempotency(Policy):
         payload_hash: bool = False,
         methods: Sequence[str] = ("POST", "PUT", "PATCH", "DELETE"),
     ) -> None:
+        for name, seconds in (("ttl", ttl), ("in_flight", in_flight)):
+            if not 0 < seconds < math.inf:
+                raise ConfigError(f"idempotency.{name} must be a positive number of seconds")
         self.store = LazyStore(store)
         #: Seconds a stored response is replayed.
         self.ttl = ttl

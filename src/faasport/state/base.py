@@ -205,6 +205,7 @@ class Store:
         """Claim ``key`` for ``ttl`` seconds (how long the work may take). STARTED: the
         caller does the work, then calls :meth:`complete` or :meth:`abandon`."""
         full = IDEMPOTENCY + key
+        _expiry(0.0, ttl)  # checked before the store is asked
         try:
             for _ in range(3):
                 now = time.time()
@@ -221,8 +222,9 @@ class Store:
 
     def complete(self, key: str, result: bytes, ttl: float) -> None:
         """Record ``result`` for ``key``; repeats receive it for ``ttl`` seconds."""
+        expires = _expiry(time.time(), ttl)
         try:
-            self._set(IDEMPOTENCY + key, _DONE + _bytes(result), time.time() + ttl)
+            self._set(IDEMPOTENCY + key, _DONE + _bytes(result), expires)
         except self.errors as exc:
             raise self.error(exc) from exc
 
