@@ -68,6 +68,28 @@ def test_values_and_ttls_are_checked(store: state.Store, key: str) -> None:
     assert store.get(key) is None
 
 
+@pytest.mark.parametrize(
+    "bad", ["k" * 1025, "é" * 513, "a\x00b", "lone \ud800", b"bytes", 7], ids=repr
+)
+def test_keys_every_store_can_hold_or_none(store: state.Store, key: str, bad: object) -> None:
+    """A key works on every store or is refused on all alike, before the store is asked."""
+    calls = [
+        lambda k: store.get(k),
+        lambda k: store.set(k, b"x"),
+        lambda k: store.delete(k),
+        lambda k: store.take(k, rate=1, burst=1),
+        lambda k: store.sliding_window(k, limit=1, window=1),
+        lambda k: store.begin(k, ttl=1),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="state keys are text of at most 1024 UTF-8 bytes"):
+            call(bad)
+    longest = key + "k" * (1024 - len(key))
+    store.set(longest, b"x", ttl=60)
+    assert store.get(longest) == b"x"
+    assert store.take(key + "é" * ((1024 - len(key)) // 2), rate=1, burst=1).allowed
+
+
 def test_compare_and_set(store: state.Store, key: str) -> None:
     assert store.compare_and_set(key, None, b"v1") is True
     assert store.compare_and_set(key, None, b"other") is False

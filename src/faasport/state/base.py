@@ -136,7 +136,7 @@ class Store:
     def get(self, key: str) -> bytes | None:
         """The value of ``key``, or None when it is absent or expired."""
         try:
-            return self._get(VALUE + key, time.time())
+            return self._get(VALUE + _key(key), time.time())
         except self.errors as exc:
             raise self.error(exc) from exc
 
@@ -144,7 +144,7 @@ class Store:
         """Store ``value`` under ``key``, for ``ttl`` seconds (None: until deleted)."""
         now = time.time()
         try:
-            self._set(VALUE + key, _bytes(value), _expiry(now, ttl))
+            self._set(VALUE + _key(key), _bytes(value), _expiry(now, ttl))
         except self.errors as exc:
             raise self.error(exc) from exc
 
@@ -152,7 +152,7 @@ class Store:
         """Remove ``key``; whether a value was there that :meth:`get` would have returned
         (an expired one counts as absent, as every store's own expiry makes it)."""
         try:
-            return self._delete(VALUE + key, time.time())
+            return self._delete(VALUE + _key(key), time.time())
         except self.errors as exc:
             raise self.error(exc) from exc
 
@@ -163,7 +163,7 @@ class Store:
         expired); whether it was stored."""
         now = time.time()
         try:
-            return self._cas(VALUE + key, expected, _bytes(value), _expiry(now, ttl), now)
+            return self._cas(VALUE + _key(key), expected, _bytes(value), _expiry(now, ttl), now)
         except self.errors as exc:
             raise self.error(exc) from exc
 
@@ -177,7 +177,7 @@ class Store:
                 f"take: need rate > 0 and 0 < cost <= burst, got {rate}/{burst}/{cost}"
             )
         try:
-            return self._take(BUCKET + key, time.time(), rate, burst, cost)
+            return self._take(BUCKET + _key(key), time.time(), rate, burst, cost)
         except self.errors as exc:
             raise self.error(exc) from exc
 
@@ -186,7 +186,7 @@ class Store:
         aligned on the epoch); admitted only while the count stays within the limit."""
         _check_window(limit, window, cost)
         try:
-            return self._fixed(FIXED + key, time.time(), limit, window, cost)
+            return self._fixed(FIXED + _key(key), time.time(), limit, window, cost)
         except self.errors as exc:
             raise self.error(exc) from exc
 
@@ -195,7 +195,7 @@ class Store:
         of it still lies within the last ``window`` seconds (no burst at window edges)."""
         _check_window(limit, window, cost)
         try:
-            return self._sliding(SLIDING + key, time.time(), limit, window, cost)
+            return self._sliding(SLIDING + _key(key), time.time(), limit, window, cost)
         except self.errors as exc:
             raise self.error(exc) from exc
 
@@ -204,7 +204,7 @@ class Store:
     def begin(self, key: str, ttl: float) -> Idempotency:
         """Claim ``key`` for ``ttl`` seconds (how long the work may take). STARTED: the
         caller does the work, then calls :meth:`complete` or :meth:`abandon`."""
-        full = IDEMPOTENCY + key
+        full = IDEMPOTENCY + _key(key)
         _expiry(0.0, ttl)  # checked before the store is asked
         try:
             for _ in range(3):
@@ -224,14 +224,14 @@ class Store:
         """Record ``result`` for ``key``; repeats receive it for ``ttl`` seconds."""
         expires = _expiry(time.time(), ttl)
         try:
-            self._set(IDEMPOTENCY + key, _DONE + _bytes(result), expires)
+            self._set(IDEMPOTENCY + _key(key), _DONE + _bytes(result), expires)
         except self.errors as exc:
             raise self.error(exc) from exc
 
     def abandon(self, key: str) -> None:
         """Release ``key`` after failed work, so a repeat runs it again."""
         try:
-            self._delete(IDEMPOTENCY + key, time.time())
+            self._delete(IDEMPOTENCY + _key(key), time.time())
         except self.errors as exc:
             raise self.error(exc) from exc
 
@@ -409,6 +409,25 @@ def sliding_decision(
 def _check_window(limit: int, window: float, cost: int) -> None:
     if not window > 0 or not 0 < cost <= limit:
         raise ValueError(f"need window > 0 and 0 < cost <= limit, got {window}/{limit}/{cost}")
+
+
+#: A key's UTF-8 bytes at most: what every store takes (DynamoDB's partition key holds 2,048
+#: with the namespace), so a key works on all of them or on none.
+MAX_KEY_BYTES = 1024
+
+
+def _key(key: str) -> str:
+    try:
+        size = len(key.encode("utf-8"))
+    except (AttributeError, UnicodeEncodeError):  # not text, or a lone surrogate
+        size = -1
+    if not 0 <= size <= MAX_KEY_BYTES or "\x00" in key:
+        shown = repr(key)
+        raise ValueError(
+            f"state keys are text of at most {MAX_KEY_BYTES} UTF-8 bytes without NUL, got "
+            + (shown if len(shown) <= 60 else shown[:57] + "...")
+        )
+    return key
 
 
 def _expiry(now: float, ttl: float | None) -> float | None:
