@@ -123,7 +123,6 @@ class Sessions(Policy):
         return None
 
     def check(self, request: Request) -> Response | None:
-
         session_id = self._id_from(request)
         data: dict[str, Any] = {}
         stored = None
