@@ -110,3 +110,28 @@ def test_a_streamed_response_whose_head_is_out_goes_on(
     logged = capsys.readouterr().out
     assert "NoPermissionError" in logged and "the streamed response goes on" in logged
     assert "a policy failed once a streamed response had ended" in logged
+
+
+async def big(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers 500 KB: more than one DynamoDB item holds (400 KB)."""
+    big.calls += 1  # type: ignore[attr-defined]
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"x" * 500_000})
+
+
+def test_a_response_too_large_to_record_still_reaches_the_client(
+    dynamodb_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The work is done: a 503 would send the client to do it again. The response goes out,
+    the key is released (a repeat runs again rather than waiting as "in progress"), and the
+    log says so."""
+    big.calls = 0  # type: ignore[attr-defined]
+    with state.open(dynamodb_url) as store:
+        chosen = gateway.policies(gateway.Idempotency(store))
+        client = LambdaClient(aws.handler(big, policies=chosen, lifespan="off"))
+        for attempt in (1, 2):
+            answer = client.post("/pay", body=b"{}", headers={"idempotency-key": "k-big"})
+            assert (answer.status, len(answer.body)) == (200, 500_000)
+            assert big.calls == attempt  # type: ignore[attr-defined]
+    logged = capsys.readouterr().out
+    assert "idempotency record not stored, a repeat will run again" in logged

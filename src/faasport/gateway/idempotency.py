@@ -21,6 +21,7 @@ import math
 
 from faasport.core.errors import ConfigError
 from faasport.gateway.request import LazyStore, Policy, Request, Response
+from faasport.state.base import StateError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -104,12 +105,27 @@ class Idempotency(Policy):
                 if body is None:
                     self.store().abandon(key)
                 else:
-                    stored = _encode(Response(status, headers, body), fingerprint)
-                    self.store().complete(key, stored, ttl=self.ttl)
+                    self._complete(key, _encode(Response(status, headers, body), fingerprint))
 
             response.streamed.on_end(ended)
         else:
-            self.store().complete(key, _encode(response, fingerprint), ttl=self.ttl)
+            self._complete(key, _encode(response, fingerprint))
+
+    def _complete(self, key: str, stored: bytes) -> None:
+        """Records the response for repeats. The work is done: a record the store refuses
+        (too large for it, or the store failing) does not keep the response from the
+        client, which a 503 would send to repeat the work; the key is released and the log
+        says a repeat will run again."""
+        try:
+            self.store().complete(key, stored, ttl=self.ttl)
+        except StateError as exc:
+            from contextlib import suppress
+
+            from faasport.core.logs import logger
+
+            logger().error("idempotency record not stored, a repeat will run again: %s", exc)
+            with suppress(StateError):
+                self.store().abandon(key)
 
     def fail(self, request: Request) -> None:
         key = request.context.pop(_KEY, None)

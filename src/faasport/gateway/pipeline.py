@@ -4,7 +4,7 @@ and async (ASGI) callers.
 A policy whose state store fails (unreachable, refusing) fails closed: the request is
 answered 503 ``{"message":"Service Unavailable"}`` and the log names the policy and the store
 (never its password). Past the app, a response whose head is not yet sent is replaced the
-same way, so a session or idempotency record that could not be saved is never a silent 200.
+same way when a policy cannot save what it must (a session), so that is never a silent 200.
 """
 
 from __future__ import annotations
