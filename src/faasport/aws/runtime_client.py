@@ -190,16 +190,22 @@ class RuntimeClient:
         """Post a response and ask for the next invocation in one write (HTTP pipelining):
         one system call and one wake-up fewer per invocation on each side."""
         sock = self.sock or self._connect()
-        sock.sendall(
-            (
-                f"POST {PREFIX}/invocation/{request_id}/response HTTP/1.1\r\nHost: runtime\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-            ).encode("latin-1")
-            + body
-            + _NEXT
-        )
-        self._drop_response(sock)
-        _, headers, event = self._response(sock)
+        try:
+            sock.sendall(
+                (
+                    f"POST {PREFIX}/invocation/{request_id}/response HTTP/1.1\r\n"
+                    f"Host: runtime\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n"
+                ).encode("latin-1")
+                + body
+                + _NEXT
+            )
+            self._drop_response(sock)
+            _, headers, event = self._response(sock)
+        except OSError:
+            self.sock = None
+            sock.close()
+            raise
         return event, headers
 
     def respond(self, request_id: str, body: bytes) -> int:
