@@ -10,10 +10,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 
 from dev_process import Dev, wait_for
 
@@ -87,14 +85,7 @@ def test_body_over_10_mb_is_413(dev: Dev) -> None:
 
 
 def test_boto3_invokes_through_the_lambda_port(dev: Dev) -> None:
-    client = boto3.client(
-        "lambda",
-        endpoint_url=dev.lambda_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1}),
-    )
+    client = dev.client("lambda")
     from faasport.testing import event
 
     payload = json.dumps(event("apigw-v2", "GET", "/hello")).encode()

@@ -11,9 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from dev_process import Dev, wait_for
 
@@ -72,18 +70,10 @@ def servers() -> Iterator[list[Dev]]:
 
 
 def send(dev: Dev, function: str, event: dict[str, Any]) -> None:
-    client = boto3.client(
-        "lambda",
-        endpoint_url=dev.lambda_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1}),
-    )
-    answer = client.invoke(
+    answer = dev.client("lambda").invoke(
         FunctionName=function, InvocationType="Event", Payload=json.dumps(event).encode()
     )
-    assert answer["StatusCode"] == 202
+    assert (answer["StatusCode"], answer["Payload"].read()) == (202, b"")
 
 
 def test_failures_are_retried_twice_then_sent_to_on_failure(

@@ -158,7 +158,8 @@ def test_log_tail_is_the_last_4_kb_of_the_invocation_log(project: Path) -> None:
         log = base64.b64decode(small["LogResult"]).decode()
         assert "line 0000" in log and "line 0001" in log
         assert log.startswith("START RequestId: ")
-        assert "LogResult" not in lam.invoke(FunctionName="late", Payload=b'{"lines": 1}')
+        plain = lam.invoke(FunctionName="late", Payload=b'{"lines": 1}')
+        assert "LogResult" not in plain and plain["Payload"].read()
 
         big = lam.invoke(
             FunctionName="late", Payload=b'{"lines": 200, "fail": true}', LogType="Tail"

@@ -40,7 +40,7 @@ def dev(project: Path) -> Iterator[Dev]:
             assert client.get("/boom").status_code == 500
         server.client("lambda").invoke(
             FunctionName="worker", Payload=json.dumps(sqs_event("fail")).encode()
-        )
+        )["Payload"].read()
         assert server.settled(at_least=4) == 4
         yield server
     finally:

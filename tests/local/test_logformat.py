@@ -38,6 +38,7 @@ def _run(dev: Dev) -> None:
         FunctionName="worker", Payload=json.dumps(sqs_event("fail")).encode()
     )
     assert result["FunctionError"] == "Unhandled"
+    assert json.loads(result["Payload"].read())["errorType"]
 
 
 def _after_ready(dev: Dev) -> list[str]:
