@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from faasport import gateway, state
+from faasport import aws, gateway, state
 from faasport.core.errors import ConfigError
-from faasport.gateway.request import StreamedBody
-from faasport.testing import HttpClient
+from faasport.gateway.idempotency import DEADLINE_MARGIN
+from faasport.gateway.request import Policy, StreamedBody
+from faasport.testing import HttpClient, LambdaContext, event
 
 
 class Orders:
@@ -209,3 +211,58 @@ def test_a_streamed_response_is_stored_once_its_stream_ended_whole(store: state.
 def test_times_must_be_positive_seconds(setting: str, seconds: float) -> None:
     with pytest.raises(ConfigError, match=f"idempotency.{setting} must be a positive number"):
         gateway.Idempotency("memory://", **{setting: seconds})
+
+
+def test_a_first_request_holds_its_key_until_its_invocations_deadline() -> None:
+    """Without ``in_flight`` a first request's claim lasts as long as its invocation may
+    run (Lambda tells the deadline), not a fixed minute: a repeat after that runs again,
+    one before it is a 409. Where no deadline is known, 60 s."""
+    with state.open("memory://") as store:
+        policy = gateway.Idempotency(store)
+
+        def request(key: str, deadline: float | None) -> gateway.Request:
+            made = gateway.Request("POST", "/pay", {"idempotency-key": key})
+            if deadline is not None:
+                made.context["deadline"] = deadline
+            return made
+
+        soon = time.time() + 0.2
+        assert policy.check(request("a", soon)) is None
+        assert policy.check(request("b", None)) is None
+        assert getattr(policy.check(request("a", soon)), "status", None) == 409
+        time.sleep(0.2 + DEADLINE_MARGIN + 0.3)
+        assert policy.check(request("a", time.time() + 30)) is None  # the claim lapsed
+        assert getattr(policy.check(request("b", None)), "status", None) == 409
+
+
+class Deadline(Policy):
+    """Records the deadline the policies were told."""
+
+    def __init__(self) -> None:
+        self.seen: list[object] = []
+
+    def check(self, request: gateway.Request) -> gateway.Response | None:
+        self.seen.append(request.context.get("deadline"))
+        return None
+
+
+def test_the_lambda_deadline_reaches_the_policies_on_every_entry() -> None:
+    async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    recorder = Deadline()
+    handlers = [
+        aws.handler(asgi_app, policies=gateway.policies(recorder), lifespan="off"),
+        aws.handler(gateway.asgi(asgi_app, recorder), lifespan="off"),
+        aws.handler(gateway.wsgi(wsgi_app, recorder)),
+    ]
+    for handler in handlers:
+        before = time.time()
+        handler(event("apigw-v2", "POST", "/pay"), LambdaContext(timeout_seconds=120))
+        deadline = recorder.seen.pop()
+        assert isinstance(deadline, float) and 119 < deadline - before <= 120.5

@@ -19,7 +19,7 @@ import os
 
 from faasport.gateway.middleware import EXPOSED
 from faasport.gateway.pipeline import Finishing, Pipeline
-from faasport.gateway.request import Request, Response
+from faasport.gateway.request import Request, Response, note_deadline
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -161,6 +161,7 @@ def _view(request: HttpRequest) -> Request:
         request.query_string.decode("latin-1"),
         request.body,
     )
+    note_deadline(view, request.extras.get("aws.context"))
     # Behind API Gateway its authorizer has run and a REST API's usage plan has checked the
     # key: a rate limit by subject or key counts their verdicts.
     event = request.extras.get("aws.event")

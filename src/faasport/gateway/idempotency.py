@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from faasport.state import Store
 
 _KEY = "idempotency:key"
+#: Seconds a first request holds its key where its deadline is unknown.
+IN_FLIGHT = 60.0
+#: Past the invocation's deadline, the seconds its answer may still take to be recorded.
+DEADLINE_MARGIN = 1.0
 
 
 class Idempotency(Policy):
@@ -38,18 +42,20 @@ class Idempotency(Policy):
         store: Store | str,
         *,
         ttl: float = 3600.0,
-        in_flight: float = 60.0,
+        in_flight: float | None = None,
         header: str = "idempotency-key",
         payload_hash: bool = False,
         methods: Sequence[str] = ("POST", "PUT", "PATCH", "DELETE"),
     ) -> None:
         for name, seconds in (("ttl", ttl), ("in_flight", in_flight)):
-            if not 0 < seconds < math.inf:
+            if seconds is not None and not 0 < seconds < math.inf:
                 raise ConfigError(f"idempotency.{name} must be a positive number of seconds")
         self.store = LazyStore(store)
         #: Seconds a stored response is replayed.
         self.ttl = ttl
         #: Seconds a first request may run before a repeat may run again (its timeout).
+        #: None: until the invocation's deadline where the platform tells it (Lambda), else
+        #: :data:`IN_FLIGHT`.
         self.in_flight = in_flight
         self.header = header.lower()
         self.payload_hash = payload_hash
@@ -75,7 +81,7 @@ class Idempotency(Policy):
         key = self.key(request)
         if key is None:
             return None
-        record = self.store().begin(key, ttl=self.in_flight)
+        record = self.store().begin(key, ttl=self._in_flight(request))
         if record.status == state.STARTED:
             request.context[_KEY] = key
             return None
@@ -87,6 +93,16 @@ class Idempotency(Policy):
                 422, "Unprocessable: this idempotency key was used with another request"
             )
         return stored
+
+    def _in_flight(self, request: Request) -> float:
+        if self.in_flight is not None:
+            return self.in_flight
+        deadline = request.context.get("deadline")
+        if isinstance(deadline, float):
+            import time
+
+            return max(deadline - time.time(), 0.0) + DEADLINE_MARGIN
+        return IN_FLIGHT
 
     def finish(self, request: Request, response: Response) -> None:
         key = request.context.pop(_KEY, None)

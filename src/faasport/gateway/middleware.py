@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from faasport.core.http import status_line
 from faasport.gateway.pipeline import Finishing, Pipeline
-from faasport.gateway.request import Policy, Request, Response
+from faasport.gateway.request import Policy, Request, Response, note_deadline
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def _request(scope: Scope, method: str, body: bytes) -> Request:
     path, root = scope.get("path", "/"), scope.get("root_path", "")
     if root and path.startswith(root):
         path = path[len(root) :] or "/"
-    return Request(
+    request = Request(
         method,
         path,
         headers,
@@ -110,6 +110,8 @@ def _request(scope: Scope, method: str, body: bytes) -> Request:
         scope.get("query_string", b"").decode("latin-1"),
         body,
     )
+    note_deadline(request, scope.get("aws.context"))
+    return request
 
 
 def _exposed(scope: Scope, request: Request) -> Scope:
@@ -255,6 +257,7 @@ def wsgi(app: WSGIApp, *policies: Policy) -> WSGIApp:
             environ.get("QUERY_STRING", ""),
             body,
         )
+        note_deadline(request, environ.get("faasport.context"))
         entered, answer = pipeline.enter(request)
         if answer is not None:
             answer = pipeline.leave(entered, request, answer)

@@ -147,6 +147,17 @@ class StreamedBody:
                 logger().exception("a policy failed once a streamed response had ended")
 
 
+def note_deadline(request: Request, context: Any) -> None:
+    """Puts the invocation's deadline (``time.time()`` seconds) in ``request.context`` when
+    ``context`` is a Lambda context that knows it: a policy that must outlast the request
+    (idempotency's claim on its key) then holds as long as the invocation may run."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is not None:
+        import time
+
+        request.context["deadline"] = time.time() + remaining() / 1000
+
+
 class Policy:
     """A request policy; the default methods do nothing."""
 
