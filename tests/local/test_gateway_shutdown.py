@@ -11,7 +11,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 
 from dev_process import Dev
 from rawhttp import write_project
@@ -29,7 +28,7 @@ routes = ["GET /slow"]
 
 def test_sigterm_drains_requests_in_flight(tmp_path: Path) -> None:
     write_project(tmp_path, CONFIG)
-    dev = Dev(tmp_path, "--no-reload", "--grace", "1.5")
+    dev = Dev(tmp_path, "--no-reload", "--grace", "3")
     try:
         results: dict[str, object] = {}
 
@@ -52,10 +51,7 @@ def test_sigterm_drains_requests_in_flight(tmp_path: Path) -> None:
             time.sleep(0.02)
         signalled = time.monotonic()
         dev.process.send_signal(signal.SIGTERM)
-        time.sleep(0.2)
-        parts = urlsplit(dev.url)
-        with pytest.raises(httpx.ConnectError):  # no longer accepting
-            httpx.get(f"http://{parts.hostname}:{parts.port}/slow", params={"s": 0}, timeout=5)
+        assert stops_accepting(dev.url, before=signalled + 2.5)
         for thread in threads:
             thread.join(timeout=30)
         assert dev.process.wait(timeout=30) == 0
@@ -65,7 +61,7 @@ def test_sigterm_drains_requests_in_flight(tmp_path: Path) -> None:
             503,
             '{"message":"Service Unavailable"}',
         )
-        assert 1.2 < long[2] - signalled < 10
+        assert 2.9 < long[2] - signalled < 10
     finally:
         dev.close()
     assert not [
@@ -73,3 +69,19 @@ def test_sigterm_drains_requests_in_flight(tmp_path: Path) -> None:
         for line in dev.lines
         if "Traceback" in line or "handler is closed" in line or "Exception" in line
     ], dev.lines
+
+
+def stops_accepting(url: str, before: float) -> bool:
+    """Whether connecting to ``url``'s port is refused before the monotonic time ``before``
+    (the signal reaches the server when a loaded machine lets it: a connection made before
+    is answered, or reset if it was still in the listener's backlog)."""
+    parts = urlsplit(url)
+    while time.monotonic() < before:
+        try:
+            httpx.get(f"http://{parts.hostname}:{parts.port}/slow", params={"s": 0}, timeout=5)
+        except httpx.ConnectError:
+            return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.02)
+    return False
