@@ -178,8 +178,15 @@ def test_durations_of_every_process_are_kept(tmp_path: Path) -> None:
     dev.flush()
     assert sorted(durations.read(tmp_path, "api")) == [10.0, 11.0, 50.0]
     many = durations.DurationLog(tmp_path, "worker")
-    many.pending = [float(i) for i in range(3 * durations.KEEP)]
-    many.write()
+    many.record(0.0)  # written at once; the rest wait for the next write
+    for i in range(1, 3 * durations.KEEP):
+        many.record(float(i))
+    assert len(many.pending) == durations.KEEP  # a heavy load holds no more than is kept
+    many.flush()
     kept = durations.read(tmp_path, "worker")
     assert len(kept) == durations.KEEP and kept[-1] == 3 * durations.KEEP - 1
+    for value in range(3 * durations.KEEP, 5 * durations.KEEP):
+        many.pending.append(float(value))
+    many.write()  # the file held more than twice KEEP: cut back to the last KEEP
     assert len(durations.path(tmp_path, "worker").read_text().splitlines()) == durations.KEEP
+    assert durations.read(tmp_path, "worker")[-1] == 5 * durations.KEEP - 1

@@ -4,10 +4,11 @@
 Each function's durations (what its REPORT lines print as ``Duration``) are appended to
 ``.faasport/durations/<function>.txt`` in the project, one number a line. Appending keeps
 what every process records: a ``faasport invoke`` while ``faasport dev`` runs, two dev
-servers. The hot path stays a list append: what was recorded goes out in one write at most
-every ten seconds, and when the runtime stops. The file is cut back to the last
-:data:`KEEP` durations once it holds twice as many. Nothing is written for a directory
-without ``.faasport/`` (a runtime started outside a project).
+servers. The hot path stays an append to a bounded deque: what was recorded goes out in one
+write at most every ten seconds, and when the runtime stops; only the last :data:`KEEP` of
+them are held (more would be cut at once), so a write under heavy load stays small. The file
+is cut back to the last :data:`KEEP` durations once it holds twice as many. Nothing is
+written for a directory without ``.faasport/`` (a runtime started outside a project).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 
 DIRECTORY = Path(".faasport") / "durations"
@@ -33,7 +35,7 @@ class DurationLog:
         self.root = root
         self.path = path(root, function)
         self.function = function
-        self.pending: list[float] = []
+        self.pending: deque[float] = deque(maxlen=KEEP)
         self._written = float("-inf")
 
     def record(self, duration_ms: float) -> None:
@@ -51,7 +53,7 @@ class DurationLog:
             self.write()
 
     def write(self) -> None:
-        pending, self.pending = self.pending, []
+        pending, self.pending = self.pending, deque(maxlen=KEEP)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # O_APPEND and one write: lines other processes append are kept.
