@@ -4,6 +4,7 @@ concurrent repeat gets 409, failures release the key."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from faasport import aws, gateway, state
 from faasport.core.errors import ConfigError
 from faasport.gateway.idempotency import DEADLINE_MARGIN
 from faasport.gateway.request import Policy, StreamedBody
-from faasport.testing import HttpClient, LambdaContext, event
+from faasport.testing import HttpClient, LambdaClient, LambdaContext, event
 
 
 class Orders:
@@ -266,3 +267,32 @@ def test_the_lambda_deadline_reaches_the_policies_on_every_entry() -> None:
         handler(event("apigw-v2", "POST", "/pay"), LambdaContext(timeout_seconds=120))
         deadline = recorder.seen.pop()
         assert isinstance(deadline, float) and 119 < deadline - before <= 120.5
+
+
+def test_a_response_stored_in_parts_is_replayed_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store whose records hold less than the response: it is stored in parts; a replay
+    that finds one gone (evicted) runs the request again, as if the record were lost."""
+    with state.open(f"sqlite:///{tmp_path}/state.db") as store:
+        store.max_value = 64
+        orders = Orders()
+        policies = gateway.policies(gateway.Idempotency(store))
+        client = LambdaClient(aws.handler(orders, policies=policies))
+        key = {"idempotency-key": "order-9"}
+        first = client.post("/orders", headers=key, body="apples " * 20)
+        repeat = client.post("/orders", headers=key, body="apples " * 20)
+        assert first.status == repeat.status == 201
+        assert first.json() == repeat.json() == {"order": 1, "body": "apples " * 20}
+        assert repeat.header("idempotency-replayed") == "true"
+        assert orders.created == 1
+        with sqlite3.connect(tmp_path / "state.db") as db:
+            parts = [k for (k,) in db.execute("SELECT key FROM faasport_state") if ":part:" in k]
+            assert len(parts) > 3
+            db.execute("DELETE FROM faasport_state WHERE key = ?", (sorted(parts)[1],))
+        again = client.post("/orders", headers=key, body="apples " * 20)
+        assert again.json() == {"order": 2, "body": "apples " * 20}
+        assert again.header("idempotency-replayed") is None
+        assert "lost a part" in capsys.readouterr().out
+        replayed = client.post("/orders", headers=key, body="apples " * 20)
+        assert replayed.json()["order"] == 2 and orders.created == 2

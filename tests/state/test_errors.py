@@ -119,14 +119,30 @@ async def big(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"x" * 500_000})
 
 
-def test_a_response_too_large_to_record_still_reaches_the_client(
+def test_a_response_larger_than_an_item_is_replayed_from_parts(dynamodb_url: str) -> None:
+    big.calls = 0  # type: ignore[attr-defined]
+    with state.open(dynamodb_url) as store:
+        chosen = gateway.policies(gateway.Idempotency(store))
+        client = LambdaClient(aws.handler(big, policies=chosen, lifespan="off"))
+        answers = [
+            client.post("/pay", body=b"{}", headers={"idempotency-key": "k-parts"})
+            for _ in range(2)
+        ]
+    assert [(a.status, a.body) for a in answers] == [(200, b"x" * 500_000)] * 2
+    assert answers[1].header("idempotency-replayed") == "true"
+    assert big.calls == 1  # type: ignore[attr-defined]
+
+
+def test_a_response_the_store_refuses_still_reaches_the_client(
     dynamodb_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The work is done: a 503 would send the client to do it again. The response goes out,
     the key is released (a repeat runs again rather than waiting as "in progress"), and the
-    log says so."""
+    log says so. (DynamoDB refuses the record here: the store is told it holds more than an
+    item does.)"""
     big.calls = 0  # type: ignore[attr-defined]
     with state.open(dynamodb_url) as store:
+        store.max_value = 1024 * 1024
         chosen = gateway.policies(gateway.Idempotency(store))
         client = LambdaClient(aws.handler(big, policies=chosen, lifespan="off"))
         for attempt in (1, 2):

@@ -10,7 +10,10 @@ path, query and body. Only ``methods`` (by default those that change things) tak
 part. A response is stored when the app answered below 500; after a 5xx or an exception the
 key is released, so a retry runs again. The response replayed carries
 ``Idempotency-Replayed: true``. A response whose body is streamed after the policies finish
-(``Response.streamed``) is stored once its stream has ended whole.
+(``Response.streamed``) is stored once its stream has ended whole. A response larger than
+one record of the store holds (DynamoDB: 400 KB an item) is stored in parts, each a value of
+its own that outlives the record; a replay that finds a part gone (the store evicted it)
+counts the key as unused, as when the store loses the record itself.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from faasport.state.base import StateError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import Any
 
     from faasport.state import Store
 
@@ -34,6 +38,8 @@ _KEY = "idempotency:key"
 IN_FLIGHT = 60.0
 #: Past the invocation's deadline, the seconds its answer may still take to be recorded.
 DEADLINE_MARGIN = 1.0
+#: Seconds the parts of a response stored in parts outlive its record.
+PARTS_MARGIN = 60.0
 
 
 class Idempotency(Policy):
@@ -81,18 +87,35 @@ class Idempotency(Policy):
         key = self.key(request)
         if key is None:
             return None
-        record = self.store().begin(key, ttl=self._in_flight(request))
-        if record.status == state.STARTED:
-            request.context[_KEY] = key
-            return None
-        if record.status == state.IN_PROGRESS:
-            return Response.message(409, "Conflict: a request with this key is in progress")
-        stored, fingerprint = _decode(record.result or b"")
-        if fingerprint is not None and fingerprint != _fingerprint(request):
-            return Response.message(
-                422, "Unprocessable: this idempotency key was used with another request"
-            )
-        return stored
+        store = self.store()
+        for _ in range(2):
+            record = store.begin(key, ttl=self._in_flight(request))
+            if record.status == state.STARTED:
+                request.context[_KEY] = key
+                return None
+            if record.status == state.IN_PROGRESS:
+                return Response.message(409, "Conflict: a request with this key is in progress")
+            stored = _load(record.result or b"")
+            fingerprint = stored.get("request")
+            if fingerprint is not None and fingerprint != _fingerprint(request):
+                return Response.message(
+                    422, "Unprocessable: this idempotency key was used with another request"
+                )
+            if "parts" in stored:
+                whole = _joined(store, key, stored)
+                if whole is None:
+                    from faasport.core.logs import logger
+
+                    logger().error(
+                        "idempotency record of %s lost a part in %s: the request runs again",
+                        request.path,
+                        store.name,
+                    )
+                    store.abandon(key)
+                    continue
+                stored = _load(whole)
+            return _response(stored)
+        raise StateError(store.name, "idempotency record keeps losing its parts")
 
     def _in_flight(self, request: Request) -> float:
         if self.in_flight is not None:
@@ -121,19 +144,24 @@ class Idempotency(Policy):
                 if body is None:
                     self.store().abandon(key)
                 else:
-                    self._complete(key, _encode(Response(status, headers, body), fingerprint))
+                    self._complete(key, Response(status, headers, body), fingerprint)
 
             response.streamed.on_end(ended)
         else:
-            self._complete(key, _encode(response, fingerprint))
+            self._complete(key, response, fingerprint)
 
-    def _complete(self, key: str, stored: bytes) -> None:
-        """Records the response for repeats. The work is done: a record the store refuses
-        (too large for it, or the store failing) does not keep the response from the
-        client, which a 503 would send to repeat the work; the key is released and the log
-        says a repeat will run again."""
+    def _complete(self, key: str, response: Response, fingerprint: str) -> None:
+        """Records the response for repeats, in parts when one record cannot hold it. The
+        work is done: a record the store refuses (the store failing) does not keep the
+        response from the client, which a 503 would send to repeat the work; the key is
+        released and the log says a repeat will run again."""
+        store = self.store()
+        stored = _encode(response, fingerprint)
         try:
-            self.store().complete(key, stored, ttl=self.ttl)
+            limit = store.max_value
+            if limit is not None and len(stored) > limit:
+                stored = _store_parts(store, key, stored, fingerprint, self.ttl + PARTS_MARGIN)
+            store.complete(key, stored, ttl=self.ttl)
         except StateError as exc:
             from contextlib import suppress
 
@@ -183,13 +211,48 @@ def _encode(response: Response, fingerprint: str) -> bytes:
     ).encode()
 
 
-def _decode(stored: bytes) -> tuple[Response, str | None]:
-    """The stored response, and the fingerprint of the request it answered (None for one
-    stored before fingerprints were)."""
+def _load(stored: bytes) -> dict[str, Any]:
+    """A stored record: a response and the fingerprint of the request it answered (none in
+    one stored before fingerprints were), or the list of the parts that hold them."""
     import json
 
-    record = json.loads(stored)
+    record: dict[str, Any] = json.loads(stored)
+    return record
+
+
+def _response(record: dict[str, Any]) -> Response:
     headers = [(k, v) for k, v in record["headers"]]
     headers.append(("idempotency-replayed", "true"))
-    response = Response(record["status"], headers, base64.b64decode(record["body"]))
-    return response, record.get("request")
+    return Response(record["status"], headers, base64.b64decode(record["body"]))
+
+
+def _part(key: str, digest: str, index: int) -> str:
+    # The record's digest in each part's name: parts of two records never mix.
+    return f"{key}:part:{digest}:{index}"
+
+
+def _store_parts(store: Store, key: str, stored: bytes, fingerprint: str, ttl: float) -> bytes:
+    """Store ``stored`` as values of at most ``store.max_value`` bytes; the record that
+    lists them."""
+    import json
+
+    size = store.max_value
+    assert size is not None
+    digest = hashlib.sha256(stored).hexdigest()
+    count = -(-len(stored) // size)
+    for index in range(count):
+        store.set(_part(key, digest, index), stored[index * size : (index + 1) * size], ttl=ttl)
+    return json.dumps({"parts": count, "digest": digest, "request": fingerprint}).encode()
+
+
+def _joined(store: Store, key: str, record: dict[str, Any]) -> bytes | None:
+    """The response record stored in the parts ``record`` lists; None if one is gone."""
+    digest = record["digest"]
+    parts = []
+    for index in range(record["parts"]):
+        part = store.get(_part(key, digest, index))
+        if part is None:
+            return None
+        parts.append(part)
+    whole = b"".join(parts)
+    return whole if hashlib.sha256(whole).hexdigest() == digest else None

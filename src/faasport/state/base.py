@@ -130,6 +130,8 @@ class Store:
     name: str = ""
     #: The driver's exception classes, turned into :class:`StateError`.
     errors: tuple[type[BaseException], ...] = ()
+    #: The largest value one record holds, in bytes (None: no limit short of memory).
+    max_value: int | None = None
 
     # -- key-value ---------------------------------------------------------------------
 

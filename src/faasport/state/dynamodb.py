@@ -40,6 +40,10 @@ _CONFLICT = "ConditionalCheckFailedException"
 
 
 class DynamoStore(CellStore):
+    #: An item holds 400 KB with its names and key (at most 1 KB here). DynamoDB counts a
+    #: binary value's bytes, local emulators may count its base64 text: 256 KB fits both.
+    max_value = 256 * 1024
+
     def __init__(self, url: str) -> None:
         from urllib.parse import parse_qs, urlsplit
 
