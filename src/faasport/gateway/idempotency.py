@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import math
+from contextlib import suppress
 
 from faasport.core.errors import ConfigError
+from faasport.core.logs import logger
 from faasport.gateway.request import LazyStore, Policy, Request, Response
 from faasport.state.base import StateError
 
@@ -104,8 +107,6 @@ class Idempotency(Policy):
             if "parts" in stored:
                 whole = _joined(store, key, stored)
                 if whole is None:
-                    from faasport.core.logs import logger
-
                     logger().error(
                         "idempotency record of %s lost a part in %s: the request runs again",
                         request.path,
@@ -163,13 +164,9 @@ class Idempotency(Policy):
                 stored = _store_parts(store, key, stored, fingerprint, self.ttl + PARTS_MARGIN)
             store.complete(key, stored, ttl=self.ttl)
         except StateError as exc:
-            from contextlib import suppress
-
-            from faasport.core.logs import logger
-
             logger().error("idempotency record not stored, a repeat will run again: %s", exc)
             with suppress(StateError):
-                self.store().abandon(key)
+                store.abandon(key)
 
     def fail(self, request: Request) -> None:
         key = request.context.pop(_KEY, None)
@@ -185,8 +182,6 @@ def _caller(request: Request) -> str:
         if isinstance(jwt, dict) and isinstance(jwt.get("claims"), dict):
             claims = jwt["claims"]
             return f"jwt {claims.get('iss')} {claims.get('sub')}"
-        import json
-
         return "authorizer " + json.dumps(found, sort_keys=True, default=str)
     headers = request.headers
     return "credential " + (headers.get("authorization") or headers.get("x-api-key") or "")
@@ -199,8 +194,6 @@ def _fingerprint(request: Request) -> str:
 
 
 def _encode(response: Response, fingerprint: str) -> bytes:
-    import json
-
     return json.dumps(
         {
             "status": response.status,
@@ -214,8 +207,6 @@ def _encode(response: Response, fingerprint: str) -> bytes:
 def _load(stored: bytes) -> dict[str, Any]:
     """A stored record: a response and the fingerprint of the request it answered (none in
     one stored before fingerprints were), or the list of the parts that hold them."""
-    import json
-
     record: dict[str, Any] = json.loads(stored)
     return record
 
@@ -234,8 +225,6 @@ def _part(key: str, digest: str, index: int) -> str:
 def _store_parts(store: Store, key: str, stored: bytes, fingerprint: str, ttl: float) -> bytes:
     """Store ``stored`` as values of at most ``store.max_value`` bytes; the record that
     lists them."""
-    import json
-
     size = store.max_value
     assert size is not None
     digest = hashlib.sha256(stored).hexdigest()
